@@ -1,0 +1,390 @@
+"""The `taper` command line: a thin translator over the `taper` library.
+
+Each command parses its options, calls one library function and renders the result as a rich
+table or JSON. All error display happens in :class:`TaperGroup.main`: one line on stderr,
+``taper: error: ...``, with exit status 1 (domain), 2 (usage) or 130 (interrupted);
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from enum import IntEnum, StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+import taper
+from taper import export
+from taper.convert import Conversion, convert_dose, format_fold
+from taper.errors import InvalidRequestError, TaperError
+from taper.formatting import format_dose, format_dose_range, format_number
+from taper.table import EquivalenceTable, ValueRange, load_table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    DOMAIN_ERROR = 1
+    USAGE_ERROR = 2
+    INTERRUPTED = 130
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+DRAFT_NOTICE = (
+    "Draft for clinical review: equivalences are approximate and vary between people "
+    "and between sources."
+)
+
+
+def _fail(message: str, code: ExitCode) -> NoReturn:
+    sys.stderr.write(f"taper: error: {message}\n")
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+class TaperGroup(TyperGroup):
+    """The one error boundary: every failure becomes one line on stderr and an exit code."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv
+        try:
+            code = super().main(
+                args=argv,
+                prog_name=prog_name or "taper",
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+        except TaperError as exc:
+            if debug:
+                traceback.print_exc()
+            _fail(str(exc), ExitCode.USAGE_ERROR if exc.is_usage else ExitCode.DOMAIN_ERROR)
+        except typer.TyperException as exc:
+            if debug:
+                traceback.print_exc()
+            message = " ".join(exc.format_message().split())
+            option = str(getattr(exc, "option_name", ""))
+            if option[1:2].isdigit() or option[1:2] == ".":  # "-1mg" read as an option
+                message = f"invalid dose starting {option!r}: a dose must be greater than zero"
+            _fail(message, ExitCode(getattr(exc, "exit_code", ExitCode.USAGE_ERROR)))
+        except (typer.Abort, KeyboardInterrupt):
+            _fail("interrupted", ExitCode.INTERRUPTED)
+        except Exception as exc:  # a bug in taper: still one line, unless --debug
+            if debug:
+                raise
+            _fail(
+                f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it",
+                ExitCode.DOMAIN_ERROR,
+            )
+        sys.exit(code if isinstance(code, int) else ExitCode.OK)
+
+
+app = typer.Typer(
+    cls=TaperGroup,
+    name="taper",
+    help="Benzodiazepine dose equivalence and taper schedules: a drafting aid for clinicians.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# ------------------------------------------------------------------ options, defined once
+
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option("--format", "-f", help="Output format.", case_sensitive=False),
+]
+TableOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--table",
+        envvar="TAPER_TABLE",
+        help="An equivalence table file with the schema of the bundled equivalences.toml "
+        "(for a local formulary). Default: the bundled table.",
+        dir_okay=True,
+        show_default=False,
+    ),
+]
+SourceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        "-s",
+        help="Equivalence source id (see 'taper sources'). Default: the table's default, ashton.",
+        show_default=False,
+    ),
+]
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"taper {taper.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")] = False,
+) -> None:
+    """Benzodiazepine dose equivalence and taper schedules: a drafting aid for clinicians.
+
+    Every result needs clinical review before it reaches a patient.
+    """
+
+
+# ------------------------------------------------------------------ rendering helpers
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _emit_json(record: export.Record) -> None:
+    sys.stdout.write(export.dumps_json(record))
+
+
+def _footer(table: EquivalenceTable) -> str:
+    return f"taper {taper.__version__} · table {table.path} · sha256 {table.sha256[:12]}"
+
+
+def _value_text(value: ValueRange | None, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    text = format_number(value.low)
+    if not value.is_point:
+        text += f" to {format_number(value.high)}"
+    return f"{text} {unit}".rstrip()
+
+
+# ------------------------------------------------------------------ commands
+
+
+@app.command()
+def drugs(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Drugs to show (default: all).", show_default=False)
+    ] = None,
+    output_format: FormatOption = OutputFormat.table,
+    table_file: TableOption = None,
+) -> None:
+    """List drugs: names, class, half-lives, maximum daily dose, equivalents per source.
+
+    Equivalents are the dose equal to diazepam 10 mg under each source; a value published
+    per diazepam 5 mg is doubled and marked *.
+
+    Example: taper drugs clonazepam Xanax
+    """
+    table = load_table(table_file)
+    selected = [table.drug(name) for name in names] if names else list(table.drugs.values())
+    if output_format is OutputFormat.json:
+        _emit_json(export.drugs_document(table, selected))
+        return
+    from rich.table import Table
+
+    grid = Table(
+        title=f"Doses equal to {table.reference_drug} "
+        f"{format_dose(table.reference_dose_mg)}, by source",
+        show_lines=True,
+    )
+    for column in ("Drug", "Class", "Half-life (hours)", "Usual max/day", "Equivalent (mg)"):
+        grid.add_column(column, overflow="fold")
+    for drug in selected:
+        names_cell = "\n".join([drug.tall_man or drug.name, *drug.aliases])
+        half_lives = [
+            f"{source_id}: {_value_text(value)}"
+            + (
+                f" [{_value_text(drug.metabolite_half_life_hours[source_id])}]"
+                if source_id in drug.metabolite_half_life_hours
+                else ""
+            )
+            for source_id, value in drug.half_life_hours.items()
+        ]
+        equivalents = []
+        for source in table.sources.values():
+            value = table.equivalent(drug, source)
+            if value is not None:
+                marker = " *" if table.rescale_factor(source) != 1 else ""
+                equivalents.append(f"{source.id}: {_value_text(value)}{marker}")
+        maximum = (
+            f"{format_dose(drug.max_daily.mg)}\n({drug.max_daily.note})" if drug.max_daily else "—"
+        )
+        grid.add_row(
+            names_cell,
+            drug.drug_class,
+            "\n".join(half_lives) or "not in reference",
+            maximum,
+            "\n".join(equivalents + list(drug.notes)),
+        )
+    console = _console()
+    console.print(grid, markup=False)
+    console.print(
+        "* published per diazepam 5 mg and doubled here. [brackets]: active metabolite.",
+        markup=False,
+    )
+    console.print(_footer(table), markup=False, style="dim")
+
+
+@app.command()
+def sources(
+    output_format: FormatOption = OutputFormat.table,
+    table_file: TableOption = None,
+) -> None:
+    """List the equivalence sources: id, title, year, grade, reference dose, address.
+
+    Example: taper sources --format json
+    """
+    table = load_table(table_file)
+    if output_format is OutputFormat.json:
+        _emit_json(export.sources_document(table))
+        return
+    from rich.table import Table
+
+    grid = Table(title="Equivalence sources", show_lines=True)
+    for column in ("Id", "Source", "Year", "Grade", "Published per"):
+        grid.add_column(column, overflow="fold")
+    for source in table.sources.values():
+        factor = table.rescale_factor(source)
+        reference = f"{table.reference_drug} {format_dose(source.reference_dose_mg)}"
+        if factor != 1:
+            reference += f"\n(values ×{format_number(factor)} here)"
+        default = "\n(default)" if source.id == table.default_source else ""
+        details = "\n".join(
+            part for part in (source.title, source.author, source.url, source.note) if part
+        )
+        grid.add_row(
+            source.id + default,
+            details,
+            str(source.year) if source.year else "—",
+            source.grade,
+            reference,
+        )
+    console = _console()
+    console.print(grid, markup=False)
+    console.print(
+        "Grades: A guideline, regulator or label; B professional secondary source; "
+        "C secondary copy.",
+        markup=False,
+    )
+    console.print(_footer(table), markup=False, style="dim")
+
+
+def _pairs(items: list[str]) -> list[tuple[str, str]]:
+    if len(items) % 2:
+        raise InvalidRequestError(
+            f"give each current drug with its dose (DRUG DOSE ...); {items[-1]!r} has no dose"
+        )
+    return list(zip(items[0::2], items[1::2], strict=True))
+
+
+@app.command()
+def convert(
+    items: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="DRUG DOSE [DRUG DOSE]...",
+            help="Current drugs, each followed by its dose, e.g. clonazepam 1.5mg.",
+            show_default=False,
+        ),
+    ],
+    to: Annotated[str, typer.Option("--to", "-t", help="The drug to convert to.")],
+    source: SourceOption = None,
+    all_sources: Annotated[
+        bool, typer.Option("--all-sources", "-a", help="Show the result under every source.")
+    ] = False,
+    allow_high_dose: Annotated[
+        bool,
+        typer.Option("--allow-high-dose", help="Convert doses above the usual maximum."),
+    ] = False,
+    output_format: FormatOption = OutputFormat.table,
+    table_file: TableOption = None,
+) -> None:
+    """Convert current doses into an equivalent dose of another drug.
+
+    Several current drugs are summed into one target dose. The result is shown under the
+    chosen source, with one line on what the other sources say; --all-sources shows each.
+
+    Example: taper convert clonazepam 1.5mg --to diazepam --all-sources
+    """
+    table = load_table(table_file)
+    conversion = convert_dose(
+        _pairs(items), to, source=source, table=table, allow_high_dose=allow_high_dose
+    )
+    if output_format is OutputFormat.json:
+        _emit_json(
+            export.conversion_document(
+                conversion, table, all_sources=all_sources, allow_high_dose=allow_high_dose
+            )
+        )
+        return
+    _render_conversion(conversion, table, all_sources=all_sources)
+
+
+def _render_conversion(
+    conversion: Conversion, table: EquivalenceTable, *, all_sources: bool
+) -> None:
+    from rich.table import Table
+
+    inputs = " + ".join(
+        f"{item.drug.name} {format_dose(item.dose_mg)}" for item in conversion.inputs
+    )
+    chosen = conversion.chosen
+    grid = Table()
+    grid.add_column("Source")
+    grid.add_column("Grade")
+    grid.add_column(f"{conversion.target.name} dose", justify="right")
+    results = conversion.results if all_sources else (chosen,)
+    for result in results:
+        label = result.source.id + (" (chosen)" if result is chosen and all_sources else "")
+        grid.add_row(label, result.source.grade, result.text())
+    spread = conversion.spread
+    if all_sources and spread is not None:
+        grid.add_section()
+        grid.add_row(
+            "all sources",
+            "",
+            f"{format_dose_range(spread.low_mg, spread.high_mg)} ({format_fold(spread.fold)})",
+        )
+    console = _console()
+    console.print(DRAFT_NOTICE, markup=False, style="bold")
+    console.print(f"{inputs} → {conversion.target.name}", markup=False)
+    console.print(grid, markup=False)
+    if conversion.disagreement and not all_sources:
+        console.print(conversion.disagreement, markup=False)
+    for warning in conversion.warnings:
+        console.print(f"Warning: {warning}", markup=False, style="yellow")
+    console.print(_footer(table), markup=False, style="dim")
+
+
+def main() -> None:
+    app(prog_name="taper")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""Dose conversion between benzodiazepines, under every source at once.
+
+Converting under one source divides each current dose by that source's value for the drug
+and multiplies by its value for the target, both as published. Arithmetic is exact
+(``Fraction``); a source that gives a range yields a range, combined end to end, and never a
+midpoint. Every conversion is computed under every source in the table, so that the one the
+user chose can be shown beside the others, with the spread between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from taper.doses import parse_dose
+from taper.errors import HighDoseError, InvalidRequestError, NoEquivalenceError
+from taper.formatting import format_dose, format_dose_range, format_number, is_exact
+from taper.table import Drug, EquivalenceSource, EquivalenceTable, load_table
+
+#: A spread between sources at or above this fold is flagged (feature brief, issue 2).
+SPREAD_WARNING_FOLD = Fraction(3, 2)
+
+
+@dataclass(frozen=True)
+class DoseInput:
+    """One current drug and its dose, as resolved from what the user typed."""
+
+    drug: Drug
+    dose_mg: Decimal
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """The target dose under one source; ``low_mg is None`` when the source cannot say."""
+
+    source: EquivalenceSource
+    low_mg: Fraction | None
+    high_mg: Fraction | None
+    #: Drugs of the conversion for which this source gives no value.
+    missing: tuple[str, ...] = ()
+
+    @property
+    def covers(self) -> bool:
+        return self.low_mg is not None
+
+    @property
+    def is_range(self) -> bool:
+        return self.covers and self.low_mg != self.high_mg
+
+    @property
+    def is_exact(self) -> bool:
+        """False when the dose had to be rounded to 0.001 mg for display."""
+        return all(value is None or is_exact(value) for value in (self.low_mg, self.high_mg))
+
+    def text(self) -> str:
+        """``"30 mg"``, ``"15 to 60 mg"``, ``"about 6.667 mg"`` or ``"no value for ..."``."""
+        if self.low_mg is None or self.high_mg is None:
+            return "no value for " + ", ".join(self.missing)
+        text = format_dose_range(self.low_mg, self.high_mg)
+        return text if self.is_exact else f"about {text}"
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How far apart the sources that cover a conversion are."""
+
+    low_mg: Fraction
+    high_mg: Fraction
+    source_count: int
+
+    @property
+    def fold(self) -> Fraction:
+        return self.high_mg / self.low_mg
+
+    @property
+    def is_wide(self) -> bool:
+        return self.fold >= SPREAD_WARNING_FOLD
+
+    def text(self) -> str:
+        return (
+            f"{format_dose_range(self.low_mg, self.high_mg)} across {self.source_count} "
+            f"sources ({format_fold(self.fold)})"
+        )
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """A conversion of one or more current doses into one target drug."""
+
+    inputs: tuple[DoseInput, ...]
+    target: Drug
+    chosen: SourceResult
+    results: tuple[SourceResult, ...]
+    spread: Spread | None
+    #: One line on what the other sources say, when they differ from the chosen one.
+    disagreement: str | None
+    warnings: tuple[str, ...]
+
+
+def format_fold(fold: Fraction) -> str:
+    return f"{format_number(fold)}-fold"
+
+
+def convert_dose(
+    doses: Sequence[tuple[str, str | Decimal]],
+    to: str,
+    *,
+    source: str | None = None,
+    table: EquivalenceTable | None = None,
+    allow_high_dose: bool = False,
+) -> Conversion:
+    """Convert current doses (``[("clonazepam", "1.5mg"), ...]``) into a dose of ``to``.
+
+    The result carries the dose under the chosen ``source`` (the table's default when None)
+    and under every other source, the spread between them and any warnings. Doses above a
+    drug's usual maximum are refused unless ``allow_high_dose`` is true.
+    """
+    if not doses:
+        raise InvalidRequestError("give at least one current drug and dose")
+    table = table if table is not None else load_table()
+    target = table.drug(to)
+    chosen_source = table.source(source if source is not None else table.default_source)
+    inputs = tuple(_resolve(table, drug_name, dose) for drug_name, dose in doses)
+    seen: set[str] = set()
+    for item in inputs:
+        if item.drug.name in seen:
+            raise InvalidRequestError(
+                f"{item.drug.name} is given twice; give its total daily dose once"
+            )
+        seen.add(item.drug.name)
+
+    warnings = [*_high_dose_warnings(inputs, allow_high_dose)]
+    results = tuple(_convert_under(table, s, inputs, target) for s in table.sources.values())
+    chosen = next(r for r in results if r.source.id == chosen_source.id)
+    if not chosen.covers:
+        missing = chosen.missing[0]
+        needed = [item.drug for item in inputs if item.drug is not target] + [target]
+        covering = [
+            source_id
+            for source_id in table.sources
+            if all(source_id in drug.equivalents for drug in needed)
+        ]
+        raise NoEquivalenceError(missing, chosen_source.id, covering)
+
+    covering_results = [r for r in results if r.covers]
+    spread = _spread(covering_results)
+    if spread is not None and spread.is_wide:
+        warnings.append(
+            f"sources disagree {format_fold(spread.fold)}: {target.name} "
+            f"{format_dose_range(spread.low_mg, spread.high_mg)} across "
+            f"{spread.source_count} sources; review every source before relying on one"
+        )
+    if chosen.high_mg is not None and target.max_daily and chosen.high_mg > target.max_daily.mg:
+        warnings.append(
+            f"the result is above the usual maximum of {format_dose(target.max_daily.mg)} "
+            f"{target.name} a day ({target.max_daily.note})"
+        )
+    involved = {item.drug.name: item.drug for item in inputs} | {target.name: target}
+    for drug in involved.values():
+        warnings.extend(f"{drug.name}: {note}" for note in drug.notes)
+    return Conversion(
+        inputs=inputs,
+        target=target,
+        chosen=chosen,
+        results=results,
+        spread=spread,
+        disagreement=_disagreement(chosen, covering_results),
+        warnings=tuple(warnings),
+    )
+
+
+def _resolve(table: EquivalenceTable, drug_name: str, dose: str | Decimal) -> DoseInput:
+    drug = table.drug(drug_name)
+    if isinstance(dose, Decimal):
+        if not dose.is_finite() or dose <= 0:
+            raise InvalidRequestError(f"the dose of {drug.name} must be greater than zero")
+        dose_mg = dose
+    else:
+        dose_mg = parse_dose(dose)
+    return DoseInput(drug=drug, dose_mg=dose_mg)
+
+
+def _high_dose_warnings(inputs: Sequence[DoseInput], allow_high_dose: bool) -> list[str]:
+    warnings = []
+    for item in inputs:
+        limit = item.drug.max_daily
+        if limit is None or item.dose_mg <= limit.mg:
+            continue
+        if not allow_high_dose:
+            raise HighDoseError(
+                item.drug.name, format_dose(item.dose_mg), format_dose(limit.mg), limit.note
+            )
+        warnings.append(
+            f"{item.drug.name} {format_dose(item.dose_mg)} is above the usual maximum of "
+            f"{format_dose(limit.mg)} a day ({limit.note}); converted as asked"
+        )
+    return warnings
+
+
+def _convert_under(
+    table: EquivalenceTable,
+    source: EquivalenceSource,
+    inputs: Sequence[DoseInput],
+    target: Drug,
+) -> SourceResult:
+    low = high = Fraction(0)
+    missing: list[str] = []
+    target_value = target.equivalents.get(source.id)
+    for item in inputs:
+        dose = Fraction(item.dose_mg)
+        if item.drug is target:
+            low, high = low + dose, high + dose
+            continue
+        source_value = item.drug.equivalents.get(source.id)
+        if source_value is None:
+            missing.append(item.drug.name)
+            continue
+        if target_value is None:
+            continue
+        low += dose * Fraction(target_value.low) / Fraction(source_value.high)
+        high += dose * Fraction(target_value.high) / Fraction(source_value.low)
+    needs_target = any(item.drug is not target for item in inputs)
+    if target_value is None and needs_target:
+        missing.append(target.name)
+    if missing:
+        return SourceResult(source, None, None, tuple(missing))
+    return SourceResult(source, low, high)
+
+
+def _spread(results: Sequence[SourceResult]) -> Spread | None:
+    if len(results) < 2:
+        return None
+    lows = [r.low_mg for r in results if r.low_mg is not None]
+    highs = [r.high_mg for r in results if r.high_mg is not None]
+    return Spread(low_mg=min(lows), high_mg=max(highs), source_count=len(results))
+
+
+def _disagreement(chosen: SourceResult, results: Sequence[SourceResult]) -> str | None:
+    """One line on the other sources, or None when the chosen one is the only opinion.
+
+    ``"Same with nhs-scotland-2024. Different: va-dod-2021 15 mg (half this)."``
+    """
+    same, different = [], []
+    for result in results:
+        if result.source.id == chosen.source.id:
+            continue
+        if (result.low_mg, result.high_mg) == (chosen.low_mg, chosen.high_mg):
+            same.append(result.source.id)
+            continue
+        text = f"{result.source.id} {result.text()}"
+        if not result.is_range and not chosen.is_range:
+            assert result.low_mg is not None
+            assert chosen.low_mg is not None
+            text += f" ({_relative(result.low_mg / chosen.low_mg)})"
+        different.append(text)
+    if not different:
+        return None
+    agree = f"Same with {', '.join(same)}. " if same else ""
+    return f"{agree}Different: {'; '.join(different)}."
+
+
+def _relative(ratio: Fraction) -> str:
+    words = {Fraction(1, 2): "half this", Fraction(2): "twice this"}
+    return words.get(ratio, f"{format_number(ratio)}× this")

@@ -1,0 +1,91 @@
+"""The one error hierarchy of `taper`.
+
+Every error the library raises on purpose is a :class:`TaperError`. Each subclass also
+inherits the matching built-in (``ValueError``, ``LookupError``) so that callers who do not
+know this library can still catch it sensibly, and carries structured fields for programs.
+The command line shows ``str(error)`` on one line; ``is_usage`` tells it whether the user
+typed something malformed (exit 2) or asked for something the data refuses (exit 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class TaperError(Exception):
+    """Base class of every deliberate `taper` error."""
+
+    #: True when the error is about the form of what the user typed (exit status 2).
+    is_usage: bool = False
+
+
+class DoseSyntaxError(TaperError, ValueError):
+    """A dose string that the strict dose parser refuses."""
+
+    is_usage = True
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        self.reason = reason
+        super().__init__(f"invalid dose {text!r}: {reason}")
+
+
+class UnknownNameError(TaperError, LookupError):
+    """A drug or source name that the table does not know."""
+
+    is_usage = True
+
+    def __init__(self, kind: str, name: str, suggestions: Sequence[str] = ()) -> None:
+        self.kind = kind
+        self.name = name
+        self.suggestions = tuple(suggestions)
+        message = f"unknown {kind} {name!r}"
+        if self.suggestions:
+            message += "; did you mean " + " or ".join(repr(s) for s in self.suggestions) + "?"
+        else:
+            message += f"; run 'taper {kind}s' to list them"
+        super().__init__(message)
+
+
+class TableError(TaperError, ValueError):
+    """An equivalence table file that cannot be read or does not follow the schema."""
+
+    def __init__(self, path: str, key_path: str, reason: str) -> None:
+        self.path = path
+        self.key_path = key_path
+        self.reason = reason
+        where = f"{path}: {key_path}: " if key_path else f"{path}: "
+        super().__init__(f"{where}{reason}")
+
+
+class NoEquivalenceError(TaperError, LookupError):
+    """The chosen source gives no equivalent for a drug that the conversion needs."""
+
+    def __init__(self, drug: str, source: str, sources_with_value: Sequence[str]) -> None:
+        self.drug = drug
+        self.source = source
+        self.sources_with_value = tuple(sources_with_value)
+        message = f"source {source!r} gives no equivalent for {drug}"
+        if self.sources_with_value:
+            message += "; sources that do: " + ", ".join(self.sources_with_value)
+        super().__init__(message)
+
+
+class HighDoseError(TaperError, ValueError):
+    """A dose above the usual maximum daily dose recorded in the table."""
+
+    def __init__(self, drug: str, dose_text: str, max_text: str, note: str) -> None:
+        self.drug = drug
+        self.dose_text = dose_text
+        self.max_text = max_text
+        self.note = note
+        super().__init__(
+            f"{drug} {dose_text} is above the usual maximum of {max_text} a day ({note}); "
+            "check the dose, or pass --allow-high-dose to go ahead deliberately"
+        )
+
+
+class InvalidRequestError(TaperError, ValueError):
+    """A request whose parts do not fit together (e.g. a drug without a dose)."""
+
+    is_usage = True

@@ -1,0 +1,64 @@
+"""Printing doses the way the ISMP list of error-prone dose designations asks.
+
+One formatter for every dose the project prints (clinical reference, section 7):
+no trailing zero (``1 mg``, never ``1.0 mg``), always a leading zero (``0.5 mg``), a space
+before the unit, ``mcg`` and ``mL`` spelled so, thousands separated by commas, and no slash
+between two doses (a range reads ``0.25 to 0.5 mg``). pint's unit symbols never reach the
+output.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+
+#: Units the formatter prints, exactly as the ISMP list spells them.
+DISPLAY_UNITS = ("mg", "mcg", "mL")
+
+#: Doses are shown to the microgram: 0.001 mg.
+DISPLAY_QUANTUM = Decimal("0.001")
+
+#: What every formatted dose looks like: used by the tests and by callers that check text.
+ISMP_DOSE_PATTERN = re.compile(r"^(?:0|[1-9]\d{0,2}(?:,\d{3})*)(?:\.\d*[1-9])? (?:mg|mcg|mL)$")
+
+
+def to_decimal(value: Decimal | Fraction | int) -> tuple[Decimal, bool]:
+    """Return ``value`` as a Decimal at display precision, and whether that is exact."""
+    if isinstance(value, Fraction):
+        exact_decimal = Decimal(value.numerator) / Decimal(value.denominator)
+        rounded = exact_decimal.quantize(DISPLAY_QUANTUM, rounding=ROUND_HALF_EVEN)
+        return rounded, Fraction(rounded) == value
+    value = Decimal(value)
+    rounded = value.quantize(DISPLAY_QUANTUM, rounding=ROUND_HALF_EVEN)
+    return rounded, rounded == value
+
+
+def format_number(value: Decimal | Fraction | int) -> str:
+    """A plain number the ISMP way: ``0.5``, ``12``, ``1,250``; never ``.5`` or ``1.0``."""
+    number, _ = to_decimal(value)
+    if number < 0:
+        raise ValueError(f"a dose cannot be negative: {number}")
+    return format(number.normalize(), ",f")
+
+
+def format_dose(value: Decimal | Fraction | int, unit: str = "mg") -> str:
+    """``Decimal("0.50")`` -> ``"0.5 mg"``. Inexact fractions are rounded to 0.001."""
+    if unit not in DISPLAY_UNITS:
+        raise ValueError(f"unit {unit!r} is not one the formatter prints")
+    return f"{format_number(value)} {unit}"
+
+
+def format_dose_range(
+    low: Decimal | Fraction | int, high: Decimal | Fraction | int, unit: str = "mg"
+) -> str:
+    """One dose, or ``"0.25 to 0.5 mg"`` for a range (no slash, no dash that reads as minus)."""
+    low_text, high_text = format_number(low), format_number(high)
+    if low_text == high_text:
+        return f"{low_text} {unit}"
+    return f"{low_text} to {high_text} {unit}"
+
+
+def is_exact(value: Decimal | Fraction | int) -> bool:
+    """True when ``value`` shows without rounding at display precision."""
+    return to_decimal(value)[1]

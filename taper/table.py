@@ -1,0 +1,245 @@
+"""The equivalence table: sources, drugs and their per-source equivalents.
+
+:func:`load_table` reads ``equivalences.toml`` (or a user's file with the same schema),
+validates it and returns an immutable :class:`EquivalenceTable`. Values are kept *as
+published*; :meth:`EquivalenceTable.equivalent` rescales them to the table's reference dose
+(diazepam 10 mg) exactly, for display. Conversions use the published values of one source
+for both drugs, so rescaling never changes a conversion.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from taper.errors import TableError, UnknownNameError
+
+if TYPE_CHECKING:
+    from taper._schema import DrugSpec, SourceSpec, TableSpec
+
+TABLE_FILE_NAME = "equivalences.toml"
+#: Files larger than this are not equivalence tables.
+MAX_TABLE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ValueRange:
+    """A published value: a single number (``low == high``) or a range. Never a midpoint."""
+
+    low: Decimal
+    high: Decimal
+
+    @property
+    def is_point(self) -> bool:
+        return self.low == self.high
+
+    def scaled(self, factor: Decimal) -> ValueRange:
+        return ValueRange(self.low * factor, self.high * factor)
+
+
+@dataclass(frozen=True)
+class EquivalenceSource:
+    """One published equivalence table."""
+
+    id: str
+    title: str
+    author: str
+    year: int | None
+    url: str
+    #: The diazepam dose the source's values are published against (5 or 10 mg).
+    reference_dose_mg: Decimal
+    grade: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class MaxDailyDose:
+    mg: Decimal
+    note: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Drug:
+    """A drug with its names, half-lives and per-source equivalents (as published)."""
+
+    name: str
+    drug_class: str
+    aliases: tuple[str, ...]
+    equivalents: Mapping[str, ValueRange]
+    half_life_hours: Mapping[str, ValueRange] = field(default_factory=dict)
+    metabolite_half_life_hours: Mapping[str, ValueRange] = field(default_factory=dict)
+    max_daily: MaxDailyDose | None = None
+    tall_man: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EquivalenceTable:
+    """A validated equivalence table; look drugs up by any of their names."""
+
+    reference_drug: str
+    reference_dose_mg: Decimal
+    default_source: str
+    sources: Mapping[str, EquivalenceSource]
+    drugs: Mapping[str, Drug]
+    #: Where the table was read from, and the SHA-256 of its bytes (provenance).
+    path: str = "<memory>"
+    sha256: str = ""
+
+    @cached_property
+    def _names(self) -> dict[str, tuple[str, str]]:
+        """Every name in lower case -> (generic name, the name as the table spells it)."""
+        return {
+            spelling.casefold(): (drug.name, spelling)
+            for drug in self.drugs.values()
+            for spelling in (drug.name, *drug.aliases)
+        }
+
+    def drug(self, name: str) -> Drug:
+        """The drug called ``name`` (generic or brand name, any case)."""
+        key = name.strip().casefold()
+        if key in self._names:
+            return self.drugs[self._names[key][0]]
+        close = difflib.get_close_matches(key, list(self._names), n=3, cutoff=0.6)
+        raise UnknownNameError("drug", name, [self._names[match][1] for match in close])
+
+    def source(self, source_id: str) -> EquivalenceSource:
+        """The source with id ``source_id``."""
+        key = source_id.strip().lower()
+        if key in self.sources:
+            return self.sources[key]
+        close = difflib.get_close_matches(key, list(self.sources), n=3, cutoff=0.5)
+        raise UnknownNameError("source", source_id, close)
+
+    def rescale_factor(self, source: EquivalenceSource) -> Decimal:
+        """What a source's published values are multiplied by to read per reference dose."""
+        return self.reference_dose_mg / source.reference_dose_mg
+
+    def equivalent(self, drug: Drug, source: EquivalenceSource) -> ValueRange | None:
+        """The dose of ``drug`` equal to the reference dose under ``source`` (rescaled)."""
+        published = drug.equivalents.get(source.id)
+        return None if published is None else published.scaled(self.rescale_factor(source))
+
+    def sources_with(self, drug: Drug) -> list[str]:
+        """Ids of the sources that give a value for ``drug``, in table order."""
+        return [source_id for source_id in self.sources if source_id in drug.equivalents]
+
+
+def bundled_table_path() -> Path:
+    """The table shipped with `taper`: inside the wheel, or at the root of a checkout."""
+    here = Path(__file__).resolve().parent
+    packaged = here / TABLE_FILE_NAME
+    return packaged if packaged.is_file() else here.parent / TABLE_FILE_NAME
+
+
+def load_table(path: str | os.PathLike[str] | None = None) -> EquivalenceTable:
+    """Read and validate an equivalence table (the bundled one when ``path`` is None)."""
+    table_path = Path(path) if path is not None else bundled_table_path()
+    # The bundled table is named, not located, so that outputs do not depend on the install.
+    shown = str(path) if path is not None else f"{TABLE_FILE_NAME} (bundled)"
+    try:
+        if table_path.is_dir():
+            raise TableError(shown, "", "is a directory, not a table file")
+        if table_path.stat().st_size > MAX_TABLE_BYTES:
+            raise TableError(shown, "", f"is larger than {MAX_TABLE_BYTES // 1024 // 1024} MiB")
+        raw = table_path.read_bytes()
+    except OSError as exc:
+        raise TableError(shown, "", f"cannot be read: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TableError(shown, "", f"is not UTF-8 text (byte {exc.start})") from exc
+    try:
+        document = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise TableError(shown, "", f"TOML syntax error: {exc}") from exc
+    return table_from_document(document, path=shown, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def table_from_document(
+    document: Mapping[str, object], *, path: str = "<memory>", sha256: str = ""
+) -> EquivalenceTable:
+    """Validate a parsed TOML document and build the table from it."""
+    from taper._schema import validate
+
+    top, sources, drugs = validate(document, path)
+    _check_references(top, sources, drugs, path)
+    return EquivalenceTable(
+        reference_drug=top.reference_drug,
+        reference_dose_mg=Decimal(top.reference_dose_mg),
+        default_source=top.default_source,
+        sources={
+            source_id: EquivalenceSource(
+                id=source_id,
+                title=spec.title,
+                author=spec.author,
+                year=spec.year,
+                url=spec.url,
+                reference_dose_mg=Decimal(spec.reference_dose_mg),
+                grade=spec.grade,
+                note=spec.note,
+            )
+            for source_id, spec in sources.items()
+        },
+        drugs={name: _drug(name, spec) for name, spec in drugs.items()},
+        path=path,
+        sha256=sha256,
+    )
+
+
+def _drug(name: str, spec: DrugSpec) -> Drug:
+    def ranges(values: Mapping[str, tuple[Decimal, Decimal]]) -> dict[str, ValueRange]:
+        return {key: ValueRange(Decimal(low), Decimal(high)) for key, (low, high) in values.items()}
+
+    limit = spec.max_daily
+    return Drug(
+        name=name,
+        drug_class=spec.drug_class,
+        aliases=tuple(spec.aliases),
+        equivalents=ranges(spec.equivalents),
+        half_life_hours=ranges(spec.half_life_hours),
+        metabolite_half_life_hours=ranges(spec.metabolite_half_life_hours),
+        max_daily=None
+        if limit is None
+        else MaxDailyDose(Decimal(limit.mg), limit.note, limit.source),
+        tall_man=spec.tall_man,
+        notes=tuple(spec.notes),
+    )
+
+
+def _check_references(
+    top: TableSpec, sources: Mapping[str, SourceSpec], drugs: Mapping[str, DrugSpec], path: str
+) -> None:
+    """What the shape cannot say: every source id exists, every name is unique."""
+    if top.default_source not in sources:
+        raise TableError(path, "default_source", f"unknown source {top.default_source!r}")
+    if top.reference_drug not in drugs:
+        raise TableError(path, "reference_drug", f"no drug called {top.reference_drug!r}")
+    known = ", ".join(sources)
+    owner_of: dict[str, str] = {}
+    for name, drug in drugs.items():
+        for section in ("equivalents", "half_life_hours", "metabolite_half_life_hours"):
+            for source_id in getattr(drug, section):
+                if source_id not in sources:
+                    raise TableError(
+                        path,
+                        f"drugs.{name}.{section}.{source_id}",
+                        f"unknown source id (known: {known})",
+                    )
+        for index, spelling in enumerate((name, *drug.aliases)):
+            key_path = f"drugs.{name}" if index == 0 else f"drugs.{name}.aliases"
+            if spelling.casefold() in owner_of:
+                owner = owner_of[spelling.casefold()]
+                raise TableError(path, key_path, f"name {spelling!r} is already used by {owner}")
+            owner_of[spelling.casefold()] = name
+        if not drug.equivalents:
+            raise TableError(path, f"drugs.{name}.equivalents", "needs at least one source")

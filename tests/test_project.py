@@ -1,0 +1,90 @@
+"""The project as a whole: import hygiene, entry points, README and CI agree."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+import taper
+
+from .conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+LIBRARY_MODULES = sorted(
+    f"taper.{p.stem}" for p in (ROOT / "taper").glob("*.py") if p.stem not in {"__main__"}
+)
+#: Imported only when a table is loaded (the schema is msgspec structs).
+LAZY_MODULES = {"taper._schema"}
+
+
+def _quick_start() -> list[str]:
+    block = re.search(r"<!-- quick-start -->\s*```sh\n(.*?)```", README, re.DOTALL)
+    assert block, "README has no quick-start block"
+    return [line for line in block.group(1).splitlines() if line.strip()]
+
+
+def test_library_never_imports_the_cli_libraries_or_pint_eagerly() -> None:
+    code = (
+        "import sys\n"
+        + "".join(f"import {name}\n" for name in LIBRARY_MODULES if name not in LAZY_MODULES)
+        + "heavy = {'typer', 'rich', 'pint', 'msgspec', 'simplejson'} & set(sys.modules)\n"
+        + "print(sorted(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_no_library_module_imports_typer_or_rich() -> None:
+    for path in (ROOT / "taper").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(from|import) (typer|rich)\b", source, re.MULTILINE), path
+
+
+def test_public_api_is_deliberate() -> None:
+    assert re.fullmatch(r"\d+\.\d+\.\d+", taper.__version__)
+    for name in taper.__all__:
+        assert hasattr(taper, name), name
+    assert (ROOT / "taper" / "py.typed").exists()
+
+
+def test_python_dash_m_taper_works() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "taper", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout == f"taper {taper.__version__}\n"
+
+
+def test_readme_quick_start_is_two_commands_and_ci_runs_them() -> None:
+    commands = _quick_start()
+    assert len(commands) == 2
+    install_and_run, install_and_test = commands
+    assert re.search(r"pip install (-q )?\. ", install_and_run)
+    assert "taper convert" in install_and_run
+    assert re.search(r"pip install (-q )?-e '\.\[test\]'", install_and_test)
+    assert "pytest" in install_and_test
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "quick-start" in ci  # CI extracts and runs the README block, not a copy of it
+
+
+def _readme_examples() -> list[list[str]]:
+    examples = []
+    for block in re.findall(r"```console\n(.*?)```", README, re.DOTALL):
+        for line in block.splitlines():
+            if line.startswith("$ taper "):
+                examples.append(shlex.split(line[2:])[1:])
+    return examples
+
+
+@pytest.mark.parametrize("args", _readme_examples(), ids=lambda a: " ".join(a))
+def test_readme_examples_run(run: Any, args: list[str]) -> None:
+    result = run(*args)
+    assert result.exit_status == 0, result.stderr
+
+
+def test_readme_has_examples() -> None:
+    assert len(_readme_examples()) >= 8

@@ -1,0 +1,303 @@
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from taper.errors import TableError, UnknownNameError
+from taper.table import EquivalenceTable, ValueRange, bundled_table_path, load_table
+
+from .conftest import ROOT, TINY_TABLE
+
+# Clinical reference section 1: dose equal to diazepam 10 mg, per source, as tabulated there
+# (values published per diazepam 5 mg already doubled). The data file stores values as
+# published; loading must give back exactly this table.
+REFERENCE_SECTION_1 = {
+    "alprazolam": {
+        "ashton": "0.5",
+        "va-dod-2021": "1",
+        "who-2009": "1",
+        "pharmacists-letter-2024": "1",
+        "uk-sps": "0.5",
+        "medscape": ("0.5", "1"),
+    },
+    "chlordiazepoxide": {
+        "ashton": "25",
+        "va-dod-2021": "25",
+        "nhs-scotland-2024": "25",
+        "pharmacists-letter-2024": ("20", "50"),
+        "uk-sps": "25",
+        "medscape": ("10", "25"),
+    },
+    "clobazam": {
+        "ashton": "20",
+        "nhs-scotland-2024": "20",
+        "who-2009": "20",
+        "pharmacists-letter-2024": "20",
+    },
+    "clonazepam": {
+        "ashton": "0.5",
+        "va-dod-2021": "1",
+        "nhs-scotland-2024": "0.5",
+        "pharmacists-letter-2024": "0.5",
+        "medscape": ("0.25", "0.5"),
+    },
+    "clorazepate": {
+        "ashton": "15",
+        "va-dod-2021": "15",
+        "pharmacists-letter-2024": "15",
+        "medscape": ("7.5", "15"),
+    },
+    "diazepam": {
+        "ashton": "10",
+        "va-dod-2021": "10",
+        "nhs-scotland-2024": "10",
+        "who-2009": "10",
+        "pharmacists-letter-2024": "10",
+        "uk-sps": "10",
+        "medscape": ("5", "10"),
+    },
+    "lorazepam": {
+        "ashton": "1",
+        "va-dod-2021": "2",
+        "nhs-scotland-2024": "1",
+        "who-2009": "1",
+        "medscape": ("1", "2"),
+    },
+    "oxazepam": {
+        "ashton": "20",
+        "va-dod-2021": "30",
+        "nhs-scotland-2024": "20",
+        "who-2009": "30",
+        "medscape": ("15", "30"),
+    },
+    "temazepam": {
+        "ashton": "20",
+        "va-dod-2021": "15",
+        "nhs-scotland-2024": "20",
+        "who-2009": "20",
+        "medscape": ("10", "20"),
+    },
+    "nitrazepam": {
+        "ashton": "10",
+        "nhs-scotland-2024": "10",
+        "who-2009": "10",
+        "medscape": ("2.5", "10"),
+    },
+    "lormetazepam": {"ashton": ("1", "2"), "nhs-scotland-2024": ("1", "2"), "who-2009": "1.5"},
+    "triazolam": {
+        "ashton": "0.5",
+        "va-dod-2021": "0.25",
+        "who-2009": "0.5",
+        "medscape": ("0.25", "0.5"),
+    },
+    "zolpidem": {"ashton": "20", "nhs-scotland-2024": "20"},
+    "zopiclone": {"ashton": "15", "nhs-scotland-2024": "15"},
+    "zaleplon": {"ashton": "20"},
+    "eszopiclone": {"ashton": "3"},
+}
+
+
+def _expected(value: str | tuple[str, str]) -> ValueRange:
+    low, high = (value, value) if isinstance(value, str) else value
+    return ValueRange(Decimal(low), Decimal(high))
+
+
+def test_bundled_table_reproduces_the_clinical_reference(table: EquivalenceTable) -> None:
+    assert set(table.drugs) == set(REFERENCE_SECTION_1)
+    for name, expected in REFERENCE_SECTION_1.items():
+        drug = table.drug(name)
+        loaded = {
+            source.id: table.equivalent(drug, source)
+            for source in table.sources.values()
+            if source.id in drug.equivalents
+        }
+        assert loaded == {source: _expected(value) for source, value in expected.items()}, name
+
+
+def test_bundled_table_has_the_seven_sources_with_provenance(table: EquivalenceTable) -> None:
+    assert list(table.sources) == [
+        "ashton",
+        "va-dod-2021",
+        "nhs-scotland-2024",
+        "who-2009",
+        "pharmacists-letter-2024",
+        "uk-sps",
+        "medscape",
+    ]
+    rescaled = {s.id for s in table.sources.values() if table.rescale_factor(s) != 1}
+    assert rescaled == {"nhs-scotland-2024", "who-2009", "pharmacists-letter-2024", "uk-sps"}
+    assert all(source.title and source.author for source in table.sources.values())
+    assert table.default_source == "ashton"
+    assert len(table.sha256) == 64
+
+
+def test_there_is_exactly_one_copy_of_the_data_in_the_repository() -> None:
+    copies = [p for p in ROOT.rglob("equivalences.toml") if ".venv" not in p.parts]
+    copies = [
+        p for p in copies if not any(part.startswith(".") for part in p.relative_to(ROOT).parts)
+    ]
+    assert copies == [ROOT / "equivalences.toml"]
+    assert bundled_table_path().resolve() == (ROOT / "equivalences.toml").resolve()
+
+
+@pytest.mark.parametrize(
+    ("name", "generic"),
+    [
+        ("Klonopin", "clonazepam"),
+        ("KLONOPIN", "clonazepam"),
+        ("librium", "chlordiazepoxide"),
+        ("Valium", "diazepam"),
+        (" xanax ", "alprazolam"),
+        ("Stilnoct", "zolpidem"),
+    ],
+)
+def test_drugs_are_found_by_brand_names_in_any_case(
+    table: EquivalenceTable, name: str, generic: str
+) -> None:
+    assert table.drug(name).name == generic
+
+
+def test_unknown_drug_suggests_close_names(table: EquivalenceTable) -> None:
+    with pytest.raises(UnknownNameError, match="did you mean 'clonazepam'") as caught:
+        table.drug("clonazepan")
+    assert isinstance(caught.value, LookupError)
+    with pytest.raises(UnknownNameError, match="'Xanax'"):
+        table.drug("xanex")
+    with pytest.raises(UnknownNameError, match="taper drugs"):
+        table.drug("aspirin")
+
+
+def test_half_lives_and_maximum_doses_come_with_their_source(table: EquivalenceTable) -> None:
+    diazepam = table.drug("diazepam")
+    assert diazepam.half_life_hours["ashton"] == ValueRange(Decimal(20), Decimal(100))
+    assert diazepam.metabolite_half_life_hours["nhs-scotland-2024"] == ValueRange(
+        Decimal(36), Decimal(200)
+    )
+    assert diazepam.max_daily is not None
+    assert diazepam.max_daily.mg == 40
+    assert table.drug("clonazepam").max_daily.mg == 20  # type: ignore[union-attr]
+    assert table.drug("zaleplon").drug_class == "z-drug"
+    assert table.drug("alprazolam").tall_man == "ALPRAZolam"
+
+
+def test_tiny_user_table_loads(tiny_table_path: Path) -> None:
+    tiny = load_table(tiny_table_path)
+    assert tiny.path == str(tiny_table_path)
+    assert tiny.equivalent(tiny.drug("clonazepam"), tiny.source("beta")) == ValueRange(
+        Decimal("0.5"), Decimal("1.0")
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key_path", "reason"),
+    [
+        (
+            "alpha = 0.5\n",
+            'alpha = "0.5"\n',
+            "drugs.clonazepam.equivalents.alpha",
+            "must be a number",
+        ),
+        (
+            "alpha = 0.5\n",
+            "alpha = -0.5\n",
+            "drugs.clonazepam.equivalents.alpha",
+            "greater than zero",
+        ),
+        ("alpha = 0.5\n", "alpha = 0\n", "drugs.clonazepam.equivalents.alpha", "greater than zero"),
+        (
+            "alpha = 0.5\n",
+            "alpha = true\n",
+            "drugs.clonazepam.equivalents.alpha",
+            "must be a number",
+        ),
+        (
+            "alpha = 0.5\n",
+            "alpha = nan\n",
+            "drugs.clonazepam.equivalents.alpha",
+            "greater than zero",
+        ),
+        (
+            "beta = [0.25, 0.5]",
+            "beta = [0.5, 0.25]",
+            "drugs.clonazepam.equivalents.beta",
+            "low < high",
+        ),
+        (
+            "beta = [0.25, 0.5]",
+            "beta = [1, 2, 3]",
+            "drugs.clonazepam.equivalents.beta",
+            "[low, high]",
+        ),
+        (
+            "alpha = 0.5\n",
+            "gamma = 0.5\n",
+            "drugs.clonazepam.equivalents.gamma",
+            "unknown source id",
+        ),
+        (
+            'aliases = ["Klonopin"]',
+            'aliases = ["VALIUM"]',
+            "drugs.clonazepam.aliases",
+            "already used by diazepam",
+        ),
+        (
+            'aliases = ["Klonopin"]',
+            'aliases = ["Klonopin", "klonopin"]',
+            "drugs.clonazepam.aliases",
+            "already used",
+        ),
+        (
+            'class = "benzodiazepine"\naliases = ["Klonopin"]',
+            'class = "opioid"\naliases = ["Klonopin"]',
+            "drugs.clonazepam.class",
+            "allowed: benzodiazepine or z-drug",
+        ),
+        ('grade = "A"', 'grade = "Z"', "sources.alpha.grade", "allowed: A, B or C"),
+        ('grade = "A"', 'grade = "A"\ncolour = "red"', "sources.alpha.colour", "not a key"),
+        ("year = 2020", 'year = "2020"', "sources.alpha.year", "expected `int | null`, got `str`"),
+        (
+            'default_source = "alpha"',
+            'default_source = "omega"',
+            "default_source",
+            "unknown source",
+        ),
+        ('reference_drug = "diazepam"', 'reference_drug = "valium2"', "reference_drug", "no drug"),
+        (
+            "schema_version = 1",
+            "schema_version = 2",
+            "schema_version",
+            "invalid enum value 2; allowed: 1",
+        ),
+        ('title = "Alpha table"\n', "", "sources.alpha.title", "required"),
+    ],
+)
+def test_schema_errors_name_the_key_path(
+    tmp_path: Path, old: str, new: str, key_path: str, reason: str
+) -> None:
+    assert old in TINY_TABLE
+    path = tmp_path / "bad.toml"
+    path.write_text(TINY_TABLE.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(TableError) as caught:
+        load_table(path)
+    assert caught.value.key_path == key_path
+    assert reason in caught.value.reason
+    assert str(caught.value).startswith(f"{path}: {key_path}: ")
+
+
+def test_file_level_errors_are_clear(tmp_path: Path) -> None:
+    cases = {
+        "syntax.toml": (b"schema_version = = 1\n", "TOML syntax error"),
+        "latin1.toml": ("title = 'caf\u00e9'".encode("latin-1"), "not UTF-8"),
+        "empty.toml": (b"", "required but missing"),
+    }
+    for name, (content, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(TableError, match=message):
+            load_table(path)
+    with pytest.raises(TableError, match="line 1"):
+        load_table(tmp_path / "syntax.toml")
+    with pytest.raises(TableError, match="cannot be read"):
+        load_table(tmp_path / "missing.toml")
+    with pytest.raises(TableError, match="directory"):
+        load_table(tmp_path)
