@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from taper.__main__ import load_cli
@@ -116,3 +117,8 @@ def golden(request: pytest.FixtureRequest) -> Any:
         assert text == path.read_text(encoding="utf-8")
 
     return check
+
+
+# Property tests must not fail on a slow CI machine for timing alone.
+settings.register_profile("taper", deadline=None, print_blob=True)
+settings.load_profile("taper")
