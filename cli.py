@@ -8,6 +8,7 @@ table or JSON. All error display happens in :class:`TaperGroup.main`: one line o
 
 from __future__ import annotations
 
+import io
 import sys
 import traceback
 from enum import IntEnum, StrEnum
@@ -27,6 +28,8 @@ from taper.table import EquivalenceTable, ValueRange, load_table
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from taper.schedule import Plan
+
 
 class ExitCode(IntEnum):
     OK = 0
@@ -37,6 +40,12 @@ class ExitCode(IntEnum):
 
 class OutputFormat(StrEnum):
     table = "table"
+    json = "json"
+
+
+class PlanFormat(StrEnum):
+    table = "table"
+    csv = "csv"
     json = "json"
 
 
@@ -132,6 +141,24 @@ SourceOption = Annotated[
         help="Equivalence source id (see 'taper sources'). Default: the table's default, ashton.",
         show_default=False,
     ),
+]
+
+
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file (atomically) instead of the terminal.",
+        show_default=False,
+    ),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Replace the --output file if it exists.")
+]
+AllowHighDoseOption = Annotated[
+    bool,
+    typer.Option("--allow-high-dose", help="Accept doses above the usual maximum."),
 ]
 
 
@@ -318,10 +345,7 @@ def convert(
     all_sources: Annotated[
         bool, typer.Option("--all-sources", "-a", help="Show the result under every source.")
     ] = False,
-    allow_high_dose: Annotated[
-        bool,
-        typer.Option("--allow-high-dose", help="Convert doses above the usual maximum."),
-    ] = False,
+    allow_high_dose: AllowHighDoseOption = False,
     output_format: FormatOption = OutputFormat.table,
     table_file: TableOption = None,
 ) -> None:
@@ -379,6 +403,286 @@ def _render_conversion(
         console.print(conversion.disagreement, markup=False)
     for warning in conversion.warnings:
         console.print(f"Warning: {warning}", markup=False, style="yellow")
+    console.print(_footer(table), markup=False, style="dim")
+
+
+@app.command()
+def schedule(
+    drug: Annotated[str, typer.Argument(help="The current drug (generic or brand name).")],
+    dose: Annotated[
+        str,
+        typer.Argument(
+            help="Total daily dose ('1.5mg', split with --times) or dose per time of day "
+            "('morning=0.5mg,night=1mg'; times: morning, midday, afternoon, evening, night)."
+        ),
+    ],
+    times: Annotated[
+        int | None,
+        typer.Option(
+            "--times", help="Split a daily total over 1-4 usual dose times.", min=1, max=4
+        ),
+    ] = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            "-m",
+            help="percent (exponential: a fixed % of the current dose), linear (fixed mg), "
+            "bands (NICE CKS fixed steps), steps (your list), occupancy (equal steps in "
+            "receptor occupancy; needs --ed50, for which no published benzodiazepine value "
+            "exists).",
+        ),
+    ] = "percent",
+    rate: Annotated[str, typer.Option("--rate", "-r", help="percent: cut per interval.")] = "10%",
+    every: Annotated[
+        str, typer.Option("--every", "-e", help="Interval between cuts: '14d', '2w'.")
+    ] = "2w",
+    step: Annotated[
+        str | None, typer.Option("--step", help="linear: mg cut per interval, e.g. 0.125mg.")
+    ] = None,
+    steps: Annotated[
+        str | None,
+        typer.Option("--steps", help="steps: daily doses in order, e.g. '0.75mg,0.5mg,0.25mg'."),
+    ] = None,
+    slow_below: Annotated[
+        str | None, typer.Option("--slow-below", help="Use --slow-rate at or below this dose.")
+    ] = None,
+    slow_rate: Annotated[
+        str | None, typer.Option("--slow-rate", help="percent: cut per interval at low doses.")
+    ] = None,
+    final: Annotated[
+        str | None,
+        typer.Option(
+            "--final",
+            help="Stop after this daily dose (default: the smallest the products can make).",
+        ),
+    ] = None,
+    hold: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--hold",
+            help="Stay longer at a dose: 'after-step:3:2w', 'every:3:2w', 'at:0.5mg:4w'. "
+            "Repeatable.",
+        ),
+    ] = None,
+    order: Annotated[
+        str,
+        typer.Option(
+            "--order",
+            help="Which dose times go down first: daytime-first (Ashton, NHS Scotland), even, "
+            "night-first.",
+        ),
+    ] = "daytime-first",
+    start: Annotated[
+        str | None,
+        typer.Option("--start", help="First day, YYYY-MM-DD (default: today, as the output says)."),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Find the pace that stops by this date.")
+    ] = None,
+    duration: Annotated[
+        str | None, typer.Option("--duration", help="Find the pace that stops within e.g. 26w.")
+    ] = None,
+    region: Annotated[str, typer.Option("--region", help="Product set: us or uk.")] = "us",
+    product: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--product",
+            help="Use these products instead of the region's, e.g. '0.5mg tablet scored', "
+            "'0.125mg odt', '0.5mg/5mL solution'. Repeatable.",
+        ),
+    ] = None,
+    source: SourceOption = None,
+    ed50: Annotated[
+        str | None, typer.Option("--ed50", help="occupancy: dose giving half of Emax (cite it).")
+    ] = None,
+    emax: Annotated[str, typer.Option("--emax", help="occupancy: maximum occupancy, %.")] = "100",
+    occupancy_step: Annotated[
+        str, typer.Option("--occupancy-step", help="occupancy: points of occupancy per step.")
+    ] = "5",
+    supply: Annotated[
+        str | None,
+        typer.Option("--supply", help="Also count what to dispense per period, e.g. 28d."),
+    ] = None,
+    daily: Annotated[bool, typer.Option("--daily", help="One row per day, not per step.")] = False,
+    allow_high_dose: AllowHighDoseOption = False,
+    output_format: Annotated[
+        PlanFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    ] = PlanFormat.table,
+    output: OutputOption = None,
+    force: ForceOption = False,
+    table_file: TableOption = None,
+) -> None:
+    """Draft a day-by-day direct taper that can be dispensed with real products.
+
+    Every dose can be made with the region's products (or those given with --product); the
+    plan is checked against the 2025 Joint Guideline's pace (5-10% every 2-4 weeks to start,
+    not more than 25% in 2 weeks), and says where the products force a larger cut.
+
+    Example: taper schedule clonazepam 1.5mg --times 3 --start 2027-01-04
+    """
+    from taper.schedule import plan_taper
+
+    table = load_table(table_file)
+    plan = plan_taper(
+        drug,
+        dose,
+        times=times,
+        method=method,
+        rate=rate,
+        every=every,
+        step=step,
+        steps=steps,
+        slow_below=slow_below,
+        slow_rate=slow_rate,
+        final=final,
+        holds=hold or (),
+        order=order,
+        start=start,
+        until=until,
+        duration=duration,
+        region=region,
+        products=product or (),
+        source=source,
+        ed50=ed50,
+        emax=emax,
+        occupancy_step=occupancy_step,
+        supply=supply,
+        allow_high_dose=allow_high_dose,
+        table=table,
+    )
+    if output_format is PlanFormat.json:
+        text = export.dumps_json(export.plan_document(plan, table))
+    elif output_format is PlanFormat.csv:
+        text = export.plan_csv(plan, table)
+    elif output is None:
+        _render_plan(plan, table, _console(), daily=daily)
+        return
+    else:
+        from rich.console import Console
+
+        buffer = io.StringIO()
+        _render_plan(plan, table, Console(file=buffer, width=120, highlight=False), daily=daily)
+        text = buffer.getvalue()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        from taper.output import write_text_atomic
+
+        write_text_atomic(output, text, force=force)
+
+
+def _render_plan(plan: Plan, table: EquivalenceTable, console: Console, *, daily: bool) -> None:
+    from rich.table import Table
+
+    request = plan.request
+    console.print(DRAFT_NOTICE, markup=False, style="bold")
+    pace = {
+        "percent": f"{format_number(request.rate_percent)}% of the current dose (exponential)",
+        "linear": f"{format_dose(request.step_mg or 0)} each time",
+        "bands": "NICE CKS bands through diazepam equivalents",
+        "steps": "the listed doses",
+        "occupancy": f"{format_number(request.occupancy_step)} occupancy points "
+        f"(ED50 {format_dose(request.ed50_mg or 0)}, Emax {format_number(request.emax_percent)}%)",
+    }[request.method.value]
+    console.print(
+        f"{plan.drug.tall_man or plan.drug.name}: {request.method.value} taper, {pace}, every "
+        f"{request.interval_days} days; order {request.order.value}; diazepam equivalents "
+        f"by {plan.source.id}.",
+        markup=False,
+    )
+    console.print(f"Products ({request.region}): {plan.formulary.describe()}.", markup=False)
+    if plan.resolved_pace:
+        console.print(f"Pace found for the target end: {plan.resolved_pace}.", markup=False)
+    start_note = " (today: set --start to fix it)" if plan.start_is_default else ""
+    console.print(f"Starts {plan.start_date.isoformat()}{start_note}.", markup=False)
+    grid = Table()
+    if daily:
+        for column in ("Day", "Date", "Phase", *plan.slots, "Daily total"):
+            grid.add_column(column)
+        for day in plan.days():
+            grid.add_row(
+                str(day.day),
+                day.date.isoformat(),
+                day.phase,
+                *(format_dose(dose.dose_mg) for dose in day.doses),
+                format_dose(day.total_mg),
+            )
+    else:
+        grid.add_column("Step", no_wrap=True)
+        grid.add_column("From", no_wrap=True)
+        for slot in plan.slots:
+            grid.add_column(slot)
+        grid.add_column("Daily total (diazepam)")
+        grid.add_column("Cut")
+        for item in plan.steps:
+            cells = ["—" if dose.dose_mg == 0 else format_dose(dose.dose_mg) for dose in item.doses]
+            flags = [
+                *(["held"] if any(n.startswith("held") for n in item.notes) else []),
+                *([f"hold {item.hold_days} d"] if item.hold_days else []),
+                *(["forced"] if item.forced else []),
+                *(["over ceiling"] if item.exceeds_ceiling else []),
+                *(["stop"] if item.phase == "stop" else []),
+            ]
+            cut = "" if item.cut_percent is None else f"{format_number(item.cut_percent)}%"
+            days = f"{item.days} days" if item.days > 1 else "1 day"
+            grid.add_row(
+                str(item.number),
+                f"{plan.date_of(item.start_day).isoformat()}\n{days}",
+                *cells,
+                f"{format_dose(item.total_mg)}\n({plan.diazepam_text(item.total_mg)})",
+                "\n".join([cut, *flags]).strip(),
+            )
+    console.print(grid, markup=False)
+    preparations = {
+        dose.dose_mg: dose.preparation
+        for item in plan.steps
+        for dose in item.doses
+        if dose.dose_mg > 0
+    }
+    console.print("What to take for each dose:", markup=False)
+    for dose_mg in sorted(preparations, reverse=True):
+        console.print(f"  {format_dose(dose_mg)}: {preparations[dose_mg].text()}", markup=False)
+    checks = plan.checks
+    console.print(
+        f"Duration {checks.duration_days} days, {checks.reductions} reductions, last dose "
+        f"{plan.date_of(checks.duration_days).isoformat()}, first day without "
+        f"{plan.drug.name} {checks.end_date.isoformat()}. Largest cut in any 2 weeks: "
+        f"{format_number(checks.largest_14_day_reduction_percent)}% (from day "
+        f"{checks.largest_14_day_window_start}); first 2 weeks: "
+        f"{format_number(checks.first_14_day_reduction_percent)}%.",
+        markup=False,
+    )
+    console.print(
+        "held: the products cannot make a smaller cut yet; forced: the products force a cut at "
+        "least 1.5 times the method's; over ceiling: more than 25% in the 2 weeks up to it.",
+        markup=False,
+        style="dim",
+    )
+    for warning in plan.warnings:
+        console.print(f"Warning: {warning}", markup=False, style="yellow")
+    dispense = Table(title="To dispense for the whole plan", title_justify="left")
+    dispense.add_column("Product")
+    dispense.add_column("Quantity", justify="right")
+    for item in plan.dispensing:
+        amount = (
+            format_dose(item.quantity, "mL")
+            if item.unit == "mL"
+            else f"{item.quantity} {item.unit}"
+        )
+        dispense.add_row(item.product.label(), amount)
+    console.print(dispense, markup=False)
+    for period in plan.supply:
+        parts = [
+            format_dose(i.quantity, "mL") + f" of {i.product.short_label()}"
+            if i.unit == "mL"
+            else f"{i.quantity} × {i.product.short_label()}"
+            for i in period.items
+        ]
+        console.print(
+            f"Days {period.start_day}-{period.end_day}: {'; '.join(parts) or 'nothing'}",
+            markup=False,
+        )
     console.print(_footer(table), markup=False, style="dim")
 
 

@@ -21,6 +21,7 @@ from taper.errors import TableError
 
 T = TypeVar("T")
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+RegionCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}$")]
 
 
 class PositiveNumber(Decimal):
@@ -80,6 +81,16 @@ class MaxDailySpec(_Spec, frozen=True):
     source: NonEmpty
 
 
+class ProductSpec(_Spec, frozen=True):
+    regions: Annotated[list[RegionCode], msgspec.Meta(min_length=1)]
+    form: Literal["tablet", "odt", "capsule", "solution"]
+    strength_mg: PositiveNumber
+    split: Literal["none", "half", "quarter"] = "none"
+    volume_ml: PositiveNumber | None = None
+    min_volume_ml: PositiveNumber | None = None
+    note: str = ""
+
+
 class DrugSpec(_Spec, frozen=True, rename={"drug_class": "class"}):
     drug_class: Literal["benzodiazepine", "z-drug"]
     aliases: list[NonEmpty]
@@ -87,6 +98,7 @@ class DrugSpec(_Spec, frozen=True, rename={"drug_class": "class"}):
     half_life_hours: dict[str, Any] = {}
     metabolite_half_life_hours: dict[str, Any] = {}
     max_daily: MaxDailySpec | None = None
+    products: list[ProductSpec] = []
     tall_man: str | None = None
     notes: list[str] = []
 
@@ -126,7 +138,13 @@ def _table_error(message: str, path: str, prefix: str) -> TableError:
 
 
 #: The allowed values of the enumerated keys, for error messages.
-_ALLOWED = {"grade": "A, B or C", "class": "benzodiazepine or z-drug", "schema_version": "1"}
+_ALLOWED = {
+    "grade": "A, B or C",
+    "class": "benzodiazepine or z-drug",
+    "schema_version": "1",
+    "form": "tablet, odt, capsule or solution",
+    "split": "none, half or quarter",
+}
 
 
 def _entries(

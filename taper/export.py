@@ -6,12 +6,15 @@ written into JSON as numbers by simplejson, never through a float.
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from taper.convert import Conversion, SourceResult
 from taper.formatting import format_dose, to_decimal
+from taper.schedule import DispensedProduct, Plan, Step, TaperRequest
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange
 
 #: Version of every JSON document `taper` writes; bumped on any incompatible change.
@@ -159,6 +162,176 @@ def conversion_document(
         "disagreement": conversion.disagreement,
         "warnings": list(conversion.warnings),
     }
+
+
+def request_record(request: TaperRequest) -> Record:
+    """Every parameter of a plan, normalised, so that the plan can be rebuilt exactly."""
+    return {
+        "drug": request.drug,
+        "regimen_mg": {slot: number(dose) for slot, dose in request.regimen.items()},
+        "method": request.method.value,
+        "rate_percent": number(request.rate_percent),
+        "interval_days": request.interval_days,
+        "step_mg": None if request.step_mg is None else number(request.step_mg),
+        "steps_mg": [number(dose) for dose in request.steps_mg],
+        "slow_below_mg": None if request.slow_below_mg is None else number(request.slow_below_mg),
+        "slow_rate_percent": None
+        if request.slow_rate_percent is None
+        else number(request.slow_rate_percent),
+        "final_mg": None if request.final_mg is None else number(request.final_mg),
+        "holds": [hold.text() for hold in request.holds],
+        "order": request.order.value,
+        "start": None if request.start is None else request.start.isoformat(),
+        "until": None if request.until is None else request.until.isoformat(),
+        "duration_days": request.duration_days,
+        "region": request.region,
+        "products": list(request.products),
+        "source": request.source,
+        "ed50_mg": None if request.ed50_mg is None else number(request.ed50_mg),
+        "emax_percent": number(request.emax_percent),
+        "occupancy_step": number(request.occupancy_step),
+        "supply_days": request.supply_days,
+        "allow_high_dose": request.allow_high_dose,
+    }
+
+
+def _diazepam(plan: Plan, total_mg: Decimal) -> tuple[int | Decimal | None, int | Decimal | None]:
+    value = plan.diazepam_equivalent(total_mg)
+    return (None, None) if value is None else (number(value[0]), number(value[1]))
+
+
+def _step_record(plan: Plan, step: Step) -> Record:
+    low, high = _diazepam(plan, step.total_mg)
+    return {
+        "step": step.number,
+        "phase": step.phase,
+        "start_day": step.start_day,
+        "end_day": step.end_day,
+        "start_date": plan.date_of(step.start_day).isoformat(),
+        "end_date": plan.date_of(step.end_day).isoformat(),
+        "days": step.days,
+        "hold_days": step.hold_days,
+        "doses": [
+            {"slot": dose.slot, "dose_mg": number(dose.dose_mg), "take": dose.preparation.text()}
+            for dose in step.doses
+        ],
+        "total_mg": number(step.total_mg),
+        "diazepam_eq_mg_low": low,
+        "diazepam_eq_mg_high": high,
+        "cut_percent": None if step.cut_percent is None else number(step.cut_percent),
+        "forced_by_products": step.forced,
+        "exceeds_guideline_ceiling": step.exceeds_ceiling,
+        "notes": list(step.notes),
+    }
+
+
+def _dispensed(items: tuple[DispensedProduct, ...]) -> list[Record]:
+    return [
+        {"product": item.product.label(), "quantity": number(item.quantity), "unit": item.unit}
+        for item in items
+    ]
+
+
+def plan_document(plan: Plan, table: EquivalenceTable) -> Record:
+    checks = plan.checks
+    return {
+        "schema_version": SCHEMA_VERSION,
+        **provenance(table),
+        "meta": {
+            "parameters": request_record(plan.request),
+            "drug": plan.drug.name,
+            "source": plan.source.id,
+            "start_date": plan.start_date.isoformat(),
+            "start_date_is_today": plan.start_is_default,
+            "products": [product.label() for product in plan.formulary.products],
+            "resolved_pace": plan.resolved_pace,
+        },
+        "steps": [_step_record(plan, step) for step in plan.steps],
+        "days": [
+            {
+                "day": day.day,
+                "date": day.date.isoformat(),
+                "step": day.step,
+                "phase": day.phase,
+                "doses_mg": {dose.slot: number(dose.dose_mg) for dose in day.doses},
+                "total_mg": number(day.total_mg),
+            }
+            for day in plan.days()
+        ],
+        "checks": {
+            "duration_days": checks.duration_days,
+            "reductions": checks.reductions,
+            "end_date": checks.end_date.isoformat(),
+            "largest_14_day_reduction_percent": number(checks.largest_14_day_reduction_percent),
+            "largest_14_day_window_start_day": checks.largest_14_day_window_start,
+            "first_14_day_reduction_percent": number(checks.first_14_day_reduction_percent),
+            "stop_from_mg": number(checks.stop_from_mg),
+            "smallest_dose_mg": number(checks.smallest_dose_mg),
+        },
+        "warnings": list(plan.warnings),
+        "dispensing": {
+            "total": _dispensed(plan.dispensing),
+            "periods": [
+                {"start_day": p.start_day, "end_day": p.end_day, "items": _dispensed(p.items)}
+                for p in plan.supply
+            ],
+        },
+    }
+
+
+CSV_COLUMNS = (
+    "day",
+    "date",
+    "step",
+    "phase",
+    "drug",
+    "slot",
+    "dose_mg",
+    "diazepam_eq_mg",
+    "diazepam_eq_mg_low",
+    "diazepam_eq_mg_high",
+    "take",
+)
+
+
+def plan_csv(plan: Plan, table: EquivalenceTable) -> str:
+    """Tidy CSV: one row per day and dose time. Provenance leads as ``#`` comment lines."""
+    from taper import __version__
+
+    buffer = io.StringIO()
+    parameters = dumps_json(request_record(plan.request)).replace("\n", " ")
+    buffer.write(f"# taper {__version__}; table {table.path} sha256 {table.sha256}\n")
+    buffer.write(f"# source {plan.source.id}; parameters {' '.join(parameters.split())}\n")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    ratio = plan.diazepam_equivalent(Decimal(1))
+    for day in plan.days():
+        for dose in day.doses:
+            if ratio is None:
+                low = high = point = ""
+            else:
+                low_value, high_value = (
+                    number(ratio[0] * Fraction(dose.dose_mg)),
+                    number(ratio[1] * Fraction(dose.dose_mg)),
+                )
+                low, high = str(low_value), str(high_value)
+                point = low if low_value == high_value else ""
+            writer.writerow(
+                (
+                    day.day,
+                    day.date.isoformat(),
+                    day.step,
+                    day.phase,
+                    plan.drug.name,
+                    dose.slot,
+                    number(dose.dose_mg),
+                    point,
+                    low,
+                    high,
+                    dose.preparation.text(),
+                )
+            )
+    return buffer.getvalue()
 
 
 def dumps_json(record: Record) -> str:

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from taper.errors import TableError, UnknownNameError
+from taper.products import Product
 
 if TYPE_CHECKING:
-    from taper._schema import DrugSpec, SourceSpec, TableSpec
+    from taper._schema import DrugSpec, ProductSpec, SourceSpec, TableSpec
 
 TABLE_FILE_NAME = "equivalences.toml"
 #: Files larger than this are not equivalence tables.
@@ -80,6 +81,11 @@ class Drug:
     max_daily: MaxDailyDose | None = None
     tall_man: str | None = None
     notes: tuple[str, ...] = ()
+    products: tuple[Product, ...] = ()
+
+    def products_in(self, region: str) -> tuple[Product, ...]:
+        """The products marketed in ``region`` (``"us"``, ``"uk"``)."""
+        return tuple(product for product in self.products if region in product.regions)
 
 
 @dataclass(frozen=True)
@@ -213,6 +219,21 @@ def _drug(name: str, spec: DrugSpec) -> Drug:
         else MaxDailyDose(Decimal(limit.mg), limit.note, limit.source),
         tall_man=spec.tall_man,
         notes=tuple(spec.notes),
+        products=tuple(
+            Product(
+                drug=name,
+                form=product.form,
+                strength_mg=Decimal(product.strength_mg),
+                split=product.split,
+                volume_ml=None if product.volume_ml is None else Decimal(product.volume_ml),
+                min_volume_ml=None
+                if product.min_volume_ml is None
+                else Decimal(product.min_volume_ml),
+                regions=tuple(product.regions),
+                note=product.note,
+            )
+            for product in spec.products
+        ),
     )
 
 
@@ -243,3 +264,25 @@ def _check_references(
             owner_of[spelling.casefold()] = name
         if not drug.equivalents:
             raise TableError(path, f"drugs.{name}.equivalents", "needs at least one source")
+        for index, product in enumerate(drug.products):
+            _check_product(product, f"drugs.{name}.products[{index}]", path)
+
+
+def _check_product(product: ProductSpec, key_path: str, path: str) -> None:
+    liquid = product.form == "solution"
+    if liquid and (product.volume_ml is None or product.min_volume_ml is None):
+        raise TableError(path, key_path, "a solution needs volume_ml and min_volume_ml")
+    if not liquid and (product.volume_ml is not None or product.min_volume_ml is not None):
+        raise TableError(path, key_path, "only a solution has volume_ml and min_volume_ml")
+    if liquid and product.split != "none":
+        raise TableError(path, f"{key_path}.split", "a solution cannot be split")
+    if product.form in {"capsule", "odt"} and product.split != "none":
+        raise TableError(path, f"{key_path}.split", f"a {product.form} cannot be split")
+    pieces = {"none": 1, "half": 2, "quarter": 4}[product.split]
+    smallest = (
+        Decimal(product.strength_mg) / Decimal(product.volume_ml) * Decimal(product.min_volume_ml)
+        if liquid and product.volume_ml and product.min_volume_ml
+        else Decimal(product.strength_mg) / pieces
+    )
+    if smallest % Decimal("0.001") != 0:
+        raise TableError(path, key_path, "its smallest piece or volume is finer than 0.001 mg")

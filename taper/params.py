@@ -1,0 +1,147 @@
+"""Parsers for the schedule parameters people type: regimens, rates, intervals, dates, holds.
+
+Each is strict, like the dose parser, and raises :class:`~taper.errors.InvalidRequestError`
+with a message that says what to type instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from taper.doses import parse_dose
+from taper.errors import InvalidRequestError
+
+#: Dose times, in the order of the day.
+SLOTS = ("morning", "midday", "afternoon", "evening", "night")
+SLOT_ALIASES = {"bedtime": "night", "noon": "midday"}
+#: The usual dose times for ``--times N``.
+TIMES = {
+    1: ("night",),
+    2: ("morning", "night"),
+    3: ("morning", "midday", "night"),
+    4: ("morning", "midday", "evening", "night"),
+}
+_UNIT_DAYS = {"d": 1, "w": 7}
+#: Longest interval, hold or duration accepted (five years).
+MAX_DAYS = 5 * 366
+
+
+def parse_slot(text: str) -> str:
+    name = text.strip().lower()
+    name = SLOT_ALIASES.get(name, name)
+    if name not in SLOTS:
+        raise InvalidRequestError(
+            f"unknown dose time {text.strip()!r}; use {', '.join(SLOTS)} (or bedtime)"
+        )
+    return name
+
+
+def parse_regimen(text: str) -> dict[str, Decimal]:
+    """``"morning=0.5mg,night=1mg"`` -> {"morning": 0.5, "night": 1} in the order of the day."""
+    doses: dict[str, Decimal] = {}
+    for part in text.split(","):
+        if "=" not in part:
+            raise InvalidRequestError(
+                f"cannot read dose time {part.strip()!r}; write e.g. 'morning=0.5mg,night=1mg'"
+            )
+        name, dose = part.split("=", 1)
+        slot = parse_slot(name)
+        if slot in doses:
+            raise InvalidRequestError(f"dose time {slot!r} is given twice")
+        doses[slot] = parse_dose(dose)
+    return {slot: doses[slot] for slot in SLOTS if slot in doses}
+
+
+def parse_percent(text: str, what: str = "rate") -> Decimal:
+    """``"10%"`` or ``"10"`` -> Decimal(10); must be above 0 and below 100."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*%?\s*", text, re.ASCII)
+    if match is None:
+        raise InvalidRequestError(f"cannot read {what} {text!r}; write a percentage such as '10%'")
+    value = Decimal(match.group(1))
+    if not Decimal(0) < value < Decimal(100):
+        raise InvalidRequestError(f"{what} {text!r} must be above 0% and below 100%")
+    return value
+
+
+def parse_days(text: str, what: str = "interval") -> int:
+    """``"2w"``, ``"10d"``, ``"14"`` (days) -> a whole number of days, at least 1."""
+    match = re.fullmatch(r"\s*([0-9]{1,5})\s*([dw]?)\s*", text.lower(), re.ASCII)
+    if match is None:
+        raise InvalidRequestError(
+            f"cannot read {what} {text!r}; write days or weeks such as '10d' or '2w'"
+        )
+    days = int(match.group(1)) * _UNIT_DAYS[match.group(2) or "d"]
+    if days < 1:
+        raise InvalidRequestError(f"{what} {text!r} must be at least one day")
+    if days > MAX_DAYS:
+        raise InvalidRequestError(f"{what} {text!r} is longer than five years")
+    return days
+
+
+def parse_date(text: str, what: str = "date") -> dt.date:
+    """An ISO date, ``2027-01-04``."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text.strip(), re.ASCII):
+        raise InvalidRequestError(f"cannot read {what} {text!r}; write it as YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise InvalidRequestError(f"{what} {text!r} is not a real date ({exc})") from exc
+
+
+def parse_positive_number(text: str, what: str) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise InvalidRequestError(f"cannot read {what} {text!r}; write a number") from None
+    if not value.is_finite() or value <= 0:
+        raise InvalidRequestError(f"{what} {text!r} must be a number greater than zero")
+    return value
+
+
+def parse_dose_list(text: str) -> tuple[Decimal, ...]:
+    """``"0.75mg,0.5mg,0.25mg"`` -> the doses, which must go down."""
+    doses = tuple(parse_dose(part) for part in text.split(","))
+    for before, after in itertools.pairwise(doses):
+        if after >= before:
+            raise InvalidRequestError(f"steps must go down; {after} mg follows {before} mg")
+    return doses
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Stay at a dose longer: after step N, at (or below) a dose, or after every Nth step."""
+
+    kind: str  # "after-step" | "at" | "every"
+    days: int
+    step: int = 0
+    dose_mg: Decimal = Decimal(0)
+
+    def text(self) -> str:
+        from taper.formatting import format_dose
+
+        where = {
+            "after-step": f"after step {self.step}",
+            "every": f"after every {self.step} steps",
+            "at": f"at {format_dose(self.dose_mg)}",
+        }[self.kind]
+        return f"hold {self.days} days {where}"
+
+
+def parse_hold(text: str) -> Hold:
+    """``after-step:3:2w``, ``every:3:2w`` or ``at:0.5mg:4w``."""
+    parts = text.strip().split(":")
+    if len(parts) != 3 or parts[0] not in {"after-step", "every", "at"}:
+        raise InvalidRequestError(
+            f"cannot read hold {text!r}; write 'after-step:3:2w', 'every:3:2w' or 'at:0.5mg:4w'"
+        )
+    kind, where, length = parts
+    days = parse_days(length, "hold")
+    if kind == "at":
+        return Hold(kind, days, dose_mg=parse_dose(where))
+    if not re.fullmatch(r"[0-9]{1,4}", where) or int(where) < 1:
+        raise InvalidRequestError(f"hold {text!r}: the step must be a whole number from 1")
+    return Hold(kind, days, step=int(where))

@@ -1,0 +1,331 @@
+"""What can be dispensed: products, the doses they can make, and what to take for a dose.
+
+A :class:`Formulary` is the set of products used for one drug in one plan. It answers two
+questions exactly: which doses can be made at one dose time (:meth:`Formulary.ladder`), and
+how to make a given dose with the fewest, simplest pieces (:meth:`Formulary.preparation`).
+
+A dose is made either from solids (whole tablets or capsules, and halves or quarters of
+tablets scored for it) or from one liquid measured in steps of its smallest measurable
+volume. Solids and a liquid are not mixed in one dose.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from functools import cached_property
+
+from taper.errors import InvalidRequestError
+from taper.formatting import format_dose, format_number
+
+FORM_WORDS = {
+    "tablet": "tablet",
+    "odt": "orally disintegrating tablet",
+    "capsule": "capsule",
+    "solution": "oral solution",
+}
+PIECES_PER_UNIT = {"none": 1, "half": 2, "quarter": 4}
+#: Cost of one piece by how finely it is cut: whole pieces are preferred, then halves.
+_PIECE_COST = {1: 10, 2: 14, 4: 18}
+#: The pieces a product can be taken in, by its scoring.
+_DENOMINATORS = {"none": (1,), "half": (1, 2), "quarter": (1, 2, 4)}
+#: Cost of using one more product in a dose.
+_PRODUCT_COST = 20
+
+
+@dataclass(frozen=True)
+class Product:
+    """One marketed (or user-declared) product of a drug."""
+
+    drug: str
+    form: str
+    strength_mg: Decimal
+    split: str = "none"
+    volume_ml: Decimal | None = None
+    min_volume_ml: Decimal | None = None
+    regions: tuple[str, ...] = ()
+    note: str = ""
+
+    @property
+    def is_liquid(self) -> bool:
+        return self.form == "solution"
+
+    @property
+    def concentration(self) -> Fraction:
+        """mg per mL (liquids only)."""
+        assert self.volume_ml is not None
+        return Fraction(self.strength_mg) / Fraction(self.volume_ml)
+
+    @property
+    def smallest_piece_mg(self) -> Fraction:
+        """The smallest amount this product gives: a quarter, half, tablet or measured volume."""
+        if self.is_liquid:
+            assert self.min_volume_ml is not None
+            return self.concentration * Fraction(self.min_volume_ml)
+        return Fraction(self.strength_mg) / PIECES_PER_UNIT[self.split]
+
+    def short_label(self) -> str:
+        """``"0.5 mg tablet"``, ``"0.125 mg ODT"``, ``"0.5 mg/5 mL solution"``: for what to take."""
+        if self.is_liquid:
+            return self.label().replace("oral solution", "solution")
+        form = "ODT" if self.form == "odt" else self.form
+        return f"{format_dose(self.strength_mg)} {form}"
+
+    def label(self) -> str:
+        """``"0.5 mg tablet (scored)"`` or ``"0.5 mg/5 mL oral solution"``."""
+        if self.is_liquid:
+            assert self.volume_ml is not None
+            volume = "mL" if self.volume_ml == 1 else f"{format_number(self.volume_ml)} mL"
+            return f"{format_dose(self.strength_mg)}/{volume} {FORM_WORDS[self.form]}"
+        scoring = {"none": "", "half": " (scored)", "quarter": " (quarter-scored)"}[self.split]
+        return f"{format_dose(self.strength_mg)} {FORM_WORDS[self.form]}{scoring}"
+
+
+@dataclass(frozen=True)
+class Portion:
+    """Part of a dose from one product: whole units and pieces, or a liquid volume."""
+
+    product: Product
+    #: Pieces of size 1/denominator of a unit (denominator 1: whole tablets or capsules).
+    pieces: int = 0
+    denominator: int = 1
+    volume_ml: Decimal | None = None
+
+    @property
+    def mg(self) -> Fraction:
+        if self.volume_ml is not None:
+            return self.product.concentration * Fraction(self.volume_ml)
+        return Fraction(self.product.strength_mg) * self.pieces / self.denominator
+
+    def text(self) -> str:
+        """Words a patient can follow: ``"half of a 0.5 mg tablet"``, ``"2.5 mL of ..."``."""
+        label = self.product.short_label()
+        if self.volume_ml is not None:
+            return f"{format_dose(self.volume_ml, 'mL')} of {label}"
+        if self.denominator == 1:
+            return f"{self.pieces} × {label}"
+        word = {2: "half", 4: "quarter"}[self.denominator]
+        if self.pieces == 1:
+            return f"{word} of a {label}"
+        return f"{self.pieces} {word}s of a {label}"
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """How to make one dose: portions whose amounts add up to it exactly."""
+
+    dose_mg: Decimal
+    portions: tuple[Portion, ...]
+
+    def text(self) -> str:
+        if not self.portions:
+            return "nothing"
+        return " + ".join(portion.text() for portion in self.portions)
+
+
+def _as_decimal(value: Fraction) -> Decimal:
+    decimal = Decimal(value.numerator) / Decimal(value.denominator)
+    assert Fraction(decimal) == value, value
+    return decimal
+
+
+@dataclass(frozen=True)
+class Formulary:
+    """The products of one drug used in a plan, and the doses they can make.
+
+    Doses are counted internally in whole *quanta* (the finest step the products allow), so
+    that the search for what to take is integer arithmetic; results are exact Decimals.
+    """
+
+    drug: str
+    products: tuple[Product, ...]
+    _preparations: dict[int, Preparation | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    #: Per combination of products: for each amount, (cost, last piece) of the cheapest way.
+    _tables: dict[tuple[int, ...], list[tuple[int, int] | None]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        if not self.products:
+            raise InvalidRequestError(
+                f"no products are known for {self.drug}; give them with --product"
+            )
+
+    @cached_property
+    def quantum(self) -> Fraction:
+        """The finest step between doses the products can make."""
+        amounts = [
+            Fraction(product.strength_mg) / denominator
+            for product in self.products
+            if not product.is_liquid
+            for denominator in _DENOMINATORS[product.split]
+        ]
+        amounts += [p.smallest_piece_mg for p in self.products if p.is_liquid]
+        scale = math.lcm(*(amount.denominator for amount in amounts))
+        return Fraction(math.gcd(*(int(amount * scale) for amount in amounts)), scale)
+
+    @cached_property
+    def _pieces(self) -> tuple[tuple[int, int, int, int], ...]:
+        """(product index, size in quanta, denominator, cost) of every kind of solid piece."""
+        return tuple(
+            (
+                index,
+                int(Fraction(product.strength_mg) / denominator / self.quantum),
+                denominator,
+                _PIECE_COST[denominator],
+            )
+            for index, product in enumerate(self.products)
+            if not product.is_liquid
+            for denominator in _DENOMINATORS[product.split]
+        )
+
+    @cached_property
+    def _liquids(self) -> tuple[tuple[Product, int], ...]:
+        """(liquid, quanta per smallest measurable volume), least concentrated first."""
+        liquids = [p for p in self.products if p.is_liquid]
+        return tuple(
+            (liquid, int(liquid.smallest_piece_mg / self.quantum))
+            for liquid in sorted(liquids, key=lambda p: p.concentration)
+        )
+
+    def _cheapest(self, units: int, subset: tuple[int, ...]) -> int | None:
+        """Cost of the cheapest way to make ``units`` from the pieces of ``subset``."""
+        table = self._tables.get(subset)
+        if table is None:
+            table = self._tables[subset] = [(0, -1)]
+        sizes = self._sizes(subset)
+        for amount in range(len(table), units + 1):
+            best: tuple[int, int] | None = None
+            for size, cost, number in sizes:
+                if size <= amount:
+                    previous = table[amount - size]
+                    if previous is not None and (best is None or previous[0] + cost < best[0]):
+                        best = (previous[0] + cost, number)
+            table.append(best)
+        found = table[units]
+        return None if found is None else found[0]
+
+    @functools.cache  # noqa: B019 - a Formulary is immutable and reused across plans
+    def _sizes(self, subset: tuple[int, ...]) -> tuple[tuple[int, int, int], ...]:
+        return tuple(
+            (size, cost, number)
+            for number, (product, size, _, cost) in enumerate(self._pieces)
+            if product in subset
+        )
+
+    def _solid(self, units: int) -> tuple[Portion, ...] | None:
+        """The cheapest pieces that make ``units`` quanta, or None.
+
+        Cost counts each piece (a cut piece more than a whole one) and each distinct product
+        used, so that a dose is made from few products and few pieces, as a pharmacist would
+        dispense it. Combinations of up to three products are considered.
+        """
+        solid = sorted({product for product, _, _, _ in self._pieces})
+        best: tuple[int, tuple[int, ...]] | None = None
+        for size in range(1, min(3, len(solid)) + 1):
+            for subset in itertools.combinations(solid, size):
+                cost = self._cheapest(units, subset)
+                if cost is not None and (best is None or cost + _PRODUCT_COST * size < best[0]):
+                    best = (cost + _PRODUCT_COST * size, subset)
+        if best is None:
+            return None
+        table = self._tables[best[1]]
+        counts: dict[int, int] = {}
+        amount = units
+        while amount:
+            entry = table[amount]
+            assert entry is not None
+            counts[entry[1]] = counts.get(entry[1], 0) + 1
+            amount -= self._pieces[entry[1]][1]
+        ordered = sorted(counts, key=lambda number: (-self._pieces[number][1], number))
+        return tuple(
+            Portion(self.products[self._pieces[n][0]], counts[n], self._pieces[n][2])
+            for n in ordered
+        )
+
+    def preparation(self, dose_mg: Decimal | Fraction) -> Preparation | None:
+        """How to make ``dose_mg`` at one dose time, or None if these products cannot."""
+        units = Fraction(dose_mg) / self.quantum
+        if units < 0 or units.denominator != 1:
+            return None
+        return self._preparation(int(units))
+
+    def _preparation(self, units: int) -> Preparation | None:
+        if units in self._preparations:
+            return self._preparations[units]
+        dose = _as_decimal(self.quantum * units)
+        preparation: Preparation | None = None
+        if units == 0:
+            preparation = Preparation(dose, ())
+        elif (portions := self._solid(units) if self._pieces else None) is not None:
+            preparation = Preparation(dose, portions)
+        else:
+            for liquid, step in self._liquids:
+                if units % step == 0:
+                    volume = _as_decimal(Fraction(dose) / liquid.concentration)
+                    preparation = Preparation(dose, (Portion(liquid, volume_ml=volume),))
+                    break
+        self._preparations[units] = preparation
+        return preparation
+
+    def can_make(self, dose_mg: Decimal | Fraction) -> bool:
+        return self.preparation(dose_mg) is not None
+
+    def ladder(self, up_to_mg: Decimal) -> tuple[Decimal, ...]:
+        """Every dose these products can make at one dose time, from 0 up to ``up_to_mg``."""
+        top = int(Fraction(up_to_mg) / self.quantum)
+        preparations = (self._preparation(units) for units in range(top + 1))
+        return tuple(p.dose_mg for p in preparations if p is not None)
+
+    def describe(self) -> str:
+        return ", ".join(product.label() for product in self.products)
+
+
+_PRODUCT_SPEC = re.compile(
+    r"^\s*(?:(?P<drug>[A-Za-z][A-Za-z-]*)\s+)?(?P<strength>[0-9.]+\s*(?:mg|mcg))"
+    r"(?:\s*/\s*(?P<volume>[0-9.]+)?\s*mL)?\s+"
+    r"(?P<form>tablet|odt|capsule|solution|liquid)"
+    r"(?:\s+(?P<split>scored|unscored|quarter-scored))?\s*$"
+)
+
+
+def parse_product(text: str, drug: str) -> Product:
+    """``"clonazepam 0.5mg tablet scored"``, ``"0.5mg/5mL solution"`` -> a :class:`Product`."""
+    from taper.doses import parse_dose
+
+    match = _PRODUCT_SPEC.match(text)
+    if match is None:
+        raise InvalidRequestError(
+            f"cannot read product {text!r}; write e.g. '0.5mg tablet scored', '1mg tablet', "
+            "'0.125mg odt', '10mg capsule' or '0.5mg/5mL solution'"
+        )
+    if match["drug"] and match["drug"].lower() != drug.lower():
+        raise InvalidRequestError(f"product {text!r} is not a product of {drug}")
+    form = "solution" if match["form"] == "liquid" else match["form"]
+    strength = parse_dose(match["strength"].replace(" ", ""))
+    if form == "solution":
+        if match["split"]:
+            raise InvalidRequestError(f"product {text!r}: a liquid cannot be scored")
+        volume = Decimal(match["volume"]) if match["volume"] else Decimal(1)
+        if volume <= 0:
+            raise InvalidRequestError(f"product {text!r}: the volume must be greater than zero")
+        return Product(drug, form, strength, volume_ml=volume, min_volume_ml=Decimal("0.1"))
+    if match["volume"] is not None or "/" in text:
+        raise InvalidRequestError(f"product {text!r}: only a solution has a volume")
+    split = {"scored": "half", "quarter-scored": "quarter"}.get(match["split"] or "", "none")
+    if form in {"capsule", "odt"} and split != "none":
+        raise InvalidRequestError(f"product {text!r}: a {FORM_WORDS[form]} cannot be split")
+    return Product(drug, form, strength, split=split)
+
+
+@functools.lru_cache(maxsize=128)
+def formulary_for(drug: str, products: tuple[Product, ...]) -> Formulary:
+    """One shared Formulary per product set, so that its searches are done once per process."""
+    return Formulary(drug, products)

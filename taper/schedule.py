@@ -1,0 +1,945 @@
+"""The scheduling engine: day-by-day direct tapers that a pharmacy can dispense.
+
+How a plan is built (every step exact, in ``Fraction`` and ``Decimal``):
+
+1. The products give the doses that can be made at one dose time (a *ladder*).
+2. From the current regimen, a *reduction path* lists every configuration the taper may pass
+   through: each one is the previous with one dose time lowered to the next dose down its
+   ladder, chosen by the reduction order (daytime doses first, night first, or evenly). Along
+   the path no dose time ever goes up, and every configuration can be dispensed.
+3. The method gives an *ideal* daily total for each interval (exponential percent cuts,
+   fixed mg steps, CKS bands, an explicit list, or equal steps in receptor occupancy). The
+   plan takes the configuration on the path whose total is nearest the ideal, never going
+   back. When the products cannot make a smaller cut yet, the dose is held until the ideal
+   reaches the next dose that can be made.
+4. The plan stops (to zero) after the final dose has been taken for one interval.
+
+Checks follow the 2025 Joint Clinical Practice Guideline on Benzodiazepine Tapering: an
+initial pace of 5-10% every 2-4 weeks, and generally not more than 25% every 2 weeks.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import itertools
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+
+from taper.doses import parse_dose
+from taper.errors import HighDoseError, InvalidRequestError, TaperError
+from taper.formatting import format_dose, format_dose_range, format_number, is_exact
+from taper.params import (
+    SLOTS,
+    TIMES,
+    Hold,
+    parse_date,
+    parse_days,
+    parse_dose_list,
+    parse_hold,
+    parse_percent,
+    parse_positive_number,
+    parse_regimen,
+)
+from taper.products import Formulary, Preparation, Product, formulary_for, parse_product
+from taper.table import Drug, EquivalenceSource, EquivalenceTable, load_table
+
+#: 2025 Joint Guideline: generally not more than 25% every 2 weeks.
+CEILING_FRACTION = Fraction(25, 100)
+#: 2025 Joint Guideline: an initial pace of 5-10% every 2-4 weeks.
+START_FRACTION = Fraction(10, 100)
+WINDOW_DAYS = 14
+#: NICE CKS fixed-step bands (diazepam mg/day): above the threshold, cut by the step.
+#: CKS gives 2-4, 1-2, 1 and 0.5-1 mg; the gentler end of each range is used.
+CKS_BANDS = (
+    (Fraction(20), Fraction(2)),
+    (Fraction(10), Fraction(1)),
+    (Fraction(5), Fraction(1)),
+    (Fraction(0), Fraction(1, 2)),
+)
+#: A cut at least this many times the method's own cut is flagged as forced by the products.
+FORCED_FACTOR = Fraction(3, 2)
+#: Plans longer than this are refused (ten years).
+MAX_PLAN_DAYS = 3653
+
+
+class UndispensableDoseError(TaperError, ValueError):
+    """A dose that the chosen products cannot make."""
+
+
+class Method(StrEnum):
+    PERCENT = "percent"
+    LINEAR = "linear"
+    BANDS = "bands"
+    STEPS = "steps"
+    OCCUPANCY = "occupancy"
+
+
+class Order(StrEnum):
+    DAYTIME_FIRST = "daytime-first"
+    EVEN = "even"
+    NIGHT_FIRST = "night-first"
+
+
+@dataclass(frozen=True)
+class TaperRequest:
+    """Everything that defines a plan; with the table, it reproduces the plan exactly."""
+
+    drug: str
+    regimen: Mapping[str, Decimal]
+    method: Method = Method.PERCENT
+    rate_percent: Decimal = Decimal(10)
+    interval_days: int = 14
+    step_mg: Decimal | None = None
+    steps_mg: tuple[Decimal, ...] = ()
+    slow_below_mg: Decimal | None = None
+    slow_rate_percent: Decimal | None = None
+    final_mg: Decimal | None = None
+    holds: tuple[Hold, ...] = ()
+    order: Order = Order.DAYTIME_FIRST
+    start: dt.date | None = None
+    region: str = "us"
+    products: tuple[str, ...] = ()
+    source: str | None = None
+    ed50_mg: Decimal | None = None
+    emax_percent: Decimal = Decimal(100)
+    occupancy_step: Decimal = Decimal(5)
+    until: dt.date | None = None
+    duration_days: int | None = None
+    supply_days: int | None = None
+    allow_high_dose: bool = False
+
+
+@dataclass(frozen=True)
+class DoseTime:
+    slot: str
+    dose_mg: Decimal
+    preparation: Preparation
+
+
+@dataclass(frozen=True)
+class Step:
+    """A stretch of days at one regimen. Step 1 is the current regimen."""
+
+    number: int
+    start_day: int
+    days: int
+    doses: tuple[DoseTime, ...]
+    total_mg: Decimal
+    #: The cut from the previous step, in percent of its daily total (None for step 1).
+    cut_percent: Decimal | None
+    phase: str  # "taper" or "stop"
+    hold_days: int = 0
+    #: The products forced a cut larger than the method's pace.
+    forced: bool = False
+    #: The 14 days ending with this step's first day cut more than the guideline ceiling.
+    exceeds_ceiling: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def end_day(self) -> int:
+        return self.start_day + self.days - 1
+
+
+@dataclass(frozen=True)
+class Day:
+    day: int
+    date: dt.date
+    step: int
+    phase: str  # "taper", "hold" or "stop"
+    doses: tuple[DoseTime, ...]
+    total_mg: Decimal
+
+
+@dataclass(frozen=True)
+class Checks:
+    duration_days: int
+    reductions: int
+    end_date: dt.date
+    largest_14_day_reduction_percent: Decimal
+    largest_14_day_window_start: int
+    first_14_day_reduction_percent: Decimal
+    stop_from_mg: Decimal
+    smallest_dose_mg: Decimal
+
+
+@dataclass(frozen=True)
+class DispensedProduct:
+    product: Product
+    #: Whole tablets or capsules (a split tablet's other half serves a later dose), or mL.
+    quantity: Decimal
+    unit: str  # "tablets", "capsules" or "mL"
+
+
+@dataclass(frozen=True)
+class SupplyPeriod:
+    start_day: int
+    end_day: int
+    items: tuple[DispensedProduct, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    request: TaperRequest
+    drug: Drug
+    source: EquivalenceSource
+    formulary: Formulary
+    slots: tuple[str, ...]
+    start_date: dt.date
+    start_is_default: bool
+    steps: tuple[Step, ...]
+    checks: Checks
+    warnings: tuple[str, ...]
+    dispensing: tuple[DispensedProduct, ...]
+    supply: tuple[SupplyPeriod, ...]
+    #: The resolved pace when a target end was given (method parameter -> value text).
+    resolved_pace: str | None
+    _diazepam: Callable[[Fraction], tuple[Fraction, Fraction] | None] = field(repr=False)
+
+    def days(self) -> Iterator[Day]:
+        """One row per day, from day 1 to the first day without the drug."""
+        for step in self.steps:
+            for offset in range(step.days):
+                day = step.start_day + offset
+                phase = step.phase
+                if step.hold_days and offset >= step.days - step.hold_days:
+                    phase = "hold"
+                yield Day(
+                    day=day,
+                    date=self.start_date + dt.timedelta(days=day - 1),
+                    step=step.number,
+                    phase=phase,
+                    doses=step.doses,
+                    total_mg=step.total_mg,
+                )
+
+    def date_of(self, day: int) -> dt.date:
+        return self.start_date + dt.timedelta(days=day - 1)
+
+    def diazepam_equivalent(self, total_mg: Decimal) -> tuple[Fraction, Fraction] | None:
+        """The daily total in diazepam mg under the plan's source (a range if it gives one)."""
+        return self._diazepam(Fraction(total_mg))
+
+    def diazepam_text(self, total_mg: Decimal) -> str:
+        value = self.diazepam_equivalent(total_mg)
+        if value is None:
+            return "—"
+        text = format_dose_range(*value)
+        return text if is_exact(value[0]) and is_exact(value[1]) else f"about {text}"
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _formulary(drug: Drug, request: TaperRequest) -> Formulary:
+    if request.products:
+        products = tuple(parse_product(text, drug.name) for text in request.products)
+    else:
+        products = drug.products_in(request.region)
+        if not products:
+            regions = sorted({region for p in drug.products for region in p.regions})
+            where = f" (products are listed for: {', '.join(regions)})" if regions else ""
+            raise InvalidRequestError(
+                f"no {drug.name} products are listed for region {request.region!r}{where}; "
+                "give the products with --product, e.g. --product '0.5mg tablet scored'"
+            )
+    return formulary_for(drug.name, products)
+
+
+def _diazepam_function(
+    table: EquivalenceTable, drug: Drug, source: EquivalenceSource
+) -> Callable[[Fraction], tuple[Fraction, Fraction] | None]:
+    if drug.name == table.reference_drug:
+        return lambda total: (total, total)
+    own = drug.equivalents.get(source.id)
+    reference = table.drugs[table.reference_drug].equivalents.get(source.id)
+    if own is None or reference is None:
+        return lambda total: None
+    low = Fraction(reference.low) / Fraction(own.high)
+    high = Fraction(reference.high) / Fraction(own.low)
+    return lambda total: (total * low, total * high)
+
+
+def _reduction_path(
+    start: tuple[Decimal, ...], slots: tuple[str, ...], formulary: Formulary, order: Order
+) -> list[tuple[Decimal, ...]]:
+    """Every configuration from the regimen down to zero, one dose time lowered at a time."""
+    ladders = [formulary.ladder(dose) for dose in start]
+    positions = [len(ladder) - 1 for ladder in ladders]
+    is_night = [slot == "night" for slot in slots]
+    path = [start]
+    while any(positions):
+        doses = [ladders[i][positions[i]] for i in range(len(slots))]
+        candidates = [i for i in range(len(slots)) if positions[i] > 0]
+        daytime = [i for i in candidates if not is_night[i]]
+        night = [i for i in candidates if is_night[i]]
+        if order is Order.DAYTIME_FIRST:
+            pool = daytime or night
+        elif order is Order.NIGHT_FIRST:
+            pool = night or daytime
+        else:
+            pool = candidates
+        # The largest dose in the pool first; on a tie, daytime before night, then earlier.
+        chosen = max(pool, key=lambda i: (doses[i], not is_night[i], -i))
+        positions[chosen] -= 1
+        path.append(tuple(ladders[i][positions[i]] for i in range(len(slots))))
+    return path
+
+
+def _band_step(diazepam_total: Fraction) -> Fraction:
+    return next(step for threshold, step in CKS_BANDS if diazepam_total > threshold)
+
+
+def _ideal_function(
+    request: TaperRequest,
+    diazepam: Callable[[Fraction], tuple[Fraction, Fraction] | None],
+    source: EquivalenceSource,
+    drug: Drug,
+) -> Callable[[Fraction, int], Fraction]:
+    """next ideal daily total from the current ideal (and the 1-based reduction number)."""
+    method = request.method
+    if method is Method.PERCENT:
+        rate = Fraction(request.rate_percent) / 100
+        slow_rate = Fraction(request.slow_rate_percent or request.rate_percent) / 100
+        slow_below = Fraction(request.slow_below_mg) if request.slow_below_mg else None
+
+        def percent(ideal: Fraction, _: int) -> Fraction:
+            current_rate = slow_rate if slow_below is not None and ideal <= slow_below else rate
+            return ideal * (1 - current_rate)
+
+        return percent
+    if method is Method.LINEAR:
+        if request.step_mg is None:
+            raise InvalidRequestError("the linear method needs --step, e.g. --step 0.125mg")
+        step = Fraction(request.step_mg)
+        return lambda ideal, _: ideal - step
+    if method is Method.BANDS:
+        ratio = diazepam(Fraction(1))
+        if ratio is None or ratio[0] != ratio[1]:
+            what = "no value" if ratio is None else "a range"
+            raise InvalidRequestError(
+                f"the bands method converts through diazepam and needs one equivalence value; "
+                f"source {source.id!r} gives {what} for {drug.name}: choose another --source"
+            )
+        per_mg = ratio[0]
+        return lambda ideal, _: ideal - _band_step(ideal * per_mg) / per_mg
+    if method is Method.OCCUPANCY:
+        if request.ed50_mg is None:
+            raise InvalidRequestError(
+                "the occupancy method needs --ed50 (and optionally --emax); no published "
+                "values exist for benzodiazepines, so give ones you can cite"
+            )
+        ed50, emax = Fraction(request.ed50_mg), Fraction(request.emax_percent)
+        delta = Fraction(request.occupancy_step)
+
+        def occupancy(ideal: Fraction, _: int) -> Fraction:
+            occupied = emax * ideal / (ed50 + ideal) - delta
+            return Fraction(0) if occupied <= 0 else ed50 * occupied / (emax - occupied)
+
+        return occupancy
+    raise AssertionError(method)  # steps are handled by the caller
+
+
+@dataclass
+class _RawStep:
+    index: int
+    days: int
+    hold_days: int = 0
+    ideal: Fraction | None = None
+    intended_cut: Fraction | None = None
+    stalled: bool = False
+
+
+def _walk(
+    request: TaperRequest,
+    totals: Sequence[Fraction],
+    next_ideal: Callable[[Fraction, int], Fraction] | None,
+    interval: int,
+) -> list[_RawStep]:
+    """Pick, interval by interval, the configurations of the plan (indices into the path)."""
+    last_nonzero = len(totals) - 2
+    negated = [-total for total in totals]
+    final_total = Fraction(request.final_mg) if request.final_mg else totals[last_nonzero]
+    raw = [_RawStep(index=0, days=interval, ideal=totals[0])]
+    reductions = 0
+    ideal = totals[0]
+    held_at: set[int] = set()
+
+    def add_holds(step: _RawStep) -> None:
+        for number, hold in enumerate(request.holds):
+            applies = (
+                (hold.kind == "after-step" and reductions == hold.step)
+                or (hold.kind == "every" and reductions % hold.step == 0)
+                or (
+                    hold.kind == "at"
+                    and totals[step.index] <= Fraction(hold.dose_mg)
+                    and number not in held_at
+                )
+            )
+            if applies:
+                held_at.add(number)
+                step.hold_days += hold.days
+                step.days += hold.days
+
+    explicit = [Fraction(dose) for dose in request.steps_mg]
+    while True:
+        if sum(step.days for step in raw) > MAX_PLAN_DAYS:
+            raise InvalidRequestError(
+                "the plan would last more than ten years; choose a faster pace or a final dose"
+            )
+        current = raw[-1]
+        if next_ideal is None:  # explicit steps
+            if reductions >= len(explicit):
+                break
+            target = explicit[reductions]
+            candidates = [i for i in range(current.index + 1, len(totals)) if totals[i] == target]
+            if not candidates:
+                raise UndispensableDoseError(
+                    f"step {format_dose(target)} cannot be made at these dose times from the "
+                    "products, or is not below the dose before it"
+                )
+            reductions += 1
+            step = _RawStep(index=candidates[0], days=interval)
+            add_holds(step)
+            raw.append(step)
+            if target == 0:
+                raw.pop()
+                break
+            continue
+        if totals[current.index] <= final_total:
+            break
+        ideal = next_ideal(ideal, reductions + 1)
+        if ideal <= 0:
+            break
+        lowest = bisect.bisect_left(negated, -ideal, current.index, last_nonzero + 1)
+        choices = [i for i in (lowest - 1, lowest) if current.index <= i <= last_nonzero]
+        chosen = min(choices, key=lambda i: (abs(totals[i] - ideal), i))
+        if chosen == current.index:
+            current.days += interval
+            current.stalled = True
+            continue
+        reductions += 1
+        # The method's own cut from the dose actually taken: what the pace asks for.
+        before = totals[current.index]
+        intended = (before - next_ideal(before, reductions)) / before
+        step = _RawStep(index=chosen, days=interval, ideal=ideal, intended_cut=intended)
+        add_holds(step)
+        raw.append(step)
+    return raw
+
+
+def _units_used(runs: Iterable[tuple[tuple[DoseTime, ...], int]]) -> dict[Product, Fraction]:
+    """Tablets or capsules (a half counts 1/2) or mL of each product over runs of days."""
+    units: dict[Product, Fraction] = {}
+    for doses, days in runs:
+        for dose in doses:
+            for portion in dose.preparation.portions:
+                if portion.volume_ml is not None:
+                    amount = Fraction(portion.volume_ml)
+                else:
+                    amount = Fraction(portion.pieces, portion.denominator)
+                units[portion.product] = units.get(portion.product, Fraction(0)) + amount * days
+    return units
+
+
+def _quantities(
+    units: Mapping[Product, Fraction], products: Sequence[Product]
+) -> tuple[DispensedProduct, ...]:
+    items = []
+    for product in products:
+        amount = units.get(product, Fraction(0))
+        if amount == 0:
+            continue
+        if product.is_liquid:
+            quantity = Decimal(amount.numerator) / Decimal(amount.denominator)
+            items.append(DispensedProduct(product, quantity, "mL"))
+        else:
+            unit = "capsules" if product.form == "capsule" else "tablets"
+            items.append(DispensedProduct(product, Decimal(math.ceil(amount)), unit))
+    return tuple(items)
+
+
+def _supply_periods(
+    steps: Sequence[Step], period: int, products: Sequence[Product]
+) -> tuple[SupplyPeriod, ...]:
+    """What to dispense for each period of ``period`` days, from day 1 to the stop.
+
+    Split pieces carry over: each period dispenses the whole tablets needed up to its end
+    less those dispensed before, so the other half of a tablet split at the end of one
+    period serves the next.
+    """
+    last_day = steps[-1].start_day - 1
+    periods = []
+    dispensed: dict[Product, Fraction] = {}
+    for first in range(1, last_day + 1, period):
+        last = min(first + period - 1, last_day)
+        needed = _units_used(
+            (step.doses, min(last, step.end_day) - step.start_day + 1)
+            for step in steps
+            if step.start_day <= last and step.phase != "stop"
+        )
+        this_period = {}
+        for product, amount in needed.items():
+            whole = amount if product.is_liquid else Fraction(math.ceil(amount))
+            this_period[product] = whole - dispensed.get(product, Fraction(0))
+            dispensed[product] = whole
+        periods.append(SupplyPeriod(first, last, _quantities(this_period, products)))
+    return tuple(periods)
+
+
+def _percent(fraction: Fraction) -> Decimal:
+    value = fraction * 100
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.1"))
+
+
+def build_plan(
+    request: TaperRequest, table: EquivalenceTable | None = None, *, today: dt.date | None = None
+) -> Plan:
+    """Build the plan a request describes. See the module docstring for how."""
+    table = table if table is not None else load_table()
+    drug = table.drug(request.drug)
+    source = table.source(request.source or table.default_source)
+    if not request.regimen:
+        raise InvalidRequestError("give the current dose")
+    slots = tuple(slot for slot in SLOTS if slot in request.regimen)
+    start_config = tuple(request.regimen[slot] for slot in slots)
+    total = sum(start_config, Decimal(0))
+    if drug.max_daily and total > drug.max_daily.mg and not request.allow_high_dose:
+        raise HighDoseError(
+            drug.name, format_dose(total), format_dose(drug.max_daily.mg), drug.max_daily.note
+        )
+    formulary = _formulary(drug, request)
+    for slot, dose in zip(slots, start_config, strict=True):
+        if not formulary.can_make(dose):
+            raise UndispensableDoseError(
+                f"{drug.name} {format_dose(dose)} ({slot}) cannot be made from "
+                f"{formulary.describe()}; give the products with --product"
+            )
+    if request.final_mg is not None and request.final_mg >= total:
+        raise InvalidRequestError("the final dose must be below the current daily dose")
+    diazepam = _diazepam_function(table, drug, source)
+    path = _reduction_path(start_config, slots, formulary, request.order)
+    totals = [Fraction(sum(config, Decimal(0))) for config in path]
+
+    resolved_pace = None
+    if request.until is not None or request.duration_days is not None:
+        request, resolved_pace = _fit_pace(request, table, totals, diazepam, source, drug, today)
+    next_ideal = (
+        None if request.method is Method.STEPS else _ideal_function(request, diazepam, source, drug)
+    )
+    if request.method is Method.STEPS and not request.steps_mg:
+        raise InvalidRequestError("the steps method needs --steps, e.g. --steps '0.75mg,0.5mg'")
+    raw = _walk(request, totals, next_ideal, request.interval_days)
+
+    start_date = request.start or today or dt.date.today()
+    steps = _steps(raw, path, slots, formulary, totals, request)
+    checks, warnings = _checks(steps, request, formulary, drug, table, start_date)
+    supply = (
+        _supply_periods(steps, request.supply_days, formulary.products)
+        if request.supply_days
+        else ()
+    )
+    if resolved_pace is not None and checks.largest_14_day_reduction_percent > 25:
+        warnings.insert(
+            0,
+            f"to stop by the target the plan needs {resolved_pace}, which breaks the guideline "
+            "ceiling of 25% every 2 weeks: consider a later target or a higher final dose",
+        )
+    if diazepam(Fraction(1)) is None:
+        warnings.append(
+            f"source {source.id!r} gives no equivalent for {drug.name}: diazepam equivalents "
+            "are not shown"
+        )
+    return Plan(
+        request=request,
+        drug=drug,
+        source=source,
+        formulary=formulary,
+        slots=slots,
+        start_date=start_date,
+        start_is_default=request.start is None,
+        steps=tuple(steps),
+        checks=checks,
+        warnings=tuple(warnings),
+        dispensing=_quantities(
+            _units_used((step.doses, step.days) for step in steps if step.phase != "stop"),
+            formulary.products,
+        ),
+        supply=supply,
+        resolved_pace=resolved_pace,
+        _diazepam=diazepam,
+    )
+
+
+def _steps(
+    raw: Sequence[_RawStep],
+    path: Sequence[tuple[Decimal, ...]],
+    slots: tuple[str, ...],
+    formulary: Formulary,
+    totals: Sequence[Fraction],
+    request: TaperRequest,
+) -> list[Step]:
+    steps: list[Step] = []
+    day = 1
+
+    def dose_times(config: tuple[Decimal, ...]) -> tuple[DoseTime, ...]:
+        result = []
+        for slot, dose in zip(slots, config, strict=True):
+            preparation = formulary.preparation(dose)
+            assert preparation is not None
+            result.append(DoseTime(slot, dose, preparation))
+        return tuple(result)
+
+    for number, item in enumerate(raw, start=1):
+        total = sum(path[item.index], Decimal(0))
+        cut = None
+        forced = False
+        notes = []
+        if steps:
+            previous = Fraction(steps[-1].total_mg)
+            actual = (previous - Fraction(total)) / previous
+            cut = _percent(actual)
+            if item.intended_cut is not None:
+                forced = actual >= item.intended_cut * FORCED_FACTOR
+        if item.stalled:
+            notes.append("held: the products cannot make a smaller cut yet")
+        if item.hold_days:
+            notes.append(f"includes a hold of {item.hold_days} days")
+        steps.append(
+            Step(
+                number=number,
+                start_day=day,
+                days=item.days,
+                doses=dose_times(path[item.index]),
+                total_mg=total,
+                cut_percent=cut,
+                phase="taper",
+                hold_days=item.hold_days,
+                forced=forced,
+                notes=tuple(notes),
+            )
+        )
+        day += item.days
+    zero = tuple(Decimal(0) for _ in slots)
+    previous_total = steps[-1].total_mg
+    steps.append(
+        Step(
+            number=len(steps) + 1,
+            start_day=day,
+            days=1,
+            doses=dose_times(zero),
+            total_mg=Decimal(0),
+            cut_percent=Decimal(100),
+            phase="stop",
+            notes=(f"stop (from {format_dose(previous_total)} a day)",),
+        )
+    )
+    return _flag_ceiling(steps)
+
+
+def _window_cuts(steps: Sequence[Step]) -> list[tuple[Fraction, int]]:
+    """For each dose change before the stop: (cut over the 14 days up to it, window start day).
+
+    Doses never go up, so the largest cut over any 14-day window is found in a window that
+    ends on the first day of a step: only those windows are measured.
+    """
+    taper = [step for step in steps if step.phase != "stop"]
+    starts = [step.start_day for step in taper]
+    cuts = []
+    for step in taper[1:]:
+        first_day = max(1, step.start_day - WINDOW_DAYS)
+        before = Fraction(taper[bisect.bisect_right(starts, first_day) - 1].total_mg)
+        cuts.append(((before - Fraction(step.total_mg)) / before, first_day))
+    return cuts
+
+
+def _flag_ceiling(steps: list[Step]) -> list[Step]:
+    """Mark each step whose 14 days up to its first day cut more than the ceiling."""
+    cuts = iter(_window_cuts(steps))
+    return [
+        step
+        if step.phase == "stop" or step.number == 1
+        else replace(step, exceeds_ceiling=next(cuts)[0] > CEILING_FRACTION)
+        for step in steps
+    ]
+
+
+def _checks(
+    steps: Sequence[Step],
+    request: TaperRequest,
+    formulary: Formulary,
+    drug: Drug,
+    table: EquivalenceTable,
+    start_date: dt.date,
+) -> tuple[Checks, list[str]]:
+    cuts = _window_cuts(steps)
+    largest, largest_start = max(cuts, key=lambda cut: (cut[0], -cut[1]), default=(Fraction(0), 1))
+    first_cuts = [cut for cut, start in cuts if start == 1]
+    first = max(first_cuts, default=Fraction(0))
+    stop_step = steps[-1]
+    stop_from = steps[-2].total_mg
+    smallest = formulary.ladder(stop_from)[1] if stop_from > 0 else Decimal(0)
+    checks = Checks(
+        duration_days=stop_step.start_day - 1,
+        reductions=len(steps) - 1,
+        end_date=start_date + dt.timedelta(days=stop_step.start_day - 1),
+        largest_14_day_reduction_percent=_percent(largest),
+        largest_14_day_window_start=largest_start,
+        first_14_day_reduction_percent=_percent(first),
+        stop_from_mg=stop_from,
+        smallest_dose_mg=smallest,
+    )
+    warnings = []
+    guideline = "2025 Joint Clinical Practice Guideline on Benzodiazepine Tapering"
+    if largest > CEILING_FRACTION:
+        warnings.append(
+            f"the plan cuts {format_number(_percent(largest))}% in 2 weeks (from day "
+            f"{largest_start}), above the ceiling of 25% every 2 weeks ({guideline})"
+        )
+    if first > START_FRACTION:
+        warnings.append(
+            f"the plan starts faster than 10% per 2 weeks ({format_number(_percent(first))}% in "
+            f"the first 2 weeks); the {guideline} suggests starting at 5-10% every 2-4 weeks"
+        )
+    forced = [step for step in steps if step.forced]
+    if forced:
+        finer = _finer_products(drug, formulary)
+        numbers = ", ".join(str(step.number) for step in forced)
+        warnings.append(
+            f"the products force larger cuts than the chosen pace at step(s) {numbers}; "
+            f"{finer} would allow smaller steps"
+        )
+    if stop_from > smallest:
+        warnings.append(
+            f"the plan stops from {format_dose(stop_from)} a day, although the products allow "
+            f"stopping from {format_dose(smallest)}"
+        )
+    return checks, warnings
+
+
+def _finer_products(drug: Drug, formulary: Formulary) -> str:
+    """Name products of the drug (any region) that make smaller steps than those in use."""
+    finer = [
+        product
+        for product in drug.products
+        if product not in formulary.products and product.smallest_piece_mg < formulary.quantum
+    ]
+    names = sorted(
+        {
+            f"{product.label()} (marketed in {'/'.join(product.regions).upper()})"
+            for product in finer
+        }
+    )
+    return " or ".join([*names[:2], "an oral liquid compounded by a pharmacy"])
+
+
+def _plan_end(
+    request: TaperRequest,
+    table: EquivalenceTable,
+    totals: Sequence[Fraction],
+    diazepam: Callable[[Fraction], tuple[Fraction, Fraction] | None],
+    source: EquivalenceSource,
+    drug: Drug,
+) -> int:
+    next_ideal = (
+        None if request.method is Method.STEPS else _ideal_function(request, diazepam, source, drug)
+    )
+    raw = _walk(request, totals, next_ideal, request.interval_days)
+    return sum(step.days for step in raw)
+
+
+def _fit_pace(
+    request: TaperRequest,
+    table: EquivalenceTable,
+    totals: Sequence[Fraction],
+    diazepam: Callable[[Fraction], tuple[Fraction, Fraction] | None],
+    source: EquivalenceSource,
+    drug: Drug,
+    today: dt.date | None,
+) -> tuple[TaperRequest, str]:
+    """The slowest pace of the chosen method that stops by the target end."""
+    if request.until is not None:
+        start = request.start or today or dt.date.today()
+        target = (request.until - start).days
+    else:
+        assert request.duration_days is not None
+        target = request.duration_days
+    if target < 1:
+        raise InvalidRequestError("the target end must be after the start date")
+
+    def ends_in_time(candidate: TaperRequest) -> bool:
+        try:
+            return _plan_end(candidate, table, totals, diazepam, source, drug) <= target
+        except InvalidRequestError:
+            return False
+
+    # Candidate paces, from the slowest to the fastest.
+    if request.method is Method.PERCENT:
+        count = 99
+
+        def option(n: int) -> TaperRequest:
+            return replace(request, rate_percent=Decimal(n + 1) / 2)  # 0.5% to 49.5%
+
+    elif request.method is Method.LINEAR:
+        quantum = formulary_quantum(totals)
+        step = Decimal(quantum.numerator) / Decimal(quantum.denominator)
+        count = int(totals[0] / quantum)
+
+        def option(n: int) -> TaperRequest:
+            return replace(request, step_mg=step * (n + 1))
+
+    else:
+        count = 56
+
+        def option(n: int) -> TaperRequest:
+            return replace(request, interval_days=56 - n)  # every 56 days to every day
+
+    low, high = 0, count - 1
+    if not ends_in_time(option(high)):
+        raise InvalidRequestError(
+            f"no {request.method.value} plan from these products stops within {target} days"
+        )
+    while low < high:
+        middle = (low + high) // 2
+        if ends_in_time(option(middle)):
+            high = middle
+        else:
+            low = middle + 1
+    chosen = option(low)
+    if chosen.method is Method.PERCENT:
+        pace = f"{format_number(chosen.rate_percent)}% every {chosen.interval_days} days"
+    elif chosen.method is Method.LINEAR:
+        pace = f"{format_dose(chosen.step_mg or 0)} every {chosen.interval_days} days"
+    else:
+        pace = f"a step every {chosen.interval_days} days"
+    return chosen, pace
+
+
+def formulary_quantum(totals: Sequence[Fraction]) -> Fraction:
+    """The smallest difference between consecutive totals of a reduction path."""
+    return min(a - b for a, b in itertools.pairwise(totals) if a > b)
+
+
+def split_daily_dose(
+    total: Decimal, slots: Sequence[str], formulary: Formulary
+) -> dict[str, Decimal]:
+    """Split a daily total over dose times as evenly as the products allow.
+
+    Every dose time but night gets the same dose, the largest that leaves a night dose the
+    products can make and at least as large; night takes the remainder.
+    """
+    if len(slots) == 1:
+        return {slots[0]: total}
+    others = [slot for slot in slots if slot != "night"] if "night" in slots else list(slots[:-1])
+    last = "night" if "night" in slots else slots[-1]
+    share = Fraction(total) / len(slots)
+    for dose in reversed(formulary.ladder(Decimal(math.floor(share * 1000)) / 1000)):
+        remainder = total - dose * len(others)
+        if dose > 0 and remainder >= dose and formulary.can_make(remainder):
+            split = dict.fromkeys(others, dose) | {last: remainder}
+            return {slot: split[slot] for slot in SLOTS if slot in split}
+    raise UndispensableDoseError(
+        f"{format_dose(total)} cannot be split over {len(slots)} dose times with "
+        f"{formulary.describe()}"
+    )
+
+
+def plan_taper(
+    drug: str,
+    dose: str,
+    *,
+    times: int | None = None,
+    method: str = "percent",
+    rate: str = "10%",
+    every: str = "2w",
+    step: str | None = None,
+    steps: str | None = None,
+    slow_below: str | None = None,
+    slow_rate: str | None = None,
+    final: str | None = None,
+    holds: Sequence[str] = (),
+    order: str = "daytime-first",
+    start: str | None = None,
+    until: str | None = None,
+    duration: str | None = None,
+    region: str = "us",
+    products: Sequence[str] = (),
+    source: str | None = None,
+    ed50: str | None = None,
+    emax: str = "100",
+    occupancy_step: str = "5",
+    supply: str | None = None,
+    allow_high_dose: bool = False,
+    table: EquivalenceTable | None = None,
+    today: dt.date | None = None,
+) -> Plan:
+    """Plan a direct taper from text options, as the command line takes them.
+
+    ``dose`` is a daily total (``"1.5mg"``, split over ``times`` dose times) or doses per
+    dose time (``"morning=0.5mg,night=1mg"``).
+    """
+    table = table if table is not None else load_table()
+    the_drug = table.drug(drug)
+    try:
+        the_method = Method(method)
+    except ValueError:
+        raise InvalidRequestError(
+            f"unknown method {method!r}; use {', '.join(m.value for m in Method)}"
+        ) from None
+    try:
+        the_order = Order(order)
+    except ValueError:
+        raise InvalidRequestError(
+            f"unknown order {order!r}; use {', '.join(o.value for o in Order)}"
+        ) from None
+    if region not in {"us", "uk"}:
+        raise InvalidRequestError(f"unknown region {region!r}; use us or uk")
+    if until is not None and duration is not None:
+        raise InvalidRequestError("give a target end date (--until) or a duration, not both")
+    request = TaperRequest(
+        drug=the_drug.name,
+        regimen={},
+        method=the_method,
+        rate_percent=parse_percent(rate),
+        interval_days=parse_days(every),
+        step_mg=parse_dose(step) if step else None,
+        steps_mg=parse_dose_list(steps) if steps else (),
+        slow_below_mg=parse_dose(slow_below) if slow_below else None,
+        slow_rate_percent=parse_percent(slow_rate, "slow rate") if slow_rate else None,
+        final_mg=parse_dose(final) if final else None,
+        holds=tuple(parse_hold(text) for text in holds),
+        order=the_order,
+        start=parse_date(start, "start date") if start else None,
+        region=region,
+        products=tuple(products),
+        source=source,
+        ed50_mg=parse_dose(ed50) if ed50 else None,
+        emax_percent=parse_positive_number(emax, "Emax"),
+        occupancy_step=parse_positive_number(occupancy_step, "occupancy step"),
+        until=parse_date(until, "target end date") if until else None,
+        duration_days=parse_days(duration, "duration") if duration else None,
+        supply_days=parse_days(supply, "supply period") if supply else None,
+        allow_high_dose=allow_high_dose,
+    )
+    if slow_rate and not slow_below:
+        raise InvalidRequestError("--slow-rate needs --slow-below, the dose below which it applies")
+    if "=" in dose:
+        if times is not None:
+            raise InvalidRequestError("give --times only with a daily total, not with dose times")
+        regimen = parse_regimen(dose)
+    else:
+        total = parse_dose(dose)
+        count = times if times is not None else 1
+        if count not in TIMES:
+            raise InvalidRequestError("--times must be 1, 2, 3 or 4")
+        formulary = _formulary(the_drug, request)
+        if not formulary.can_make(total) and count == 1:
+            raise UndispensableDoseError(
+                f"{the_drug.name} {format_dose(total)} cannot be made from {formulary.describe()}"
+            )
+        regimen = split_daily_dose(total, TIMES[count], formulary)
+    return build_plan(replace(request, regimen=regimen), table, today=today)
