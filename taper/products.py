@@ -284,6 +284,11 @@ class Formulary:
         preparations = (self._preparation(units) for units in range(top + 1))
         return tuple(p.dose_mg for p in preparations if p is not None)
 
+    def ladder_units(self, up_to_mg: Decimal) -> tuple[int, ...]:
+        """The same doses as :meth:`ladder`, counted in quanta."""
+        top = int(Fraction(up_to_mg) / self.quantum)
+        return tuple(units for units in range(top + 1) if self._preparation(units) is not None)
+
     def describe(self) -> str:
         return ", ".join(product.label() for product in self.products)
 

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
+from typing import NamedTuple
 
 from taper.doses import parse_dose
 from taper.errors import HighDoseError, InvalidRequestError, TaperError
@@ -56,10 +56,10 @@ WINDOW_DAYS = 14
 #: NICE CKS fixed-step bands (diazepam mg/day): above the threshold, cut by the step.
 #: CKS gives 2-4, 1-2, 1 and 0.5-1 mg; the gentler end of each range is used.
 CKS_BANDS = (
-    (Fraction(20), Fraction(2)),
-    (Fraction(10), Fraction(1)),
-    (Fraction(5), Fraction(1)),
-    (Fraction(0), Fraction(1, 2)),
+    (Decimal(20), Decimal(2)),
+    (Decimal(10), Decimal(1)),
+    (Decimal(5), Decimal(1)),
+    (Decimal(0), Decimal("0.5")),
 )
 #: A cut at least this many times the method's own cut is flagged as forced by the products.
 FORCED_FACTOR = Fraction(3, 2)
@@ -145,8 +145,9 @@ class Step:
         return self.start_day + self.days - 1
 
 
-@dataclass(frozen=True)
-class Day:
+class Day(NamedTuple):
+    """One day of a plan (a named tuple: there are hundreds per plan)."""
+
     day: int
     date: dt.date
     step: int
@@ -266,14 +267,16 @@ def _diazepam_function(
 
 def _reduction_path(
     start: tuple[Decimal, ...], slots: tuple[str, ...], formulary: Formulary, order: Order
-) -> list[tuple[Decimal, ...]]:
-    """Every configuration from the regimen down to zero, one dose time lowered at a time."""
+) -> tuple[list[tuple[Decimal, ...]], list[int]]:
+    """Every configuration from the regimen down to zero, one dose time lowered at a time,
+    with each configuration's daily total in quanta of the formulary (for fast search)."""
     ladders = [formulary.ladder(dose) for dose in start]
+    steps = [formulary.ladder_units(dose) for dose in start]
     positions = [len(ladder) - 1 for ladder in ladders]
     is_night = [slot == "night" for slot in slots]
     path = [start]
+    totals = [sum(ladder[-1] for ladder in steps)]
     while any(positions):
-        doses = [ladders[i][positions[i]] for i in range(len(slots))]
         candidates = [i for i in range(len(slots)) if positions[i] > 0]
         daytime = [i for i in candidates if not is_night[i]]
         night = [i for i in candidates if is_night[i]]
@@ -284,13 +287,15 @@ def _reduction_path(
         else:
             pool = candidates
         # The largest dose in the pool first; on a tie, daytime before night, then earlier.
-        chosen = max(pool, key=lambda i: (doses[i], not is_night[i], -i))
+        chosen = max(pool, key=lambda i: (steps[i][positions[i]], not is_night[i], -i))
+        drop = steps[chosen][positions[chosen]] - steps[chosen][positions[chosen] - 1]
         positions[chosen] -= 1
         path.append(tuple(ladders[i][positions[i]] for i in range(len(slots))))
-    return path
+        totals.append(totals[-1] - drop)
+    return path, totals
 
 
-def _band_step(diazepam_total: Fraction) -> Fraction:
+def _band_step(diazepam_total: Decimal) -> Decimal:
     return next(step for threshold, step in CKS_BANDS if diazepam_total > threshold)
 
 
@@ -299,24 +304,27 @@ def _ideal_function(
     diazepam: Callable[[Fraction], tuple[Fraction, Fraction] | None],
     source: EquivalenceSource,
     drug: Drug,
-) -> Callable[[Fraction, int], Fraction]:
-    """next ideal daily total from the current ideal (and the 1-based reduction number)."""
+) -> Callable[[Decimal], Decimal]:
+    """The next ideal daily total from the current one.
+
+    The ideal trajectory is a target, not a dose: it is computed in Decimal at 34 significant
+    digits (see :func:`_walk`), and only ever used to choose among doses that can be made.
+    """
     method = request.method
     if method is Method.PERCENT:
-        rate = Fraction(request.rate_percent) / 100
-        slow_rate = Fraction(request.slow_rate_percent or request.rate_percent) / 100
-        slow_below = Fraction(request.slow_below_mg) if request.slow_below_mg else None
+        keep = 1 - request.rate_percent / 100
+        slow_keep = 1 - (request.slow_rate_percent or request.rate_percent) / 100
+        slow_below = request.slow_below_mg
 
-        def percent(ideal: Fraction, _: int) -> Fraction:
-            current_rate = slow_rate if slow_below is not None and ideal <= slow_below else rate
-            return ideal * (1 - current_rate)
+        def percent(ideal: Decimal) -> Decimal:
+            return ideal * (slow_keep if slow_below is not None and ideal <= slow_below else keep)
 
         return percent
     if method is Method.LINEAR:
         if request.step_mg is None:
             raise InvalidRequestError("the linear method needs --step, e.g. --step 0.125mg")
-        step = Fraction(request.step_mg)
-        return lambda ideal, _: ideal - step
+        step = request.step_mg
+        return lambda ideal: ideal - step
     if method is Method.BANDS:
         ratio = diazepam(Fraction(1))
         if ratio is None or ratio[0] != ratio[1]:
@@ -325,20 +333,19 @@ def _ideal_function(
                 f"the bands method converts through diazepam and needs one equivalence value; "
                 f"source {source.id!r} gives {what} for {drug.name}: choose another --source"
             )
-        per_mg = ratio[0]
-        return lambda ideal, _: ideal - _band_step(ideal * per_mg) / per_mg
+        per_mg = Decimal(ratio[0].numerator) / Decimal(ratio[0].denominator)
+        return lambda ideal: ideal - _band_step(ideal * per_mg) / per_mg
     if method is Method.OCCUPANCY:
         if request.ed50_mg is None:
             raise InvalidRequestError(
                 "the occupancy method needs --ed50 (and optionally --emax); no published "
                 "values exist for benzodiazepines, so give ones you can cite"
             )
-        ed50, emax = Fraction(request.ed50_mg), Fraction(request.emax_percent)
-        delta = Fraction(request.occupancy_step)
+        ed50, emax, delta = request.ed50_mg, request.emax_percent, request.occupancy_step
 
-        def occupancy(ideal: Fraction, _: int) -> Fraction:
+        def occupancy(ideal: Decimal) -> Decimal:
             occupied = emax * ideal / (ed50 + ideal) - delta
-            return Fraction(0) if occupied <= 0 else ed50 * occupied / (emax - occupied)
+            return Decimal(0) if occupied <= 0 else ed50 * occupied / (emax - occupied)
 
         return occupancy
     raise AssertionError(method)  # steps are handled by the caller
@@ -349,24 +356,43 @@ class _RawStep:
     index: int
     days: int
     hold_days: int = 0
-    ideal: Fraction | None = None
     intended_cut: Fraction | None = None
     stalled: bool = False
 
 
 def _walk(
     request: TaperRequest,
-    totals: Sequence[Fraction],
-    next_ideal: Callable[[Fraction, int], Fraction] | None,
+    totals: Sequence[int],
+    quantum: Fraction,
+    next_ideal: Callable[[Decimal], Decimal] | None,
     interval: int,
 ) -> list[_RawStep]:
-    """Pick, interval by interval, the configurations of the plan (indices into the path)."""
+    """Pick, interval by interval, the configurations of the plan (indices into the path).
+
+    ``totals`` are the path's daily totals in quanta (descending integers, the last zero).
+    """
+    with localcontext() as context:
+        context.prec = 34  # the same targets whatever the caller's decimal context
+        return _walk_exact(request, totals, quantum, next_ideal, interval)
+
+
+def _walk_exact(
+    request: TaperRequest,
+    totals: Sequence[int],
+    quantum_fraction: Fraction,
+    next_ideal: Callable[[Decimal], Decimal] | None,
+    interval: int,
+) -> list[_RawStep]:
+    quantum = Decimal(quantum_fraction.numerator) / Decimal(quantum_fraction.denominator)
     last_nonzero = len(totals) - 2
     negated = [-total for total in totals]
-    final_total = Fraction(request.final_mg) if request.final_mg else totals[last_nonzero]
-    raw = [_RawStep(index=0, days=interval, ideal=totals[0])]
+    final = totals[last_nonzero]
+    if request.final_mg:
+        final = max(final, int((request.final_mg / quantum).to_integral_value(ROUND_FLOOR)))
+    raw = [_RawStep(index=0, days=interval)]
+    plan_days = interval
     reductions = 0
-    ideal = totals[0]
+    ideal = totals[0] * quantum
     held_at: set[int] = set()
 
     def add_holds(step: _RawStep) -> None:
@@ -376,7 +402,7 @@ def _walk(
                 or (hold.kind == "every" and reductions % hold.step == 0)
                 or (
                     hold.kind == "at"
-                    and totals[step.index] <= Fraction(hold.dose_mg)
+                    and totals[step.index] * quantum <= hold.dose_mg
                     and number not in held_at
                 )
             )
@@ -385,50 +411,51 @@ def _walk(
                 step.hold_days += hold.days
                 step.days += hold.days
 
-    explicit = [Fraction(dose) for dose in request.steps_mg]
+    def add(step: _RawStep) -> None:
+        nonlocal plan_days
+        add_holds(step)
+        raw.append(step)
+        plan_days += step.days
+
     while True:
-        if sum(step.days for step in raw) > MAX_PLAN_DAYS:
+        if plan_days > MAX_PLAN_DAYS:
             raise InvalidRequestError(
                 "the plan would last more than ten years; choose a faster pace or a final dose"
             )
         current = raw[-1]
         if next_ideal is None:  # explicit steps
-            if reductions >= len(explicit):
+            if reductions >= len(request.steps_mg):
                 break
-            target = explicit[reductions]
-            candidates = [i for i in range(current.index + 1, len(totals)) if totals[i] == target]
-            if not candidates:
+            target = request.steps_mg[reductions] / quantum
+            found = [i for i in range(current.index + 1, len(totals)) if totals[i] == target]
+            if not found:
                 raise UndispensableDoseError(
-                    f"step {format_dose(target)} cannot be made at these dose times from the "
-                    "products, or is not below the dose before it"
+                    f"step {format_dose(request.steps_mg[reductions])} cannot be made at these "
+                    "dose times from the products, or is not below the dose before it"
                 )
             reductions += 1
-            step = _RawStep(index=candidates[0], days=interval)
-            add_holds(step)
-            raw.append(step)
-            if target == 0:
-                raw.pop()
-                break
+            add(_RawStep(index=found[0], days=interval))
             continue
-        if totals[current.index] <= final_total:
+        if totals[current.index] <= final:
             break
-        ideal = next_ideal(ideal, reductions + 1)
+        ideal = next_ideal(ideal)
         if ideal <= 0:
             break
-        lowest = bisect.bisect_left(negated, -ideal, current.index, last_nonzero + 1)
+        in_quanta = ideal / quantum
+        floor = int(in_quanta.to_integral_value(ROUND_FLOOR))
+        lowest = bisect.bisect_left(negated, -floor, current.index, last_nonzero + 1)
         choices = [i for i in (lowest - 1, lowest) if current.index <= i <= last_nonzero]
-        chosen = min(choices, key=lambda i: (abs(totals[i] - ideal), i))
+        chosen = min(choices, key=lambda i: (abs(totals[i] - in_quanta), i))
         if chosen == current.index:
             current.days += interval
+            plan_days += interval
             current.stalled = True
             continue
         reductions += 1
         # The method's own cut from the dose actually taken: what the pace asks for.
-        before = totals[current.index]
-        intended = (before - next_ideal(before, reductions)) / before
-        step = _RawStep(index=chosen, days=interval, ideal=ideal, intended_cut=intended)
-        add_holds(step)
-        raw.append(step)
+        before = totals[current.index] * quantum
+        intended = Fraction((before - next_ideal(before)) / before)
+        add(_RawStep(index=chosen, days=interval, intended_cut=intended))
     return raw
 
 
@@ -522,22 +549,22 @@ def build_plan(
     if request.final_mg is not None and request.final_mg >= total:
         raise InvalidRequestError("the final dose must be below the current daily dose")
     diazepam = _diazepam_function(table, drug, source)
-    path = _reduction_path(start_config, slots, formulary, request.order)
-    totals = [Fraction(sum(config, Decimal(0))) for config in path]
+    path, totals = _reduction_path(start_config, slots, formulary, request.order)
+    quantum = formulary.quantum
 
     resolved_pace = None
     if request.until is not None or request.duration_days is not None:
-        request, resolved_pace = _fit_pace(request, table, totals, diazepam, source, drug, today)
+        request, resolved_pace = _fit_pace(request, totals, quantum, diazepam, source, drug, today)
     next_ideal = (
         None if request.method is Method.STEPS else _ideal_function(request, diazepam, source, drug)
     )
     if request.method is Method.STEPS and not request.steps_mg:
         raise InvalidRequestError("the steps method needs --steps, e.g. --steps '0.75mg,0.5mg'")
-    raw = _walk(request, totals, next_ideal, request.interval_days)
+    raw = _walk(request, totals, quantum, next_ideal, request.interval_days)
 
     start_date = request.start or today or dt.date.today()
-    steps = _steps(raw, path, slots, formulary, totals, request)
-    checks, warnings = _checks(steps, request, formulary, drug, table, start_date)
+    steps, windows = _steps(raw, path, slots, formulary)
+    checks, warnings = _checks(steps, windows, formulary, drug, start_date)
     supply = (
         _supply_periods(steps, request.supply_days, formulary.products)
         if request.supply_days
@@ -580,24 +607,32 @@ def _steps(
     path: Sequence[tuple[Decimal, ...]],
     slots: tuple[str, ...],
     formulary: Formulary,
-    totals: Sequence[Fraction],
-    request: TaperRequest,
-) -> list[Step]:
+) -> tuple[list[Step], list[tuple[Fraction, int]]]:
+    """The plan's steps, and for each dose change its cut over the 14 days up to it.
+
+    Doses never go up, so the largest cut over any 14-day window is found in a window that
+    ends on the first day of a step: only those windows are measured.
+    """
     steps: list[Step] = []
-    day = 1
+    windows: list[tuple[Fraction, int]] = []
+    starts: list[int] = []
+    made: dict[tuple[str, Decimal], DoseTime] = {}
 
     def dose_times(config: tuple[Decimal, ...]) -> tuple[DoseTime, ...]:
         result = []
         for slot, dose in zip(slots, config, strict=True):
-            preparation = formulary.preparation(dose)
-            assert preparation is not None
-            result.append(DoseTime(slot, dose, preparation))
+            if (slot, dose) not in made:
+                preparation = formulary.preparation(dose)
+                assert preparation is not None
+                made[slot, dose] = DoseTime(slot, dose, preparation)
+            result.append(made[slot, dose])
         return tuple(result)
 
+    day = 1
     for number, item in enumerate(raw, start=1):
         total = sum(path[item.index], Decimal(0))
         cut = None
-        forced = False
+        forced = exceeds = False
         notes = []
         if steps:
             previous = Fraction(steps[-1].total_mg)
@@ -605,10 +640,16 @@ def _steps(
             cut = _percent(actual)
             if item.intended_cut is not None:
                 forced = actual >= item.intended_cut * FORCED_FACTOR
+            first_day = max(1, day - WINDOW_DAYS)
+            before = Fraction(steps[bisect.bisect_right(starts, first_day) - 1].total_mg)
+            window_cut = (before - Fraction(total)) / before
+            windows.append((window_cut, first_day))
+            exceeds = window_cut > CEILING_FRACTION
         if item.stalled:
             notes.append("held: the products cannot make a smaller cut yet")
         if item.hold_days:
             notes.append(f"includes a hold of {item.hold_days} days")
+        starts.append(day)
         steps.append(
             Step(
                 number=number,
@@ -620,12 +661,12 @@ def _steps(
                 phase="taper",
                 hold_days=item.hold_days,
                 forced=forced,
+                exceeds_ceiling=exceeds,
                 notes=tuple(notes),
             )
         )
         day += item.days
     zero = tuple(Decimal(0) for _ in slots)
-    previous_total = steps[-1].total_mg
     steps.append(
         Step(
             number=len(steps) + 1,
@@ -635,48 +676,19 @@ def _steps(
             total_mg=Decimal(0),
             cut_percent=Decimal(100),
             phase="stop",
-            notes=(f"stop (from {format_dose(previous_total)} a day)",),
+            notes=(f"stop (from {format_dose(steps[-1].total_mg)} a day)",),
         )
     )
-    return _flag_ceiling(steps)
-
-
-def _window_cuts(steps: Sequence[Step]) -> list[tuple[Fraction, int]]:
-    """For each dose change before the stop: (cut over the 14 days up to it, window start day).
-
-    Doses never go up, so the largest cut over any 14-day window is found in a window that
-    ends on the first day of a step: only those windows are measured.
-    """
-    taper = [step for step in steps if step.phase != "stop"]
-    starts = [step.start_day for step in taper]
-    cuts = []
-    for step in taper[1:]:
-        first_day = max(1, step.start_day - WINDOW_DAYS)
-        before = Fraction(taper[bisect.bisect_right(starts, first_day) - 1].total_mg)
-        cuts.append(((before - Fraction(step.total_mg)) / before, first_day))
-    return cuts
-
-
-def _flag_ceiling(steps: list[Step]) -> list[Step]:
-    """Mark each step whose 14 days up to its first day cut more than the ceiling."""
-    cuts = iter(_window_cuts(steps))
-    return [
-        step
-        if step.phase == "stop" or step.number == 1
-        else replace(step, exceeds_ceiling=next(cuts)[0] > CEILING_FRACTION)
-        for step in steps
-    ]
+    return steps, windows
 
 
 def _checks(
     steps: Sequence[Step],
-    request: TaperRequest,
+    cuts: Sequence[tuple[Fraction, int]],
     formulary: Formulary,
     drug: Drug,
-    table: EquivalenceTable,
     start_date: dt.date,
 ) -> tuple[Checks, list[str]]:
-    cuts = _window_cuts(steps)
     largest, largest_start = max(cuts, key=lambda cut: (cut[0], -cut[1]), default=(Fraction(0), 1))
     first_cuts = [cut for cut, start in cuts if start == 1]
     first = max(first_cuts, default=Fraction(0))
@@ -739,8 +751,8 @@ def _finer_products(drug: Drug, formulary: Formulary) -> str:
 
 def _plan_end(
     request: TaperRequest,
-    table: EquivalenceTable,
-    totals: Sequence[Fraction],
+    totals: Sequence[int],
+    quantum: Fraction,
     diazepam: Callable[[Fraction], tuple[Fraction, Fraction] | None],
     source: EquivalenceSource,
     drug: Drug,
@@ -748,14 +760,14 @@ def _plan_end(
     next_ideal = (
         None if request.method is Method.STEPS else _ideal_function(request, diazepam, source, drug)
     )
-    raw = _walk(request, totals, next_ideal, request.interval_days)
+    raw = _walk(request, totals, quantum, next_ideal, request.interval_days)
     return sum(step.days for step in raw)
 
 
 def _fit_pace(
     request: TaperRequest,
-    table: EquivalenceTable,
-    totals: Sequence[Fraction],
+    totals: Sequence[int],
+    quantum: Fraction,
     diazepam: Callable[[Fraction], tuple[Fraction, Fraction] | None],
     source: EquivalenceSource,
     drug: Drug,
@@ -773,7 +785,7 @@ def _fit_pace(
 
     def ends_in_time(candidate: TaperRequest) -> bool:
         try:
-            return _plan_end(candidate, table, totals, diazepam, source, drug) <= target
+            return _plan_end(candidate, totals, quantum, diazepam, source, drug) <= target
         except InvalidRequestError:
             return False
 
@@ -785,9 +797,8 @@ def _fit_pace(
             return replace(request, rate_percent=Decimal(n + 1) / 2)  # 0.5% to 49.5%
 
     elif request.method is Method.LINEAR:
-        quantum = formulary_quantum(totals)
         step = Decimal(quantum.numerator) / Decimal(quantum.denominator)
-        count = int(totals[0] / quantum)
+        count = totals[0]
 
         def option(n: int) -> TaperRequest:
             return replace(request, step_mg=step * (n + 1))
@@ -817,11 +828,6 @@ def _fit_pace(
     else:
         pace = f"a step every {chosen.interval_days} days"
     return chosen, pace
-
-
-def formulary_quantum(totals: Sequence[Fraction]) -> Fraction:
-    """The smallest difference between consecutive totals of a reduction path."""
-    return min(a - b for a, b in itertools.pairwise(totals) if a > b)
 
 
 def split_daily_dose(
