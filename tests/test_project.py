@@ -6,6 +6,7 @@ import re
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,7 +82,10 @@ def _readme_examples() -> list[list[str]]:
 
 
 @pytest.mark.parametrize("args", _readme_examples(), ids=lambda a: " ".join(a))
-def test_readme_examples_run(run: Any, args: list[str]) -> None:
+def test_readme_examples_run(
+    run: Any, args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # examples that write files write them here
     result = run(*args)
     assert result.exit_status == 0, result.stderr
 
