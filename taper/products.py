@@ -147,6 +147,9 @@ class Formulary:
     _preparations: dict[int, Preparation | None] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _size_cache: dict[tuple[int, ...], tuple[tuple[int, int, int], ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     #: Per combination of products: for each amount, (cost, last piece) of the cheapest way.
     _tables: dict[tuple[int, ...], list[tuple[int, int] | None]] = field(
         default_factory=dict, repr=False, compare=False
@@ -212,13 +215,16 @@ class Formulary:
         found = table[units]
         return None if found is None else found[0]
 
-    @functools.cache  # noqa: B019 - a Formulary is immutable and reused across plans
     def _sizes(self, subset: tuple[int, ...]) -> tuple[tuple[int, int, int], ...]:
-        return tuple(
-            (size, cost, number)
-            for number, (product, size, _, cost) in enumerate(self._pieces)
-            if product in subset
-        )
+        """(size in quanta, cost, piece number) of the pieces of a combination of products."""
+        sizes = self._size_cache.get(subset)
+        if sizes is None:
+            sizes = self._size_cache[subset] = tuple(
+                (size, cost, number)
+                for number, (product, size, _, cost) in enumerate(self._pieces)
+                if product in subset
+            )
+        return sizes
 
     def _solid(self, units: int) -> tuple[Portion, ...] | None:
         """The cheapest pieces that make ``units`` quanta, or None.

@@ -275,3 +275,19 @@ def test_csv_and_json_of_a_plan_agree(table: EquivalenceTable, params: dict[str,
     }
     assert from_csv == from_json
     assert {r["date"] for r in rows} == {day["date"] for day in document["days"]}
+
+
+@pytest.mark.parametrize(
+    ("total", "times", "split"),
+    [
+        ("1mg", 3, {"morning": "0.25", "midday": "0.25", "night": "0.5"}),
+        ("1.25mg", 2, {"morning": "0.625", "night": "0.625"}),
+        ("1.5mg", 3, {"morning": "0.5", "midday": "0.5", "night": "0.5"}),
+        ("2mg", 4, {"morning": "0.5", "midday": "0.5", "evening": "0.5", "night": "0.5"}),
+    ],
+)
+def test_a_daily_total_is_split_evenly_with_the_remainder_at_night(
+    table: EquivalenceTable, total: str, times: int, split: dict[str, str]
+) -> None:
+    plan = plan_taper("clonazepam", total, times=times, start=START, table=table)
+    assert dict(plan.request.regimen) == {slot: D(dose) for slot, dose in split.items()}
