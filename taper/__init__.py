@@ -6,6 +6,10 @@ The library behind the ``taper`` command. It never imports the command-line libr
     >>> conversion = convert_dose([("clonazepam", "1.5mg")], to="diazepam")
     >>> conversion.chosen.text()
     '30 mg'
+    >>> from taper import plan_taper
+    >>> plan = plan_taper("clonazepam", "1mg", rate="10%", every="2w", start="2027-01-04")
+    >>> [str(step.total_mg) for step in plan.steps][:4]
+    ['1', '0.875', '0.75', '0.625']
 """
 
 from taper.convert import Conversion, SourceResult, Spread, convert_dose
@@ -20,6 +24,7 @@ from taper.errors import (
     UnknownNameError,
 )
 from taper.formatting import format_dose, format_dose_range
+from taper.schedule import Method, Order, Plan, Step, TaperRequest, build_plan, plan_taper
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange, load_table
 
 __version__ = "0.1.0"
@@ -32,17 +37,24 @@ __all__ = [
     "EquivalenceTable",
     "HighDoseError",
     "InvalidRequestError",
+    "Method",
     "NoEquivalenceError",
+    "Order",
+    "Plan",
     "SourceResult",
     "Spread",
+    "Step",
     "TableError",
     "TaperError",
+    "TaperRequest",
     "UnknownNameError",
     "ValueRange",
     "__version__",
+    "build_plan",
     "convert_dose",
     "format_dose",
     "format_dose_range",
     "load_table",
     "parse_dose",
+    "plan_taper",
 ]
