@@ -23,11 +23,12 @@ from taper import export
 from taper.convert import Conversion, convert_dose, format_fold
 from taper.errors import InvalidRequestError, TaperError
 from taper.formatting import format_dose, format_dose_range, format_number
-from taper.schedule import Plan, plan_taper
 from taper.table import EquivalenceTable, ValueRange, load_table
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from taper.schedule import Plan
 
 
 class ExitCode(IntEnum):
@@ -520,6 +521,9 @@ def schedule(
 
     Example: taper schedule clonazepam 1.5mg --times 3 --start 2027-01-04
     """
+
+    from taper.schedule import plan_taper
+
     table = load_table(table_file)
     plan = plan_taper(
         drug,

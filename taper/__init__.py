@@ -12,20 +12,62 @@ The library behind the ``taper`` command. It never imports the command-line libr
     ['1', '0.875', '0.75', '0.625']
 """
 
-from taper.convert import Conversion, SourceResult, Spread, convert_dose
-from taper.doses import parse_dose
-from taper.errors import (
-    DoseSyntaxError,
-    HighDoseError,
-    InvalidRequestError,
-    NoEquivalenceError,
-    TableError,
-    TaperError,
-    UnknownNameError,
-)
-from taper.formatting import format_dose, format_dose_range
-from taper.schedule import Method, Order, Plan, Step, TaperRequest, build_plan, plan_taper
-from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange, load_table
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from taper.convert import Conversion, SourceResult, Spread, convert_dose
+    from taper.doses import parse_dose
+    from taper.errors import (
+        DoseSyntaxError,
+        HighDoseError,
+        InvalidRequestError,
+        NoEquivalenceError,
+        TableError,
+        TaperError,
+        UnknownNameError,
+    )
+    from taper.formatting import format_dose, format_dose_range
+    from taper.schedule import Method, Order, Plan, Step, TaperRequest, build_plan, plan_taper
+    from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange, load_table
+
+#: Where each public name lives; modules are imported on first use, so that
+#: ``import taper`` (and the command line's start-up) does no work it does not need.
+_EXPORTS = {
+    "taper.convert": ("Conversion", "SourceResult", "Spread", "convert_dose"),
+    "taper.doses": ("parse_dose",),
+    "taper.errors": (
+        "DoseSyntaxError",
+        "HighDoseError",
+        "InvalidRequestError",
+        "NoEquivalenceError",
+        "TableError",
+        "TaperError",
+        "UnknownNameError",
+    ),
+    "taper.formatting": ("format_dose", "format_dose_range"),
+    "taper.schedule": (
+        "Method",
+        "Order",
+        "Plan",
+        "Step",
+        "TaperRequest",
+        "build_plan",
+        "plan_taper",
+    ),
+    "taper.table": ("Drug", "EquivalenceSource", "EquivalenceTable", "ValueRange", "load_table"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'taper' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __version__ = "0.1.0"
 

@@ -10,12 +10,14 @@ import csv
 import io
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taper.convert import Conversion, SourceResult
 from taper.formatting import format_dose, to_decimal
-from taper.schedule import DispensedProduct, Plan, Step, TaperRequest
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange
+
+if TYPE_CHECKING:
+    from taper.schedule import DispensedProduct, Plan, Step, TaperRequest
 
 #: Version of every JSON document `taper` writes; bumped on any incompatible change.
 SCHEMA_VERSION = 1
