@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import sys
 import traceback
+from decimal import Decimal
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -24,6 +25,11 @@ from taper.convert import Conversion, convert_dose, format_fold
 from taper.errors import InvalidRequestError, TaperError
 from taper.formatting import format_dose, format_dose_range, format_number
 from taper.table import EquivalenceTable, ValueRange, load_table
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from taper.schedule import DoseTime
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -408,12 +414,14 @@ def _render_conversion(
 
 @app.command()
 def schedule(
-    drug: Annotated[str, typer.Argument(help="The current drug (generic or brand name).")],
-    dose: Annotated[
-        str,
+    items: Annotated[
+        list[str],
         typer.Argument(
-            help="Total daily dose ('1.5mg', split with --times) or dose per time of day "
-            "('morning=0.5mg,night=1mg'; times: morning, midday, afternoon, evening, night)."
+            metavar="DRUG DOSE [DRUG DOSE]...",
+            help="The current drug and its total daily dose ('1.5mg', split with --times) or "
+            "dose per time of day ('morning=0.5mg,night=1mg'; times: morning, midday, "
+            "afternoon, evening, night). Several drugs need --switch-to.",
+            show_default=False,
         ),
     ],
     times: Annotated[
@@ -504,6 +512,32 @@ def schedule(
         str | None,
         typer.Option("--supply", help="Also count what to dispense per period, e.g. 28d."),
     ] = None,
+    switch_to: Annotated[
+        str | None,
+        typer.Option(
+            "--switch-to",
+            help="Cross over to this drug (e.g. diazepam, chlordiazepoxide, clonazepam) before "
+            "tapering it.",
+        ),
+    ] = None,
+    crossover: Annotated[
+        str,
+        typer.Option(
+            "--crossover",
+            help="slot: one whole dose time per stage, night first (Ashton); partial: --part "
+            "of one dose time per stage; direct: everything at once.",
+        ),
+    ] = "slot",
+    stage: Annotated[str, typer.Option("--stage", help="Length of a crossover stage.")] = "1w",
+    stabilize: Annotated[
+        str, typer.Option("--stabilize", help="Time on the new drug before the taper (0 allowed).")
+    ] = "2w",
+    part: Annotated[
+        str | None,
+        typer.Option(
+            "--part", help="partial: mg of the current drug switched per stage (default: half)."
+        ),
+    ] = None,
     daily: Annotated[bool, typer.Option("--daily", help="One row per day, not per step.")] = False,
     allow_high_dose: AllowHighDoseOption = False,
     output_format: Annotated[
@@ -526,8 +560,7 @@ def schedule(
 
     table = load_table(table_file)
     plan = plan_taper(
-        drug,
-        dose,
+        _pairs(items),
         times=times,
         method=method,
         rate=rate,
@@ -549,6 +582,11 @@ def schedule(
         emax=emax,
         occupancy_step=occupancy_step,
         supply=supply,
+        switch_to=switch_to,
+        crossover=crossover,
+        stage=stage,
+        stabilize=stabilize,
+        part=part,
         allow_high_dose=allow_high_dose,
         table=table,
     )
@@ -573,11 +611,37 @@ def schedule(
         write_text_atomic(output, text, force=force)
 
 
+def _dose_cell(plan: Plan, doses: Sequence[DoseTime]) -> str:
+    """The doses of one dose time (or of a day): "0.5 mg", or one line per drug."""
+    taken = [dose for dose in doses if dose.dose_mg]
+    if not taken:
+        return "—"
+    if not plan.is_substitution:
+        return format_dose(sum((dose.dose_mg for dose in taken), Decimal(0)))
+    by_drug: dict[str, Decimal] = {}
+    for dose in taken:
+        by_drug[dose.drug] = by_drug.get(dose.drug, Decimal(0)) + dose.dose_mg
+    return "\n".join(f"{format_dose(total)} {drug}" for drug, total in by_drug.items())
+
+
 def _render_plan(plan: Plan, table: EquivalenceTable, console: Console, *, daily: bool) -> None:
     from rich.table import Table
 
     request = plan.request
     console.print(DRAFT_NOTICE, markup=False, style="bold")
+    if plan.conversion is not None:
+        current = " + ".join(
+            f"{item.drug.name} {format_dose(item.dose_mg)}" for item in plan.conversion.inputs
+        )
+        console.print(
+            f"Switch {current} a day to {plan.drug.name}: crossover {request.crossover}, "
+            f"stages of {request.stage_days} days, then {request.stabilize_days} days of "
+            f"stabilisation. The {plan.drug.name} dose a day under each source:",
+            markup=False,
+        )
+        for result in plan.conversion.results:
+            chosen = " (used)" if result.source.id == plan.source.id else ""
+            console.print(f"  {result.source.id}: {result.text()}{chosen}", markup=False)
     pace = {
         "percent": f"{format_number(request.rate_percent)}% of the current dose (exponential)",
         "linear": f"{format_dose(request.step_mg or 0)} each time",
@@ -592,12 +656,16 @@ def _render_plan(plan: Plan, table: EquivalenceTable, console: Console, *, daily
         f"by {plan.source.id}.",
         markup=False,
     )
-    console.print(f"Products ({request.region}): {plan.formulary.describe()}.", markup=False)
+    for drug in plan.drugs:
+        console.print(
+            f"Products for {drug.name}: {plan.formularies[drug.name].describe()}.", markup=False
+        )
     if plan.resolved_pace:
         console.print(f"Pace found for the target end: {plan.resolved_pace}.", markup=False)
     start_note = " (today: set --start to fix it)" if plan.start_is_default else ""
     console.print(f"Starts {plan.start_date.isoformat()}{start_note}.", markup=False)
     grid = Table()
+    phases = plan.is_substitution
     if daily:
         for column in ("Day", "Date", "Phase", *plan.slots, "Daily total"):
             grid.add_column(column)
@@ -606,18 +674,20 @@ def _render_plan(plan: Plan, table: EquivalenceTable, console: Console, *, daily
                 str(day.day),
                 day.date.isoformat(),
                 day.phase,
-                *(format_dose(dose.dose_mg) for dose in day.doses),
-                format_dose(day.total_mg),
+                *(
+                    _dose_cell(plan, [d for d in day.doses if d.slot == slot])
+                    for slot in plan.slots
+                ),
+                _dose_cell(plan, day.doses),
             )
     else:
         grid.add_column("Step", no_wrap=True)
         grid.add_column("From", no_wrap=True)
         for slot in plan.slots:
-            grid.add_column(slot)
-        grid.add_column("Daily total (diazepam)")
+            grid.add_column(slot, overflow="fold")
+        grid.add_column("Daily total (diazepam)", overflow="fold")
         grid.add_column("Cut")
         for item in plan.steps:
-            cells = ["—" if dose.dose_mg == 0 else format_dose(dose.dose_mg) for dose in item.doses]
             flags = [
                 *(["held"] if any(n.startswith("held") for n in item.notes) else []),
                 *([f"hold {item.hold_days} d"] if item.hold_days else []),
@@ -625,25 +695,33 @@ def _render_plan(plan: Plan, table: EquivalenceTable, console: Console, *, daily
                 *(["over ceiling"] if item.exceeds_ceiling else []),
                 *(["stop"] if item.phase == "stop" else []),
             ]
-            cut = "" if item.cut_percent is None else f"{format_number(item.cut_percent)}%"
+            cut = f"{format_number(item.cut_percent)}%" if item.cut_percent else ""
             days = f"{item.days} days" if item.days > 1 else "1 day"
+            phase = f"\n{item.phase}" if phases and item.phase != "stop" else ""
             grid.add_row(
                 str(item.number),
-                f"{plan.date_of(item.start_day).isoformat()}\n{days}",
-                *cells,
-                f"{format_dose(item.total_mg)}\n({plan.diazepam_text(item.total_mg)})",
+                f"{plan.date_of(item.start_day).isoformat()}\n{days}{phase}",
+                *(
+                    _dose_cell(plan, [d for d in item.doses if d.slot == slot])
+                    for slot in plan.slots
+                ),
+                f"{_dose_cell(plan, item.doses)}\n({plan.diazepam_text(item.doses)})",
                 "\n".join([cut, *flags]).strip(),
             )
     console.print(grid, markup=False)
     preparations = {
-        dose.dose_mg: dose.preparation
+        (dose.drug, dose.dose_mg): dose.preparation
         for item in plan.steps
         for dose in item.doses
         if dose.dose_mg > 0
     }
     console.print("What to take for each dose:", markup=False)
-    for dose_mg in sorted(preparations, reverse=True):
-        console.print(f"  {format_dose(dose_mg)}: {preparations[dose_mg].text()}", markup=False)
+    for drug_name, dose_mg in sorted(preparations, key=lambda key: (key[0], -key[1])):
+        name = f" {drug_name}" if phases else ""
+        console.print(
+            f"  {format_dose(dose_mg)}{name}: {preparations[drug_name, dose_mg].text()}",
+            markup=False,
+        )
     checks = plan.checks
     console.print(
         f"Duration {checks.duration_days} days, {checks.reductions} reductions, last dose "
@@ -665,19 +743,20 @@ def _render_plan(plan: Plan, table: EquivalenceTable, console: Console, *, daily
     dispense = Table(title="To dispense for the whole plan", title_justify="left")
     dispense.add_column("Product")
     dispense.add_column("Quantity", justify="right")
-    for item in plan.dispensing:
+    for entry in plan.dispensing:
         amount = (
-            format_dose(item.quantity, "mL")
-            if item.unit == "mL"
-            else f"{item.quantity} {item.unit}"
+            format_dose(entry.quantity, "mL")
+            if entry.unit == "mL"
+            else f"{entry.quantity} {entry.unit}"
         )
-        dispense.add_row(item.product.label(), amount)
+        drug_name = f"{entry.product.drug} " if plan.is_substitution else ""
+        dispense.add_row(drug_name + entry.product.label(), amount)
     console.print(dispense, markup=False)
     for period in plan.supply:
         parts = [
-            format_dose(i.quantity, "mL") + f" of {i.product.short_label()}"
+            format_dose(i.quantity, "mL") + f" of {i.product.drug} {i.product.short_label()}"
             if i.unit == "mL"
-            else f"{i.quantity} × {i.product.short_label()}"
+            else f"{i.quantity} × {i.product.drug} {i.product.short_label()}"
             for i in period.items
         ]
         console.print(

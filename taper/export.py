@@ -17,7 +17,9 @@ from taper.formatting import format_dose, to_decimal
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange
 
 if TYPE_CHECKING:
-    from taper.schedule import DispensedProduct, Plan, Step, TaperRequest
+    from collections.abc import Iterable
+
+    from taper.schedule import DispensedProduct, DoseTime, Plan, Step, TaperRequest
 
 #: Version of every JSON document `taper` writes; bumped on any incompatible change.
 SCHEMA_VERSION = 1
@@ -194,16 +196,27 @@ def request_record(request: TaperRequest) -> Record:
         "occupancy_step": number(request.occupancy_step),
         "supply_days": request.supply_days,
         "allow_high_dose": request.allow_high_dose,
+        "also": [
+            {"drug": name, "regimen_mg": {slot: number(dose) for slot, dose in regimen.items()}}
+            for name, regimen in request.also
+        ],
+        "switch_to": request.switch_to,
+        "crossover": request.crossover,
+        "stage_days": request.stage_days,
+        "stabilize_days": request.stabilize_days,
+        "part_mg": None if request.part_mg is None else number(request.part_mg),
     }
 
 
-def _diazepam(plan: Plan, total_mg: Decimal) -> tuple[int | Decimal | None, int | Decimal | None]:
-    value = plan.diazepam_equivalent(total_mg)
+def _diazepam(
+    plan: Plan, doses: Iterable[DoseTime]
+) -> tuple[int | Decimal | None, int | Decimal | None]:
+    value = plan.diazepam_of(doses)
     return (None, None) if value is None else (number(value[0]), number(value[1]))
 
 
 def _step_record(plan: Plan, step: Step) -> Record:
-    low, high = _diazepam(plan, step.total_mg)
+    low, high = _diazepam(plan, step.doses)
     return {
         "step": step.number,
         "phase": step.phase,
@@ -214,10 +227,15 @@ def _step_record(plan: Plan, step: Step) -> Record:
         "days": step.days,
         "hold_days": step.hold_days,
         "doses": [
-            {"slot": dose.slot, "dose_mg": number(dose.dose_mg), "take": dose.preparation.text()}
+            {
+                "drug": dose.drug,
+                "slot": dose.slot,
+                "dose_mg": number(dose.dose_mg),
+                "take": dose.preparation.text(),
+            }
             for dose in step.doses
         ],
-        "total_mg": number(step.total_mg),
+        "total_mg_by_drug": {drug: number(total) for drug, total in step.totals_by_drug().items()},
         "diazepam_eq_mg_low": low,
         "diazepam_eq_mg_high": high,
         "cut_percent": None if step.cut_percent is None else number(step.cut_percent),
@@ -229,7 +247,12 @@ def _step_record(plan: Plan, step: Step) -> Record:
 
 def _dispensed(items: tuple[DispensedProduct, ...]) -> list[Record]:
     return [
-        {"product": item.product.label(), "quantity": number(item.quantity), "unit": item.unit}
+        {
+            "drug": item.product.drug,
+            "product": item.product.label(),
+            "quantity": number(item.quantity),
+            "unit": item.unit,
+        }
         for item in items
     ]
 
@@ -245,8 +268,17 @@ def plan_document(plan: Plan, table: EquivalenceTable) -> Record:
             "source": plan.source.id,
             "start_date": plan.start_date.isoformat(),
             "start_date_is_today": plan.start_is_default,
-            "products": [product.label() for product in plan.formulary.products],
+            "drugs": [drug.name for drug in plan.drugs],
+            "products": {
+                drug.name: [product.label() for product in plan.formularies[drug.name].products]
+                for drug in plan.drugs
+            },
             "resolved_pace": plan.resolved_pace,
+            "switch": None
+            if plan.conversion is None
+            else conversion_document(
+                plan.conversion, table, all_sources=True, allow_high_dose=True
+            )["results"],
         },
         "steps": [_step_record(plan, step) for step in plan.steps],
         "days": [
@@ -255,8 +287,10 @@ def plan_document(plan: Plan, table: EquivalenceTable) -> Record:
                 "date": day.date.isoformat(),
                 "step": day.step,
                 "phase": day.phase,
-                "doses_mg": {dose.slot: number(dose.dose_mg) for dose in day.doses},
-                "total_mg": number(day.total_mg),
+                "doses": [
+                    {"drug": dose.drug, "slot": dose.slot, "dose_mg": number(dose.dose_mg)}
+                    for dose in day.doses
+                ],
             }
             for day in plan.days()
         ],
@@ -306,16 +340,13 @@ def plan_csv(plan: Plan, table: EquivalenceTable) -> str:
     buffer.write(f"# source {plan.source.id}; parameters {' '.join(parameters.split())}\n")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    ratio = plan.diazepam_equivalent(Decimal(1))
     for day in plan.days():
         for dose in day.doses:
-            if ratio is None:
+            value = plan.diazepam_of((dose,))
+            if value is None:
                 low = high = point = ""
             else:
-                low_value, high_value = (
-                    number(ratio[0] * Fraction(dose.dose_mg)),
-                    number(ratio[1] * Fraction(dose.dose_mg)),
-                )
+                low_value, high_value = number(value[0]), number(value[1])
                 low, high = str(low_value), str(high_value)
                 point = low if low_value == high_value else ""
             writer.writerow(
@@ -324,7 +355,7 @@ def plan_csv(plan: Plan, table: EquivalenceTable) -> str:
                     day.date.isoformat(),
                     day.step,
                     day.phase,
-                    plan.drug.name,
+                    dose.drug,
                     dose.slot,
                     number(dose.dose_mg),
                     point,

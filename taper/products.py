@@ -307,8 +307,18 @@ _PRODUCT_SPEC = re.compile(
 )
 
 
-def parse_product(text: str, drug: str) -> Product:
-    """``"clonazepam 0.5mg tablet scored"``, ``"0.5mg/5mL solution"`` -> a :class:`Product`."""
+def product_drug(text: str) -> str | None:
+    """The drug a product text names, if any: ``"lorazepam 1mg tablet"`` -> ``"lorazepam"``."""
+    match = _PRODUCT_SPEC.match(text)
+    return match["drug"] if match and match["drug"] else None
+
+
+def parse_product(text: str, drug: str, named: str | None = None) -> Product:
+    """``"clonazepam 0.5mg tablet scored"``, ``"0.5mg/5mL solution"`` -> a :class:`Product`.
+
+    ``named`` is the drug name as the text spells it, when the caller has resolved it (a
+    brand name, say) to ``drug``.
+    """
     from taper.doses import parse_dose
 
     match = _PRODUCT_SPEC.match(text)
@@ -317,7 +327,7 @@ def parse_product(text: str, drug: str) -> Product:
             f"cannot read product {text!r}; write e.g. '0.5mg tablet scored', '1mg tablet', "
             "'0.125mg odt', '10mg capsule' or '0.5mg/5mL solution'"
         )
-    if match["drug"] and match["drug"].lower() != drug.lower():
+    if match["drug"] and match["drug"].lower() not in {drug.lower(), (named or "").lower()}:
         raise InvalidRequestError(f"product {text!r} is not a product of {drug}")
     form = "solution" if match["form"] == "liquid" else match["form"]
     strength = parse_dose(match["strength"].replace(" ", ""))

@@ -24,11 +24,11 @@ import bisect
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from taper.doses import parse_dose
 from taper.errors import HighDoseError, InvalidRequestError, TaperError
@@ -45,8 +45,18 @@ from taper.params import (
     parse_positive_number,
     parse_regimen,
 )
-from taper.products import Formulary, Preparation, Product, formulary_for, parse_product
+from taper.products import (
+    Formulary,
+    Preparation,
+    Product,
+    formulary_for,
+    parse_product,
+    product_drug,
+)
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, load_table
+
+if TYPE_CHECKING:
+    from taper.convert import Conversion
 
 #: 2025 Joint Guideline: generally not more than 25% every 2 weeks.
 CEILING_FRACTION = Fraction(25, 100)
@@ -112,10 +122,19 @@ class TaperRequest:
     duration_days: int | None = None
     supply_days: int | None = None
     allow_high_dose: bool = False
+    #: Substitution: the drug to cross over to, further current drugs and their regimens,
+    #: the crossover strategy, stage and stabilisation lengths, and the part moved per stage.
+    switch_to: str | None = None
+    also: tuple[tuple[str, Mapping[str, Decimal]], ...] = ()
+    crossover: str = "slot"
+    stage_days: int = 7
+    stabilize_days: int = 14
+    part_mg: Decimal | None = None
 
 
 @dataclass(frozen=True)
 class DoseTime:
+    drug: str
     slot: str
     dose_mg: Decimal
     preparation: Preparation
@@ -132,7 +151,7 @@ class Step:
     total_mg: Decimal
     #: The cut from the previous step, in percent of its daily total (None for step 1).
     cut_percent: Decimal | None
-    phase: str  # "taper" or "stop"
+    phase: str  # "crossover", "stabilization", "taper" or "stop"
     hold_days: int = 0
     #: The products forced a cut larger than the method's pace.
     forced: bool = False
@@ -144,6 +163,14 @@ class Step:
     def end_day(self) -> int:
         return self.start_day + self.days - 1
 
+    def totals_by_drug(self) -> dict[str, Decimal]:
+        """Daily total of each drug taken in this step (drugs at zero left out)."""
+        totals: dict[str, Decimal] = {}
+        for dose in self.doses:
+            if dose.dose_mg:
+                totals[dose.drug] = totals.get(dose.drug, Decimal(0)) + dose.dose_mg
+        return totals
+
 
 class Day(NamedTuple):
     """One day of a plan (a named tuple: there are hundreds per plan)."""
@@ -151,7 +178,7 @@ class Day(NamedTuple):
     day: int
     date: dt.date
     step: int
-    phase: str  # "taper", "hold" or "stop"
+    phase: str  # "crossover", "stabilization", "taper", "hold" or "stop"
     doses: tuple[DoseTime, ...]
     total_mg: Decimal
 
@@ -185,10 +212,17 @@ class SupplyPeriod:
 
 @dataclass(frozen=True)
 class Plan:
+    """A day-by-day plan: the steps, the checks, what to dispense, and how it was made.
+
+    ``drug`` is the drug tapered (after a crossover, the new one); ``drugs`` every drug in the
+    plan, current drugs first.
+    """
+
     request: TaperRequest
     drug: Drug
+    drugs: tuple[Drug, ...]
     source: EquivalenceSource
-    formulary: Formulary
+    formularies: Mapping[str, Formulary]
     slots: tuple[str, ...]
     start_date: dt.date
     start_is_default: bool
@@ -197,12 +231,24 @@ class Plan:
     warnings: tuple[str, ...]
     dispensing: tuple[DispensedProduct, ...]
     supply: tuple[SupplyPeriod, ...]
-    #: The resolved pace when a target end was given (method parameter -> value text).
+    #: The resolved pace when a target end was given.
     resolved_pace: str | None
-    _diazepam: Callable[[Fraction], tuple[Fraction, Fraction] | None] = field(repr=False)
+    #: Diazepam mg per mg of each drug under the source (low, high), or None if it has none.
+    ratios: Mapping[str, tuple[Fraction, Fraction] | None]
+    #: For a substitution: the current regimen converted to the new drug under every source.
+    conversion: Conversion | None = None
+
+    @property
+    def formulary(self) -> Formulary:
+        """The products of the drug tapered."""
+        return self.formularies[self.drug.name]
+
+    @property
+    def is_substitution(self) -> bool:
+        return len(self.drugs) > 1
 
     def days(self) -> Iterator[Day]:
-        """One row per day, from day 1 to the first day without the drug."""
+        """One row per day, from day 1 to the first day without any drug."""
         for step in self.steps:
             for offset in range(step.days):
                 day = step.start_day + offset
@@ -221,12 +267,21 @@ class Plan:
     def date_of(self, day: int) -> dt.date:
         return self.start_date + dt.timedelta(days=day - 1)
 
-    def diazepam_equivalent(self, total_mg: Decimal) -> tuple[Fraction, Fraction] | None:
-        """The daily total in diazepam mg under the plan's source (a range if it gives one)."""
-        return self._diazepam(Fraction(total_mg))
+    def diazepam_of(self, doses: Iterable[DoseTime]) -> tuple[Fraction, Fraction] | None:
+        """The diazepam equivalent of some doses under the plan's source (low, high)."""
+        low = high = Fraction(0)
+        for dose in doses:
+            if not dose.dose_mg:
+                continue
+            ratio = self.ratios.get(dose.drug)
+            if ratio is None:
+                return None
+            low += ratio[0] * Fraction(dose.dose_mg)
+            high += ratio[1] * Fraction(dose.dose_mg)
+        return low, high
 
-    def diazepam_text(self, total_mg: Decimal) -> str:
-        value = self.diazepam_equivalent(total_mg)
+    def diazepam_text(self, doses: Iterable[DoseTime]) -> str:
+        value = self.diazepam_of(doses)
         if value is None:
             return "—"
         text = format_dose_range(*value)
@@ -236,33 +291,46 @@ class Plan:
 # --------------------------------------------------------------------------- building
 
 
-def _formulary(drug: Drug, request: TaperRequest) -> Formulary:
-    if request.products:
-        products = tuple(parse_product(text, drug.name) for text in request.products)
-    else:
-        products = drug.products_in(request.region)
-        if not products:
-            regions = sorted({region for p in drug.products for region in p.regions})
-            where = f" (products are listed for: {', '.join(regions)})" if regions else ""
-            raise InvalidRequestError(
-                f"no {drug.name} products are listed for region {request.region!r}{where}; "
-                "give the products with --product, e.g. --product '0.5mg tablet scored'"
-            )
+def _formulary(table: EquivalenceTable, drug: Drug, request: TaperRequest) -> Formulary:
+    """The products used for ``drug``: those given with --product, else the region's.
+
+    A --product naming a drug ("lorazepam 1mg tablet") applies to that drug; one naming none
+    applies to the drug tapered.
+    """
+    tapered = table.drug(request.switch_to or request.drug).name
+    given = []
+    for text in request.products:
+        named = product_drug(text)
+        owner = table.drug(named).name if named else tapered
+        if owner == drug.name:
+            given.append(parse_product(text, drug.name, named))
+    if given:
+        return formulary_for(drug.name, tuple(given))
+    products = drug.products_in(request.region)
+    if not products:
+        regions = sorted({region for p in drug.products for region in p.regions})
+        where = f" (products are listed for: {', '.join(regions)})" if regions else ""
+        raise InvalidRequestError(
+            f"no {drug.name} products are listed for region {request.region!r}{where}; "
+            f"give the products with --product, e.g. --product '{drug.name} 1mg tablet'"
+        )
     return formulary_for(drug.name, products)
 
 
-def _diazepam_function(
+def _ratio(
     table: EquivalenceTable, drug: Drug, source: EquivalenceSource
-) -> Callable[[Fraction], tuple[Fraction, Fraction] | None]:
+) -> tuple[Fraction, Fraction] | None:
+    """Diazepam mg per mg of ``drug`` under ``source`` as (low, high), or None."""
     if drug.name == table.reference_drug:
-        return lambda total: (total, total)
+        return Fraction(1), Fraction(1)
     own = drug.equivalents.get(source.id)
     reference = table.drugs[table.reference_drug].equivalents.get(source.id)
     if own is None or reference is None:
-        return lambda total: None
-    low = Fraction(reference.low) / Fraction(own.high)
-    high = Fraction(reference.high) / Fraction(own.low)
-    return lambda total: (total * low, total * high)
+        return None
+    return (
+        Fraction(reference.low) / Fraction(own.high),
+        Fraction(reference.high) / Fraction(own.low),
+    )
 
 
 def _reduction_path(
@@ -301,7 +369,7 @@ def _band_step(diazepam_total: Decimal) -> Decimal:
 
 def _ideal_function(
     request: TaperRequest,
-    diazepam: Callable[[Fraction], tuple[Fraction, Fraction] | None],
+    ratio: tuple[Fraction, Fraction] | None,
     source: EquivalenceSource,
     drug: Drug,
 ) -> Callable[[Decimal], Decimal]:
@@ -326,7 +394,6 @@ def _ideal_function(
         step = request.step_mg
         return lambda ideal: ideal - step
     if method is Method.BANDS:
-        ratio = diazepam(Fraction(1))
         if ratio is None or ratio[0] != ratio[1]:
             what = "no value" if ratio is None else "a range"
             raise InvalidRequestError(
@@ -523,160 +590,261 @@ def _percent(fraction: Fraction) -> Decimal:
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.1"))
 
 
-def build_plan(
-    request: TaperRequest, table: EquivalenceTable | None = None, *, today: dt.date | None = None
-) -> Plan:
-    """Build the plan a request describes. See the module docstring for how."""
-    table = table if table is not None else load_table()
-    drug = table.drug(request.drug)
-    source = table.source(request.source or table.default_source)
-    if not request.regimen:
-        raise InvalidRequestError("give the current dose")
-    slots = tuple(slot for slot in SLOTS if slot in request.regimen)
-    start_config = tuple(request.regimen[slot] for slot in slots)
+@dataclass
+class _Segment:
+    """A stretch of days at one configuration (doses aligned with the plan's layout)."""
+
+    config: tuple[Decimal, ...]
+    days: int
+    phase: str
+    hold_days: int = 0
+    intended_cut: Fraction | None = None
+    stalled: bool = False
+    notes: tuple[str, ...] = ()
+
+
+def _taper_segments(
+    request: TaperRequest,
+    table: EquivalenceTable,
+    drug: Drug,
+    regimen: Mapping[str, Decimal],
+    formulary: Formulary,
+    ratio: tuple[Fraction, Fraction] | None,
+    source: EquivalenceSource,
+    today: dt.date | None,
+) -> tuple[list[_Segment], tuple[str, ...], TaperRequest, str | None]:
+    """The taper of one drug from ``regimen``: its segments (the first is ``regimen``
+    itself, lasting one interval), its dose times, the request as resolved, and the pace
+    found for a target end (if one was asked for)."""
+    slots = tuple(slot for slot in SLOTS if slot in regimen)
+    start_config = tuple(regimen[slot] for slot in slots)
     total = sum(start_config, Decimal(0))
+    if request.final_mg is not None and request.final_mg >= total:
+        raise InvalidRequestError("the final dose must be below the current daily dose")
+    path, totals = _reduction_path(start_config, slots, formulary, request.order)
+    quantum = formulary.quantum
+    resolved_pace = None
+    if request.until is not None or request.duration_days is not None:
+        request, resolved_pace = _fit_pace(request, totals, quantum, ratio, source, drug, today)
+    if request.method is Method.STEPS and not request.steps_mg:
+        raise InvalidRequestError("the steps method needs --steps, e.g. --steps '0.75mg,0.5mg'")
+    next_ideal = (
+        None if request.method is Method.STEPS else _ideal_function(request, ratio, source, drug)
+    )
+    raw = _walk(request, totals, quantum, next_ideal, request.interval_days)
+    segments = []
+    for item in raw:
+        notes = []
+        if item.stalled:
+            notes.append("held: the products cannot make a smaller cut yet")
+        if item.hold_days:
+            notes.append(f"includes a hold of {item.hold_days} days")
+        segments.append(
+            _Segment(
+                config=path[item.index],
+                days=item.days,
+                phase="taper",
+                hold_days=item.hold_days,
+                intended_cut=item.intended_cut,
+                stalled=item.stalled,
+                notes=tuple(notes),
+            )
+        )
+    return segments, slots, request, resolved_pace
+
+
+def _check_regimen(
+    drug: Drug, regimen: Mapping[str, Decimal], formulary: Formulary, request: TaperRequest
+) -> None:
+    """The current doses: not above the usual maximum (unless allowed), and dispensable."""
+    total = sum(regimen.values(), Decimal(0))
     if drug.max_daily and total > drug.max_daily.mg and not request.allow_high_dose:
         raise HighDoseError(
             drug.name, format_dose(total), format_dose(drug.max_daily.mg), drug.max_daily.note
         )
-    formulary = _formulary(drug, request)
-    for slot, dose in zip(slots, start_config, strict=True):
+    for slot, dose in regimen.items():
         if not formulary.can_make(dose):
             raise UndispensableDoseError(
                 f"{drug.name} {format_dose(dose)} ({slot}) cannot be made from "
                 f"{formulary.describe()}; give the products with --product"
             )
-    if request.final_mg is not None and request.final_mg >= total:
-        raise InvalidRequestError("the final dose must be below the current daily dose")
-    diazepam = _diazepam_function(table, drug, source)
-    path, totals = _reduction_path(start_config, slots, formulary, request.order)
-    quantum = formulary.quantum
 
-    resolved_pace = None
-    if request.until is not None or request.duration_days is not None:
-        request, resolved_pace = _fit_pace(request, totals, quantum, diazepam, source, drug, today)
-    next_ideal = (
-        None if request.method is Method.STEPS else _ideal_function(request, diazepam, source, drug)
-    )
-    if request.method is Method.STEPS and not request.steps_mg:
-        raise InvalidRequestError("the steps method needs --steps, e.g. --steps '0.75mg,0.5mg'")
-    raw = _walk(request, totals, quantum, next_ideal, request.interval_days)
 
-    start_date = request.start or today or dt.date.today()
-    steps, windows = _steps(raw, path, slots, formulary)
-    checks, warnings = _checks(steps, windows, formulary, drug, start_date)
-    supply = (
-        _supply_periods(steps, request.supply_days, formulary.products)
-        if request.supply_days
-        else ()
+def build_plan(
+    request: TaperRequest, table: EquivalenceTable | None = None, *, today: dt.date | None = None
+) -> Plan:
+    """Build the plan a request describes. See the module docstring for how."""
+    table = table if table is not None else load_table()
+    if request.switch_to is not None or request.also:
+        from taper.substitution import build_substitution
+
+        return build_substitution(request, table, today=today)
+    drug = table.drug(request.drug)
+    source = table.source(request.source or table.default_source)
+    if not request.regimen:
+        raise InvalidRequestError("give the current dose")
+    formulary = _formulary(table, drug, request)
+    _check_regimen(drug, request.regimen, formulary, request)
+    ratio = _ratio(table, drug, source)
+    segments, slots, request, resolved_pace = _taper_segments(
+        request, table, drug, request.regimen, formulary, ratio, source, today
     )
-    if resolved_pace is not None and checks.largest_14_day_reduction_percent > 25:
-        warnings.insert(
-            0,
-            f"to stop by the target the plan needs {resolved_pace}, which breaks the guideline "
-            "ceiling of 25% every 2 weeks: consider a later target or a higher final dose",
-        )
-    if diazepam(Fraction(1)) is None:
+    warnings = []
+    if ratio is None:
         warnings.append(
             f"source {source.id!r} gives no equivalent for {drug.name}: diazepam equivalents "
             "are not shown"
         )
+    return finish_plan(
+        request=request,
+        drugs=(drug,),
+        layout=tuple((drug.name, slot) for slot in slots),
+        segments=segments,
+        formularies={drug.name: formulary},
+        ratios={drug.name: ratio},
+        source=source,
+        resolved_pace=resolved_pace,
+        warnings=warnings,
+        today=today,
+    )
+
+
+def finish_plan(
+    *,
+    request: TaperRequest,
+    drugs: tuple[Drug, ...],
+    layout: tuple[tuple[str, str], ...],
+    segments: Sequence[_Segment],
+    formularies: Mapping[str, Formulary],
+    ratios: Mapping[str, tuple[Fraction, Fraction] | None],
+    source: EquivalenceSource,
+    resolved_pace: str | None,
+    warnings: Sequence[str],
+    today: dt.date | None,
+    conversion: Conversion | None = None,
+) -> Plan:
+    """Turn segments into a plan: steps with their cuts and flags, checks, warnings and the
+    quantities to dispense. The last drug of ``drugs`` is the one tapered."""
+    drug = drugs[-1]
+    start_date = request.start or today or dt.date.today()
+    steps, windows = _steps(segments, layout, formularies, ratios)
+    checks, check_warnings = _checks(steps, windows, formularies[drug.name], drug, start_date)
+    all_warnings = [*warnings, *check_warnings]
+    if resolved_pace is not None and checks.largest_14_day_reduction_percent > 25:
+        all_warnings.insert(
+            0,
+            f"to stop by the target the plan needs {resolved_pace}, which breaks the guideline "
+            "ceiling of 25% every 2 weeks: consider a later target or a higher final dose",
+        )
+    products = tuple(product for d in drugs for product in formularies[d.name].products)
+    supply = _supply_periods(steps, request.supply_days, products) if request.supply_days else ()
     return Plan(
         request=request,
         drug=drug,
+        drugs=drugs,
         source=source,
-        formulary=formulary,
-        slots=slots,
+        formularies=formularies,
+        slots=tuple(slot for slot in SLOTS if any(slot == s for _, s in layout)),
         start_date=start_date,
         start_is_default=request.start is None,
         steps=tuple(steps),
         checks=checks,
-        warnings=tuple(warnings),
+        warnings=tuple(all_warnings),
         dispensing=_quantities(
             _units_used((step.doses, step.days) for step in steps if step.phase != "stop"),
-            formulary.products,
+            products,
         ),
         supply=supply,
         resolved_pace=resolved_pace,
-        _diazepam=diazepam,
+        ratios=ratios,
+        conversion=conversion,
     )
 
 
 def _steps(
-    raw: Sequence[_RawStep],
-    path: Sequence[tuple[Decimal, ...]],
-    slots: tuple[str, ...],
-    formulary: Formulary,
+    segments: Sequence[_Segment],
+    layout: tuple[tuple[str, str], ...],
+    formularies: Mapping[str, Formulary],
+    ratios: Mapping[str, tuple[Fraction, Fraction] | None],
 ) -> tuple[list[Step], list[tuple[Fraction, int]]]:
-    """The plan's steps, and for each dose change its cut over the 14 days up to it.
+    """The plan's steps, and for each change of dose its cut over the 14 days up to it.
 
-    Doses never go up, so the largest cut over any 14-day window is found in a window that
-    ends on the first day of a step: only those windows are measured.
+    Cuts are measured on each step's *load*: its diazepam equivalent under the source (for a
+    single drug without one, its mg). Doses never go up, so the largest cut over any 14-day
+    window is found in a window that ends on the first day of a step: only those are measured.
     """
     steps: list[Step] = []
+    loads: list[Fraction] = []
     windows: list[tuple[Fraction, int]] = []
     starts: list[int] = []
-    made: dict[tuple[str, Decimal], DoseTime] = {}
+    made: dict[tuple[str, str, Decimal], DoseTime] = {}
+    scale = {drug: (Fraction(1) if ratio is None else ratio[0]) for drug, ratio in ratios.items()}
 
     def dose_times(config: tuple[Decimal, ...]) -> tuple[DoseTime, ...]:
         result = []
-        for slot, dose in zip(slots, config, strict=True):
-            if (slot, dose) not in made:
-                preparation = formulary.preparation(dose)
-                assert preparation is not None
-                made[slot, dose] = DoseTime(slot, dose, preparation)
-            result.append(made[slot, dose])
+        for (drug, slot), dose in zip(layout, config, strict=True):
+            key = (drug, slot, dose)
+            if key not in made:
+                preparation = formularies[drug].preparation(dose)
+                assert preparation is not None, key
+                made[key] = DoseTime(drug, slot, dose, preparation)
+            result.append(made[key])
         return tuple(result)
 
+    def load_of(config: tuple[Decimal, ...]) -> Fraction:
+        return sum(
+            (scale[drug] * Fraction(dose) for (drug, _), dose in zip(layout, config, strict=True)),
+            Fraction(0),
+        )
+
     day = 1
-    for number, item in enumerate(raw, start=1):
-        total = sum(path[item.index], Decimal(0))
+    for number, segment in enumerate(segments, start=1):
+        load = load_of(segment.config)
         cut = None
         forced = exceeds = False
-        notes = []
         if steps:
-            previous = Fraction(steps[-1].total_mg)
-            actual = (previous - Fraction(total)) / previous
+            previous = loads[-1]
+            actual = (previous - load) / previous
             cut = _percent(actual)
-            if item.intended_cut is not None:
-                forced = actual >= item.intended_cut * FORCED_FACTOR
+            if segment.intended_cut is not None:
+                forced = actual >= segment.intended_cut * FORCED_FACTOR
             first_day = max(1, day - WINDOW_DAYS)
-            before = Fraction(steps[bisect.bisect_right(starts, first_day) - 1].total_mg)
-            window_cut = (before - Fraction(total)) / before
+            before = loads[bisect.bisect_right(starts, first_day) - 1]
+            window_cut = (before - load) / before
             windows.append((window_cut, first_day))
             exceeds = window_cut > CEILING_FRACTION
-        if item.stalled:
-            notes.append("held: the products cannot make a smaller cut yet")
-        if item.hold_days:
-            notes.append(f"includes a hold of {item.hold_days} days")
         starts.append(day)
+        loads.append(load)
         steps.append(
             Step(
                 number=number,
                 start_day=day,
-                days=item.days,
-                doses=dose_times(path[item.index]),
-                total_mg=total,
+                days=segment.days,
+                doses=dose_times(segment.config),
+                total_mg=sum(segment.config, Decimal(0)),
                 cut_percent=cut,
-                phase="taper",
-                hold_days=item.hold_days,
+                phase=segment.phase,
+                hold_days=segment.hold_days,
                 forced=forced,
                 exceeds_ceiling=exceeds,
-                notes=tuple(notes),
+                notes=segment.notes,
             )
         )
-        day += item.days
-    zero = tuple(Decimal(0) for _ in slots)
+        day += segment.days
+    last = steps[-1]
+    stopped_from = " and ".join(
+        f"{format_dose(total)} of {drug}" for drug, total in last.totals_by_drug().items()
+    )
     steps.append(
         Step(
             number=len(steps) + 1,
             start_day=day,
             days=1,
-            doses=dose_times(zero),
+            doses=dose_times(tuple(Decimal(0) for _ in layout)),
             total_mg=Decimal(0),
             cut_percent=Decimal(100),
             phase="stop",
-            notes=(f"stop (from {format_dose(steps[-1].total_mg)} a day)",),
+            notes=(f"stop (from {stopped_from} a day)",),
         )
     )
     return steps, windows
@@ -697,7 +865,7 @@ def _checks(
     smallest = formulary.ladder(stop_from)[1] if stop_from > 0 else Decimal(0)
     checks = Checks(
         duration_days=stop_step.start_day - 1,
-        reductions=len(steps) - 1,
+        reductions=sum(1 for step in steps if step.phase in {"taper", "stop"}) - 1,
         end_date=start_date + dt.timedelta(days=stop_step.start_day - 1),
         largest_14_day_reduction_percent=_percent(largest),
         largest_14_day_window_start=largest_start,
@@ -753,12 +921,12 @@ def _plan_end(
     request: TaperRequest,
     totals: Sequence[int],
     quantum: Fraction,
-    diazepam: Callable[[Fraction], tuple[Fraction, Fraction] | None],
+    ratio: tuple[Fraction, Fraction] | None,
     source: EquivalenceSource,
     drug: Drug,
 ) -> int:
     next_ideal = (
-        None if request.method is Method.STEPS else _ideal_function(request, diazepam, source, drug)
+        None if request.method is Method.STEPS else _ideal_function(request, ratio, source, drug)
     )
     raw = _walk(request, totals, quantum, next_ideal, request.interval_days)
     return sum(step.days for step in raw)
@@ -768,7 +936,7 @@ def _fit_pace(
     request: TaperRequest,
     totals: Sequence[int],
     quantum: Fraction,
-    diazepam: Callable[[Fraction], tuple[Fraction, Fraction] | None],
+    ratio: tuple[Fraction, Fraction] | None,
     source: EquivalenceSource,
     drug: Drug,
     today: dt.date | None,
@@ -785,7 +953,7 @@ def _fit_pace(
 
     def ends_in_time(candidate: TaperRequest) -> bool:
         try:
-            return _plan_end(candidate, totals, quantum, diazepam, source, drug) <= target
+            return _plan_end(candidate, totals, quantum, ratio, source, drug) <= target
         except InvalidRequestError:
             return False
 
@@ -855,8 +1023,8 @@ def split_daily_dose(
 
 
 def plan_taper(
-    drug: str,
-    dose: str,
+    drug: str | Sequence[tuple[str, str]],
+    dose: str | None = None,
     *,
     times: int | None = None,
     method: str = "percent",
@@ -879,17 +1047,32 @@ def plan_taper(
     emax: str = "100",
     occupancy_step: str = "5",
     supply: str | None = None,
+    switch_to: str | None = None,
+    crossover: str = "slot",
+    stage: str = "1w",
+    stabilize: str = "2w",
+    part: str | None = None,
     allow_high_dose: bool = False,
     table: EquivalenceTable | None = None,
     today: dt.date | None = None,
 ) -> Plan:
-    """Plan a direct taper from text options, as the command line takes them.
+    """Plan a taper from text options, as the command line takes them.
 
-    ``dose`` is a daily total (``"1.5mg"``, split over ``times`` dose times) or doses per
-    dose time (``"morning=0.5mg,night=1mg"``).
+    ``drug`` and ``dose`` name the current drug and its dose: a daily total (``"1.5mg"``,
+    split over ``times`` dose times) or doses per dose time (``"morning=0.5mg,night=1mg"``).
+    Several current drugs are given as ``[("lorazepam", "1mg"), ("alprazolam", "0.5mg")]``
+    (``dose`` left out) and need ``switch_to``, the drug to cross over to before the taper.
     """
     table = table if table is not None else load_table()
-    the_drug = table.drug(drug)
+    current = [(drug, dose)] if isinstance(drug, str) else list(drug)
+    if isinstance(drug, str) and dose is None:
+        raise InvalidRequestError("give the current dose")
+    if not current:
+        raise InvalidRequestError("give the current drug and dose")
+    if len(current) > 1 and switch_to is None:
+        raise InvalidRequestError(
+            "several current drugs are tapered by crossing them over to one: add --switch-to"
+        )
     try:
         the_method = Method(method)
     except ValueError:
@@ -904,10 +1087,20 @@ def plan_taper(
         ) from None
     if region not in {"us", "uk"}:
         raise InvalidRequestError(f"unknown region {region!r}; use us or uk")
+    if crossover not in {"slot", "partial", "direct"}:
+        raise InvalidRequestError(f"unknown crossover {crossover!r}; use slot, partial or direct")
     if until is not None and duration is not None:
         raise InvalidRequestError("give a target end date (--until) or a duration, not both")
+    if slow_rate and not slow_below:
+        raise InvalidRequestError("--slow-rate needs --slow-below, the dose below which it applies")
+    if times is not None and times not in TIMES:
+        raise InvalidRequestError("--times must be 1, 2, 3 or 4")
+    drugs = [table.drug(name) for name, _ in current]
+    names = [d.name for d in drugs]
+    if len(set(names)) != len(names):
+        raise InvalidRequestError("a current drug is given twice; give its doses once")
     request = TaperRequest(
-        drug=the_drug.name,
+        drug=drugs[0].name,
         regimen={},
         method=the_method,
         rate_percent=parse_percent(rate),
@@ -930,22 +1123,41 @@ def plan_taper(
         duration_days=parse_days(duration, "duration") if duration else None,
         supply_days=parse_days(supply, "supply period") if supply else None,
         allow_high_dose=allow_high_dose,
+        switch_to=table.drug(switch_to).name if switch_to else None,
+        crossover=crossover,
+        stage_days=parse_days(stage, "stage"),
+        stabilize_days=0
+        if stabilize.strip() in {"0", "0d", "0w"}
+        else parse_days(stabilize, "stabilisation"),
+        part_mg=parse_dose(part) if part else None,
     )
-    if slow_rate and not slow_below:
-        raise InvalidRequestError("--slow-rate needs --slow-below, the dose below which it applies")
-    if "=" in dose:
+    regimens = [
+        _parse_current(table, the_drug, text, times, request)
+        for the_drug, (_, text) in zip(drugs, current, strict=True)
+    ]
+    request = replace(
+        request, regimen=regimens[0], also=tuple(zip(names[1:], regimens[1:], strict=True))
+    )
+    if request.switch_to == request.drug and not request.also:
+        request = replace(request, switch_to=None)  # to itself: a direct taper
+    return build_plan(request, table, today=today)
+
+
+def _parse_current(
+    table: EquivalenceTable, drug: Drug, text: str | None, times: int | None, request: TaperRequest
+) -> dict[str, Decimal]:
+    """One current drug's regimen: doses per dose time, or a daily total split evenly."""
+    if text is None:
+        raise InvalidRequestError(f"give the dose of {drug.name}")
+    if "=" in text:
         if times is not None:
             raise InvalidRequestError("give --times only with a daily total, not with dose times")
-        regimen = parse_regimen(dose)
-    else:
-        total = parse_dose(dose)
-        count = times if times is not None else 1
-        if count not in TIMES:
-            raise InvalidRequestError("--times must be 1, 2, 3 or 4")
-        formulary = _formulary(the_drug, request)
-        if not formulary.can_make(total) and count == 1:
-            raise UndispensableDoseError(
-                f"{the_drug.name} {format_dose(total)} cannot be made from {formulary.describe()}"
-            )
-        regimen = split_daily_dose(total, TIMES[count], formulary)
-    return build_plan(replace(request, regimen=regimen), table, today=today)
+        return parse_regimen(text)
+    total = parse_dose(text)
+    count = times if times is not None else 1
+    formulary = _formulary(table, drug, request)
+    if not formulary.can_make(total) and count == 1:
+        raise UndispensableDoseError(
+            f"{drug.name} {format_dose(total)} cannot be made from {formulary.describe()}"
+        )
+    return split_daily_dose(total, TIMES[count], formulary)

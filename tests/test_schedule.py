@@ -267,11 +267,11 @@ def test_csv_and_json_of_a_plan_agree(table: EquivalenceTable, params: dict[str,
             line for line in io.StringIO(plan_csv(plan, table)) if not line.startswith("#")
         )
     )
-    from_csv = {(int(r["day"]), r["slot"]): Decimal(r["dose_mg"]) for r in rows}
+    from_csv = {(int(r["day"]), r["drug"], r["slot"]): Decimal(r["dose_mg"]) for r in rows}
     from_json = {
-        (day["day"], slot): Decimal(str(dose))
+        (day["day"], dose["drug"], dose["slot"]): Decimal(str(dose["dose_mg"]))
         for day in document["days"]
-        for slot, dose in day["doses_mg"].items()
+        for dose in day["doses"]
     }
     assert from_csv == from_json
     assert {r["date"] for r in rows} == {day["date"] for day in document["days"]}

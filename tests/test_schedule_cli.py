@@ -100,7 +100,7 @@ def test_json_has_meta_steps_days_checks_warnings_dispensing(run: Any) -> None:
     }
     assert document["meta"]["parameters"]["rate_percent"] == 10
     assert document["meta"]["start_date_is_today"] is False
-    assert document["days"][0]["doses_mg"] == {"night": 2}
+    assert document["days"][0]["doses"] == [{"drug": "clonazepam", "slot": "night", "dose_mg": 2}]
     assert document["checks"]["duration_days"] == len(document["days"]) - 1
 
 
