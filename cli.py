@@ -634,7 +634,7 @@ def _render_plan(plan: Plan, table: EquivalenceTable, console: Console, *, daily
             f"{item.drug.name} {format_dose(item.dose_mg)}" for item in plan.conversion.inputs
         )
         console.print(
-            f"Switch {current} a day to {plan.drug.name}: crossover {request.crossover}, "
+            f"Switch {current} a day to {plan.drug.name}: crossover {request.crossover.value}, "
             f"stages of {request.stage_days} days, then {request.stabilize_days} days of "
             f"stabilisation. The {plan.drug.name} dose a day under each source:",
             markup=False,

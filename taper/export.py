@@ -201,7 +201,7 @@ def request_record(request: TaperRequest) -> Record:
             for name, regimen in request.also
         ],
         "switch_to": request.switch_to,
-        "crossover": request.crossover,
+        "crossover": request.crossover.value,
         "stage_days": request.stage_days,
         "stabilize_days": request.stabilize_days,
         "part_mg": None if request.part_mg is None else number(request.part_mg),

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from taper.doses import parse_dose
 from taper.errors import HighDoseError, InvalidRequestError, TaperError
@@ -89,10 +89,19 @@ class Method(StrEnum):
     OCCUPANCY = "occupancy"
 
 
+class Crossover(StrEnum):
+    SLOT = "slot"
+    PARTIAL = "partial"
+    DIRECT = "direct"
+
+
 class Order(StrEnum):
     DAYTIME_FIRST = "daytime-first"
     EVEN = "even"
     NIGHT_FIRST = "night-first"
+
+
+_E = TypeVar("_E", Method, Order, Crossover)
 
 
 @dataclass(frozen=True)
@@ -126,7 +135,7 @@ class TaperRequest:
     #: the crossover strategy, stage and stabilisation lengths, and the part moved per stage.
     switch_to: str | None = None
     also: tuple[tuple[str, Mapping[str, Decimal]], ...] = ()
-    crossover: str = "slot"
+    crossover: Crossover = Crossover.SLOT
     stage_days: int = 7
     stabilize_days: int = 14
     part_mg: Decimal | None = None
@@ -727,8 +736,8 @@ def finish_plan(
     quantities to dispense. The last drug of ``drugs`` is the one tapered."""
     drug = drugs[-1]
     start_date = request.start or today or dt.date.today()
-    steps, windows = _steps(segments, layout, formularies, ratios)
-    checks, check_warnings = _checks(steps, windows, formularies[drug.name], drug, start_date)
+    steps, loads = _steps(segments, layout, formularies, ratios)
+    checks, check_warnings = _checks(steps, loads, formularies[drug.name], drug, start_date)
     all_warnings = [*warnings, *check_warnings]
     if resolved_pace is not None and checks.largest_14_day_reduction_percent > 25:
         all_warnings.insert(
@@ -766,16 +775,12 @@ def _steps(
     layout: tuple[tuple[str, str], ...],
     formularies: Mapping[str, Formulary],
     ratios: Mapping[str, tuple[Fraction, Fraction] | None],
-) -> tuple[list[Step], list[tuple[Fraction, int]]]:
-    """The plan's steps, and for each change of dose its cut over the 14 days up to it.
-
-    Cuts are measured on each step's *load*: its diazepam equivalent under the source (for a
-    single drug without one, its mg). Doses never go up, so the largest cut over any 14-day
-    window is found in a window that ends on the first day of a step: only those are measured.
+) -> tuple[list[Step], list[Fraction]]:
+    """The plan's steps, and each step's *load*: its diazepam equivalent under the source
+    (for a single drug without one, its mg), on which cuts and guideline checks are measured.
     """
     steps: list[Step] = []
     loads: list[Fraction] = []
-    windows: list[tuple[Fraction, int]] = []
     starts: list[int] = []
     made: dict[tuple[str, str, Decimal], DoseTime] = {}
     scale = {drug: (Fraction(1) if ratio is None else ratio[0]) for drug, ratio in ratios.items()}
@@ -808,11 +813,8 @@ def _steps(
             cut = _percent(actual)
             if segment.intended_cut is not None:
                 forced = actual >= segment.intended_cut * FORCED_FACTOR
-            first_day = max(1, day - WINDOW_DAYS)
-            before = loads[bisect.bisect_right(starts, first_day) - 1]
-            window_cut = (before - load) / before
-            windows.append((window_cut, first_day))
-            exceeds = window_cut > CEILING_FRACTION
+            before = loads[bisect.bisect_right(starts, max(1, day - WINDOW_DAYS)) - 1]
+            exceeds = (before - load) / before > CEILING_FRACTION
         starts.append(day)
         loads.append(load)
         steps.append(
@@ -847,25 +849,51 @@ def _steps(
             notes=(f"stop (from {stopped_from} a day)",),
         )
     )
-    return steps, windows
+    return steps, loads
 
 
 def _checks(
     steps: Sequence[Step],
-    cuts: Sequence[tuple[Fraction, int]],
+    loads: Sequence[Fraction],
     formulary: Formulary,
     drug: Drug,
     start_date: dt.date,
 ) -> tuple[Checks, list[str]]:
-    largest, largest_start = max(cuts, key=lambda cut: (cut[0], -cut[1]), default=(Fraction(0), 1))
-    first_cuts = [cut for cut, start in cuts if start == 1]
-    first = max(first_cuts, default=Fraction(0))
+    """Guideline checks on the loads of the steps before the stop.
+
+    Doses never go up in the taper, so the largest cut over any 14 days is found in a window
+    that ends on the first day of a step: only those windows are measured. The first 14 days
+    of the taper start the day before its first cut (after any crossover).
+    """
+    starts = [step.start_day for step in steps[:-1]]
+
+    def load_on(day: int) -> Fraction:
+        return loads[bisect.bisect_right(starts, max(1, day)) - 1]
+
+    def cut_between(first: int, last: int) -> Fraction:
+        return (load_on(first) - load_on(last)) / load_on(first)
+
+    windows = [
+        (cut_between(step.start_day - WINDOW_DAYS, step.start_day), max(1, step.start_day - 14))
+        for step in steps[1:-1]
+        if step.phase == "taper"
+    ]
+    largest, largest_start = max(
+        windows, key=lambda window: (window[0], -window[1]), default=(Fraction(0), 1)
+    )
+    first_cut = next((s for s in steps if s.phase == "taper" and s.cut_percent is not None), None)
+    first = Fraction(0)
+    if first_cut is not None:
+        taper_start = first_cut.start_day - 1
+        first = cut_between(taper_start, min(taper_start + WINDOW_DAYS, starts[-1]))
     stop_step = steps[-1]
     stop_from = steps[-2].total_mg
     smallest = formulary.ladder(stop_from)[1] if stop_from > 0 else Decimal(0)
     checks = Checks(
         duration_days=stop_step.start_day - 1,
-        reductions=sum(1 for step in steps if step.phase in {"taper", "stop"}) - 1,
+        reductions=sum(
+            1 for step in steps if step.phase in {"taper", "stop"} and step.cut_percent is not None
+        ),
         end_date=start_date + dt.timedelta(days=stop_step.start_day - 1),
         largest_14_day_reduction_percent=_percent(largest),
         largest_14_day_window_start=largest_start,
@@ -1073,22 +1101,11 @@ def plan_taper(
         raise InvalidRequestError(
             "several current drugs are tapered by crossing them over to one: add --switch-to"
         )
-    try:
-        the_method = Method(method)
-    except ValueError:
-        raise InvalidRequestError(
-            f"unknown method {method!r}; use {', '.join(m.value for m in Method)}"
-        ) from None
-    try:
-        the_order = Order(order)
-    except ValueError:
-        raise InvalidRequestError(
-            f"unknown order {order!r}; use {', '.join(o.value for o in Order)}"
-        ) from None
+    the_method = _choice(Method, method, "method")
+    the_order = _choice(Order, order, "order")
+    the_crossover = _choice(Crossover, crossover, "crossover")
     if region not in {"us", "uk"}:
         raise InvalidRequestError(f"unknown region {region!r}; use us or uk")
-    if crossover not in {"slot", "partial", "direct"}:
-        raise InvalidRequestError(f"unknown crossover {crossover!r}; use slot, partial or direct")
     if until is not None and duration is not None:
         raise InvalidRequestError("give a target end date (--until) or a duration, not both")
     if slow_rate and not slow_below:
@@ -1124,7 +1141,7 @@ def plan_taper(
         supply_days=parse_days(supply, "supply period") if supply else None,
         allow_high_dose=allow_high_dose,
         switch_to=table.drug(switch_to).name if switch_to else None,
-        crossover=crossover,
+        crossover=the_crossover,
         stage_days=parse_days(stage, "stage"),
         stabilize_days=0
         if stabilize.strip() in {"0", "0d", "0w"}
@@ -1141,6 +1158,15 @@ def plan_taper(
     if request.switch_to == request.drug and not request.also:
         request = replace(request, switch_to=None)  # to itself: a direct taper
     return build_plan(request, table, today=today)
+
+
+def _choice(kind: type[_E], value: str, what: str) -> _E:
+    """The member of an enumeration of choices that ``value`` names."""
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise InvalidRequestError(f"unknown {what} {value!r}; use {choices}") from None
 
 
 def _parse_current(

@@ -41,6 +41,7 @@ from taper.formatting import format_dose, format_dose_range, format_number
 from taper.params import SLOTS
 from taper.products import Formulary
 from taper.schedule import (
+    Crossover,
     Plan,
     TaperRequest,
     UndispensableDoseError,
@@ -235,14 +236,14 @@ def _crossover(
 
     stages: list[tuple[Config, str]] = []
     config = dict(start)
-    if request.crossover == "direct":
+    if request.crossover is Crossover.DIRECT:
         for slot in to_switch:
             config[target.name, slot] = converted(load_at(config, slot), slot)
             for name in old:
                 config[name, slot] = Decimal(0)
         return [(config, f"all doses switched to {target.name} at once")]
     for slot in to_switch:
-        if request.crossover == "slot":
+        if request.crossover is Crossover.SLOT:
             config = dict(config)
             config[target.name, slot] = converted(load_at(config, slot), slot)
             for name in old:
@@ -322,7 +323,7 @@ def _warnings(
             f"{spread.source_count} sources ({format_fold(spread.fold)}); this plan uses "
             f"{conversion.chosen.source.id} ({conversion.chosen.text()})"
         )
-    if request.crossover == "direct":
+    if request.crossover is Crossover.DIRECT:
         warnings.append(
             "everything is switched on one day; the 2025 Joint Clinical Practice Guideline on "
             "Benzodiazepine Tapering suggests moving to another benzodiazepine over 1-2 weeks"
