@@ -441,10 +441,18 @@ def schedule(
             "exists).",
         ),
     ] = "percent",
-    rate: Annotated[str, typer.Option("--rate", "-r", help="percent: cut per interval.")] = "10%",
+    rate: Annotated[
+        str | None,
+        typer.Option(
+            "--rate", "-r", help="percent: cut per interval (default 10%; 5% --cautious)."
+        ),
+    ] = None,
     every: Annotated[
-        str, typer.Option("--every", "-e", help="Interval between cuts: '14d', '2w'.")
-    ] = "2w",
+        str | None,
+        typer.Option(
+            "--every", "-e", help="Interval between cuts: '14d', '2w' (default 2w; 4w --cautious)."
+        ),
+    ] = None,
     step: Annotated[
         str | None, typer.Option("--step", help="linear: mg cut per interval, e.g. 0.125mg.")
     ] = None,
@@ -538,6 +546,35 @@ def schedule(
             "--part", help="partial: mg of the current drug switched per stage (default: half)."
         ),
     ] = None,
+    used_for: Annotated[
+        str | None,
+        typer.Option(
+            "--used-for", help="How long the drug has been used: '10d', '6w', '18m', '2y'."
+        ),
+    ] = None,
+    days_per_week: Annotated[
+        int | None, typer.Option("--days-per-week", help="Days a week it is taken (1-7).")
+    ] = None,
+    age: Annotated[int | None, typer.Option("--age", help="The patient's age in years.")] = None,
+    seizures: Annotated[
+        bool, typer.Option("--seizures", help="The patient has a history of seizures.")
+    ] = False,
+    with_opioids: Annotated[
+        bool, typer.Option("--with-opioids", help="Taken together with opioids.")
+    ] = False,
+    with_alcohol: Annotated[
+        bool, typer.Option("--with-alcohol", help="Taken together with alcohol.")
+    ] = False,
+    liver: Annotated[
+        bool, typer.Option("--liver", help="The patient has liver impairment.")
+    ] = False,
+    cautious: Annotated[
+        bool,
+        typer.Option(
+            "--cautious",
+            help="Slower defaults: 5% every 4 weeks and a 2-week hold after every third cut.",
+        ),
+    ] = False,
     daily: Annotated[bool, typer.Option("--daily", help="One row per day, not per step.")] = False,
     allow_high_dose: AllowHighDoseOption = False,
     output_format: Annotated[
@@ -587,6 +624,14 @@ def schedule(
         stage=stage,
         stabilize=stabilize,
         part=part,
+        used_for=used_for,
+        days_per_week=days_per_week,
+        age=age,
+        seizures=seizures,
+        with_opioids=with_opioids,
+        with_alcohol=with_alcohol,
+        liver_impairment=liver,
+        cautious=cautious,
         allow_high_dose=allow_high_dose,
         table=table,
     )
@@ -662,6 +707,9 @@ def _render_plan(plan: Plan, table: EquivalenceTable, console: Console, *, daily
         )
     if plan.resolved_pace:
         console.print(f"Pace found for the target end: {plan.resolved_pace}.", markup=False)
+    if plan.risk is not None:
+        band = f"; dose band {plan.risk.dose_band}" if plan.risk.dose_band else ""
+        console.print(f"Withdrawal risk: {plan.risk.summary}{band}.", markup=False)
     start_note = " (today: set --start to fix it)" if plan.start_is_default else ""
     console.print(f"Starts {plan.start_date.isoformat()}{start_note}.", markup=False)
     grid = Table()

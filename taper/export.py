@@ -205,6 +205,14 @@ def request_record(request: TaperRequest) -> Record:
         "stage_days": request.stage_days,
         "stabilize_days": request.stabilize_days,
         "part_mg": None if request.part_mg is None else number(request.part_mg),
+        "used_for_days": request.factors.used_for_days,
+        "days_per_week": request.factors.days_per_week,
+        "age": request.factors.age,
+        "seizures": request.factors.seizures,
+        "with_opioids": request.factors.with_opioids,
+        "with_alcohol": request.factors.with_alcohol,
+        "liver_impairment": request.factors.liver_impairment,
+        "cautious": request.cautious,
     }
 
 
@@ -274,6 +282,13 @@ def plan_document(plan: Plan, table: EquivalenceTable) -> Record:
                 for drug in plan.drugs
             },
             "resolved_pace": plan.resolved_pace,
+            "risk": None
+            if plan.risk is None
+            else {
+                "level": plan.risk.level,
+                "summary": plan.risk.summary,
+                "dose_band": plan.risk.dose_band,
+            },
             "switch": None
             if plan.conversion is None
             else conversion_document(

@@ -24,7 +24,7 @@ import bisect
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 from taper.doses import parse_dose
 from taper.errors import HighDoseError, InvalidRequestError, TaperError
 from taper.formatting import format_dose, format_dose_range, format_number, is_exact
+from taper.guardrails import PatientFactors, RiskAssessment, assess, parse_duration_of_use
 from taper.params import (
     SLOTS,
     TIMES,
@@ -139,6 +140,10 @@ class TaperRequest:
     stage_days: int = 7
     stabilize_days: int = 14
     part_mg: Decimal | None = None
+    #: How the drug has been used and who takes it (guardrail warnings only), and whether
+    #: the cautious defaults were asked for.
+    factors: PatientFactors = field(default_factory=PatientFactors)
+    cautious: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,6 +251,8 @@ class Plan:
     ratios: Mapping[str, tuple[Fraction, Fraction] | None]
     #: For a substitution: the current regimen converted to the new drug under every source.
     conversion: Conversion | None = None
+    #: Withdrawal risk and dose band at the start, from the guardrails.
+    risk: RiskAssessment | None = None
 
     @property
     def formulary(self) -> Formulary:
@@ -278,16 +285,7 @@ class Plan:
 
     def diazepam_of(self, doses: Iterable[DoseTime]) -> tuple[Fraction, Fraction] | None:
         """The diazepam equivalent of some doses under the plan's source (low, high)."""
-        low = high = Fraction(0)
-        for dose in doses:
-            if not dose.dose_mg:
-                continue
-            ratio = self.ratios.get(dose.drug)
-            if ratio is None:
-                return None
-            low += ratio[0] * Fraction(dose.dose_mg)
-            high += ratio[1] * Fraction(dose.dose_mg)
-        return low, high
+        return _diazepam_of(doses, self.ratios)
 
     def diazepam_text(self, doses: Iterable[DoseTime]) -> str:
         value = self.diazepam_of(doses)
@@ -295,6 +293,21 @@ class Plan:
             return "—"
         text = format_dose_range(*value)
         return text if is_exact(value[0]) and is_exact(value[1]) else f"about {text}"
+
+
+def _diazepam_of(
+    doses: Iterable[DoseTime], ratios: Mapping[str, tuple[Fraction, Fraction] | None]
+) -> tuple[Fraction, Fraction] | None:
+    low = high = Fraction(0)
+    for dose in doses:
+        if not dose.dose_mg:
+            continue
+        ratio = ratios.get(dose.drug)
+        if ratio is None:
+            return None
+        low += ratio[0] * Fraction(dose.dose_mg)
+        high += ratio[1] * Fraction(dose.dose_mg)
+    return low, high
 
 
 # --------------------------------------------------------------------------- building
@@ -738,7 +751,9 @@ def finish_plan(
     start_date = request.start or today or dt.date.today()
     steps, loads = _steps(segments, layout, formularies, ratios)
     checks, check_warnings = _checks(steps, loads, formularies[drug.name], drug, start_date)
-    all_warnings = [*warnings, *check_warnings]
+    start_load = _diazepam_of(steps[0].doses, ratios)
+    risk = assess(request.factors, start_load)
+    all_warnings = [*risk.warnings, *warnings, *check_warnings]
     if resolved_pace is not None and checks.largest_14_day_reduction_percent > 25:
         all_warnings.insert(
             0,
@@ -767,6 +782,7 @@ def finish_plan(
         resolved_pace=resolved_pace,
         ratios=ratios,
         conversion=conversion,
+        risk=risk,
     )
 
 
@@ -1056,8 +1072,8 @@ def plan_taper(
     *,
     times: int | None = None,
     method: str = "percent",
-    rate: str = "10%",
-    every: str = "2w",
+    rate: str | None = None,
+    every: str | None = None,
     step: str | None = None,
     steps: str | None = None,
     slow_below: str | None = None,
@@ -1080,6 +1096,14 @@ def plan_taper(
     stage: str = "1w",
     stabilize: str = "2w",
     part: str | None = None,
+    used_for: str | None = None,
+    days_per_week: int | None = None,
+    age: int | None = None,
+    seizures: bool = False,
+    with_opioids: bool = False,
+    with_alcohol: bool = False,
+    liver_impairment: bool = False,
+    cautious: bool = False,
     allow_high_dose: bool = False,
     table: EquivalenceTable | None = None,
     today: dt.date | None = None,
@@ -1090,6 +1114,8 @@ def plan_taper(
     split over ``times`` dose times) or doses per dose time (``"morning=0.5mg,night=1mg"``).
     Several current drugs are given as ``[("lorazepam", "1mg"), ("alprazolam", "0.5mg")]``
     (``dose`` left out) and need ``switch_to``, the drug to cross over to before the taper.
+    ``rate`` and ``every`` default to 10% every 2 weeks, or with ``cautious`` to 5% every 4
+    weeks with a 2-week hold after every third reduction (unless holds are given).
     """
     table = table if table is not None else load_table()
     current = [(drug, dose)] if isinstance(drug, str) else list(drug)
@@ -1112,6 +1138,23 @@ def plan_taper(
         raise InvalidRequestError("--slow-rate needs --slow-below, the dose below which it applies")
     if times is not None and times not in TIMES:
         raise InvalidRequestError("--times must be 1, 2, 3 or 4")
+    if days_per_week is not None and not 1 <= days_per_week <= 7:
+        raise InvalidRequestError("--days-per-week must be from 1 to 7")
+    if age is not None and not 0 <= age <= 130:
+        raise InvalidRequestError("--age must be from 0 to 130")
+    factors = PatientFactors(
+        used_for_days=parse_duration_of_use(used_for) if used_for else None,
+        days_per_week=days_per_week,
+        age=age,
+        seizures=seizures,
+        with_opioids=with_opioids,
+        with_alcohol=with_alcohol,
+        liver_impairment=liver_impairment,
+    )
+    rate = rate or ("5%" if cautious else "10%")
+    every = every or ("4w" if cautious else "2w")
+    if cautious and not holds:
+        holds = ["every:3:2w"]
     drugs = [table.drug(name) for name, _ in current]
     names = [d.name for d in drugs]
     if len(set(names)) != len(names):
@@ -1147,6 +1190,8 @@ def plan_taper(
         if stabilize.strip() in {"0", "0d", "0w"}
         else parse_days(stabilize, "stabilisation"),
         part_mg=parse_dose(part) if part else None,
+        factors=factors,
+        cautious=cautious,
     )
     regimens = [
         _parse_current(table, the_drug, text, times, request)

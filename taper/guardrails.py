@@ -1,0 +1,154 @@
+"""Clinical guardrails: withdrawal risk, high doses and patient factors, each with its source.
+
+These only warn; a plan is changed only when the user asks (``--cautious``). Sources, as
+collected in the project's clinical reference (section 4 and 6):
+
+- 2025 Joint Clinical Practice Guideline on Benzodiazepine Tapering, Table 2: the risk of
+  clinically significant withdrawal by pattern and length of use, and its dose bands (low at
+  most 10 mg, moderate 10 to 15 mg, high above 15 mg diazepam equivalents a day);
+- Australian guidance: above 40 mg diazepam equivalents a day calls for specialist advice;
+- ASAM, via the source article this project grew from: age, anxiety disorders and use with
+  alcohol or opioids raise the risk; seizures are the gravest risk;
+- the 2025 Joint Guideline: conversion depends on age, metabolism and other medicines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from taper.errors import InvalidRequestError
+from taper.formatting import format_dose_range
+
+JOINT_GUIDELINE = "2025 Joint Clinical Practice Guideline on Benzodiazepine Tapering"
+_UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+
+
+@dataclass(frozen=True)
+class PatientFactors:
+    """How the drug has been used and who takes it: the inputs of the guardrails."""
+
+    used_for_days: int | None = None
+    days_per_week: int | None = None
+    age: int | None = None
+    seizures: bool = False
+    with_opioids: bool = False
+    with_alcohol: bool = False
+    liver_impairment: bool = False
+
+    @property
+    def calls_for_caution(self) -> bool:
+        return bool(
+            (self.age is not None and self.age >= 65)
+            or self.seizures
+            or self.with_opioids
+            or self.with_alcohol
+            or self.liver_impairment
+        )
+
+
+@dataclass(frozen=True)
+class RiskAssessment:
+    """The withdrawal risk and dose band, in words, with the warnings they call for."""
+
+    level: str  # "rare", "lower", "real" or "unknown"
+    summary: str
+    dose_band: str | None  # "low", "moderate", "high" or None when unknown
+    warnings: tuple[str, ...]
+
+
+def parse_duration_of_use(text: str) -> int:
+    """``"18m"`` (months), ``"6w"``, ``"2y"``, ``"10d"`` -> days (a month counts 30 days)."""
+    match = re.fullmatch(r"\s*([0-9]{1,4})\s*([dwmy])\s*", text.lower(), re.ASCII)
+    if match is None:
+        raise InvalidRequestError(
+            f"cannot read duration of use {text!r}; write e.g. '10d', '6w', '18m' or '2y'"
+        )
+    days = int(match.group(1)) * _UNIT_DAYS[match.group(2)]
+    if days < 1 or days > 100 * 365:
+        raise InvalidRequestError(f"duration of use {text!r} must be from 1 day to 100 years")
+    return days
+
+
+def assess(
+    factors: PatientFactors, diazepam_mg: tuple[Fraction, Fraction] | None
+) -> RiskAssessment:
+    """Withdrawal risk (Joint Guideline Table 2), dose band and patient-factor warnings.
+
+    ``diazepam_mg`` is the current daily diazepam equivalent (low, high), or None when the
+    source gives no equivalent.
+    """
+    warnings: list[str] = []
+    low, high = diazepam_mg if diazepam_mg is not None else (None, None)
+    dose_text = format_dose_range(low, high) if low is not None and high is not None else None
+
+    band = None
+    if low is not None and high is not None:
+        band = "high" if low > 15 else "moderate" if low > 10 else "low"
+        if high > 15 and band != "high":
+            band = f"{band} to high"
+        if high > 15:
+            warnings.append(
+                f"a high dose: {dose_text} diazepam equivalents a day is above 15 mg "
+                f"({JOINT_GUIDELINE})"
+            )
+        if high > 40:
+            warnings.append(
+                f"above 40 mg diazepam equivalents a day ({dose_text}): seek specialist advice "
+                "(Australian guidance)"
+            )
+
+    level, summary = _withdrawal_risk(factors, low)
+    if level == "rare":
+        warnings.append(
+            f"{summary}: a taper may not be needed; review whether to stop without one "
+            f"({JOINT_GUIDELINE}, Table 2)"
+        )
+    review = "consider a slower pace (--cautious) and closer review"
+    if factors.age is not None and factors.age >= 65:
+        warnings.append(
+            f"age {factors.age}: age raises the risk of withdrawal (ASAM), and conversion between "
+            f"drugs depends on age ({JOINT_GUIDELINE}); {review}"
+        )
+    if factors.seizures:
+        warnings.append(
+            f"history of seizures: seizures are the gravest risk of withdrawal (ASAM); {review}"
+        )
+    if factors.with_opioids:
+        warnings.append(f"used with opioids, which raises the risk of withdrawal (ASAM); {review}")
+    if factors.with_alcohol:
+        warnings.append(f"used with alcohol, which raises the risk of withdrawal (ASAM); {review}")
+    if factors.liver_impairment:
+        warnings.append(
+            "liver impairment: conversion between drugs depends on metabolism "
+            f"({JOINT_GUIDELINE}); {review}"
+        )
+    return RiskAssessment(level, summary, band, tuple(warnings))
+
+
+def _withdrawal_risk(factors: PatientFactors, low: Fraction | None) -> tuple[str, str]:
+    """Joint Guideline Table 2, as summarised in clinical reference section 4."""
+    if factors.days_per_week is not None and factors.days_per_week <= 3:
+        return "rare", (
+            f"use on {factors.days_per_week} day(s) a week: clinically significant withdrawal "
+            "is rare"
+        )
+    days = factors.used_for_days
+    if days is None:
+        return "unknown", "not assessed (give --used-for and --days-per-week)"
+    if days < 30:
+        return "lower", "under 1 month of use: the risk of withdrawal is lower but possible"
+    if days < 90:
+        if low is not None and low <= 10:
+            return "lower", (
+                "1 to 3 months of use at 10 mg diazepam equivalents a day or less: the risk of "
+                "withdrawal is lower"
+            )
+        return "real", (
+            "1 to 3 months of use above 10 mg diazepam equivalents a day: the risk of "
+            "withdrawal is real"
+        )
+    return "real", (
+        "3 months of use or more: the risk of withdrawal is real, and rises with dose and duration"
+    )
