@@ -576,6 +576,14 @@ def schedule(
         ),
     ] = False,
     daily: Annotated[bool, typer.Option("--daily", help="One row per day, not per step.")] = False,
+    raw_csv: Annotated[
+        bool,
+        typer.Option(
+            "--raw-csv",
+            help="Write CSV text exactly, without neutralising cells that a spreadsheet would "
+            "run as formulas.",
+        ),
+    ] = False,
     allow_high_dose: AllowHighDoseOption = False,
     output_format: Annotated[
         PlanFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
@@ -638,7 +646,7 @@ def schedule(
     if output_format is PlanFormat.json:
         text = export.dumps_json(export.plan_document(plan, table))
     elif output_format is PlanFormat.csv:
-        text = export.plan_csv(plan, table)
+        text = export.plan_csv(plan, table, raw=raw_csv)
     elif output is None:
         _render_plan(plan, table, _console(), daily=daily)
         return

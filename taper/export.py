@@ -345,8 +345,21 @@ CSV_COLUMNS = (
 )
 
 
-def plan_csv(plan: Plan, table: EquivalenceTable) -> str:
-    """Tidy CSV: one row per day and dose time. Provenance leads as ``#`` comment lines."""
+#: Characters that make a spreadsheet read a cell as a formula (OWASP: CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(text: str) -> str:
+    """Prefix a text cell that a spreadsheet would run as a formula with ``'`` (OWASP)."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def plan_csv(plan: Plan, table: EquivalenceTable, *, raw: bool = False) -> str:
+    """Tidy CSV: one row per day, drug and dose time. Provenance leads as ``#`` lines.
+
+    Text cells that a spreadsheet would read as a formula are neutralised unless ``raw``.
+    """
+    cell = (lambda text: text) if raw else neutralise_cell
     from taper import __version__
 
     buffer = io.StringIO()
@@ -370,13 +383,13 @@ def plan_csv(plan: Plan, table: EquivalenceTable) -> str:
                     day.date.isoformat(),
                     day.step,
                     day.phase,
-                    dose.drug,
+                    cell(dose.drug),
                     dose.slot,
                     number(dose.dose_mg),
                     point,
                     low,
                     high,
-                    dose.preparation.text(),
+                    cell(dose.preparation.text()),
                 )
             )
     return buffer.getvalue()

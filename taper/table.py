@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from taper._schema import DrugSpec, ProductSpec, SourceSpec, TableSpec
 
 TABLE_FILE_NAME = "equivalences.toml"
+#: Names are plain words: nothing that a spreadsheet or terminal would interpret.
+DRUG_NAME = r"[a-z][a-z0-9-]*"
+ALIAS = r"[A-Za-z0-9][A-Za-z0-9 .'-]*"
 #: Files larger than this are not equivalence tables.
 MAX_TABLE_BYTES = 4 * 1024 * 1024
 
@@ -248,6 +252,17 @@ def _check_references(
     known = ", ".join(sources)
     owner_of: dict[str, str] = {}
     for name, drug in drugs.items():
+        if not re.fullmatch(DRUG_NAME, name):
+            raise TableError(
+                path, f"drugs.{name}", "a drug name is lower-case letters, digits, '-'"
+            )
+        for alias in drug.aliases:
+            if not re.fullmatch(ALIAS, alias):
+                raise TableError(
+                    path,
+                    f"drugs.{name}.aliases",
+                    f"{alias!r}: use letters, digits, space, '-', '.'",
+                )
         for section in ("equivalents", "half_life_hours", "metabolite_half_life_hours"):
             for source_id in getattr(drug, section):
                 if source_id not in sources:

@@ -204,3 +204,33 @@ def test_bad_schedule_input(run: Any, args: list[str], status: int, message: str
     assert len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith("taper: error: ")
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "safe"),
+    [
+        ("=SUM(A1)", "'=SUM(A1)"),
+        ("+1", "'+1"),
+        ("-2", "'-2"),
+        ("@x", "'@x"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("1 × 0.5 mg tablet", "1 × 0.5 mg tablet"),
+        ("nothing", "nothing"),
+    ],
+)
+def test_csv_cells_that_would_run_as_formulas_are_neutralised(text: str, safe: str) -> None:
+    from taper.export import neutralise_cell
+
+    assert neutralise_cell(text) == safe
+
+
+def test_raw_csv_keeps_text_exactly(run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from taper import products
+
+    monkeypatch.setattr(products.Preparation, "text", lambda self: "=1+1")
+    neutral = run("schedule", "clonazepam", "1mg", *START, "-f", "csv").stdout
+    raw = run("schedule", "clonazepam", "1mg", *START, "-f", "csv", "--raw-csv").stdout
+    assert ",'=1+1" in neutral
+    assert ",=1+1" not in neutral
+    assert ",=1+1" in raw

@@ -301,3 +301,26 @@ def test_file_level_errors_are_clear(tmp_path: Path) -> None:
         load_table(tmp_path / "missing.toml")
     with pytest.raises(TableError, match="directory"):
         load_table(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key_path"),
+    [
+        ("[drugs.clonazepam]", '[drugs."=cmd"]', "drugs.=cmd"),
+        ('aliases = ["Klonopin"]', 'aliases = ["=HYPERLINK(1)"]', "drugs.clonazepam.aliases"),
+    ],
+)
+def test_names_that_a_spreadsheet_would_run_are_refused(
+    tmp_path: Path, old: str, new: str, key_path: str
+) -> None:
+    text = TINY_TABLE.replace(old, new)
+    text = (
+        text.replace("[drugs.clonazepam.equivalents]", f"[{new[1:-1]}.equivalents]")
+        if old.startswith("[drugs")
+        else text
+    )
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TableError) as caught:
+        load_table(path)
+    assert caught.value.key_path == key_path
