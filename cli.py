@@ -29,6 +29,7 @@ from taper.table import EquivalenceTable, ValueRange, load_table
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from taper.check import PlanCheck
     from taper.schedule import DoseTime
 
 if TYPE_CHECKING:
@@ -817,6 +818,99 @@ def _render_plan(plan: Plan, table: EquivalenceTable, console: Console, *, daily
         ]
         console.print(
             f"Days {period.start_day}-{period.end_day}: {'; '.join(parts) or 'nothing'}",
+            markup=False,
+        )
+    console.print(_footer(table), markup=False, style="dim")
+
+
+@app.command()
+def check(
+    plan_file: Annotated[
+        Path,
+        typer.Argument(metavar="PLAN.csv", help="The plan to check (CSV).", show_default=False),
+    ],
+    drug: Annotated[
+        str | None,
+        typer.Option("--drug", "-d", help="The drug, when the file has no drug column."),
+    ] = None,
+    region: Annotated[str, typer.Option("--region", help="Product set: us or uk.")] = "us",
+    product: Annotated[
+        list[str] | None,
+        typer.Option("--product", help="The products dispensed (as for schedule). Repeatable."),
+    ] = None,
+    source: SourceOption = None,
+    output_format: FormatOption = OutputFormat.table,
+    table_file: TableOption = None,
+) -> int:
+    """Check a plan someone wrote: dispensable doses, increases, pace, missing days.
+
+    The plan is a CSV with a 'day' or 'date' column and a 'dose_mg' (or 'dose', with a unit)
+    column, optionally 'slot' and 'drug' (or --drug); the CSV of 'taper schedule' works as
+    it is. Reports the diazepam equivalent of each step under each source and the total to
+    dispense. Exit status 0 when no problem is found, 1 otherwise.
+
+    Example: taper check plan.csv --drug clonazepam
+    """
+    from taper.check import check_plan
+
+    if region not in {"us", "uk"}:
+        raise InvalidRequestError(f"unknown region {region!r}; use us or uk")
+    table = load_table(table_file)
+    result = check_plan(
+        plan_file, table, drug=drug, region=region, products=product or (), source=source
+    )
+    if output_format is OutputFormat.json:
+        _emit_json(export.check_document(result, table))
+    else:
+        _render_check(result, table)
+    return ExitCode.OK if result.clean else ExitCode.DOMAIN_ERROR
+
+
+def _render_check(result: PlanCheck, table: EquivalenceTable) -> None:
+    from rich.table import Table
+
+    from taper.check import describe_doses
+
+    console = _console()
+    first = result.steps[0].start_day
+    last = result.steps[-1].end_day
+    dates = f" from {result.first_date.isoformat()}" if result.first_date else ""
+    console.print(
+        f"Checked {result.path}: {', '.join(result.drugs)}, days {first} to {last}{dates}, "
+        f"{len(result.steps)} steps; equivalents by {result.source.id}.",
+        markup=False,
+    )
+    sources = list(result.steps[0].diazepam_by_source)
+    grid = Table(title="Diazepam equivalent of each step, by source", title_justify="left")
+    for column in ("Days", "Doses", "Cut", *sources):
+        grid.add_column(column, overflow="fold")
+    for step in result.steps:
+        cut = step.cut_percent
+        days = str(step.start_day)
+        if step.end_day > step.start_day:
+            days += f"-{step.end_day}"
+        grid.add_row(
+            days,
+            describe_doses(step, with_drug=len(result.drugs) > 1),
+            ""
+            if cut is None
+            else f"+{format_number(-cut)}%"
+            if cut < 0
+            else f"{format_number(cut)}%",
+            *(format_dose_range(*step.diazepam_by_source[source]) for source in sources),
+        )
+    console.print(grid, markup=False)
+    for problem in result.problems:
+        console.print(f"Problem: {problem.message}", markup=False, style="red")
+    if result.clean:
+        console.print("No problems found.", markup=False, style="green")
+    for note in result.notes:
+        console.print(f"Note: {note}", markup=False)
+    for entry in result.dispensing:
+        amount = format_dose(entry.quantity, "mL") if entry.unit == "mL" else f"{entry.quantity}"
+        console.print(
+            f"To dispense: {amount} {'' if entry.unit == 'mL' else entry.unit + ' of '}"
+            f"{entry.product.drug} {entry.product.label()}",
             markup=False,
         )
     console.print(_footer(table), markup=False, style="dim")

@@ -19,6 +19,7 @@ from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from taper.check import PlanCheck
     from taper.schedule import DispensedProduct, DoseTime, Plan, Step, TaperRequest
 
 #: Version of every JSON document `taper` writes; bumped on any incompatible change.
@@ -327,6 +328,40 @@ def plan_document(plan: Plan, table: EquivalenceTable) -> Record:
                 for p in plan.supply
             ],
         },
+    }
+
+
+def check_document(result: PlanCheck, table: EquivalenceTable) -> Record:
+    """``taper check`` as JSON: the steps found, the problems and the total to dispense."""
+    from taper.check import describe_doses
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        **provenance(table),
+        "input": {"path": result.path, "sha256": result.sha256, "source": result.source.id},
+        "clean": result.clean,
+        "drugs": list(result.drugs),
+        "first_date": None if result.first_date is None else result.first_date.isoformat(),
+        "steps": [
+            {
+                "start_day": step.start_day,
+                "end_day": step.end_day,
+                "doses": describe_doses(step),
+                "total_mg_by_drug": {d: number(t) for d, t in step.totals_by_drug().items()},
+                "cut_percent": None if step.cut_percent is None else number(step.cut_percent),
+                "diazepam_eq_mg": {
+                    source: [number(low), number(high)]
+                    for source, (low, high) in step.diazepam_by_source.items()
+                },
+            }
+            for step in result.steps
+        ],
+        "problems": [
+            {"kind": problem.kind, "day": problem.day, "message": problem.message}
+            for problem in result.problems
+        ],
+        "notes": list(result.notes),
+        "dispensing": _dispensed(result.dispensing),
     }
 
 

@@ -314,32 +314,43 @@ def _diazepam_of(
 
 
 def _formulary(table: EquivalenceTable, drug: Drug, request: TaperRequest) -> Formulary:
-    """The products used for ``drug``: those given with --product, else the region's.
-
-    A --product naming a drug ("lorazepam 1mg tablet") applies to that drug; one naming none
-    applies to the drug tapered.
-    """
+    """The products used for ``drug`` in a plan (see :func:`products_for`)."""
     tapered = table.drug(request.switch_to or request.drug).name
-    given = []
-    for text in request.products:
+    return products_for(table, drug, request.region, request.products, tapered)
+
+
+def products_for(
+    table: EquivalenceTable,
+    drug: Drug,
+    region: str,
+    given: Sequence[str],
+    default_drug: str,
+) -> Formulary:
+    """The products for ``drug``: those given (``--product``), else the region's.
+
+    A given product naming a drug ("lorazepam 1mg tablet") applies to that drug; one naming
+    none applies to ``default_drug``.
+    """
+    mine = []
+    for text in given:
         named = product_drug(text)
-        owner = table.drug(named).name if named else tapered
+        owner = table.drug(named).name if named else default_drug
         if owner == drug.name:
-            given.append(parse_product(text, drug.name, named))
-    if given:
-        return formulary_for(drug.name, tuple(given))
-    products = drug.products_in(request.region)
+            mine.append(parse_product(text, drug.name, named))
+    if mine:
+        return formulary_for(drug.name, tuple(mine))
+    products = drug.products_in(region)
     if not products:
         regions = sorted({region for p in drug.products for region in p.regions})
         where = f" (products are listed for: {', '.join(regions)})" if regions else ""
         raise InvalidRequestError(
-            f"no {drug.name} products are listed for region {request.region!r}{where}; "
+            f"no {drug.name} products are listed for region {region!r}{where}; "
             f"give the products with --product, e.g. --product '{drug.name} 1mg tablet'"
         )
     return formulary_for(drug.name, products)
 
 
-def _ratio(
+def ratio_to_diazepam(
     table: EquivalenceTable, drug: Drug, source: EquivalenceSource
 ) -> tuple[Fraction, Fraction] | None:
     """Diazepam mg per mg of ``drug`` under ``source`` as (low, high), or None."""
@@ -707,7 +718,7 @@ def build_plan(
         raise InvalidRequestError("give the current dose")
     formulary = _formulary(table, drug, request)
     _check_regimen(drug, request.regimen, formulary, request)
-    ratio = _ratio(table, drug, source)
+    ratio = ratio_to_diazepam(table, drug, source)
     segments, slots, request, resolved_pace = _taper_segments(
         request, table, drug, request.regimen, formulary, ratio, source, today
     )

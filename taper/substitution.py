@@ -47,10 +47,10 @@ from taper.schedule import (
     UndispensableDoseError,
     _check_regimen,
     _formulary,
-    _ratio,
     _Segment,
     _taper_segments,
     finish_plan,
+    ratio_to_diazepam,
 )
 from taper.table import Drug, EquivalenceSource, EquivalenceTable
 
@@ -170,12 +170,12 @@ def _point_ratio(
     table: EquivalenceTable, drug: Drug, source: EquivalenceSource, drugs: Sequence[Drug]
 ) -> tuple[Fraction, Fraction]:
     """Diazepam mg per mg of ``drug``: a crossover needs one value, not a range."""
-    ratio = _ratio(table, drug, source)
+    ratio = ratio_to_diazepam(table, drug, source)
     if ratio is None:
         covering = [
             source_id
             for source_id in table.sources
-            if all(_ratio(table, d, table.sources[source_id]) for d in drugs)
+            if all(ratio_to_diazepam(table, d, table.sources[source_id]) for d in drugs)
         ]
         raise NoEquivalenceError(drug.name, source.id, covering)
     if ratio[0] != ratio[1]:
@@ -183,7 +183,8 @@ def _point_ratio(
             source_id
             for source_id in table.sources
             if all(
-                (r := _ratio(table, d, table.sources[source_id])) is not None and r[0] == r[1]
+                (r := ratio_to_diazepam(table, d, table.sources[source_id])) is not None
+                and r[0] == r[1]
                 for d in drugs
             )
         ]

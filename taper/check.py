@@ -1,0 +1,464 @@
+"""Check a taper plan someone else wrote: what a pharmacist runs before dispensing.
+
+A plan is a CSV file. The simple format has a header and one row per day (or per day and
+dose time); lines starting with ``#`` are comments:
+
+    day,dose_mg            (or date,dose_mg; add a slot column for doses per time of day,
+    1,1                     and a drug column, or give the drug with --drug)
+    2,1
+    ...
+
+Columns: ``day`` (1, 2, ...) and/or ``date`` (YYYY-MM-DD); ``dose_mg`` (a number of mg) or
+``dose`` (with a unit: ``0.5mg``, ``500mcg``); optional ``slot`` (morning, midday,
+afternoon, evening, night, bedtime) and ``drug``. Other columns are ignored, so the CSV that
+``taper schedule --format csv`` writes is read as it is.
+
+The check reports: doses that no product can make, increases, steps and 14-day windows beyond
+the guideline ceiling (25% in 2 weeks), a stop from a dose higher than the products' smallest,
+days missing or repeated, the diazepam equivalent of each step under each source, and the
+total to dispense.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+
+from taper.doses import parse_dose
+from taper.errors import InvalidRequestError, NoEquivalenceError, TaperError
+from taper.formatting import format_dose, format_number
+from taper.params import parse_slot
+from taper.products import Formulary
+from taper.schedule import (
+    CEILING_FRACTION,
+    WINDOW_DAYS,
+    DispensedProduct,
+    DoseTime,
+    _quantities,
+    _units_used,
+    products_for,
+    ratio_to_diazepam,
+)
+from taper.table import Drug, EquivalenceSource, EquivalenceTable
+
+#: Plan files larger than this are not plans.
+MAX_PLAN_BYTES = 20 * 1024 * 1024
+#: A rise of the diazepam equivalent by more than this, with several drugs, is an increase
+#: (a crossover rounds each new dose to its products).
+CROSSOVER_TOLERANCE = Fraction(5, 100)
+DAILY = "daily"
+
+
+class PlanFileError(TaperError, ValueError):
+    """A plan file that cannot be read as a plan."""
+
+    def __init__(self, path: str, line: int | None, reason: str) -> None:
+        self.path = path
+        self.line = line
+        self.reason = reason
+        where = f"{path}, line {line}" if line else path
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # undispensable, increase, ceiling, stop, missing-days, repeated-day
+    day: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class CheckedStep:
+    start_day: int
+    end_day: int
+    doses: Mapping[tuple[str, str], Decimal]
+    #: Diazepam equivalent (low, high) under each source that covers every drug of the plan.
+    diazepam_by_source: Mapping[str, tuple[Fraction, Fraction]]
+    cut_percent: Decimal | None
+
+    def totals_by_drug(self) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = {}
+        for (drug, _), dose in self.doses.items():
+            if dose:
+                totals[drug] = totals.get(drug, Decimal(0)) + dose
+        return totals
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    path: str
+    sha256: str
+    drugs: tuple[str, ...]
+    source: EquivalenceSource
+    first_date: dt.date | None
+    steps: tuple[CheckedStep, ...]
+    problems: tuple[Problem, ...]
+    notes: tuple[str, ...]
+    dispensing: tuple[DispensedProduct, ...]
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    day: int
+    drug: str
+    slot: str
+    dose_mg: Decimal
+
+
+def _read_text(path: Path) -> tuple[str, str]:
+    shown = str(path)
+    try:
+        if path.is_dir():
+            raise PlanFileError(shown, None, "is a directory, not a plan file")
+        if path.stat().st_size > MAX_PLAN_BYTES:
+            raise PlanFileError(shown, None, f"is larger than {MAX_PLAN_BYTES // 2**20} MiB")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PlanFileError(shown, None, f"cannot be read: {exc.strerror or exc}") from exc
+    if b"\0" in raw:
+        raise PlanFileError(shown, None, "is a binary file, not a CSV plan")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PlanFileError(shown, None, f"is not UTF-8 text (byte {exc.start})") from exc
+    if not text.strip():
+        raise PlanFileError(shown, None, "is empty")
+    return text, hashlib.sha256(raw).hexdigest()
+
+
+def _dose(text: str, column: str) -> Decimal:
+    text = text.strip()
+    if column == "dose":
+        return Decimal(0) if text in {"0", "0mg"} else parse_dose(text)
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text, re.ASCII):
+        raise InvalidRequestError(f"dose_mg {text!r} is not a plain number of mg")
+    value = Decimal(text)
+    if value > 10000 or value % Decimal("0.001"):
+        raise InvalidRequestError(f"dose_mg {text!r} is not a plausible dose")
+    return value
+
+
+def read_plan(
+    path: str | os.PathLike[str], table: EquivalenceTable, drug: str | None = None
+) -> tuple[list[_Row], dt.date | None, str]:
+    """The rows of a plan file, the date of day 1 (if dates are given) and the file's hash."""
+    plan_path = Path(path)
+    shown = str(path)
+    text, sha256 = _read_text(plan_path)
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if not line.startswith("#")]
+    reader = csv.DictReader(io.StringIO("\n".join(line for _, line in lines)))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    reader.fieldnames = header
+    if "day" not in header and "date" not in header:
+        raise PlanFileError(shown, lines[0][0], "needs a 'day' or a 'date' column")
+    dose_column = "dose_mg" if "dose_mg" in header else "dose" if "dose" in header else None
+    if dose_column is None:
+        raise PlanFileError(shown, lines[0][0], "needs a 'dose_mg' or a 'dose' column")
+    if "drug" not in header and drug is None:
+        raise PlanFileError(shown, lines[0][0], "has no 'drug' column: give the drug with --drug")
+    default_drug = table.drug(drug).name if drug else None
+    rows: list[_Row] = []
+    dates: list[tuple[int, dt.date | None, int]] = []
+    for index, record in enumerate(reader):
+        line = lines[index + 1][0]
+        if None in record or any(value is None for value in record.values()):
+            raise PlanFileError(shown, line, "has a different number of cells than the header")
+        try:
+            day = None
+            if record.get("day", "").strip():
+                if not re.fullmatch(r"[0-9]{1,5}", record["day"].strip(), re.ASCII):
+                    raise InvalidRequestError(f"day {record['day']!r} is not a day number")
+                day = int(record["day"])
+                if day < 1:
+                    raise InvalidRequestError("days are numbered from 1")
+            date = None
+            if record.get("date", "").strip():
+                date = dt.date.fromisoformat(record["date"].strip())
+            if day is None and date is None:
+                raise InvalidRequestError("gives neither a day nor a date")
+            name = record.get("drug", "").strip()
+            the_drug = table.drug(name).name if name else default_drug
+            assert the_drug is not None
+            slot = parse_slot(record["slot"]) if record.get("slot", "").strip() else DAILY
+            dose = _dose(record[dose_column], dose_column)
+        except (TaperError, ValueError) as exc:
+            raise PlanFileError(shown, line, str(exc)) from exc
+        dates.append((line, date, day or 0))
+        rows.append(_Row(line, day or 0, the_drug, slot, dose))
+    if not rows:
+        raise PlanFileError(shown, None, "has a header but no days")
+    known = [date for _, date, _ in dates if date is not None]
+    first_date = min(known) if known else None
+    if first_date is not None:
+        for index, (_, date, day) in enumerate(dates):
+            if day == 0 and date is not None:
+                rows[index] = replace(rows[index], day=(date - first_date).days + 1)
+    return rows, first_date, sha256
+
+
+def check_plan(
+    path: str | os.PathLike[str],
+    table: EquivalenceTable,
+    *,
+    drug: str | None = None,
+    region: str = "us",
+    products: Sequence[str] = (),
+    source: str | None = None,
+) -> PlanCheck:
+    """Read and check a plan file (see the module docstring)."""
+    rows, first_date, sha256 = read_plan(path, table, drug)
+    chosen = table.source(source or table.default_source)
+    drug_names = tuple(dict.fromkeys(row.drug for row in rows))
+    drugs = [table.drug(name) for name in drug_names]
+    problems: list[Problem] = []
+    notes: list[str] = []
+
+    by_day: dict[int, dict[tuple[str, str], Decimal]] = {}
+    for row in rows:
+        doses = by_day.setdefault(row.day, {})
+        if (row.drug, row.slot) in doses:
+            message = f"day {row.day} gives the {row.slot} dose of {row.drug} twice"
+            problems.append(Problem("repeated-day", row.day, f"{message} (line {row.line})"))
+            continue
+        doses[row.drug, row.slot] = row.dose_mg
+    days = sorted(by_day)
+    missing = sorted(set(range(days[0], days[-1] + 1)) - set(days))
+    if missing:
+        problems.append(Problem("missing-days", missing[0], f"days missing: {_ranges(missing)}"))
+    if days[0] != 1:
+        notes.append(f"the plan starts on day {days[0]}")
+
+    keys = sorted({key for doses in by_day.values() for key in doses})
+    steps = _steps(by_day, keys, table, drugs, problems)
+    formularies = _formularies(table, drugs, region, products, notes)
+    _check_dispensable(steps, formularies, problems)
+    loads = _loads(steps, table, drugs, chosen)
+    _check_pace(steps, loads, formularies, problems, notes)
+    runs = []
+    for step in steps:
+        made = []
+        for (name, slot), dose in step.doses.items():
+            formulary = formularies.get(name)
+            preparation = formulary.preparation(dose) if formulary else None
+            if preparation is not None and dose:
+                made.append(DoseTime(name, slot, dose, preparation))
+        runs.append((tuple(made), step.end_day - step.start_day + 1))
+    all_products = tuple(p for f in formularies.values() for p in f.products)
+    return PlanCheck(
+        path=str(path),
+        sha256=sha256,
+        drugs=drug_names,
+        source=chosen,
+        first_date=first_date,
+        steps=tuple(steps),
+        problems=tuple(sorted(problems, key=lambda p: (p.day or 0, p.kind))),
+        notes=tuple(notes),
+        dispensing=_quantities(_units_used(runs), all_products),
+    )
+
+
+def _ranges(days: Sequence[int]) -> str:
+    """``[3, 4, 5, 9]`` -> ``"3-5, 9"``."""
+    groups: list[list[int]] = []
+    for day in days:
+        if groups and day == groups[-1][1] + 1:
+            groups[-1][1] = day
+        else:
+            groups.append([day, day])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in groups)
+
+
+def _steps(
+    by_day: Mapping[int, Mapping[tuple[str, str], Decimal]],
+    keys: Sequence[tuple[str, str]],
+    table: EquivalenceTable,
+    drugs: Sequence[Drug],
+    problems: list[Problem],
+) -> list[CheckedStep]:
+    """Consecutive days with the same doses, with the diazepam equivalent under each source."""
+    steps: list[CheckedStep] = []
+    current: dict[tuple[str, str], Decimal] | None = None
+    start = previous_day = 0
+    for day in sorted(by_day):
+        doses = {key: by_day[day].get(key, Decimal(0)) for key in keys}
+        if doses != current or day != previous_day + 1:
+            if current is not None:
+                steps.append(_checked(start, previous_day, current, table, drugs))
+            current, start = doses, day
+        previous_day = day
+    assert current is not None
+    steps.append(_checked(start, previous_day, current, table, drugs))
+    return steps
+
+
+def _checked(
+    start: int,
+    end: int,
+    doses: Mapping[tuple[str, str], Decimal],
+    table: EquivalenceTable,
+    drugs: Sequence[Drug],
+) -> CheckedStep:
+    by_source = {}
+    for source in table.sources.values():
+        ratios = {}
+        for drug in drugs:
+            ratio = ratio_to_diazepam(table, drug, source)
+            if ratio is None:
+                break
+            ratios[drug.name] = ratio
+        else:
+            low = high = Fraction(0)
+            for (name, _), dose in doses.items():
+                low += ratios[name][0] * Fraction(dose)
+                high += ratios[name][1] * Fraction(dose)
+            by_source[source.id] = (low, high)
+    return CheckedStep(start, end, dict(doses), by_source, None)
+
+
+def _formularies(
+    table: EquivalenceTable,
+    drugs: Sequence[Drug],
+    region: str,
+    products: Sequence[str],
+    notes: list[str],
+) -> dict[str, Formulary]:
+    formularies = {}
+    for drug in drugs:
+        try:
+            formularies[drug.name] = products_for(table, drug, region, products, drugs[-1].name)
+        except InvalidRequestError:
+            notes.append(
+                f"no {drug.name} products are listed for region {region!r}: its doses were not "
+                "checked against products (give them with --product)"
+            )
+    return formularies
+
+
+def _check_dispensable(
+    steps: Sequence[CheckedStep], formularies: Mapping[str, Formulary], problems: list[Problem]
+) -> None:
+    for step in steps:
+        for (name, slot), dose in step.doses.items():
+            formulary = formularies.get(name)
+            if formulary is None or not dose or formulary.can_make(dose):
+                continue
+            when = "a day" if slot == DAILY else f"({slot})"
+            problems.append(
+                Problem(
+                    "undispensable",
+                    step.start_day,
+                    f"day {step.start_day}: {name} {format_dose(dose)} {when} cannot be made "
+                    f"from {formulary.describe()}",
+                )
+            )
+
+
+def _loads(
+    steps: Sequence[CheckedStep],
+    table: EquivalenceTable,
+    drugs: Sequence[Drug],
+    source: EquivalenceSource,
+) -> list[Fraction]:
+    """Each step's diazepam equivalent under the chosen source (mg for one drug without one)."""
+    if source.id in steps[0].diazepam_by_source:
+        return [step.diazepam_by_source[source.id][0] for step in steps]
+    if len(drugs) > 1:
+        missing = next(d for d in drugs if ratio_to_diazepam(table, d, source) is None)
+        covering = list(steps[0].diazepam_by_source)
+        raise NoEquivalenceError(missing.name, source.id, covering)
+    return [Fraction(sum(step.doses.values(), Decimal(0))) for step in steps]
+
+
+def _check_pace(
+    steps: list[CheckedStep],
+    loads: Sequence[Fraction],
+    formularies: Mapping[str, Formulary],
+    problems: list[Problem],
+    notes: list[str],
+) -> None:
+    single = len({name for step in steps for name in step.totals_by_drug()}) <= 1
+    starts = [step.start_day for step in steps]
+
+    def load_on(day: int) -> Fraction:
+        return loads[max(0, bisect.bisect_right(starts, day) - 1)]
+
+    stops = loads[-1] == 0
+    last_taper = len(steps) - 1 if stops else len(steps)
+    for index in range(1, len(steps)):
+        before, now = loads[index - 1], loads[index]
+        day = steps[index].start_day
+        if before:
+            steps[index] = _with_cut(steps[index], (before - now) / before)
+        rise = now - before
+        if rise > 0 and (single or rise > before * CROSSOVER_TOLERANCE):
+            problems.append(Problem("increase", day, f"day {day}: the dose goes up"))
+        if index >= last_taper:
+            continue
+        earlier = load_on(day - WINDOW_DAYS)
+        if earlier and (earlier - now) / earlier > CEILING_FRACTION:
+            cut = format_number(_percent((earlier - now) / earlier * 100))
+            problems.append(
+                Problem(
+                    "ceiling",
+                    day,
+                    f"day {day}: the 14 days up to it cut {cut}%, above the 2025 Joint "
+                    "Guideline's ceiling of 25% every 2 weeks",
+                )
+            )
+    if not stops:
+        notes.append("the plan does not end at zero")
+        return
+    last = steps[-2] if len(steps) > 1 else steps[-1]
+    for name, total in last.totals_by_drug().items():
+        formulary = formularies.get(name)
+        if formulary is None:
+            continue
+        smallest = formulary.ladder(total)[1] if total > 0 else Decimal(0)
+        if total > smallest:
+            problems.append(
+                Problem(
+                    "stop",
+                    steps[-1].start_day,
+                    f"day {steps[-1].start_day}: stops from {format_dose(total)} of {name} a "
+                    f"day, although the products allow stopping from {format_dose(smallest)}",
+                )
+            )
+
+
+def _with_cut(step: CheckedStep, cut: Fraction) -> CheckedStep:
+    return CheckedStep(
+        step.start_day, step.end_day, step.doses, step.diazepam_by_source, _percent(cut * 100)
+    )
+
+
+def _percent(value: Fraction) -> Decimal:
+    try:
+        return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.1"))
+    except InvalidOperation:  # pragma: no cover - only for absurd magnitudes
+        return Decimal(0)
+
+
+def describe_doses(step: CheckedStep, *, with_drug: bool = True) -> str:
+    """``"clonazepam 0.5 mg morning, clonazepam 1 mg night"`` for a step's doses."""
+    parts = []
+    for (name, slot), dose in step.doses.items():
+        if dose:
+            drug = f"{name} " if with_drug else ""
+            where = "" if slot == DAILY else f" {slot}"
+            parts.append(f"{drug}{format_dose(dose)}{where}")
+    return ", ".join(parts) or "nothing"

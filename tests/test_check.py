@@ -1,0 +1,166 @@
+"""`taper check`: a plan written by someone else, checked as a pharmacist would."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from taper.check import PlanFileError, check_plan
+from taper.export import plan_csv
+from taper.schedule import plan_taper
+from taper.table import EquivalenceTable
+
+START = "2027-01-04"
+
+
+def write(tmp_path: Path, text: str, name: str = "plan.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def daily(doses: list[tuple[int, str]], header: str = "day,dose_mg") -> str:
+    return header + "\n" + "".join(f"{day},{dose}\n" for day, dose in doses)
+
+
+def steady(*doses: str, days: int = 14) -> list[tuple[int, str]]:
+    rows = []
+    for index, dose in enumerate(doses):
+        rows += [(index * days + offset + 1, dose) for offset in range(days)]
+    return rows
+
+
+def test_a_careful_hand_written_plan_is_clean(tmp_path: Path, table: EquivalenceTable) -> None:
+    # The first weeks of a taper (a plan that does not reach zero yet: noted, not a problem).
+    path = write(tmp_path, daily(steady("1", "0.875", "0.75", "0.625", "0.5")))
+    result = check_plan(path, table, drug="clonazepam")
+    assert result.problems == ()
+    assert result.clean
+    assert result.notes == ("the plan does not end at zero",)
+    assert [s.cut_percent for s in result.steps][1:3] == [Decimal("12.5"), Decimal("14.3")]
+    assert result.steps[0].diazepam_by_source["ashton"] == (20, 20)
+    assert result.steps[0].diazepam_by_source["va-dod-2021"] == (10, 10)
+    assert "who-2009" not in result.steps[0].diazepam_by_source  # no clonazepam value
+
+
+@pytest.mark.parametrize(
+    ("rows", "kind", "day"),
+    [
+        ([*steady("1", "0.3"), (29, "0")], "undispensable", 15),
+        ([*steady("1", "0.75", "1"), (43, "0")], "increase", 29),
+        ([*steady("1", "0.5"), (29, "0")], "ceiling", 15),
+        ([*steady("1", "0.875"), (29, "0")], "stop", 29),
+        ([r for r in steady("1", "0.875") if r[0] != 10] + [(29, "0")], "missing-days", 10),
+        ([*steady("1", "0.875"), (14, "1"), (29, "0")], "repeated-day", 14),
+    ],
+)
+def test_each_kind_of_problem_is_found(
+    tmp_path: Path, table: EquivalenceTable, rows: list[tuple[int, str]], kind: str, day: int
+) -> None:
+    result = check_plan(write(tmp_path, daily(rows)), table, drug="clonazepam")
+    assert (kind, day) in {(p.kind, p.day) for p in result.problems}
+    assert not result.clean
+
+
+def test_dates_slots_units_and_a_drug_column(tmp_path: Path, table: EquivalenceTable) -> None:
+    text = (
+        "# written by hand\n"
+        "date,drug,slot,dose\n"
+        "2027-01-04,Valium,morning,5mg\n2027-01-04,Valium,bedtime,10mg\n"
+        "2027-01-05,Valium,morning,5mg\n2027-01-05,Valium,bedtime,10mg\n"
+        "2027-01-06,Valium,morning,4mg\n2027-01-06,Valium,bedtime,10mg\n"
+    )
+    result = check_plan(write(tmp_path, text), table)
+    assert result.drugs == ("diazepam",)
+    assert str(result.first_date) == "2027-01-04"
+    assert [(s.start_day, s.end_day) for s in result.steps] == [(1, 2), (3, 3)]
+    assert result.steps[0].doses == {("diazepam", "morning"): 5, ("diazepam", "night"): 10}
+    assert "the plan does not end at zero" in result.notes
+
+
+@pytest.mark.parametrize(
+    ("params", "region"),
+    [
+        ({"drug": "clonazepam", "dose": "1.5mg", "times": 3}, "us"),
+        (
+            {
+                "drug": "diazepam",
+                "dose": "morning=5mg,night=10mg",
+                "method": "bands",
+                "every": "1w",
+            },
+            "us",
+        ),
+        ({"drug": "clonazepam", "dose": "1mg", "region": "uk", "final": "0.1mg"}, "uk"),
+        ({"drug": "alprazolam", "dose": "2mg", "times": 2, "switch_to": "diazepam"}, "us"),
+    ],
+)
+def test_the_tools_own_plans_check_as_the_engine_flagged_them(
+    tmp_path: Path, table: EquivalenceTable, params: dict[str, Any], region: str
+) -> None:
+    plan = plan_taper(start=START, table=table, **params)
+    result = check_plan(write(tmp_path, plan_csv(plan, table)), table, region=region)
+    flagged = {step.start_day for step in plan.steps if step.exceeds_ceiling}
+    found = {p.day for p in result.problems if p.kind == "ceiling"}
+    assert found == flagged
+    engine_stop_warning = any("stops from" in w for w in plan.warnings)
+    assert any(p.kind == "stop" for p in result.problems) == engine_stop_warning
+    assert {p.kind for p in result.problems} <= {"ceiling", "stop"}
+    totals = {(d.product.drug, d.product.label()): d.quantity for d in plan.dispensing}
+    assert {(d.product.drug, d.product.label()): d.quantity for d in result.dispensing} == totals
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "is empty"),
+        ("dose_mg\n1\n", "needs a 'day' or a 'date' column"),
+        ("day,mg\n1,1\n", "needs a 'dose_mg' or a 'dose' column"),
+        ("day,dose_mg\n", "has a header but no days"),
+        ("day,dose_mg\n1,1,3\n", "line 2: has a different number of cells"),
+        ("day,dose_mg\nx,1\n", "line 2: day 'x' is not a day number"),
+        ("day,dose_mg\n1,=1+1\n", "line 2: dose_mg '=1+1' is not a plain number of mg"),
+        ("date,dose_mg\n2027-02-30,1\n", "line 2:"),
+        ("day,dose\n1,1/2mg\n", "line 2: invalid dose '1/2mg'"),
+        ("day,dose_mg,drug\n1,1,aspirin\n", "line 2: unknown drug 'aspirin'"),
+    ],
+)
+def test_bad_plan_files_report_file_and_line(
+    tmp_path: Path, table: EquivalenceTable, text: str, message: str
+) -> None:
+    with pytest.raises(PlanFileError, match=r"plan\.csv") as caught:
+        check_plan(write(tmp_path, text), table, drug="clonazepam")
+    assert message in str(caught.value)
+
+
+def test_binary_and_non_utf8_files_are_refused(tmp_path: Path, table: EquivalenceTable) -> None:
+    binary = tmp_path / "plan.csv"
+    binary.write_bytes(b"day,dose_mg\n1,\x00\x01\n")
+    with pytest.raises(PlanFileError, match="binary"):
+        check_plan(binary, table, drug="clonazepam")
+    binary.write_bytes("day,dose_mg,note\n1,1,caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(PlanFileError, match="not UTF-8"):
+        check_plan(binary, table, drug="clonazepam")
+    with pytest.raises(PlanFileError, match="no 'drug' column"):
+        check_plan(write(tmp_path, "day,dose_mg\n1,1\n"), table)
+
+
+def test_check_command_exit_status_and_json(run: Any, tmp_path: Path) -> None:
+    clean = write(tmp_path, daily(steady("1", "0.875")), "clean.csv")
+    result = run("check", str(clean), "--drug", "clonazepam")
+    assert result.exit_status == 0, result.stdout
+    assert "No problems found." in result.stdout
+    risky = write(tmp_path, daily([*steady("1", "0.5"), (29, "0")]), "risky.csv")
+    result = run("check", str(risky), "--drug", "clonazepam", "--format", "json")
+    assert result.exit_status == 1
+    document = result.json
+    assert document["clean"] is False
+    assert {p["kind"] for p in document["problems"]} == {"ceiling", "stop"}
+    assert document["steps"][0]["diazepam_eq_mg"]["ashton"] == [20, 20]
+    missing = run("check", str(tmp_path / "nope.csv"), "--drug", "clonazepam")
+    assert missing.exit_status == 1
+    assert missing.stderr.startswith("taper: error: ")
+    assert "cannot be read" in missing.stderr
