@@ -110,6 +110,8 @@ class TaperGroup(TyperGroup):
                 f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it",
                 ExitCode.DOMAIN_ERROR,
             )
+        if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into exit status 130
+            _fail("interrupted", ExitCode.INTERRUPTED)
         sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 

@@ -164,6 +164,8 @@ def load_table(path: str | os.PathLike[str] | None = None) -> EquivalenceTable:
         raw = table_path.read_bytes()
     except OSError as exc:
         raise TableError(shown, "", f"cannot be read: {exc.strerror or exc}") from exc
+    if b"\0" in raw:
+        raise TableError(shown, "", "is a binary file, not a TOML table")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -1,0 +1,308 @@
+"""Nothing breaks it: generated input, interrupted writes, locale and time zone, ISMP text."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .conftest import ROOT
+
+# ----------------------------------------------------------------- generated arguments
+
+JUNK = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "½",
+            "٣mg",
+            "💊",
+            "1e9%",
+            "2027-02-30",
+            "-1mg",
+            "nan",
+            "inf",
+            "0",
+            "0mg",
+            "1" * 200,
+            "NaN mg",
+            "1/2 mg",
+            "2,5mg",
+            "--",
+            "-",
+            "\x00",
+            "\u202e",
+            "mg",
+            "Ω",
+        ]
+    ),
+)
+VALID = st.sampled_from(
+    [
+        "clonazepam",
+        "diazepam",
+        "Klonopin",
+        "1mg",
+        "0.5mg",
+        "20mg",
+        "morning=0.5mg,night=1mg",
+        "--to",
+        "--source",
+        "ashton",
+        "--all-sources",
+        "--format",
+        "json",
+        "table",
+        "csv",
+        "--times",
+        "2",
+        "--method",
+        "linear",
+        "bands",
+        "--step",
+        "0.125mg",
+        "--rate",
+        "10%",
+        "--every",
+        "1w",
+        "--switch-to",
+        "--crossover",
+        "partial",
+        "--region",
+        "uk",
+        "--hold",
+        "at:0.5mg:2w",
+        "--start",
+        "2027-01-04",
+        "--until",
+        "--final",
+        "--daily",
+        "--drug",
+        "--used-for",
+        "18m",
+        "--age",
+        "70",
+        "--cautious",
+        "--product",
+        "0.5mg tablet scored",
+    ]
+)
+COMMANDS = st.sampled_from(["convert", "schedule", "drugs", "sources", "check"])
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(command=COMMANDS, args=st.lists(st.one_of(VALID, JUNK), max_size=8))
+def test_any_arguments_give_a_result_or_one_line_error(
+    run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, args: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run(command, *args)
+    assert result.exit_status in (0, 1, 2), (args, result.stderr)
+    if result.exit_status:
+        assert result.stderr.startswith("taper: error: "), (args, result.stderr)
+        assert result.stderr.count("\n") == 1, (args, result.stderr)
+        assert "internal error" not in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+
+
+MORE_BAD = [
+    (["sources", "--format", "xml"], 2, "'xml' is not one of"),
+    (["drugs", "--table", "/nonexistent/table.toml"], 1, "cannot be read"),
+    (["drugs", "clonazepam", "--format", "csv"], 2, "'csv' is not one of"),
+    (["check"], 2, "Missing argument"),
+    (["check", "plan.csv", "--region", "mars"], 2, "unknown region"),
+    (["convert", "clonazepam", "1mg", "--to", "diazepam", "--table", "."], 1, "is a directory"),
+]
+
+
+@pytest.mark.parametrize(("args", "status", "message"), MORE_BAD)
+def test_more_bad_input(run: Any, args: list[str], status: int, message: str) -> None:
+    result = run(*args)
+    assert result.exit_status == status
+    assert message in result.stderr
+
+
+def test_a_binary_table_is_refused(run: Any, tmp_path: Path) -> None:
+    table = tmp_path / "t.toml"
+    table.write_bytes(b"schema_version = 1\x00\n")
+    result = run("sources", "--table", str(table))
+    assert result.exit_status == 1
+    assert "binary" in result.stderr
+
+
+# ----------------------------------------------------------------- interrupted writes
+
+_SLOW_WRITE = """
+import os, sys, time
+os.fsync = lambda fd: time.sleep(30)  # hold the write open until the test interrupts it
+sys.argv = ["taper", "schedule", "clonazepam", "1mg", "--start", "2027-01-04",
+            "--format", "csv", "-o", sys.argv[1]]
+from taper.__main__ import main
+main()
+"""
+
+
+@pytest.mark.parametrize(("signal_number", "status"), [(signal.SIGINT, 130), (signal.SIGKILL, -9)])
+def test_an_interrupted_write_leaves_no_partial_file(
+    tmp_path: Path, signal_number: int, status: int
+) -> None:
+    target = tmp_path / "plan.csv"
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_WRITE, str(target)], cwd=ROOT, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 20
+    while not list(tmp_path.glob(".plan.csv.*.tmp")):
+        assert time.monotonic() < deadline, "the write never started"
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        time.sleep(0.05)
+    process.send_signal(signal_number)
+    _, stderr = process.communicate(timeout=20)
+    assert process.returncode == status
+    assert not target.exists()
+    if signal_number == signal.SIGINT:
+        assert stderr.decode().strip() == "taper: error: interrupted"
+        assert list(tmp_path.iterdir()) == []  # the temporary file is gone too
+
+
+# ----------------------------------------------------------------- locale and time zone
+
+
+def _cli_output(args: list[str], env: dict[str, str]) -> bytes:
+    return subprocess.run(
+        [sys.executable, "-m", "taper", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        check=True,
+    ).stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["schedule", "clonazepam", "1.5mg", "--times", "3", "--start", "2027-01-04", "-f", "csv"],
+        [
+            "schedule",
+            "alprazolam",
+            "2mg",
+            "--switch-to",
+            "diazepam",
+            "--start",
+            "2027-01-04",
+            "-f",
+            "json",
+        ],
+        ["convert", "clonazepam", "1.5mg", "--to", "diazepam", "--all-sources", "-f", "json"],
+    ],
+)
+def test_same_input_same_bytes_whatever_the_locale_time_zone_or_width(args: list[str]) -> None:
+    outputs = {
+        _cli_output(args, {"TZ": tz, "LC_ALL": locale, "LANG": locale, "COLUMNS": columns})
+        for tz, locale, columns in [
+            ("UTC", "C.UTF-8", "80"),
+            ("Pacific/Kiritimati", "C", "40"),
+            ("America/St_Johns", "POSIX", "250"),
+        ]
+    }
+    assert len(outputs) == 1
+
+
+# ----------------------------------------------------------------- ISMP text everywhere
+
+DOSE_TEXT = re.compile(r"(?<![\w.,/])(\.?[0-9][0-9,.]*)\s?(mg|mcg|mL|ml|µg|ug|cc)\b")
+GOOD_NUMBER = re.compile(r"^(?:0|[1-9][0-9]{0,2}(?:,[0-9]{3})*)(?:\.[0-9]*[1-9])?$")
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+def assert_ismp(text: str) -> None:
+    for match in DOSE_TEXT.finditer(text):
+        number, unit = match.groups()
+        assert unit in {"mg", "mcg", "mL"}, match.group(0)
+        assert GOOD_NUMBER.match(number), match.group(0)
+        assert match.group(0) == f"{number} {unit}", match.group(0)  # one space before the unit
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    drug_dose=st.sampled_from(
+        [
+            ("clonazepam", "1.5mg"),
+            ("diazepam", "25mg"),
+            ("alprazolam", "3mg"),
+            ("lorazepam", "2mg"),
+            ("chlordiazepoxide", "50mg"),
+        ]
+    ),
+    extra=st.sampled_from(
+        [
+            [],
+            ["--region", "uk"],
+            ["--times", "3"],
+            ["--method", "bands"],
+            ["--switch-to", "diazepam"],
+            ["--switch-to", "clonazepam", "--crossover", "partial"],
+            ["--rate", "25%", "--supply", "28d"],
+        ]
+    ),
+)
+def test_every_dose_in_every_output_follows_ismp(
+    run: Any, drug_dose: tuple[str, str], extra: list[str]
+) -> None:
+    args = ["schedule", *drug_dose, "--start", "2027-01-04", *extra]
+    table = run(*args)
+    if table.exit_status:
+        assert table.exit_status in (1, 2)  # e.g. no products for that region: refused cleanly
+        return
+    assert_ismp(table.stdout)
+    document = run(*args, "--format", "json").json
+    for text in _strings(document):
+        assert_ismp(text)
+    assert_ismp(run(*args, "--format", "csv").stdout)
+
+
+def test_the_ismp_check_itself_catches_bad_text() -> None:
+    for bad in ("1.0 mg", ".5 mg", "0.50 mg", "5mg", "5 ml", "500 µg", "2 cc", "1000 mg"):
+        with pytest.raises(AssertionError):
+            assert_ismp(f"take {bad} at night")
+    assert_ismp("take 1,000 mg, 0.5 mg/5 mL or 2.5 mL")
+
+
+# ----------------------------------------------------------------- no network
+
+
+def test_no_command_opens_a_network_connection(run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("network access")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    for args in (
+        ["convert", "clonazepam", "1mg", "--to", "diazepam", "-a", "-f", "json"],
+        ["schedule", "alprazolam", "2mg", "--switch-to", "diazepam", "--start", "2027-01-04"],
+        ["drugs"],
+        ["sources"],
+    ):
+        assert run(*args).exit_status == 0
+    assert json.loads(run("sources", "-f", "json").stdout)["sources"]
