@@ -30,12 +30,12 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from taper.check import PlanCheck
-    from taper.schedule import DoseTime
+    from taper.plan import DoseTime
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from taper.schedule import Plan
+    from taper.plan import Plan
 
 
 class ExitCode(IntEnum):

@@ -18,6 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from taper.check import PlanCheck, check_plan
     from taper.convert import Conversion, SourceResult, Spread, convert_dose
     from taper.doses import parse_dose
     from taper.errors import (
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
         UnknownNameError,
     )
     from taper.formatting import format_dose, format_dose_range
-    from taper.schedule import Method, Order, Plan, Step, TaperRequest, build_plan, plan_taper
+    from taper.plan import Method, Order, Plan, Step, TaperRequest
+    from taper.schedule import build_plan, plan_taper
     from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange, load_table
 
 #: Where each public name lives; modules are imported on first use, so that
@@ -48,15 +50,9 @@ _EXPORTS = {
         "UnknownNameError",
     ),
     "taper.formatting": ("format_dose", "format_dose_range"),
-    "taper.schedule": (
-        "Method",
-        "Order",
-        "Plan",
-        "Step",
-        "TaperRequest",
-        "build_plan",
-        "plan_taper",
-    ),
+    "taper.check": ("PlanCheck", "check_plan"),
+    "taper.plan": ("Method", "Order", "Plan", "Step", "TaperRequest"),
+    "taper.schedule": ("build_plan", "plan_taper"),
     "taper.table": ("Drug", "EquivalenceSource", "EquivalenceTable", "ValueRange", "load_table"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -83,6 +79,7 @@ __all__ = [
     "NoEquivalenceError",
     "Order",
     "Plan",
+    "PlanCheck",
     "SourceResult",
     "Spread",
     "Step",
@@ -93,6 +90,7 @@ __all__ = [
     "ValueRange",
     "__version__",
     "build_plan",
+    "check_plan",
     "convert_dose",
     "format_dose",
     "format_dose_range",

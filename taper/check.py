@@ -34,21 +34,14 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 
+from taper.dispensing import quantities, units_used
 from taper.doses import parse_dose
 from taper.errors import InvalidRequestError, NoEquivalenceError, TaperError
 from taper.formatting import format_dose, format_number
 from taper.params import parse_slot
+from taper.plan import DispensedProduct, DoseTime
 from taper.products import Formulary
-from taper.schedule import (
-    CEILING_FRACTION,
-    WINDOW_DAYS,
-    DispensedProduct,
-    DoseTime,
-    _quantities,
-    _units_used,
-    products_for,
-    ratio_to_diazepam,
-)
+from taper.schedule import CEILING_FRACTION, WINDOW_DAYS, products_for, ratio_to_diazepam
 from taper.table import Drug, EquivalenceSource, EquivalenceTable
 
 #: Plan files larger than this are not plans.
@@ -268,7 +261,7 @@ def check_plan(
         steps=tuple(steps),
         problems=tuple(sorted(problems, key=lambda p: (p.day or 0, p.kind))),
         notes=tuple(notes),
-        dispensing=_quantities(_units_used(runs), all_products),
+        dispensing=quantities(units_used(runs), all_products),
     )
 
 

@@ -89,3 +89,7 @@ class InvalidRequestError(TaperError, ValueError):
     """A request whose parts do not fit together (e.g. a drug without a dose)."""
 
     is_usage = True
+
+
+class UndispensableDoseError(TaperError, ValueError):
+    """A dose that the chosen products cannot make."""

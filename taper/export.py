@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from taper.check import PlanCheck
-    from taper.schedule import DispensedProduct, DoseTime, Plan, Step, TaperRequest
+    from taper.plan import DispensedProduct, DoseTime, Plan, Step, TaperRequest
 
 #: Version of every JSON document `taper` writes; bumped on any incompatible change.
 SCHEMA_VERSION = 1

@@ -23,21 +23,20 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal, localcontext
-from enum import StrEnum
 from fractions import Fraction
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+from taper.dispensing import quantities, supply_periods, units_used
 from taper.doses import parse_dose
-from taper.errors import HighDoseError, InvalidRequestError, TaperError
-from taper.formatting import format_dose, format_dose_range, format_number, is_exact
-from taper.guardrails import PatientFactors, RiskAssessment, assess, parse_duration_of_use
+from taper.errors import HighDoseError, InvalidRequestError, UndispensableDoseError
+from taper.formatting import format_dose, format_number
+from taper.guardrails import PatientFactors, assess, parse_duration_of_use
 from taper.params import (
     SLOTS,
     TIMES,
-    Hold,
     parse_date,
     parse_days,
     parse_dose_list,
@@ -46,10 +45,19 @@ from taper.params import (
     parse_positive_number,
     parse_regimen,
 )
+from taper.plan import (
+    Checks,
+    Crossover,
+    DoseTime,
+    Method,
+    Order,
+    Plan,
+    Step,
+    TaperRequest,
+    diazepam_of,
+)
 from taper.products import (
     Formulary,
-    Preparation,
-    Product,
     formulary_for,
     parse_product,
     product_drug,
@@ -76,238 +84,6 @@ CKS_BANDS = (
 FORCED_FACTOR = Fraction(3, 2)
 #: Plans longer than this are refused (ten years).
 MAX_PLAN_DAYS = 3653
-
-
-class UndispensableDoseError(TaperError, ValueError):
-    """A dose that the chosen products cannot make."""
-
-
-class Method(StrEnum):
-    PERCENT = "percent"
-    LINEAR = "linear"
-    BANDS = "bands"
-    STEPS = "steps"
-    OCCUPANCY = "occupancy"
-
-
-class Crossover(StrEnum):
-    SLOT = "slot"
-    PARTIAL = "partial"
-    DIRECT = "direct"
-
-
-class Order(StrEnum):
-    DAYTIME_FIRST = "daytime-first"
-    EVEN = "even"
-    NIGHT_FIRST = "night-first"
-
-
-_E = TypeVar("_E", Method, Order, Crossover)
-
-
-@dataclass(frozen=True)
-class TaperRequest:
-    """Everything that defines a plan; with the table, it reproduces the plan exactly."""
-
-    drug: str
-    regimen: Mapping[str, Decimal]
-    method: Method = Method.PERCENT
-    rate_percent: Decimal = Decimal(10)
-    interval_days: int = 14
-    step_mg: Decimal | None = None
-    steps_mg: tuple[Decimal, ...] = ()
-    slow_below_mg: Decimal | None = None
-    slow_rate_percent: Decimal | None = None
-    final_mg: Decimal | None = None
-    holds: tuple[Hold, ...] = ()
-    order: Order = Order.DAYTIME_FIRST
-    start: dt.date | None = None
-    region: str = "us"
-    products: tuple[str, ...] = ()
-    source: str | None = None
-    ed50_mg: Decimal | None = None
-    emax_percent: Decimal = Decimal(100)
-    occupancy_step: Decimal = Decimal(5)
-    until: dt.date | None = None
-    duration_days: int | None = None
-    supply_days: int | None = None
-    allow_high_dose: bool = False
-    #: Substitution: the drug to cross over to, further current drugs and their regimens,
-    #: the crossover strategy, stage and stabilisation lengths, and the part moved per stage.
-    switch_to: str | None = None
-    also: tuple[tuple[str, Mapping[str, Decimal]], ...] = ()
-    crossover: Crossover = Crossover.SLOT
-    stage_days: int = 7
-    stabilize_days: int = 14
-    part_mg: Decimal | None = None
-    #: How the drug has been used and who takes it (guardrail warnings only), and whether
-    #: the cautious defaults were asked for.
-    factors: PatientFactors = field(default_factory=PatientFactors)
-    cautious: bool = False
-
-
-@dataclass(frozen=True)
-class DoseTime:
-    drug: str
-    slot: str
-    dose_mg: Decimal
-    preparation: Preparation
-
-
-@dataclass(frozen=True)
-class Step:
-    """A stretch of days at one regimen. Step 1 is the current regimen."""
-
-    number: int
-    start_day: int
-    days: int
-    doses: tuple[DoseTime, ...]
-    total_mg: Decimal
-    #: The cut from the previous step, in percent of its daily total (None for step 1).
-    cut_percent: Decimal | None
-    phase: str  # "crossover", "stabilization", "taper" or "stop"
-    hold_days: int = 0
-    #: The products forced a cut larger than the method's pace.
-    forced: bool = False
-    #: The 14 days ending with this step's first day cut more than the guideline ceiling.
-    exceeds_ceiling: bool = False
-    notes: tuple[str, ...] = ()
-
-    @property
-    def end_day(self) -> int:
-        return self.start_day + self.days - 1
-
-    def totals_by_drug(self) -> dict[str, Decimal]:
-        """Daily total of each drug taken in this step (drugs at zero left out)."""
-        totals: dict[str, Decimal] = {}
-        for dose in self.doses:
-            if dose.dose_mg:
-                totals[dose.drug] = totals.get(dose.drug, Decimal(0)) + dose.dose_mg
-        return totals
-
-
-class Day(NamedTuple):
-    """One day of a plan (a named tuple: there are hundreds per plan)."""
-
-    day: int
-    date: dt.date
-    step: int
-    phase: str  # "crossover", "stabilization", "taper", "hold" or "stop"
-    doses: tuple[DoseTime, ...]
-    total_mg: Decimal
-
-
-@dataclass(frozen=True)
-class Checks:
-    duration_days: int
-    reductions: int
-    end_date: dt.date
-    largest_14_day_reduction_percent: Decimal
-    largest_14_day_window_start: int
-    first_14_day_reduction_percent: Decimal
-    stop_from_mg: Decimal
-    smallest_dose_mg: Decimal
-
-
-@dataclass(frozen=True)
-class DispensedProduct:
-    product: Product
-    #: Whole tablets or capsules (a split tablet's other half serves a later dose), or mL.
-    quantity: Decimal
-    unit: str  # "tablets", "capsules" or "mL"
-
-
-@dataclass(frozen=True)
-class SupplyPeriod:
-    start_day: int
-    end_day: int
-    items: tuple[DispensedProduct, ...]
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A day-by-day plan: the steps, the checks, what to dispense, and how it was made.
-
-    ``drug`` is the drug tapered (after a crossover, the new one); ``drugs`` every drug in the
-    plan, current drugs first.
-    """
-
-    request: TaperRequest
-    drug: Drug
-    drugs: tuple[Drug, ...]
-    source: EquivalenceSource
-    formularies: Mapping[str, Formulary]
-    slots: tuple[str, ...]
-    start_date: dt.date
-    start_is_default: bool
-    steps: tuple[Step, ...]
-    checks: Checks
-    warnings: tuple[str, ...]
-    dispensing: tuple[DispensedProduct, ...]
-    supply: tuple[SupplyPeriod, ...]
-    #: The resolved pace when a target end was given.
-    resolved_pace: str | None
-    #: Diazepam mg per mg of each drug under the source (low, high), or None if it has none.
-    ratios: Mapping[str, tuple[Fraction, Fraction] | None]
-    #: For a substitution: the current regimen converted to the new drug under every source.
-    conversion: Conversion | None = None
-    #: Withdrawal risk and dose band at the start, from the guardrails.
-    risk: RiskAssessment | None = None
-
-    @property
-    def formulary(self) -> Formulary:
-        """The products of the drug tapered."""
-        return self.formularies[self.drug.name]
-
-    @property
-    def is_substitution(self) -> bool:
-        return len(self.drugs) > 1
-
-    def days(self) -> Iterator[Day]:
-        """One row per day, from day 1 to the first day without any drug."""
-        for step in self.steps:
-            for offset in range(step.days):
-                day = step.start_day + offset
-                phase = step.phase
-                if step.hold_days and offset >= step.days - step.hold_days:
-                    phase = "hold"
-                yield Day(
-                    day=day,
-                    date=self.start_date + dt.timedelta(days=day - 1),
-                    step=step.number,
-                    phase=phase,
-                    doses=step.doses,
-                    total_mg=step.total_mg,
-                )
-
-    def date_of(self, day: int) -> dt.date:
-        return self.start_date + dt.timedelta(days=day - 1)
-
-    def diazepam_of(self, doses: Iterable[DoseTime]) -> tuple[Fraction, Fraction] | None:
-        """The diazepam equivalent of some doses under the plan's source (low, high)."""
-        return _diazepam_of(doses, self.ratios)
-
-    def diazepam_text(self, doses: Iterable[DoseTime]) -> str:
-        value = self.diazepam_of(doses)
-        if value is None:
-            return "—"
-        text = format_dose_range(*value)
-        return text if is_exact(value[0]) and is_exact(value[1]) else f"about {text}"
-
-
-def _diazepam_of(
-    doses: Iterable[DoseTime], ratios: Mapping[str, tuple[Fraction, Fraction] | None]
-) -> tuple[Fraction, Fraction] | None:
-    low = high = Fraction(0)
-    for dose in doses:
-        if not dose.dose_mg:
-            continue
-        ratio = ratios.get(dose.drug)
-        if ratio is None:
-            return None
-        low += ratio[0] * Fraction(dose.dose_mg)
-        high += ratio[1] * Fraction(dose.dose_mg)
-    return low, high
 
 
 # --------------------------------------------------------------------------- building
@@ -559,65 +335,6 @@ def _walk_exact(
     return raw
 
 
-def _units_used(runs: Iterable[tuple[tuple[DoseTime, ...], int]]) -> dict[Product, Fraction]:
-    """Tablets or capsules (a half counts 1/2) or mL of each product over runs of days."""
-    units: dict[Product, Fraction] = {}
-    for doses, days in runs:
-        for dose in doses:
-            for portion in dose.preparation.portions:
-                if portion.volume_ml is not None:
-                    amount = Fraction(portion.volume_ml)
-                else:
-                    amount = Fraction(portion.pieces, portion.denominator)
-                units[portion.product] = units.get(portion.product, Fraction(0)) + amount * days
-    return units
-
-
-def _quantities(
-    units: Mapping[Product, Fraction], products: Sequence[Product]
-) -> tuple[DispensedProduct, ...]:
-    items = []
-    for product in products:
-        amount = units.get(product, Fraction(0))
-        if amount == 0:
-            continue
-        if product.is_liquid:
-            quantity = Decimal(amount.numerator) / Decimal(amount.denominator)
-            items.append(DispensedProduct(product, quantity, "mL"))
-        else:
-            unit = "capsules" if product.form == "capsule" else "tablets"
-            items.append(DispensedProduct(product, Decimal(math.ceil(amount)), unit))
-    return tuple(items)
-
-
-def _supply_periods(
-    steps: Sequence[Step], period: int, products: Sequence[Product]
-) -> tuple[SupplyPeriod, ...]:
-    """What to dispense for each period of ``period`` days, from day 1 to the stop.
-
-    Split pieces carry over: each period dispenses the whole tablets needed up to its end
-    less those dispensed before, so the other half of a tablet split at the end of one
-    period serves the next.
-    """
-    last_day = steps[-1].start_day - 1
-    periods = []
-    dispensed: dict[Product, Fraction] = {}
-    for first in range(1, last_day + 1, period):
-        last = min(first + period - 1, last_day)
-        needed = _units_used(
-            (step.doses, min(last, step.end_day) - step.start_day + 1)
-            for step in steps
-            if step.start_day <= last and step.phase != "stop"
-        )
-        this_period = {}
-        for product, amount in needed.items():
-            whole = amount if product.is_liquid else Fraction(math.ceil(amount))
-            this_period[product] = whole - dispensed.get(product, Fraction(0))
-            dispensed[product] = whole
-        periods.append(SupplyPeriod(first, last, _quantities(this_period, products)))
-    return tuple(periods)
-
-
 def _percent(fraction: Fraction) -> Decimal:
     value = fraction * 100
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.1"))
@@ -762,7 +479,7 @@ def finish_plan(
     start_date = request.start or today or dt.date.today()
     steps, loads = _steps(segments, layout, formularies, ratios)
     checks, check_warnings = _checks(steps, loads, formularies[drug.name], drug, start_date)
-    start_load = _diazepam_of(steps[0].doses, ratios)
+    start_load = diazepam_of(steps[0].doses, ratios)
     risk = assess(request.factors, start_load)
     all_warnings = [*risk.warnings, *warnings, *check_warnings]
     if resolved_pace is not None and checks.largest_14_day_reduction_percent > 25:
@@ -772,7 +489,7 @@ def finish_plan(
             "ceiling of 25% every 2 weeks: consider a later target or a higher final dose",
         )
     products = tuple(product for d in drugs for product in formularies[d.name].products)
-    supply = _supply_periods(steps, request.supply_days, products) if request.supply_days else ()
+    supply = supply_periods(steps, request.supply_days, products) if request.supply_days else ()
     return Plan(
         request=request,
         drug=drug,
@@ -785,8 +502,8 @@ def finish_plan(
         steps=tuple(steps),
         checks=checks,
         warnings=tuple(all_warnings),
-        dispensing=_quantities(
-            _units_used((step.doses, step.days) for step in steps if step.phase != "stop"),
+        dispensing=quantities(
+            units_used((step.doses, step.days) for step in steps if step.phase != "stop"),
             products,
         ),
         supply=supply,
@@ -1216,7 +933,10 @@ def plan_taper(
     return build_plan(request, table, today=today)
 
 
-def _choice(kind: type[_E], value: str, what: str) -> _E:
+_Choice = TypeVar("_Choice", Method, Order, Crossover)
+
+
+def _choice(kind: type[_Choice], value: str, what: str) -> _Choice:
     """The member of an enumeration of choices that ``value`` names."""
     try:
         return kind(value)

@@ -36,15 +36,12 @@ from decimal import Decimal
 from fractions import Fraction
 
 from taper.convert import Conversion, convert_dose, format_fold
-from taper.errors import InvalidRequestError, NoEquivalenceError
+from taper.errors import InvalidRequestError, NoEquivalenceError, UndispensableDoseError
 from taper.formatting import format_dose, format_dose_range, format_number
 from taper.params import SLOTS
+from taper.plan import Crossover, Plan, TaperRequest
 from taper.products import Formulary
 from taper.schedule import (
-    Crossover,
-    Plan,
-    TaperRequest,
-    UndispensableDoseError,
     _check_regimen,
     _formulary,
     _Segment,

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from taper.errors import HighDoseError, InvalidRequestError
+from taper.errors import HighDoseError, InvalidRequestError, UndispensableDoseError
 from taper.export import plan_csv, plan_document
-from taper.schedule import CEILING_FRACTION, Plan, UndispensableDoseError, plan_taper
+from taper.plan import Plan
+from taper.schedule import CEILING_FRACTION, plan_taper
 from taper.table import EquivalenceTable
 
 D = Decimal

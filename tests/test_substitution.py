@@ -10,8 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from taper.errors import InvalidRequestError, NoEquivalenceError, UnknownNameError
-from taper.schedule import Plan, UndispensableDoseError, plan_taper
+from taper.errors import (
+    InvalidRequestError,
+    NoEquivalenceError,
+    UndispensableDoseError,
+    UnknownNameError,
+)
+from taper.plan import Plan
+from taper.schedule import plan_taper
 from taper.table import EquivalenceTable
 
 D = Decimal
