@@ -578,6 +578,35 @@ def schedule(
             help="Slower defaults: 5% every 4 weeks and a 2-week hold after every third cut.",
         ),
     ] = False,
+    plot: Annotated[
+        bool, typer.Option("--plot", help="Draw the taper curve in the terminal (taper[plot]).")
+    ] = False,
+    plot_file: Annotated[
+        Path | None,
+        typer.Option("--plot-file", help="Write the taper curve to a .png or .svg (taper[plot])."),
+    ] = None,
+    handout: Annotated[
+        Path | None,
+        typer.Option("--handout", help="Write a printable patient calendar, a .pdf (taper[pdf])."),
+    ] = None,
+    patient: Annotated[
+        str | None, typer.Option("--patient", help="The patient's name, for the handout.")
+    ] = None,
+    note: Annotated[
+        str | None, typer.Option("--note", help="The prescriber's note, for the handout.")
+    ] = None,
+    paper: Annotated[str, typer.Option("--paper", help="Handout paper: a4 or letter.")] = "a4",
+    ics: Annotated[
+        Path | None,
+        typer.Option("--ics", help="Write a calendar of dose changes, a .ics (taper[ics])."),
+    ] = None,
+    reminders: Annotated[
+        str | None,
+        typer.Option(
+            "--reminders",
+            help="With --ics: a daily reminder per dose time at these times, e.g. 08:00,22:00.",
+        ),
+    ] = None,
     daily: Annotated[bool, typer.Option("--daily", help="One row per day, not per step.")] = False,
     raw_csv: Annotated[
         bool,
@@ -646,6 +675,14 @@ def schedule(
         allow_high_dose=allow_high_dose,
         table=table,
     )
+    curve = None
+    if plot:
+        from taper.curve import terminal_plot
+
+        curve = terminal_plot(plan, table, width=min(_console().width, 120))
+    _write_extras(plan, table, plot_file, handout, patient, note, paper, ics, reminders, force)
+    if curve is not None:
+        sys.stdout.write(curve + "\n")
     if output_format is PlanFormat.json:
         text = export.dumps_json(export.plan_document(plan, table))
     elif output_format is PlanFormat.csv:
@@ -662,9 +699,50 @@ def schedule(
     if output is None:
         sys.stdout.write(text)
     else:
-        from taper.output import write_text_atomic
+        from taper.output import write_atomic
 
-        write_text_atomic(output, text, force=force)
+        write_atomic(output, text, force=force)
+
+
+def _write_extras(
+    plan: Plan,
+    table: EquivalenceTable,
+    plot_file: Path | None,
+    handout: Path | None,
+    patient: str | None,
+    note: str | None,
+    paper: str,
+    ics: Path | None,
+    reminders: str | None,
+    force: bool,
+) -> None:
+    """The files a schedule can write besides its main output: all made, then all written."""
+    from taper.output import write_atomic
+
+    if reminders is not None and ics is None:
+        raise InvalidRequestError("--reminders go into a calendar: add --ics FILE")
+    if (patient is not None or note is not None) and handout is None:
+        raise InvalidRequestError("--patient and --note go into the handout: add --handout FILE")
+    files: list[tuple[Path, bytes]] = []
+    if plot_file is not None:
+        from taper.curve import image_plot
+
+        files.append((plot_file, image_plot(plan, table, plot_file.suffix.lower())))
+    if handout is not None:
+        from taper.handout import plan_handout
+
+        if handout.suffix.lower() != ".pdf":
+            raise InvalidRequestError(f"a handout file ends in .pdf, not {handout.suffix!r}")
+        files.append((handout, plan_handout(plan, patient=patient, note=note, paper=paper)))
+    if ics is not None:
+        from taper.ics import parse_reminders, plan_calendar
+
+        if ics.suffix.lower() != ".ics":
+            raise InvalidRequestError(f"a calendar file ends in .ics, not {ics.suffix!r}")
+        times = parse_reminders(reminders, plan.slots) if reminders else None
+        files.append((ics, plan_calendar(plan, times)))
+    for path, content in files:
+        write_atomic(path, content, force=force)
 
 
 def _dose_cell(plan: Plan, doses: Sequence[DoseTime]) -> str:

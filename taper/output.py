@@ -18,8 +18,16 @@ class OutputFileError(TaperError, OSError):
         super().__init__(f"cannot write {path}: {reason}")
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str, *, force: bool = False) -> None:
-    """Write ``text`` to ``path`` atomically: a temporary file beside it, then a rename.
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(
+    path: str | os.PathLike[str], content: str | bytes, *, force: bool = False
+) -> None:
+    """Write ``content`` to ``path`` atomically: a temporary file beside it, then a rename.
 
     An existing file is replaced only with ``force``. If anything fails, no partial file is
     left behind and the old file (if any) is untouched.
@@ -38,10 +46,12 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *, force: bool = 
     except OSError as exc:
         raise OutputFileError(shown, exc.strerror or str(exc)) from exc
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())  # as an ordinary file, not mkstemp's 0600
         os.replace(temporary, target)
     except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)

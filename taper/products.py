@@ -11,6 +11,7 @@ volume. Solids and a liquid are not mixed in one dose.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import math
@@ -35,7 +36,10 @@ _PIECE_COST = {1: 10, 2: 14, 4: 18}
 #: The pieces a product can be taken in, by its scoring.
 _DENOMINATORS = {"none": (1,), "half": (1, 2), "quarter": (1, 2, 4)}
 #: Cost of using one more product in a dose.
-_PRODUCT_COST = 20
+_PRODUCT_COST = 15
+#: A liquid fills in between solid doses only where their step is more than 1/10 (10%) of
+#: the dose.
+LIQUID_STEP_DENOMINATOR = 10
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,9 @@ class Portion:
         return f"{self.pieces} {word}s of a {label}"
 
 
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
 @dataclass(frozen=True)
 class Preparation:
     """How to make one dose: portions whose amounts add up to it exactly."""
@@ -123,9 +130,31 @@ class Preparation:
     portions: tuple[Portion, ...]
 
     def text(self) -> str:
+        """For prescribers and pharmacists: ``"1 × 0.5 mg tablet + half of a 0.5 mg tablet"``."""
         if not self.portions:
             return "nothing"
         return " + ".join(portion.text() for portion in self.portions)
+
+    def words(self) -> str:
+        """For patients: ``"one 0.5 mg tablet and half of a 0.5 mg tablet"``."""
+        if not self.portions:
+            return "nothing"
+        parts = []
+        for portion in self.portions:
+            product = portion.product
+            if portion.volume_ml is not None:
+                parts.append(f"{format_dose(portion.volume_ml, 'mL')} of the {product.label()}")
+                continue
+            form = FORM_WORDS[product.form]
+            strength = format_dose(product.strength_mg)
+            if portion.denominator == 1:
+                count = portion.pieces
+                number = _NUMBER_WORDS[count] if count < len(_NUMBER_WORDS) else str(count)
+                plural = "s" if count > 1 else ""
+                parts.append(f"{number} {strength} {form}{plural}")
+            else:
+                parts.append(portion.text())
+        return " and ".join(parts)
 
 
 def _as_decimal(value: Fraction) -> Decimal:
@@ -281,19 +310,40 @@ class Formulary:
         self._preparations[units] = preparation
         return preparation
 
+    def _solid_makes(self, units: int) -> bool:
+        preparation = self._preparation(units)
+        return preparation is not None and all(p.volume_ml is None for p in preparation.portions)
+
     def can_make(self, dose_mg: Decimal | Fraction) -> bool:
         return self.preparation(dose_mg) is not None
 
     def ladder(self, up_to_mg: Decimal) -> tuple[Decimal, ...]:
-        """Every dose these products can make at one dose time, from 0 up to ``up_to_mg``."""
-        top = int(Fraction(up_to_mg) / self.quantum)
-        preparations = (self._preparation(units) for units in range(top + 1))
-        return tuple(p.dose_mg for p in preparations if p is not None)
+        """The doses a plan may use at one dose time, from 0 up to ``up_to_mg``.
+
+        Every dose the solids make, and the doses only a liquid makes where the solids are
+        too coarse (their step there is more than 10% of the dose): nobody measures 32.4 mL of
+        solution where tablets make 32 mg and 33 mg.
+        """
+        return tuple(_as_decimal(self.quantum * units) for units in self.ladder_units(up_to_mg))
 
     def ladder_units(self, up_to_mg: Decimal) -> tuple[int, ...]:
         """The same doses as :meth:`ladder`, counted in quanta."""
         top = int(Fraction(up_to_mg) / self.quantum)
-        return tuple(units for units in range(top + 1) if self._preparation(units) is not None)
+        solid = [u for u in range(top + 1) if self._solid_makes(u)]
+        beyond = next((u for u in range(top + 1, 2 * top + 2) if self._solid_makes(u)), None)
+        units = []
+        for amount in range(top + 1):
+            preparation = self._preparation(amount)
+            if preparation is None:
+                continue
+            if any(portion.volume_ml is not None for portion in preparation.portions):
+                position = bisect.bisect_right(solid, amount)
+                below = solid[position - 1] if position else 0
+                above = solid[position] if position < len(solid) else beyond
+                if above is not None and (above - below) * LIQUID_STEP_DENOMINATOR <= amount:
+                    continue  # the solids are fine enough here
+            units.append(amount)
+        return tuple(units)
 
     def describe(self) -> str:
         return ", ".join(product.label() for product in self.products)

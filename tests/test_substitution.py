@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -187,9 +188,12 @@ def test_substitution_invariants(table: EquivalenceTable, params: dict[str, Any]
     except UndispensableDoseError:
         return  # a dose the products cannot split or convert that way is refused, not drawn
     target = params["switch_to"]
-    quantum = plan.formularies[target].quantum
     ratio = plan.ratios[target]
     assert ratio is not None
+    # The coarsest step between the doses a plan may use of the new drug ("what the products
+    # allow"): rounding one dose time moves the day's equivalent by at most half of it.
+    ladder = [Fraction(d) for d in plan.formularies[target].ladder(Decimal(200))]
+    coarsest = max(b - a for a, b in itertools.pairwise(ladder))
     days = list(plan.days())
     first = {(d.drug, d.slot): d.dose_mg for d in days[0].doses if d.dose_mg}
     assert set(first) == {(params["drug"], slot) for slot in plan.request.regimen}
@@ -210,7 +214,7 @@ def test_substitution_invariants(table: EquivalenceTable, params: dict[str, Any]
                 assert len(changed) <= 1
             # The diazepam equivalent stays the same, within what the products allow.
             slots = len(plan.slots)
-            assert abs(load(plan, index) - start_load) <= ratio[0] * quantum * slots / 2
+            assert abs(load(plan, index) - start_load) <= ratio[0] * coarsest * slots / 2
         else:
             # After the crossover only the new drug remains, and nothing goes up.
             assert set(step.totals_by_drug()) <= {target}

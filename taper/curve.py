@@ -1,0 +1,207 @@
+"""The taper curve: the plan's daily diazepam equivalent over time, drawn for people.
+
+:func:`curve_data` gathers the series from a plan (exact numbers); :func:`terminal_plot`
+draws it with plotext and :func:`image_plot` writes a PNG or SVG with matplotlib. Both
+libraries are optional extras (``pip install 'taper[plot]'``), imported only here and only
+when a plot is asked for. Plot coordinates are the one place numbers become floats: they
+position lines on a picture, and no dose is read back from them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import textwrap
+from dataclasses import dataclass
+from fractions import Fraction
+
+from taper.errors import InvalidRequestError, TaperError
+from taper.plan import Plan
+from taper.table import EquivalenceTable
+
+PHASE_HATCH = {"crossover": "///", "stabilization": "...", "hold": "xx"}
+LINE_STYLES = ("-", "--", ":", "-.")
+
+
+class MissingExtraError(TaperError, ImportError):
+    """An optional library that this output needs is not installed."""
+
+    def __init__(self, what: str, extra: str, module: str) -> None:
+        self.extra = extra
+        super().__init__(
+            f"{what} needs the optional package {module!r}: pip install 'taper[{extra}]'"
+        )
+
+
+def require(module: str, what: str, extra: str) -> None:
+    """Fail with a clear message if an optional library is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingExtraError(what, extra, module)
+
+
+@dataclass(frozen=True)
+class CurveData:
+    """Day-by-day series of a plan, in exact numbers."""
+
+    days: tuple[int, ...]
+    #: Diazepam equivalent per day under the plan's source (low end of a range).
+    diazepam: tuple[Fraction, ...]
+    #: The same doses under another source that disagrees, with its id (or None).
+    other_source: str | None
+    other: tuple[Fraction, ...]
+    #: Each drug's own daily mg.
+    drugs: dict[str, tuple[Fraction, ...]]
+    #: (phase, first day, last day) for crossover, stabilisation and hold stretches.
+    phases: tuple[tuple[str, int, int], ...]
+    #: Days on which the dose changes.
+    step_days: tuple[int, ...]
+
+
+def curve_data(plan: Plan, table: EquivalenceTable) -> CurveData:
+    """The series to draw: see :class:`CurveData`."""
+    from taper.schedule import ratio_to_diazepam
+
+    days = tuple(day for step in plan.steps for day in range(step.start_day, step.end_day + 1))
+    first = plan.diazepam_of(plan.steps[0].doses)
+    if first is None:
+        raise InvalidRequestError(
+            f"source {plan.source.id!r} gives no equivalent for {plan.drug.name}: there is no "
+            "diazepam-equivalent curve to draw; choose another --source"
+        )
+    other_id, other_ratios = None, None
+    spread = Fraction(1)
+    for source in table.sources.values():
+        if source.id == plan.source.id:
+            continue
+        found = {drug.name: ratio_to_diazepam(table, drug, source) for drug in plan.drugs}
+        ratios = {name: r[0] for name, r in found.items() if r is not None and r[0] == r[1]}
+        if len(ratios) < len(found):
+            continue
+        total = sum(
+            (ratios[d.drug] * Fraction(d.dose_mg) for d in plan.steps[0].doses), Fraction(0)
+        )
+        distance = max(total / first[0], first[0] / total) if total else Fraction(1)
+        if distance > spread:
+            spread, other_id, other_ratios = distance, source.id, ratios
+
+    diazepam, other = [], []
+    drugs: dict[str, list[Fraction]] = {drug.name: [] for drug in plan.drugs}
+    for step in plan.steps:
+        value = plan.diazepam_of(step.doses)
+        assert value is not None
+        totals = step.totals_by_drug()
+        alternative = Fraction(0)
+        if other_ratios is not None:
+            for dose in step.doses:
+                alternative += other_ratios[dose.drug] * Fraction(dose.dose_mg)
+        for _ in range(step.days):
+            diazepam.append(value[0])
+            other.append(alternative)
+            for name, series in drugs.items():
+                series.append(Fraction(totals.get(name, 0)))
+
+    phases: list[tuple[str, int, int]] = []
+    for step in plan.steps:
+        if step.phase in PHASE_HATCH:
+            phases.append((step.phase, step.start_day, step.end_day))
+        if step.hold_days:
+            phases.append(("hold", step.end_day - step.hold_days + 1, step.end_day))
+    return CurveData(
+        days=days,
+        diazepam=tuple(diazepam),
+        other_source=other_id,
+        other=tuple(other) if other_id else (),
+        drugs={name: tuple(series) for name, series in drugs.items()},
+        phases=tuple(phases),
+        step_days=tuple(step.start_day for step in plan.steps[1:]),
+    )
+
+
+def terminal_plot(plan: Plan, table: EquivalenceTable, *, width: int = 80, height: int = 20) -> str:
+    """The curve as text for a terminal (plotext), ``width`` columns wide."""
+    require("plotext", "--plot", "plot")
+    import plotext
+
+    data = curve_data(plan, table)
+    plotext.clear_figure()
+    plotext.plotsize(width, height)
+    plotext.theme("clear")
+    days = list(data.days)
+    plotext.plot(
+        days, [float(v) for v in data.diazepam], label=f"{plan.source.id}", marker="braille"
+    )
+    if data.other_source:
+        plotext.plot(days, [float(v) for v in data.other], label=data.other_source, marker="dot")
+    plotext.title(f"{plan.drug.name} plan: diazepam equivalent per day (mg)")
+    plotext.xlabel(f"day (day 1 = {plan.start_date.isoformat()})")
+    plotext.clear_color()
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(plotext.build()))  # plain text, no colour codes
+    plotext.clear_figure()
+    phases = "; ".join(f"{phase} days {first}-{last}" for phase, first, last in data.phases)
+    return text + (f"\n{textwrap.fill(phases, width)}" if phases else "")
+
+
+def image_plot(plan: Plan, table: EquivalenceTable, suffix: str) -> bytes:
+    """The curve as a PNG or SVG image (matplotlib), readable in black and white."""
+    if suffix not in {".png", ".svg"}:
+        raise InvalidRequestError(f"a plot file ends in .png or .svg, not {suffix!r}")
+    require("matplotlib", "--plot-file", "plot")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = curve_data(plan, table)
+    days = list(data.days)
+    figure, (top, bottom) = plt.subplots(
+        2, 1, figsize=(10, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]}
+    )
+    try:
+        top.plot(days, [float(v) for v in data.diazepam], "k-", lw=2, label=plan.source.id)
+        if data.other_source:
+            top.plot(
+                days,
+                [float(v) for v in data.other],
+                "k--",
+                lw=1.2,
+                label=f"same doses by {data.other_source}",
+            )
+        step_values = [float(data.diazepam[day - 1]) for day in data.step_days]
+        top.plot(list(data.step_days), step_values, "k|", ms=9, label="dose changes")
+        top.set_ylabel("diazepam equivalent (mg a day)")
+        top.set_title(f"{plan.drug.name}: draft taper for clinical review")
+        for index, (name, series) in enumerate(data.drugs.items()):
+            bottom.plot(
+                days,
+                [float(v) for v in series],
+                color="black",
+                linestyle=LINE_STYLES[index % len(LINE_STYLES)],
+                label=f"{name} (mg a day)",
+            )
+        bottom.set_ylabel("dose (mg a day)")
+        bottom.set_xlabel(f"day (day 1 = {plan.start_date.isoformat()})")
+        for axis in (top, bottom):
+            shown: set[str] = set()
+            for phase, first, last in data.phases:
+                axis.axvspan(
+                    first - 0.5,
+                    last + 0.5,
+                    facecolor="0.9",
+                    edgecolor="0.5",
+                    hatch=PHASE_HATCH[phase],
+                    lw=0,
+                    label=None if phase in shown else phase,
+                )
+                shown.add(phase)
+            axis.set_ylim(bottom=0)
+            axis.grid(True, color="0.85", lw=0.5)
+            axis.legend(loc="upper right", fontsize=8)
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        metadata = {"Date": None} if suffix == ".svg" else {"Software": None}
+        figure.savefig(buffer, format=suffix[1:], dpi=100, metadata=metadata)
+        return buffer.getvalue()
+    finally:
+        plt.close(figure)
