@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from fractions import Fraction
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from taper.dispensing import quantities, supply_periods, units_used
 from taper.doses import parse_dose
@@ -227,6 +228,10 @@ def _ideal_function(
     raise AssertionError(method)  # steps are handled by the caller
 
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
 @dataclass
 class _RawStep:
     index: int
@@ -236,10 +241,23 @@ class _RawStep:
     stalled: bool = False
 
 
+def _decimal_targets(function: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Run ``function`` with 34 significant digits: the same targets whatever the caller's
+    decimal context."""
+
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with localcontext(prec=34):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@_decimal_targets
 def _walk(
     request: TaperRequest,
     totals: Sequence[int],
-    quantum: Fraction,
+    quantum_fraction: Fraction,
     next_ideal: Callable[[Decimal], Decimal] | None,
     interval: int,
 ) -> list[_RawStep]:
@@ -247,18 +265,6 @@ def _walk(
 
     ``totals`` are the path's daily totals in quanta (descending integers, the last zero).
     """
-    with localcontext() as context:
-        context.prec = 34  # the same targets whatever the caller's decimal context
-        return _walk_exact(request, totals, quantum, next_ideal, interval)
-
-
-def _walk_exact(
-    request: TaperRequest,
-    totals: Sequence[int],
-    quantum_fraction: Fraction,
-    next_ideal: Callable[[Decimal], Decimal] | None,
-    interval: int,
-) -> list[_RawStep]:
     quantum = Decimal(quantum_fraction.numerator) / Decimal(quantum_fraction.denominator)
     last_nonzero = len(totals) - 2
     negated = [-total for total in totals]
