@@ -179,6 +179,10 @@ class Formulary:
     _size_cache: dict[tuple[int, ...], tuple[tuple[int, int, int], ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _ladders: dict[int, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _dose_ladders: dict[int, tuple[Decimal, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     #: Per combination of products: for each amount, (cost, last piece) of the cheapest way.
     _tables: dict[tuple[int, ...], list[tuple[int, int] | None]] = field(
         default_factory=dict, repr=False, compare=False
@@ -324,11 +328,21 @@ class Formulary:
         too coarse (their step there is more than 10% of the dose): nobody measures 32.4 mL of
         solution where tablets make 32 mg and 33 mg.
         """
-        return tuple(_as_decimal(self.quantum * units) for units in self.ladder_units(up_to_mg))
+        top = int(Fraction(up_to_mg) / self.quantum)
+        if top not in self._dose_ladders:
+            self._dose_ladders[top] = tuple(
+                _as_decimal(self.quantum * units) for units in self.ladder_units(up_to_mg)
+            )
+        return self._dose_ladders[top]
 
     def ladder_units(self, up_to_mg: Decimal) -> tuple[int, ...]:
         """The same doses as :meth:`ladder`, counted in quanta."""
         top = int(Fraction(up_to_mg) / self.quantum)
+        if top not in self._ladders:
+            self._ladders[top] = self._ladder_units(top)
+        return self._ladders[top]
+
+    def _ladder_units(self, top: int) -> tuple[int, ...]:
         solid = [u for u in range(top + 1) if self._solid_makes(u)]
         beyond = next((u for u in range(top + 1, 2 * top + 2) if self._solid_makes(u)), None)
         units = []
