@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -266,6 +267,35 @@ def _dispensed(items: tuple[DispensedProduct, ...]) -> list[Record]:
     ]
 
 
+def plan_summary(plan: Plan) -> Record:
+    """One flat record per plan (the batch summary row), with its provenance."""
+    checks = plan.checks
+    warnings = " ".join(plan.warnings)
+    return {
+        "drug": plan.drug.name,
+        "switched_from": ", ".join(d.name for d in plan.drugs[:-1]),
+        "source": plan.source.id,
+        "start_date": plan.start_date.isoformat(),
+        "start_date_is_today": plan.start_is_default,
+        "end_date": checks.end_date.isoformat(),
+        "duration_days": checks.duration_days,
+        "steps": len(plan.steps),
+        "reductions": checks.reductions,
+        "largest_14_day_reduction_percent": number(checks.largest_14_day_reduction_percent),
+        "first_14_day_reduction_percent": number(checks.first_14_day_reduction_percent),
+        "exceeds_guideline_ceiling": "above the ceiling" in warnings,
+        "starts_faster_than_guideline": "starts faster than" in warnings,
+        "forced_by_products": any(step.forced for step in plan.steps),
+        "stop_from_mg": number(checks.stop_from_mg),
+        "dispensing": "; ".join(
+            f"{item.product.drug} {item.product.label()}: "
+            + (format_dose(item.quantity, "mL") if item.unit == "mL" else f"{item.quantity}")
+            for item in plan.dispensing
+        ),
+        "warnings": len(plan.warnings),
+    }
+
+
 def plan_document(plan: Plan, table: EquivalenceTable) -> Record:
     checks = plan.checks
     return {
@@ -394,30 +424,34 @@ def plan_csv(plan: Plan, table: EquivalenceTable, *, raw: bool = False) -> str:
 
     Text cells that a spreadsheet would read as a formula are neutralised unless ``raw``.
     """
-    cell = (lambda text: text) if raw else neutralise_cell
     from taper import __version__
 
     buffer = io.StringIO()
-    parameters = dumps_json(request_record(plan.request)).replace("\n", " ")
+    parameters = dumps_compact_json(request_record(plan.request))
     buffer.write(f"# taper {__version__}; table {table.path} sha256 {table.sha256}\n")
-    buffer.write(f"# source {plan.source.id}; parameters {' '.join(parameters.split())}\n")
+    buffer.write(f"# source {plan.source.id}; parameters {parameters}\n")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
+    writer.writerows(plan_csv_rows(plan, raw=raw))
+    return buffer.getvalue()
+
+
+def plan_csv_rows(plan: Plan, *, raw: bool = False) -> Iterator[tuple[object, ...]]:
+    """The data rows of :func:`plan_csv` (without header or provenance)."""
+    cell = (lambda text: text) if raw else neutralise_cell
+    cells: dict[DoseTime, tuple[object, ...]] = {}
     for day in plan.days():
+        date = day.date.isoformat()
         for dose in day.doses:
-            value = plan.diazepam_of((dose,))
-            if value is None:
-                low = high = point = ""
-            else:
-                low_value, high_value = number(value[0]), number(value[1])
-                low, high = str(low_value), str(high_value)
-                point = low if low_value == high_value else ""
-            writer.writerow(
-                (
-                    day.day,
-                    day.date.isoformat(),
-                    day.step,
-                    day.phase,
+            if dose not in cells:  # the same dose is written on many days: format it once
+                value = plan.diazepam_of((dose,))
+                if value is None:
+                    low = high = point = ""
+                else:
+                    low_value, high_value = number(value[0]), number(value[1])
+                    low, high = str(low_value), str(high_value)
+                    point = low if low_value == high_value else ""
+                cells[dose] = (
                     cell(dose.drug),
                     dose.slot,
                     number(dose.dose_mg),
@@ -426,8 +460,16 @@ def plan_csv(plan: Plan, table: EquivalenceTable, *, raw: bool = False) -> str:
                     high,
                     cell(dose.preparation.text()),
                 )
-            )
-    return buffer.getvalue()
+            yield (day.day, date, day.step, day.phase, *cells[dose])
+
+
+def dumps_compact_json(record: Record) -> str:
+    """One line of JSON with exact decimal numbers (for CSV comments and JSON Lines)."""
+    import simplejson
+
+    return str(
+        simplejson.dumps(record, use_decimal=True, ensure_ascii=False, separators=(",", ":"))
+    )
 
 
 def dumps_json(record: Record) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from taper.errors import TaperError
 
@@ -16,6 +19,15 @@ class OutputFileError(TaperError, OSError):
         self.path = path
         self.reason = reason
         super().__init__(f"cannot write {path}: {reason}")
+
+
+def _check_target(target: Path, shown: str, force: bool) -> None:
+    if target.is_dir():
+        raise OutputFileError(shown, "it is a directory")
+    if target.exists() and not force:
+        raise OutputFileError(shown, "it already exists (pass --force to replace it)")
+    if not target.parent.is_dir():
+        raise OutputFileError(shown, f"the folder {target.parent} does not exist")
 
 
 def _umask() -> int:
@@ -34,15 +46,11 @@ def write_atomic(
     """
     target = Path(path)
     shown = str(path)
-    if target.is_dir():
-        raise OutputFileError(shown, "it is a directory")
-    if target.exists() and not force:
-        raise OutputFileError(shown, "it already exists (pass --force to replace it)")
-    parent = target.parent
-    if not parent.is_dir():
-        raise OutputFileError(shown, f"the folder {parent} does not exist")
+    _check_target(target, shown, force)
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        )
     except OSError as exc:
         raise OutputFileError(shown, exc.strerror or str(exc)) from exc
     try:
@@ -56,5 +64,31 @@ def write_atomic(
     except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)
         if isinstance(exc, OSError):
+            raise OutputFileError(shown, exc.strerror or str(exc)) from exc
+        raise
+
+
+@contextlib.contextmanager
+def atomic_text_stream(path: str | os.PathLike[str], *, force: bool = False) -> Iterator[IO[str]]:
+    """A text file to stream into; it appears at ``path`` only if the block succeeds."""
+    target = Path(path)
+    shown = str(path)
+    _check_target(target, shown, force)
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        )
+    except OSError as exc:
+        raise OutputFileError(shown, exc.strerror or str(exc)) from exc
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, target)
+    except BaseException as exc:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, TaperError):
             raise OutputFileError(shown, exc.strerror or str(exc)) from exc
         raise

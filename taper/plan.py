@@ -7,18 +7,20 @@ Plain, immutable data (dataclasses, and a named tuple for the many day rows), bu
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from taper.errors import InvalidRequestError
 from taper.formatting import format_dose_range, is_exact
 from taper.guardrails import PatientFactors, RiskAssessment
 from taper.params import Hold
 from taper.products import Formulary, Preparation, Product
-from taper.table import Drug, EquivalenceSource
+from taper.table import Drug, EquivalenceSource, EquivalenceTable
 
 if TYPE_CHECKING:
     from taper.convert import Conversion
@@ -192,6 +194,8 @@ class Plan:
     conversion: Conversion | None = None
     #: Withdrawal risk and dose band at the start, from the guardrails.
     risk: RiskAssessment | None = None
+    #: The equivalence table the plan was made with (its provenance goes into every output).
+    table: EquivalenceTable | None = field(default=None, repr=False, compare=False)
 
     @property
     def formulary(self) -> Formulary:
@@ -225,6 +229,47 @@ class Plan:
     def diazepam_of(self, doses: Iterable[DoseTime]) -> tuple[Fraction, Fraction] | None:
         """The diazepam equivalent of some doses under the plan's source (low, high)."""
         return diazepam_of(doses, self.ratios)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """One flat record of the plan: what a researcher compares across scenarios."""
+        from taper.export import plan_summary
+
+        return plan_summary(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole plan as plain data: the JSON document of ``taper schedule -f json``."""
+        from taper.export import plan_document
+
+        return plan_document(self, self._table())
+
+    def to_csv(self, path: str | os.PathLike[str] | None = None, *, force: bool = False) -> str:
+        """The tidy day-level CSV (as ``taper schedule -f csv``); written to ``path`` if given."""
+        from taper.export import plan_csv
+
+        text = plan_csv(self, self._table())
+        if path is not None:
+            from taper.output import write_atomic
+
+            write_atomic(path, text, force=force)
+        return text
+
+    def to_dataframe(self) -> Any:
+        """The day-level rows as a pandas DataFrame (pandas is not a dependency of taper)."""
+        try:
+            import pandas
+        except ImportError as exc:
+            raise InvalidRequestError("to_dataframe needs pandas: pip install pandas") from exc
+        import csv as csv_module
+        import io
+
+        lines = [line for line in self.to_csv().splitlines() if not line.startswith("#")]
+        rows = list(csv_module.DictReader(io.StringIO("\n".join(lines))))
+        return pandas.DataFrame(rows)
+
+    def _table(self) -> EquivalenceTable:
+        assert self.table is not None, "a plan made by build_plan carries its table"
+        return self.table
 
     def diazepam_text(self, doses: Iterable[DoseTime]) -> str:
         value = self.diazepam_of(doses)

@@ -462,6 +462,7 @@ def build_plan(
         resolved_pace=resolved_pace,
         warnings=warnings,
         today=today,
+        table=table,
     )
 
 
@@ -477,6 +478,7 @@ def finish_plan(
     resolved_pace: str | None,
     warnings: Sequence[str],
     today: dt.date | None,
+    table: EquivalenceTable,
     conversion: Conversion | None = None,
 ) -> Plan:
     """Turn segments into a plan: steps with their cuts and flags, checks, warnings and the
@@ -517,6 +519,7 @@ def finish_plan(
         ratios=ratios,
         conversion=conversion,
         risk=risk,
+        table=table,
     )
 
 

@@ -159,6 +159,7 @@ def build_substitution(
         resolved_pace=resolved_pace,
         warnings=warnings,
         today=today,
+        table=table,
         conversion=conversion,
     )
 

@@ -60,7 +60,7 @@ def test_csv_is_tidy_with_provenance_and_the_required_columns(run: Any) -> None:
     comments = [line for line in text.splitlines() if line.startswith("#")]
     assert comments[0].startswith("# taper ")
     assert "sha256" in comments[0]
-    assert '"method": "percent"' in comments[1]
+    assert '"method":"percent"' in comments[1]
     rows = list(
         csv.DictReader(
             io.StringIO("\n".join(row for row in text.splitlines() if not row.startswith("#")))

@@ -1,0 +1,364 @@
+"""Many plans at once: scenario files, parameter sweeps, streamed outputs, several cores.
+
+A *scenario* is an id and the options of ``taper schedule`` (the keyword arguments of
+:func:`taper.plan_taper`, as text). Scenario files are CSV (a column per option, an ``id``
+column; several drugs or holds or products separated by ``;``) or TOML (``[[scenario]]``
+tables). A bad scenario does not stop the others: its summary row says what was wrong.
+
+Outputs stream to disk in scenario order whatever the number of processes, so memory stays
+flat however many scenarios there are, and the same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import os
+import tomllib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from taper.errors import InvalidRequestError, TaperError
+
+#: Options a scenario may set, with their type: text, whole number, yes/no, or a list.
+OPTIONS: dict[str, str] = {
+    "drug": "list",
+    "dose": "list",
+    "times": "int",
+    "method": "text",
+    "rate": "text",
+    "every": "text",
+    "step": "text",
+    "steps": "text",
+    "slow_below": "text",
+    "slow_rate": "text",
+    "final": "text",
+    "holds": "list",
+    "order": "text",
+    "start": "text",
+    "until": "text",
+    "duration": "text",
+    "region": "text",
+    "products": "list",
+    "source": "text",
+    "ed50": "text",
+    "emax": "text",
+    "occupancy_step": "text",
+    "supply": "text",
+    "switch_to": "text",
+    "crossover": "text",
+    "stage": "text",
+    "stabilize": "text",
+    "part": "text",
+    "used_for": "text",
+    "days_per_week": "int",
+    "age": "int",
+    "seizures": "bool",
+    "with_opioids": "bool",
+    "with_alcohol": "bool",
+    "liver_impairment": "bool",
+    "cautious": "bool",
+    "allow_high_dose": "bool",
+}
+MAX_SCENARIO_FILE_BYTES = 50 * 1024 * 1024
+#: Scenarios handed to the worker processes at a time: bounds memory, keeps order.
+WINDOW = 512
+
+
+class ScenarioFileError(TaperError, ValueError):
+    """A scenario file that cannot be read at all."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    #: Options as given (text), or the reason the row could not be read.
+    options: Mapping[str, str]
+    line: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One scenario's outputs, already formatted (cheap to pass between processes)."""
+
+    id: str
+    ok: bool
+    error: str | None
+    days_csv: str
+    summary: dict[str, Any]
+    jsonl: str
+
+
+# ------------------------------------------------------------------ reading scenarios
+
+
+def read_scenarios(path: str | os.PathLike[str]) -> Iterator[Scenario]:
+    """The scenarios of a CSV or TOML file, one at a time."""
+    file = Path(path)
+    shown = str(path)
+    try:
+        if file.is_dir():
+            raise ScenarioFileError(f"{shown}: is a directory, not a scenario file")
+        if file.stat().st_size > MAX_SCENARIO_FILE_BYTES:
+            raise ScenarioFileError(f"{shown}: is larger than 50 MiB")
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ScenarioFileError(f"{shown}: cannot be read: {exc.strerror or exc}") from exc
+    if b"\0" in raw:
+        raise ScenarioFileError(f"{shown}: is a binary file, not scenarios")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioFileError(f"{shown}: is not UTF-8 text (byte {exc.start})") from exc
+    if not text.strip():
+        raise ScenarioFileError(f"{shown}: is empty")
+    if file.suffix.lower() == ".toml":
+        yield from _toml_scenarios(text, shown)
+    else:
+        yield from _csv_scenarios(text, shown)
+
+
+def _csv_scenarios(text: str, shown: str) -> Iterator[Scenario]:
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if not line.startswith("#")]
+    reader = csv.DictReader(io.StringIO("\n".join(line for _, line in lines)))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    unknown = [name for name in header if name not in OPTIONS and name != "id"]
+    if unknown:
+        raise ScenarioFileError(
+            f"{shown}, line {lines[0][0]}: unknown column(s) {', '.join(unknown)}; "
+            f"columns are id and the schedule options ({', '.join(OPTIONS)})"
+        )
+    for required in ("drug", "dose"):
+        if required not in header:
+            raise ScenarioFileError(f"{shown}, line {lines[0][0]}: needs a {required!r} column")
+    reader.fieldnames = header
+    for index, record in enumerate(reader):
+        line = lines[index + 1][0]
+        given = record.get("id") or ""
+        scenario_id = given.strip() or f"row-{index + 1}"
+        if None in record or any(value is None for value in record.values()):
+            yield Scenario(scenario_id, {}, line, "the row has a different number of cells")
+            continue
+        options = {k: v.strip() for k, v in record.items() if k != "id" and v and v.strip()}
+        yield Scenario(scenario_id, options, line)
+
+
+def _toml_scenarios(text: str, shown: str) -> Iterator[Scenario]:
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioFileError(f"{shown}: TOML syntax error: {exc}") from exc
+    tables = document.get("scenario")
+    if not isinstance(tables, list) or set(document) != {"scenario"}:
+        raise ScenarioFileError(f"{shown}: expected [[scenario]] tables and nothing else")
+    for index, table in enumerate(tables):
+        scenario_id = str(table.get("id", f"scenario-{index + 1}"))
+        problems = [key for key in table if key not in OPTIONS and key != "id"]
+        if problems:
+            yield Scenario(scenario_id, {}, 0, f"unknown key(s) {', '.join(problems)}")
+            continue
+        options = {}
+        for key, value in table.items():
+            if key == "id":
+                continue
+            if isinstance(value, list):
+                value = ";".join(str(item) for item in value)
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            options[key] = str(value)
+        yield Scenario(scenario_id, options, 0)
+
+
+def sweep_scenarios(
+    drug: str, doses: str, grid: Mapping[str, str], fixed: Mapping[str, str]
+) -> Iterator[Scenario]:
+    """The cartesian product of comma-separated values: ``doses`` and each ``grid`` option."""
+    axes = [("dose", _split(doses, "dose"))]
+    axes += [(name, _split(values, name)) for name, values in grid.items() if values]
+    names = [name for name, _ in axes]
+    for number, values in enumerate(itertools.product(*(v for _, v in axes)), start=1):
+        options = {"drug": drug, **fixed, **dict(zip(names, values, strict=True))}
+        yield Scenario(f"sweep-{number:06d}", options)
+
+
+def _split(values: str, name: str) -> list[str]:
+    parts = [part.strip() for part in values.split(",")]
+    if not all(parts):
+        raise InvalidRequestError(f"--{name.replace('_', '-')} {values!r} has an empty value")
+    return parts
+
+
+# ------------------------------------------------------------------ running
+
+
+def _arguments(options: Mapping[str, str]) -> dict[str, Any]:
+    """plan_taper's keyword arguments from the text of a scenario."""
+    arguments: dict[str, Any] = {}
+    for key, value in options.items():
+        kind = OPTIONS[key]
+        if kind == "int":
+            if not value.isascii() or not value.isdigit():
+                raise InvalidRequestError(f"{key} {value!r} is not a whole number")
+            arguments[key] = int(value)
+        elif kind == "bool":
+            lowered = value.lower()
+            if lowered not in {"true", "false", "yes", "no", "1", "0"}:
+                raise InvalidRequestError(f"{key} {value!r} is not yes or no")
+            arguments[key] = lowered in {"true", "yes", "1"}
+        elif kind == "list":
+            arguments[key] = [part.strip() for part in value.split(";") if part.strip()]
+        else:
+            arguments[key] = value
+    drugs, doses = arguments.pop("drug", []), arguments.pop("dose", [])
+    if not drugs or len(drugs) != len(doses):
+        raise InvalidRequestError("give each drug with its dose (drug and dose columns)")
+    arguments["drug"] = list(zip(drugs, doses, strict=True))
+    return arguments
+
+
+def run_scenario(scenario: Scenario, table: Any, *, raw_csv: bool = False) -> Outcome:
+    """Plan one scenario and format its outputs; a bad scenario becomes an error outcome."""
+    from taper.export import dumps_compact_json, plan_csv_rows, plan_document, plan_summary
+    from taper.schedule import plan_taper
+
+    if scenario.error is not None:
+        return _failed(scenario, scenario.error)
+    try:
+        plan = plan_taper(**_arguments(scenario.options), table=table)
+    except TaperError as exc:
+        return _failed(scenario, str(exc))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in plan_csv_rows(plan, raw=raw_csv):
+        writer.writerow((scenario.id, *row))
+    document = {"scenario": scenario.id, **plan_document(plan, table)}
+    return Outcome(
+        scenario.id,
+        True,
+        None,
+        buffer.getvalue(),
+        {**plan_summary(plan), "parameters": dumps_compact_json(dict(scenario.options))},
+        dumps_compact_json(document) + "\n",
+    )
+
+
+def _failed(scenario: Scenario, error: str) -> Outcome:
+    from taper.export import dumps_compact_json
+
+    where = f"line {scenario.line}: " if scenario.line else ""
+    record = {"scenario": scenario.id, "error": where + error}
+    return Outcome(
+        scenario.id,
+        False,
+        where + error,
+        "",
+        {"parameters": dumps_compact_json(dict(scenario.options))},
+        dumps_compact_json(record) + "\n",
+    )
+
+
+_worker_table: Any = None
+
+
+def _initialise(table: Any) -> None:
+    global _worker_table
+    _worker_table = table
+
+
+def _work(item: tuple[Scenario, bool]) -> Outcome:
+    return run_scenario(item[0], _worker_table, raw_csv=item[1])
+
+
+def run_batch(
+    scenarios: Iterable[Scenario],
+    table: Any,
+    *,
+    jobs: int | None = None,
+    raw_csv: bool = False,
+    on_outcome: Callable[[Outcome], None],
+) -> None:
+    """Run every scenario, calling ``on_outcome`` in scenario order.
+
+    With more than one job, scenarios go to worker processes a window at a time, so that
+    memory stays flat and the order of outputs never depends on the number of jobs.
+    """
+    jobs = jobs or os.cpu_count() or 1
+    if jobs < 1:
+        raise InvalidRequestError("--jobs must be at least 1")
+    items = ((scenario, raw_csv) for scenario in scenarios)
+    if jobs == 1:
+        _initialise(table)
+        for item in items:
+            on_outcome(_work(item))
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    with context.Pool(jobs, initializer=_initialise, initargs=(table,)) as pool:
+        while window := list(itertools.islice(items, WINDOW)):
+            for outcome in pool.imap(_work, window, chunksize=max(1, len(window) // (4 * jobs))):
+                on_outcome(outcome)
+
+
+SUMMARY_COLUMNS = (
+    "scenario",
+    "status",
+    "error",
+    "drug",
+    "switched_from",
+    "source",
+    "start_date",
+    "start_date_is_today",
+    "end_date",
+    "duration_days",
+    "steps",
+    "reductions",
+    "largest_14_day_reduction_percent",
+    "first_14_day_reduction_percent",
+    "exceeds_guideline_ceiling",
+    "starts_faster_than_guideline",
+    "forced_by_products",
+    "stop_from_mg",
+    "dispensing",
+    "warnings",
+    "parameters",
+)
+
+
+def summary_row(outcome: Outcome) -> list[str]:
+    record = {
+        "scenario": outcome.id,
+        "status": "ok" if outcome.ok else "error",
+        "error": outcome.error or "",
+        **outcome.summary,
+    }
+    return [_cell(record.get(column, "")) for column in SUMMARY_COLUMNS]
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def provenance_lines(table: Any, what: str) -> str:
+    from taper import __version__
+
+    return (
+        f"# taper {__version__}; table {table.path} sha256 {table.sha256}\n"
+        f"# {what}; each scenario's parameters are in the summary and the JSON Lines output\n"
+    )
+
+
+def write_header(stream: IO[str], columns: Sequence[str]) -> None:
+    csv.writer(stream, lineterminator="\n").writerow(columns)
+
+
+def loads_jsonl(text: str) -> list[dict[str, Any]]:
+    """Parse JSON Lines (for tests and readers of the output)."""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
