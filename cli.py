@@ -996,6 +996,237 @@ def _render_check(result: PlanCheck, table: EquivalenceTable) -> None:
     console.print(_footer(table), markup=False, style="dim")
 
 
+class BatchFormat(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+JobsOption = Annotated[
+    int | None,
+    typer.Option("--jobs", "-j", help="Worker processes (default: all cores).", show_default=False),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+SummaryOption = Annotated[
+    Path | None,
+    typer.Option("--summary", help="Also write one summary row per scenario (CSV)."),
+]
+
+
+@app.command()
+def batch(
+    scenarios: Annotated[
+        Path,
+        typer.Argument(
+            metavar="SCENARIOS", help="Scenario file: .csv or .toml.", show_default=False
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the plans.", show_default=False)
+    ],
+    summary: SummaryOption = None,
+    output_format: Annotated[
+        BatchFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="csv: one row per scenario, day, drug and dose time; jsonl: one plan per line.",
+            case_sensitive=False,
+        ),
+    ] = BatchFormat.csv,
+    jobs: JobsOption = None,
+    quiet: QuietOption = False,
+    raw_csv: Annotated[
+        bool, typer.Option("--raw-csv", help="Do not neutralise CSV formulas.")
+    ] = False,
+    force: ForceOption = False,
+    table_file: TableOption = None,
+) -> int:
+    """Plan every scenario of a file: one per row (CSV) or [[scenario]] table (TOML).
+
+    Columns (or keys) are an id and the options of 'taper schedule' (drug, dose, times,
+    method, rate, every, ...; several drugs, holds or products separated by ';'). A bad
+    scenario does not stop the others: its summary row says what was wrong, and the exit
+    status is 1.
+
+    Example: taper batch scenarios.csv -o days.csv --summary summary.csv
+    """
+    from taper.batch import read_scenarios
+
+    table = load_table(table_file)
+    return _run_batch(
+        read_scenarios(scenarios),
+        table,
+        output,
+        summary,
+        output_format,
+        jobs,
+        quiet,
+        raw_csv,
+        force,
+        f"scenarios from {scenarios}",
+    )
+
+
+@app.command()
+def sweep(
+    drug: Annotated[str, typer.Argument(help="The current drug.", show_default=False)],
+    doses: Annotated[
+        str, typer.Argument(help="Daily doses to try, e.g. 0.5mg,1mg,2mg.", show_default=False)
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the plans.", show_default=False)
+    ],
+    rate: Annotated[str | None, typer.Option("--rate", help="Rates, e.g. 5%,10%,25%.")] = None,
+    every: Annotated[str | None, typer.Option("--every", help="Intervals, e.g. 2w,4w.")] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Sources, e.g. ashton,va-dod-2021.")
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option("--method", help="Methods, e.g. percent,bands.")
+    ] = None,
+    switch_to: Annotated[
+        str | None, typer.Option("--switch-to", help="Drugs to cross over to, e.g. diazepam.")
+    ] = None,
+    times: Annotated[
+        str | None, typer.Option("--times", help="Dose times a day, e.g. 1,2,3.")
+    ] = None,
+    duration: Annotated[
+        str | None, typer.Option("--duration", help="Target durations, e.g. 26w,52w.")
+    ] = None,
+    final: Annotated[str | None, typer.Option("--final", help="Final doses, e.g. 1mg,2mg.")] = None,
+    region: Annotated[str, typer.Option("--region", help="Product set: us or uk.")] = "us",
+    start: Annotated[
+        str, typer.Option("--start", help="First day of every plan, YYYY-MM-DD.")
+    ] = "2027-01-04",
+    summary: SummaryOption = None,
+    output_format: Annotated[
+        BatchFormat, typer.Option("--format", "-f", help="csv or jsonl.", case_sensitive=False)
+    ] = BatchFormat.csv,
+    jobs: JobsOption = None,
+    quiet: QuietOption = False,
+    force: ForceOption = False,
+    table_file: TableOption = None,
+) -> int:
+    """Plan every combination of the values given (comma-separated): a parameter sweep.
+
+    Example: taper sweep clonazepam 0.5mg,1mg,2mg --rate 5%,10%,25% --every 2w,4w -o sweep.csv
+    """
+    from taper.batch import sweep_scenarios
+
+    table = load_table(table_file)
+    grid = {
+        "rate": rate,
+        "every": every,
+        "source": source,
+        "method": method,
+        "switch_to": switch_to,
+        "times": times,
+        "duration": duration,
+        "final": final,
+    }
+    scenarios = sweep_scenarios(
+        drug, doses, {k: v for k, v in grid.items() if v}, {"region": region, "start": start}
+    )
+    return _run_batch(
+        scenarios,
+        table,
+        output,
+        summary,
+        output_format,
+        jobs,
+        quiet,
+        False,
+        force,
+        f"sweep of {drug} {doses}",
+    )
+
+
+def _run_batch(
+    scenarios: Any,
+    table: EquivalenceTable,
+    output: Path,
+    summary: Path | None,
+    output_format: BatchFormat,
+    jobs: int | None,
+    quiet: bool,
+    raw_csv: bool,
+    force: bool,
+    what: str,
+) -> int:
+    import contextlib
+
+    from taper.batch import (
+        SUMMARY_COLUMNS,
+        Outcome,
+        provenance_lines,
+        run_batch,
+        summary_row,
+        write_header,
+    )
+    from taper.export import CSV_COLUMNS
+    from taper.output import atomic_text_stream
+
+    failed = 0
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(atomic_text_stream(output, force=force))
+        summary_stream = (
+            stack.enter_context(atomic_text_stream(summary, force=force)) if summary else None
+        )
+        if output_format is BatchFormat.csv:
+            out.write(provenance_lines(table, what))
+            write_header(out, ("scenario", *CSV_COLUMNS))
+        if summary_stream is not None:
+            summary_stream.write(provenance_lines(table, what))
+            write_header(summary_stream, SUMMARY_COLUMNS)
+        progress = None
+        if not quiet and sys.stderr.isatty():
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            progress = stack.enter_context(
+                Progress(
+                    SpinnerColumn(),
+                    TextColumn("{task.completed} scenarios"),
+                    TimeElapsedColumn(),
+                    console=_stderr_console(),
+                    transient=True,
+                )
+            )
+            task = progress.add_task("plans", total=None)
+
+        def take(outcome: Outcome) -> None:
+            nonlocal failed
+            failed += not outcome.ok
+            out.write(outcome.days_csv if output_format is BatchFormat.csv else outcome.jsonl)
+            if summary_stream is not None:
+                write_row(summary_stream, summary_row(outcome))
+            if progress is not None:
+                progress.advance(task)
+
+        run_batch(
+            scenarios,
+            table,
+            jobs=jobs,
+            raw_csv=raw_csv,
+            jsonl=output_format is BatchFormat.jsonl,
+            on_outcome=take,
+        )
+    if failed:
+        sys.stderr.write(f"taper: {failed} scenario(s) failed; see the summary or the output\n")
+    return ExitCode.DOMAIN_ERROR if failed else ExitCode.OK
+
+
+def write_row(stream: Any, row: list[str]) -> None:
+    import csv
+
+    csv.writer(stream, lineterminator="\n").writerow(row)
+
+
+def _stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
 def main() -> None:
     app(prog_name="taper")
 

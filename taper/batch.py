@@ -221,8 +221,11 @@ def _arguments(options: Mapping[str, str]) -> dict[str, Any]:
     return arguments
 
 
-def run_scenario(scenario: Scenario, table: Any, *, raw_csv: bool = False) -> Outcome:
-    """Plan one scenario and format its outputs; a bad scenario becomes an error outcome."""
+def run_scenario(
+    scenario: Scenario, table: Any, *, raw_csv: bool = False, jsonl: bool = False
+) -> Outcome:
+    """Plan one scenario and format the output asked for (CSV rows, or a JSON line) and its
+    summary; a bad scenario becomes an error outcome."""
     from taper.export import dumps_compact_json, plan_csv_rows, plan_document, plan_summary
     from taper.schedule import plan_taper
 
@@ -232,19 +235,16 @@ def run_scenario(scenario: Scenario, table: Any, *, raw_csv: bool = False) -> Ou
         plan = plan_taper(**_arguments(scenario.options), table=table)
     except TaperError as exc:
         return _failed(scenario, str(exc))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for row in plan_csv_rows(plan, raw=raw_csv):
-        writer.writerow((scenario.id, *row))
-    document = {"scenario": scenario.id, **plan_document(plan, table)}
-    return Outcome(
-        scenario.id,
-        True,
-        None,
-        buffer.getvalue(),
-        {**plan_summary(plan), "parameters": dumps_compact_json(dict(scenario.options))},
-        dumps_compact_json(document) + "\n",
-    )
+    days_csv = line = ""
+    if jsonl:
+        line = dumps_compact_json({"scenario": scenario.id, **plan_document(plan, table)}) + "\n"
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerows((scenario.id, *row) for row in plan_csv_rows(plan, raw=raw_csv))
+        days_csv = buffer.getvalue()
+    summary = {**plan_summary(plan), "parameters": dumps_compact_json(dict(scenario.options))}
+    return Outcome(scenario.id, True, None, days_csv, summary, line)
 
 
 def _failed(scenario: Scenario, error: str) -> Outcome:
@@ -270,8 +270,8 @@ def _initialise(table: Any) -> None:
     _worker_table = table
 
 
-def _work(item: tuple[Scenario, bool]) -> Outcome:
-    return run_scenario(item[0], _worker_table, raw_csv=item[1])
+def _work(item: tuple[Scenario, bool, bool]) -> Outcome:
+    return run_scenario(item[0], _worker_table, raw_csv=item[1], jsonl=item[2])
 
 
 def run_batch(
@@ -280,6 +280,7 @@ def run_batch(
     *,
     jobs: int | None = None,
     raw_csv: bool = False,
+    jsonl: bool = False,
     on_outcome: Callable[[Outcome], None],
 ) -> None:
     """Run every scenario, calling ``on_outcome`` in scenario order.
@@ -290,7 +291,7 @@ def run_batch(
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
         raise InvalidRequestError("--jobs must be at least 1")
-    items = ((scenario, raw_csv) for scenario in scenarios)
+    items = ((scenario, raw_csv, jsonl) for scenario in scenarios)
     if jobs == 1:
         _initialise(table)
         for item in items:

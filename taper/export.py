@@ -7,6 +7,7 @@ written into JSON as numbers by simplejson, never through a float.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterator
 from decimal import Decimal
@@ -437,30 +438,34 @@ def plan_csv(plan: Plan, table: EquivalenceTable, *, raw: bool = False) -> str:
 
 
 def plan_csv_rows(plan: Plan, *, raw: bool = False) -> Iterator[tuple[object, ...]]:
-    """The data rows of :func:`plan_csv` (without header or provenance)."""
+    """The data rows of :func:`plan_csv` (without header or provenance): one per day, drug
+    and dose time, from day 1 to the first day without any drug."""
     cell = (lambda text: text) if raw else neutralise_cell
     cells: dict[DoseTime, tuple[object, ...]] = {}
-    for day in plan.days():
-        date = day.date.isoformat()
-        for dose in day.doses:
-            if dose not in cells:  # the same dose is written on many days: format it once
-                value = plan.diazepam_of((dose,))
-                if value is None:
-                    low = high = point = ""
-                else:
-                    low_value, high_value = number(value[0]), number(value[1])
-                    low, high = str(low_value), str(high_value)
-                    point = low if low_value == high_value else ""
-                cells[dose] = (
-                    cell(dose.drug),
-                    dose.slot,
-                    number(dose.dose_mg),
-                    point,
-                    low,
-                    high,
-                    cell(dose.preparation.text()),
-                )
-            yield (day.day, date, day.step, day.phase, *cells[dose])
+
+    def dose_cells(dose: DoseTime) -> tuple[object, ...]:
+        if dose not in cells:  # the same dose is written on many days: format it once
+            value = plan.diazepam_of((dose,))
+            if value is None:
+                low = high = point = ""
+            else:
+                low_value, high_value = number(value[0]), number(value[1])
+                low, high = str(low_value), str(high_value)
+                point = low if low_value == high_value else ""
+            text = cell(dose.preparation.text())
+            cells[dose] = (cell(dose.drug), dose.slot, number(dose.dose_mg), point, low, high, text)
+        return cells[dose]
+
+    first = plan.start_date.toordinal() - 1
+    for step in plan.steps:
+        doses = [dose_cells(dose) for dose in step.doses]
+        for day in range(step.start_day, step.end_day + 1):
+            phase = step.phase
+            if step.hold_days and day > step.end_day - step.hold_days:
+                phase = "hold"
+            date = dt.date.fromordinal(first + day).isoformat()
+            for values in doses:
+                yield (day, date, step.number, phase, *values)
 
 
 def dumps_compact_json(record: Record) -> str:

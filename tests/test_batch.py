@@ -1,0 +1,227 @@
+"""Researchers: batch scenario files, sweeps, the Python API."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from taper.batch import ScenarioFileError, loads_jsonl, read_scenarios, sweep_scenarios
+
+SCENARIOS = """\
+# a comment line
+id,drug,dose,times,rate,every,source,switch_to,start
+a,clonazepam,1mg,,10%,2w,,,2027-01-04
+b,clonazepam,2mg,2,5%,4w,va-dod-2021,diazepam,2027-01-04
+c,aspirin,1mg,,,,,,2027-01-04
+d,lorazepam;alprazolam,1mg;0.5mg,,,,,clonazepam,2027-01-04
+e,clonazepam,1/2mg,,,,,,2027-01-04
+f,diazepam,20mg,2,,,,,2027-01-04
+"""
+
+
+def _data_rows(text: str) -> list[list[str]]:
+    return list(csv.reader(line for line in io.StringIO(text) if not line.startswith("#")))
+
+
+@pytest.fixture
+def scenario_file(tmp_path: Path) -> Path:
+    path = tmp_path / "scenarios.csv"
+    path.write_text(SCENARIOS, encoding="utf-8")
+    return path
+
+
+def test_batch_equals_schedule_for_each_scenario(
+    run: Any, scenario_file: Path, tmp_path: Path
+) -> None:
+    result = run(
+        "batch",
+        str(scenario_file),
+        "-o",
+        str(tmp_path / "days.csv"),
+        "--summary",
+        str(tmp_path / "summary.csv"),
+        "--jobs",
+        "1",
+    )
+    assert result.exit_status == 1  # two scenarios are bad
+    days = _data_rows((tmp_path / "days.csv").read_text(encoding="utf-8"))
+    assert days[0][:3] == ["scenario", "day", "date"]
+    expected = {
+        "a": ["clonazepam", "1mg", "--rate", "10%", "--every", "2w"],
+        "b": [
+            "clonazepam",
+            "2mg",
+            "--times",
+            "2",
+            "--rate",
+            "5%",
+            "--every",
+            "4w",
+            "--source",
+            "va-dod-2021",
+            "--switch-to",
+            "diazepam",
+        ],
+        "d": ["lorazepam", "1mg", "alprazolam", "0.5mg", "--switch-to", "clonazepam"],
+        "f": ["diazepam", "20mg", "--times", "2"],
+    }
+    for scenario, args in expected.items():
+        alone = run("schedule", *args, "--start", "2027-01-04", "-f", "csv").stdout
+        assert [row[1:] for row in days if row[0] == scenario] == _data_rows(alone)[1:]
+    summary = {
+        row[0]: row for row in _data_rows((tmp_path / "summary.csv").read_text(encoding="utf-8"))
+    }
+    assert summary["c"][1:3] == [
+        "error",
+        "line 5: unknown drug 'aspirin'; run 'taper drugs' to list them",
+    ]
+    assert summary["e"][1] == "error"
+    assert "invalid dose '1/2mg'" in summary["e"][2]
+    assert summary["a"][1] == "ok"
+    assert summary["a"][3] == "clonazepam"
+    assert [row[0] for row in list(summary.values())[1:]] == ["a", "b", "c", "d", "e", "f"]
+
+
+def test_order_and_bytes_do_not_depend_on_the_number_of_jobs(
+    run: Any, scenario_file: Path, tmp_path: Path
+) -> None:
+    outputs = []
+    for jobs in ("1", "2", "3"):
+        out = tmp_path / f"days-{jobs}.jsonl"
+        run("batch", str(scenario_file), "-o", str(out), "-f", "jsonl", "--jobs", jobs)
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] == outputs[2]
+    records = loads_jsonl(outputs[0].decode())
+    assert [r["scenario"] for r in records] == ["a", "b", "c", "d", "e", "f"]
+    assert records[0]["meta"]["parameters"]["rate_percent"] == 10
+    assert records[0]["table"]["sha256"]
+    assert "error" in records[2]
+
+
+def test_toml_scenarios(run: Any, tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(
+        '[[scenario]]\nid = "x"\ndrug = "clonazepam"\ndose = "1mg"\nholds = ["at:0.5mg:2w"]\n'
+        'start = "2027-01-04"\ncautious = true\n'
+        '[[scenario]]\nid = "y"\ndrug = "clonazepam"\ndose = "1mg"\ncolour = "red"\n',
+        encoding="utf-8",
+    )
+    scenarios = list(read_scenarios(path))
+    assert scenarios[0].options["holds"] == "at:0.5mg:2w"
+    assert scenarios[0].options["cautious"] == "true"
+    assert scenarios[1].error == "unknown key(s) colour"
+    result = run("batch", str(path), "-o", str(tmp_path / "o.jsonl"), "-f", "jsonl")
+    assert result.exit_status == 1
+    records = loads_jsonl((tmp_path / "o.jsonl").read_text(encoding="utf-8"))
+    assert records[0]["meta"]["parameters"]["cautious"] is True
+    assert records[1]["error"] == "unknown key(s) colour"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"id,drug\nx,clonazepam\n", "needs a 'dose' column"),
+        (b"id,drug,dose,colour\nx,clonazepam,1mg,red\n", "unknown column(s) colour"),
+        ("id,drug,dose\nx,clonazepam,1mg caf\u00e9\n".encode("latin-1"), "not UTF-8"),
+        (b"id,drug,dose\n\x00\x01", "binary"),
+        (b"[[scenario]\n", "TOML syntax error"),
+    ],
+)
+def test_bad_scenario_files_are_refused(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / ("s.toml" if message == "TOML syntax error" else "s.csv")
+    path.write_bytes(content)
+    with pytest.raises(ScenarioFileError) as caught:
+        list(read_scenarios(path))
+    assert message in str(caught.value)
+
+
+def test_a_bad_file_writes_nothing(run: Any, tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"")
+    result = run("batch", str(path), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_status == 1
+    assert "is empty" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.csv"]
+
+
+def test_a_row_with_missing_cells_is_an_error_row(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("id,drug,dose\nx,clonazepam\ny,clonazepam,1mg\n", encoding="utf-8")
+    rows = list(read_scenarios(path))
+    assert rows[0].error == "the row has a different number of cells"
+    assert rows[1].error is None
+
+
+def test_the_sweep_grid_is_exactly_the_cartesian_product(run: Any, tmp_path: Path) -> None:
+    grid = {"rate": "5%,10%,25%", "every": "2w,4w", "source": "ashton,va-dod-2021"}
+    scenarios = list(sweep_scenarios("clonazepam", "0.5mg,1mg,2mg", grid, {"start": "2027-01-04"}))
+    combos = {
+        (s.options["dose"], s.options["rate"], s.options["every"], s.options["source"])
+        for s in scenarios
+    }
+    expected = set(
+        itertools.product(
+            ["0.5mg", "1mg", "2mg"], ["5%", "10%", "25%"], ["2w", "4w"], ["ashton", "va-dod-2021"]
+        )
+    )
+    assert combos == expected
+    assert len(scenarios) == len(expected) == 36
+    out = tmp_path / "sweep.csv"
+    result = run(
+        "sweep",
+        "clonazepam",
+        "0.5mg,1mg,2mg",
+        "--rate",
+        "5%,10%,25%",
+        "--every",
+        "2w,4w",
+        "--source",
+        "ashton,va-dod-2021",
+        "-o",
+        str(out),
+        "--summary",
+        str(tmp_path / "s.csv"),
+    )
+    assert result.exit_status == 0, result.stderr
+    summary = _data_rows((tmp_path / "s.csv").read_text(encoding="utf-8"))
+    assert len(summary) == 37
+    assert {row[1] for row in summary[1:]} == {"ok"}
+
+
+def test_sweep_refuses_empty_values(run: Any, tmp_path: Path) -> None:
+    result = run("sweep", "clonazepam", "1mg,,2mg", "-o", str(tmp_path / "x.csv"))
+    assert result.exit_status == 2
+    assert "empty value" in result.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_the_python_api(tmp_path: Path) -> None:
+    from taper import convert_dose, load_table, plan_taper
+
+    table = load_table()
+    plan = plan_taper(
+        "clonazepam",
+        "1mg",
+        rate="10%",
+        every="2w",
+        switch_to="diazepam",
+        start="2027-01-04",
+        table=table,
+    )
+    text = plan.to_csv(tmp_path / "plan.csv")
+    assert (tmp_path / "plan.csv").read_text(encoding="utf-8") == text
+    summary = plan.summary
+    assert summary["drug"] == "diazepam"
+    assert summary["switched_from"] == "clonazepam"
+    assert plan.to_dict()["meta"]["parameters"]["switch_to"] == "diazepam"
+    assert convert_dose([("clonazepam", "1mg")], "diazepam", table=table).chosen.text() == "20 mg"
+    pandas = pytest.importorskip("pandas")
+    frame = plan.to_dataframe()
+    assert isinstance(frame, pandas.DataFrame)
+    assert list(frame.columns)[:3] == ["day", "date", "step"]
