@@ -102,3 +102,25 @@ def test_readme_examples_run(
 
 def test_readme_has_examples() -> None:
     assert len(_readme_examples()) >= 8
+
+
+def test_readme_python_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README, re.DOTALL)
+    assert blocks
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+    assert (tmp_path / "plan.csv").read_text(encoding="utf-8").startswith("# taper ")
+
+
+def test_example_scenario_file_runs(run: Any, tmp_path: Path) -> None:
+    result = run(
+        "batch",
+        str(ROOT / "examples" / "scenarios.csv"),
+        "-o",
+        str(tmp_path / "d.csv"),
+        "--summary",
+        str(tmp_path / "s.csv"),
+    )
+    assert result.exit_status == 0, result.stderr
+    assert (tmp_path / "s.csv").read_text(encoding="utf-8").count(",ok,") == 3
