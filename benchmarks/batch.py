@@ -1,7 +1,8 @@
 """How fast and how lean is a large sweep? Ratio against the csv I/O floor, and peak memory.
 
 Runs ``taper sweep`` over N scenarios of six-month plans (diazepam at many starting doses,
-in 1 to 3 doses a day, 4 sources, each plan's pace found to stop within 26 weeks) to a CSV
+in 1 to 3 doses a day, 4 sources, several final doses, each plan's pace found to stop
+within 26 weeks) to a CSV
 file, in a child process whose peak memory is read from the operating system. Then, in this
 process, times writing the same number of rows with the standard ``csv`` module alone: the
 I/O floor. Prints the time of each, their ratio (target: at most 3), and the peak memory
@@ -25,15 +26,21 @@ from pathlib import Path
 
 
 def _grid(scenarios: int) -> tuple[str, list[str]]:
-    """Doses and options giving at least ``scenarios`` combinations (4 sources x 3 times)."""
-    per_dose = 4 * 3
-    count = -(-scenarios // per_dose)
-    doses = ",".join(f"{10 + n * 0.1:.1f}mg" for n in range(count))
+    """Doses and options giving at least ``scenarios`` combinations: 4 sources x 3 dose times
+    x some final doses x doses from 10 mg up in steps of 0.1 mg (at most 40 mg, diazepam's
+    usual maximum)."""
+    finals = 3
+    while -(-scenarios // (4 * 3 * finals)) > 301:
+        finals += 1
+    count = -(-scenarios // (4 * 3 * finals))
+    doses = ",".join(f"{10 + n / 10:.1f}mg" for n in range(count))
     options = [
         "--source",
         "ashton,va-dod-2021,nhs-scotland-2024,who-2009",
         "--times",
         "1,2,3",
+        "--final",
+        ",".join(f"{0.5 * (n + 1):g}mg" for n in range(finals)),
     ]
     return doses, options
 

@@ -288,9 +288,9 @@ def run_batch(
     With more than one job, scenarios go to worker processes a window at a time, so that
     memory stays flat and the order of outputs never depends on the number of jobs.
     """
-    jobs = jobs or os.cpu_count() or 1
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise InvalidRequestError("--jobs must be at least 1")
+    jobs = jobs or os.cpu_count() or 1
     items = ((scenario, raw_csv, jsonl) for scenario in scenarios)
     if jobs == 1:
         _initialise(table)
