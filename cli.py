@@ -1161,7 +1161,7 @@ def _run_batch(
         provenance_lines,
         run_batch,
         summary_row,
-        write_header,
+        write_row,
     )
     from taper.export import CSV_COLUMNS
     from taper.output import atomic_text_stream
@@ -1174,10 +1174,10 @@ def _run_batch(
         )
         if output_format is BatchFormat.csv:
             out.write(provenance_lines(table, what))
-            write_header(out, ("scenario", *CSV_COLUMNS))
+            write_row(out, ("scenario", *CSV_COLUMNS))
         if summary_stream is not None:
             summary_stream.write(provenance_lines(table, what))
-            write_header(summary_stream, SUMMARY_COLUMNS)
+            write_row(summary_stream, SUMMARY_COLUMNS)
         progress = None
         if not quiet and sys.stderr.isatty():
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -1213,12 +1213,6 @@ def _run_batch(
     if failed:
         sys.stderr.write(f"taper: {failed} scenario(s) failed; see the summary or the output\n")
     return ExitCode.DOMAIN_ERROR if failed else ExitCode.OK
-
-
-def write_row(stream: Any, row: list[str]) -> None:
-    import csv
-
-    csv.writer(stream, lineterminator="\n").writerow(row)
 
 
 def _stderr_console() -> Console:

@@ -356,8 +356,9 @@ def provenance_lines(table: Any, what: str) -> str:
     )
 
 
-def write_header(stream: IO[str], columns: Sequence[str]) -> None:
-    csv.writer(stream, lineterminator="\n").writerow(columns)
+def write_row(stream: IO[str], row: Sequence[str]) -> None:
+    """One CSV row (a header or a summary row)."""
+    csv.writer(stream, lineterminator="\n").writerow(row)
 
 
 def loads_jsonl(text: str) -> list[dict[str, Any]]:

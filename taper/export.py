@@ -271,7 +271,6 @@ def _dispensed(items: tuple[DispensedProduct, ...]) -> list[Record]:
 def plan_summary(plan: Plan) -> Record:
     """One flat record per plan (the batch summary row), with its provenance."""
     checks = plan.checks
-    warnings = " ".join(plan.warnings)
     return {
         "drug": plan.drug.name,
         "switched_from": ", ".join(d.name for d in plan.drugs[:-1]),
@@ -284,8 +283,8 @@ def plan_summary(plan: Plan) -> Record:
         "reductions": checks.reductions,
         "largest_14_day_reduction_percent": number(checks.largest_14_day_reduction_percent),
         "first_14_day_reduction_percent": number(checks.first_14_day_reduction_percent),
-        "exceeds_guideline_ceiling": "above the ceiling" in warnings,
-        "starts_faster_than_guideline": "starts faster than" in warnings,
+        "exceeds_guideline_ceiling": checks.largest_14_day_reduction_percent > 25,
+        "starts_faster_than_guideline": checks.first_14_day_reduction_percent > 10,
         "forced_by_products": any(step.forced for step in plan.steps),
         "stop_from_mg": number(checks.stop_from_mg),
         "dispensing": "; ".join(
