@@ -125,6 +125,8 @@ def read_scenarios(path: str | os.PathLike[str]) -> Iterator[Scenario]:
 
 def _csv_scenarios(text: str, shown: str) -> Iterator[Scenario]:
     lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if not line.startswith("#")]
+    if not lines:
+        raise ScenarioFileError(f"{shown}: has no header line, only comments")
     reader = csv.DictReader(io.StringIO("\n".join(line for _, line in lines)))
     header = [name.strip().lower() for name in reader.fieldnames or []]
     unknown = [name for name in header if name not in OPTIONS and name != "id"]

@@ -154,6 +154,8 @@ def read_plan(
     shown = str(path)
     text, sha256 = _read_text(plan_path)
     lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if not line.startswith("#")]
+    if not lines:
+        raise PlanFileError(shown, None, "has no header line, only comments")
     reader = csv.DictReader(io.StringIO("\n".join(line for _, line in lines)))
     header = [name.strip().lower() for name in reader.fieldnames or []]
     reader.fieldnames = header

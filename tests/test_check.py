@@ -117,6 +117,7 @@ def test_the_tools_own_plans_check_as_the_engine_flagged_them(
     ("text", "message"),
     [
         ("", "is empty"),
+        ("# only a comment\n", "has no header line"),
         ("dose_mg\n1\n", "needs a 'day' or a 'date' column"),
         ("day,mg\n1,1\n", "needs a 'dose_mg' or a 'dose' column"),
         ("day,dose_mg\n", "has a header but no days"),
