@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from taper.errors import TaperError
 
@@ -44,33 +44,20 @@ def write_atomic(
     An existing file is replaced only with ``force``. If anything fails, no partial file is
     left behind and the old file (if any) is untouched.
     """
-    target = Path(path)
-    shown = str(path)
-    _check_target(target, shown, force)
-    try:
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-        )
-    except OSError as exc:
-        raise OutputFileError(shown, exc.strerror or str(exc)) from exc
-    try:
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())  # as an ordinary file, not mkstemp's 0600
-        os.replace(temporary, target)
-    except BaseException as exc:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise OutputFileError(shown, exc.strerror or str(exc)) from exc
-        raise
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    with _atomic(path, force=force, binary=True) as stream:
+        stream.write(data)
+
+
+def atomic_text_stream(
+    path: str | os.PathLike[str], *, force: bool = False
+) -> contextlib.AbstractContextManager[IO[str]]:
+    """A text file to stream into; it appears at ``path`` only if the block succeeds."""
+    return _atomic(path, force=force, binary=False)
 
 
 @contextlib.contextmanager
-def atomic_text_stream(path: str | os.PathLike[str], *, force: bool = False) -> Iterator[IO[str]]:
-    """A text file to stream into; it appears at ``path`` only if the block succeeds."""
+def _atomic(path: str | os.PathLike[str], *, force: bool, binary: bool) -> Iterator[IO[Any]]:
     target = Path(path)
     shown = str(path)
     _check_target(target, shown, force)
@@ -81,11 +68,16 @@ def atomic_text_stream(path: str | os.PathLike[str], *, force: bool = False) -> 
     except OSError as exc:
         raise OutputFileError(shown, exc.strerror or str(exc)) from exc
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+        stream = (
+            os.fdopen(handle, "wb")
+            if binary
+            else os.fdopen(handle, "w", encoding="utf-8", newline="")
+        )
+        with stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())
+        os.chmod(temporary, 0o666 & ~_umask())  # as an ordinary file, not mkstemp's 0600
         os.replace(temporary, target)
     except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)
