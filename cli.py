@@ -122,6 +122,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help text is shown as written: "[plot]" is not markup
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

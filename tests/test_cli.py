@@ -219,3 +219,9 @@ def test_every_command_is_documented_with_an_example(cli_app: Any) -> None:
     for name, command in group.commands.items():  # type: ignore[attr-defined]
         assert command.help, name
         assert "Example: taper " + name in command.help, name
+
+
+def test_help_text_is_shown_as_written_not_as_markup(run: Any) -> None:
+    help_text = run("schedule", "--help").stdout
+    assert "(taper[plot])" in " ".join(help_text.split())
+    assert "[[scenario]]" in " ".join(run("batch", "--help").stdout.split())
