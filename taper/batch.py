@@ -139,7 +139,7 @@ def _csv_scenarios(text: str, shown: str) -> Iterator[Scenario]:
         if required not in header:
             raise ScenarioFileError(f"{shown}, line {lines[0][0]}: needs a {required!r} column")
     reader.fieldnames = header
-    for index, record in enumerate(reader):
+    for index, record in enumerate(_records(reader, shown, [n for n, _ in lines])):
         line = lines[index + 1][0]
         given = record.get("id") or ""
         scenario_id = given.strip() or f"row-{index + 1}"
@@ -148,6 +148,18 @@ def _csv_scenarios(text: str, shown: str) -> Iterator[Scenario]:
             continue
         options = {k: v.strip() for k, v in record.items() if k != "id" and v and v.strip()}
         yield Scenario(scenario_id, options, line)
+
+
+def _records(
+    reader: csv.DictReader[str], shown: str, numbers: Sequence[int]
+) -> Iterator[dict[str, str]]:
+    """The rows of a CSV reader; a row the csv module cannot read stops with file and line
+    (``numbers``: the file's line number of each line the reader sees)."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        line = numbers[min(reader.line_num + 1, len(numbers)) - 1]  # the row being read
+        raise ScenarioFileError(f"{shown}, line {line}: {exc}") from exc
 
 
 def _toml_scenarios(text: str, shown: str) -> Iterator[Scenario]:

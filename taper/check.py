@@ -28,7 +28,7 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -169,7 +169,7 @@ def read_plan(
     default_drug = table.drug(drug).name if drug else None
     rows: list[_Row] = []
     dates: list[tuple[int, dt.date | None, int]] = []
-    for index, record in enumerate(reader):
+    for index, record in enumerate(_records(reader, shown, [n for n, _ in lines])):
         line = lines[index + 1][0]
         if None in record or any(value is None for value in record.values()):
             raise PlanFileError(shown, line, "has a different number of cells than the header")
@@ -204,6 +204,18 @@ def read_plan(
             if day == 0 and date is not None:
                 rows[index] = replace(rows[index], day=(date - first_date).days + 1)
     return rows, first_date, sha256
+
+
+def _records(
+    reader: csv.DictReader[str], shown: str, numbers: Sequence[int]
+) -> Iterator[dict[str, str]]:
+    """The rows of a CSV reader; a row the csv module cannot read stops with file and line
+    (``numbers``: the file's line number of each line the reader sees)."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        line = numbers[min(reader.line_num + 1, len(numbers)) - 1]  # the row being read
+        raise PlanFileError(shown, line, str(exc)) from exc
 
 
 def check_plan(

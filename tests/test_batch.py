@@ -233,3 +233,12 @@ def test_jobs_must_be_positive(run: Any, scenario_file: Path, tmp_path: Path) ->
     assert result.exit_status == 2
     assert "--jobs must be at least 1" in result.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_row_the_csv_module_cannot_read_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text('id,drug,dose\nx,clonazepam,"' + "1" * 200_000 + '"\n', encoding="utf-8")
+    with pytest.raises(ScenarioFileError) as caught:
+        list(read_scenarios(path))
+    assert "s.csv, line" in str(caught.value)
+    assert "field larger than field limit" in str(caught.value)

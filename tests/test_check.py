@@ -165,3 +165,12 @@ def test_check_command_exit_status_and_json(run: Any, tmp_path: Path) -> None:
     assert missing.exit_status == 1
     assert missing.stderr.startswith("taper: error: ")
     assert "cannot be read" in missing.stderr
+
+
+def test_a_row_the_csv_module_cannot_read_names_file_and_line(
+    tmp_path: Path, table: EquivalenceTable
+) -> None:
+    path = write(tmp_path, '# a comment\nday,dose_mg\n1,"' + "1" * 200_000 + '"\n')
+    with pytest.raises(PlanFileError, match="field larger than field limit") as caught:
+        check_plan(path, table, drug="clonazepam")
+    assert caught.value.line == 3
