@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from taper.errors import InvalidRequestError, TaperError
+from taper.errors import DataFileError, InvalidRequestError, TaperError
+from taper.textfiles import Fail, csv_records, read_text
 
 #: Options a scenario may set, with their type: text, whole number, yes/no, or a list.
 OPTIONS: dict[str, str] = {
@@ -69,7 +70,7 @@ MAX_SCENARIO_FILE_BYTES = 50 * 1024 * 1024
 WINDOW = 512
 
 
-class ScenarioFileError(TaperError, ValueError):
+class ScenarioFileError(DataFileError):
     """A scenario file that cannot be read at all."""
 
 
@@ -99,77 +100,50 @@ class Outcome:
 
 def read_scenarios(path: str | os.PathLike[str]) -> Iterator[Scenario]:
     """The scenarios of a CSV or TOML file, one at a time."""
-    file = Path(path)
     shown = str(path)
-    try:
-        if file.is_dir():
-            raise ScenarioFileError(f"{shown}: is a directory, not a scenario file")
-        if file.stat().st_size > MAX_SCENARIO_FILE_BYTES:
-            raise ScenarioFileError(f"{shown}: is larger than 50 MiB")
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise ScenarioFileError(f"{shown}: cannot be read: {exc.strerror or exc}") from exc
-    if b"\0" in raw:
-        raise ScenarioFileError(f"{shown}: is a binary file, not scenarios")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScenarioFileError(f"{shown}: is not UTF-8 text (byte {exc.start})") from exc
-    if not text.strip():
-        raise ScenarioFileError(f"{shown}: is empty")
-    if file.suffix.lower() == ".toml":
-        yield from _toml_scenarios(text, shown)
+
+    def fail(line: int | None, reason: str) -> ScenarioFileError:
+        return ScenarioFileError(shown, line, reason)
+
+    text, _ = read_text(
+        Path(path), kind="scenario file", max_bytes=MAX_SCENARIO_FILE_BYTES, fail=fail
+    )
+    if Path(path).suffix.lower() == ".toml":
+        yield from _toml_scenarios(text, fail)
     else:
-        yield from _csv_scenarios(text, shown)
+        yield from _csv_scenarios(text, fail)
 
 
-def _csv_scenarios(text: str, shown: str) -> Iterator[Scenario]:
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if not line.startswith("#")]
-    if not lines:
-        raise ScenarioFileError(f"{shown}: has no header line, only comments")
-    reader = csv.DictReader(io.StringIO("\n".join(line for _, line in lines)))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
+def _csv_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
+    header, header_line, records = csv_records(text, fail)
     unknown = [name for name in header if name not in OPTIONS and name != "id"]
     if unknown:
-        raise ScenarioFileError(
-            f"{shown}, line {lines[0][0]}: unknown column(s) {', '.join(unknown)}; "
-            f"columns are id and the schedule options ({', '.join(OPTIONS)})"
+        raise fail(
+            header_line,
+            f"unknown column(s) {', '.join(unknown)}; columns are id and the schedule options "
+            f"({', '.join(OPTIONS)})",
         )
     for required in ("drug", "dose"):
         if required not in header:
-            raise ScenarioFileError(f"{shown}, line {lines[0][0]}: needs a {required!r} column")
-    reader.fieldnames = header
-    for index, record in enumerate(_records(reader, shown, [n for n, _ in lines])):
-        line = lines[index + 1][0]
+            raise fail(header_line, f"needs a {required!r} column")
+    for index, (line, record) in enumerate(records):
         given = record.get("id") or ""
         scenario_id = given.strip() or f"row-{index + 1}"
         if None in record or any(value is None for value in record.values()):
             yield Scenario(scenario_id, {}, line, "the row has a different number of cells")
             continue
-        options = {k: v.strip() for k, v in record.items() if k != "id" and v and v.strip()}
+        options = {str(k): v.strip() for k, v in record.items() if k != "id" and v and v.strip()}
         yield Scenario(scenario_id, options, line)
 
 
-def _records(
-    reader: csv.DictReader[str], shown: str, numbers: Sequence[int]
-) -> Iterator[dict[str, str]]:
-    """The rows of a CSV reader; a row the csv module cannot read stops with file and line
-    (``numbers``: the file's line number of each line the reader sees)."""
-    try:
-        yield from reader
-    except csv.Error as exc:
-        line = numbers[min(reader.line_num + 1, len(numbers)) - 1]  # the row being read
-        raise ScenarioFileError(f"{shown}, line {line}: {exc}") from exc
-
-
-def _toml_scenarios(text: str, shown: str) -> Iterator[Scenario]:
+def _toml_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioFileError(f"{shown}: TOML syntax error: {exc}") from exc
+        raise fail(None, f"TOML syntax error: {exc}") from exc
     tables = document.get("scenario")
     if not isinstance(tables, list) or set(document) != {"scenario"}:
-        raise ScenarioFileError(f"{shown}: expected [[scenario]] tables and nothing else")
+        raise fail(None, "expected [[scenario]] tables and nothing else")
     for index, table in enumerate(tables):
         scenario_id = str(table.get("id", f"scenario-{index + 1}"))
         problems = [key for key in table if key not in OPTIONS and key != "id"]

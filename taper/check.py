@@ -22,13 +22,10 @@ total to dispense.
 from __future__ import annotations
 
 import bisect
-import csv
 import datetime as dt
-import hashlib
-import io
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -36,13 +33,14 @@ from pathlib import Path
 
 from taper.dispensing import quantities, units_used
 from taper.doses import parse_dose
-from taper.errors import InvalidRequestError, NoEquivalenceError, TaperError
+from taper.errors import DataFileError, InvalidRequestError, NoEquivalenceError, TaperError
 from taper.formatting import format_dose, format_number
 from taper.params import parse_slot
 from taper.plan import DispensedProduct, DoseTime
 from taper.products import Formulary
 from taper.schedule import CEILING_FRACTION, WINDOW_DAYS, products_for, ratio_to_diazepam
 from taper.table import Drug, EquivalenceSource, EquivalenceTable
+from taper.textfiles import csv_records, read_text
 
 #: Plan files larger than this are not plans.
 MAX_PLAN_BYTES = 20 * 1024 * 1024
@@ -52,15 +50,8 @@ CROSSOVER_TOLERANCE = Fraction(5, 100)
 DAILY = "daily"
 
 
-class PlanFileError(TaperError, ValueError):
+class PlanFileError(DataFileError):
     """A plan file that cannot be read as a plan."""
-
-    def __init__(self, path: str, line: int | None, reason: str) -> None:
-        self.path = path
-        self.line = line
-        self.reason = reason
-        where = f"{path}, line {line}" if line else path
-        super().__init__(f"{where}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -113,27 +104,6 @@ class _Row:
     dose_mg: Decimal
 
 
-def _read_text(path: Path) -> tuple[str, str]:
-    shown = str(path)
-    try:
-        if path.is_dir():
-            raise PlanFileError(shown, None, "is a directory, not a plan file")
-        if path.stat().st_size > MAX_PLAN_BYTES:
-            raise PlanFileError(shown, None, f"is larger than {MAX_PLAN_BYTES // 2**20} MiB")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise PlanFileError(shown, None, f"cannot be read: {exc.strerror or exc}") from exc
-    if b"\0" in raw:
-        raise PlanFileError(shown, None, "is a binary file, not a CSV plan")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PlanFileError(shown, None, f"is not UTF-8 text (byte {exc.start})") from exc
-    if not text.strip():
-        raise PlanFileError(shown, None, "is empty")
-    return text, hashlib.sha256(raw).hexdigest()
-
-
 def _dose(text: str, column: str) -> Decimal:
     text = text.strip()
     if column == "dose":
@@ -150,29 +120,27 @@ def read_plan(
     path: str | os.PathLike[str], table: EquivalenceTable, drug: str | None = None
 ) -> tuple[list[_Row], dt.date | None, str]:
     """The rows of a plan file, the date of day 1 (if dates are given) and the file's hash."""
-    plan_path = Path(path)
     shown = str(path)
-    text, sha256 = _read_text(plan_path)
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if not line.startswith("#")]
-    if not lines:
-        raise PlanFileError(shown, None, "has no header line, only comments")
-    reader = csv.DictReader(io.StringIO("\n".join(line for _, line in lines)))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
-    reader.fieldnames = header
+
+    def fail(line: int | None, reason: str) -> PlanFileError:
+        return PlanFileError(shown, line, reason)
+
+    text, sha256 = read_text(Path(path), kind="CSV plan", max_bytes=MAX_PLAN_BYTES, fail=fail)
+    header, header_line, records = csv_records(text, fail)
     if "day" not in header and "date" not in header:
-        raise PlanFileError(shown, lines[0][0], "needs a 'day' or a 'date' column")
+        raise fail(header_line, "needs a 'day' or a 'date' column")
     dose_column = "dose_mg" if "dose_mg" in header else "dose" if "dose" in header else None
     if dose_column is None:
-        raise PlanFileError(shown, lines[0][0], "needs a 'dose_mg' or a 'dose' column")
+        raise fail(header_line, "needs a 'dose_mg' or a 'dose' column")
     if "drug" not in header and drug is None:
-        raise PlanFileError(shown, lines[0][0], "has no 'drug' column: give the drug with --drug")
+        raise fail(header_line, "has no 'drug' column: give the drug with --drug")
     default_drug = table.drug(drug).name if drug else None
     rows: list[_Row] = []
     dates: list[tuple[int, dt.date | None, int]] = []
-    for index, record in enumerate(_records(reader, shown, [n for n, _ in lines])):
-        line = lines[index + 1][0]
-        if None in record or any(value is None for value in record.values()):
-            raise PlanFileError(shown, line, "has a different number of cells than the header")
+    for line, cells in records:
+        if None in cells or any(value is None for value in cells.values()):
+            raise fail(line, "has a different number of cells than the header")
+        record = {str(key): str(value) for key, value in cells.items()}
         try:
             day = None
             if record.get("day", "").strip():
@@ -192,11 +160,11 @@ def read_plan(
             slot = parse_slot(record["slot"]) if record.get("slot", "").strip() else DAILY
             dose = _dose(record[dose_column], dose_column)
         except (TaperError, ValueError) as exc:
-            raise PlanFileError(shown, line, str(exc)) from exc
+            raise fail(line, str(exc)) from exc
         dates.append((line, date, day or 0))
         rows.append(_Row(line, day or 0, the_drug, slot, dose))
     if not rows:
-        raise PlanFileError(shown, None, "has a header but no days")
+        raise fail(None, "has a header but no days")
     known = [date for _, date, _ in dates if date is not None]
     first_date = min(known) if known else None
     if first_date is not None:
@@ -204,18 +172,6 @@ def read_plan(
             if day == 0 and date is not None:
                 rows[index] = replace(rows[index], day=(date - first_date).days + 1)
     return rows, first_date, sha256
-
-
-def _records(
-    reader: csv.DictReader[str], shown: str, numbers: Sequence[int]
-) -> Iterator[dict[str, str]]:
-    """The rows of a CSV reader; a row the csv module cannot read stops with file and line
-    (``numbers``: the file's line number of each line the reader sees)."""
-    try:
-        yield from reader
-    except csv.Error as exc:
-        line = numbers[min(reader.line_num + 1, len(numbers)) - 1]  # the row being read
-        raise PlanFileError(shown, line, str(exc)) from exc
 
 
 def check_plan(

@@ -93,3 +93,14 @@ class InvalidRequestError(TaperError, ValueError):
 
 class UndispensableDoseError(TaperError, ValueError):
     """A dose that the chosen products cannot make."""
+
+
+class DataFileError(TaperError, ValueError):
+    """A plan or scenario file that cannot be read as one."""
+
+    def __init__(self, path: str, line: int | None, reason: str) -> None:
+        self.path = path
+        self.line = line
+        self.reason = reason
+        where = f"{path}, line {line}" if line else path
+        super().__init__(f"{where}: {reason}")
