@@ -698,21 +698,6 @@ def _finer_products(drug: Drug, formulary: Formulary) -> str:
     return " or ".join([*names[:2], "an oral liquid compounded by a pharmacy"])
 
 
-def _plan_end(
-    request: TaperRequest,
-    totals: Sequence[int],
-    quantum: Fraction,
-    ratio: tuple[Fraction, Fraction] | None,
-    source: EquivalenceSource,
-    drug: Drug,
-) -> int:
-    next_ideal = (
-        None if request.method is Method.STEPS else _ideal_function(request, ratio, source, drug)
-    )
-    raw = _walk(request, totals, quantum, next_ideal, request.interval_days)
-    return sum(step.days for step in raw)
-
-
 def _fit_pace(
     request: TaperRequest,
     totals: Sequence[int],
@@ -734,7 +719,13 @@ def _fit_pace(
 
     def ends_in_time(candidate: TaperRequest) -> bool:
         try:
-            return _plan_end(candidate, totals, quantum, ratio, source, drug) <= target
+            next_ideal = (
+                None
+                if candidate.method is Method.STEPS
+                else _ideal_function(candidate, ratio, source, drug)
+            )
+            raw = _walk(candidate, totals, quantum, next_ideal, candidate.interval_days)
+            return sum(step.days for step in raw) <= target
         except InvalidRequestError:
             return False
 
