@@ -126,6 +126,7 @@ def _csv_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
     for required in ("drug", "dose"):
         if required not in header:
             raise fail(header_line, f"needs a {required!r} column")
+    scenario_id = None
     for index, (line, record) in enumerate(records):
         given = record.get("id") or ""
         scenario_id = given.strip() or f"row-{index + 1}"
@@ -134,6 +135,8 @@ def _csv_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
             continue
         options = {str(k): v.strip() for k, v in record.items() if k != "id" and v and v.strip()}
         yield Scenario(scenario_id, options, line)
+    if scenario_id is None:
+        raise fail(None, "has a header but no scenarios")
 
 
 def _toml_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
@@ -142,7 +145,7 @@ def _toml_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
     except tomllib.TOMLDecodeError as exc:
         raise fail(None, f"TOML syntax error: {exc}") from exc
     tables = document.get("scenario")
-    if not isinstance(tables, list) or set(document) != {"scenario"}:
+    if not isinstance(tables, list) or set(document) != {"scenario"} or not tables:
         raise fail(None, "expected [[scenario]] tables and nothing else")
     for index, table in enumerate(tables):
         scenario_id = str(table.get("id", f"scenario-{index + 1}"))

@@ -127,6 +127,7 @@ def test_toml_scenarios(run: Any, tmp_path: Path) -> None:
     [
         (b"", "is empty"),
         (b"# only a comment\n", "has no header line"),
+        (b"id,drug,dose\n", "has a header but no scenarios"),
         (b"id,drug\nx,clonazepam\n", "needs a 'dose' column"),
         (b"id,drug,dose,colour\nx,clonazepam,1mg,red\n", "unknown column(s) colour"),
         ("id,drug,dose\nx,clonazepam,1mg caf\u00e9\n".encode("latin-1"), "not UTF-8"),
