@@ -1,41 +1,25 @@
 """The `taper` command line: a thin translator over the `taper` library.
 
-Each command parses its options, calls one library function and renders the result as a rich
-table or JSON. All error display happens in :class:`TaperGroup.main`: one line on stderr,
-``taper: error: ...``, with exit status 1 (domain), 2 (usage) or 130 (interrupted);
-``--debug`` shows the traceback instead.
+Each command declares its options, calls the library and hands the result to the terminal
+renderer (:mod:`taper.render`) or writes the library's JSON or CSV. All error display happens
+in :class:`TaperGroup.main`: one line on stderr, ``taper: error: ...``, with exit status 1
+(domain), 2 (usage) or 130 (interrupted); ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
 
-import io
 import sys
 import traceback
-from decimal import Decimal
 from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
 
 import taper
-from taper import export
-from taper.convert import Conversion, convert_dose, format_fold
 from taper.errors import InvalidRequestError, TaperError
-from taper.formatting import format_dose, format_dose_range, format_number
-from taper.table import EquivalenceTable, ValueRange, load_table
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from taper.check import PlanCheck
-    from taper.plan import DoseTime
-
-if TYPE_CHECKING:
-    from rich.console import Console
-
-    from taper.plan import Plan
+from taper.table import load_table
 
 
 class ExitCode(IntEnum):
@@ -54,12 +38,6 @@ class PlanFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
-
-
-DRAFT_NOTICE = (
-    "Draft for clinical review: equivalences are approximate and vary between people "
-    "and between sources."
-)
 
 
 def _fail(message: str, code: ExitCode) -> NoReturn:
@@ -194,30 +172,21 @@ def _root(
     """
 
 
-# ------------------------------------------------------------------ rendering helpers
+# ------------------------------------------------------------------ helpers
 
 
-def _console() -> Console:
-    from rich.console import Console
+def _emit_json(record: dict[str, Any]) -> None:
+    from taper.records import dumps_json
 
-    return Console(highlight=False, soft_wrap=False)
-
-
-def _emit_json(record: export.Record) -> None:
-    sys.stdout.write(export.dumps_json(record))
+    sys.stdout.write(dumps_json(record))
 
 
-def _footer(table: EquivalenceTable) -> str:
-    return f"taper {taper.__version__} · table {table.path} · sha256 {table.sha256[:12]}"
-
-
-def _value_text(value: ValueRange | None, unit: str = "") -> str:
-    if value is None:
-        return "—"
-    text = format_number(value.low)
-    if not value.is_point:
-        text += f" to {format_number(value.high)}"
-    return f"{text} {unit}".rstrip()
+def _pairs(items: list[str]) -> list[tuple[str, str]]:
+    if len(items) % 2:
+        raise InvalidRequestError(
+            f"give each current drug with its dose (DRUG DOSE ...); {items[-1]!r} has no dose"
+        )
+    return list(zip(items[0::2], items[1::2], strict=True))
 
 
 # ------------------------------------------------------------------ commands
@@ -241,51 +210,13 @@ def drugs(
     table = load_table(table_file)
     selected = [table.drug(name) for name in names] if names else list(table.drugs.values())
     if output_format is OutputFormat.json:
-        _emit_json(export.drugs_document(table, selected))
-        return
-    from rich.table import Table
+        from taper.records import drugs_document
 
-    grid = Table(
-        title=f"Doses equal to {table.reference_drug} "
-        f"{format_dose(table.reference_dose_mg)}, by source",
-        show_lines=True,
-    )
-    for column in ("Drug", "Class", "Half-life (hours)", "Usual max/day", "Equivalent (mg)"):
-        grid.add_column(column, overflow="fold")
-    for drug in selected:
-        names_cell = "\n".join([drug.tall_man or drug.name, *drug.aliases])
-        half_lives = [
-            f"{source_id}: {_value_text(value)}"
-            + (
-                f" [{_value_text(drug.metabolite_half_life_hours[source_id])}]"
-                if source_id in drug.metabolite_half_life_hours
-                else ""
-            )
-            for source_id, value in drug.half_life_hours.items()
-        ]
-        equivalents = []
-        for source in table.sources.values():
-            value = table.equivalent(drug, source)
-            if value is not None:
-                marker = " *" if table.rescale_factor(source) != 1 else ""
-                equivalents.append(f"{source.id}: {_value_text(value)}{marker}")
-        maximum = (
-            f"{format_dose(drug.max_daily.mg)}\n({drug.max_daily.note})" if drug.max_daily else "—"
-        )
-        grid.add_row(
-            names_cell,
-            drug.drug_class,
-            "\n".join(half_lives) or "not in reference",
-            maximum,
-            "\n".join(equivalents + list(drug.notes)),
-        )
-    console = _console()
-    console.print(grid, markup=False)
-    console.print(
-        "* published per diazepam 5 mg and doubled here. [brackets]: active metabolite.",
-        markup=False,
-    )
-    console.print(_footer(table), markup=False, style="dim")
+        _emit_json(drugs_document(table, selected))
+        return
+    from taper.render import render_drugs
+
+    render_drugs(table, selected)
 
 
 @app.command()
@@ -299,45 +230,13 @@ def sources(
     """
     table = load_table(table_file)
     if output_format is OutputFormat.json:
-        _emit_json(export.sources_document(table))
+        from taper.records import sources_document
+
+        _emit_json(sources_document(table))
         return
-    from rich.table import Table
+    from taper.render import render_sources
 
-    grid = Table(title="Equivalence sources", show_lines=True)
-    for column in ("Id", "Source", "Year", "Grade", "Published per"):
-        grid.add_column(column, overflow="fold")
-    for source in table.sources.values():
-        factor = table.rescale_factor(source)
-        reference = f"{table.reference_drug} {format_dose(source.reference_dose_mg)}"
-        if factor != 1:
-            reference += f"\n(values ×{format_number(factor)} here)"
-        default = "\n(default)" if source.id == table.default_source else ""
-        details = "\n".join(
-            part for part in (source.title, source.author, source.url, source.note) if part
-        )
-        grid.add_row(
-            source.id + default,
-            details,
-            str(source.year) if source.year else "—",
-            source.grade,
-            reference,
-        )
-    console = _console()
-    console.print(grid, markup=False)
-    console.print(
-        "Grades: A guideline, regulator or label; B professional secondary source; "
-        "C secondary copy.",
-        markup=False,
-    )
-    console.print(_footer(table), markup=False, style="dim")
-
-
-def _pairs(items: list[str]) -> list[tuple[str, str]]:
-    if len(items) % 2:
-        raise InvalidRequestError(
-            f"give each current drug with its dose (DRUG DOSE ...); {items[-1]!r} has no dose"
-        )
-    return list(zip(items[0::2], items[1::2], strict=True))
+    render_sources(table)
 
 
 @app.command()
@@ -366,58 +265,29 @@ def convert(
 
     Example: taper convert clonazepam 1.5mg --to diazepam --all-sources
     """
+    from taper.convert import convert_dose
+
     table = load_table(table_file)
     conversion = convert_dose(
         _pairs(items), to, source=source, table=table, allow_high_dose=allow_high_dose
     )
     if output_format is OutputFormat.json:
+        from taper.records import conversion_document
+
         _emit_json(
-            export.conversion_document(
+            conversion_document(
                 conversion, table, all_sources=all_sources, allow_high_dose=allow_high_dose
             )
         )
         return
-    _render_conversion(conversion, table, all_sources=all_sources)
+    from taper.render import render_conversion
 
-
-def _render_conversion(
-    conversion: Conversion, table: EquivalenceTable, *, all_sources: bool
-) -> None:
-    from rich.table import Table
-
-    inputs = " + ".join(
-        f"{item.drug.name} {format_dose(item.dose_mg)}" for item in conversion.inputs
-    )
-    chosen = conversion.chosen
-    grid = Table()
-    grid.add_column("Source")
-    grid.add_column("Grade")
-    grid.add_column(f"{conversion.target.name} dose", justify="right")
-    results = conversion.results if all_sources else (chosen,)
-    for result in results:
-        label = result.source.id + (" (chosen)" if result is chosen and all_sources else "")
-        grid.add_row(label, result.source.grade, result.text())
-    spread = conversion.spread
-    if all_sources and spread is not None:
-        grid.add_section()
-        grid.add_row(
-            "all sources",
-            "",
-            f"{format_dose_range(spread.low_mg, spread.high_mg)} ({format_fold(spread.fold)})",
-        )
-    console = _console()
-    console.print(DRAFT_NOTICE, markup=False, style="bold")
-    console.print(f"{inputs} → {conversion.target.name}", markup=False)
-    console.print(grid, markup=False)
-    if conversion.disagreement and not all_sources:
-        console.print(conversion.disagreement, markup=False)
-    for warning in conversion.warnings:
-        console.print(f"Warning: {warning}", markup=False, style="yellow")
-    console.print(_footer(table), markup=False, style="dim")
+    render_conversion(conversion, table, all_sources=all_sources)
 
 
 @app.command()
 def schedule(
+    ctx: typer.Context,
     items: Annotated[
         list[str],
         typer.Argument(
@@ -477,7 +347,7 @@ def schedule(
             help="Stop after this daily dose (default: the smallest the products can make).",
         ),
     ] = None,
-    hold: Annotated[
+    holds: Annotated[
         list[str] | None,
         typer.Option(
             "--hold",
@@ -504,7 +374,7 @@ def schedule(
         str | None, typer.Option("--duration", help="Find the pace that stops within e.g. 26w.")
     ] = None,
     region: Annotated[str, typer.Option("--region", help="Product set: us or uk.")] = "us",
-    product: Annotated[
+    products: Annotated[
         list[str] | None,
         typer.Option(
             "--product",
@@ -569,7 +439,7 @@ def schedule(
     with_alcohol: Annotated[
         bool, typer.Option("--with-alcohol", help="Taken together with alcohol.")
     ] = False,
-    liver: Annotated[
+    liver_impairment: Annotated[
         bool, typer.Option("--liver", help="The patient has liver impairment.")
     ] = False,
     cautious: Annotated[
@@ -634,274 +504,61 @@ def schedule(
     Example: taper schedule clonazepam 1.5mg --times 3 --start 2027-01-04
     """
 
+    from taper.options import OPTION_KINDS
     from taper.schedule import plan_taper
+    from taper.sidefiles import write_side_files
 
     table = load_table(table_file)
-    plan = plan_taper(
-        _pairs(items),
-        times=times,
-        method=method,
-        rate=rate,
-        every=every,
-        step=step,
-        steps=steps,
-        slow_below=slow_below,
-        slow_rate=slow_rate,
-        final=final,
-        holds=hold or (),
-        order=order,
-        start=start,
-        until=until,
-        duration=duration,
-        region=region,
-        products=product or (),
-        source=source,
-        ed50=ed50,
-        emax=emax,
-        occupancy_step=occupancy_step,
-        supply=supply,
-        switch_to=switch_to,
-        crossover=crossover,
-        stage=stage,
-        stabilize=stabilize,
-        part=part,
-        used_for=used_for,
-        days_per_week=days_per_week,
-        age=age,
-        seizures=seizures,
-        with_opioids=with_opioids,
-        with_alcohol=with_alcohol,
-        liver_impairment=liver,
-        cautious=cautious,
-        allow_high_dose=allow_high_dose,
-        table=table,
-    )
+    options = {k: v for k, v in ctx.params.items() if k in OPTION_KINDS and v is not None}
+    plan = plan_taper(_pairs(items), table=table, **options)
     curve = None
     if plot:
         from taper.curve import terminal_plot
+        from taper.render import console
 
-        curve = terminal_plot(plan, table, width=min(_console().width, 120))
-    _write_extras(plan, table, plot_file, handout, patient, note, paper, ics, reminders, force)
+        curve = terminal_plot(plan, table, width=min(console().width, 120))
+    write_side_files(
+        plan,
+        table,
+        plot_file=plot_file,
+        handout=handout,
+        patient=patient,
+        note=note,
+        paper=paper,
+        ics=ics,
+        reminders=reminders,
+        force=force,
+    )
     if curve is not None:
         sys.stdout.write(curve + "\n")
     if output_format is PlanFormat.json:
-        text = export.dumps_json(export.plan_document(plan, table))
+        from taper.records import dumps_json, plan_document
+
+        text = dumps_json(plan_document(plan, table))
     elif output_format is PlanFormat.csv:
-        text = export.plan_csv(plan, table, raw=raw_csv)
+        from taper.csvout import plan_csv
+
+        text = plan_csv(plan, table, raw=raw_csv)
     elif output is None:
-        _render_plan(plan, table, _console(), daily=daily)
+        from taper.render import console, render_plan
+
+        render_plan(plan, table, console(), daily=daily)
         return
     else:
-        from rich.console import Console
+        from taper.render import plan_text
 
-        buffer = io.StringIO()
-        _render_plan(plan, table, Console(file=buffer, width=120, highlight=False), daily=daily)
-        text = buffer.getvalue()
+        text = plan_text(plan, table, daily=daily)
+    _write(text, output, force)
+
+
+def _write(text: str, output: Path | None, force: bool) -> None:
+    """Text to standard output, or atomically to a file."""
     if output is None:
         sys.stdout.write(text)
-    else:
-        from taper.output import write_atomic
+        return
+    from taper.files import write_atomic
 
-        write_atomic(output, text, force=force)
-
-
-def _write_extras(
-    plan: Plan,
-    table: EquivalenceTable,
-    plot_file: Path | None,
-    handout: Path | None,
-    patient: str | None,
-    note: str | None,
-    paper: str,
-    ics: Path | None,
-    reminders: str | None,
-    force: bool,
-) -> None:
-    """The files a schedule can write besides its main output: all made, then all written."""
-    from taper.output import write_atomic
-
-    if reminders is not None and ics is None:
-        raise InvalidRequestError("--reminders go into a calendar: add --ics FILE")
-    if (patient is not None or note is not None) and handout is None:
-        raise InvalidRequestError("--patient and --note go into the handout: add --handout FILE")
-    files: list[tuple[Path, bytes]] = []
-    if plot_file is not None:
-        from taper.curve import image_plot
-
-        files.append((plot_file, image_plot(plan, table, plot_file.suffix.lower())))
-    if handout is not None:
-        from taper.handout import plan_handout
-
-        if handout.suffix.lower() != ".pdf":
-            raise InvalidRequestError(f"a handout file ends in .pdf, not {handout.suffix!r}")
-        files.append((handout, plan_handout(plan, patient=patient, note=note, paper=paper)))
-    if ics is not None:
-        from taper.ics import parse_reminders, plan_calendar
-
-        if ics.suffix.lower() != ".ics":
-            raise InvalidRequestError(f"a calendar file ends in .ics, not {ics.suffix!r}")
-        times = parse_reminders(reminders, plan.slots) if reminders else None
-        files.append((ics, plan_calendar(plan, times)))
-    for path, content in files:
-        write_atomic(path, content, force=force)
-
-
-def _dose_cell(plan: Plan, doses: Sequence[DoseTime]) -> str:
-    """The doses of one dose time (or of a day): "0.5 mg", or one line per drug."""
-    taken = [dose for dose in doses if dose.dose_mg]
-    if not taken:
-        return "—"
-    if not plan.is_substitution:
-        return format_dose(sum((dose.dose_mg for dose in taken), Decimal(0)))
-    by_drug: dict[str, Decimal] = {}
-    for dose in taken:
-        by_drug[dose.drug] = by_drug.get(dose.drug, Decimal(0)) + dose.dose_mg
-    return "\n".join(f"{format_dose(total)} {drug}" for drug, total in by_drug.items())
-
-
-def _render_plan(plan: Plan, table: EquivalenceTable, console: Console, *, daily: bool) -> None:
-    from rich.table import Table
-
-    request = plan.request
-    console.print(DRAFT_NOTICE, markup=False, style="bold")
-    if plan.conversion is not None:
-        current = " + ".join(
-            f"{item.drug.name} {format_dose(item.dose_mg)}" for item in plan.conversion.inputs
-        )
-        console.print(
-            f"Switch {current} a day to {plan.drug.name}: crossover {request.crossover.value}, "
-            f"stages of {request.stage_days} days, then {request.stabilize_days} days of "
-            f"stabilisation. The {plan.drug.name} dose a day under each source:",
-            markup=False,
-        )
-        for result in plan.conversion.results:
-            chosen = " (used)" if result.source.id == plan.source.id else ""
-            console.print(f"  {result.source.id}: {result.text()}{chosen}", markup=False)
-    pace = {
-        "percent": f"{format_number(request.rate_percent)}% of the current dose (exponential)",
-        "linear": f"{format_dose(request.step_mg or 0)} each time",
-        "bands": "NICE CKS bands through diazepam equivalents",
-        "steps": "the listed doses",
-        "occupancy": f"{format_number(request.occupancy_step)} occupancy points "
-        f"(ED50 {format_dose(request.ed50_mg or 0)}, Emax {format_number(request.emax_percent)}%)",
-    }[request.method.value]
-    console.print(
-        f"{plan.drug.tall_man or plan.drug.name}: {request.method.value} taper, {pace}, every "
-        f"{request.interval_days} days; order {request.order.value}; diazepam equivalents "
-        f"by {plan.source.id}.",
-        markup=False,
-    )
-    for drug in plan.drugs:
-        console.print(
-            f"Products for {drug.name}: {plan.formularies[drug.name].describe()}.", markup=False
-        )
-    if plan.resolved_pace:
-        console.print(f"Pace found for the target end: {plan.resolved_pace}.", markup=False)
-    if plan.risk is not None:
-        band = f"; dose band {plan.risk.dose_band}" if plan.risk.dose_band else ""
-        console.print(f"Withdrawal risk: {plan.risk.summary}{band}.", markup=False)
-    start_note = " (today: set --start to fix it)" if plan.start_is_default else ""
-    console.print(f"Starts {plan.start_date.isoformat()}{start_note}.", markup=False)
-    grid = Table()
-    phases = plan.is_substitution
-    if daily:
-        for column in ("Day", "Date", "Phase", *plan.slots, "Daily total"):
-            grid.add_column(column)
-        for day in plan.days():
-            grid.add_row(
-                str(day.day),
-                day.date.isoformat(),
-                day.phase,
-                *(
-                    _dose_cell(plan, [d for d in day.doses if d.slot == slot])
-                    for slot in plan.slots
-                ),
-                _dose_cell(plan, day.doses),
-            )
-    else:
-        grid.add_column("Step", no_wrap=True)
-        grid.add_column("From", no_wrap=True)
-        for slot in plan.slots:
-            grid.add_column(slot, overflow="fold")
-        grid.add_column("Daily total (diazepam)", overflow="fold")
-        grid.add_column("Cut")
-        for item in plan.steps:
-            flags = [
-                *(["held"] if any(n.startswith("held") for n in item.notes) else []),
-                *([f"hold {item.hold_days} d"] if item.hold_days else []),
-                *(["forced"] if item.forced else []),
-                *(["over ceiling"] if item.exceeds_ceiling else []),
-                *(["stop"] if item.phase == "stop" else []),
-            ]
-            cut = f"{format_number(item.cut_percent)}%" if item.cut_percent else ""
-            days = f"{item.days} days" if item.days > 1 else "1 day"
-            phase = f"\n{item.phase}" if phases and item.phase != "stop" else ""
-            grid.add_row(
-                str(item.number),
-                f"{plan.date_of(item.start_day).isoformat()}\n{days}{phase}",
-                *(
-                    _dose_cell(plan, [d for d in item.doses if d.slot == slot])
-                    for slot in plan.slots
-                ),
-                f"{_dose_cell(plan, item.doses)}\n({plan.diazepam_text(item.doses)})",
-                "\n".join([cut, *flags]).strip(),
-            )
-    console.print(grid, markup=False)
-    preparations = {
-        (dose.drug, dose.dose_mg): dose.preparation
-        for item in plan.steps
-        for dose in item.doses
-        if dose.dose_mg > 0
-    }
-    console.print("What to take for each dose:", markup=False)
-    for drug_name, dose_mg in sorted(preparations, key=lambda key: (key[0], -key[1])):
-        name = f" {drug_name}" if phases else ""
-        console.print(
-            f"  {format_dose(dose_mg)}{name}: {preparations[drug_name, dose_mg].text()}",
-            markup=False,
-        )
-    checks = plan.checks
-    console.print(
-        f"Duration {checks.duration_days} days, {checks.reductions} reductions, last dose "
-        f"{plan.date_of(checks.duration_days).isoformat()}, first day without "
-        f"{plan.drug.name} {checks.end_date.isoformat()}. Largest cut in any 2 weeks: "
-        f"{format_number(checks.largest_14_day_reduction_percent)}% (from day "
-        f"{checks.largest_14_day_window_start}); first 2 weeks: "
-        f"{format_number(checks.first_14_day_reduction_percent)}%.",
-        markup=False,
-    )
-    console.print(
-        "held: the products cannot make a smaller cut yet; forced: the products force a cut at "
-        "least 1.5 times the method's; over ceiling: more than 25% in the 2 weeks up to it.",
-        markup=False,
-        style="dim",
-    )
-    for warning in plan.warnings:
-        console.print(f"Warning: {warning}", markup=False, style="yellow")
-    dispense = Table(title="To dispense for the whole plan", title_justify="left")
-    dispense.add_column("Product")
-    dispense.add_column("Quantity", justify="right")
-    for entry in plan.dispensing:
-        amount = (
-            format_dose(entry.quantity, "mL")
-            if entry.unit == "mL"
-            else f"{entry.quantity} {entry.unit}"
-        )
-        drug_name = f"{entry.product.drug} " if plan.is_substitution else ""
-        dispense.add_row(drug_name + entry.product.label(), amount)
-    console.print(dispense, markup=False)
-    for period in plan.supply:
-        parts = [
-            format_dose(i.quantity, "mL") + f" of {i.product.drug} {i.product.short_label()}"
-            if i.unit == "mL"
-            else f"{i.quantity} × {i.product.drug} {i.product.short_label()}"
-            for i in period.items
-        ]
-        console.print(
-            f"Days {period.start_day}-{period.end_day}: {'; '.join(parts) or 'nothing'}",
-            markup=False,
-        )
-    console.print(_footer(table), markup=False, style="dim")
+    write_atomic(output, text, force=force)
 
 
 @app.command()
@@ -941,60 +598,14 @@ def check(
         plan_file, table, drug=drug, region=region, products=product or (), source=source
     )
     if output_format is OutputFormat.json:
-        _emit_json(export.check_document(result, table))
+        from taper.records import check_document
+
+        _emit_json(check_document(result, table))
     else:
-        _render_check(result, table)
+        from taper.render import render_check
+
+        render_check(result, table)
     return ExitCode.OK if result.clean else ExitCode.DOMAIN_ERROR
-
-
-def _render_check(result: PlanCheck, table: EquivalenceTable) -> None:
-    from rich.table import Table
-
-    from taper.check import describe_doses
-
-    console = _console()
-    first = result.steps[0].start_day
-    last = result.steps[-1].end_day
-    dates = f" from {result.first_date.isoformat()}" if result.first_date else ""
-    console.print(
-        f"Checked {result.path}: {', '.join(result.drugs)}, days {first} to {last}{dates}, "
-        f"{len(result.steps)} steps; equivalents by {result.source.id}.",
-        markup=False,
-    )
-    sources = list(result.steps[0].diazepam_by_source)
-    grid = Table(title="Diazepam equivalent of each step, by source", title_justify="left")
-    for column in ("Days", "Doses", "Cut", *sources):
-        grid.add_column(column, overflow="fold")
-    for step in result.steps:
-        cut = step.cut_percent
-        days = str(step.start_day)
-        if step.end_day > step.start_day:
-            days += f"-{step.end_day}"
-        grid.add_row(
-            days,
-            describe_doses(step, with_drug=len(result.drugs) > 1),
-            ""
-            if cut is None
-            else f"+{format_number(-cut)}%"
-            if cut < 0
-            else f"{format_number(cut)}%",
-            *(format_dose_range(*step.diazepam_by_source[source]) for source in sources),
-        )
-    console.print(grid, markup=False)
-    for problem in result.problems:
-        console.print(f"Problem: {problem.message}", markup=False, style="red")
-    if result.clean:
-        console.print("No problems found.", markup=False, style="green")
-    for note in result.notes:
-        console.print(f"Note: {note}", markup=False)
-    for entry in result.dispensing:
-        amount = format_dose(entry.quantity, "mL") if entry.unit == "mL" else f"{entry.quantity}"
-        console.print(
-            f"To dispense: {amount} {'' if entry.unit == 'mL' else entry.unit + ' of '}"
-            f"{entry.product.drug} {entry.product.label()}",
-            markup=False,
-        )
-    console.print(_footer(table), markup=False, style="dim")
 
 
 class BatchFormat(StrEnum):
@@ -1058,13 +669,13 @@ def batch(
         read_scenarios(scenarios),
         table,
         output,
-        summary,
-        output_format,
-        jobs,
-        quiet,
-        raw_csv,
-        force,
-        f"scenarios from {scenarios}",
+        summary=summary,
+        jsonl=output_format is BatchFormat.jsonl,
+        what=f"scenarios from {scenarios}",
+        jobs=jobs,
+        quiet=quiet,
+        raw_csv=raw_csv,
+        force=force,
     )
 
 
@@ -1132,94 +743,26 @@ def sweep(
         scenarios,
         table,
         output,
-        summary,
-        output_format,
-        jobs,
-        quiet,
-        False,
-        force,
-        f"sweep of {drug} {doses}",
+        summary=summary,
+        jsonl=output_format is BatchFormat.jsonl,
+        what=f"sweep of {drug} {doses}",
+        jobs=jobs,
+        quiet=quiet,
+        raw_csv=False,
+        force=force,
     )
 
 
-def _run_batch(
-    scenarios: Any,
-    table: EquivalenceTable,
-    output: Path,
-    summary: Path | None,
-    output_format: BatchFormat,
-    jobs: int | None,
-    quiet: bool,
-    raw_csv: bool,
-    force: bool,
-    what: str,
-) -> int:
-    import contextlib
+def _run_batch(scenarios: Any, table: Any, output: Path, *, quiet: bool, **options: Any) -> int:
+    """Write a batch with a progress count on a terminal; exit status 1 if any failed."""
+    from taper.batch import write_batch
+    from taper.render import progress
 
-    from taper.batch import (
-        SUMMARY_COLUMNS,
-        Outcome,
-        provenance_lines,
-        run_batch,
-        summary_row,
-        write_row,
-    )
-    from taper.export import CSV_COLUMNS
-    from taper.output import atomic_text_stream
-
-    failed = 0
-    with contextlib.ExitStack() as stack:
-        out = stack.enter_context(atomic_text_stream(output, force=force))
-        summary_stream = (
-            stack.enter_context(atomic_text_stream(summary, force=force)) if summary else None
-        )
-        if output_format is BatchFormat.csv:
-            out.write(provenance_lines(table, what))
-            write_row(out, ("scenario", *CSV_COLUMNS))
-        if summary_stream is not None:
-            summary_stream.write(provenance_lines(table, what))
-            write_row(summary_stream, SUMMARY_COLUMNS)
-        progress = None
-        if not quiet and sys.stderr.isatty():
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            progress = stack.enter_context(
-                Progress(
-                    SpinnerColumn(),
-                    TextColumn("{task.completed} scenarios"),
-                    TimeElapsedColumn(),
-                    console=_stderr_console(),
-                    transient=True,
-                )
-            )
-            task = progress.add_task("plans", total=None)
-
-        def take(outcome: Outcome) -> None:
-            nonlocal failed
-            failed += not outcome.ok
-            out.write(outcome.days_csv if output_format is BatchFormat.csv else outcome.jsonl)
-            if summary_stream is not None:
-                write_row(summary_stream, summary_row(outcome))
-            if progress is not None:
-                progress.advance(task)
-
-        run_batch(
-            scenarios,
-            table,
-            jobs=jobs,
-            raw_csv=raw_csv,
-            jsonl=output_format is BatchFormat.jsonl,
-            on_outcome=take,
-        )
+    with progress(not quiet and sys.stderr.isatty()) as advance:
+        failed = write_batch(scenarios, table, output, on_progress=advance, **options)
     if failed:
         sys.stderr.write(f"taper: {failed} scenario(s) failed; see the summary or the output\n")
     return ExitCode.DOMAIN_ERROR if failed else ExitCode.OK
-
-
-def _stderr_console() -> Console:
-    from rich.console import Console
-
-    return Console(stderr=True)
 
 
 def main() -> None:

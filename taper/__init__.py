@@ -31,8 +31,9 @@ if TYPE_CHECKING:
         UnknownNameError,
     )
     from taper.formatting import format_dose, format_dose_range
-    from taper.plan import Method, Order, Plan, Step, TaperRequest
-    from taper.schedule import build_plan, plan_taper
+    from taper.options import Method, Order, ScheduleOptions, TaperRequest
+    from taper.plan import Plan, Step
+    from taper.schedule import TaperPlan, build_plan, plan_taper
     from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange, load_table
 
 #: Where each public name lives; modules are imported on first use, so that
@@ -51,8 +52,9 @@ _EXPORTS = {
     ),
     "taper.formatting": ("format_dose", "format_dose_range"),
     "taper.check": ("PlanCheck", "check_plan"),
-    "taper.plan": ("Method", "Order", "Plan", "Step", "TaperRequest"),
-    "taper.schedule": ("build_plan", "plan_taper"),
+    "taper.options": ("Method", "Order", "ScheduleOptions", "TaperRequest"),
+    "taper.plan": ("Plan", "Step"),
+    "taper.schedule": ("TaperPlan", "build_plan", "plan_taper"),
     "taper.table": ("Drug", "EquivalenceSource", "EquivalenceTable", "ValueRange", "load_table"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -80,11 +82,13 @@ __all__ = [
     "Order",
     "Plan",
     "PlanCheck",
+    "ScheduleOptions",
     "SourceResult",
     "Spread",
     "Step",
     "TableError",
     "TaperError",
+    "TaperPlan",
     "TaperRequest",
     "UnknownNameError",
     "ValueRange",

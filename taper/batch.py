@@ -11,67 +11,38 @@ flat however many scenarios there are, and the same input gives the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
 import json
 import os
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from taper.errors import DataFileError, InvalidRequestError, TaperError
-from taper.textfiles import Fail, csv_records, read_text
+from taper.csvout import (
+    CSV_COLUMNS,
+    SUMMARY_COLUMNS,
+    plan_csv_rows,
+    provenance_lines,
+    summary_row,
+    write_row,
+)
+from taper.errors import InvalidRequestError, ScenarioFileError, TaperError
+from taper.files import Fail, atomic_text_stream, csv_records, read_text
+from taper.options import OPTION_KINDS
+from taper.records import dumps_compact_json, plan_document, plan_summary
+from taper.schedule import plan_taper
+from taper.table import EquivalenceTable
 
-#: Options a scenario may set, with their type: text, whole number, yes/no, or a list.
-OPTIONS: dict[str, str] = {
-    "drug": "list",
-    "dose": "list",
-    "times": "int",
-    "method": "text",
-    "rate": "text",
-    "every": "text",
-    "step": "text",
-    "steps": "text",
-    "slow_below": "text",
-    "slow_rate": "text",
-    "final": "text",
-    "holds": "list",
-    "order": "text",
-    "start": "text",
-    "until": "text",
-    "duration": "text",
-    "region": "text",
-    "products": "list",
-    "source": "text",
-    "ed50": "text",
-    "emax": "text",
-    "occupancy_step": "text",
-    "supply": "text",
-    "switch_to": "text",
-    "crossover": "text",
-    "stage": "text",
-    "stabilize": "text",
-    "part": "text",
-    "used_for": "text",
-    "days_per_week": "int",
-    "age": "int",
-    "seizures": "bool",
-    "with_opioids": "bool",
-    "with_alcohol": "bool",
-    "liver_impairment": "bool",
-    "cautious": "bool",
-    "allow_high_dose": "bool",
-}
+#: What a scenario may set: the current drugs and doses, and the schedule options.
+SCENARIO_COLUMNS = {"drug": "list", "dose": "list", **OPTION_KINDS}
 MAX_SCENARIO_FILE_BYTES = 50 * 1024 * 1024
 #: Scenarios handed to the worker processes at a time: bounds memory, keeps order.
 WINDOW = 512
-
-
-class ScenarioFileError(DataFileError):
-    """A scenario file that cannot be read at all."""
 
 
 @dataclass(frozen=True)
@@ -116,12 +87,12 @@ def read_scenarios(path: str | os.PathLike[str]) -> Iterator[Scenario]:
 
 def _csv_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
     header, header_line, records = csv_records(text, fail)
-    unknown = [name for name in header if name not in OPTIONS and name != "id"]
+    unknown = [name for name in header if name not in SCENARIO_COLUMNS and name != "id"]
     if unknown:
         raise fail(
             header_line,
             f"unknown column(s) {', '.join(unknown)}; columns are id and the schedule options "
-            f"({', '.join(OPTIONS)})",
+            f"({', '.join(SCENARIO_COLUMNS)})",
         )
     for required in ("drug", "dose"):
         if required not in header:
@@ -149,7 +120,7 @@ def _toml_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
         raise fail(None, "expected [[scenario]] tables and nothing else")
     for index, table in enumerate(tables):
         scenario_id = str(table.get("id", f"scenario-{index + 1}"))
-        problems = [key for key in table if key not in OPTIONS and key != "id"]
+        problems = [key for key in table if key not in SCENARIO_COLUMNS and key != "id"]
         if problems:
             yield Scenario(scenario_id, {}, 0, f"unknown key(s) {', '.join(problems)}")
             continue
@@ -191,7 +162,7 @@ def _arguments(options: Mapping[str, str]) -> dict[str, Any]:
     """plan_taper's keyword arguments from the text of a scenario."""
     arguments: dict[str, Any] = {}
     for key, value in options.items():
-        kind = OPTIONS[key]
+        kind = SCENARIO_COLUMNS[key]
         if kind == "int":
             if not value.isascii() or not value.isdigit():
                 raise InvalidRequestError(f"{key} {value!r} is not a whole number")
@@ -213,13 +184,10 @@ def _arguments(options: Mapping[str, str]) -> dict[str, Any]:
 
 
 def run_scenario(
-    scenario: Scenario, table: Any, *, raw_csv: bool = False, jsonl: bool = False
+    scenario: Scenario, table: EquivalenceTable, *, raw_csv: bool = False, jsonl: bool = False
 ) -> Outcome:
     """Plan one scenario and format the output asked for (CSV rows, or a JSON line) and its
     summary; a bad scenario becomes an error outcome."""
-    from taper.export import dumps_compact_json, plan_csv_rows, plan_document, plan_summary
-    from taper.schedule import plan_taper
-
     if scenario.error is not None:
         return _failed(scenario, scenario.error)
     try:
@@ -239,8 +207,6 @@ def run_scenario(
 
 
 def _failed(scenario: Scenario, error: str) -> Outcome:
-    from taper.export import dumps_compact_json
-
     where = f"line {scenario.line}: " if scenario.line else ""
     record = {"scenario": scenario.id, "error": where + error}
     return Outcome(
@@ -253,21 +219,22 @@ def _failed(scenario: Scenario, error: str) -> Outcome:
     )
 
 
-_worker_table: Any = None
+_worker_table: EquivalenceTable | None = None
 
 
-def _initialise(table: Any) -> None:
+def _initialise(table: EquivalenceTable) -> None:
     global _worker_table
     _worker_table = table
 
 
 def _work(item: tuple[Scenario, bool, bool]) -> Outcome:
+    assert _worker_table is not None, "set by _initialise in every worker"
     return run_scenario(item[0], _worker_table, raw_csv=item[1], jsonl=item[2])
 
 
 def run_batch(
     scenarios: Iterable[Scenario],
-    table: Any,
+    table: EquivalenceTable,
     *,
     jobs: int | None = None,
     raw_csv: bool = False,
@@ -297,59 +264,49 @@ def run_batch(
                 on_outcome(outcome)
 
 
-SUMMARY_COLUMNS = (
-    "scenario",
-    "status",
-    "error",
-    "drug",
-    "switched_from",
-    "source",
-    "start_date",
-    "start_date_is_today",
-    "end_date",
-    "duration_days",
-    "steps",
-    "reductions",
-    "largest_14_day_reduction_percent",
-    "first_14_day_reduction_percent",
-    "exceeds_guideline_ceiling",
-    "starts_faster_than_guideline",
-    "forced_by_products",
-    "stop_from_mg",
-    "dispensing",
-    "warnings",
-    "parameters",
-)
+def write_batch(
+    scenarios: Iterable[Scenario],
+    table: EquivalenceTable,
+    output: str | os.PathLike[str],
+    *,
+    summary: str | os.PathLike[str] | None = None,
+    jsonl: bool = False,
+    what: str,
+    jobs: int | None = None,
+    raw_csv: bool = False,
+    force: bool = False,
+    on_progress: Callable[[], None] | None = None,
+) -> int:
+    """Plan every scenario into ``output`` (day-level CSV, or JSON Lines) and, if asked, one
+    summary row per scenario into ``summary``; both files appear only when all is written.
 
+    Returns the number of scenarios that failed.
+    """
+    failed = 0
+    detail = f"{what}; each scenario's parameters are in the summary and the JSON Lines output"
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(atomic_text_stream(output, force=force))
+        summary_stream = (
+            stack.enter_context(atomic_text_stream(summary, force=force)) if summary else None
+        )
+        if not jsonl:
+            out.write(provenance_lines(table, detail))
+            write_row(out, ("scenario", *CSV_COLUMNS))
+        if summary_stream is not None:
+            summary_stream.write(provenance_lines(table, detail))
+            write_row(summary_stream, SUMMARY_COLUMNS)
 
-def summary_row(outcome: Outcome) -> list[str]:
-    record = {
-        "scenario": outcome.id,
-        "status": "ok" if outcome.ok else "error",
-        "error": outcome.error or "",
-        **outcome.summary,
-    }
-    return [_cell(record.get(column, "")) for column in SUMMARY_COLUMNS]
+        def take(outcome: Outcome) -> None:
+            nonlocal failed
+            failed += not outcome.ok
+            out.write(outcome.jsonl if jsonl else outcome.days_csv)
+            if summary_stream is not None:
+                write_row(summary_stream, summary_row(outcome.id, outcome.error, outcome.summary))
+            if on_progress is not None:
+                on_progress()
 
-
-def _cell(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
-
-
-def provenance_lines(table: Any, what: str) -> str:
-    from taper import __version__
-
-    return (
-        f"# taper {__version__}; table {table.path} sha256 {table.sha256}\n"
-        f"# {what}; each scenario's parameters are in the summary and the JSON Lines output\n"
-    )
-
-
-def write_row(stream: IO[str], row: Sequence[str]) -> None:
-    """One CSV row (a header or a summary row)."""
-    csv.writer(stream, lineterminator="\n").writerow(row)
+        run_batch(scenarios, table, jobs=jobs, raw_csv=raw_csv, jsonl=jsonl, on_outcome=take)
+    return failed
 
 
 def loads_jsonl(text: str) -> list[dict[str, Any]]:

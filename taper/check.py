@@ -27,20 +27,21 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
 from taper.dispensing import quantities, units_used
 from taper.doses import parse_dose
-from taper.errors import DataFileError, InvalidRequestError, NoEquivalenceError, TaperError
+from taper.errors import InvalidRequestError, NoEquivalenceError, PlanFileError, TaperError
+from taper.files import csv_records, read_text
 from taper.formatting import format_dose, format_number
+from taper.guideline import CEILING_FRACTION, WINDOW_DAYS, percent, smallest_stop_mg
 from taper.params import parse_slot
 from taper.plan import DispensedProduct, DoseTime
 from taper.products import Formulary
-from taper.schedule import CEILING_FRACTION, WINDOW_DAYS, products_for, ratio_to_diazepam
-from taper.table import Drug, EquivalenceSource, EquivalenceTable
-from taper.textfiles import csv_records, read_text
+from taper.regimen import products_for
+from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 
 #: Plan files larger than this are not plans.
 MAX_PLAN_BYTES = 20 * 1024 * 1024
@@ -48,10 +49,6 @@ MAX_PLAN_BYTES = 20 * 1024 * 1024
 #: (a crossover rounds each new dose to its products).
 CROSSOVER_TOLERANCE = Fraction(5, 100)
 DAILY = "daily"
-
-
-class PlanFileError(DataFileError):
-    """A plan file that cannot be read as a plan."""
 
 
 @dataclass(frozen=True)
@@ -374,7 +371,7 @@ def _check_pace(
             continue
         earlier = load_on(day - WINDOW_DAYS)
         if earlier and (earlier - now) / earlier > CEILING_FRACTION:
-            cut = format_number(_percent((earlier - now) / earlier * 100))
+            cut = format_number(percent((earlier - now) / earlier))
             problems.append(
                 Problem(
                     "ceiling",
@@ -391,7 +388,7 @@ def _check_pace(
         formulary = formularies.get(name)
         if formulary is None:
             continue
-        smallest = formulary.ladder(total)[1] if total > 0 else Decimal(0)
+        smallest = smallest_stop_mg(formulary, total)
         if total > smallest:
             problems.append(
                 Problem(
@@ -405,15 +402,8 @@ def _check_pace(
 
 def _with_cut(step: CheckedStep, cut: Fraction) -> CheckedStep:
     return CheckedStep(
-        step.start_day, step.end_day, step.doses, step.diazepam_by_source, _percent(cut * 100)
+        step.start_day, step.end_day, step.doses, step.diazepam_by_source, percent(cut)
     )
-
-
-def _percent(value: Fraction) -> Decimal:
-    try:
-        return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.1"))
-    except InvalidOperation:  # pragma: no cover - only for absurd magnitudes
-        return Decimal(0)
 
 
 def describe_doses(step: CheckedStep, *, with_drug: bool = True) -> str:

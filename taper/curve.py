@@ -15,30 +15,12 @@ import textwrap
 from dataclasses import dataclass
 from fractions import Fraction
 
-from taper.errors import InvalidRequestError, TaperError
+from taper.errors import InvalidRequestError, require_extra
 from taper.plan import Plan
-from taper.table import EquivalenceTable
+from taper.table import EquivalenceTable, ratio_to_diazepam
 
 PHASE_HATCH = {"crossover": "///", "stabilization": "...", "hold": "xx"}
 LINE_STYLES = ("-", "--", ":", "-.")
-
-
-class MissingExtraError(TaperError, ImportError):
-    """An optional library that this output needs is not installed."""
-
-    def __init__(self, what: str, extra: str, module: str) -> None:
-        self.extra = extra
-        super().__init__(
-            f"{what} needs the optional package {module!r}: pip install 'taper[{extra}]'"
-        )
-
-
-def require(module: str, what: str, extra: str) -> None:
-    """Fail with a clear message if an optional library is missing."""
-    import importlib.util
-
-    if importlib.util.find_spec(module) is None:
-        raise MissingExtraError(what, extra, module)
 
 
 @dataclass(frozen=True)
@@ -61,7 +43,6 @@ class CurveData:
 
 def curve_data(plan: Plan, table: EquivalenceTable) -> CurveData:
     """The series to draw: see :class:`CurveData`."""
-    from taper.schedule import ratio_to_diazepam
 
     days = tuple(day for step in plan.steps for day in range(step.start_day, step.end_day + 1))
     first = plan.diazepam_of(plan.steps[0].doses)
@@ -121,7 +102,7 @@ def curve_data(plan: Plan, table: EquivalenceTable) -> CurveData:
 
 def terminal_plot(plan: Plan, table: EquivalenceTable, *, width: int = 80, height: int = 20) -> str:
     """The curve as text for a terminal (plotext), ``width`` columns wide."""
-    require("plotext", "--plot", "plot")
+    require_extra("plotext", "--plot", "plot")
     import plotext
 
     data = curve_data(plan, table)
@@ -147,7 +128,7 @@ def image_plot(plan: Plan, table: EquivalenceTable, suffix: str) -> bytes:
     """The curve as a PNG or SVG image (matplotlib), readable in black and white."""
     if suffix not in {".png", ".svg"}:
         raise InvalidRequestError(f"a plot file ends in .png or .svg, not {suffix!r}")
-    require("matplotlib", "--plot-file", "plot")
+    require_extra("matplotlib", "--plot-file", "plot")
     import matplotlib
 
     matplotlib.use("Agg")

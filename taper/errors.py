@@ -104,3 +104,38 @@ class DataFileError(TaperError, ValueError):
         self.reason = reason
         where = f"{path}, line {line}" if line else path
         super().__init__(f"{where}: {reason}")
+
+
+class PlanFileError(DataFileError):
+    """A plan file (``taper check``) that cannot be read as a plan."""
+
+
+class ScenarioFileError(DataFileError):
+    """A scenario file (``taper batch``) that cannot be read at all."""
+
+
+class OutputFileError(TaperError, OSError):
+    """An output file that cannot (or may not) be written."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cannot write {path}: {reason}")
+
+
+class MissingExtraError(TaperError, ImportError):
+    """An optional library that an output needs is not installed."""
+
+    def __init__(self, what: str, extra: str, module: str) -> None:
+        self.extra = extra
+        super().__init__(
+            f"{what} needs the optional package {module!r}: pip install 'taper[{extra}]'"
+        )
+
+
+def require_extra(module: str, what: str, extra: str) -> None:
+    """Fail with a clear message if the optional library ``module`` is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingExtraError(what, extra, module)

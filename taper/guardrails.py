@@ -20,8 +20,8 @@ from fractions import Fraction
 
 from taper.errors import InvalidRequestError
 from taper.formatting import format_dose_range
+from taper.guideline import JOINT_GUIDELINE
 
-JOINT_GUIDELINE = "2025 Joint Clinical Practice Guideline on Benzodiazepine Tapering"
 _UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 
 

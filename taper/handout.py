@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from taper.curve import require
-from taper.errors import InvalidRequestError
+from taper.errors import InvalidRequestError, require_extra
 from taper.formatting import format_dose
 from taper.plan import DoseTime, Plan
 from taper.table import Drug
@@ -61,7 +60,7 @@ def plan_handout(
     """The handout as PDF bytes."""
     if paper not in PAPER:
         raise InvalidRequestError(f"unknown paper {paper!r}; use a4 or letter")
-    require("fpdf", "--handout", "pdf")
+    require_extra("fpdf", "--handout", "pdf")
     from fpdf import FPDF
 
     pdf = FPDF(orientation="portrait", unit="mm", format=PAPER[paper])

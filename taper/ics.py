@@ -11,8 +11,7 @@ import datetime as dt
 import hashlib
 import re
 
-from taper.curve import require
-from taper.errors import InvalidRequestError
+from taper.errors import InvalidRequestError, require_extra
 from taper.formatting import format_dose
 from taper.plan import Plan
 
@@ -41,7 +40,7 @@ def parse_reminders(text: str, slots: tuple[str, ...]) -> dict[str, dt.time]:
 
 def plan_calendar(plan: Plan, reminders: dict[str, dt.time] | None = None) -> bytes:
     """The plan as an iCalendar file."""
-    require("icalendar", "--ics", "ics")
+    require_extra("icalendar", "--ics", "ics")
     import icalendar
 
     calendar = icalendar.Calendar()

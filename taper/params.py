@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from taper.doses import parse_dose
 from taper.errors import InvalidRequestError
+from taper.formatting import format_dose
 
 #: Dose times, in the order of the day.
 SLOTS = ("morning", "midday", "afternoon", "evening", "night")
@@ -121,8 +122,6 @@ class Hold:
     dose_mg: Decimal = Decimal(0)
 
     def text(self) -> str:
-        from taper.formatting import format_dose
-
         where = {
             "after-step": f"after step {self.step}",
             "every": f"after every {self.step} steps",

@@ -1,90 +1,25 @@
 """What a plan is: the request that defines it, its steps and days, checks and quantities.
 
-Plain, immutable data (dataclasses, and a named tuple for the many day rows), built by
-:mod:`taper.schedule` and turned into text by :mod:`taper.export` and the command line.
+Plain, immutable data (dataclasses, and a named tuple for the many day rows), built by the
+engine (:mod:`taper.engine`) and turned into records, CSV and pictures by the output modules
+above it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import NamedTuple
 
-from taper.errors import InvalidRequestError
-from taper.formatting import format_dose_range, is_exact
-from taper.guardrails import PatientFactors, RiskAssessment
-from taper.params import Hold
+from taper.convert import Conversion
+from taper.formatting import format_dose, format_dose_range, is_exact
+from taper.guardrails import RiskAssessment
+from taper.options import TaperRequest
 from taper.products import Formulary, Preparation, Product
 from taper.table import Drug, EquivalenceSource, EquivalenceTable
-
-if TYPE_CHECKING:
-    from taper.convert import Conversion
-
-
-class Method(StrEnum):
-    PERCENT = "percent"
-    LINEAR = "linear"
-    BANDS = "bands"
-    STEPS = "steps"
-    OCCUPANCY = "occupancy"
-
-
-class Crossover(StrEnum):
-    SLOT = "slot"
-    PARTIAL = "partial"
-    DIRECT = "direct"
-
-
-class Order(StrEnum):
-    DAYTIME_FIRST = "daytime-first"
-    EVEN = "even"
-    NIGHT_FIRST = "night-first"
-
-
-@dataclass(frozen=True)
-class TaperRequest:
-    """Everything that defines a plan; with the table, it reproduces the plan exactly."""
-
-    drug: str
-    regimen: Mapping[str, Decimal]
-    method: Method = Method.PERCENT
-    rate_percent: Decimal = Decimal(10)
-    interval_days: int = 14
-    step_mg: Decimal | None = None
-    steps_mg: tuple[Decimal, ...] = ()
-    slow_below_mg: Decimal | None = None
-    slow_rate_percent: Decimal | None = None
-    final_mg: Decimal | None = None
-    holds: tuple[Hold, ...] = ()
-    order: Order = Order.DAYTIME_FIRST
-    start: dt.date | None = None
-    region: str = "us"
-    products: tuple[str, ...] = ()
-    source: str | None = None
-    ed50_mg: Decimal | None = None
-    emax_percent: Decimal = Decimal(100)
-    occupancy_step: Decimal = Decimal(5)
-    until: dt.date | None = None
-    duration_days: int | None = None
-    supply_days: int | None = None
-    allow_high_dose: bool = False
-    #: Substitution: the drug to cross over to, further current drugs and their regimens,
-    #: the crossover strategy, stage and stabilisation lengths, and the part moved per stage.
-    switch_to: str | None = None
-    also: tuple[tuple[str, Mapping[str, Decimal]], ...] = ()
-    crossover: Crossover = Crossover.SLOT
-    stage_days: int = 7
-    stabilize_days: int = 14
-    part_mg: Decimal | None = None
-    #: How the drug has been used and who takes it (guardrail warnings only), and whether
-    #: the cautious defaults were asked for.
-    factors: PatientFactors = field(default_factory=PatientFactors)
-    cautious: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,6 +92,12 @@ class DispensedProduct:
     quantity: Decimal
     unit: str  # "tablets", "capsules" or "mL"
 
+    def amount_text(self) -> str:
+        """``"12 tablets"``, ``"1,367.8 mL"``."""
+        if self.unit == "mL":
+            return format_dose(self.quantity, "mL")
+        return f"{self.quantity} {self.unit}"
+
 
 @dataclass(frozen=True)
 class SupplyPeriod:
@@ -190,12 +131,12 @@ class Plan:
     resolved_pace: str | None
     #: Diazepam mg per mg of each drug under the source (low, high), or None if it has none.
     ratios: Mapping[str, tuple[Fraction, Fraction] | None]
+    #: The equivalence table the plan was made with (its provenance goes into every output).
+    table: EquivalenceTable = field(repr=False, compare=False)
     #: For a substitution: the current regimen converted to the new drug under every source.
     conversion: Conversion | None = None
     #: Withdrawal risk and dose band at the start, from the guardrails.
     risk: RiskAssessment | None = None
-    #: The equivalence table the plan was made with (its provenance goes into every output).
-    table: EquivalenceTable | None = field(default=None, repr=False, compare=False)
 
     @property
     def formulary(self) -> Formulary:
@@ -230,46 +171,18 @@ class Plan:
         """The diazepam equivalent of some doses under the plan's source (low, high)."""
         return diazepam_of(doses, self.ratios)
 
-    @property
-    def summary(self) -> dict[str, Any]:
-        """One flat record of the plan: what a researcher compares across scenarios."""
-        from taper.export import plan_summary
-
-        return plan_summary(self)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The whole plan as plain data: the JSON document of ``taper schedule -f json``."""
-        from taper.export import plan_document
-
-        return plan_document(self, self._table())
-
-    def to_csv(self, path: str | os.PathLike[str] | None = None, *, force: bool = False) -> str:
-        """The tidy day-level CSV (as ``taper schedule -f csv``); written to ``path`` if given."""
-        from taper.export import plan_csv
-
-        text = plan_csv(self, self._table())
-        if path is not None:
-            from taper.output import write_atomic
-
-            write_atomic(path, text, force=force)
-        return text
-
-    def to_dataframe(self) -> Any:
-        """The day-level rows as a pandas DataFrame (pandas is not a dependency of taper)."""
-        try:
-            import pandas
-        except ImportError as exc:
-            raise InvalidRequestError("to_dataframe needs pandas: pip install pandas") from exc
-        import csv as csv_module
-        import io
-
-        lines = [line for line in self.to_csv().splitlines() if not line.startswith("#")]
-        rows = list(csv_module.DictReader(io.StringIO("\n".join(lines))))
-        return pandas.DataFrame(rows)
-
-    def _table(self) -> EquivalenceTable:
-        assert self.table is not None, "a plan made by build_plan carries its table"
-        return self.table
+    def doses_text(self, doses: Iterable[DoseTime]) -> str:
+        """Doses (of one dose time, or of a day) in words: ``"0.5 mg"``, or one line per drug
+        in a substitution; ``"—"`` for none."""
+        taken = [dose for dose in doses if dose.dose_mg]
+        if not taken:
+            return "—"
+        if not self.is_substitution:
+            return format_dose(sum((dose.dose_mg for dose in taken), Decimal(0)))
+        by_drug: dict[str, Decimal] = {}
+        for dose in taken:
+            by_drug[dose.drug] = by_drug.get(dose.drug, Decimal(0)) + dose.dose_mg
+        return "\n".join(f"{format_dose(total)} {drug}" for drug, total in by_drug.items())
 
     def diazepam_text(self, doses: Iterable[DoseTime]) -> str:
         value = self.diazepam_of(doses)

@@ -35,21 +35,17 @@ from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 
+from taper.assemble import Segment, assemble_plan
 from taper.convert import Conversion, convert_dose, format_fold
+from taper.direct import taper_segments
 from taper.errors import InvalidRequestError, NoEquivalenceError, UndispensableDoseError
 from taper.formatting import format_dose, format_dose_range, format_number
+from taper.options import Crossover, TaperRequest
 from taper.params import SLOTS
-from taper.plan import Crossover, Plan, TaperRequest
+from taper.plan import Plan
 from taper.products import Formulary
-from taper.schedule import (
-    _check_regimen,
-    _formulary,
-    _Segment,
-    _taper_segments,
-    finish_plan,
-    ratio_to_diazepam,
-)
-from taper.table import Drug, EquivalenceSource, EquivalenceTable
+from taper.regimen import check_regimen, request_formulary
+from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 
 #: The order in which dose times are switched: the night dose first (Ashton).
 CROSSOVER_ORDER = ("night", "evening", "afternoon", "midday", "morning")
@@ -71,9 +67,9 @@ def build_substitution(
     drugs = tuple([drug for drug, _ in current if drug.name != target.name] + [target])
     formularies: dict[str, Formulary] = {}
     for drug, regimen in current:
-        formularies[drug.name] = _formulary(table, drug, request)
-        _check_regimen(drug, regimen, formularies[drug.name], request)
-    formularies.setdefault(target.name, _formulary(table, target, request))
+        formularies[drug.name] = request_formulary(table, drug, request)
+        check_regimen(drug, regimen, formularies[drug.name], request)
+    formularies.setdefault(target.name, request_formulary(table, target, request))
 
     conversion = convert_dose(
         [(drug.name, sum(regimen.values(), Decimal(0))) for drug, regimen in current],
@@ -93,7 +89,7 @@ def build_substitution(
 
     stages = _crossover(request, start, slots, drugs, target, formularies, ratios)
     segments = [
-        _Segment(
+        Segment(
             config=_aligned(start, layout),
             days=request.stage_days,
             phase="crossover",
@@ -101,7 +97,7 @@ def build_substitution(
         )
     ]
     segments += [
-        _Segment(
+        Segment(
             config=_aligned(config, layout),
             days=request.stage_days,
             phase="crossover",
@@ -112,7 +108,7 @@ def build_substitution(
     switched = stages[-1][0] if stages else start
     if request.stabilize_days:
         segments.append(
-            _Segment(
+            Segment(
                 config=_aligned(switched, layout),
                 days=request.stabilize_days,
                 phase="stabilization",
@@ -124,7 +120,7 @@ def build_substitution(
     }
     elapsed = sum(segment.days for segment in segments)
     taper_request = _taper_request(request, target, new_regimen, elapsed)
-    taper, taper_slots, resolved, resolved_pace = _taper_segments(
+    taper, taper_slots, resolved, resolved_pace = taper_segments(
         taper_request,
         table,
         target,
@@ -148,7 +144,7 @@ def build_substitution(
         interval_days=resolved.interval_days,
     )
     warnings = _warnings(request, conversion, target, start, switched, ratios, drugs)
-    return finish_plan(
+    return assemble_plan(
         request=plan_request,
         drugs=drugs,
         layout=layout,

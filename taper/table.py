@@ -10,18 +10,19 @@ for both drugs, so rescaling never changes a conversion.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from taper.errors import TableError, UnknownNameError
+from taper.files import read_text
 from taper.products import Product
 
 if TYPE_CHECKING:
@@ -144,6 +145,22 @@ class EquivalenceTable:
         return [source_id for source_id in self.sources if source_id in drug.equivalents]
 
 
+def ratio_to_diazepam(
+    table: EquivalenceTable, drug: Drug, source: EquivalenceSource
+) -> tuple[Fraction, Fraction] | None:
+    """Diazepam mg per mg of ``drug`` under ``source`` as (low, high), or None."""
+    if drug.name == table.reference_drug:
+        return Fraction(1), Fraction(1)
+    own = drug.equivalents.get(source.id)
+    reference = table.drugs[table.reference_drug].equivalents.get(source.id)
+    if own is None or reference is None:
+        return None
+    return (
+        Fraction(reference.low) / Fraction(own.high),
+        Fraction(reference.high) / Fraction(own.low),
+    )
+
+
 def bundled_table_path() -> Path:
     """The table shipped with `taper`: inside the wheel, or at the root of a checkout."""
     here = Path(__file__).resolve().parent
@@ -156,25 +173,18 @@ def load_table(path: str | os.PathLike[str] | None = None) -> EquivalenceTable:
     table_path = Path(path) if path is not None else bundled_table_path()
     # The bundled table is named, not located, so that outputs do not depend on the install.
     shown = str(path) if path is not None else f"{TABLE_FILE_NAME} (bundled)"
-    try:
-        if table_path.is_dir():
-            raise TableError(shown, "", "is a directory, not a table file")
-        if table_path.stat().st_size > MAX_TABLE_BYTES:
-            raise TableError(shown, "", f"is larger than {MAX_TABLE_BYTES // 1024 // 1024} MiB")
-        raw = table_path.read_bytes()
-    except OSError as exc:
-        raise TableError(shown, "", f"cannot be read: {exc.strerror or exc}") from exc
-    if b"\0" in raw:
-        raise TableError(shown, "", "is a binary file, not a TOML table")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise TableError(shown, "", f"is not UTF-8 text (byte {exc.start})") from exc
+    text, sha256 = read_text(
+        table_path,
+        kind="TOML table",
+        max_bytes=MAX_TABLE_BYTES,
+        fail=lambda _line, reason: TableError(shown, "", reason),
+        allow_empty=True,
+    )
     try:
         document = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise TableError(shown, "", f"TOML syntax error: {exc}") from exc
-    return table_from_document(document, path=shown, sha256=hashlib.sha256(raw).hexdigest())
+    return table_from_document(document, path=shown, sha256=sha256)
 
 
 def table_from_document(

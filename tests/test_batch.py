@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from taper.batch import ScenarioFileError, loads_jsonl, read_scenarios, sweep_scenarios
+from taper.batch import loads_jsonl, read_scenarios, sweep_scenarios
+from taper.errors import ScenarioFileError
 
 SCENARIOS = """\
 # a comment line

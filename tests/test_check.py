@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from taper.check import PlanFileError, check_plan
-from taper.export import plan_csv
+from taper.csvout import plan_csv
 from taper.schedule import plan_taper
 from taper.table import EquivalenceTable
 

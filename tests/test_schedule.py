@@ -9,10 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from taper.csvout import plan_csv
 from taper.errors import HighDoseError, InvalidRequestError, UndispensableDoseError
-from taper.export import plan_csv, plan_document
+from taper.guideline import CEILING_FRACTION
 from taper.plan import Plan
-from taper.schedule import CEILING_FRACTION, plan_taper
+from taper.records import plan_document
+from taper.schedule import plan_taper
 from taper.table import EquivalenceTable
 
 D = Decimal

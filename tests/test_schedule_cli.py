@@ -220,7 +220,7 @@ def test_bad_schedule_input(run: Any, args: list[str], status: int, message: str
     ],
 )
 def test_csv_cells_that_would_run_as_formulas_are_neutralised(text: str, safe: str) -> None:
-    from taper.export import neutralise_cell
+    from taper.csvout import neutralise_cell
 
     assert neutralise_cell(text) == safe
 

@@ -6,23 +6,22 @@ written into JSON as numbers by simplejson, never through a float.
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import datetime as dt
-import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from enum import StrEnum
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from taper import __version__
+from taper.check import PlanCheck, describe_doses
 from taper.convert import Conversion, SourceResult
 from taper.formatting import format_dose, to_decimal
+from taper.options import TaperRequest
+from taper.params import Hold
+from taper.plan import DispensedProduct, DoseTime, Plan, Step
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from taper.check import PlanCheck
-    from taper.plan import DispensedProduct, DoseTime, Plan, Step, TaperRequest
 
 #: Version of every JSON document `taper` writes; bumped on any incompatible change.
 SCHEMA_VERSION = 1
@@ -37,8 +36,6 @@ def number(value: Decimal | Fraction | int) -> int | Decimal:
 
 
 def provenance(table: EquivalenceTable) -> Record:
-    from taper import __version__
-
     return {
         "tool": {"name": "taper", "version": __version__},
         "table": {"path": table.path, "sha256": table.sha256},
@@ -172,51 +169,34 @@ def conversion_document(
 
 
 def request_record(request: TaperRequest) -> Record:
-    """Every parameter of a plan, normalised, so that the plan can be rebuilt exactly."""
+    """Every parameter of a plan, normalised, so that the plan can be rebuilt exactly.
+
+    One entry per field of :class:`~taper.options.TaperRequest`, in its order (the regimens
+    as ``regimen_mg``).
+    """
     return {
-        "drug": request.drug,
-        "regimen_mg": {slot: number(dose) for slot, dose in request.regimen.items()},
-        "method": request.method.value,
-        "rate_percent": number(request.rate_percent),
-        "interval_days": request.interval_days,
-        "step_mg": None if request.step_mg is None else number(request.step_mg),
-        "steps_mg": [number(dose) for dose in request.steps_mg],
-        "slow_below_mg": None if request.slow_below_mg is None else number(request.slow_below_mg),
-        "slow_rate_percent": None
-        if request.slow_rate_percent is None
-        else number(request.slow_rate_percent),
-        "final_mg": None if request.final_mg is None else number(request.final_mg),
-        "holds": [hold.text() for hold in request.holds],
-        "order": request.order.value,
-        "start": None if request.start is None else request.start.isoformat(),
-        "until": None if request.until is None else request.until.isoformat(),
-        "duration_days": request.duration_days,
-        "region": request.region,
-        "products": list(request.products),
-        "source": request.source,
-        "ed50_mg": None if request.ed50_mg is None else number(request.ed50_mg),
-        "emax_percent": number(request.emax_percent),
-        "occupancy_step": number(request.occupancy_step),
-        "supply_days": request.supply_days,
-        "allow_high_dose": request.allow_high_dose,
-        "also": [
-            {"drug": name, "regimen_mg": {slot: number(dose) for slot, dose in regimen.items()}}
-            for name, regimen in request.also
-        ],
-        "switch_to": request.switch_to,
-        "crossover": request.crossover.value,
-        "stage_days": request.stage_days,
-        "stabilize_days": request.stabilize_days,
-        "part_mg": None if request.part_mg is None else number(request.part_mg),
-        "used_for_days": request.factors.used_for_days,
-        "days_per_week": request.factors.days_per_week,
-        "age": request.factors.age,
-        "seizures": request.factors.seizures,
-        "with_opioids": request.factors.with_opioids,
-        "with_alcohol": request.factors.with_alcohol,
-        "liver_impairment": request.factors.liver_impairment,
-        "cautious": request.cautious,
+        ("regimen_mg" if f.name == "regimen" else f.name): _parameter(getattr(request, f.name))
+        for f in dataclasses.fields(request)
     }
+
+
+def _parameter(value: object) -> Any:
+    """One recorded parameter as plain JSON data (exact numbers, text for the rest)."""
+    if isinstance(value, Decimal):
+        return number(value)
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Hold):
+        return value.text()
+    if isinstance(value, Mapping):
+        return {slot: number(dose) for slot, dose in value.items()}
+    if isinstance(value, tuple):
+        if value and isinstance(value[0], tuple):  # further drugs: (name, regimen) pairs
+            return [{"drug": name, "regimen_mg": _parameter(regimen)} for name, regimen in value]
+        return [_parameter(item) for item in value]
+    return value
 
 
 def _diazepam(
@@ -363,7 +343,6 @@ def plan_document(plan: Plan, table: EquivalenceTable) -> Record:
 
 def check_document(result: PlanCheck, table: EquivalenceTable) -> Record:
     """``taper check`` as JSON: the steps found, the problems and the total to dispense."""
-    from taper.check import describe_doses
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -395,81 +374,9 @@ def check_document(result: PlanCheck, table: EquivalenceTable) -> Record:
     }
 
 
-CSV_COLUMNS = (
-    "day",
-    "date",
-    "step",
-    "phase",
-    "drug",
-    "slot",
-    "dose_mg",
-    "diazepam_eq_mg",
-    "diazepam_eq_mg_low",
-    "diazepam_eq_mg_high",
-    "take",
-)
-
-
-#: Characters that make a spreadsheet read a cell as a formula (OWASP: CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_cell(text: str) -> str:
-    """Prefix a text cell that a spreadsheet would run as a formula with ``'`` (OWASP)."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def plan_csv(plan: Plan, table: EquivalenceTable, *, raw: bool = False) -> str:
-    """Tidy CSV: one row per day, drug and dose time. Provenance leads as ``#`` lines.
-
-    Text cells that a spreadsheet would read as a formula are neutralised unless ``raw``.
-    """
-    from taper import __version__
-
-    buffer = io.StringIO()
-    parameters = dumps_compact_json(request_record(plan.request))
-    buffer.write(f"# taper {__version__}; table {table.path} sha256 {table.sha256}\n")
-    buffer.write(f"# source {plan.source.id}; parameters {parameters}\n")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(plan_csv_rows(plan, raw=raw))
-    return buffer.getvalue()
-
-
-def plan_csv_rows(plan: Plan, *, raw: bool = False) -> Iterator[tuple[object, ...]]:
-    """The data rows of :func:`plan_csv` (without header or provenance): one per day, drug
-    and dose time, from day 1 to the first day without any drug."""
-    cell = (lambda text: text) if raw else neutralise_cell
-    cells: dict[DoseTime, tuple[object, ...]] = {}
-
-    def dose_cells(dose: DoseTime) -> tuple[object, ...]:
-        if dose not in cells:  # the same dose is written on many days: format it once
-            value = plan.diazepam_of((dose,))
-            if value is None:
-                low = high = point = ""
-            else:
-                low_value, high_value = number(value[0]), number(value[1])
-                low, high = str(low_value), str(high_value)
-                point = low if low_value == high_value else ""
-            text = cell(dose.preparation.text())
-            cells[dose] = (cell(dose.drug), dose.slot, number(dose.dose_mg), point, low, high, text)
-        return cells[dose]
-
-    first = plan.start_date.toordinal() - 1
-    for step in plan.steps:
-        doses = [dose_cells(dose) for dose in step.doses]
-        for day in range(step.start_day, step.end_day + 1):
-            phase = step.phase
-            if step.hold_days and day > step.end_day - step.hold_days:
-                phase = "hold"
-            date = dt.date.fromordinal(first + day).isoformat()
-            for values in doses:
-                yield (day, date, step.number, phase, *values)
-
-
 def dumps_compact_json(record: Record) -> str:
     """One line of JSON with exact decimal numbers (for CSV comments and JSON Lines)."""
-    import simplejson
+    import simplejson  # only when JSON is written: not at start-up
 
     return str(
         simplejson.dumps(record, use_decimal=True, ensure_ascii=False, separators=(",", ":"))
@@ -478,6 +385,6 @@ def dumps_compact_json(record: Record) -> str:
 
 def dumps_json(record: Record) -> str:
     """JSON text with exact decimal numbers, keys in the order built, UTF-8 kept."""
-    import simplejson
+    import simplejson  # only when JSON is written: not at start-up
 
     return str(simplejson.dumps(record, use_decimal=True, indent=2, ensure_ascii=False)) + "\n"

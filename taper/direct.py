@@ -1,0 +1,361 @@
+"""The direct taper of one drug: from its current regimen, the configurations of the plan.
+
+How (every step exact, in ``Fraction`` and ``Decimal``):
+
+1. The products give the doses that can be made at one dose time (a *ladder*).
+2. From the current regimen, a *reduction path* lists every configuration the taper may pass
+   through: each one is the previous with one dose time lowered to the next dose down its
+   ladder, chosen by the reduction order (daytime doses first, night first, or evenly). Along
+   the path no dose time ever goes up, and every configuration can be dispensed.
+3. The method gives an *ideal* daily total for each interval (exponential percent cuts,
+   fixed mg steps, CKS bands, an explicit list, or equal steps in receptor occupancy). The
+   plan takes the configuration on the path whose total is nearest the ideal, never going
+   back. When the products cannot make a smaller cut yet, the dose is held until the ideal
+   reaches the next dose that can be made.
+4. The plan stops (to zero) after the final dose has been taken for one interval.
+
+With a target end (``--until``, ``--duration``) the slowest pace of the method that stops in
+time is found by bisection over candidate paces.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import ROUND_FLOOR, Decimal, localcontext
+from fractions import Fraction
+from typing import ParamSpec, TypeVar
+
+from taper.assemble import Segment
+from taper.errors import InvalidRequestError, UndispensableDoseError
+from taper.formatting import format_dose, format_number
+from taper.guideline import cks_band_step
+from taper.options import Method, Order, TaperRequest
+from taper.params import SLOTS
+from taper.products import Formulary
+from taper.table import Drug, EquivalenceSource, EquivalenceTable
+
+#: Plans longer than this are refused (ten years).
+MAX_PLAN_DAYS = 3653
+
+
+def reduction_path(
+    start: tuple[Decimal, ...], slots: tuple[str, ...], formulary: Formulary, order: Order
+) -> tuple[list[tuple[Decimal, ...]], list[int]]:
+    """Every configuration from the regimen down to zero, one dose time lowered at a time,
+    with each configuration's daily total in quanta of the formulary (for fast search)."""
+    ladders = [formulary.ladder(dose) for dose in start]
+    steps = [formulary.ladder_units(dose) for dose in start]
+    positions = [len(ladder) - 1 for ladder in ladders]
+    is_night = [slot == "night" for slot in slots]
+    path = [start]
+    totals = [sum(ladder[-1] for ladder in steps)]
+    while any(positions):
+        candidates = [i for i in range(len(slots)) if positions[i] > 0]
+        daytime = [i for i in candidates if not is_night[i]]
+        night = [i for i in candidates if is_night[i]]
+        if order is Order.DAYTIME_FIRST:
+            pool = daytime or night
+        elif order is Order.NIGHT_FIRST:
+            pool = night or daytime
+        else:
+            pool = candidates
+        # The largest dose in the pool first; on a tie, daytime before night, then earlier.
+        chosen = max(pool, key=lambda i: (steps[i][positions[i]], not is_night[i], -i))
+        drop = steps[chosen][positions[chosen]] - steps[chosen][positions[chosen] - 1]
+        positions[chosen] -= 1
+        path.append(tuple(ladders[i][positions[i]] for i in range(len(slots))))
+        totals.append(totals[-1] - drop)
+    return path, totals
+
+
+def _ideal_function(
+    request: TaperRequest,
+    ratio: tuple[Fraction, Fraction] | None,
+    source: EquivalenceSource,
+    drug: Drug,
+) -> Callable[[Decimal], Decimal]:
+    """The next ideal daily total from the current one.
+
+    The ideal trajectory is a target, not a dose: it is computed in Decimal at 34 significant
+    digits (see :func:`choose_configurations`), and only ever used to choose among doses
+    that can be made.
+    """
+    method = request.method
+    if method is Method.PERCENT:
+        keep = 1 - request.rate_percent / 100
+        slow_keep = 1 - (request.slow_rate_percent or request.rate_percent) / 100
+        slow_below = request.slow_below_mg
+
+        def percent(ideal: Decimal) -> Decimal:
+            return ideal * (slow_keep if slow_below is not None and ideal <= slow_below else keep)
+
+        return percent
+    if method is Method.LINEAR:
+        if request.step_mg is None:
+            raise InvalidRequestError("the linear method needs --step, e.g. --step 0.125mg")
+        step = request.step_mg
+        return lambda ideal: ideal - step
+    if method is Method.BANDS:
+        if ratio is None or ratio[0] != ratio[1]:
+            what = "no value" if ratio is None else "a range"
+            raise InvalidRequestError(
+                f"the bands method converts through diazepam and needs one equivalence value; "
+                f"source {source.id!r} gives {what} for {drug.name}: choose another --source"
+            )
+        per_mg = Decimal(ratio[0].numerator) / Decimal(ratio[0].denominator)
+        return lambda ideal: ideal - cks_band_step(ideal * per_mg) / per_mg
+    if method is Method.OCCUPANCY:
+        if request.ed50_mg is None:
+            raise InvalidRequestError(
+                "the occupancy method needs --ed50 (and optionally --emax); no published "
+                "values exist for benzodiazepines, so give ones you can cite"
+            )
+        ed50, emax, delta = request.ed50_mg, request.emax_percent, request.occupancy_step
+
+        def occupancy(ideal: Decimal) -> Decimal:
+            occupied = emax * ideal / (ed50 + ideal) - delta
+            return Decimal(0) if occupied <= 0 else ed50 * occupied / (emax - occupied)
+
+        return occupancy
+    raise AssertionError(method)  # steps are handled by the caller
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+@dataclass
+class PathStep:
+    index: int
+    days: int
+    hold_days: int = 0
+    intended_cut: Fraction | None = None
+    stalled: bool = False
+
+
+def _decimal_targets(function: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Run ``function`` with 34 significant digits: the same targets whatever the caller's
+    decimal context."""
+
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with localcontext(prec=34):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@_decimal_targets
+def choose_configurations(
+    request: TaperRequest,
+    totals: Sequence[int],
+    quantum_fraction: Fraction,
+    next_ideal: Callable[[Decimal], Decimal] | None,
+    interval: int,
+) -> list[PathStep]:
+    """Pick, interval by interval, the configurations of the plan (indices into the path).
+
+    ``totals`` are the path's daily totals in quanta (descending integers, the last zero).
+    """
+    quantum = Decimal(quantum_fraction.numerator) / Decimal(quantum_fraction.denominator)
+    last_nonzero = len(totals) - 2
+    negated = [-total for total in totals]
+    final = totals[last_nonzero]
+    if request.final_mg:
+        final = max(final, int((request.final_mg / quantum).to_integral_value(ROUND_FLOOR)))
+    raw = [PathStep(index=0, days=interval)]
+    plan_days = interval
+    reductions = 0
+    ideal = totals[0] * quantum
+    held_at: set[int] = set()
+
+    def add_holds(step: PathStep) -> None:
+        for number, hold in enumerate(request.holds):
+            applies = (
+                (hold.kind == "after-step" and reductions == hold.step)
+                or (hold.kind == "every" and reductions % hold.step == 0)
+                or (
+                    hold.kind == "at"
+                    and totals[step.index] * quantum <= hold.dose_mg
+                    and number not in held_at
+                )
+            )
+            if applies:
+                held_at.add(number)
+                step.hold_days += hold.days
+                step.days += hold.days
+
+    def add(step: PathStep) -> None:
+        nonlocal plan_days
+        add_holds(step)
+        raw.append(step)
+        plan_days += step.days
+
+    while True:
+        if plan_days > MAX_PLAN_DAYS:
+            raise InvalidRequestError(
+                "the plan would last more than ten years; choose a faster pace or a final dose"
+            )
+        current = raw[-1]
+        if next_ideal is None:  # explicit steps
+            if reductions >= len(request.steps_mg):
+                break
+            target = request.steps_mg[reductions] / quantum
+            found = [i for i in range(current.index + 1, len(totals)) if totals[i] == target]
+            if not found:
+                raise UndispensableDoseError(
+                    f"step {format_dose(request.steps_mg[reductions])} cannot be made at these "
+                    "dose times from the products, or is not below the dose before it"
+                )
+            reductions += 1
+            add(PathStep(index=found[0], days=interval))
+            continue
+        if totals[current.index] <= final:
+            break
+        ideal = next_ideal(ideal)
+        if ideal <= 0:
+            break
+        in_quanta = ideal / quantum
+        floor = int(in_quanta.to_integral_value(ROUND_FLOOR))
+        lowest = bisect.bisect_left(negated, -floor, current.index, last_nonzero + 1)
+        choices = [i for i in (lowest - 1, lowest) if current.index <= i <= last_nonzero]
+        chosen = min(choices, key=lambda i: (abs(totals[i] - in_quanta), i))
+        if chosen == current.index:
+            current.days += interval
+            plan_days += interval
+            current.stalled = True
+            continue
+        reductions += 1
+        # The method's own cut from the dose actually taken: what the pace asks for.
+        before = totals[current.index] * quantum
+        intended = Fraction((before - next_ideal(before)) / before)
+        add(PathStep(index=chosen, days=interval, intended_cut=intended))
+    return raw
+
+
+def taper_segments(
+    request: TaperRequest,
+    table: EquivalenceTable,
+    drug: Drug,
+    regimen: Mapping[str, Decimal],
+    formulary: Formulary,
+    ratio: tuple[Fraction, Fraction] | None,
+    source: EquivalenceSource,
+    today: dt.date | None,
+) -> tuple[list[Segment], tuple[str, ...], TaperRequest, str | None]:
+    """The taper of one drug from ``regimen``: its segments (the first is ``regimen``
+    itself, lasting one interval), its dose times, the request as resolved, and the pace
+    found for a target end (if one was asked for)."""
+    slots = tuple(slot for slot in SLOTS if slot in regimen)
+    start_config = tuple(regimen[slot] for slot in slots)
+    total = sum(start_config, Decimal(0))
+    if request.final_mg is not None and request.final_mg >= total:
+        raise InvalidRequestError("the final dose must be below the current daily dose")
+    path, totals = reduction_path(start_config, slots, formulary, request.order)
+    quantum = formulary.quantum
+    resolved_pace = None
+    if request.until is not None or request.duration_days is not None:
+        request, resolved_pace = _fit_pace(request, totals, quantum, ratio, source, drug, today)
+    if request.method is Method.STEPS and not request.steps_mg:
+        raise InvalidRequestError("the steps method needs --steps, e.g. --steps '0.75mg,0.5mg'")
+    next_ideal = (
+        None if request.method is Method.STEPS else _ideal_function(request, ratio, source, drug)
+    )
+    raw = choose_configurations(request, totals, quantum, next_ideal, request.interval_days)
+    segments = []
+    for item in raw:
+        notes = []
+        if item.stalled:
+            notes.append("held: the products cannot make a smaller cut yet")
+        if item.hold_days:
+            notes.append(f"includes a hold of {item.hold_days} days")
+        segments.append(
+            Segment(
+                config=path[item.index],
+                days=item.days,
+                phase="taper",
+                hold_days=item.hold_days,
+                intended_cut=item.intended_cut,
+                stalled=item.stalled,
+                notes=tuple(notes),
+            )
+        )
+    return segments, slots, request, resolved_pace
+
+
+def _fit_pace(
+    request: TaperRequest,
+    totals: Sequence[int],
+    quantum: Fraction,
+    ratio: tuple[Fraction, Fraction] | None,
+    source: EquivalenceSource,
+    drug: Drug,
+    today: dt.date | None,
+) -> tuple[TaperRequest, str]:
+    """The slowest pace of the chosen method that stops by the target end."""
+    if request.until is not None:
+        start = request.start or today or dt.date.today()
+        target = (request.until - start).days
+    else:
+        assert request.duration_days is not None
+        target = request.duration_days
+    if target < 1:
+        raise InvalidRequestError("the target end must be after the start date")
+
+    def ends_in_time(candidate: TaperRequest) -> bool:
+        try:
+            next_ideal = (
+                None
+                if candidate.method is Method.STEPS
+                else _ideal_function(candidate, ratio, source, drug)
+            )
+            raw = choose_configurations(
+                candidate, totals, quantum, next_ideal, candidate.interval_days
+            )
+            return sum(step.days for step in raw) <= target
+        except InvalidRequestError:
+            return False
+
+    # Candidate paces, from the slowest to the fastest.
+    if request.method is Method.PERCENT:
+        count = 99
+
+        def option(n: int) -> TaperRequest:
+            return replace(request, rate_percent=Decimal(n + 1) / 2)  # 0.5% to 49.5%
+
+    elif request.method is Method.LINEAR:
+        step = Decimal(quantum.numerator) / Decimal(quantum.denominator)
+        count = totals[0]
+
+        def option(n: int) -> TaperRequest:
+            return replace(request, step_mg=step * (n + 1))
+
+    else:
+        count = 56
+
+        def option(n: int) -> TaperRequest:
+            return replace(request, interval_days=56 - n)  # every 56 days to every day
+
+    low, high = 0, count - 1
+    if not ends_in_time(option(high)):
+        raise InvalidRequestError(
+            f"no {request.method.value} plan from these products stops within {target} days"
+        )
+    while low < high:
+        middle = (low + high) // 2
+        if ends_in_time(option(middle)):
+            high = middle
+        else:
+            low = middle + 1
+    chosen = option(low)
+    if chosen.method is Method.PERCENT:
+        pace = f"{format_number(chosen.rate_percent)}% every {chosen.interval_days} days"
+    elif chosen.method is Method.LINEAR:
+        pace = f"{format_dose(chosen.step_mg or 0)} every {chosen.interval_days} days"
+    else:
+        pace = f"a step every {chosen.interval_days} days"
+    return chosen, pace

@@ -1,0 +1,278 @@
+"""The options of a schedule, declared once, and the request they resolve into.
+
+:class:`ScheduleOptions` holds the options as people give them (``rate="10%"``,
+``every="2w"``): the ``taper schedule`` command builds one from its parameters, a batch
+scenario row converts into one, and :func:`taper.plan_taper` takes its fields as keyword
+arguments. :func:`resolve_request` parses them, once, into a :class:`TaperRequest`: exact,
+typed and normalised, which with the equivalence table reproduces a plan exactly and is
+written into every output as its provenance.
+
+Adding an option means: a field here (and its parsing in :func:`resolve_request`), the
+parameter of the ``schedule`` command, and the README.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, TypeVar, get_args, get_origin, get_type_hints
+
+from taper.doses import parse_dose
+from taper.errors import InvalidRequestError
+from taper.formatting import format_dose, format_number
+from taper.guardrails import PatientFactors, parse_duration_of_use
+from taper.params import (
+    TIMES,
+    Hold,
+    parse_date,
+    parse_days,
+    parse_dose_list,
+    parse_hold,
+    parse_percent,
+    parse_positive_number,
+)
+
+
+class Method(StrEnum):
+    PERCENT = "percent"
+    LINEAR = "linear"
+    BANDS = "bands"
+    STEPS = "steps"
+    OCCUPANCY = "occupancy"
+
+
+class Order(StrEnum):
+    DAYTIME_FIRST = "daytime-first"
+    EVEN = "even"
+    NIGHT_FIRST = "night-first"
+
+
+class Crossover(StrEnum):
+    SLOT = "slot"
+    PARTIAL = "partial"
+    DIRECT = "direct"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleOptions:
+    """Every option of a schedule besides the current drugs and doses, as people give them.
+
+    The field names are the keyword arguments of :func:`taper.plan_taper`, the parameters
+    of the ``taper schedule`` command and the columns of a batch scenario file.
+    """
+
+    times: int | None = None
+    method: str = "percent"
+    rate: str | None = None
+    every: str | None = None
+    step: str | None = None
+    steps: str | None = None
+    slow_below: str | None = None
+    slow_rate: str | None = None
+    final: str | None = None
+    holds: tuple[str, ...] = ()
+    order: str = "daytime-first"
+    start: str | None = None
+    until: str | None = None
+    duration: str | None = None
+    region: str = "us"
+    products: tuple[str, ...] = ()
+    source: str | None = None
+    ed50: str | None = None
+    emax: str = "100"
+    occupancy_step: str = "5"
+    supply: str | None = None
+    switch_to: str | None = None
+    crossover: str = "slot"
+    stage: str = "1w"
+    stabilize: str = "2w"
+    part: str | None = None
+    used_for: str | None = None
+    days_per_week: int | None = None
+    age: int | None = None
+    seizures: bool = False
+    with_opioids: bool = False
+    with_alcohol: bool = False
+    liver_impairment: bool = False
+    cautious: bool = False
+    allow_high_dose: bool = False
+
+
+def _kind(annotation: Any) -> str:
+    if annotation is bool:
+        return "bool"
+    if get_origin(annotation) is tuple:
+        return "list"
+    return "int" if int in get_args(annotation) else "text"
+
+
+#: The kind of each option's value: "text", "int", "bool" or "list" (from the fields' types).
+OPTION_KINDS: dict[str, str] = {
+    name: _kind(annotation) for name, annotation in get_type_hints(ScheduleOptions).items()
+}
+
+
+def schedule_options(values: Mapping[str, Any]) -> ScheduleOptions:
+    """Options from keyword values, each checked against its declared type."""
+    unknown = [name for name in values if name not in OPTION_KINDS]
+    if unknown:
+        raise InvalidRequestError(
+            f"unknown option(s) {', '.join(unknown)}; options are {', '.join(OPTION_KINDS)}"
+        )
+    import msgspec  # validation only: not at import time
+
+    try:
+        return msgspec.convert(dict(values), ScheduleOptions)
+    except msgspec.ValidationError as exc:
+        raise InvalidRequestError(f"invalid option: {exc}") from None
+
+
+@dataclass(frozen=True)
+class TaperRequest:
+    """Everything that defines a plan; with the table, it reproduces the plan exactly.
+
+    The fields are in the order of the plan's recorded parameters (``meta.parameters`` in
+    JSON, the ``#`` line of a CSV), which :func:`taper.records.request_record` writes out.
+    """
+
+    drug: str
+    regimen: Mapping[str, Decimal]
+    method: Method = Method.PERCENT
+    rate_percent: Decimal = Decimal(10)
+    interval_days: int = 14
+    step_mg: Decimal | None = None
+    steps_mg: tuple[Decimal, ...] = ()
+    slow_below_mg: Decimal | None = None
+    slow_rate_percent: Decimal | None = None
+    final_mg: Decimal | None = None
+    holds: tuple[Hold, ...] = ()
+    order: Order = Order.DAYTIME_FIRST
+    start: dt.date | None = None
+    until: dt.date | None = None
+    duration_days: int | None = None
+    region: str = "us"
+    products: tuple[str, ...] = ()
+    source: str | None = None
+    ed50_mg: Decimal | None = None
+    emax_percent: Decimal = Decimal(100)
+    occupancy_step: Decimal = Decimal(5)
+    supply_days: int | None = None
+    allow_high_dose: bool = False
+    #: Substitution: further current drugs and their regimens, the drug to cross over to,
+    #: the crossover strategy, stage and stabilisation lengths, and the part moved per stage.
+    also: tuple[tuple[str, Mapping[str, Decimal]], ...] = ()
+    switch_to: str | None = None
+    crossover: Crossover = Crossover.SLOT
+    stage_days: int = 7
+    stabilize_days: int = 14
+    part_mg: Decimal | None = None
+    #: How the drug has been used and who takes it (the guardrails), and whether the
+    #: cautious defaults were asked for.
+    used_for_days: int | None = None
+    days_per_week: int | None = None
+    age: int | None = None
+    seizures: bool = False
+    with_opioids: bool = False
+    with_alcohol: bool = False
+    liver_impairment: bool = False
+    cautious: bool = False
+
+    def pace_text(self) -> str:
+        """The method's pace in words: ``"10% of the current dose (exponential)"``."""
+        return {
+            Method.PERCENT: f"{format_number(self.rate_percent)}% of the current dose "
+            "(exponential)",
+            Method.LINEAR: f"{format_dose(self.step_mg or 0)} each time",
+            Method.BANDS: "NICE CKS bands through diazepam equivalents",
+            Method.STEPS: "the listed doses",
+            Method.OCCUPANCY: f"{format_number(self.occupancy_step)} occupancy points "
+            f"(ED50 {format_dose(self.ed50_mg or 0)}, Emax {format_number(self.emax_percent)}%)",
+        }[self.method]
+
+    @property
+    def factors(self) -> PatientFactors:
+        return PatientFactors(
+            used_for_days=self.used_for_days,
+            days_per_week=self.days_per_week,
+            age=self.age,
+            seizures=self.seizures,
+            with_opioids=self.with_opioids,
+            with_alcohol=self.with_alcohol,
+            liver_impairment=self.liver_impairment,
+        )
+
+
+_Choice = TypeVar("_Choice", Method, Order, Crossover)
+
+
+def choice(kind: type[_Choice], value: str, what: str) -> _Choice:
+    """The member of an enumeration of choices that ``value`` names."""
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise InvalidRequestError(f"unknown {what} {value!r}; use {choices}") from None
+
+
+def resolve_request(options: ScheduleOptions, drug: str, switch_to: str | None) -> TaperRequest:
+    """Parse the options into a request for ``drug`` (its regimen left empty).
+
+    ``drug`` and ``switch_to`` are the table's names for the current and target drugs.
+    """
+    o = options
+    if o.region not in {"us", "uk"}:
+        raise InvalidRequestError(f"unknown region {o.region!r}; use us or uk")
+    if o.until is not None and o.duration is not None:
+        raise InvalidRequestError("give a target end date (--until) or a duration, not both")
+    if o.slow_rate and not o.slow_below:
+        raise InvalidRequestError("--slow-rate needs --slow-below, the dose below which it applies")
+    if o.times is not None and o.times not in TIMES:
+        raise InvalidRequestError("--times must be 1, 2, 3 or 4")
+    if o.days_per_week is not None and not 1 <= o.days_per_week <= 7:
+        raise InvalidRequestError("--days-per-week must be from 1 to 7")
+    if o.age is not None and not 0 <= o.age <= 130:
+        raise InvalidRequestError("--age must be from 0 to 130")
+    holds = o.holds or (("every:3:2w",) if o.cautious else ())
+    return TaperRequest(
+        drug=drug,
+        regimen={},
+        method=choice(Method, o.method, "method"),
+        rate_percent=parse_percent(o.rate or ("5%" if o.cautious else "10%")),
+        interval_days=parse_days(o.every or ("4w" if o.cautious else "2w")),
+        step_mg=parse_dose(o.step) if o.step else None,
+        steps_mg=parse_dose_list(o.steps) if o.steps else (),
+        slow_below_mg=parse_dose(o.slow_below) if o.slow_below else None,
+        slow_rate_percent=parse_percent(o.slow_rate, "slow rate") if o.slow_rate else None,
+        final_mg=parse_dose(o.final) if o.final else None,
+        holds=tuple(parse_hold(text) for text in holds),
+        order=choice(Order, o.order, "order"),
+        start=parse_date(o.start, "start date") if o.start else None,
+        until=parse_date(o.until, "target end date") if o.until else None,
+        duration_days=parse_days(o.duration, "duration") if o.duration else None,
+        region=o.region,
+        products=o.products,
+        source=o.source,
+        ed50_mg=parse_dose(o.ed50) if o.ed50 else None,
+        emax_percent=parse_positive_number(o.emax, "Emax"),
+        occupancy_step=parse_positive_number(o.occupancy_step, "occupancy step"),
+        supply_days=parse_days(o.supply, "supply period") if o.supply else None,
+        allow_high_dose=o.allow_high_dose,
+        switch_to=switch_to,
+        crossover=choice(Crossover, o.crossover, "crossover"),
+        stage_days=parse_days(o.stage, "stage"),
+        stabilize_days=0
+        if o.stabilize.strip() in {"0", "0d", "0w"}
+        else parse_days(o.stabilize, "stabilisation"),
+        part_mg=parse_dose(o.part) if o.part else None,
+        used_for_days=parse_duration_of_use(o.used_for) if o.used_for else None,
+        days_per_week=o.days_per_week,
+        age=o.age,
+        seizures=o.seizures,
+        with_opioids=o.with_opioids,
+        with_alcohol=o.with_alcohol,
+        liver_impairment=o.liver_impairment,
+        cautious=o.cautious,
+    )

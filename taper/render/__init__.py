@@ -1,0 +1,359 @@
+"""Terminal rendering: the rich tables and lines that ``taper`` prints.
+
+The only part of the library that imports rich. Everything shown here is computed by the
+library (doses, cuts, quantities, wording of results); this module lays it out for a
+terminal, with markup off so that no text from a user's table is read as markup.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+from taper import __version__
+from taper.check import PlanCheck, describe_doses
+from taper.convert import Conversion, format_fold
+from taper.formatting import format_dose, format_dose_range, format_number
+from taper.plan import Plan
+from taper.table import Drug, EquivalenceTable, ValueRange
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+DRAFT_NOTICE = (
+    "Draft for clinical review: equivalences are approximate and vary between people "
+    "and between sources."
+)
+
+
+def console() -> Console:
+    """The console for standard output (no highlighting, no soft wrapping)."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+def footer(table: EquivalenceTable) -> str:
+    return f"taper {__version__} · table {table.path} · sha256 {table.sha256[:12]}"
+
+
+def value_text(value: ValueRange | None, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    text = format_number(value.low)
+    if not value.is_point:
+        text += f" to {format_number(value.high)}"
+    return f"{text} {unit}".rstrip()
+
+
+def render_drugs(table: EquivalenceTable, selected: list[Drug]) -> None:
+    """The drugs, their half-lives, usual maximum and equivalents under each source."""
+    grid = Table(
+        title=f"Doses equal to {table.reference_drug} "
+        f"{format_dose(table.reference_dose_mg)}, by source",
+        show_lines=True,
+    )
+    for column in ("Drug", "Class", "Half-life (hours)", "Usual max/day", "Equivalent (mg)"):
+        grid.add_column(column, overflow="fold")
+    for drug in selected:
+        names_cell = "\n".join([drug.tall_man or drug.name, *drug.aliases])
+        half_lives = [
+            f"{source_id}: {value_text(value)}"
+            + (
+                f" [{value_text(drug.metabolite_half_life_hours[source_id])}]"
+                if source_id in drug.metabolite_half_life_hours
+                else ""
+            )
+            for source_id, value in drug.half_life_hours.items()
+        ]
+        equivalents = []
+        for source in table.sources.values():
+            value = table.equivalent(drug, source)
+            if value is not None:
+                marker = " *" if table.rescale_factor(source) != 1 else ""
+                equivalents.append(f"{source.id}: {value_text(value)}{marker}")
+        maximum = (
+            f"{format_dose(drug.max_daily.mg)}\n({drug.max_daily.note})" if drug.max_daily else "—"
+        )
+        grid.add_row(
+            names_cell,
+            drug.drug_class,
+            "\n".join(half_lives) or "not in reference",
+            maximum,
+            "\n".join(equivalents + list(drug.notes)),
+        )
+    out = console()
+    out.print(grid, markup=False)
+    out.print(
+        "* published per diazepam 5 mg and doubled here. [brackets]: active metabolite.",
+        markup=False,
+    )
+    out.print(footer(table), markup=False, style="dim")
+
+
+def render_sources(table: EquivalenceTable) -> None:
+    """The equivalence sources: id, title, year, grade, reference dose."""
+    grid = Table(title="Equivalence sources", show_lines=True)
+    for column in ("Id", "Source", "Year", "Grade", "Published per"):
+        grid.add_column(column, overflow="fold")
+    for source in table.sources.values():
+        factor = table.rescale_factor(source)
+        reference = f"{table.reference_drug} {format_dose(source.reference_dose_mg)}"
+        if factor != 1:
+            reference += f"\n(values ×{format_number(factor)} here)"
+        default = "\n(default)" if source.id == table.default_source else ""
+        details = "\n".join(
+            part for part in (source.title, source.author, source.url, source.note) if part
+        )
+        grid.add_row(
+            source.id + default,
+            details,
+            str(source.year) if source.year else "—",
+            source.grade,
+            reference,
+        )
+    out = console()
+    out.print(grid, markup=False)
+    out.print(
+        "Grades: A guideline, regulator or label; B professional secondary source; "
+        "C secondary copy.",
+        markup=False,
+    )
+    out.print(footer(table), markup=False, style="dim")
+
+
+def render_conversion(
+    conversion: Conversion, table: EquivalenceTable, *, all_sources: bool
+) -> None:
+    inputs = " + ".join(
+        f"{item.drug.name} {format_dose(item.dose_mg)}" for item in conversion.inputs
+    )
+    chosen = conversion.chosen
+    grid = Table()
+    grid.add_column("Source")
+    grid.add_column("Grade")
+    grid.add_column(f"{conversion.target.name} dose", justify="right")
+    results = conversion.results if all_sources else (chosen,)
+    for result in results:
+        label = result.source.id + (" (chosen)" if result is chosen and all_sources else "")
+        grid.add_row(label, result.source.grade, result.text())
+    spread = conversion.spread
+    if all_sources and spread is not None:
+        grid.add_section()
+        grid.add_row(
+            "all sources",
+            "",
+            f"{format_dose_range(spread.low_mg, spread.high_mg)} ({format_fold(spread.fold)})",
+        )
+    out = console()
+    out.print(DRAFT_NOTICE, markup=False, style="bold")
+    out.print(f"{inputs} → {conversion.target.name}", markup=False)
+    out.print(grid, markup=False)
+    if conversion.disagreement and not all_sources:
+        out.print(conversion.disagreement, markup=False)
+    for warning in conversion.warnings:
+        out.print(f"Warning: {warning}", markup=False, style="yellow")
+    out.print(footer(table), markup=False, style="dim")
+
+
+def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: bool) -> None:
+    request = plan.request
+    out.print(DRAFT_NOTICE, markup=False, style="bold")
+    if plan.conversion is not None:
+        current = " + ".join(
+            f"{item.drug.name} {format_dose(item.dose_mg)}" for item in plan.conversion.inputs
+        )
+        out.print(
+            f"Switch {current} a day to {plan.drug.name}: crossover {request.crossover.value}, "
+            f"stages of {request.stage_days} days, then {request.stabilize_days} days of "
+            f"stabilisation. The {plan.drug.name} dose a day under each source:",
+            markup=False,
+        )
+        for result in plan.conversion.results:
+            chosen = " (used)" if result.source.id == plan.source.id else ""
+            out.print(f"  {result.source.id}: {result.text()}{chosen}", markup=False)
+    pace = request.pace_text()
+    out.print(
+        f"{plan.drug.tall_man or plan.drug.name}: {request.method.value} taper, {pace}, every "
+        f"{request.interval_days} days; order {request.order.value}; diazepam equivalents "
+        f"by {plan.source.id}.",
+        markup=False,
+    )
+    for drug in plan.drugs:
+        out.print(
+            f"Products for {drug.name}: {plan.formularies[drug.name].describe()}.", markup=False
+        )
+    if plan.resolved_pace:
+        out.print(f"Pace found for the target end: {plan.resolved_pace}.", markup=False)
+    if plan.risk is not None:
+        band = f"; dose band {plan.risk.dose_band}" if plan.risk.dose_band else ""
+        out.print(f"Withdrawal risk: {plan.risk.summary}{band}.", markup=False)
+    start_note = " (today: set --start to fix it)" if plan.start_is_default else ""
+    out.print(f"Starts {plan.start_date.isoformat()}{start_note}.", markup=False)
+    grid = Table()
+    phases = plan.is_substitution
+    if daily:
+        for column in ("Day", "Date", "Phase", *plan.slots, "Daily total"):
+            grid.add_column(column)
+        for day in plan.days():
+            grid.add_row(
+                str(day.day),
+                day.date.isoformat(),
+                day.phase,
+                *(plan.doses_text([d for d in day.doses if d.slot == slot]) for slot in plan.slots),
+                plan.doses_text(day.doses),
+            )
+    else:
+        grid.add_column("Step", no_wrap=True)
+        grid.add_column("From", no_wrap=True)
+        for slot in plan.slots:
+            grid.add_column(slot, overflow="fold")
+        grid.add_column("Daily total (diazepam)", overflow="fold")
+        grid.add_column("Cut")
+        for item in plan.steps:
+            flags = [
+                *(["held"] if any(n.startswith("held") for n in item.notes) else []),
+                *([f"hold {item.hold_days} d"] if item.hold_days else []),
+                *(["forced"] if item.forced else []),
+                *(["over ceiling"] if item.exceeds_ceiling else []),
+                *(["stop"] if item.phase == "stop" else []),
+            ]
+            cut = f"{format_number(item.cut_percent)}%" if item.cut_percent else ""
+            days = f"{item.days} days" if item.days > 1 else "1 day"
+            phase = f"\n{item.phase}" if phases and item.phase != "stop" else ""
+            grid.add_row(
+                str(item.number),
+                f"{plan.date_of(item.start_day).isoformat()}\n{days}{phase}",
+                *(
+                    plan.doses_text([d for d in item.doses if d.slot == slot])
+                    for slot in plan.slots
+                ),
+                f"{plan.doses_text(item.doses)}\n({plan.diazepam_text(item.doses)})",
+                "\n".join([cut, *flags]).strip(),
+            )
+    out.print(grid, markup=False)
+    preparations = {
+        (dose.drug, dose.dose_mg): dose.preparation
+        for item in plan.steps
+        for dose in item.doses
+        if dose.dose_mg > 0
+    }
+    out.print("What to take for each dose:", markup=False)
+    for drug_name, dose_mg in sorted(preparations, key=lambda key: (key[0], -key[1])):
+        name = f" {drug_name}" if phases else ""
+        out.print(
+            f"  {format_dose(dose_mg)}{name}: {preparations[drug_name, dose_mg].text()}",
+            markup=False,
+        )
+    checks = plan.checks
+    out.print(
+        f"Duration {checks.duration_days} days, {checks.reductions} reductions, last dose "
+        f"{plan.date_of(checks.duration_days).isoformat()}, first day without "
+        f"{plan.drug.name} {checks.end_date.isoformat()}. Largest cut in any 2 weeks: "
+        f"{format_number(checks.largest_14_day_reduction_percent)}% (from day "
+        f"{checks.largest_14_day_window_start}); first 2 weeks: "
+        f"{format_number(checks.first_14_day_reduction_percent)}%.",
+        markup=False,
+    )
+    out.print(
+        "held: the products cannot make a smaller cut yet; forced: the products force a cut at "
+        "least 1.5 times the method's; over ceiling: more than 25% in the 2 weeks up to it.",
+        markup=False,
+        style="dim",
+    )
+    for warning in plan.warnings:
+        out.print(f"Warning: {warning}", markup=False, style="yellow")
+    dispense = Table(title="To dispense for the whole plan", title_justify="left")
+    dispense.add_column("Product")
+    dispense.add_column("Quantity", justify="right")
+    for entry in plan.dispensing:
+        drug_name = f"{entry.product.drug} " if plan.is_substitution else ""
+        dispense.add_row(drug_name + entry.product.label(), entry.amount_text())
+    out.print(dispense, markup=False)
+    for period in plan.supply:
+        parts = [
+            format_dose(i.quantity, "mL") + f" of {i.product.drug} {i.product.short_label()}"
+            if i.unit == "mL"
+            else f"{i.quantity} × {i.product.drug} {i.product.short_label()}"
+            for i in period.items
+        ]
+        out.print(
+            f"Days {period.start_day}-{period.end_day}: {'; '.join(parts) or 'nothing'}",
+            markup=False,
+        )
+    out.print(footer(table), markup=False, style="dim")
+
+
+def plan_text(plan: Plan, table: EquivalenceTable, *, daily: bool) -> str:
+    """The plan's table as text for a file (120 columns, no colour)."""
+    buffer = io.StringIO()
+    render_plan(plan, table, Console(file=buffer, width=120, highlight=False), daily=daily)
+    return buffer.getvalue()
+
+
+def render_check(result: PlanCheck, table: EquivalenceTable) -> None:
+    out = console()
+    first = result.steps[0].start_day
+    last = result.steps[-1].end_day
+    dates = f" from {result.first_date.isoformat()}" if result.first_date else ""
+    out.print(
+        f"Checked {result.path}: {', '.join(result.drugs)}, days {first} to {last}{dates}, "
+        f"{len(result.steps)} steps; equivalents by {result.source.id}.",
+        markup=False,
+    )
+    sources = list(result.steps[0].diazepam_by_source)
+    grid = Table(title="Diazepam equivalent of each step, by source", title_justify="left")
+    for column in ("Days", "Doses", "Cut", *sources):
+        grid.add_column(column, overflow="fold")
+    for step in result.steps:
+        cut = step.cut_percent
+        days = str(step.start_day)
+        if step.end_day > step.start_day:
+            days += f"-{step.end_day}"
+        grid.add_row(
+            days,
+            describe_doses(step, with_drug=len(result.drugs) > 1),
+            ""
+            if cut is None
+            else f"+{format_number(-cut)}%"
+            if cut < 0
+            else f"{format_number(cut)}%",
+            *(format_dose_range(*step.diazepam_by_source[source]) for source in sources),
+        )
+    out.print(grid, markup=False)
+    for problem in result.problems:
+        out.print(f"Problem: {problem.message}", markup=False, style="red")
+    if result.clean:
+        out.print("No problems found.", markup=False, style="green")
+    for note in result.notes:
+        out.print(f"Note: {note}", markup=False)
+    for entry in result.dispensing:
+        amount = format_dose(entry.quantity, "mL") if entry.unit == "mL" else f"{entry.quantity}"
+        out.print(
+            f"To dispense: {amount} {'' if entry.unit == 'mL' else entry.unit + ' of '}"
+            f"{entry.product.drug} {entry.product.label()}",
+            markup=False,
+        )
+    out.print(footer(table), markup=False, style="dim")
+
+
+@contextmanager
+def progress(show: bool) -> Iterator[Callable[[], None] | None]:
+    """A spinner with a count of scenarios on standard error, or nothing when not ``show``."""
+    if not show:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.completed} scenarios"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("plans", total=None)
+        yield lambda: bar.advance(task)

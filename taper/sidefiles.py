@@ -1,0 +1,52 @@
+"""The files a schedule writes besides its main output: the curve as an image, the patient
+handout and the calendar. Each needs an optional extra, imported only when asked for; all
+are made before any is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from taper.errors import InvalidRequestError
+from taper.files import write_atomic
+from taper.plan import Plan
+from taper.table import EquivalenceTable
+
+
+def write_side_files(
+    plan: Plan,
+    table: EquivalenceTable,
+    *,
+    plot_file: Path | None = None,
+    handout: Path | None = None,
+    patient: str | None = None,
+    note: str | None = None,
+    paper: str = "a4",
+    ics: Path | None = None,
+    reminders: str | None = None,
+    force: bool = False,
+) -> None:
+    """The files a schedule can write besides its main output: all made, then all written."""
+    if reminders is not None and ics is None:
+        raise InvalidRequestError("--reminders go into a calendar: add --ics FILE")
+    if (patient is not None or note is not None) and handout is None:
+        raise InvalidRequestError("--patient and --note go into the handout: add --handout FILE")
+    files: list[tuple[Path, bytes]] = []
+    if plot_file is not None:
+        from taper.curve import image_plot
+
+        files.append((plot_file, image_plot(plan, table, plot_file.suffix.lower())))
+    if handout is not None:
+        from taper.handout import plan_handout
+
+        if handout.suffix.lower() != ".pdf":
+            raise InvalidRequestError(f"a handout file ends in .pdf, not {handout.suffix!r}")
+        files.append((handout, plan_handout(plan, patient=patient, note=note, paper=paper)))
+    if ics is not None:
+        from taper.ics import parse_reminders, plan_calendar
+
+        if ics.suffix.lower() != ".ics":
+            raise InvalidRequestError(f"a calendar file ends in .ics, not {ics.suffix!r}")
+        times = parse_reminders(reminders, plan.slots) if reminders else None
+        files.append((ics, plan_calendar(plan, times)))
+    for path, content in files:
+        write_atomic(path, content, force=force)
