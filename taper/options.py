@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
@@ -169,15 +169,9 @@ class TaperRequest:
     stage_days: int = 7
     stabilize_days: int = 14
     part_mg: Decimal | None = None
-    #: How the drug has been used and who takes it (the guardrails), and whether the
-    #: cautious defaults were asked for.
-    used_for_days: int | None = None
-    days_per_week: int | None = None
-    age: int | None = None
-    seizures: bool = False
-    with_opioids: bool = False
-    with_alcohol: bool = False
-    liver_impairment: bool = False
+    #: How the drug has been used and who takes it (the guardrails; recorded flat), and
+    #: whether the cautious defaults were asked for.
+    factors: PatientFactors = field(default_factory=PatientFactors)
     cautious: bool = False
 
     def pace_text(self) -> str:
@@ -191,18 +185,6 @@ class TaperRequest:
             Method.OCCUPANCY: f"{format_number(self.occupancy_step)} occupancy points "
             f"(ED50 {format_dose(self.ed50_mg or 0)}, Emax {format_number(self.emax_percent)}%)",
         }[self.method]
-
-    @property
-    def factors(self) -> PatientFactors:
-        return PatientFactors(
-            used_for_days=self.used_for_days,
-            days_per_week=self.days_per_week,
-            age=self.age,
-            seizures=self.seizures,
-            with_opioids=self.with_opioids,
-            with_alcohol=self.with_alcohol,
-            liver_impairment=self.liver_impairment,
-        )
 
 
 _Choice = TypeVar("_Choice", Method, Order, Crossover)
@@ -267,12 +249,14 @@ def resolve_request(options: ScheduleOptions, drug: str, switch_to: str | None) 
         if o.stabilize.strip() in {"0", "0d", "0w"}
         else parse_days(o.stabilize, "stabilisation"),
         part_mg=parse_dose(o.part) if o.part else None,
-        used_for_days=parse_duration_of_use(o.used_for) if o.used_for else None,
-        days_per_week=o.days_per_week,
-        age=o.age,
-        seizures=o.seizures,
-        with_opioids=o.with_opioids,
-        with_alcohol=o.with_alcohol,
-        liver_impairment=o.liver_impairment,
+        factors=PatientFactors(
+            used_for_days=parse_duration_of_use(o.used_for) if o.used_for else None,
+            days_per_week=o.days_per_week,
+            age=o.age,
+            seizures=o.seizures,
+            with_opioids=o.with_opioids,
+            with_alcohol=o.with_alcohol,
+            liver_impairment=o.liver_impairment,
+        ),
         cautious=o.cautious,
     )

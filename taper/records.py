@@ -18,6 +18,7 @@ from taper import __version__
 from taper.check import PlanCheck, describe_doses
 from taper.convert import Conversion, SourceResult
 from taper.formatting import format_dose, to_decimal
+from taper.guardrails import PatientFactors
 from taper.options import TaperRequest
 from taper.params import Hold
 from taper.plan import DispensedProduct, DoseTime, Plan, Step
@@ -172,12 +173,16 @@ def request_record(request: TaperRequest) -> Record:
     """Every parameter of a plan, normalised, so that the plan can be rebuilt exactly.
 
     One entry per field of :class:`~taper.options.TaperRequest`, in its order (the regimens
-    as ``regimen_mg``).
+    as ``regimen_mg``, the patient factors one entry each).
     """
-    return {
-        ("regimen_mg" if f.name == "regimen" else f.name): _parameter(getattr(request, f.name))
-        for f in dataclasses.fields(request)
-    }
+    record: Record = {}
+    for f in dataclasses.fields(request):
+        value = getattr(request, f.name)
+        if isinstance(value, PatientFactors):
+            record |= {g.name: getattr(value, g.name) for g in dataclasses.fields(value)}
+        else:
+            record["regimen_mg" if f.name == "regimen" else f.name] = _parameter(value)
+    return record
 
 
 def _parameter(value: object) -> Any:

@@ -124,3 +124,120 @@ def test_example_scenario_file_runs(run: Any, tmp_path: Path) -> None:
     )
     assert result.exit_status == 0, result.stderr
     assert (tmp_path / "s.csv").read_text(encoding="utf-8").count(",ok,") == 3
+
+
+# ------------------------------------------------------------------ the shape of the house
+
+PACKAGE_FILES = sorted((ROOT / "taper").rglob("*.py"))
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_imports(path: Path) -> list[tuple[str, str]]:
+    """(module, name) for every import of the project that can run: at the top, inside
+    functions and classes, but not under ``if TYPE_CHECKING:`` (which never runs)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[tuple[str, str]] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.extend((a.name, "") for a in node.names if a.name.startswith("taper"))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("taper"):
+            found.extend((node.module or "", alias.name) for alias in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _import_graph() -> dict[str, set[str]]:
+    modules = {_module_name(path) for path in PACKAGE_FILES}
+    graph: dict[str, set[str]] = {}
+    for path in PACKAGE_FILES:
+        edges = set()
+        for module, name in _runtime_imports(path):
+            target = f"{module}.{name}" if f"{module}.{name}" in modules else module
+            edges.add(target)
+        graph[_module_name(path)] = edges - {_module_name(path)}
+    return graph
+
+
+def test_no_import_cycle_even_through_imports_inside_functions() -> None:
+    graph = _import_graph()
+    state: dict[str, int] = {}
+
+    def visit(module: str, trail: list[str]) -> None:
+        if state.get(module) == 1:
+            raise AssertionError("import cycle: " + " -> ".join([*trail, module]))
+        if state.get(module) == 2 or module not in graph:
+            return
+        state[module] = 1
+        for target in sorted(graph[module]):
+            # The package itself only re-exports lazily (its imports are for type checkers).
+            if target != "taper":
+                visit(target, [*trail, module])
+        state[module] = 2
+
+    for module in sorted(graph):
+        visit(module, [])
+
+
+def test_no_private_name_is_imported_from_another_module() -> None:
+    for path in [*PACKAGE_FILES, ROOT / "cli.py"]:
+        for module, name in _runtime_imports(path):
+            assert not (name.startswith("_") and name != "__version__"), (path, module, name)
+
+
+@pytest.mark.parametrize("module", sorted(_module_name(path) for path in PACKAGE_FILES))
+def test_each_module_imports_alone_in_a_fresh_interpreter(module: str) -> None:
+    subprocess.run([sys.executable, "-c", f"import {module}"], check=True, capture_output=True)
+
+
+def test_only_the_renderer_imports_rich() -> None:
+    for path in PACKAGE_FILES:
+        source = path.read_text(encoding="utf-8")
+        uses_rich = re.search(r"^\s*(from|import) rich\b", source, re.MULTILINE)
+        assert bool(uses_rich) == (path.parent.name == "render"), path
+
+
+def test_cli_functions_are_short() -> None:
+    import ast
+
+    tree = ast.parse((ROOT / "cli.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            length = node.body[-1].end_lineno - node.body[0].lineno + 1  # type: ignore[operator]
+            assert length <= 60, (node.name, length)
+
+
+def test_schedule_options_are_declared_once() -> None:
+    """The schedule command, plan_taper and batch scenarios all take ScheduleOptions: the
+    command's parameters carry the same names and defaults, and batch columns follow."""
+    import dataclasses
+
+    import typer.main
+
+    from taper.__main__ import load_cli
+    from taper.batch import SCENARIO_COLUMNS
+    from taper.options import ScheduleOptions
+
+    command = typer.main.get_command(load_cli().app).commands["schedule"]  # type: ignore[attr-defined]
+    parameters = {p.name: p for p in command.params if p.param_type_name == "option"}
+    for option in dataclasses.fields(ScheduleOptions):
+        assert option.name in parameters, option.name
+        given = parameters[option.name].default
+        assert (() if given is None else given) == (
+            () if option.default is None else option.default
+        ) or (given is None and option.default is None), option.name
+    names = {field.name for field in dataclasses.fields(ScheduleOptions)}
+    assert set(SCENARIO_COLUMNS) == {"drug", "dose"} | names
