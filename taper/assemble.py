@@ -28,6 +28,7 @@ from taper.guideline import (
     percent,
     smallest_stop_mg,
 )
+from taper.notices import Kind, Notice
 from taper.options import TaperRequest
 from taper.params import SLOTS
 from taper.plan import Checks, DoseTime, Plan, Step, diazepam_of
@@ -58,7 +59,7 @@ def assemble_plan(
     ratios: Mapping[str, tuple[Fraction, Fraction] | None],
     source: EquivalenceSource,
     resolved_pace: str | None,
-    warnings: Sequence[str],
+    warnings: Sequence[Notice],
     today: dt.date | None,
     table: EquivalenceTable,
     conversion: Conversion | None = None,
@@ -77,8 +78,11 @@ def assemble_plan(
     ):
         all_warnings.insert(
             0,
-            f"to stop by the target the plan needs {resolved_pace}, which breaks the guideline "
-            "ceiling of 25% every 2 weeks: consider a later target or a higher final dose",
+            Notice(
+                Kind.TARGET_PACE,
+                f"to stop by the target the plan needs {resolved_pace}, which breaks the guideline "
+                "ceiling of 25% every 2 weeks: consider a later target or a higher final dose",
+            ),
         )
     products = tuple(product for d in drugs for product in formularies[d.name].products)
     supply = supply_periods(steps, request.supply_days, products) if request.supply_days else ()
@@ -195,7 +199,7 @@ def plan_checks(
     formulary: Formulary,
     drug: Drug,
     start_date: dt.date,
-) -> tuple[Checks, list[str]]:
+) -> tuple[Checks, list[Notice]]:
     """Guideline checks on the loads of the steps before the stop.
 
     Doses never go up in the taper, so the largest cut over any 14 days is found in a window
@@ -245,26 +249,38 @@ def plan_checks(
     guideline = JOINT_GUIDELINE
     if largest > CEILING_FRACTION:
         warnings.append(
-            f"the plan cuts {format_number(percent(largest))}% in 2 weeks (from day "
-            f"{largest_start}), above the ceiling of 25% every 2 weeks ({guideline})"
+            Notice(
+                Kind.CEILING,
+                f"the plan cuts {format_number(percent(largest))}% in 2 weeks (from day "
+                f"{largest_start}), above the ceiling of 25% every 2 weeks ({guideline})",
+            )
         )
     if first > START_FRACTION:
         warnings.append(
-            f"the plan starts faster than 10% per 2 weeks ({format_number(percent(first))}% in "
-            f"the first 2 weeks); the {guideline} suggests starting at 5-10% every 2-4 weeks"
+            Notice(
+                Kind.START_PACE,
+                f"the plan starts faster than 10% per 2 weeks ({format_number(percent(first))}% in "
+                f"the first 2 weeks); the {guideline} suggests starting at 5-10% every 2-4 weeks",
+            )
         )
     forced = [step for step in steps if step.forced]
     if forced:
         finer = _finer_products(drug, formulary)
         numbers = ", ".join(str(step.number) for step in forced)
         warnings.append(
-            f"the products force larger cuts than the chosen pace at step(s) {numbers}; "
-            f"{finer} would allow smaller steps"
+            Notice(
+                Kind.FORCED_CUT,
+                f"the products force larger cuts than the chosen pace at step(s) {numbers}; "
+                f"{finer} would allow smaller steps",
+            )
         )
     if stop_from > smallest:
         warnings.append(
-            f"the plan stops from {format_dose(stop_from)} a day, although the products allow "
-            f"stopping from {format_dose(smallest)}"
+            Notice(
+                Kind.STOP_DOSE,
+                f"the plan stops from {format_dose(stop_from)} a day, although the products allow "
+                f"stopping from {format_dose(smallest)}",
+            )
         )
     return checks, warnings
 

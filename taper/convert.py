@@ -17,6 +17,7 @@ from fractions import Fraction
 from taper.doses import parse_dose
 from taper.errors import HighDoseError, InvalidRequestError, NoEquivalenceError
 from taper.formatting import format_dose, format_dose_range, format_number, is_exact
+from taper.notices import Kind, Notice
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, load_table
 
 #: A spread between sources at or above this fold is flagged (feature brief, issue 2).
@@ -96,7 +97,7 @@ class Conversion:
     spread: Spread | None
     #: One line on what the other sources say, when they differ from the chosen one.
     disagreement: str | None
-    warnings: tuple[str, ...]
+    warnings: tuple[Notice, ...]
 
 
 def format_fold(fold: Fraction) -> str:
@@ -148,18 +149,24 @@ def convert_dose(
     spread = _spread(covering_results)
     if spread is not None and spread.is_wide:
         warnings.append(
-            f"sources disagree {format_fold(spread.fold)}: {target.name} "
-            f"{format_dose_range(spread.low_mg, spread.high_mg)} across "
-            f"{spread.source_count} sources; review every source before relying on one"
+            Notice(
+                Kind.SOURCE_SPREAD,
+                f"sources disagree {format_fold(spread.fold)}: {target.name} "
+                f"{format_dose_range(spread.low_mg, spread.high_mg)} across "
+                f"{spread.source_count} sources; review every source before relying on one",
+            )
         )
     if chosen.high_mg is not None and target.max_daily and chosen.high_mg > target.max_daily.mg:
         warnings.append(
-            f"the result is above the usual maximum of {format_dose(target.max_daily.mg)} "
-            f"{target.name} a day ({target.max_daily.note})"
+            Notice(
+                Kind.ABOVE_MAXIMUM,
+                f"the result is above the usual maximum of {format_dose(target.max_daily.mg)} "
+                f"{target.name} a day ({target.max_daily.note})",
+            )
         )
     involved = {item.drug.name: item.drug for item in inputs} | {target.name: target}
     for drug in involved.values():
-        warnings.extend(f"{drug.name}: {note}" for note in drug.notes)
+        warnings.extend(Notice(Kind.DRUG_NOTE, f"{drug.name}: {note}") for note in drug.notes)
     return Conversion(
         inputs=inputs,
         target=target,
@@ -182,7 +189,7 @@ def _resolve(table: EquivalenceTable, drug_name: str, dose: str | Decimal) -> Do
     return DoseInput(drug=drug, dose_mg=dose_mg)
 
 
-def _high_dose_warnings(inputs: Sequence[DoseInput], allow_high_dose: bool) -> list[str]:
+def _high_dose_warnings(inputs: Sequence[DoseInput], allow_high_dose: bool) -> list[Notice]:
     warnings = []
     for item in inputs:
         limit = item.drug.max_daily
@@ -193,8 +200,11 @@ def _high_dose_warnings(inputs: Sequence[DoseInput], allow_high_dose: bool) -> l
                 item.drug.name, format_dose(item.dose_mg), format_dose(limit.mg), limit.note
             )
         warnings.append(
-            f"{item.drug.name} {format_dose(item.dose_mg)} is above the usual maximum of "
-            f"{format_dose(limit.mg)} a day ({limit.note}); converted as asked"
+            Notice(
+                Kind.ABOVE_MAXIMUM,
+                f"{item.drug.name} {format_dose(item.dose_mg)} is above the usual maximum of "
+                f"{format_dose(limit.mg)} a day ({limit.note}); converted as asked",
+            )
         )
     return warnings
 

@@ -11,6 +11,7 @@ import datetime as dt
 from taper.assemble import assemble_plan
 from taper.direct import taper_segments
 from taper.errors import InvalidRequestError
+from taper.notices import Kind, Notice
 from taper.options import TaperRequest
 from taper.plan import Plan
 from taper.regimen import check_regimen, request_formulary
@@ -35,8 +36,11 @@ def make_plan(request: TaperRequest, table: EquivalenceTable, *, today: dt.date 
     warnings = []
     if ratio is None:
         warnings.append(
-            f"source {source.id!r} gives no equivalent for {drug.name}: diazepam equivalents "
-            "are not shown"
+            Notice(
+                Kind.NO_EQUIVALENT,
+                f"source {source.id!r} gives no equivalent for {drug.name}: diazepam equivalents "
+                "are not shown",
+            )
         )
     return assemble_plan(
         request=request,

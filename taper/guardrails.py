@@ -21,6 +21,7 @@ from fractions import Fraction
 from taper.errors import InvalidRequestError
 from taper.formatting import format_dose_range
 from taper.guideline import JOINT_GUIDELINE
+from taper.notices import Kind, Notice
 
 _UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 
@@ -55,7 +56,7 @@ class RiskAssessment:
     level: str  # "rare", "lower", "real" or "unknown"
     summary: str
     dose_band: str | None  # "low", "moderate", "high" or None when unknown
-    warnings: tuple[str, ...]
+    warnings: tuple[Notice, ...]
 
 
 def parse_duration_of_use(text: str) -> int:
@@ -79,7 +80,7 @@ def assess(
     ``diazepam_mg`` is the current daily diazepam equivalent (low, high), or None when the
     source gives no equivalent.
     """
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     low, high = diazepam_mg if diazepam_mg is not None else (None, None)
     dose_text = format_dose_range(low, high) if low is not None and high is not None else None
 
@@ -90,39 +91,68 @@ def assess(
             band = f"{band} to high"
         if high > 15:
             warnings.append(
-                f"a high dose: {dose_text} diazepam equivalents a day is above 15 mg "
-                f"({JOINT_GUIDELINE})"
+                Notice(
+                    Kind.HIGH_DOSE,
+                    f"a high dose: {dose_text} diazepam equivalents a day is above 15 mg "
+                    f"({JOINT_GUIDELINE})",
+                )
             )
         if high > 40:
             warnings.append(
-                f"above 40 mg diazepam equivalents a day ({dose_text}): seek specialist advice "
-                "(Australian guidance)"
+                Notice(
+                    Kind.SPECIALIST_DOSE,
+                    f"above 40 mg diazepam equivalents a day ({dose_text}): seek specialist "
+                    "advice (Australian guidance)",
+                )
             )
 
     level, summary = _withdrawal_risk(factors, low)
     if level == "rare":
         warnings.append(
-            f"{summary}: a taper may not be needed; review whether to stop without one "
-            f"({JOINT_GUIDELINE}, Table 2)"
+            Notice(
+                Kind.RARE_USE,
+                f"{summary}: a taper may not be needed; review whether to stop without one "
+                f"({JOINT_GUIDELINE}, Table 2)",
+            )
         )
     review = "consider a slower pace (--cautious) and closer review"
     if factors.age is not None and factors.age >= 65:
         warnings.append(
-            f"age {factors.age}: age raises the risk of withdrawal (ASAM), and conversion between "
-            f"drugs depends on age ({JOINT_GUIDELINE}); {review}"
+            Notice(
+                Kind.AGE,
+                f"age {factors.age}: age raises the risk of withdrawal (ASAM), and conversion "
+                f"between drugs depends on age ({JOINT_GUIDELINE}); {review}",
+            )
         )
     if factors.seizures:
         warnings.append(
-            f"history of seizures: seizures are the gravest risk of withdrawal (ASAM); {review}"
+            Notice(
+                Kind.SEIZURES,
+                "history of seizures: seizures are the gravest risk of withdrawal (ASAM); "
+                + review,
+            )
         )
     if factors.with_opioids:
-        warnings.append(f"used with opioids, which raises the risk of withdrawal (ASAM); {review}")
+        warnings.append(
+            Notice(
+                Kind.OPIOIDS,
+                f"used with opioids, which raises the risk of withdrawal (ASAM); {review}",
+            )
+        )
     if factors.with_alcohol:
-        warnings.append(f"used with alcohol, which raises the risk of withdrawal (ASAM); {review}")
+        warnings.append(
+            Notice(
+                Kind.ALCOHOL,
+                f"used with alcohol, which raises the risk of withdrawal (ASAM); {review}",
+            )
+        )
     if factors.liver_impairment:
         warnings.append(
-            "liver impairment: conversion between drugs depends on metabolism "
-            f"({JOINT_GUIDELINE}); {review}"
+            Notice(
+                Kind.LIVER,
+                "liver impairment: conversion between drugs depends on metabolism "
+                f"({JOINT_GUIDELINE}); {review}",
+            )
         )
     return RiskAssessment(level, summary, band, tuple(warnings))
 

@@ -17,6 +17,7 @@ from typing import NamedTuple
 from taper.convert import Conversion
 from taper.formatting import format_dose, format_dose_range, is_exact
 from taper.guardrails import RiskAssessment
+from taper.notices import Notice
 from taper.options import TaperRequest
 from taper.products import Formulary, Preparation, Product
 from taper.table import Drug, EquivalenceSource, EquivalenceTable
@@ -124,7 +125,7 @@ class Plan:
     start_is_default: bool
     steps: tuple[Step, ...]
     checks: Checks
-    warnings: tuple[str, ...]
+    warnings: tuple[Notice, ...]
     dispensing: tuple[DispensedProduct, ...]
     supply: tuple[SupplyPeriod, ...]
     #: The resolved pace when a target end was given.

@@ -19,13 +19,14 @@ from taper.check import PlanCheck, describe_doses
 from taper.convert import Conversion, SourceResult
 from taper.formatting import format_dose, to_decimal
 from taper.guardrails import PatientFactors
+from taper.notices import Notice
 from taper.options import TaperRequest
 from taper.params import Hold
 from taper.plan import DispensedProduct, DoseTime, Plan, Step
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange
 
 #: Version of every JSON document `taper` writes; bumped on any incompatible change.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 Record = dict[str, Any]
 
@@ -34,6 +35,11 @@ def number(value: Decimal | Fraction | int) -> int | Decimal:
     """A JSON-ready exact number at display precision: ``30`` not ``30.000``."""
     decimal, _ = to_decimal(value)
     return int(decimal) if decimal == decimal.to_integral_value() else decimal.normalize()
+
+
+def notice_records(notices: Iterable[Notice]) -> list[Record]:
+    """Warnings as ``{"kind": ..., "message": ...}``."""
+    return [{"kind": notice.kind.value, "message": notice.message} for notice in notices]
 
 
 def provenance(table: EquivalenceTable) -> Record:
@@ -165,7 +171,7 @@ def conversion_document(
             "wide": spread.is_wide,
         },
         "disagreement": conversion.disagreement,
-        "warnings": list(conversion.warnings),
+        "warnings": notice_records(conversion.warnings),
     }
 
 
@@ -335,7 +341,7 @@ def plan_document(plan: Plan, table: EquivalenceTable) -> Record:
             "stop_from_mg": number(checks.stop_from_mg),
             "smallest_dose_mg": number(checks.smallest_dose_mg),
         },
-        "warnings": list(plan.warnings),
+        "warnings": notice_records(plan.warnings),
         "dispensing": {
             "total": _dispensed(plan.dispensing),
             "periods": [

@@ -40,6 +40,7 @@ from taper.convert import Conversion, convert_dose, format_fold
 from taper.direct import taper_segments
 from taper.errors import InvalidRequestError, NoEquivalenceError, UndispensableDoseError
 from taper.formatting import format_dose, format_dose_range, format_number
+from taper.notices import Kind, Notice
 from taper.options import Crossover, TaperRequest
 from taper.params import SLOTS
 from taper.plan import Plan
@@ -308,20 +309,26 @@ def _warnings(
     switched: Config,
     ratios: Mapping[str, tuple[Fraction, Fraction]],
     drugs: Sequence[Drug],
-) -> list[str]:
-    warnings = []
+) -> list[Notice]:
+    warnings: list[Notice] = []
     spread = conversion.spread
     if spread is not None and spread.is_wide:
         warnings.append(
-            f"the {target.name} dose depends on the equivalence source: "
-            f"{format_dose_range(spread.low_mg, spread.high_mg)} a day across "
-            f"{spread.source_count} sources ({format_fold(spread.fold)}); this plan uses "
-            f"{conversion.chosen.source.id} ({conversion.chosen.text()})"
+            Notice(
+                Kind.SOURCE_SPREAD,
+                f"the {target.name} dose depends on the equivalence source: "
+                f"{format_dose_range(spread.low_mg, spread.high_mg)} a day across "
+                f"{spread.source_count} sources ({format_fold(spread.fold)}); this plan uses "
+                f"{conversion.chosen.source.id} ({conversion.chosen.text()})",
+            )
         )
     if request.crossover is Crossover.DIRECT:
         warnings.append(
-            "everything is switched on one day; the 2025 Joint Clinical Practice Guideline on "
-            "Benzodiazepine Tapering suggests moving to another benzodiazepine over 1-2 weeks"
+            Notice(
+                Kind.SWITCH_AT_ONCE,
+                "everything is switched on one day; the 2025 Joint Clinical Practice Guideline on "
+                "Benzodiazepine Tapering suggests moving to another benzodiazepine over 1-2 weeks",
+            )
         )
     before = sum((ratios[d][0] * Fraction(v) for (d, _), v in start.items()), Fraction(0))
     after = sum((ratios[d][0] * Fraction(v) for (d, _), v in switched.items()), Fraction(0))
@@ -329,14 +336,21 @@ def _warnings(
         change = (after - before) / before * 100
         rounded = Decimal(change.numerator) / Decimal(change.denominator)
         warnings.append(
-            f"rounding to the {target.name} products changes the diazepam equivalent from "
-            f"{format_dose(before)} to {format_dose(after)} a day at the crossover "
-            f"({'+' if change > 0 else '-'}{format_number(abs(rounded).quantize(Decimal('0.1')))}%)"
+            Notice(
+                Kind.SWITCH_ROUNDING,
+                f"rounding to the {target.name} products changes the diazepam equivalent from "
+                f"{format_dose(before)} to {format_dose(after)} a day at the crossover "
+                f"({'+' if change > 0 else '-'}"
+                f"{format_number(abs(rounded).quantize(Decimal('0.1')))}%)",
+            )
         )
     new_total = sum((v for (d, _), v in switched.items() if d == target.name), Decimal(0))
     if target.max_daily and new_total > target.max_daily.mg:
         warnings.append(
-            f"{target.name} {format_dose(new_total)} a day is above its usual maximum of "
-            f"{format_dose(target.max_daily.mg)} ({target.max_daily.note})"
+            Notice(
+                Kind.ABOVE_MAXIMUM,
+                f"{target.name} {format_dose(new_total)} a day is above its usual maximum of "
+                f"{format_dose(target.max_daily.mg)} ({target.max_daily.note})",
+            )
         )
     return warnings

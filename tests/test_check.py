@@ -106,7 +106,7 @@ def test_the_tools_own_plans_check_as_the_engine_flagged_them(
     flagged = {step.start_day for step in plan.steps if step.exceeds_ceiling}
     found = {p.day for p in result.problems if p.kind == "ceiling"}
     assert found == flagged
-    engine_stop_warning = any("stops from" in w for w in plan.warnings)
+    engine_stop_warning = any("stops from" in w.message for w in plan.warnings)
     assert any(p.kind == "stop" for p in result.problems) == engine_stop_warning
     assert {p.kind for p in result.problems} <= {"ceiling", "stop"}
     totals = {(d.product.drug, d.product.label()): d.quantity for d in plan.dispensing}

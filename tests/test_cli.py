@@ -42,7 +42,7 @@ def test_convert_json_has_schema_results_and_echoed_input(run: Any) -> None:
     )
     assert result.exit_status == 0, result.stderr
     document = result.json
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["input"]["doses"] == [{"drug": "clonazepam", "dose_mg": 1.5, "text": "1.5 mg"}]
     assert document["input"]["source"] == "va-dod-2021"
     assert [r["source"] for r in document["results"]] == ["va-dod-2021"]

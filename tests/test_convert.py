@@ -27,7 +27,7 @@ def test_clonazepam_to_diazepam_under_each_source(table: EquivalenceTable) -> No
     assert by_source["who-2009"].missing == ("clonazepam",)
     assert conversion.spread is not None
     assert conversion.spread.fold == 4
-    assert any("disagree 4-fold" in w for w in conversion.warnings)
+    assert any("disagree 4-fold" in w.message for w in conversion.warnings)
     assert conversion.disagreement is not None
     assert "va-dod-2021 15 mg (half this)" in conversion.disagreement
     assert "Same with nhs-scotland-2024, pharmacists-letter-2024" in conversion.disagreement
@@ -98,9 +98,11 @@ def test_doses_above_the_usual_maximum_need_a_deliberate_override(table: Equival
     conversion = convert_dose(
         [("clonazepam", "25mg")], "diazepam", table=table, allow_high_dose=True
     )
-    assert any("above the usual maximum of 20 mg" in w for w in conversion.warnings)
+    assert any("above the usual maximum of 20 mg" in w.message for w in conversion.warnings)
     # The result (500 mg diazepam) is far above diazepam's usual maximum: said too.
-    assert any("above the usual maximum of 40 mg diazepam" in w for w in conversion.warnings)
+    assert any(
+        "above the usual maximum of 40 mg diazepam" in w.message for w in conversion.warnings
+    )
 
 
 def test_bad_requests(table: EquivalenceTable) -> None:
@@ -118,7 +120,7 @@ def test_bad_requests(table: EquivalenceTable) -> None:
 
 def test_drug_notes_travel_with_the_conversion(table: EquivalenceTable) -> None:
     conversion = convert_dose([("eszopiclone", "3mg")], "diazepam", table=table)
-    assert any("grade C" in w for w in conversion.warnings)
+    assert any("grade C" in w.message for w in conversion.warnings)
 
 
 POINT_SOURCES = ["ashton", "va-dod-2021", "nhs-scotland-2024", "who-2009"]

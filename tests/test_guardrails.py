@@ -36,7 +36,7 @@ def test_withdrawal_risk_follows_the_joint_guideline_table(
 
 def test_rare_risk_says_a_taper_may_not_be_needed() -> None:
     risk = assess(PatientFactors(used_for_days=400, days_per_week=3), point(5))
-    assert any("a taper may not be needed" in w for w in risk.warnings)
+    assert any("a taper may not be needed" in w.message for w in risk.warnings)
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_dose_bands_and_high_dose_warnings(
 def test_a_range_straddling_a_band_says_so() -> None:
     risk = assess(PatientFactors(), (Fraction(10), Fraction(20)))
     assert risk.dose_band == "low to high"
-    assert any("10 to 20 mg" in w for w in risk.warnings)
+    assert any("10 to 20 mg" in w.message for w in risk.warnings)
 
 
 def test_each_patient_factor_adds_a_warning_naming_why() -> None:
@@ -69,7 +69,7 @@ def test_each_patient_factor_adds_a_warning_naming_why() -> None:
         ),
         None,
     )
-    text = " | ".join(risk.warnings)
+    text = " | ".join(w.message for w in risk.warnings)
     for reason in ("age 70", "seizures", "opioids", "alcohol", "liver impairment"):
         assert reason in text
     assert assess(PatientFactors(age=64), None).warnings == ()
@@ -118,7 +118,7 @@ def test_guardrails_reach_the_plan_and_its_outputs(run: Any) -> None:
     assert document["meta"]["risk"]["level"] == "real"
     assert document["meta"]["risk"]["dose_band"] == "high"
     assert document["meta"]["parameters"]["age"] == 70
-    assert any("opioids" in w for w in document["warnings"])
+    assert any("opioids" in w["message"] for w in document["warnings"])
     table = run(
         "schedule",
         "clonazepam",

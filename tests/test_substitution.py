@@ -57,7 +57,7 @@ def test_alprazolam_to_diazepam_one_dose_time_at_a_time_night_first(
     assert plan.steps[5].cut_percent == 10
     assert plan.conversion is not None
     assert plan.conversion.spread is not None
-    assert any("depends on the equivalence source" in w for w in plan.warnings)
+    assert any("depends on the equivalence source" in w.message for w in plan.warnings)
 
 
 def test_partial_crossover_moves_a_fixed_part_per_stage(table: EquivalenceTable) -> None:
@@ -87,7 +87,7 @@ def test_direct_crossover_warns(table: EquivalenceTable) -> None:
         table=table,
     )
     assert phases(plan)[:3] == ["crossover", "crossover", "stabilization"]
-    assert any("over 1-2 weeks" in w for w in plan.warnings)
+    assert any("over 1-2 weeks" in w.message for w in plan.warnings)
 
 
 def test_source_changes_the_new_dose(table: EquivalenceTable) -> None:

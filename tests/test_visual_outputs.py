@@ -94,7 +94,7 @@ def test_handout_has_every_day_and_the_warnings(switch_plan: Plan) -> None:
                     in text
                 )
     for warning in switch_plan.warnings:
-        assert warning[:60] in text
+        assert warning.message[:60] in text
     assert "clonazepam (Klonopin, Rivotril)" in text
 
 

@@ -1,0 +1,48 @@
+"""Warnings that travel with a result: each with a stable kind code and its message.
+
+A kind names the warning's real cause, so that programs can count and filter them (the batch
+summary has a column per kind, JSON outputs carry ``{"kind", "message"}``) and people can read
+the message. The kinds are listed in the README ("Warning kinds"); a kind, once published, keeps
+its meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    # The pace of a plan (2025 Joint Guideline).
+    CEILING = "ceiling"
+    START_PACE = "start-pace"
+    TARGET_PACE = "target-pace"
+    FORCED_CUT = "forced-cut"
+    STOP_DOSE = "stop-dose"
+    # Conversion and switching.
+    NO_EQUIVALENT = "no-equivalent"
+    SOURCE_SPREAD = "source-spread"
+    SWITCH_AT_ONCE = "switch-at-once"
+    SWITCH_ROUNDING = "switch-rounding"
+    ABOVE_MAXIMUM = "above-maximum"
+    DRUG_NOTE = "drug-note"
+    # Dose bands and the patient (guardrails).
+    HIGH_DOSE = "high-dose"
+    SPECIALIST_DOSE = "specialist-dose"
+    RARE_USE = "rare-use"
+    AGE = "age"
+    SEIZURES = "seizures"
+    OPIOIDS = "opioids"
+    ALCOHOL = "alcohol"
+    LIVER = "liver"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One warning: its kind (a stable code) and its message in words."""
+
+    kind: Kind
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
