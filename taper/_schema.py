@@ -79,6 +79,7 @@ class MaxDailySpec(_Spec, frozen=True):
     mg: PositiveNumber
     note: NonEmpty
     source: NonEmpty
+    single_mg: PositiveNumber | None = None
 
 
 class ProductSpec(_Spec, frozen=True):
@@ -89,6 +90,7 @@ class ProductSpec(_Spec, frozen=True):
     volume_ml: PositiveNumber | None = None
     min_volume_ml: PositiveNumber | None = None
     note: str = ""
+    source: str = ""
 
 
 class DrugSpec(_Spec, frozen=True, rename={"drug_class": "class"}):
@@ -100,6 +102,8 @@ class DrugSpec(_Spec, frozen=True, rename={"drug_class": "class"}):
     max_daily: MaxDailySpec | None = None
     products: list[ProductSpec] = []
     tall_man: str | None = None
+    acting: Literal["long", "short"] | None = None
+    acting_source: str = ""
     notes: list[str] = []
 
 
@@ -144,6 +148,7 @@ _ALLOWED = {
     "schema_version": "1",
     "form": "tablet, odt, capsule or solution",
     "split": "none, half or quarter",
+    "acting": "long or short",
 }
 
 

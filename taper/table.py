@@ -71,6 +71,8 @@ class MaxDailyDose:
     mg: Decimal
     note: str
     source: str
+    #: The largest single dose the label gives, if the table records it.
+    single_mg: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,9 @@ class Drug:
     tall_man: str | None = None
     notes: tuple[str, ...] = ()
     products: tuple[Product, ...] = ()
+    #: "long" or "short" acting (by half-life, with its source), or None if not recorded.
+    acting: str | None = None
+    acting_source: str = ""
 
     def products_in(self, region: str) -> tuple[Product, ...]:
         """The products marketed in ``region`` (``"us"``, ``"uk"``)."""
@@ -232,8 +237,15 @@ def _drug(name: str, spec: DrugSpec) -> Drug:
         metabolite_half_life_hours=ranges(spec.metabolite_half_life_hours),
         max_daily=None
         if limit is None
-        else MaxDailyDose(Decimal(limit.mg), limit.note, limit.source),
+        else MaxDailyDose(
+            Decimal(limit.mg),
+            limit.note,
+            limit.source,
+            None if limit.single_mg is None else Decimal(limit.single_mg),
+        ),
         tall_man=spec.tall_man,
+        acting=spec.acting,
+        acting_source=spec.acting_source,
         notes=tuple(spec.notes),
         products=tuple(
             Product(
