@@ -344,9 +344,20 @@ def schedule(
         str | None,
         typer.Option(
             "--final",
-            help="Stop after this daily dose (default: the smallest the products can make).",
+            help="Stop after this daily dose (default: see --end).",
         ),
     ] = None,
+    end: Annotated[
+        str,
+        typer.Option(
+            "--end",
+            help="clinical: stop from about 1 mg diazepam equivalent (or the smallest dose the "
+            "products make), in fixed steps below 10 mg diazepam equivalent (NICE CKS, NHS "
+            "Scotland); micro: percent cuts down to the smallest dose the products make, e.g. "
+            "with a liquid (hyperbolic tapering, Maudsley Deprescribing Guidelines): much "
+            "longer plans.",
+        ),
+    ] = "clinical",
     holds: Annotated[
         list[str] | None,
         typer.Option(
@@ -359,10 +370,12 @@ def schedule(
         str,
         typer.Option(
             "--order",
-            help="Which dose times go down first: daytime-first (Ashton, NHS Scotland), even, "
-            "night-first.",
+            help="Which dose times go down first: auto (daytime-first for long-acting drugs, "
+            "even for short-acting ones), daytime-first (one dose time at a time: midday, "
+            "then morning, then night; Ashton, NHS Scotland), even (largest dose first, keeping "
+            "every dose time), night-first.",
         ),
-    ] = "daytime-first",
+    ] = "auto",
     start: Annotated[
         str | None,
         typer.Option("--start", help="First day, YYYY-MM-DD (default: today, as the output says)."),
@@ -400,6 +413,29 @@ def schedule(
             "--switch-to",
             help="Cross over to this drug (e.g. diazepam, chlordiazepoxide, clonazepam) before "
             "tapering it.",
+        ),
+    ] = None,
+    finish_on: Annotated[
+        str | None,
+        typer.Option(
+            "--finish-on",
+            help="Taper the current drug while its products keep the pace (or to "
+            "--finish-from), then cross over to this drug (e.g. diazepam) and finish on it "
+            "(Ashton Manual).",
+        ),
+    ] = None,
+    finish_from: Annotated[
+        str | None,
+        typer.Option(
+            "--finish-from", help="With --finish-on: the daily dose at which to cross over."
+        ),
+    ] = None,
+    switch_reduction: Annotated[
+        str | None,
+        typer.Option(
+            "--switch-reduction",
+            help="Start the new drug this much below the full equivalent, e.g. 25% "
+            "(incomplete cross-tolerance, e.g. in older people).",
         ),
     ] = None,
     crossover: Annotated[

@@ -20,16 +20,17 @@ from taper.dispensing import quantities, supply_periods, units_used
 from taper.formatting import format_dose, format_number
 from taper.guardrails import assess
 from taper.guideline import (
-    CEILING_FRACTION,
-    FORCED_FACTOR,
+    END_DIAZEPAM_MG,
     JOINT_GUIDELINE,
+    LONG_PLAN_DAYS,
     START_FRACTION,
     WINDOW_DAYS,
+    over_ceiling,
     percent,
-    smallest_stop_mg,
+    smallest_dose_mg,
 )
 from taper.notices import Kind, Notice
-from taper.options import TaperRequest
+from taper.options import End, TaperRequest
 from taper.params import SLOTS
 from taper.plan import Checks, DoseTime, Plan, Step, diazepam_of
 from taper.products import Formulary
@@ -44,9 +45,11 @@ class Segment:
     days: int
     phase: str
     hold_days: int = 0
-    intended_cut: Fraction | None = None
     stalled: bool = False
     notes: tuple[str, ...] = ()
+    #: The configuration one step down the reduction path from this one: the smallest cut
+    #: the products allow from here (None where there is no path, e.g. a crossover).
+    next_possible: tuple[Decimal, ...] | None = None
 
 
 def assemble_plan(
@@ -62,28 +65,25 @@ def assemble_plan(
     warnings: Sequence[Notice],
     today: dt.date | None,
     table: EquivalenceTable,
+    method_start_cut: Fraction | None = None,
     conversion: Conversion | None = None,
 ) -> Plan:
     """Turn segments into a plan: steps with their cuts and flags, checks, warnings and the
-    quantities to dispense. The last drug of ``drugs`` is the one tapered."""
+    quantities to dispense. The last drug of ``drugs`` is the one tapered.
+
+    ``method_start_cut`` is the cut the method itself asks for in the first 2 weeks of the
+    taper (None for explicit steps); the start-pace warning is about the method, not about
+    rounding to the products.
+    """
     drug = drugs[-1]
     start_date = request.start or today or dt.date.today()
-    steps, loads = build_steps(segments, layout, formularies, ratios)
-    checks, check_warnings = plan_checks(steps, loads, formularies[drug.name], drug, start_date)
+    diazepam = all(ratio is not None for ratio in ratios.values())
+    steps, loads = build_steps(segments, layout, formularies, ratios, diazepam)
+    checks = plan_checks(steps, loads, formularies[drug.name], start_date)
     start_load = diazepam_of(steps[0].doses, ratios)
     risk = assess(request.factors, start_load)
-    all_warnings = [*risk.warnings, *warnings, *check_warnings]
-    if resolved_pace is not None and checks.largest_14_day_reduction_percent > percent(
-        CEILING_FRACTION
-    ):
-        all_warnings.insert(
-            0,
-            Notice(
-                Kind.TARGET_PACE,
-                f"to stop by the target the plan needs {resolved_pace}, which breaks the guideline "
-                "ceiling of 25% every 2 weeks: consider a later target or a higher final dose",
-            ),
-        )
+    pace = _pace_warnings(steps, checks, request, method_start_cut, resolved_pace)
+    ends = _end_warnings(steps, request, drug, formularies[drug.name], ratios[drug.name])
     products = tuple(product for d in drugs for product in formularies[d.name].products)
     supply = supply_periods(steps, request.supply_days, products) if request.supply_days else ()
     return Plan(
@@ -97,7 +97,7 @@ def assemble_plan(
         start_is_default=request.start is None,
         steps=tuple(steps),
         checks=checks,
-        warnings=tuple(all_warnings),
+        warnings=(*risk.warnings, *warnings, *pace, *ends),
         dispensing=quantities(
             units_used((step.doses, step.days) for step in steps if step.phase != "stop"),
             products,
@@ -116,9 +116,16 @@ def build_steps(
     layout: tuple[tuple[str, str], ...],
     formularies: Mapping[str, Formulary],
     ratios: Mapping[str, tuple[Fraction, Fraction] | None],
+    diazepam: bool,
 ) -> tuple[list[Step], list[Fraction]]:
     """The plan's steps, and each step's *load*: its diazepam equivalent under the source
     (for a single drug without one, its mg), on which cuts and guideline checks are measured.
+
+    A step whose 2 weeks cut more than the guideline allows (see
+    :func:`taper.guideline.over_ceiling`) is flagged: *forced* when even the smallest cut the
+    products allow from the dose before would be over (the products are the cause), *over
+    the ceiling* otherwise (the pace is the cause). ``diazepam`` says the loads are diazepam
+    equivalents.
     """
     steps: list[Step] = []
     loads: list[Fraction] = []
@@ -143,64 +150,60 @@ def build_steps(
             Fraction(0),
         )
 
+    def flags(index: int, day: int, load: Fraction) -> tuple[bool, bool]:
+        """(forced, over the ceiling) for a step starting on ``day`` at ``load``."""
+        before = loads[bisect.bisect_right(starts, max(1, day - WINDOW_DAYS)) - 1]
+        if not over_ceiling(before, load, diazepam):
+            return False, False
+        possible = segments[index - 1].next_possible
+        if possible is None:
+            return False, True
+        forced = over_ceiling(loads[-1], load_of(possible), diazepam)
+        return forced, not forced
+
     day = 1
-    for number, segment in enumerate(segments, start=1):
-        load = load_of(segment.config)
+    for number, segment in enumerate([*segments, None], start=1):
+        config = segment.config if segment else tuple(Decimal(0) for _ in layout)
+        load = load_of(config)
         cut = None
         forced = exceeds = False
         if steps:
-            previous = loads[-1]
-            actual = (previous - load) / previous
-            cut = percent(actual)
-            if segment.intended_cut is not None:
-                forced = actual >= segment.intended_cut * FORCED_FACTOR
-            before = loads[bisect.bisect_right(starts, max(1, day - WINDOW_DAYS)) - 1]
-            exceeds = (before - load) / before > CEILING_FRACTION
+            cut = percent((loads[-1] - load) / loads[-1]) if loads[-1] else None
+            forced, exceeds = flags(number - 1, day, load)
+        notes = segment.notes if segment else (_stop_note(steps[-1]),)
         starts.append(day)
         loads.append(load)
         steps.append(
             Step(
                 number=number,
                 start_day=day,
-                days=segment.days,
-                doses=dose_times(segment.config),
-                total_mg=sum(segment.config, Decimal(0)),
+                days=segment.days if segment else 1,
+                doses=dose_times(config),
+                total_mg=sum(config, Decimal(0)),
                 cut_percent=cut,
-                phase=segment.phase,
-                hold_days=segment.hold_days,
+                phase=segment.phase if segment else "stop",
+                hold_days=segment.hold_days if segment else 0,
                 forced=forced,
                 exceeds_ceiling=exceeds,
-                notes=segment.notes,
+                notes=notes,
             )
         )
-        day += segment.days
-    last = steps[-1]
-    stopped_from = " and ".join(
-        f"{format_dose(total)} of {drug}" for drug, total in last.totals_by_drug().items()
-    )
-    steps.append(
-        Step(
-            number=len(steps) + 1,
-            start_day=day,
-            days=1,
-            doses=dose_times(tuple(Decimal(0) for _ in layout)),
-            total_mg=Decimal(0),
-            cut_percent=Decimal(100),
-            phase="stop",
-            notes=(f"stop (from {stopped_from} a day)",),
-        )
-    )
+        day += steps[-1].days
+    loads.pop()  # the stop's load (zero) is not a load taken
     return steps, loads
 
 
+def _stop_note(last: Step) -> str:
+    stopped_from = " and ".join(
+        f"{format_dose(total)} of {drug}" for drug, total in last.totals_by_drug().items()
+    )
+    return f"stop (from {stopped_from} a day)"
+
+
 def plan_checks(
-    steps: Sequence[Step],
-    loads: Sequence[Fraction],
-    formulary: Formulary,
-    drug: Drug,
-    start_date: dt.date,
-) -> tuple[Checks, list[Notice]]:
-    """Guideline checks on the loads of the steps before the stop.
+    steps: Sequence[Step], loads: Sequence[Fraction], formulary: Formulary, start_date: dt.date
+) -> Checks:
+    """The plan's measures: duration, cuts, the largest cut over any 14 days and the first.
 
     Doses never go up in the taper, so the largest cut over any 14 days is found in a window
     that ends on the first day of a step: only those windows are measured. The first 14 days
@@ -232,8 +235,7 @@ def plan_checks(
         first = cut_between(taper_start, min(taper_start + WINDOW_DAYS, starts[-1]))
     stop_step = steps[-1]
     stop_from = steps[-2].total_mg
-    smallest = smallest_stop_mg(formulary, stop_from)
-    checks = Checks(
+    return Checks(
         duration_days=stop_step.start_day - 1,
         reductions=sum(
             1 for step in steps if step.phase in {"taper", "stop"} and step.cut_percent is not None
@@ -243,59 +245,118 @@ def plan_checks(
         largest_14_day_window_start=largest_start,
         first_14_day_reduction_percent=percent(first),
         stop_from_mg=stop_from,
-        smallest_dose_mg=smallest,
+        smallest_dose_mg=smallest_dose_mg(formulary, stop_from),
     )
+
+
+def _pace_warnings(
+    steps: Sequence[Step],
+    checks: Checks,
+    request: TaperRequest,
+    method_start_cut: Fraction | None,
+    resolved_pace: str | None,
+) -> list[Notice]:
+    """Warnings about the pace: each only where it is true, naming its cause."""
     warnings = []
-    guideline = JOINT_GUIDELINE
-    if largest > CEILING_FRACTION:
+    over = [step for step in steps if step.exceeds_ceiling]
+    slower = "a slower pace (--rate, --every)" + ("" if request.cautious else " or --cautious")
+    if over:
+        numbers = ", ".join(str(step.number) for step in over)
+        cause = (
+            f"the pace found for the target end ({resolved_pace}): consider a later target"
+            if resolved_pace
+            else f"the chosen pace: {slower} avoids it"
+        )
         warnings.append(
             Notice(
-                Kind.CEILING,
-                f"the plan cuts {format_number(percent(largest))}% in 2 weeks (from day "
-                f"{largest_start}), above the ceiling of 25% every 2 weeks ({guideline})",
+                Kind.TARGET_PACE if resolved_pace else Kind.CEILING,
+                f"step(s) {numbers} cut more in 2 weeks than the ceiling of 25% every 2 weeks "
+                f"({JOINT_GUIDELINE}; below 8 mg diazepam equivalent, CKS's 2 mg); the cause "
+                f"is {cause}",
             )
         )
-    if first > START_FRACTION:
+    if method_start_cut is not None and method_start_cut > START_FRACTION:
         warnings.append(
             Notice(
                 Kind.START_PACE,
-                f"the plan starts faster than 10% per 2 weeks ({format_number(percent(first))}% in "
-                f"the first 2 weeks); the {guideline} suggests starting at 5-10% every 2-4 weeks",
+                f"the method starts faster than 10% per 2 weeks "
+                f"({format_number(percent(method_start_cut))}% in the first 2 weeks); the "
+                f"{JOINT_GUIDELINE} suggests starting at 5-10% every 2-4 weeks",
             )
         )
+    if checks.duration_days > LONG_PLAN_DAYS:
+        warnings.append(
+            Notice(
+                Kind.LONG_PLAN,
+                f"the plan runs {checks.duration_days} days, more than two years: check that "
+                "this pace is what the patient needs"
+                + (" (--end micro makes long plans)" if request.end is End.MICRO else ""),
+            )
+        )
+    return warnings
+
+
+def _end_warnings(
+    steps: Sequence[Step],
+    request: TaperRequest,
+    drug: Drug,
+    formulary: Formulary,
+    ratio: tuple[Fraction, Fraction] | None,
+) -> list[Notice]:
+    """Cuts the products force (with the ways out), and a stop from a needlessly high dose."""
+    warnings = []
     forced = [step for step in steps if step.forced]
     if forced:
-        finer = _finer_products(drug, formulary)
         numbers = ", ".join(str(step.number) for step in forced)
         warnings.append(
             Notice(
                 Kind.FORCED_CUT,
-                f"the products force larger cuts than the chosen pace at step(s) {numbers}; "
-                f"{finer} would allow smaller steps",
+                f"the products force cuts over the guideline's ceiling at step(s) {numbers}: "
+                f"the {drug.name} products make no step smaller than "
+                f"{format_dose(formulary.quantum)} there. Ways out: "
+                + _remedies(drug, formulary, request),
             )
         )
-    if stop_from > smallest:
+    stop_from = steps[-2].total_mg
+    smallest = smallest_dose_mg(formulary, stop_from)
+    if ratio is None:
+        clinical_end = smallest
+    else:
+        clinical_end = max(smallest, Decimal(END_DIAZEPAM_MG) / _decimal(ratio[0]))
+    if stop_from > clinical_end:
+        asked = " (the final dose asked for)" if request.final_mg is not None else ""
         warnings.append(
             Notice(
                 Kind.STOP_DOSE,
-                f"the plan stops from {format_dose(stop_from)} a day, although the products allow "
-                f"stopping from {format_dose(smallest)}",
+                f"the plan stops from {format_dose(stop_from)} of {drug.name} a day{asked}, "
+                f"more than its clinical end of {format_dose(clinical_end)} a day"
+                + ("" if ratio is None else " (about 1 mg diazepam equivalent, NICE CKS)"),
             )
         )
-    return checks, warnings
+    return warnings
 
 
-def _finer_products(drug: Drug, formulary: Formulary) -> str:
-    """Name products of the drug (any region) that make smaller steps than those in use."""
-    finer = [
-        product
-        for product in drug.products
-        if product not in formulary.products and product.smallest_piece_mg < formulary.quantum
-    ]
-    names = sorted(
+def _decimal(value: Fraction) -> Decimal:
+    return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+def _remedies(drug: Drug, formulary: Formulary, request: TaperRequest) -> str:
+    """The ways to smaller steps: finishing on diazepam (Ashton), products of the plan's
+    region that make smaller steps, a liquid compounded by a pharmacy."""
+    ways = []
+    if drug.name != "diazepam" and request.finish_on is None:
+        ways.append(
+            f"finish on diazepam (--finish-on diazepam: taper {drug.name} while its products "
+            "keep the pace, then cross over; Ashton Manual)"
+        )
+    finer = sorted(
         {
-            f"{product.label()} (marketed in {'/'.join(product.regions).upper()})"
-            for product in finer
+            product.label()
+            for product in drug.products_in(request.region)
+            if product not in formulary.products and product.smallest_piece_mg < formulary.quantum
         }
     )
-    return " or ".join([*names[:2], "an oral liquid compounded by a pharmacy"])
+    if finer and not request.products:
+        ways.append("products that make smaller steps: " + ", ".join(finer[:3]))
+    ways.append("an oral liquid compounded by a pharmacy (give it with --product)")
+    return "; ".join(ways)

@@ -27,7 +27,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -36,7 +36,13 @@ from taper.doses import parse_dose
 from taper.errors import InvalidRequestError, NoEquivalenceError, PlanFileError, TaperError
 from taper.files import csv_records, read_text
 from taper.formatting import format_dose, format_number
-from taper.guideline import CEILING_FRACTION, WINDOW_DAYS, percent, smallest_stop_mg
+from taper.guideline import (
+    END_DIAZEPAM_MG,
+    WINDOW_DAYS,
+    over_ceiling,
+    percent,
+    smallest_dose_mg,
+)
 from taper.params import parse_slot
 from taper.plan import DispensedProduct, DoseTime
 from taper.products import Formulary
@@ -208,7 +214,11 @@ def check_plan(
     formularies = _formularies(table, drugs, region, products, notes)
     _check_dispensable(steps, formularies, problems)
     loads = _loads(steps, table, drugs, chosen)
-    _check_pace(steps, loads, formularies, problems, notes)
+    per_diazepam = None
+    if chosen.id in steps[0].diazepam_by_source:
+        ratios = {drug.name: ratio_to_diazepam(table, drug, chosen) for drug in drugs}
+        per_diazepam = {name: ratio[0] for name, ratio in ratios.items() if ratio is not None}
+    _check_pace(steps, loads, formularies, problems, notes, per_diazepam)
     runs = []
     for step in steps:
         made = []
@@ -350,15 +360,17 @@ def _check_pace(
     formularies: Mapping[str, Formulary],
     problems: list[Problem],
     notes: list[str],
+    per_diazepam: Mapping[str, Fraction] | None,
 ) -> None:
+    """Increases, 14-day windows over the ceiling (as the engine judges them, the stop
+    included), and a stop from more than the clinical end. ``per_diazepam`` holds each
+    drug's diazepam mg per mg when the loads are diazepam equivalents."""
     single = len({name for step in steps for name in step.totals_by_drug()}) <= 1
     starts = [step.start_day for step in steps]
 
     def load_on(day: int) -> Fraction:
         return loads[max(0, bisect.bisect_right(starts, day) - 1)]
 
-    stops = loads[-1] == 0
-    last_taper = len(steps) - 1 if stops else len(steps)
     for index in range(1, len(steps)):
         before, now = loads[index - 1], loads[index]
         day = steps[index].start_day
@@ -367,20 +379,19 @@ def _check_pace(
         rise = now - before
         if rise > 0 and (single or rise > before * CROSSOVER_TOLERANCE):
             problems.append(Problem("increase", day, f"day {day}: the dose goes up"))
-        if index >= last_taper:
-            continue
         earlier = load_on(day - WINDOW_DAYS)
-        if earlier and (earlier - now) / earlier > CEILING_FRACTION:
+        if over_ceiling(earlier, now, per_diazepam is not None):
             cut = format_number(percent((earlier - now) / earlier))
             problems.append(
                 Problem(
                     "ceiling",
                     day,
                     f"day {day}: the 14 days up to it cut {cut}%, above the 2025 Joint "
-                    "Guideline's ceiling of 25% every 2 weeks",
+                    "Guideline's ceiling of 25% every 2 weeks"
+                    + ("" if per_diazepam is None else " (and CKS's 2 mg diazepam equivalent)"),
                 )
             )
-    if not stops:
+    if loads[-1] != 0:
         notes.append("the plan does not end at zero")
         return
     last = steps[-2] if len(steps) > 1 else steps[-1]
@@ -388,16 +399,26 @@ def _check_pace(
         formulary = formularies.get(name)
         if formulary is None:
             continue
-        smallest = smallest_stop_mg(formulary, total)
-        if total > smallest:
+        end = smallest_dose_mg(formulary, total)
+        if per_diazepam is not None:
+            end = max(end, _decimal(Fraction(END_DIAZEPAM_MG) / per_diazepam[name]))
+        if total > end:
             problems.append(
                 Problem(
                     "stop",
                     steps[-1].start_day,
                     f"day {steps[-1].start_day}: stops from {format_dose(total)} of {name} a "
-                    f"day, although the products allow stopping from {format_dose(smallest)}",
+                    f"day, more than its clinical end of {format_dose(end)} (about 1 mg "
+                    "diazepam equivalent, NICE CKS, or the smallest dose the products make)",
                 )
             )
+
+
+def _decimal(value: Fraction) -> Decimal:
+    """A fraction as a Decimal at the 0.001 mg resolution of doses (rounded up)."""
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
+        Decimal("0.001"), rounding=ROUND_CEILING
+    )
 
 
 def _with_cut(step: CheckedStep, cut: Fraction) -> CheckedStep:

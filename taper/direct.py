@@ -25,51 +25,97 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import ROUND_FLOOR, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from fractions import Fraction
 from typing import ParamSpec, TypeVar
 
 from taper.assemble import Segment
 from taper.errors import InvalidRequestError, UndispensableDoseError
 from taper.formatting import format_dose, format_number
-from taper.guideline import cks_band_step
-from taper.options import Method, Order, TaperRequest
+from taper.guideline import (
+    END_DIAZEPAM_MG,
+    TAIL_FROM_DIAZEPAM_MG,
+    WINDOW_DAYS,
+    cks_band_step,
+)
+from taper.options import End, Method, Order, TaperRequest
 from taper.params import SLOTS
 from taper.products import Formulary
+from taper.regimen import dose_step
 from taper.table import Drug, EquivalenceSource, EquivalenceTable
 
 #: Plans longer than this are refused (ten years).
 MAX_PLAN_DAYS = 3653
 
 
+#: Daytime-first and night-first take one dose time at a time to zero, in this order: the
+#: Ashton Manual's and NHS Scotland's schedules reduce the midday dose, then the morning
+#: dose, then the night dose.
+SEQUENCES = {
+    Order.DAYTIME_FIRST: ("midday", "afternoon", "evening", "morning", "night"),
+    Order.NIGHT_FIRST: ("night", "midday", "afternoon", "evening", "morning"),
+}
+
+
+def resolved_order(order: Order, drug: Drug) -> Order:
+    """``auto``: daytime-first for long-acting drugs, even for short-acting ones, which need
+    several doses a day to avoid withdrawal between doses (clinical reference, 6b)."""
+    if order is not Order.AUTO:
+        return order
+    return Order.EVEN if drug.acting == "short" else Order.DAYTIME_FIRST
+
+
 def reduction_path(
-    start: tuple[Decimal, ...], slots: tuple[str, ...], formulary: Formulary, order: Order
+    start: tuple[Decimal, ...],
+    slots: tuple[str, ...],
+    formulary: Formulary,
+    order: Order,
+    dose_step: Fraction | None = None,
 ) -> tuple[list[tuple[Decimal, ...]], list[int]]:
     """Every configuration from the regimen down to zero, one dose time lowered at a time,
     with each configuration's daily total in quanta of the formulary (for fast search)."""
-    ladders = [formulary.ladder(dose) for dose in start]
-    steps = [formulary.ladder_units(dose) for dose in start]
+    ladders = [formulary.ladder(dose, dose_step) for dose in start]
+    steps = [formulary.ladder_units(dose, dose_step) for dose in start]
     positions = [len(ladder) - 1 for ladder in ladders]
     is_night = [slot == "night" for slot in slots]
+    sequence = SEQUENCES.get(order)
     path = [start]
     totals = [sum(ladder[-1] for ladder in steps)]
     while any(positions):
         candidates = [i for i in range(len(slots)) if positions[i] > 0]
-        daytime = [i for i in candidates if not is_night[i]]
-        night = [i for i in candidates if is_night[i]]
-        if order is Order.DAYTIME_FIRST:
-            pool = daytime or night
-        elif order is Order.NIGHT_FIRST:
-            pool = night or daytime
+        if sequence is not None:
+            chosen = min(candidates, key=lambda i: sequence.index(slots[i]))
         else:
-            pool = candidates
-        # The largest dose in the pool first; on a tie, daytime before night, then earlier.
-        chosen = max(pool, key=lambda i: (steps[i][positions[i]], not is_night[i], -i))
+            # The largest dose first; on a tie, daytime before night, then earlier.
+            chosen = max(candidates, key=lambda i: (steps[i][positions[i]], not is_night[i], -i))
         drop = steps[chosen][positions[chosen]] - steps[chosen][positions[chosen] - 1]
         positions[chosen] -= 1
         path.append(tuple(ladders[i][positions[i]] for i in range(len(slots))))
         totals.append(totals[-1] - drop)
     return path, totals
+
+
+@dataclass(frozen=True)
+class TaperEnd:
+    """How a taper ends, in mg of the drug a day.
+
+    ``tail_from``: below this ideal dose, a cut that shrinks with the dose goes on in fixed
+    steps: the method's fraction of ``tail_from`` (None: never). ``stop_below``: the plan
+    stops once the ideal dose is below it and the dose taken is no more than it (or than the
+    smallest dose the products make).
+    """
+
+    tail_from: Decimal | None
+    stop_below: Decimal
+
+
+def taper_end(request: TaperRequest, ratio: tuple[Fraction, Fraction] | None) -> TaperEnd:
+    """The end rule of a plan: the clinical end (NICE CKS) unless ``--end micro`` or the drug
+    has no diazepam equivalent under the source; a final dose given replaces its stop."""
+    if request.end is End.MICRO or ratio is None:
+        return TaperEnd(None, request.final_mg or Decimal(0))
+    per_mg = Decimal(ratio[0].numerator) / Decimal(ratio[0].denominator)
+    return TaperEnd(TAIL_FROM_DIAZEPAM_MG / per_mg, request.final_mg or END_DIAZEPAM_MG / per_mg)
 
 
 def _ideal_function(
@@ -130,10 +176,11 @@ _T = TypeVar("_T")
 
 @dataclass
 class PathStep:
+    """A stretch of the plan at one configuration of the reduction path."""
+
     index: int
     days: int
     hold_days: int = 0
-    intended_cut: Fraction | None = None
     stalled: bool = False
 
 
@@ -149,6 +196,24 @@ def _decimal_targets(function: Callable[_P, _T]) -> Callable[_P, _T]:
     return wrapper
 
 
+def with_tail(
+    next_ideal: Callable[[Decimal], Decimal], end: TaperEnd
+) -> Callable[[Decimal], Decimal]:
+    """The method's next ideal dose, in fixed steps below the end's tail: the fraction the
+    method cuts at a dose, of the tail's dose (10% cuts become 1 mg diazepam steps)."""
+    tail_from = end.tail_from
+    if tail_from is None:
+        return next_ideal
+
+    def tailed(ideal: Decimal) -> Decimal:
+        after = next_ideal(ideal)
+        if ideal <= 0 or ideal >= tail_from:
+            return after
+        return ideal - (ideal - after) * tail_from / ideal
+
+    return tailed
+
+
 @_decimal_targets
 def choose_configurations(
     request: TaperRequest,
@@ -156,17 +221,26 @@ def choose_configurations(
     quantum_fraction: Fraction,
     next_ideal: Callable[[Decimal], Decimal] | None,
     interval: int,
+    end: TaperEnd,
 ) -> list[PathStep]:
     """Pick, interval by interval, the configurations of the plan (indices into the path).
 
     ``totals`` are the path's daily totals in quanta (descending integers, the last zero).
+    Each interval takes the configuration with the smallest total that is not below the
+    ideal, nor below the method's next dose from the dose actually taken: a cut is never
+    larger than the method asks when a smaller one can be made. When the products cannot
+    make a cut that small, the dose is held until the ideal reaches the next dose down, so
+    that the average pace is the method's (and the end is never faster than the middle).
+    The plan stops once the ideal is below the end's dose and the dose taken is no more than
+    it (or than the smallest dose the products make).
     """
     quantum = Decimal(quantum_fraction.numerator) / Decimal(quantum_fraction.denominator)
     last_nonzero = len(totals) - 2
     negated = [-total for total in totals]
-    final = totals[last_nonzero]
-    if request.final_mg:
-        final = max(final, int((request.final_mg / quantum).to_integral_value(ROUND_FLOOR)))
+    stop_below = end.stop_below
+    may_stop_from = max(
+        totals[last_nonzero], int((stop_below / quantum).to_integral_value(ROUND_FLOOR))
+    )
     raw = [PathStep(index=0, days=interval)]
     plan_days = interval
     reductions = 0
@@ -214,26 +288,29 @@ def choose_configurations(
             reductions += 1
             add(PathStep(index=found[0], days=interval))
             continue
-        if totals[current.index] <= final:
-            break
         ideal = next_ideal(ideal)
-        if ideal <= 0:
+        now = totals[current.index]
+        if now <= may_stop_from and (ideal < stop_below or ideal <= 0):
             break
-        in_quanta = ideal / quantum
-        floor = int(in_quanta.to_integral_value(ROUND_FLOOR))
-        lowest = bisect.bisect_left(negated, -floor, current.index, last_nonzero + 1)
-        choices = [i for i in (lowest - 1, lowest) if current.index <= i <= last_nonzero]
-        chosen = min(choices, key=lambda i: (abs(totals[i] - in_quanta), i))
+        # The slowest configuration not below the ideal, and never a larger cut than the
+        # method asks from the dose actually taken.
+        target = max(ideal, next_ideal(now * quantum)) / quantum
+        ceiling = max(1, int(target.to_integral_value(ROUND_CEILING)))
+        chosen = bisect.bisect_right(negated, -ceiling, current.index, last_nonzero + 1) - 1
+        chosen = min(max(chosen, current.index), last_nonzero)
+        if chosen == current.index and current.index < last_nonzero:
+            # The products cannot make a cut that small: cut to the next dose down once the
+            # ideal has reached it, so that the average pace stays the method's.
+            following = current.index + 1
+            if totals[following] * quantum >= ideal:
+                chosen = following
         if chosen == current.index:
             current.days += interval
             plan_days += interval
             current.stalled = True
             continue
         reductions += 1
-        # The method's own cut from the dose actually taken: what the pace asks for.
-        before = totals[current.index] * quantum
-        intended = Fraction((before - next_ideal(before)) / before)
-        add(PathStep(index=chosen, days=interval, intended_cut=intended))
+        add(PathStep(index=chosen, days=interval))
     return raw
 
 
@@ -246,26 +323,25 @@ def taper_segments(
     ratio: tuple[Fraction, Fraction] | None,
     source: EquivalenceSource,
     today: dt.date | None,
-) -> tuple[list[Segment], tuple[str, ...], TaperRequest, str | None]:
-    """The taper of one drug from ``regimen``: its segments (the first is ``regimen``
-    itself, lasting one interval), its dose times, the request as resolved, and the pace
-    found for a target end (if one was asked for)."""
+) -> DirectTaper:
+    """The taper of one drug from ``regimen`` (see :class:`DirectTaper`)."""
     slots = tuple(slot for slot in SLOTS if slot in regimen)
     start_config = tuple(regimen[slot] for slot in slots)
     total = sum(start_config, Decimal(0))
     if request.final_mg is not None and request.final_mg >= total:
         raise InvalidRequestError("the final dose must be below the current daily dose")
-    path, totals = reduction_path(start_config, slots, formulary, request.order)
+    request = replace(request, order=resolved_order(request.order, drug))
+    path, totals = reduction_path(
+        start_config, slots, formulary, request.order, dose_step(request, ratio, formulary)
+    )
     quantum = formulary.quantum
     resolved_pace = None
     if request.until is not None or request.duration_days is not None:
         request, resolved_pace = _fit_pace(request, totals, quantum, ratio, source, drug, today)
     if request.method is Method.STEPS and not request.steps_mg:
         raise InvalidRequestError("the steps method needs --steps, e.g. --steps '0.75mg,0.5mg'")
-    next_ideal = (
-        None if request.method is Method.STEPS else _ideal_function(request, ratio, source, drug)
-    )
-    raw = choose_configurations(request, totals, quantum, next_ideal, request.interval_days)
+    next_ideal, end = _pace(request, ratio, source, drug)
+    raw = choose_configurations(request, totals, quantum, next_ideal, request.interval_days, end)
     segments = []
     for item in raw:
         notes = []
@@ -279,12 +355,57 @@ def taper_segments(
                 days=item.days,
                 phase="taper",
                 hold_days=item.hold_days,
-                intended_cut=item.intended_cut,
                 stalled=item.stalled,
                 notes=tuple(notes),
+                next_possible=path[item.index + 1] if item.index + 1 < len(path) else None,
             )
         )
-    return segments, slots, request, resolved_pace
+    return DirectTaper(
+        segments, slots, request, resolved_pace, _start_cut(request, next_ideal, total)
+    )
+
+
+@dataclass(frozen=True)
+class DirectTaper:
+    """A direct taper: its segments (the first is the current regimen itself, lasting one
+    interval), its dose times, the request as resolved (order and pace), the pace found for
+    a target end (if one was asked for), and the cut the method itself asks for in the first
+    2 weeks (None for explicit steps)."""
+
+    segments: list[Segment]
+    slots: tuple[str, ...]
+    request: TaperRequest
+    resolved_pace: str | None
+    start_cut: Fraction | None
+
+
+@_decimal_targets
+def _start_cut(
+    request: TaperRequest, next_ideal: Callable[[Decimal], Decimal] | None, total: Decimal
+) -> Fraction | None:
+    """The method's own cut over the first 2 weeks of cuts (the ideal, not the doses)."""
+    if next_ideal is None:
+        return None
+    ideal = total
+    for _ in range(max(1, WINDOW_DAYS // request.interval_days)):
+        ideal = max(Decimal(0), next_ideal(ideal))
+    return Fraction(total - ideal) / Fraction(total)
+
+
+def _pace(
+    request: TaperRequest,
+    ratio: tuple[Fraction, Fraction] | None,
+    source: EquivalenceSource,
+    drug: Drug,
+) -> tuple[Callable[[Decimal], Decimal] | None, TaperEnd]:
+    """The method's next-ideal function (None for explicit steps) and the end rule."""
+    end = taper_end(request, ratio)
+    if request.method is Method.STEPS:
+        return None, end
+    method_step = _ideal_function(request, ratio, source, drug)
+    if request.method in {Method.PERCENT, Method.OCCUPANCY}:
+        return with_tail(method_step, end), end
+    return method_step, end
 
 
 def _fit_pace(
@@ -308,13 +429,9 @@ def _fit_pace(
 
     def ends_in_time(candidate: TaperRequest) -> bool:
         try:
-            next_ideal = (
-                None
-                if candidate.method is Method.STEPS
-                else _ideal_function(candidate, ratio, source, drug)
-            )
+            next_ideal, end = _pace(candidate, ratio, source, drug)
             raw = choose_configurations(
-                candidate, totals, quantum, next_ideal, candidate.interval_days
+                candidate, totals, quantum, next_ideal, candidate.interval_days, end
             )
             return sum(step.days for step in raw) <= target
         except InvalidRequestError:

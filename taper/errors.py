@@ -74,14 +74,16 @@ class NoEquivalenceError(TaperError, LookupError):
 class HighDoseError(TaperError, ValueError):
     """A dose above the usual maximum daily dose recorded in the table."""
 
-    def __init__(self, drug: str, dose_text: str, max_text: str, note: str) -> None:
+    def __init__(
+        self, drug: str, dose_text: str, max_text: str, note: str, advice: str | None = None
+    ) -> None:
         self.drug = drug
         self.dose_text = dose_text
         self.max_text = max_text
         self.note = note
+        advice = advice or "check the dose, or pass --allow-high-dose to go ahead deliberately"
         super().__init__(
-            f"{drug} {dose_text} is above the usual maximum of {max_text} a day ({note}); "
-            "check the dose, or pass --allow-high-dose to go ahead deliberately"
+            f"{drug} {dose_text} is above the usual maximum of {max_text} a day ({note}); " + advice
         )
 
 

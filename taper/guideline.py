@@ -22,16 +22,31 @@ CEILING_FRACTION = Fraction(25, 100)
 START_FRACTION = Fraction(10, 100)
 #: The window over which the ceiling and the start pace are measured (2 weeks).
 WINDOW_DAYS = 14
-#: NICE CKS fixed-step bands (diazepam mg/day): above the threshold, cut by the step.
-#: CKS gives 2-4, 1-2, 1 and 0.5-1 mg; the gentler end of each range is used.
+#: NICE CKS fixed-step bands (diazepam mg/day): above the threshold, cut by the step, every
+#: 1-2 weeks. CKS gives steps of 2-4, 1-2, 1 and 0.5-1 mg and estimates 30-60 weeks in all
+#: from 40 mg and 20-40 weeks from 20 mg; the larger step of each range, at the slower
+#: interval (2 weeks), lands inside those estimates (40 and 30 weeks), while the smaller steps
+#: would not (68-70 and 48-50 weeks).
 CKS_BANDS = (
-    (Decimal(20), Decimal(2)),
-    (Decimal(10), Decimal(1)),
+    (Decimal(20), Decimal(4)),
+    (Decimal(10), Decimal(2)),
     (Decimal(5), Decimal(1)),
-    (Decimal(0), Decimal("0.5")),
+    (Decimal(0), Decimal(1)),
 )
-#: A cut at least this many times the method's own cut is flagged as forced by the products.
-FORCED_FACTOR = Fraction(3, 2)
+#: The clinical end of a taper (diazepam mg/day): CKS's last band steps 0.5-1 mg "until
+#: completely stopped", and NHS Scotland's example stops from 1 mg; a plan stops from about
+#: 1 mg diazepam equivalent (or the smallest dose the products make, where that is larger).
+END_DIAZEPAM_MG = Decimal(1)
+#: Below this daily dose (diazepam mg) CKS cuts in fixed steps (1 mg every 1-2 weeks from
+#: 10 mg): a percent taper goes on in fixed steps, each the method's cut at this dose (10%
+#: gives 1 mg), instead of ever-smaller percentages.
+TAIL_FROM_DIAZEPAM_MG = Decimal(10)
+#: In the tail of a taper, CKS allows 1 mg every week (10 -> 5 mg) and 0.5-1 mg every 1-2
+#: weeks (5 -> 0): up to 2 mg diazepam equivalent in 2 weeks, which is more than 25% below
+#: 8 mg. A 14-day window is over the ceiling only when it cuts more than both.
+TAIL_ALLOWANCE_DIAZEPAM_MG = Decimal(2)
+#: A plan longer than this is flagged as very long (two years).
+LONG_PLAN_DAYS = 730
 
 
 def percent(fraction: Fraction) -> Decimal:
@@ -48,6 +63,15 @@ def cks_band_step(diazepam_mg: Decimal) -> Decimal:
     return next(step for threshold, step in CKS_BANDS if diazepam_mg > threshold)
 
 
-def smallest_stop_mg(formulary: Formulary, total: Decimal) -> Decimal:
-    """The stop rule: the smallest daily dose the products make (a plan may stop from it)."""
+def smallest_dose_mg(formulary: Formulary, total: Decimal) -> Decimal:
+    """The smallest daily dose the products make (zero for a zero total)."""
     return formulary.ladder(total)[1] if total > 0 else Decimal(0)
+
+
+def over_ceiling(before: Fraction, after: Fraction, diazepam: bool) -> bool:
+    """Whether 2 weeks going from the daily load ``before`` to ``after`` cut too much: more
+    than 25% (Joint Guideline) and, where the loads are diazepam equivalents (``diazepam``),
+    more than CKS's 2 mg as well."""
+    if before <= 0 or (before - after) / before <= CEILING_FRACTION:
+        return False
+    return not diazepam or before - after > Fraction(TAIL_ALLOWANCE_DIAZEPAM_MG)

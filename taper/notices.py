@@ -19,11 +19,15 @@ class Kind(StrEnum):
     TARGET_PACE = "target-pace"
     FORCED_CUT = "forced-cut"
     STOP_DOSE = "stop-dose"
+    LONG_PLAN = "long-plan"
     # Conversion and switching.
     NO_EQUIVALENT = "no-equivalent"
     SOURCE_SPREAD = "source-spread"
     SWITCH_AT_ONCE = "switch-at-once"
     SWITCH_ROUNDING = "switch-rounding"
+    SWITCH_REDUCTION = "switch-reduction"
+    FINISH_ON = "finish-on"
+    ACCUMULATION = "accumulation"
     ABOVE_MAXIMUM = "above-maximum"
     DRUG_NOTE = "drug-note"
     # Dose bands and the patient (guardrails).

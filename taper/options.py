@@ -45,9 +45,18 @@ class Method(StrEnum):
 
 
 class Order(StrEnum):
+    #: By the drug: daytime-first for long-acting drugs, even for short-acting ones.
+    AUTO = "auto"
     DAYTIME_FIRST = "daytime-first"
     EVEN = "even"
     NIGHT_FIRST = "night-first"
+
+
+class End(StrEnum):
+    #: Stop from about 1 mg diazepam equivalent, fixed steps below 10 mg (NICE CKS).
+    CLINICAL = "clinical"
+    #: Percent cuts down to the smallest dose the products make (hyperbolic school).
+    MICRO = "micro"
 
 
 class Crossover(StrEnum):
@@ -73,8 +82,9 @@ class ScheduleOptions:
     slow_below: str | None = None
     slow_rate: str | None = None
     final: str | None = None
+    end: str = "clinical"
     holds: tuple[str, ...] = ()
-    order: str = "daytime-first"
+    order: str = "auto"
     start: str | None = None
     until: str | None = None
     duration: str | None = None
@@ -86,6 +96,9 @@ class ScheduleOptions:
     occupancy_step: str = "5"
     supply: str | None = None
     switch_to: str | None = None
+    finish_on: str | None = None
+    finish_from: str | None = None
+    switch_reduction: str | None = None
     crossover: str = "slot"
     stage: str = "1w"
     stabilize: str = "2w"
@@ -148,8 +161,9 @@ class TaperRequest:
     slow_below_mg: Decimal | None = None
     slow_rate_percent: Decimal | None = None
     final_mg: Decimal | None = None
+    end: End = End.CLINICAL
     holds: tuple[Hold, ...] = ()
-    order: Order = Order.DAYTIME_FIRST
+    order: Order = Order.AUTO
     start: dt.date | None = None
     until: dt.date | None = None
     duration_days: int | None = None
@@ -165,6 +179,12 @@ class TaperRequest:
     #: the crossover strategy, stage and stabilisation lengths, and the part moved per stage.
     also: tuple[tuple[str, Mapping[str, Decimal]], ...] = ()
     switch_to: str | None = None
+    #: Finish on another drug: taper the current one to ``finish_from_mg`` (by default where
+    #: its products stop keeping the pace), then cross over to ``finish_on`` and taper it.
+    finish_on: str | None = None
+    finish_from_mg: Decimal | None = None
+    #: Start the new drug this much below the full equivalent (incomplete cross-tolerance).
+    switch_reduction_percent: Decimal = Decimal(0)
     crossover: Crossover = Crossover.SLOT
     stage_days: int = 7
     stabilize_days: int = 14
@@ -187,7 +207,7 @@ class TaperRequest:
         }[self.method]
 
 
-_Choice = TypeVar("_Choice", Method, Order, Crossover)
+_Choice = TypeVar("_Choice", Method, Order, End, Crossover)
 
 
 def choice(kind: type[_Choice], value: str, what: str) -> _Choice:
@@ -199,16 +219,24 @@ def choice(kind: type[_Choice], value: str, what: str) -> _Choice:
         raise InvalidRequestError(f"unknown {what} {value!r}; use {choices}") from None
 
 
-def resolve_request(options: ScheduleOptions, drug: str, switch_to: str | None) -> TaperRequest:
+def resolve_request(
+    options: ScheduleOptions, drug: str, switch_to: str | None, finish_on: str | None = None
+) -> TaperRequest:
     """Parse the options into a request for ``drug`` (its regimen left empty).
 
-    ``drug`` and ``switch_to`` are the table's names for the current and target drugs.
+    ``drug``, ``switch_to`` and ``finish_on`` are the table's names for the drugs.
     """
     o = options
     if o.region not in {"us", "uk"}:
         raise InvalidRequestError(f"unknown region {o.region!r}; use us or uk")
     if o.until is not None and o.duration is not None:
         raise InvalidRequestError("give a target end date (--until) or a duration, not both")
+    if o.finish_from and not o.finish_on:
+        raise InvalidRequestError("--finish-from needs --finish-on, the drug to finish on")
+    if o.switch_reduction and not (o.switch_to or o.finish_on):
+        raise InvalidRequestError("--switch-reduction goes with --switch-to or --finish-on")
+    if o.finish_on and o.switch_to:
+        raise InvalidRequestError("give --switch-to (switch first) or --finish-on, not both")
     if o.slow_rate and not o.slow_below:
         raise InvalidRequestError("--slow-rate needs --slow-below, the dose below which it applies")
     if o.times is not None and o.times not in TIMES:
@@ -229,6 +257,7 @@ def resolve_request(options: ScheduleOptions, drug: str, switch_to: str | None) 
         slow_below_mg=parse_dose(o.slow_below) if o.slow_below else None,
         slow_rate_percent=parse_percent(o.slow_rate, "slow rate") if o.slow_rate else None,
         final_mg=parse_dose(o.final) if o.final else None,
+        end=choice(End, o.end, "end"),
         holds=tuple(parse_hold(text) for text in holds),
         order=choice(Order, o.order, "order"),
         start=parse_date(o.start, "start date") if o.start else None,
@@ -243,6 +272,11 @@ def resolve_request(options: ScheduleOptions, drug: str, switch_to: str | None) 
         supply_days=parse_days(o.supply, "supply period") if o.supply else None,
         allow_high_dose=o.allow_high_dose,
         switch_to=switch_to,
+        finish_on=finish_on,
+        finish_from_mg=parse_dose(o.finish_from) if o.finish_from else None,
+        switch_reduction_percent=parse_percent(o.switch_reduction, "switch reduction")
+        if o.switch_reduction
+        else Decimal(0),
         crossover=choice(Crossover, o.crossover, "crossover"),
         stage_days=parse_days(o.stage, "stage"),
         stabilize_days=0

@@ -172,6 +172,19 @@ class Plan:
         """The diazepam equivalent of some doses under the plan's source (low, high)."""
         return diazepam_of(doses, self.ratios)
 
+    def regimen_text(self) -> str:
+        """The current regimen in words, so that a split is seen at once:
+        ``"clonazepam 1 mg a day: 0.25 mg morning, 0.25 mg midday, 0.5 mg night"``."""
+        parts = []
+        for drug in self.drugs:
+            doses = [d for d in self.steps[0].doses if d.drug == drug.name and d.dose_mg]
+            if not doses:
+                continue
+            total = format_dose(sum((d.dose_mg for d in doses), Decimal(0)))
+            times = ", ".join(f"{format_dose(d.dose_mg)} {d.slot}" for d in doses)
+            parts.append(f"{drug.name} {total} a day: {times}")
+        return "Now: " + "; ".join(parts) + "."
+
     def doses_text(self, doses: Iterable[DoseTime]) -> str:
         """Doses (of one dose time, or of a day) in words: ``"0.5 mg"``, or one line per drug
         in a substitution; ``"—"`` for none."""

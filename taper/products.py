@@ -179,8 +179,10 @@ class Formulary:
     _size_cache: dict[tuple[int, ...], tuple[tuple[int, int, int], ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
-    _ladders: dict[int, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
-    _dose_ladders: dict[int, tuple[Decimal, ...]] = field(
+    _ladders: dict[tuple[int, int], tuple[int, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _dose_ladders: dict[tuple[int, int, Fraction | None], tuple[Decimal, ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
     #: Per combination of products: for each amount, (cost, last piece) of the cheapest way.
@@ -318,37 +320,44 @@ class Formulary:
         preparation = self._preparation(units)
         return preparation is not None and all(p.volume_ml is None for p in preparation.portions)
 
+    def is_solid(self, dose_mg: Decimal | Fraction) -> bool:
+        """Whether the dose is made from tablets or capsules (no liquid)."""
+        preparation = self.preparation(dose_mg)
+        return preparation is not None and all(p.volume_ml is None for p in preparation.portions)
+
     def can_make(self, dose_mg: Decimal | Fraction) -> bool:
         return self.preparation(dose_mg) is not None
 
-    def ladder(self, up_to_mg: Decimal) -> tuple[Decimal, ...]:
+    def ladder(self, up_to_mg: Decimal, dose_step: Fraction | None = None) -> tuple[Decimal, ...]:
         """The doses a plan may use at one dose time, from 0 up to ``up_to_mg``.
 
         Every dose the solids make, and the doses only a liquid makes where the solids are
         too coarse (their step there is more than 10% of the dose): nobody measures 32.4 mL of
-        solution where tablets make 32 mg and 33 mg.
+        solution where tablets make 32 mg and 33 mg. With ``dose_step`` (mg), every dose but
+        ``up_to_mg`` itself is a multiple of it, as a prescriber would write it (no 8.5 mg of
+        diazepam as 5 mg, half of 5 mg and half of 2 mg when 8 mg and 9 mg can be made).
         """
-        top = int(Fraction(up_to_mg) / self.quantum)
-        if top not in self._dose_ladders:
-            self._dose_ladders[top] = tuple(
-                _as_decimal(self.quantum * units) for units in self.ladder_units(up_to_mg)
-            )
-        return self._dose_ladders[top]
+        units = self.ladder_units(up_to_mg, dose_step)
+        key = (units[-1] if units else 0, len(units), dose_step)
+        if key not in self._dose_ladders:
+            self._dose_ladders[key] = tuple(_as_decimal(self.quantum * u) for u in units)
+        return self._dose_ladders[key]
 
-    def ladder_units(self, up_to_mg: Decimal) -> tuple[int, ...]:
+    def ladder_units(self, up_to_mg: Decimal, dose_step: Fraction | None = None) -> tuple[int, ...]:
         """The same doses as :meth:`ladder`, counted in quanta."""
         top = int(Fraction(up_to_mg) / self.quantum)
-        if top not in self._ladders:
-            self._ladders[top] = self._ladder_units(top)
-        return self._ladders[top]
+        step = 1 if dose_step is None else max(1, int(dose_step / self.quantum))
+        if (top, step) not in self._ladders:
+            self._ladders[top, step] = self._ladder_units(top, step)
+        return self._ladders[top, step]
 
-    def _ladder_units(self, top: int) -> tuple[int, ...]:
+    def _ladder_units(self, top: int, step: int) -> tuple[int, ...]:
         solid = [u for u in range(top + 1) if self._solid_makes(u)]
         beyond = next((u for u in range(top + 1, 2 * top + 2) if self._solid_makes(u)), None)
         units = []
         for amount in range(top + 1):
             preparation = self._preparation(amount)
-            if preparation is None:
+            if preparation is None or (amount % step and amount != top):
                 continue
             if any(portion.volume_ml is not None for portion in preparation.portions):
                 position = bisect.bisect_right(solid, amount)

@@ -7,7 +7,7 @@ times.
 
 from __future__ import annotations
 
-import math
+import itertools
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -15,10 +15,11 @@ from fractions import Fraction
 from taper.doses import parse_dose
 from taper.errors import HighDoseError, InvalidRequestError, UndispensableDoseError
 from taper.formatting import format_dose
-from taper.options import TaperRequest
+from taper.guideline import END_DIAZEPAM_MG
+from taper.options import End, TaperRequest
 from taper.params import SLOTS, TIMES, parse_regimen
 from taper.products import Formulary, formulary_for, parse_product, product_drug
-from taper.table import Drug, EquivalenceTable
+from taper.table import Drug, EquivalenceTable, ratio_to_diazepam
 
 
 def request_formulary(table: EquivalenceTable, drug: Drug, request: TaperRequest) -> Formulary:
@@ -75,28 +76,73 @@ def check_regimen(
             )
 
 
+#: When a daily total is split unevenly, which dose times take the larger doses: night first
+#: (the largest dose at bedtime, as labels and Ashton's schedules give it), then morning,
+#: then the later daytime doses (which a daytime-first taper reduces first).
+SPLIT_PREFERENCE = ("night", "morning", "evening", "afternoon", "midday")
+
+
+def dose_step(
+    request: TaperRequest, ratio: tuple[Fraction, Fraction] | None, formulary: Formulary
+) -> Fraction | None:
+    """The plan's doses come in multiples of this (mg), as a prescriber writes them: about
+    1 mg diazepam equivalent, on the products' grid (no 9.7 mg of diazepam as 9.7 mL, no
+    8.5 mg as three pieces). None with ``--end micro`` or without a diazepam equivalent."""
+    if request.end is End.MICRO or ratio is None:
+        return None
+    step = Fraction(END_DIAZEPAM_MG) / ratio[0]
+    return max(formulary.quantum, formulary.quantum * int(step / formulary.quantum))
+
+
 def split_daily_dose(
-    total: Decimal, slots: Sequence[str], formulary: Formulary
+    total: Decimal,
+    slots: Sequence[str],
+    formulary: Formulary,
+    dose_step: Fraction | None = None,
 ) -> dict[str, Decimal]:
     """Split a daily total over dose times as evenly as the products allow.
 
-    Every dose time but night gets the same dose, the largest that leaves a night dose the
-    products can make and at least as large; night takes the remainder.
+    The split has the smallest largest difference from an even split; doses made from
+    whole or halved tablets (or capsules) are preferred to a liquid wherever they can make
+    the total; among equally even splits the larger doses go to night, then morning.
     """
     if len(slots) == 1:
         return {slots[0]: total}
-    others = [slot for slot in slots if slot != "night"] if "night" in slots else list(slots[:-1])
-    last = "night" if "night" in slots else slots[-1]
     share = Fraction(total) / len(slots)
-    for dose in reversed(formulary.ladder(Decimal(math.floor(share * 1000)) / 1000)):
-        remainder = total - dose * len(others)
-        if dose > 0 and remainder >= dose and formulary.can_make(remainder):
-            split = dict.fromkeys(others, dose) | {last: remainder}
-            return {slot: split[slot] for slot in SLOTS if slot in split}
+    ladder = [dose for dose in formulary.ladder(total, dose_step) if dose > 0]
+    solid = [dose for dose in ladder if formulary.is_solid(dose)]
+    order = sorted(slots, key=SPLIT_PREFERENCE.index)
+    for doses in (solid, ladder):
+        best = _even_split(total, share, order, doses, formulary)
+        if best is not None:
+            return {slot: best[slot] for slot in SLOTS if slot in best}
     raise UndispensableDoseError(
         f"{format_dose(total)} cannot be split over {len(slots)} dose times with "
         f"{formulary.describe()}"
     )
+
+
+def _even_split(
+    total: Decimal,
+    share: Fraction,
+    order: Sequence[str],
+    doses: Sequence[Decimal],
+    formulary: Formulary,
+) -> dict[str, Decimal] | None:
+    """The most even split of ``total`` over ``order`` (dose times by preference) from the
+    ``doses`` nearest the even share, or None."""
+    near = sorted(doses, key=lambda dose: (abs(Fraction(dose) - share), dose))[:8]
+    best: tuple[tuple[Fraction, ...], dict[str, Decimal]] | None = None
+    for combination in itertools.product(near, repeat=len(order) - 1):
+        last = total - sum(combination, Decimal(0))
+        if last <= 0 or last not in doses:
+            continue
+        chosen = (*combination, last)
+        deviation = max(abs(Fraction(dose) - share) for dose in chosen)
+        key = (deviation, *(-Fraction(dose) for dose in chosen))
+        if best is None or key < best[0]:
+            best = (key, dict(zip(order, chosen, strict=True)))
+    return None if best is None else best[1]
 
 
 def current_regimen(
@@ -116,4 +162,6 @@ def current_regimen(
         raise UndispensableDoseError(
             f"{drug.name} {format_dose(total)} cannot be made from {formulary.describe()}"
         )
-    return split_daily_dose(total, TIMES[count], formulary)
+    source = table.source(request.source or table.default_source)
+    step = dose_step(request, ratio_to_diazepam(table, drug, source), formulary)
+    return split_daily_dose(total, TIMES[count], formulary, step)

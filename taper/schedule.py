@@ -106,7 +106,8 @@ def plan_taper(
     if len(set(names)) != len(names):
         raise InvalidRequestError("a current drug is given twice; give its doses once")
     switch_to = table.drug(given.switch_to).name if given.switch_to else None
-    request = resolve_request(given, names[0], switch_to)
+    finish_on = table.drug(given.finish_on).name if given.finish_on else None
+    request = resolve_request(given, names[0], switch_to, finish_on)
     regimens = [
         current_regimen(table, the_drug, text, given.times, request)
         for the_drug, (_, text) in zip(drugs, current, strict=True)

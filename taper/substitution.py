@@ -30,22 +30,29 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 
 from taper.assemble import Segment, assemble_plan
 from taper.convert import Conversion, convert_dose, format_fold
 from taper.direct import taper_segments
-from taper.errors import InvalidRequestError, NoEquivalenceError, UndispensableDoseError
+from taper.errors import (
+    HighDoseError,
+    InvalidRequestError,
+    NoEquivalenceError,
+    UndispensableDoseError,
+)
 from taper.formatting import format_dose, format_dose_range, format_number
+from taper.guideline import JOINT_GUIDELINE, percent
 from taper.notices import Kind, Notice
 from taper.options import Crossover, TaperRequest
-from taper.params import SLOTS
+from taper.params import SLOTS, TIMES
 from taper.plan import Plan
 from taper.products import Formulary
-from taper.regimen import check_regimen, request_formulary
+from taper.regimen import check_regimen, request_formulary, split_daily_dose
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 
 #: The order in which dose times are switched: the night dose first (Ashton).
@@ -55,9 +62,19 @@ Config = dict[tuple[str, str], Decimal]
 
 
 def build_substitution(
-    request: TaperRequest, table: EquivalenceTable, *, today: dt.date | None = None
+    request: TaperRequest,
+    table: EquivalenceTable,
+    *,
+    today: dt.date | None = None,
+    lead_in: Sequence[Segment] = (),
+    recorded: TaperRequest | None = None,
 ) -> Plan:
-    """Build a crossover, stabilisation and taper plan (see the module docstring)."""
+    """Build a crossover, stabilisation and taper plan (see the module docstring).
+
+    ``lead_in``: segments of a direct taper of the current drug (its own dose times) that
+    come first; the crossover then starts from the request's regimen without a stage of it.
+    ``recorded``: the request to record as the plan's parameters (by default ``request``).
+    """
     assert request.switch_to is not None
     target = table.drug(request.switch_to)
     source = table.source(request.source or table.default_source)
@@ -69,7 +86,8 @@ def build_substitution(
     formularies: dict[str, Formulary] = {}
     for drug, regimen in current:
         formularies[drug.name] = request_formulary(table, drug, request)
-        check_regimen(drug, regimen, formularies[drug.name], request)
+        if not lead_in:
+            check_regimen(drug, regimen, formularies[drug.name], request)
     formularies.setdefault(target.name, request_formulary(table, target, request))
 
     conversion = convert_dose(
@@ -80,23 +98,20 @@ def build_substitution(
         allow_high_dose=True,
     )
     ratios = {drug.name: _point_ratio(table, drug, source, drugs) for drug in drugs}
-
-    slots = tuple(slot for slot in SLOTS if any(slot in regimen for _, regimen in current))
-    layout = tuple((drug.name, slot) for drug in drugs for slot in slots)
-    start: Config = dict.fromkeys(layout, Decimal(0))
-    for drug, regimen in current:
-        for slot, dose in regimen.items():
-            start[drug.name, slot] = dose
-
-    stages = _crossover(request, start, slots, drugs, target, formularies, ratios)
-    segments = [
-        Segment(
-            config=_aligned(start, layout),
-            days=request.stage_days,
-            phase="crossover",
-            notes=("current regimen",),
+    crossing = _Crossing(request, current, drugs, target, formularies, ratios)
+    crossing.check_limits(table, source)
+    stages = crossing.stages()
+    layout = crossing.layout
+    segments = [_aligned_segment(segment, crossing.lead_slots, layout) for segment in lead_in]
+    if not lead_in:
+        segments.append(
+            Segment(
+                config=_aligned(crossing.start, layout),
+                days=request.stage_days,
+                phase="crossover",
+                notes=("current regimen",),
+            )
         )
-    ]
     segments += [
         Segment(
             config=_aligned(config, layout),
@@ -106,7 +121,7 @@ def build_substitution(
         )
         for config, note in stages
     ]
-    switched = stages[-1][0] if stages else start
+    switched = stages[-1][0] if stages else crossing.start
     if request.stabilize_days:
         segments.append(
             Segment(
@@ -117,12 +132,11 @@ def build_substitution(
             )
         )
     new_regimen = {
-        slot: switched[target.name, slot] for slot in slots if switched[target.name, slot]
+        slot: switched[target.name, slot] for slot in crossing.slots if switched[target.name, slot]
     }
     elapsed = sum(segment.days for segment in segments)
-    taper_request = _taper_request(request, target, new_regimen, elapsed)
-    taper, taper_slots, resolved, resolved_pace = taper_segments(
-        taper_request,
+    taper = taper_segments(
+        _taper_request(request, target, new_regimen, elapsed),
         table,
         target,
         new_regimen,
@@ -131,20 +145,18 @@ def build_substitution(
         source,
         today,
     )
-    for segment in taper[1:]:  # the first is the new regimen itself: the stages above cover it
-        doses = dict.fromkeys(layout, Decimal(0))
-        for slot, dose in zip(taper_slots, segment.config, strict=True):
-            doses[target.name, slot] = dose
-        segments.append(replace(segment, config=_aligned(doses, layout)))
-
+    for segment in taper.segments[1:]:  # the first is the new regimen: the stages cover it
+        segments.append(_aligned_segment(segment, taper.slots, layout, target.name))
+    resolved = taper.request
     plan_request = replace(
-        request,
+        recorded or request,
         method=resolved.method,
         rate_percent=resolved.rate_percent,
         step_mg=resolved.step_mg,
         interval_days=resolved.interval_days,
+        order=resolved.order,
     )
-    warnings = _warnings(request, conversion, target, start, switched, ratios, drugs)
+    warnings = _warnings(request, conversion, target, crossing, switched)
     return assemble_plan(
         request=plan_request,
         drugs=drugs,
@@ -153,11 +165,35 @@ def build_substitution(
         formularies=formularies,
         ratios=ratios,
         source=source,
-        resolved_pace=resolved_pace,
+        resolved_pace=taper.resolved_pace,
         warnings=warnings,
         today=today,
         table=table,
+        method_start_cut=taper.start_cut,
         conversion=conversion,
+    )
+
+
+def _aligned_segment(
+    segment: Segment,
+    slots: tuple[str, ...],
+    layout: tuple[tuple[str, str], ...],
+    drug: str | None = None,
+) -> Segment:
+    """A segment of one drug's own dose times, laid out over the plan's (drug, dose time)."""
+    name = drug if drug is not None else layout[0][0]
+
+    def aligned(config: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
+        doses = dict.fromkeys(layout, Decimal(0))
+        for slot, dose in zip(slots, config, strict=True):
+            doses[name, slot] = dose
+        return _aligned(doses, layout)
+
+    possible = segment.next_possible
+    return replace(
+        segment,
+        config=aligned(segment.config),
+        next_possible=None if possible is None else aligned(possible),
     )
 
 
@@ -194,94 +230,247 @@ def _aligned(config: Config, layout: tuple[tuple[str, str], ...]) -> tuple[Decim
     return tuple(config[key] for key in layout)
 
 
-def _nearest(formulary: Formulary, amount: Fraction, what: str) -> Decimal:
-    """The dose nearest ``amount`` that the products can make (a tie goes to the lower)."""
-    ladder = formulary.ladder(Decimal(int(amount * 2) + 1))
-    position = bisect.bisect_left([Fraction(dose) for dose in ladder], amount)
-    candidates = ladder[max(0, position - 1) : position + 1]
-    chosen = min(candidates, key=lambda dose: (abs(Fraction(dose) - amount), dose))
-    if chosen == 0:
-        raise UndispensableDoseError(
-            f"{what} converts to {format_dose(Fraction(amount))}, less than the smallest dose "
-            f"the products can make ({formulary.describe()})"
+def _at_most(formulary: Formulary, amount: Fraction) -> Decimal:
+    """The largest dose the products make that is not above ``amount`` (rounding down, so
+    that a switch never raises the diazepam equivalent)."""
+    ladder = formulary.ladder(Decimal(int(amount) + 1))
+    position = bisect.bisect_right([Fraction(dose) for dose in ladder], amount)
+    return ladder[position - 1] if position else Decimal(0)
+
+
+class _Crossing:
+    """The crossover: which dose times the plan uses, and its stages.
+
+    Each new dose is the diazepam equivalent of what has moved so far at its dose time,
+    converted under the source (less any reduction asked for) and rounded down to what the
+    products make, and never more than keeps the day's diazepam equivalent from rising.
+    """
+
+    def __init__(
+        self,
+        request: TaperRequest,
+        current: Sequence[tuple[Drug, Mapping[str, Decimal]]],
+        drugs: Sequence[Drug],
+        target: Drug,
+        formularies: Mapping[str, Formulary],
+        ratios: Mapping[str, tuple[Fraction, Fraction]],
+    ) -> None:
+        self.request = request
+        self.target = target
+        self.old = [drug.name for drug in drugs if drug.name != target.name]
+        self.formularies = formularies
+        self.per_mg = {name: ratio[0] for name, ratio in ratios.items()}
+        self.keep = 1 - Fraction(request.switch_reduction_percent) / 100
+        self.base = {
+            slot: self.per_mg[target.name] * Fraction(regimen[slot])
+            for drug, regimen in current
+            if drug.name == target.name
+            for slot in regimen
+        }
+        self.lead_slots = tuple(slot for slot in SLOTS if slot in current[0][1])
+        given = {slot for _, regimen in current for slot in regimen}
+        self.spread = self._spread_slots(current, given)
+        self.slots = tuple(slot for slot in SLOTS if slot in given | set(self.spread))
+        self.layout = tuple((drug.name, slot) for drug in drugs for slot in self.slots)
+        self.start: Config = dict.fromkeys(self.layout, Decimal(0))
+        for drug, regimen in current:
+            for slot, dose in regimen.items():
+                self.start[drug.name, slot] = dose
+
+    def _spread_slots(
+        self, current: Sequence[tuple[Drug, Mapping[str, Decimal]]], given: set[str]
+    ) -> tuple[str, ...]:
+        """The dose times the new drug needs so that no single dose is above the largest
+        the label gives (none beyond the current ones if it fits)."""
+        limit = self.target.max_daily.single_mg if self.target.max_daily else None
+        if limit is None:
+            return ()
+        load = sum(
+            (self.per_mg[d.name] * Fraction(v) for d, r in current for v in r.values()),
+            Fraction(0),
         )
-    return chosen
+        total = load * self.keep / self.per_mg[self.target.name]
+        needed = math.ceil(total / Fraction(limit))
+        if needed <= len(given):
+            return ()
+        if needed > 4:
+            return TIMES[4]
+        return TIMES[needed]
 
+    def load(self, config: Config, slot: str | None = None) -> Fraction:
+        return sum(
+            (
+                self.per_mg[name] * Fraction(dose)
+                for (name, at), dose in config.items()
+                if slot is None or at == slot
+            ),
+            Fraction(0),
+        )
 
-def _crossover(
-    request: TaperRequest,
-    start: Config,
-    slots: tuple[str, ...],
-    drugs: Sequence[Drug],
-    target: Drug,
-    formularies: Mapping[str, Formulary],
-    ratios: Mapping[str, tuple[Fraction, Fraction]],
-) -> list[tuple[Config, str]]:
-    """The configurations of the crossover stages, each with a note saying what changed."""
-    old = [drug.name for drug in drugs if drug.name != target.name]
-    to_switch = [
-        slot for slot in CROSSOVER_ORDER if slot in slots and any(start[name, slot] for name in old)
-    ]
-    target_ratio = ratios[target.name][0]
+    def check_limits(self, table: EquivalenceTable, source: EquivalenceSource) -> None:
+        """Refuse a switch above the new drug's usual maximum a day, unless allowed."""
+        target = self.target
+        if target.max_daily is None or self.request.allow_high_dose:
+            return
+        total = self.load(self.start) * self.keep / self.per_mg[target.name]
+        if total <= Fraction(target.max_daily.mg):
+            return
+        diazepam = self.load(self.start)
+        lower = [
+            source_id
+            for source_id, other in table.sources.items()
+            if source_id != source.id and _converts_below(table, other, self, diazepam)
+        ]
+        ways = [
+            f"a source whose equivalents give less ({', '.join(lower)})" if lower else "",
+            "a start lower than the full equivalent (--switch-reduction, e.g. 25%)",
+            "switching part of the dose and tapering the rest first",
+            "specialist advice above 40 mg diazepam equivalent a day, and inpatient withdrawal "
+            "above 50 mg (Australian guidance)",
+            "--allow-high-dose to go ahead deliberately",
+        ]
+        raise HighDoseError(
+            target.name,
+            format_dose(_decimal(total)),
+            format_dose(target.max_daily.mg),
+            target.max_daily.note,
+            advice=f"the switch converts {format_dose(_decimal(diazepam))} diazepam equivalent "
+            "a day. Ways forward: " + "; ".join(way for way in ways if way),
+        )
 
-    def converted(load: Fraction, slot: str) -> Decimal:
-        return _nearest(formularies[target.name], load / target_ratio, f"the {slot} dose")
-
-    def load_at(config: Config, slot: str) -> Fraction:
-        return sum((ratios[d.name][0] * Fraction(config[d.name, slot]) for d in drugs), Fraction(0))
-
-    stages: list[tuple[Config, str]] = []
-    config = dict(start)
-    if request.crossover is Crossover.DIRECT:
-        for slot in to_switch:
-            config[target.name, slot] = converted(load_at(config, slot), slot)
-            for name in old:
-                config[name, slot] = Decimal(0)
-        return [(config, f"all doses switched to {target.name} at once")]
-    for slot in to_switch:
-        if request.crossover is Crossover.SLOT:
-            config = dict(config)
-            config[target.name, slot] = converted(load_at(config, slot), slot)
-            for name in old:
-                config[name, slot] = Decimal(0)
-            stages.append((config, f"{slot} dose switched to {target.name}"))
-            continue
-        # partial: a fixed part of this dose time per stage. What has moved so far is
-        # converted in one go at each stage, so rounding never accumulates.
-        base = ratios[target.name][0] * Fraction(start[target.name, slot])
-        moved = Fraction(0)
-        for name in old:
-            dose = config[name, slot]
-            if not dose:
-                continue
-            part = request.part_mg or _default_part(formularies[name], dose)
-            if part > dose:
-                raise InvalidRequestError(
-                    f"the crossover part {format_dose(part)} is larger than the {slot} dose of "
-                    f"{name} it replaces ({format_dose(dose)})"
+    def new_dose(self, config: Config, slot: str, moved: Fraction, before: Fraction) -> Decimal:
+        """The new drug's dose at ``slot`` (``config`` has none there yet): what it had at
+        the start and ``moved`` (diazepam mg moved there so far, less any reduction asked
+        for) converted, rounded down, keeping the day's equivalent at most ``before``."""
+        wanted = self.base.get(slot, Fraction(0)) + moved * self.keep
+        amount = min(wanted, before - self.load(config)) / self.per_mg[self.target.name]
+        dose = _at_most(self.formularies[self.target.name], amount)
+        if dose == 0:
+            raise UndispensableDoseError(
+                f"the {slot} dose converts to {format_dose(_decimal(amount))} of "
+                f"{self.target.name}, less than the smallest dose the products can make "
+                f"({self.formularies[self.target.name].describe()})"
+                + (
+                    "; choose a larger --part"
+                    if self.request.crossover is Crossover.PARTIAL
+                    else ""
                 )
-            while config[name, slot] > 0:
-                config = dict(config)
-                step = min(part, config[name, slot])
-                remaining = config[name, slot] - step
-                if not formularies[name].can_make(remaining):
-                    raise UndispensableDoseError(
-                        f"after moving {format_dose(step)} of the {slot} {name} dose, "
-                        f"{format_dose(remaining)} is left, which the products cannot make; "
-                        "choose another --part"
-                    )
-                config[name, slot] = remaining
-                moved += ratios[name][0] * Fraction(step)
-                config[target.name, slot] = converted(base + moved, slot)
-                stages.append((config, f"{format_dose(step)} of the {slot} {name} dose switched"))
-    return stages
+            )
+        return dose
+
+    def stages(self) -> list[tuple[Config, str]]:
+        """The configurations of the crossover stages, each with a note saying what changed."""
+        request, target = self.request, self.target
+        to_switch = [
+            slot
+            for slot in CROSSOVER_ORDER
+            if slot in self.slots and any(self.start[name, slot] for name in self.old)
+        ]
+        mode = request.crossover
+        if mode is Crossover.SLOT and len(to_switch) == 1:
+            mode = Crossover.PARTIAL  # one dose time is never moved in one step
+        config = dict(self.start)
+        moved = dict.fromkeys(self.slots, Fraction(0))
+        stages: list[tuple[Config, str]] = []
+
+        def move(slot: str, amounts: Mapping[str, Decimal]) -> None:
+            nonlocal config
+            before = self.load(config)
+            config = dict(config)
+            for name, amount in amounts.items():
+                config[name, slot] -= amount
+                moved[slot] += self.per_mg[name] * Fraction(amount)
+            config[target.name, slot] = Decimal(0)
+            config[target.name, slot] = self.new_dose(config, slot, moved[slot], before)
+
+        if mode is Crossover.DIRECT:
+            for slot in to_switch:
+                move(slot, {name: config[name, slot] for name in self.old})
+            stages.append((config, f"all doses switched to {target.name} at once"))
+        elif mode is Crossover.SLOT:
+            for slot in to_switch:
+                move(slot, {name: config[name, slot] for name in self.old})
+                stages.append((config, f"{slot} dose switched to {target.name}"))
+        else:
+            for slot in to_switch:
+                for name in self.old:
+                    dose = config[name, slot]
+                    if not dose:
+                        continue
+                    part = request.part_mg or self._default_part(name, dose)
+                    if part > dose:
+                        raise InvalidRequestError(
+                            f"the crossover part {format_dose(part)} is larger than the {slot} "
+                            f"dose of {name} it replaces ({format_dose(dose)})"
+                        )
+                    while config[name, slot] > 0:
+                        step = min(part, config[name, slot])
+                        remaining = config[name, slot] - step
+                        if not self.formularies[name].can_make(remaining):
+                            raise UndispensableDoseError(
+                                f"after moving {format_dose(step)} of the {slot} {name} dose, "
+                                f"{format_dose(remaining)} is left, which the products cannot "
+                                "make; choose another --part"
+                            )
+                        move(slot, {name: step})
+                        stages.append(
+                            (config, f"{format_dose(step)} of the {slot} {name} dose switched")
+                        )
+        return [(self._spread(stage), note) for stage, note in stages]
+
+    def _spread(self, config: Config) -> Config:
+        """The new drug's doses of a stage divided over the dose times it needs, so that no
+        single dose is above the label's largest (see :meth:`_spread_slots`)."""
+        if not self.spread:
+            return config
+        name = self.target.name
+        total = sum((config[name, slot] for slot in self.slots), Decimal(0))
+        if not total:
+            return config
+        limit = self.target.max_daily.single_mg if self.target.max_daily else None
+        if limit is not None and all(config[name, slot] <= limit for slot in self.slots):
+            return config
+        count = min(4, max(1, math.ceil(total / limit))) if limit else len(self.spread)
+        split = split_daily_dose(total, TIMES[count], self.formularies[name])
+        spread = dict(config)
+        for slot in self.slots:
+            spread[name, slot] = split.get(slot, Decimal(0))
+        return spread
+
+    def _default_part(self, name: str, dose: Decimal) -> Decimal:
+        """About half the dose: the largest the products make up to half whose equivalent the
+        new drug's products make exactly (so no rounding is carried), else the largest."""
+        ladder = self.formularies[name].ladder(dose)
+        halves = [step for step in ladder if 0 < step <= dose / 2] or [dose]
+        target = self.formularies[self.target.name]
+        ratio = self.per_mg[name] * self.keep / self.per_mg[self.target.name]
+        exact = [step for step in halves if target.can_make(Fraction(step) * ratio)]
+        return (exact or halves)[-1]
 
 
-def _default_part(formulary: Formulary, dose: Decimal) -> Decimal:
-    """Half the dose, rounded down to what the products can make (at least one step)."""
-    ladder = formulary.ladder(dose)
-    half = [step for step in ladder if 0 < step <= dose / 2]
-    return half[-1] if half else dose
+def _converts_below(
+    table: EquivalenceTable, source: EquivalenceSource, crossing: _Crossing, diazepam: Fraction
+) -> bool:
+    """Whether ``source`` converts the current regimen to no more than the target's maximum."""
+    target = crossing.target
+    assert target.max_daily is not None
+    total = Fraction(0)
+    for (name, _), dose in crossing.start.items():
+        if not dose:
+            continue
+        ratio = ratio_to_diazepam(table, table.drug(name), source)
+        if ratio is None:
+            return False
+        total += ratio[1] * Fraction(dose)
+    own = ratio_to_diazepam(table, target, source)
+    return own is not None and total * crossing.keep / own[0] <= Fraction(target.max_daily.mg)
+
+
+def _decimal(value: Fraction) -> Decimal:
+    """A fraction of a mg as a Decimal at the 0.001 mg resolution of doses (rounded up)."""
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
+        Decimal("0.001"), rounding=ROUND_CEILING
+    )
 
 
 def _taper_request(
@@ -305,10 +494,8 @@ def _warnings(
     request: TaperRequest,
     conversion: Conversion,
     target: Drug,
-    start: Config,
+    crossing: _Crossing,
     switched: Config,
-    ratios: Mapping[str, tuple[Fraction, Fraction]],
-    drugs: Sequence[Drug],
 ) -> list[Notice]:
     warnings: list[Notice] = []
     spread = conversion.spread
@@ -322,25 +509,35 @@ def _warnings(
                 f"{conversion.chosen.source.id} ({conversion.chosen.text()})",
             )
         )
-    if request.crossover is Crossover.DIRECT:
+    before, after = crossing.load(crossing.start), crossing.load(switched)
+    largest = _largest_stage(crossing)
+    if request.crossover is Crossover.DIRECT or largest > before / 2:
         warnings.append(
             Notice(
                 Kind.SWITCH_AT_ONCE,
-                "everything is switched on one day; the 2025 Joint Clinical Practice Guideline on "
-                "Benzodiazepine Tapering suggests moving to another benzodiazepine over 1-2 weeks",
+                f"one stage of the crossover moves {format_number(percent(largest / before))}% "
+                f"of the daily dose; the {JOINT_GUIDELINE} suggests moving to another "
+                "benzodiazepine over 1-2 weeks (smaller stages: --crossover partial)",
             )
         )
-    before = sum((ratios[d][0] * Fraction(v) for (d, _), v in start.items()), Fraction(0))
-    after = sum((ratios[d][0] * Fraction(v) for (d, _), v in switched.items()), Fraction(0))
-    if before != after:
+    if request.switch_reduction_percent:
+        warnings.append(
+            Notice(
+                Kind.SWITCH_REDUCTION,
+                f"the {target.name} dose starts {format_number(request.switch_reduction_percent)}"
+                "% below the full equivalent, as asked (incomplete cross-tolerance)",
+            )
+        )
+    full = before * crossing.keep
+    if full != after:
         change = (after - before) / before * 100
         rounded = Decimal(change.numerator) / Decimal(change.denominator)
         warnings.append(
             Notice(
                 Kind.SWITCH_ROUNDING,
-                f"rounding to the {target.name} products changes the diazepam equivalent from "
-                f"{format_dose(before)} to {format_dose(after)} a day at the crossover "
-                f"({'+' if change > 0 else '-'}"
+                f"rounding down to the {target.name} products changes the diazepam equivalent "
+                f"from {format_dose(_decimal(before))} to {format_dose(_decimal(after))} a day "
+                f"at the crossover ({'+' if change > 0 else '-'}"
                 f"{format_number(abs(rounded).quantize(Decimal('0.1')))}%)",
             )
         )
@@ -350,7 +547,47 @@ def _warnings(
             Notice(
                 Kind.ABOVE_MAXIMUM,
                 f"{target.name} {format_dose(new_total)} a day is above its usual maximum of "
-                f"{format_dose(target.max_daily.mg)} ({target.max_daily.note})",
+                f"{format_dose(target.max_daily.mg)} ({target.max_daily.note}), as allowed",
+            )
+        )
+    factors = request.factors
+    older = factors.age is not None and factors.age >= 65
+    if target.metabolite_half_life_hours and (older or factors.liver_impairment):
+        who = " and ".join(
+            what
+            for what, given in (
+                ("older people", older),
+                ("liver impairment", factors.liver_impairment),
+            )
+            if given
+        )
+        warnings.append(
+            Notice(
+                Kind.ACCUMULATION,
+                f"{target.name} has long-lived active metabolites and can accumulate in {who}: "
+                "switching to it may not suit this patient (UK Specialist Pharmacy Service; "
+                "NHS Scotland warns of next-day sedation in older people); oxazepam or "
+                "lorazepam, which have no active metabolites, may be preferred "
+                "(--switch-to oxazepam)",
             )
         )
     return warnings
+
+
+def _largest_stage(crossing: _Crossing) -> Fraction:
+    """The most diazepam equivalent of the old drugs that one stage moves."""
+    old = crossing.old
+    previous = crossing.start
+    largest = Fraction(0)
+    for config, _ in crossing.stages():
+        moved = sum(
+            (
+                crossing.per_mg[name] * Fraction(previous[name, slot] - config[name, slot])
+                for name, slot in crossing.layout
+                if name in old
+            ),
+            Fraction(0),
+        )
+        largest = max(largest, moved)
+        previous = config
+    return largest

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from taper.csvout import plan_csv
 from taper.errors import HighDoseError, InvalidRequestError, UndispensableDoseError
-from taper.guideline import CEILING_FRACTION
+from taper.guideline import over_ceiling
 from taper.plan import Plan
 from taper.records import plan_document
 from taper.schedule import plan_taper
-from taper.table import EquivalenceTable
+from taper.table import EquivalenceTable, ratio_to_diazepam
 
 D = Decimal
 START = "2027-01-04"
@@ -29,7 +29,7 @@ def test_percent_taper_of_clonazepam_is_exponential_and_held_where_products_stal
     table: EquivalenceTable,
 ) -> None:
     plan = plan_taper("clonazepam", "1.5mg", times=3, start=START, table=table)
-    assert [str(t) for t in totals(plan)][:6] == ["1.5", "1.375", "1.250", "1.125", "1.00", "0.875"]
+    assert totals(plan)[:6] == [D(t) for t in ("1.5", "1.375", "1.25", "1.125", "1", "0.875")]
     assert plan.steps[0].doses[0].slot == "morning"
     assert plan.steps[-1].phase == "stop"
     assert plan.steps[-1].total_mg == 0
@@ -74,15 +74,18 @@ def test_linear_steps_and_bands(table: EquivalenceTable) -> None:
     assert totals(explicit) == [D(1), D("0.75"), D("0.5"), D("0.25"), D(0)]
     bands = plan_taper("diazepam", "40mg", times=2, method="bands", start=START, table=table)
     cuts = [a - b for a, b in zip(totals(bands), totals(bands)[1:], strict=False)][:-1]
-    assert cuts[:10] == [D(2)] * 10  # 40 -> 20 mg: 2 mg steps (CKS, gentler end)
-    assert set(cuts[10:25]) == {D(1)}  # 20 -> 5 mg: 1 mg steps
-    assert set(cuts[25:]) == {D("0.5")}  # below 5 mg: 0.5 mg steps
+    # CKS's larger step of each band every 2 weeks: 40 weeks from 40 mg (CKS: 30-60 weeks).
+    assert cuts[:5] == [D(4)] * 5  # 40 -> 20 mg: 4 mg steps
+    assert cuts[5:10] == [D(2)] * 5  # 20 -> 10 mg: 2 mg steps
+    assert set(cuts[10:]) == {D(1)}  # 10 -> 1 mg: 1 mg steps, then the stop from 1 mg
+    assert bands.checks.stop_from_mg == 1
+    assert bands.checks.duration_days == 40 * 7
 
 
 def test_bands_for_clonazepam_go_through_diazepam_equivalents(table: EquivalenceTable) -> None:
     plan = plan_taper("clonazepam", "2mg", method="bands", region="uk", start=START, table=table)
-    # Ashton: clonazepam 2 mg = diazepam 40 mg; a 2 mg diazepam step is 0.1 mg clonazepam.
-    assert totals(plan)[1] == D("1.9")
+    # Ashton: clonazepam 2 mg = diazepam 40 mg; a 4 mg diazepam step is 0.2 mg clonazepam.
+    assert totals(plan)[1] == D("1.8")
     with pytest.raises(InvalidRequestError, match="one equivalence value"):
         plan_taper("clonazepam", "2mg", method="bands", source="medscape", table=table)
 
@@ -142,8 +145,8 @@ def test_target_end_date_finds_the_slowest_pace_that_meets_it(table: Equivalence
         rate=f"{plan.request.rate_percent - D('0.5')}%",
     )
     assert slower.checks.end_date > dt.date(2027, 12, 31)
-    fast = plan_taper("diazepam", "20mg", duration="20w", start=START, table=table)
-    assert any("breaks the guideline ceiling" in w.message for w in fast.warnings)
+    fast = plan_taper("diazepam", "20mg", duration="10w", start=START, table=table)
+    assert any(w.kind == "target-pace" and "later target" in w.message for w in fast.warnings)
 
 
 def test_dispensing_pools_half_tablets(table: EquivalenceTable) -> None:
@@ -250,12 +253,16 @@ def test_plan_invariants(table: EquivalenceTable, params: dict[str, object]) -> 
             made = sum((p.mg for p in dose.preparation.portions), Fraction(0))
             assert made == dose.dose_mg
             assert all(p.product in plan.formulary.products for p in dose.preparation.portions)
-    # Flags are true: a flagged step cut more than 25% in the 2 weeks up to it; others did not.
+    # Flags are true: a flagged step cut more than the guideline allows in the 2 weeks up to
+    # it (25%, and 2 mg diazepam equivalent); others did not; the stop included.
+    ratio = ratio_to_diazepam(table, plan.drug, plan.source)
+    scale = Fraction(1) if ratio is None else ratio[0]
     by_day = {d.day: d.total_mg for d in days}
-    for step in plan.steps[1:-1]:
-        before = Fraction(by_day[max(1, step.start_day - 14)])
-        cut = (before - Fraction(step.total_mg)) / before
-        assert step.exceeds_ceiling == (cut > CEILING_FRACTION)
+    for step in plan.steps[1:]:
+        before = scale * Fraction(by_day[max(1, step.start_day - 14)])
+        over = over_ceiling(before, scale * Fraction(step.total_mg), ratio is not None)
+        assert (step.exceeds_ceiling or step.forced) == over
+        assert not (step.exceeds_ceiling and step.forced)
 
 
 @settings(max_examples=15)
@@ -283,13 +290,13 @@ def test_csv_and_json_of_a_plan_agree(table: EquivalenceTable, params: dict[str,
 @pytest.mark.parametrize(
     ("total", "times", "split"),
     [
-        ("1mg", 3, {"morning": "0.25", "midday": "0.25", "night": "0.5"}),
+        ("1mg", 3, {"morning": "0.375", "midday": "0.25", "night": "0.375"}),
         ("1.25mg", 2, {"morning": "0.625", "night": "0.625"}),
         ("1.5mg", 3, {"morning": "0.5", "midday": "0.5", "night": "0.5"}),
         ("2mg", 4, {"morning": "0.5", "midday": "0.5", "evening": "0.5", "night": "0.5"}),
     ],
 )
-def test_a_daily_total_is_split_evenly_with_the_remainder_at_night(
+def test_a_daily_total_is_split_as_evenly_as_the_products_allow(
     table: EquivalenceTable, total: str, times: int, split: dict[str, str]
 ) -> None:
     plan = plan_taper("clonazepam", total, times=times, start=START, table=table)

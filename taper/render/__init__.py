@@ -162,6 +162,7 @@ def render_conversion(
 def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: bool) -> None:
     request = plan.request
     out.print(DRAFT_NOTICE, markup=False, style="bold")
+    out.print(plan.regimen_text(), markup=False)
     if plan.conversion is not None:
         current = " + ".join(
             f"{item.drug.name} {format_dose(item.dose_mg)}" for item in plan.conversion.inputs
@@ -259,8 +260,9 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
         markup=False,
     )
     out.print(
-        "held: the products cannot make a smaller cut yet; forced: the products force a cut at "
-        "least 1.5 times the method's; over ceiling: more than 25% in the 2 weeks up to it.",
+        "held: the products cannot make a smaller cut yet; forced: the products cannot make a "
+        "cut within the ceiling there; over ceiling: the pace cuts more than 25% (and more "
+        "than 2 mg diazepam equivalent) in the 2 weeks up to it.",
         markup=False,
         style="dim",
     )
