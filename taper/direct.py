@@ -37,6 +37,7 @@ from taper.guideline import (
     TAIL_FROM_DIAZEPAM_MG,
     WINDOW_DAYS,
     cks_band_step,
+    over_ceiling,
 )
 from taper.options import End, Method, Order, TaperRequest
 from taper.params import SLOTS
@@ -46,6 +47,13 @@ from taper.table import Drug, EquivalenceSource, EquivalenceTable
 
 #: Plans longer than this are refused (ten years).
 MAX_PLAN_DAYS = 3653
+#: Tablets keep the pace where their smallest cut is at most this many times the method's.
+COARSE_FACTOR = Fraction(3, 2)
+
+
+def _as_decimal(value: Fraction) -> Decimal:
+    with localcontext(prec=34):
+        return Decimal(value.numerator) / Decimal(value.denominator)
 
 
 #: Daytime-first and night-first take one dose time at a time to zero, in this order: the
@@ -71,11 +79,12 @@ def reduction_path(
     formulary: Formulary,
     order: Order,
     dose_step: Fraction | None = None,
+    liquids: bool = True,
 ) -> tuple[list[tuple[Decimal, ...]], list[int]]:
     """Every configuration from the regimen down to zero, one dose time lowered at a time,
     with each configuration's daily total in quanta of the formulary (for fast search)."""
-    ladders = [formulary.ladder(dose, dose_step) for dose in start]
-    steps = [formulary.ladder_units(dose, dose_step) for dose in start]
+    ladders = [formulary.ladder(dose, dose_step, liquids=liquids) for dose in start]
+    steps = [formulary.ladder_units(dose, dose_step, liquids=liquids) for dose in start]
     positions = [len(ladder) - 1 for ladder in ladders]
     is_night = [slot == "night" for slot in slots]
     sequence = SEQUENCES.get(order)
@@ -95,6 +104,45 @@ def reduction_path(
     return path, totals
 
 
+def dispensable_path(
+    start: tuple[Decimal, ...],
+    slots: tuple[str, ...],
+    formulary: Formulary,
+    order: Order,
+    step: Fraction | None,
+    ratio: tuple[Fraction, Fraction] | None,
+    next_ideal: Callable[[Decimal], Decimal] | None,
+) -> tuple[list[tuple[Decimal, ...]], list[int]]:
+    """The reduction path in tablets and capsules, as far as they keep the pace: their
+    smallest cut within the guideline's ceiling, and not more than 1.5 times the method's
+    cut there; from there on, with the doses a liquid makes too (if that gives smaller
+    cuts). A liquid is used only where the solids cannot keep the pace."""
+    if not all(formulary.is_solid(dose) for dose in start if dose):
+        return reduction_path(start, slots, formulary, order, step)
+    path, totals = reduction_path(start, slots, formulary, order, step, liquids=False)
+    quantum = Fraction(formulary.quantum)
+    scale = quantum * (ratio[0] if ratio is not None else 1)
+
+    def too_coarse(index: int) -> bool:
+        before, after = totals[index], totals[index + 1]
+        if over_ceiling(scale * before, scale * after, ratio is not None):
+            return True
+        if next_ideal is None:
+            return False
+        dose = quantum * before
+        asked = dose - Fraction(next_ideal(_as_decimal(dose)))
+        return (before - after) * quantum > COARSE_FACTOR * asked
+
+    for index in range(len(totals) - 1):
+        if too_coarse(index):
+            rest, rest_totals = reduction_path(path[index], slots, formulary, order, step)
+            if rest_totals[1] <= totals[index + 1]:
+                break  # a liquid gives no smaller cut here
+            offset = totals[index] - rest_totals[0]
+            return path[:index] + rest, totals[:index] + [t + offset for t in rest_totals]
+    return path, totals
+
+
 @dataclass(frozen=True)
 class TaperEnd:
     """How a taper ends, in mg of the drug a day.
@@ -109,13 +157,20 @@ class TaperEnd:
     stop_below: Decimal
 
 
-def taper_end(request: TaperRequest, ratio: tuple[Fraction, Fraction] | None) -> TaperEnd:
+def taper_end(
+    request: TaperRequest, ratio: tuple[Fraction, Fraction] | None, start: Decimal
+) -> TaperEnd:
     """The end rule of a plan: the clinical end (NICE CKS) unless ``--end micro`` or the drug
-    has no diazepam equivalent under the source; a final dose given replaces its stop."""
+    has no diazepam equivalent under the source; a final dose given replaces its stop.
+
+    A plan that starts below the tail (``start`` mg a day) goes on in the method's own cut at
+    the start, so that its first cuts keep the guideline's starting pace.
+    """
     if request.end is End.MICRO or ratio is None:
         return TaperEnd(None, request.final_mg or Decimal(0))
     per_mg = Decimal(ratio[0].numerator) / Decimal(ratio[0].denominator)
-    return TaperEnd(TAIL_FROM_DIAZEPAM_MG / per_mg, request.final_mg or END_DIAZEPAM_MG / per_mg)
+    tail_from = min(TAIL_FROM_DIAZEPAM_MG / per_mg, start)
+    return TaperEnd(tail_from, request.final_mg or END_DIAZEPAM_MG / per_mg)
 
 
 def _ideal_function(
@@ -331,16 +386,20 @@ def taper_segments(
     if request.final_mg is not None and request.final_mg >= total:
         raise InvalidRequestError("the final dose must be below the current daily dose")
     request = replace(request, order=resolved_order(request.order, drug))
-    path, totals = reduction_path(
-        start_config, slots, formulary, request.order, dose_step(request, ratio, formulary)
+    step = dose_step(request, ratio, formulary)
+    asked, _ = _pace(request, ratio, source, drug, total)
+    path, totals = dispensable_path(
+        start_config, slots, formulary, request.order, step, ratio, asked
     )
     quantum = formulary.quantum
     resolved_pace = None
     if request.until is not None or request.duration_days is not None:
-        request, resolved_pace = _fit_pace(request, totals, quantum, ratio, source, drug, today)
+        request, resolved_pace = _fit_pace(
+            request, totals, quantum, ratio, source, drug, today, total
+        )
     if request.method is Method.STEPS and not request.steps_mg:
         raise InvalidRequestError("the steps method needs --steps, e.g. --steps '0.75mg,0.5mg'")
-    next_ideal, end = _pace(request, ratio, source, drug)
+    next_ideal, end = _pace(request, ratio, source, drug, total)
     raw = choose_configurations(request, totals, quantum, next_ideal, request.interval_days, end)
     segments = []
     for item in raw:
@@ -397,9 +456,10 @@ def _pace(
     ratio: tuple[Fraction, Fraction] | None,
     source: EquivalenceSource,
     drug: Drug,
+    start: Decimal,
 ) -> tuple[Callable[[Decimal], Decimal] | None, TaperEnd]:
     """The method's next-ideal function (None for explicit steps) and the end rule."""
-    end = taper_end(request, ratio)
+    end = taper_end(request, ratio, start)
     if request.method is Method.STEPS:
         return None, end
     method_step = _ideal_function(request, ratio, source, drug)
@@ -416,11 +476,13 @@ def _fit_pace(
     source: EquivalenceSource,
     drug: Drug,
     today: dt.date | None,
+    start: Decimal,
 ) -> tuple[TaperRequest, str]:
-    """The slowest pace of the chosen method that stops by the target end."""
+    """The slowest pace of the chosen method that stops by the target end (``start``: the
+    daily dose the taper starts from)."""
     if request.until is not None:
-        start = request.start or today or dt.date.today()
-        target = (request.until - start).days
+        first_day = request.start or today or dt.date.today()
+        target = (request.until - first_day).days
     else:
         assert request.duration_days is not None
         target = request.duration_days
@@ -429,7 +491,7 @@ def _fit_pace(
 
     def ends_in_time(candidate: TaperRequest) -> bool:
         try:
-            next_ideal, end = _pace(candidate, ratio, source, drug)
+            next_ideal, end = _pace(candidate, ratio, source, drug, start)
             raw = choose_configurations(
                 candidate, totals, quantum, next_ideal, candidate.interval_days, end
             )

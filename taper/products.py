@@ -179,10 +179,10 @@ class Formulary:
     _size_cache: dict[tuple[int, ...], tuple[tuple[int, int, int], ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
-    _ladders: dict[tuple[int, int], tuple[int, ...]] = field(
+    _ladders: dict[tuple[int, int, bool], tuple[int, ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
-    _dose_ladders: dict[tuple[int, int, Fraction | None], tuple[Decimal, ...]] = field(
+    _dose_ladders: dict[tuple[int, int, bool], tuple[Decimal, ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
     #: Per combination of products: for each amount, (cost, last piece) of the cheapest way.
@@ -328,30 +328,43 @@ class Formulary:
     def can_make(self, dose_mg: Decimal | Fraction) -> bool:
         return self.preparation(dose_mg) is not None
 
-    def ladder(self, up_to_mg: Decimal, dose_step: Fraction | None = None) -> tuple[Decimal, ...]:
+    def ladder(
+        self, up_to_mg: Decimal, dose_step: Fraction | None = None, *, liquids: bool = True
+    ) -> tuple[Decimal, ...]:
         """The doses a plan may use at one dose time, from 0 up to ``up_to_mg``.
 
-        Every dose the solids make, and the doses only a liquid makes where the solids are
-        too coarse (their step there is more than 10% of the dose): nobody measures 32.4 mL of
-        solution where tablets make 32 mg and 33 mg. With ``dose_step`` (mg), every dose but
-        ``up_to_mg`` itself is a multiple of it, as a prescriber would write it (no 8.5 mg of
-        diazepam as 5 mg, half of 5 mg and half of 2 mg when 8 mg and 9 mg can be made).
+        Every dose the solids make, and (unless ``liquids`` is false) the doses only a liquid
+        makes where the solids are too coarse (their step there is more than 10% of the
+        dose): nobody measures 32.4 mL of solution where tablets make 32 mg and 33 mg. With
+        ``dose_step`` (mg), every dose but ``up_to_mg`` itself is a multiple of it, as a
+        prescriber would write it (no 8.5 mg of diazepam as 5 mg, half of 5 mg and half of
+        2 mg when 8 mg and 9 mg can be made).
         """
-        units = self.ladder_units(up_to_mg, dose_step)
-        key = (units[-1] if units else 0, len(units), dose_step)
+        key = self._ladder_key(up_to_mg, dose_step, liquids)
         if key not in self._dose_ladders:
-            self._dose_ladders[key] = tuple(_as_decimal(self.quantum * u) for u in units)
+            self._dose_ladders[key] = tuple(
+                _as_decimal(self.quantum * units)
+                for units in self.ladder_units(up_to_mg, dose_step, liquids=liquids)
+            )
         return self._dose_ladders[key]
 
-    def ladder_units(self, up_to_mg: Decimal, dose_step: Fraction | None = None) -> tuple[int, ...]:
+    def ladder_units(
+        self, up_to_mg: Decimal, dose_step: Fraction | None = None, *, liquids: bool = True
+    ) -> tuple[int, ...]:
         """The same doses as :meth:`ladder`, counted in quanta."""
+        key = self._ladder_key(up_to_mg, dose_step, liquids)
+        if key not in self._ladders:
+            self._ladders[key] = self._ladder_units(*key)
+        return self._ladders[key]
+
+    def _ladder_key(
+        self, up_to_mg: Decimal, dose_step: Fraction | None, liquids: bool
+    ) -> tuple[int, int, bool]:
         top = int(Fraction(up_to_mg) / self.quantum)
         step = 1 if dose_step is None else max(1, int(dose_step / self.quantum))
-        if (top, step) not in self._ladders:
-            self._ladders[top, step] = self._ladder_units(top, step)
-        return self._ladders[top, step]
+        return top, step, liquids
 
-    def _ladder_units(self, top: int, step: int) -> tuple[int, ...]:
+    def _ladder_units(self, top: int, step: int, liquids: bool) -> tuple[int, ...]:
         solid = [u for u in range(top + 1) if self._solid_makes(u)]
         beyond = next((u for u in range(top + 1, 2 * top + 2) if self._solid_makes(u)), None)
         units = []
@@ -360,6 +373,8 @@ class Formulary:
             if preparation is None or (amount % step and amount != top):
                 continue
             if any(portion.volume_ml is not None for portion in preparation.portions):
+                if not liquids and amount != top:
+                    continue
                 position = bisect.bisect_right(solid, amount)
                 below = solid[position - 1] if position else 0
                 above = solid[position] if position < len(solid) else beyond
