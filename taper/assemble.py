@@ -81,7 +81,7 @@ def assemble_plan(
     steps, loads = build_steps(segments, layout, formularies, ratios, diazepam)
     checks = plan_checks(steps, loads, formularies[drug.name], start_date)
     start_load = diazepam_of(steps[0].doses, ratios)
-    risk = assess(request.factors, start_load)
+    risk = assess(request.factors, start_load, steps[0].totals_by_drug(), cautious=request.cautious)
     pace = _pace_warnings(steps, checks, request, method_start_cut, resolved_pace)
     ends = _end_warnings(steps, request, drug, formularies[drug.name], ratios[drug.name])
     products = tuple(product for d in drugs for product in formularies[d.name].products)

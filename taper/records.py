@@ -310,6 +310,7 @@ def plan_document(plan: Plan, table: EquivalenceTable) -> Record:
                 "level": plan.risk.level,
                 "summary": plan.risk.summary,
                 "dose_band": plan.risk.dose_band,
+                "dose_band_basis": plan.risk.band_basis,
             },
             "switch": None
             if plan.conversion is None

@@ -190,7 +190,11 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
     if plan.resolved_pace:
         out.print(f"Pace found for the target end: {plan.resolved_pace}.", markup=False)
     if plan.risk is not None:
-        band = f"; dose band {plan.risk.dose_band}" if plan.risk.dose_band else ""
+        band = (
+            f"; dose band {plan.risk.dose_band} (by {plan.risk.band_basis})"
+            if plan.risk.dose_band
+            else ""
+        )
         out.print(f"Withdrawal risk: {plan.risk.summary}{band}.", markup=False)
     start_note = " (today: set --start to fix it)" if plan.start_is_default else ""
     out.print(f"Starts {plan.start_date.isoformat()}{start_note}.", markup=False)
