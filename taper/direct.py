@@ -292,7 +292,8 @@ def choose_configurations(
     quantum = Decimal(quantum_fraction.numerator) / Decimal(quantum_fraction.denominator)
     last_nonzero = len(totals) - 2
     negated = [-total for total in totals]
-    stop_below = end.stop_below
+    # Stop once the ideal is below the end (without one: below the smallest dose there is).
+    stop_below = end.stop_below or totals[last_nonzero] * quantum
     may_stop_from = max(
         totals[last_nonzero], int((stop_below / quantum).to_integral_value(ROUND_FLOOR))
     )
@@ -387,7 +388,7 @@ def taper_segments(
         raise InvalidRequestError("the final dose must be below the current daily dose")
     request = replace(request, order=resolved_order(request.order, drug))
     step = dose_step(request, ratio, formulary)
-    asked, _ = _pace(request, ratio, source, drug, total)
+    asked, _ = method_pace(request, ratio, source, drug, total)
     path, totals = dispensable_path(
         start_config, slots, formulary, request.order, step, ratio, asked
     )
@@ -399,7 +400,7 @@ def taper_segments(
         )
     if request.method is Method.STEPS and not request.steps_mg:
         raise InvalidRequestError("the steps method needs --steps, e.g. --steps '0.75mg,0.5mg'")
-    next_ideal, end = _pace(request, ratio, source, drug, total)
+    next_ideal, end = method_pace(request, ratio, source, drug, total)
     raw = choose_configurations(request, totals, quantum, next_ideal, request.interval_days, end)
     segments = []
     for item in raw:
@@ -451,14 +452,15 @@ def _start_cut(
     return Fraction(total - ideal) / Fraction(total)
 
 
-def _pace(
+def method_pace(
     request: TaperRequest,
     ratio: tuple[Fraction, Fraction] | None,
     source: EquivalenceSource,
     drug: Drug,
     start: Decimal,
 ) -> tuple[Callable[[Decimal], Decimal] | None, TaperEnd]:
-    """The method's next-ideal function (None for explicit steps) and the end rule."""
+    """The method's next ideal daily dose from any dose (None for explicit steps), with the
+    tail of the clinical end, and the end rule."""
     end = taper_end(request, ratio, start)
     if request.method is Method.STEPS:
         return None, end
@@ -491,7 +493,7 @@ def _fit_pace(
 
     def ends_in_time(candidate: TaperRequest) -> bool:
         try:
-            next_ideal, end = _pace(candidate, ratio, source, drug, start)
+            next_ideal, end = method_pace(candidate, ratio, source, drug, start)
             raw = choose_configurations(
                 candidate, totals, quantum, next_ideal, candidate.interval_days, end
             )
