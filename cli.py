@@ -46,6 +46,13 @@ def _fail(message: str, code: ExitCode) -> NoReturn:
     sys.exit(code)
 
 
+def _root_debug(argv: list[str]) -> bool:
+    """Whether ``--debug`` is given as the root option (before the command), and only there:
+    ``taper schedule ... --note --debug`` is a note, not a request for tracebacks."""
+    command = next((i for i, arg in enumerate(argv) if not arg.startswith("-")), len(argv))
+    return "--debug" in argv[:command]
+
+
 class TaperGroup(TyperGroup):
     """The one error boundary: every failure becomes one line on stderr and an exit code."""
 
@@ -58,7 +65,7 @@ class TaperGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
-        debug = "--debug" in argv
+        debug = _root_debug(argv)
         try:
             code = super().main(
                 args=argv,
