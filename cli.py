@@ -665,6 +665,13 @@ SummaryOption = Annotated[
     Path | None,
     typer.Option("--summary", help="Also write one summary row per scenario (CSV)."),
 ]
+DispensingOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--dispensing",
+        help="Also write what to dispense, one row per scenario and product (CSV).",
+    ),
+]
 
 
 @app.command()
@@ -679,6 +686,7 @@ def batch(
         Path, typer.Option("--output", "-o", help="Where to write the plans.", show_default=False)
     ],
     summary: SummaryOption = None,
+    dispensing: DispensingOption = None,
     output_format: Annotated[
         BatchFormat,
         typer.Option(
@@ -713,6 +721,7 @@ def batch(
         table,
         output,
         summary=summary,
+        dispensing=dispensing,
         jsonl=output_format is BatchFormat.jsonl,
         what=f"scenarios from {scenarios}",
         jobs=jobs,
@@ -754,6 +763,7 @@ def sweep(
         str, typer.Option("--start", help="First day of every plan, YYYY-MM-DD.")
     ] = "2027-01-04",
     summary: SummaryOption = None,
+    dispensing: DispensingOption = None,
     output_format: Annotated[
         BatchFormat, typer.Option("--format", "-f", help="csv or jsonl.", case_sensitive=False)
     ] = BatchFormat.csv,
@@ -787,6 +797,7 @@ def sweep(
         table,
         output,
         summary=summary,
+        dispensing=dispensing,
         jsonl=output_format is BatchFormat.jsonl,
         what=f"sweep of {drug} {doses}",
         jobs=jobs,

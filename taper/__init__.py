@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         UnknownNameError,
     )
     from taper.formatting import format_dose, format_dose_range
+    from taper.frames import read_plans
     from taper.options import Method, Order, ScheduleOptions, TaperRequest
     from taper.plan import Plan, Step
     from taper.schedule import TaperPlan, build_plan, plan_taper
@@ -53,6 +54,7 @@ _EXPORTS = {
         "UnknownNameError",
     ),
     "taper.formatting": ("format_dose", "format_dose_range"),
+    "taper.frames": ("read_plans",),
     "taper.check": ("PlanCheck", "check_plan"),
     "taper.options": ("Method", "Order", "ScheduleOptions", "TaperRequest"),
     "taper.plan": ("Plan", "Step"),
@@ -104,4 +106,5 @@ __all__ = [
     "load_table",
     "parse_dose",
     "plan_taper",
+    "read_plans",
 ]

@@ -49,17 +49,12 @@ class TaperPlan(Plan):
         return text
 
     def to_dataframe(self) -> Any:
-        """The day-level rows as a pandas DataFrame (pandas is not a dependency of taper)."""
-        try:
-            import pandas
-        except ImportError as exc:
-            raise InvalidRequestError("to_dataframe needs pandas: pip install pandas") from exc
-        import csv
-        import io
+        """The day-level rows as a pandas DataFrame, typed: numbers numeric, dates as dates,
+        categories for phase, drug and dose time, the provenance in ``df.attrs`` (see
+        :mod:`taper.frames`; pandas is not a dependency of taper)."""
+        from taper.frames import plan_frame
 
-        lines = [line for line in self.to_csv().splitlines() if not line.startswith("#")]
-        rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
-        return pandas.DataFrame(rows)
+        return plan_frame(self)
 
 
 def build_plan(

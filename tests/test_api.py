@@ -216,3 +216,81 @@ def test_every_public_result_is_decimal_never_fraction(table: EquivalenceTable) 
 
 def test_the_error_type_is_public() -> None:
     assert "ParameterError" in taper.__all__
+
+
+# ------------------------------------------------------------------ DataFrames
+
+pandas = pytest.importorskip("pandas")
+
+DAY_DTYPES = {
+    "day": "Int64",
+    "step": "Int64",
+    "phase": "category",
+    "drug": "category",
+    "slot": "category",
+    "dose_mg": "float64",
+    "diazepam_eq_mg": "float64",
+    "diazepam_eq_mg_low": "float64",
+    "diazepam_eq_mg_high": "float64",
+    "take": "string",
+}
+
+
+def _check_day_frame(frame: Any) -> None:
+    for column, dtype in DAY_DTYPES.items():
+        assert str(frame[column].dtype) == dtype, column
+    assert str(frame["date"].dtype).startswith("datetime64")
+
+
+def test_to_dataframe_is_typed_with_provenance_in_attrs(table: EquivalenceTable) -> None:
+    plan = plan_taper("clonazepam", 1, switch_to="diazepam", start=START, table=table)
+    frame = plan.to_dataframe()
+    _check_day_frame(frame)
+    assert frame["date"].iloc[0] == pandas.Timestamp("2027-01-04")
+    assert frame["dose_mg"].iloc[0] == 1.0  # a number: sums add, they do not concatenate
+    assert list(frame["phase"].cat.categories[:3]) == ["crossover", "stabilization", "taper"]
+    assert frame["phase"].cat.ordered
+    assert frame.attrs["source"] == "ashton"
+    assert frame.attrs["table_sha256"] == table.sha256
+    assert frame.attrs["parameters"]["switch_to"] == "diazepam"
+    assert frame.attrs["parameters"]["regimen_mg"] == {"night": 1}
+    assert frame.attrs["tool"] == f"taper {taper.__version__}"
+
+
+def test_read_plans_gives_back_the_same_frame(table: EquivalenceTable, tmp_path: Path) -> None:
+    plan = plan_taper("clonazepam", 1, start=START, table=table)
+    plan.to_csv(tmp_path / "plan.csv")
+    again = taper.read_plans(tmp_path / "plan.csv")
+    pandas.testing.assert_frame_equal(again, plan.to_dataframe())
+    assert again.attrs == plan.to_dataframe().attrs
+
+
+def test_read_plans_reads_batch_sweep_and_jsonl_outputs(run: Any, tmp_path: Path) -> None:
+    days, summary, lines = tmp_path / "d.csv", tmp_path / "s.csv", tmp_path / "d.jsonl"
+    args = ("sweep", "clonazepam", "0.5mg,1mg", "--rate", "5%,10%", "-q", "-j", "1")
+    assert run(*args, "-o", str(days), "--summary", str(summary)).exit_status == 0
+    assert run(*args, "-o", str(lines), "-f", "jsonl").exit_status == 0
+    frame = taper.read_plans(days)
+    _check_day_frame(frame)
+    assert str(frame["scenario"].dtype) == "category"
+    assert frame["scenario"].nunique() == 4
+    assert "sweep of clonazepam" in frame.attrs["detail"]
+    from_jsonl = taper.read_plans(lines)
+    assert str(from_jsonl["dose_mg"].dtype) == "float64"
+    assert str(from_jsonl["date"].dtype).startswith("datetime64")
+    assert from_jsonl["dose_mg"].sum() == pytest.approx(frame["dose_mg"].sum())
+    assert from_jsonl.attrs["table_sha256"] == frame.attrs["table_sha256"]
+    rows = taper.read_plans(summary)
+    assert str(rows["duration_days"].dtype) == "Int64"
+    assert str(rows["end_date"].dtype).startswith("datetime64")
+    assert str(rows["forced_by_products"].dtype) == "boolean"
+    assert str(rows["stop_from_mg"].dtype) == "float64"
+
+
+def test_read_plans_refuses_what_taper_did_not_write(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text("not json\n", encoding="utf-8")
+    with pytest.raises(TaperError, match=r"x\.jsonl, line 1: not JSON Lines"):
+        taper.read_plans(path)
+    with pytest.raises(TaperError, match="cannot be read"):
+        taper.read_plans(tmp_path / "missing.csv")
