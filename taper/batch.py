@@ -36,6 +36,7 @@ from taper.csvout import (
 from taper.errors import InvalidRequestError, ScenarioFileError, TaperError
 from taper.files import Fail, atomic_text_stream, csv_records, read_text
 from taper.options import OPTION_KINDS
+from taper.outputs import text_output
 from taper.records import dumps_compact_json, plan_document, plan_summary
 from taper.schedule import plan_taper
 from taper.table import EquivalenceTable
@@ -299,7 +300,7 @@ def write_batch(
     failed = 0
     detail = f"{what}; each scenario's parameters are in the summary and the JSON Lines output"
     with contextlib.ExitStack() as stack:
-        out = stack.enter_context(atomic_text_stream(output, force=force))
+        out = stack.enter_context(text_output(output, force=force))
         summary_stream = (
             stack.enter_context(atomic_text_stream(summary, force=force)) if summary else None
         )

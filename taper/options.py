@@ -295,7 +295,7 @@ def resolve_request(
         stage_days=parse_days(o.stage, "stage"),
         stabilize_days=0
         if o.stabilize.strip() in {"0", "0d", "0w"}
-        else parse_days(o.stabilize, "stabilisation"),
+        else parse_days(o.stabilize, "stabilization"),
         part_mg=parse_dose(o.part) if o.part else None,
         factors=PatientFactors(
             used_for_days=parse_duration_of_use(o.used_for) if o.used_for else None,

@@ -48,6 +48,11 @@ class TaperPlan(Plan):
             write_atomic(path, text, force=force)
         return text
 
+    @property
+    def day_count(self) -> int:
+        """The number of days the plan covers, from day 1 to the first day without any drug."""
+        return self.steps[-1].end_day
+
     def to_dataframe(self) -> Any:
         """The day-level rows as a pandas DataFrame, typed: numbers numeric, dates as dates,
         categories for phase, drug and dose time, the provenance in ``df.attrs`` (see
