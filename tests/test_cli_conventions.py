@@ -71,7 +71,8 @@ def test_the_output_extension_names_the_format(
     result = run("schedule", "clonazepam", "1mg", *START, "-o", str(path))
     assert result.exit_status == 0, result.stderr
     assert path.read_text(encoding="utf-8").startswith(starts)
-    assert result.stderr.endswith(f"wrote {path}: 239 days\n")
+    days = taper.plan_taper("clonazepam", "1mg", start="2027-01-04").day_count
+    assert result.stderr.endswith(f"wrote {path}: {days} days\n")
 
 
 def test_a_format_that_does_not_match_the_extension_is_refused(run: Any, tmp_path: Path) -> None:
@@ -171,3 +172,12 @@ def test_one_spelling_of_stabilization_in_every_output(run: Any) -> None:
         result = run(*args, *extra)
         assert "stabilis" not in result.stdout.lower()
         assert "stabilization" in result.stdout.lower()
+
+
+def test_every_schedule_parameter_is_in_a_panel(cli_app: Any) -> None:
+    import typer.main
+
+    command = typer.main.get_command(cli_app).commands["schedule"]  # type: ignore[attr-defined]
+    in_panels = {name for names in type(command).PANELS.values() for name in names.split()}
+    parameters = {param.name for param in command.params if param.name != "help"}
+    assert parameters == in_panels
