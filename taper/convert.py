@@ -144,6 +144,8 @@ def convert_dose(
     and under every other source, the spread between them and any warnings. Doses above a
     drug's usual maximum are refused unless ``allow_high_dose`` is true.
     """
+    if not isinstance(doses, str | list | tuple):
+        raise ParameterError("doses", doses, "a drug name or a list of (drug, dose) pairs")
     if isinstance(doses, str):
         if dose is None:
             raise InvalidRequestError(f"give the dose of {doses}")

@@ -30,6 +30,7 @@ from taper.files import read_text
 from taper.params import SLOTS
 from taper.plan import Plan
 from taper.records import dumps_compact_json, provenance, request_record
+from taper.values import path_value
 
 #: Columns that are categories; columns ending in ``_mg`` or ``_percent`` (or one of
 #: ``NUMBER_COLUMNS``) are floats; ``INTEGER_COLUMNS`` and the counts of warning kinds are
@@ -122,6 +123,7 @@ def read_plans(path: str | os.PathLike[str]) -> Any:
     (``--format jsonl``: one row per day, drug and dose time, the ``scenario`` in front).
     The ``#`` provenance lines go into ``df.attrs``.
     """
+    path = path_value(path, "path")
     pandas = _pandas()
     shown = str(path)
 

@@ -24,8 +24,8 @@ from taper.options import TaperRequest, resolve_request, schedule_options
 from taper.plan import Plan
 from taper.records import Record, plan_document, plan_summary
 from taper.regimen import current_regimen
-from taper.table import EquivalenceTable, load_table, table_of
-from taper.values import regimen_text
+from taper.table import EquivalenceTable, table_of
+from taper.values import path_value, regimen_text
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,10 @@ class TaperPlan(Plan):
     def to_csv(self, path: str | os.PathLike[str] | None = None, *, force: bool = False) -> str:
         """The tidy day-level CSV (as ``taper schedule -f csv``); written to ``path`` if given."""
         text = plan_csv(self, self.table)
+        if not isinstance(force, bool):
+            raise ParameterError("force", force, "True or False")
         if path is not None:
+            path = path_value(path, "path")
             write_atomic(path, text, force=force)
         return text
 
@@ -66,7 +69,9 @@ def build_plan(
     request: TaperRequest, table: EquivalenceTable | None = None, *, today: dt.date | None = None
 ) -> TaperPlan:
     """Build the plan a request describes (see :mod:`taper.direct` for how)."""
-    table = table if table is not None else load_table()
+    if not isinstance(request, TaperRequest):
+        raise ParameterError("request", request, "a TaperRequest")
+    table = table_of(table)
     plan = make_plan(request, table, today=today)
     return TaperPlan(
         **{field.name: getattr(plan, field.name) for field in dataclasses.fields(plan)}

@@ -122,6 +122,8 @@ class EquivalenceTable:
 
     def drug(self, name: str) -> Drug:
         """The drug called ``name`` (generic or brand name, any case)."""
+        if not isinstance(name, str):
+            raise ParameterError("drug", name, "a drug name (text)")
         key = name.strip().casefold()
         if key in self._names:
             return self.drugs[self._names[key][0]]
@@ -130,6 +132,8 @@ class EquivalenceTable:
 
     def source(self, source_id: str) -> EquivalenceSource:
         """The source with id ``source_id``."""
+        if not isinstance(source_id, str):
+            raise ParameterError("source", source_id, "a source id (text)")
         key = source_id.strip().lower()
         if key in self.sources:
             return self.sources[key]

@@ -12,6 +12,7 @@ so that every value goes through the same checks whichever way it came; anything
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
@@ -38,6 +39,8 @@ class Value(StrEnum):
 #: Largest and smallest decimal exponents of a number accepted from Python (keeps a number
 #: such as ``Decimal("1e999999")`` from being written out in full).
 _MAX_EXPONENT = 12
+#: Most days accepted as a number or a timedelta (the parsers then apply their own limits).
+_MAX_DAYS = 99_999
 
 
 def decimal_of(value: object, parameter: str) -> Decimal:
@@ -98,10 +101,14 @@ def _whole_days(value: object, parameter: str) -> int | None:
     if isinstance(value, dt.timedelta):
         if value % dt.timedelta(days=1):
             raise ParameterError(parameter, value, "a whole number of days")
-        return value.days
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise ParameterError(parameter, value, "a number of days, a timedelta or text such as '2w'")
+        days = value.days
+    elif isinstance(value, int) and not isinstance(value, bool):
+        days = value
+    else:
+        raise ParameterError(parameter, value, "a number of days, a timedelta or text such as '2w'")
+    if not 0 <= days <= _MAX_DAYS:
+        raise ParameterError(parameter, value, f"from 0 to {_MAX_DAYS:,} days")
+    return days
 
 
 def days_text(value: object, parameter: str) -> str:
@@ -164,6 +171,13 @@ def option_value(kind: Value, value: object, parameter: str) -> object:
         Value.LIST: text_list,
     }[kind]
     return convert(value, parameter)
+
+
+def path_value(value: object, parameter: str) -> str | os.PathLike[str]:
+    """A file's path: text or an ``os.PathLike`` (a ``pathlib.Path``)."""
+    if not isinstance(value, str | os.PathLike):
+        raise ParameterError(parameter, value, "a path (str or pathlib.Path)")
+    return value
 
 
 def regimen_text(value: object, parameter: str) -> str:

@@ -294,3 +294,29 @@ def test_read_plans_refuses_what_taper_did_not_write(tmp_path: Path) -> None:
         taper.read_plans(path)
     with pytest.raises(TaperError, match="cannot be read"):
         taper.read_plans(tmp_path / "missing.csv")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda t: taper.format_dose("x"), "value must be a number"),
+        (lambda t: taper.format_dose_range(1.5, 2), "value must be a number"),
+        (lambda t: taper.check_plan(123, t), "path must be a path"),
+        (lambda t: taper.read_plans(1), "path must be a path"),
+        (lambda t: taper.build_plan("x"), "request must be a TaperRequest"),
+        (lambda t: plan_taper("clonazepam", 1, table=t).to_csv(123), "path must be a path"),
+        (lambda t: plan_taper("clonazepam", 1, table=t).to_csv("p.csv", force="no"), "force"),
+        (lambda t: t.drug(1), "drug must be a drug name"),
+        (lambda t: t.source(None), "source must be a source id"),
+        (lambda t: plan_taper("clonazepam", 1, every=-1, table=t), "every must be from 0"),
+        (lambda t: plan_taper("clonazepam", 1, every=10**9, table=t), "every must be from 0"),
+        (lambda t: convert_dose(None), "doses must be a drug name or a list"),
+    ],
+)
+def test_every_public_function_refuses_wrong_values_with_the_projects_error(
+    table: EquivalenceTable, call: Any, message: str, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TaperError, match=message):
+        call(table)
+    assert not (tmp_path / "p.csv").exists()
