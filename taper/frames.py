@@ -32,18 +32,21 @@ from taper.plan import Plan
 from taper.records import dumps_compact_json, provenance, request_record
 from taper.values import path_value
 
-#: Columns that are categories; columns ending in ``_mg`` or ``_percent`` (or one of
-#: ``NUMBER_COLUMNS``) are floats; ``INTEGER_COLUMNS`` and the counts of warning kinds are
-#: nullable integers; ``date`` and columns ending in ``_date`` are dates; columns whose text
-#: is only ``true``/``false`` are booleans.
+#: Columns that are categories; columns ending in ``_mg``, ``_percent`` or ``_ml`` (or one of
+#: ``NUMBER_COLUMNS``) are floats; ``INTEGER_COLUMNS``, columns ending in ``_days`` and the
+#: counts of warning kinds are nullable integers; ``date`` and columns ending in ``_date`` are
+#: dates; columns whose text is only ``true``/``false`` are booleans.
 CATEGORY_COLUMNS = frozenset(
     {"phase", "drug", "slot", "scenario", "status", "source", "switched_from", "method",
-     "order", "region", "crossover", "switch_to"}
+     "order", "region", "crossover", "switch_to", "end", "finish_on", "unit", "product"}
 )  # fmt: skip
-NUMBER_COLUMNS = frozenset({"fold", "emax_percent", "occupancy_step"})
+NUMBER_COLUMNS = frozenset({"fold", "emax_percent", "occupancy_step", "quantity"})
 INTEGER_COLUMNS = frozenset(
-    {"day", "step", "steps", "reductions", "times", "age", "days_per_week", "warnings"}
-)
+    {"day", "step", "steps", "reductions", "times", "age", "days_per_week", "warnings",
+     "dispensed_tablets", "dispensed_capsules"}
+)  # fmt: skip
+#: Columns of text although their names end like numbers' (lists, joined by "; ").
+TEXT_COLUMNS = frozenset({"steps_mg"})
 #: Categories with a natural order: phases in the order of a plan, dose times in the day's.
 ORDERED = {
     "phase": ("crossover", "stabilization", "taper", "hold", "stop"),
@@ -90,9 +93,14 @@ def _convert(pandas: Any, column: str, values: Any) -> Any:
         return values.where(~blank, None).astype("category")
     if column == "date" or column.endswith("_date") or column in {"start", "until"}:
         return pandas.to_datetime(values.where(~blank, None), format="%Y-%m-%d")
-    if column in INTEGER_COLUMNS or column.endswith(("_days", "_count")):
+    if column in TEXT_COLUMNS:
+        return values.astype("string")
+    if column in INTEGER_COLUMNS or column.startswith("warnings_") or column.endswith("_days"):
         return pandas.to_numeric(values.where(~blank, None)).astype("Int64")
-    if column.endswith(("_mg", "_mg_low", "_mg_high", "_percent")) or column in NUMBER_COLUMNS:
+    if (
+        column.endswith(("_mg", "_mg_low", "_mg_high", "_percent", "_ml"))
+        or column in NUMBER_COLUMNS
+    ):
         return pandas.to_numeric(values.where(~blank, None)).astype("float64")
     if len(present) and present.isin(["true", "false"]).all():
         return values.map({"true": True, "false": False, "": None}).astype("boolean")

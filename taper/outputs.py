@@ -17,6 +17,9 @@ from taper.files import atomic_text_stream
 STDOUT = "-"
 #: The format each known extension names.
 FORMAT_OF_SUFFIX = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".txt": "table"}
+#: Extensions of the files other options write: ``-o plan.pdf`` is refused with the option.
+SIDE_FILE_OPTION = {".pdf": "--handout", ".png": "--plot-file", ".svg": "--plot-file",
+                    ".ics": "--ics"}  # fmt: skip
 
 
 def is_stdout(output: str | os.PathLike[str] | None) -> bool:
@@ -33,7 +36,13 @@ def output_format(
     """The format to write: ``given``, else the one the output's extension names, else
     ``default``; refuses an extension that names another format than ``given``, or one the
     command cannot write."""
-    implied = None if is_stdout(output) else FORMAT_OF_SUFFIX.get(Path(output or "").suffix.lower())
+    suffix = "" if is_stdout(output) else Path(output or "").suffix.lower()
+    if suffix in SIDE_FILE_OPTION:
+        raise InvalidRequestError(
+            f"-o writes text ({', '.join(formats)}), not a {suffix} file; "
+            f"write {output} with {SIDE_FILE_OPTION[suffix]}"
+        )
+    implied = FORMAT_OF_SUFFIX.get(suffix)
     if implied is not None and implied not in formats:
         raise InvalidRequestError(
             f"{output} names the format {implied}, which this command does not write "

@@ -285,6 +285,12 @@ def test_read_plans_reads_batch_sweep_and_jsonl_outputs(run: Any, tmp_path: Path
     assert str(rows["end_date"].dtype).startswith("datetime64")
     assert str(rows["forced_by_products"].dtype) == "boolean"
     assert str(rows["stop_from_mg"].dtype) == "float64"
+    for column in rows.columns:
+        if column.startswith("warnings") or column.endswith("_days"):
+            assert str(rows[column].dtype) == "Int64", column
+        if column.endswith(("_mg", "_percent", "_ml")) and column != "steps_mg":
+            assert str(rows[column].dtype) == "float64", column
+    assert str(rows["target_end_date"].dtype).startswith("datetime64")
 
 
 def test_read_plans_refuses_what_taper_did_not_write(tmp_path: Path) -> None:

@@ -277,3 +277,17 @@ def test_summary_has_a_numeric_column_per_parameter_and_a_count_per_warning_kind
     first = [row for row in tidy if row["scenario"] == rows[0]["scenario"]]
     tablets = sum(int(row["quantity"]) for row in first if row["unit"] == "tablets")
     assert tablets == int(rows[0]["dispensed_tablets"])
+
+
+def test_dispensing_file_reads_back_with_numeric_quantities(run: Any, tmp_path: Path) -> None:
+    import taper
+
+    path = tmp_path / "disp.csv"
+    result = run(
+        "sweep", "diazepam", "10mg", "--region", "us", "--final", "0.5mg", "-q", "-j", "1",
+        "-o", str(tmp_path / "d.csv"), "--dispensing", str(path),
+    )  # fmt: skip
+    assert result.exit_status == 0, result.stderr
+    frame = taper.read_plans(path)
+    assert str(frame["quantity"].dtype) == "float64"
+    assert set(frame["unit"]) <= {"tablets", "capsules", "mL"}

@@ -84,6 +84,10 @@ def test_a_format_that_does_not_match_the_extension_is_refused(run: Any, tmp_pat
     result = run("schedule", "clonazepam", "1mg", *START, "-o", str(tmp_path / "p.jsonl"))
     assert result.exit_status == 2
     assert "does not write" in result.stderr
+    result = run("schedule", "clonazepam", "1mg", *START, "-o", str(tmp_path / "p.pdf"))
+    assert result.exit_status == 2
+    assert "with --handout" in result.stderr
+    assert not (tmp_path / "p.pdf").exists()
     result = run("sweep", "clonazepam", "1mg", "-q", "-o", str(tmp_path / "s.jsonl"))
     assert result.exit_status == 0, result.stderr
     assert (tmp_path / "s.jsonl").read_text(encoding="utf-8").startswith('{"scenario"')
