@@ -127,7 +127,8 @@ class PanelCommand(TyperCommand):
             if param.param_type_name == "argument":  # its metavar, without a type after it
                 record = (param.metavar or str(param.name).upper(), getattr(param, "help", ""))
             if record is not None:
-                panel = panel_of.get(param.name or "", "Options")
+                kind = "Arguments" if param.param_type_name == "argument" else "Options"
+                panel = panel_of.get(param.name or "", kind)
                 panels.setdefault(panel, []).append(record)
         for panel, records in panels.items():
             with formatter.section(panel):

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import taper
 from taper import ParameterError, TaperError, convert_dose, load_table, plan_taper
@@ -326,3 +328,15 @@ def test_every_public_function_refuses_wrong_values_with_the_projects_error(
     with pytest.raises(TaperError, match=message):
         call(table)
     assert not (tmp_path / "p.csv").exists()
+
+
+@given(st.decimals(min_value=Decimal("0.001"), max_value=Decimal(10000), places=3))
+def test_a_number_of_mg_reads_as_exactly_its_decimal_whatever_its_type(dose: Decimal) -> None:
+    """A float goes through its shortest repr: the float nearest 0.1 is read as 0.1."""
+    from taper.doses import parse_dose
+    from taper.values import dose_text
+
+    assert parse_dose(dose_text(dose, "dose")) == dose
+    assert parse_dose(dose_text(float(dose), "dose")) == dose
+    if dose == dose.to_integral_value():
+        assert parse_dose(dose_text(int(dose), "dose")) == dose
