@@ -367,7 +367,9 @@ class ScheduleCommand(PanelCommand):
     }
 
 
-@app.command(cls=ScheduleCommand)
+@app.command(
+    cls=ScheduleCommand, short_help="Draft a day-by-day taper, direct or switching drugs first."
+)
 def schedule(
     ctx: typer.Context,
     items: Annotated[
