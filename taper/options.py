@@ -7,8 +7,10 @@ arguments. :func:`resolve_request` parses them, once, into a :class:`TaperReques
 typed and normalised, which with the equivalence table reproduces a plan exactly and is
 written into every output as its provenance.
 
-Adding an option means: a field here (and its parsing in :func:`resolve_request`), the
-parameter of the ``schedule`` command, and the README.
+Adding an option means: a field here, annotated with the kind of value it takes
+(:class:`~taper.values.Value`: which Python values the library accepts for it), its parsing
+in :func:`resolve_request`, the parameter of the ``schedule`` command (with a placeholder
+and a help panel), and the README.
 """
 
 from __future__ import annotations
