@@ -36,7 +36,7 @@ from taper.csvout import (
 from taper.errors import InvalidRequestError, ScenarioFileError, TaperError
 from taper.files import Fail, atomic_text_stream, csv_records, read_text
 from taper.options import OPTION_KINDS
-from taper.outputs import text_output
+from taper.outputs import is_stdout, text_output
 from taper.records import dumps_compact_json, plan_document, plan_summary
 from taper.schedule import plan_taper
 from taper.table import EquivalenceTable
@@ -297,6 +297,8 @@ def write_batch(
 
     Returns the number of scenarios that failed.
     """
+    if any(path is not None and is_stdout(path) for path in (summary, dispensing)):
+        raise InvalidRequestError("only --output can be standard output (-o -)")
     failed = 0
     detail = f"{what}; each scenario's parameters are in the summary and the JSON Lines output"
     with contextlib.ExitStack() as stack:

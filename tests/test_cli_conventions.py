@@ -59,6 +59,10 @@ def test_dash_output_is_standard_output(run: Any, tmp_path: Path, monkeypatch: A
     assert batch.exit_status == 0, batch.stderr
     assert json.loads(batch.stdout.splitlines()[0])["scenario"] == "sweep-000001"
     assert not (tmp_path / "-").exists()
+    both = run("sweep", "clonazepam", "1mg", "-o", "d.csv", "--summary", "-", "-q")
+    assert both.exit_status == 2
+    assert "only --output can be standard output" in both.stderr
+    assert not (tmp_path / "-").exists()
 
 
 @pytest.mark.parametrize(
