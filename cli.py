@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Mapping
 from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, ClassVar, NoReturn
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 import taper
 from taper.errors import InvalidRequestError, TaperError
@@ -26,6 +27,7 @@ class ExitCode(IntEnum):
     OK = 0
     DOMAIN_ERROR = 1
     USAGE_ERROR = 2
+    SOFTWARE = 70  # EX_SOFTWARE: an internal error, a bug in taper
     INTERRUPTED = 130
 
 
@@ -46,6 +48,13 @@ def _fail(message: str, code: ExitCode) -> NoReturn:
     sys.exit(code)
 
 
+def _root_debug(argv: list[str]) -> bool:
+    """Whether ``--debug`` is given as the root option (before the command), and only there:
+    ``taper schedule ... --note --debug`` is a note, not a request for tracebacks."""
+    command = next((i for i, arg in enumerate(argv) if not arg.startswith("-")), len(argv))
+    return "--debug" in argv[:command]
+
+
 class TaperGroup(TyperGroup):
     """The one error boundary: every failure becomes one line on stderr and an exit code."""
 
@@ -58,7 +67,7 @@ class TaperGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
-        debug = "--debug" in argv
+        debug = _root_debug(argv)
         try:
             code = super().main(
                 args=argv,
@@ -75,6 +84,9 @@ class TaperGroup(TyperGroup):
             if debug:
                 traceback.print_exc()
             message = " ".join(exc.format_message().split())
+            context = getattr(exc, "ctx", None)
+            if context is not None:
+                message = f"{message.rstrip('.')}; try '{context.command_path} -h' for help"
             option = str(getattr(exc, "option_name", ""))
             if option[1:2].isdigit() or option[1:2] == ".":  # "-1mg" read as an option
                 message = f"invalid dose starting {option!r}: a dose must be greater than zero"
@@ -86,19 +98,73 @@ class TaperGroup(TyperGroup):
                 raise
             _fail(
                 f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it",
-                ExitCode.DOMAIN_ERROR,
+                ExitCode.SOFTWARE,
             )
         if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into exit status 130
             _fail("interrupted", ExitCode.INTERRUPTED)
         sys.exit(code if isinstance(code, int) else ExitCode.OK)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Bare ``taper`` prints the help as click formats it, on standard output (exit 0)."""
+        if not args and not ctx.resilient_parsing:
+            typer.echo(ctx.get_help())
+            ctx.exit(ExitCode.OK)
+        return super().parse_args(ctx, args)
+
+
+class PanelCommand(TyperCommand):
+    """A command whose options are listed in panels (``PANELS``, by parameter name), each
+    help text wrapped at spaces only, so that no example such as a dose is broken."""
+
+    #: Each panel's title and the names of its parameters (space-separated).
+    PANELS: ClassVar[Mapping[str, str]] = {}
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        panel_of = {name: panel for panel, names in self.PANELS.items() for name in names.split()}
+        panels: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if param.param_type_name == "argument":  # its metavar, without a type after it
+                record = (param.metavar or str(param.name).upper(), getattr(param, "help", ""))
+            if record is not None:
+                kind = "Arguments" if param.param_type_name == "argument" else "Options"
+                panel = panel_of.get(param.name or "", kind)
+                panels.setdefault(panel, []).append(record)
+        for panel, records in panels.items():
+            with formatter.section(panel):
+                _write_definitions(formatter, records)
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        """``[OPTIONS] DRUG DOSE [DRUG DOSE]...``: arguments by their metavars as written."""
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                pieces.append(param.metavar or str(param.name).upper())
+        return pieces
+
+
+def _write_definitions(formatter: Any, records: list[tuple[str, str]]) -> None:
+    import textwrap
+
+    indent = " " * formatter.current_indent
+    first = min(max(len(term) for term, _ in records), 24)
+    width = max(formatter.width - formatter.current_indent - first - 2, 20)
+    for term, text in records:
+        lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+        if len(term) > first:
+            formatter.write(f"{indent}{term}\n")
+        else:
+            formatter.write(f"{indent}{term:<{first}}  {lines.pop(0) if lines else ''}".rstrip())
+            formatter.write("\n")
+        for line in lines:
+            formatter.write(f"{indent}{'':<{first}}  {line}\n")
 
 
 app = typer.Typer(
     cls=TaperGroup,
     name="taper",
     help="Benzodiazepine dose equivalence and taper schedules: a drafting aid for clinicians.",
-    no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help text is shown as written: "[plot]" is not markup
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -108,12 +174,13 @@ app = typer.Typer(
 
 FormatOption = Annotated[
     OutputFormat,
-    typer.Option("--format", "-f", help="Output format.", case_sensitive=False),
+    typer.Option("--format", "-f", metavar="FORMAT", help="Output format.", case_sensitive=False),
 ]
 TableOption = Annotated[
     Path | None,
     typer.Option(
         "--table",
+        metavar="FILE",
         envvar="TAPER_TABLE",
         help="An equivalence table file with the schema of the bundled equivalences.toml "
         "(for a local formulary). Default: the bundled table.",
@@ -126,6 +193,7 @@ SourceOption = Annotated[
     typer.Option(
         "--source",
         "-s",
+        metavar="SOURCE",
         help="Equivalence source id (see 'taper sources'). Default: the table's default, ashton.",
         show_default=False,
     ),
@@ -137,7 +205,8 @@ OutputOption = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="Write to this file (atomically) instead of the terminal.",
+        metavar="FILE",
+        help="Write to this file (atomically) instead of the terminal; - is standard output.",
         show_default=False,
     ),
 ]
@@ -192,7 +261,7 @@ def _pairs(items: list[str]) -> list[tuple[str, str]]:
 # ------------------------------------------------------------------ commands
 
 
-@app.command()
+@app.command(cls=PanelCommand)
 def drugs(
     names: Annotated[
         list[str] | None, typer.Argument(help="Drugs to show (default: all).", show_default=False)
@@ -219,7 +288,7 @@ def drugs(
     render_drugs(table, selected)
 
 
-@app.command()
+@app.command(cls=PanelCommand)
 def sources(
     output_format: FormatOption = OutputFormat.table,
     table_file: TableOption = None,
@@ -239,7 +308,7 @@ def sources(
     render_sources(table)
 
 
-@app.command()
+@app.command(cls=PanelCommand)
 def convert(
     items: Annotated[
         list[str],
@@ -249,7 +318,7 @@ def convert(
             show_default=False,
         ),
     ],
-    to: Annotated[str, typer.Option("--to", "-t", help="The drug to convert to.")],
+    to: Annotated[str, typer.Option("--to", "-t", metavar="DRUG", help="The drug to convert to.")],
     source: SourceOption = None,
     all_sources: Annotated[
         bool, typer.Option("--all-sources", "-a", help="Show the result under every source.")
@@ -285,7 +354,22 @@ def convert(
     render_conversion(conversion, table, all_sources=all_sources)
 
 
-@app.command()
+class ScheduleCommand(PanelCommand):
+    PANELS: ClassVar[Mapping[str, str]] = {
+        "Regimen": "items times source allow_high_dose table_file",
+        "Pace": "method rate every step steps slow_below slow_rate final end holds order start "
+        "until duration ed50 emax occupancy_step cautious",
+        "Products": "region products supply",
+        "Switch": "switch_to finish_on finish_from switch_reduction crossover stage stabilize part",
+        "Patient": "used_for days_per_week age seizures with_opioids with_alcohol liver_impairment",
+        "Outputs": "plot plot_file handout patient note paper ics reminders daily raw_csv "
+        "output_format output force",
+    }
+
+
+@app.command(
+    cls=ScheduleCommand, short_help="Draft a day-by-day taper, direct or switching drugs first."
+)
 def schedule(
     ctx: typer.Context,
     items: Annotated[
@@ -301,7 +385,11 @@ def schedule(
     times: Annotated[
         int | None,
         typer.Option(
-            "--times", help="Split a daily total over 1-4 usual dose times.", min=1, max=4
+            "--times",
+            metavar="N",
+            help="Split a daily total over 1-4 usual dose times.",
+            min=1,
+            max=4,
         ),
     ] = None,
     method: Annotated[
@@ -309,6 +397,7 @@ def schedule(
         typer.Option(
             "--method",
             "-m",
+            metavar="METHOD",
             help="percent (exponential: a fixed % of the current dose), linear (fixed mg), "
             "bands (NICE CKS fixed steps), steps (your list), occupancy (equal steps in "
             "receptor occupancy; needs --ed50, for which no published benzodiazepine value "
@@ -318,32 +407,48 @@ def schedule(
     rate: Annotated[
         str | None,
         typer.Option(
-            "--rate", "-r", help="percent: cut per interval (default 10%; 5% --cautious)."
+            "--rate",
+            "-r",
+            metavar="PERCENT",
+            help="percent: cut per interval (default 10%; 5% --cautious).",
         ),
     ] = None,
     every: Annotated[
         str | None,
         typer.Option(
-            "--every", "-e", help="Interval between cuts: '14d', '2w' (default 2w; 4w --cautious)."
+            "--every",
+            "-e",
+            metavar="INTERVAL",
+            help="Interval between cuts: '14d', '2w' (default 2w; 4w --cautious).",
         ),
     ] = None,
     step: Annotated[
-        str | None, typer.Option("--step", help="linear: mg cut per interval, e.g. 0.125mg.")
+        str | None,
+        typer.Option("--step", metavar="DOSE", help="linear: mg cut per interval, e.g. 0.125mg."),
     ] = None,
     steps: Annotated[
         str | None,
-        typer.Option("--steps", help="steps: daily doses in order, e.g. '0.75mg,0.5mg,0.25mg'."),
+        typer.Option(
+            "--steps",
+            metavar="DOSES",
+            help="steps: daily doses in order, e.g. '0.75mg,0.5mg,0.25mg'.",
+        ),
     ] = None,
     slow_below: Annotated[
-        str | None, typer.Option("--slow-below", help="Use --slow-rate at or below this dose.")
+        str | None,
+        typer.Option("--slow-below", metavar="DOSE", help="Use --slow-rate at or below this dose."),
     ] = None,
     slow_rate: Annotated[
-        str | None, typer.Option("--slow-rate", help="percent: cut per interval at low doses.")
+        str | None,
+        typer.Option(
+            "--slow-rate", metavar="PERCENT", help="percent: cut per interval at low doses."
+        ),
     ] = None,
     final: Annotated[
         str | None,
         typer.Option(
             "--final",
+            metavar="DOSE",
             help="Stop after this daily dose (default: see --end).",
         ),
     ] = None,
@@ -351,6 +456,7 @@ def schedule(
         str,
         typer.Option(
             "--end",
+            metavar="END",
             help="clinical: stop from about 1 mg diazepam equivalent (or the smallest dose the "
             "products make), in fixed steps below 10 mg diazepam equivalent (NICE CKS, NHS "
             "Scotland); micro: percent cuts down to the smallest dose the products make, e.g. "
@@ -362,6 +468,7 @@ def schedule(
         list[str] | None,
         typer.Option(
             "--hold",
+            metavar="HOLD",
             help="Stay longer at a dose: 'after-step:3:2w', 'every:3:2w', 'at:0.5mg:4w'. "
             "Repeatable.",
         ),
@@ -370,6 +477,7 @@ def schedule(
         str,
         typer.Option(
             "--order",
+            metavar="ORDER",
             help="Which dose times go down first: auto (daytime-first for long-acting drugs, "
             "even for short-acting ones), daytime-first (one dose time at a time: midday, "
             "then morning, then night; Ashton, NHS Scotland), even (largest dose first, keeping "
@@ -378,39 +486,61 @@ def schedule(
     ] = "auto",
     start: Annotated[
         str | None,
-        typer.Option("--start", help="First day, YYYY-MM-DD (default: today, as the output says)."),
+        typer.Option(
+            "--start",
+            metavar="DATE",
+            help="First day, YYYY-MM-DD (default: today, as the output says).",
+        ),
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--until", help="Find the pace that stops by this date.")
+        str | None,
+        typer.Option("--until", metavar="DATE", help="Find the pace that stops by this date."),
     ] = None,
     duration: Annotated[
-        str | None, typer.Option("--duration", help="Find the pace that stops within e.g. 26w.")
+        str | None,
+        typer.Option(
+            "--duration", metavar="DURATION", help="Find the pace that stops within e.g. 26w."
+        ),
     ] = None,
-    region: Annotated[str, typer.Option("--region", help="Product set: us or uk.")] = "us",
+    region: Annotated[
+        str, typer.Option("--region", metavar="REGION", help="Product set: us or uk.")
+    ] = "us",
     products: Annotated[
         list[str] | None,
         typer.Option(
             "--product",
+            metavar="PRODUCT",
             help="Use these products instead of the region's, e.g. '0.5mg tablet scored', "
             "'0.125mg odt', '0.5mg/5mL solution'. Repeatable.",
         ),
     ] = None,
     source: SourceOption = None,
     ed50: Annotated[
-        str | None, typer.Option("--ed50", help="occupancy: dose giving half of Emax (cite it).")
+        str | None,
+        typer.Option(
+            "--ed50", metavar="DOSE", help="occupancy: dose giving half of Emax (cite it)."
+        ),
     ] = None,
-    emax: Annotated[str, typer.Option("--emax", help="occupancy: maximum occupancy, %.")] = "100",
+    emax: Annotated[
+        str, typer.Option("--emax", metavar="PERCENT", help="occupancy: maximum occupancy, %.")
+    ] = "100",
     occupancy_step: Annotated[
-        str, typer.Option("--occupancy-step", help="occupancy: points of occupancy per step.")
+        str,
+        typer.Option(
+            "--occupancy-step", metavar="POINTS", help="occupancy: points of occupancy per step."
+        ),
     ] = "5",
     supply: Annotated[
         str | None,
-        typer.Option("--supply", help="Also count what to dispense per period, e.g. 28d."),
+        typer.Option(
+            "--supply", metavar="INTERVAL", help="Also count what to dispense per period, e.g. 28d."
+        ),
     ] = None,
     switch_to: Annotated[
         str | None,
         typer.Option(
             "--switch-to",
+            metavar="DRUG",
             help="Cross over to this drug (e.g. diazepam, chlordiazepoxide, clonazepam) before "
             "tapering it.",
         ),
@@ -419,6 +549,7 @@ def schedule(
         str | None,
         typer.Option(
             "--finish-on",
+            metavar="DRUG",
             help="Taper the current drug while its products keep the pace (or to "
             "--finish-from), then cross over to this drug (e.g. diazepam) and finish on it "
             "(Ashton Manual).",
@@ -427,13 +558,16 @@ def schedule(
     finish_from: Annotated[
         str | None,
         typer.Option(
-            "--finish-from", help="With --finish-on: the daily dose at which to cross over."
+            "--finish-from",
+            metavar="DOSE",
+            help="With --finish-on: the daily dose at which to cross over.",
         ),
     ] = None,
     switch_reduction: Annotated[
         str | None,
         typer.Option(
             "--switch-reduction",
+            metavar="PERCENT",
             help="Start the new drug this much below the full equivalent, e.g. 25% "
             "(incomplete cross-tolerance, e.g. in older people).",
         ),
@@ -442,30 +576,45 @@ def schedule(
         str,
         typer.Option(
             "--crossover",
+            metavar="STRATEGY",
             help="slot: one whole dose time per stage, night first (Ashton); partial: --part "
             "of one dose time per stage; direct: everything at once.",
         ),
     ] = "slot",
-    stage: Annotated[str, typer.Option("--stage", help="Length of a crossover stage.")] = "1w",
+    stage: Annotated[
+        str, typer.Option("--stage", metavar="INTERVAL", help="Length of a crossover stage.")
+    ] = "1w",
     stabilize: Annotated[
-        str, typer.Option("--stabilize", help="Time on the new drug before the taper (0 allowed).")
+        str,
+        typer.Option(
+            "--stabilize",
+            metavar="INTERVAL",
+            help="Time on the new drug before the taper (0 allowed).",
+        ),
     ] = "2w",
     part: Annotated[
         str | None,
         typer.Option(
-            "--part", help="partial: mg of the current drug switched per stage (default: half)."
+            "--part",
+            metavar="DOSE",
+            help="partial: mg of the current drug switched per stage (default: half).",
         ),
     ] = None,
     used_for: Annotated[
         str | None,
         typer.Option(
-            "--used-for", help="How long the drug has been used: '10d', '6w', '18m', '2y'."
+            "--used-for",
+            metavar="DURATION",
+            help="How long the drug has been used: '10d', '6w', '18m', '2y'.",
         ),
     ] = None,
     days_per_week: Annotated[
-        int | None, typer.Option("--days-per-week", help="Days a week it is taken (1-7).")
+        int | None,
+        typer.Option("--days-per-week", metavar="DAYS", help="Days a week it is taken (1-7)."),
     ] = None,
-    age: Annotated[int | None, typer.Option("--age", help="The patient's age in years.")] = None,
+    age: Annotated[
+        int | None, typer.Option("--age", metavar="YEARS", help="The patient's age in years.")
+    ] = None,
     seizures: Annotated[
         bool, typer.Option("--seizures", help="The patient has a history of seizures.")
     ] = False,
@@ -490,27 +639,42 @@ def schedule(
     ] = False,
     plot_file: Annotated[
         Path | None,
-        typer.Option("--plot-file", help="Write the taper curve to a .png or .svg (taper[plot])."),
+        typer.Option(
+            "--plot-file",
+            metavar="FILE",
+            help="Write the taper curve to a .png or .svg (taper[plot]).",
+        ),
     ] = None,
     handout: Annotated[
         Path | None,
-        typer.Option("--handout", help="Write a printable patient calendar, a .pdf (taper[pdf])."),
+        typer.Option(
+            "--handout",
+            metavar="FILE",
+            help="Write a printable patient calendar, a .pdf (taper[pdf]).",
+        ),
     ] = None,
     patient: Annotated[
-        str | None, typer.Option("--patient", help="The patient's name, for the handout.")
+        str | None,
+        typer.Option("--patient", metavar="NAME", help="The patient's name, for the handout."),
     ] = None,
     note: Annotated[
-        str | None, typer.Option("--note", help="The prescriber's note, for the handout.")
+        str | None,
+        typer.Option("--note", metavar="TEXT", help="The prescriber's note, for the handout."),
     ] = None,
-    paper: Annotated[str, typer.Option("--paper", help="Handout paper: a4 or letter.")] = "a4",
+    paper: Annotated[
+        str, typer.Option("--paper", metavar="SIZE", help="Handout paper: a4 or letter.")
+    ] = "a4",
     ics: Annotated[
         Path | None,
-        typer.Option("--ics", help="Write a calendar of dose changes, a .ics (taper[ics])."),
+        typer.Option(
+            "--ics", metavar="FILE", help="Write a calendar of dose changes, a .ics (taper[ics])."
+        ),
     ] = None,
     reminders: Annotated[
         str | None,
         typer.Option(
             "--reminders",
+            metavar="TIMES",
             help="With --ics: a daily reminder per dose time at these times, e.g. 08:00,22:00.",
         ),
     ] = None,
@@ -525,17 +689,26 @@ def schedule(
     ] = False,
     allow_high_dose: AllowHighDoseOption = False,
     output_format: Annotated[
-        PlanFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
-    ] = PlanFormat.table,
+        PlanFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="table, csv or json (default: from the --output extension, else table).",
+            case_sensitive=False,
+        ),
+    ] = None,
     output: OutputOption = None,
     force: ForceOption = False,
     table_file: TableOption = None,
 ) -> None:
-    """Draft a day-by-day direct taper that can be dispensed with real products.
+    """Draft a day-by-day taper, direct or switching drugs first, that can be dispensed.
 
-    Every dose can be made with the region's products (or those given with --product); the
-    plan is checked against the 2025 Joint Guideline's pace (5-10% every 2-4 weeks to start,
-    not more than 25% in 2 weeks), and says where the products force a larger cut.
+    A direct taper lowers the current drug; with --switch-to the plan first crosses over to
+    another drug, holds it, then tapers it. Every dose can be made with the region's products
+    (or those given with --product); the plan is checked against the 2025 Joint Guideline's
+    pace (5-10% every 2-4 weeks to start, not more than 25% in 2 weeks), and says where the
+    products force a larger cut.
 
     Example: taper schedule clonazepam 1.5mg --times 3 --start 2027-01-04
     """
@@ -567,11 +740,29 @@ def schedule(
     )
     if curve is not None:
         sys.stdout.write(curve + "\n")
-    if output_format is PlanFormat.json:
+    _write_plan(plan, table, output_format, output, force=force, daily=daily, raw_csv=raw_csv)
+
+
+def _write_plan(
+    plan: Any,
+    table: Any,
+    given: PlanFormat | None,
+    output: Path | None,
+    *,
+    force: bool,
+    daily: bool,
+    raw_csv: bool,
+) -> None:
+    """The plan in the format asked (or named by the output's extension), to the terminal,
+    standard output (``-o -``) or a file; CSV warnings and the file written go to stderr."""
+    from taper.outputs import is_stdout, output_format
+
+    chosen = PlanFormat(output_format(given, output, list(PlanFormat), PlanFormat.table))
+    if chosen is PlanFormat.json:
         from taper.records import dumps_json, plan_document
 
         text = dumps_json(plan_document(plan, table))
-    elif output_format is PlanFormat.csv:
+    elif chosen is PlanFormat.csv:
         from taper.csvout import plan_csv
 
         text = plan_csv(plan, table, raw=raw_csv)
@@ -584,20 +775,21 @@ def schedule(
         from taper.render import plan_text
 
         text = plan_text(plan, table, daily=daily)
-    _write(text, output, force)
-
-
-def _write(text: str, output: Path | None, force: bool) -> None:
-    """Text to standard output, or atomically to a file."""
-    if output is None:
+    if is_stdout(output):
         sys.stdout.write(text)
-        return
-    from taper.files import write_atomic
+    else:
+        from taper.files import write_atomic
 
-    write_atomic(output, text, force=force)
+        write_atomic(output, text, force=force)  # type: ignore[arg-type]
+    if chosen is PlanFormat.csv:
+        from taper.notices import warning_lines
+
+        sys.stderr.write(warning_lines(plan.warnings))
+    if not is_stdout(output):
+        sys.stderr.write(f"wrote {output}: {plan.day_count} days\n")
 
 
-@app.command()
+@app.command(cls=PanelCommand)
 def check(
     plan_file: Annotated[
         Path,
@@ -605,12 +797,20 @@ def check(
     ],
     drug: Annotated[
         str | None,
-        typer.Option("--drug", "-d", help="The drug, when the file has no drug column."),
+        typer.Option(
+            "--drug", "-d", metavar="DRUG", help="The drug, when the file has no drug column."
+        ),
     ] = None,
-    region: Annotated[str, typer.Option("--region", help="Product set: us or uk.")] = "us",
+    region: Annotated[
+        str, typer.Option("--region", metavar="REGION", help="Product set: us or uk.")
+    ] = "us",
     product: Annotated[
         list[str] | None,
-        typer.Option("--product", help="The products dispensed (as for schedule). Repeatable."),
+        typer.Option(
+            "--product",
+            metavar="PRODUCT",
+            help="The products dispensed (as for schedule). Repeatable.",
+        ),
     ] = None,
     source: SourceOption = None,
     output_format: FormatOption = OutputFormat.table,
@@ -651,16 +851,32 @@ class BatchFormat(StrEnum):
 
 JobsOption = Annotated[
     int | None,
-    typer.Option("--jobs", "-j", help="Worker processes (default: all cores).", show_default=False),
+    typer.Option(
+        "--jobs",
+        "-j",
+        metavar="N",
+        help="Worker processes (default: all cores).",
+        show_default=False,
+    ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 SummaryOption = Annotated[
     Path | None,
-    typer.Option("--summary", help="Also write one summary row per scenario (CSV)."),
+    typer.Option(
+        "--summary", metavar="FILE", help="Also write one summary row per scenario (CSV)."
+    ),
+]
+DispensingOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--dispensing",
+        metavar="FILE",
+        help="Also write what to dispense, one row per scenario and product (CSV).",
+    ),
 ]
 
 
-@app.command()
+@app.command(cls=PanelCommand)
 def batch(
     scenarios: Annotated[
         Path,
@@ -669,18 +885,24 @@ def batch(
         ),
     ],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Where to write the plans.", show_default=False)
+        Path,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Where to write the plans.", show_default=False
+        ),
     ],
     summary: SummaryOption = None,
+    dispensing: DispensingOption = None,
     output_format: Annotated[
-        BatchFormat,
+        BatchFormat | None,
         typer.Option(
             "--format",
             "-f",
-            help="csv: one row per scenario, day, drug and dose time; jsonl: one plan per line.",
+            metavar="FORMAT",
+            help="csv: one row per scenario, day, drug and dose time; jsonl: one plan per line "
+            "(default: from the --output extension, else csv).",
             case_sensitive=False,
         ),
-    ] = BatchFormat.csv,
+    ] = None,
     jobs: JobsOption = None,
     quiet: QuietOption = False,
     raw_csv: Annotated[
@@ -706,7 +928,8 @@ def batch(
         table,
         output,
         summary=summary,
-        jsonl=output_format is BatchFormat.jsonl,
+        dispensing=dispensing,
+        jsonl=_batch_format(output_format, output) is BatchFormat.jsonl,
         what=f"scenarios from {scenarios}",
         jobs=jobs,
         quiet=quiet,
@@ -715,41 +938,68 @@ def batch(
     )
 
 
-@app.command()
+@app.command(cls=PanelCommand)
 def sweep(
     drug: Annotated[str, typer.Argument(help="The current drug.", show_default=False)],
     doses: Annotated[
         str, typer.Argument(help="Daily doses to try, e.g. 0.5mg,1mg,2mg.", show_default=False)
     ],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Where to write the plans.", show_default=False)
+        Path,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Where to write the plans.", show_default=False
+        ),
     ],
-    rate: Annotated[str | None, typer.Option("--rate", help="Rates, e.g. 5%,10%,25%.")] = None,
-    every: Annotated[str | None, typer.Option("--every", help="Intervals, e.g. 2w,4w.")] = None,
+    rate: Annotated[
+        str | None, typer.Option("--rate", metavar="PERCENT,...", help="Rates, e.g. 5%,10%,25%.")
+    ] = None,
+    every: Annotated[
+        str | None, typer.Option("--every", metavar="INTERVAL,...", help="Intervals, e.g. 2w,4w.")
+    ] = None,
     source: Annotated[
-        str | None, typer.Option("--source", help="Sources, e.g. ashton,va-dod-2021.")
+        str | None,
+        typer.Option(
+            "--source", "-s", metavar="SOURCE,...", help="Sources, e.g. ashton,va-dod-2021."
+        ),
     ] = None,
     method: Annotated[
-        str | None, typer.Option("--method", help="Methods, e.g. percent,bands.")
+        str | None,
+        typer.Option("--method", metavar="METHOD,...", help="Methods, e.g. percent,bands."),
     ] = None,
     switch_to: Annotated[
-        str | None, typer.Option("--switch-to", help="Drugs to cross over to, e.g. diazepam.")
+        str | None,
+        typer.Option(
+            "--switch-to", metavar="DRUG,...", help="Drugs to cross over to, e.g. diazepam."
+        ),
     ] = None,
     times: Annotated[
-        str | None, typer.Option("--times", help="Dose times a day, e.g. 1,2,3.")
+        str | None, typer.Option("--times", metavar="N,...", help="Dose times a day, e.g. 1,2,3.")
     ] = None,
     duration: Annotated[
-        str | None, typer.Option("--duration", help="Target durations, e.g. 26w,52w.")
+        str | None,
+        typer.Option("--duration", metavar="DURATION,...", help="Target durations, e.g. 26w,52w."),
     ] = None,
-    final: Annotated[str | None, typer.Option("--final", help="Final doses, e.g. 1mg,2mg.")] = None,
-    region: Annotated[str, typer.Option("--region", help="Product set: us or uk.")] = "us",
+    final: Annotated[
+        str | None, typer.Option("--final", metavar="DOSE,...", help="Final doses, e.g. 1mg,2mg.")
+    ] = None,
+    region: Annotated[
+        str, typer.Option("--region", metavar="REGION", help="Product set: us or uk.")
+    ] = "us",
     start: Annotated[
-        str, typer.Option("--start", help="First day of every plan, YYYY-MM-DD.")
+        str, typer.Option("--start", metavar="DATE", help="First day of every plan, YYYY-MM-DD.")
     ] = "2027-01-04",
     summary: SummaryOption = None,
+    dispensing: DispensingOption = None,
     output_format: Annotated[
-        BatchFormat, typer.Option("--format", "-f", help="csv or jsonl.", case_sensitive=False)
-    ] = BatchFormat.csv,
+        BatchFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="csv or jsonl (default: from the --output extension, else csv).",
+            case_sensitive=False,
+        ),
+    ] = None,
     jobs: JobsOption = None,
     quiet: QuietOption = False,
     force: ForceOption = False,
@@ -780,13 +1030,20 @@ def sweep(
         table,
         output,
         summary=summary,
-        jsonl=output_format is BatchFormat.jsonl,
+        dispensing=dispensing,
+        jsonl=_batch_format(output_format, output) is BatchFormat.jsonl,
         what=f"sweep of {drug} {doses}",
         jobs=jobs,
         quiet=quiet,
         raw_csv=False,
         force=force,
     )
+
+
+def _batch_format(given: BatchFormat | None, output: Path) -> BatchFormat:
+    from taper.outputs import output_format
+
+    return BatchFormat(output_format(given, output, list(BatchFormat), BatchFormat.csv))
 
 
 def _run_batch(scenarios: Any, table: Any, output: Path, *, quiet: bool, **options: Any) -> int:

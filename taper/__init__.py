@@ -26,11 +26,13 @@ if TYPE_CHECKING:
         HighDoseError,
         InvalidRequestError,
         NoEquivalenceError,
+        ParameterError,
         TableError,
         TaperError,
         UnknownNameError,
     )
     from taper.formatting import format_dose, format_dose_range
+    from taper.frames import read_plans
     from taper.options import Method, Order, ScheduleOptions, TaperRequest
     from taper.plan import Plan, Step
     from taper.schedule import TaperPlan, build_plan, plan_taper
@@ -46,11 +48,13 @@ _EXPORTS = {
         "HighDoseError",
         "InvalidRequestError",
         "NoEquivalenceError",
+        "ParameterError",
         "TableError",
         "TaperError",
         "UnknownNameError",
     ),
     "taper.formatting": ("format_dose", "format_dose_range"),
+    "taper.frames": ("read_plans",),
     "taper.check": ("PlanCheck", "check_plan"),
     "taper.options": ("Method", "Order", "ScheduleOptions", "TaperRequest"),
     "taper.plan": ("Plan", "Step"),
@@ -80,6 +84,7 @@ __all__ = [
     "Method",
     "NoEquivalenceError",
     "Order",
+    "ParameterError",
     "Plan",
     "PlanCheck",
     "ScheduleOptions",
@@ -101,4 +106,5 @@ __all__ = [
     "load_table",
     "parse_dose",
     "plan_taper",
+    "read_plans",
 ]

@@ -25,7 +25,9 @@ from typing import Any
 
 from taper.csvout import (
     CSV_COLUMNS,
+    DISPENSING_COLUMNS,
     SUMMARY_COLUMNS,
+    dispensing_csv,
     plan_csv_rows,
     provenance_lines,
     summary_row,
@@ -34,6 +36,7 @@ from taper.csvout import (
 from taper.errors import InvalidRequestError, ScenarioFileError, TaperError
 from taper.files import Fail, atomic_text_stream, csv_records, read_text
 from taper.options import OPTION_KINDS
+from taper.outputs import is_stdout, text_output
 from taper.records import dumps_compact_json, plan_document, plan_summary
 from taper.schedule import plan_taper
 from taper.table import EquivalenceTable
@@ -64,6 +67,8 @@ class Outcome:
     days_csv: str
     summary: dict[str, Any]
     jsonl: str
+    #: Rows of the tidy dispensing file: scenario, drug, product, quantity, unit.
+    dispensing_csv: str = ""
 
 
 # ------------------------------------------------------------------ reading scenarios
@@ -203,7 +208,15 @@ def run_scenario(
         writer.writerows((scenario.id, *row) for row in plan_csv_rows(plan, raw=raw_csv))
         days_csv = buffer.getvalue()
     summary = {**plan_summary(plan), "parameters": dumps_compact_json(dict(scenario.options))}
-    return Outcome(scenario.id, True, None, days_csv, summary, line)
+    return Outcome(
+        scenario.id,
+        True,
+        None,
+        days_csv,
+        summary,
+        line,
+        dispensing_csv(scenario.id, plan, raw=raw_csv),
+    )
 
 
 def _failed(scenario: Scenario, error: str) -> Outcome:
@@ -270,6 +283,7 @@ def write_batch(
     output: str | os.PathLike[str],
     *,
     summary: str | os.PathLike[str] | None = None,
+    dispensing: str | os.PathLike[str] | None = None,
     jsonl: bool = False,
     what: str,
     jobs: int | None = None,
@@ -278,14 +292,17 @@ def write_batch(
     on_progress: Callable[[], None] | None = None,
 ) -> int:
     """Plan every scenario into ``output`` (day-level CSV, or JSON Lines) and, if asked, one
-    summary row per scenario into ``summary``; both files appear only when all is written.
+    summary row per scenario into ``summary`` and the quantities to dispense, one row per
+    scenario and product, into ``dispensing``; the files appear only when all is written.
 
     Returns the number of scenarios that failed.
     """
+    if any(path is not None and is_stdout(path) for path in (summary, dispensing)):
+        raise InvalidRequestError("only --output can be standard output (-o -)")
     failed = 0
     detail = f"{what}; each scenario's parameters are in the summary and the JSON Lines output"
     with contextlib.ExitStack() as stack:
-        out = stack.enter_context(atomic_text_stream(output, force=force))
+        out = stack.enter_context(text_output(output, force=force))
         summary_stream = (
             stack.enter_context(atomic_text_stream(summary, force=force)) if summary else None
         )
@@ -295,6 +312,12 @@ def write_batch(
         if summary_stream is not None:
             summary_stream.write(provenance_lines(table, detail))
             write_row(summary_stream, SUMMARY_COLUMNS)
+        dispensing_stream = (
+            stack.enter_context(atomic_text_stream(dispensing, force=force)) if dispensing else None
+        )
+        if dispensing_stream is not None:
+            dispensing_stream.write(provenance_lines(table, detail))
+            write_row(dispensing_stream, DISPENSING_COLUMNS)
 
         def take(outcome: Outcome) -> None:
             nonlocal failed
@@ -302,6 +325,8 @@ def write_batch(
             out.write(outcome.jsonl if jsonl else outcome.days_csv)
             if summary_stream is not None:
                 write_row(summary_stream, summary_row(outcome.id, outcome.error, outcome.summary))
+            if dispensing_stream is not None:
+                dispensing_stream.write(outcome.dispensing_csv)
             if on_progress is not None:
                 on_progress()
 

@@ -48,6 +48,7 @@ from taper.plan import DispensedProduct, DoseTime
 from taper.products import Formulary
 from taper.regimen import products_for
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
+from taper.values import path_value
 
 #: Plan files larger than this are not plans.
 MAX_PLAN_BYTES = 20 * 1024 * 1024
@@ -187,6 +188,7 @@ def check_plan(
     source: str | None = None,
 ) -> PlanCheck:
     """Read and check a plan file (see the module docstring)."""
+    path = path_value(path, "path")
     rows, first_date, sha256 = read_plan(path, table, drug)
     chosen = table.source(source or table.default_source)
     drug_names = tuple(dict.fromkeys(row.drug for row in rows))

@@ -9,16 +9,18 @@ user chose can be shown beside the others, with the spread between them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
 from taper.doses import parse_dose
-from taper.errors import HighDoseError, InvalidRequestError, NoEquivalenceError
-from taper.formatting import format_dose, format_dose_range, format_number, is_exact
+from taper.errors import HighDoseError, InvalidRequestError, NoEquivalenceError, ParameterError
+from taper.formatting import format_dose, format_dose_range, format_number, to_decimal
 from taper.notices import Kind, Notice
-from taper.table import Drug, EquivalenceSource, EquivalenceTable, load_table
+from taper.table import Drug, EquivalenceSource, EquivalenceTable, table_of
+from taper.values import decimal_of, dose_text
 
 #: A spread between sources at or above this fold is flagged (feature brief, issue 2).
 SPREAD_WARNING_FOLD = Fraction(3, 2)
@@ -34,13 +36,18 @@ class DoseInput:
 
 @dataclass(frozen=True)
 class SourceResult:
-    """The target dose under one source; ``low_mg is None`` when the source cannot say."""
+    """The target dose under one source; ``low_mg is None`` when the source cannot say.
+
+    Doses are Decimals at 0.001 mg, as every result of the library; ``exact`` is False when
+    the exact value (computed as a fraction) had to be rounded to get there.
+    """
 
     source: EquivalenceSource
-    low_mg: Fraction | None
-    high_mg: Fraction | None
+    low_mg: Decimal | None
+    high_mg: Decimal | None
     #: Drugs of the conversion for which this source gives no value.
     missing: tuple[str, ...] = ()
+    exact: bool = True
 
     @property
     def covers(self) -> bool:
@@ -52,8 +59,8 @@ class SourceResult:
 
     @property
     def is_exact(self) -> bool:
-        """False when the dose had to be rounded to 0.001 mg for display."""
-        return all(value is None or is_exact(value) for value in (self.low_mg, self.high_mg))
+        """False when the dose had to be rounded to 0.001 mg."""
+        return self.exact
 
     def text(self) -> str:
         """``"30 mg"``, ``"15 to 60 mg"``, ``"about 6.667 mg"`` or ``"no value for ..."``."""
@@ -65,19 +72,18 @@ class SourceResult:
 
 @dataclass(frozen=True)
 class Spread:
-    """How far apart the sources that cover a conversion are."""
+    """How far apart the sources that cover a conversion are (Decimals at 0.001; ``wide``
+    is decided on the exact fold)."""
 
-    low_mg: Fraction
-    high_mg: Fraction
+    low_mg: Decimal
+    high_mg: Decimal
     source_count: int
-
-    @property
-    def fold(self) -> Fraction:
-        return self.high_mg / self.low_mg
+    fold: Decimal
+    wide: bool
 
     @property
     def is_wide(self) -> bool:
-        return self.fold >= SPREAD_WARNING_FOLD
+        return self.wide
 
     def text(self) -> str:
         return (
@@ -100,30 +106,73 @@ class Conversion:
     warnings: tuple[Notice, ...]
 
 
-def format_fold(fold: Fraction) -> str:
+@dataclass(frozen=True)
+class _Exact:
+    """A result under one source in exact fractions, before it is rounded for the caller."""
+
+    source: EquivalenceSource
+    low: Fraction | None
+    high: Fraction | None
+    missing: tuple[str, ...] = ()
+
+    def result(self) -> SourceResult:
+        if self.low is None or self.high is None:
+            return SourceResult(self.source, None, None, self.missing)
+        low, low_exact = to_decimal(self.low)
+        high, high_exact = to_decimal(self.high)
+        return SourceResult(self.source, low, high, (), low_exact and high_exact)
+
+
+def format_fold(fold: Fraction | Decimal) -> str:
     return f"{format_number(fold)}-fold"
 
 
 def convert_dose(
-    doses: Sequence[tuple[str, str | Decimal]],
-    to: str,
+    doses: str | Sequence[tuple[str, object]],
+    dose: object = None,
+    to: str | None = None,
     *,
     source: str | None = None,
-    table: EquivalenceTable | None = None,
+    table: EquivalenceTable | str | os.PathLike[str] | None = None,
     allow_high_dose: bool = False,
 ) -> Conversion:
-    """Convert current doses (``[("clonazepam", "1.5mg"), ...]``) into a dose of ``to``.
+    """Convert current doses into a dose of ``to``: ``convert_dose("clonazepam", 1.5,
+    "diazepam")``, or several as pairs, ``convert_dose([("clonazepam", "1.5mg"), ...],
+    "diazepam")``. A dose is text with a unit or a number of mg (int, Decimal or float).
 
     The result carries the dose under the chosen ``source`` (the table's default when None)
     and under every other source, the spread between them and any warnings. Doses above a
     drug's usual maximum are refused unless ``allow_high_dose`` is true.
     """
+    if not isinstance(doses, str | list | tuple):
+        raise ParameterError("doses", doses, "a drug name or a list of (drug, dose) pairs")
+    if isinstance(doses, str):
+        if dose is None:
+            raise InvalidRequestError(f"give the dose of {doses}")
+        doses, dose = [(doses, dose)], None
+    elif to is None:  # convert_dose([(drug, dose), ...], "diazepam")
+        if not isinstance(dose, str):
+            raise ParameterError("to", dose, "the name of the drug to convert to")
+        to, dose = dose, None
+    if dose is not None:
+        raise ParameterError("doses", doses, "a drug name when a dose is given")
+    if not isinstance(doses, list | tuple) or not all(
+        isinstance(pair, list | tuple) and len(pair) == 2 and isinstance(pair[0], str)
+        for pair in doses
+    ):
+        raise ParameterError("doses", doses, "a drug name or a list of (drug, dose) pairs")
+    if not isinstance(to, str):
+        raise ParameterError("to", to, "the name of the drug to convert to")
+    if source is not None and not isinstance(source, str):
+        raise ParameterError("source", source, "a source id (text)")
+    if not isinstance(allow_high_dose, bool):
+        raise ParameterError("allow_high_dose", allow_high_dose, "True or False")
     if not doses:
         raise InvalidRequestError("give at least one current drug and dose")
-    table = table if table is not None else load_table()
+    table = table_of(table)
     target = table.drug(to)
     chosen_source = table.source(source if source is not None else table.default_source)
-    inputs = tuple(_resolve(table, drug_name, dose) for drug_name, dose in doses)
+    inputs = tuple(_resolve(table, drug_name, value) for drug_name, value in doses)
     seen: set[str] = set()
     for item in inputs:
         if item.drug.name in seen:
@@ -133,20 +182,22 @@ def convert_dose(
         seen.add(item.drug.name)
 
     warnings = [*_high_dose_warnings(inputs, allow_high_dose)]
-    results = tuple(_convert_under(table, s, inputs, target) for s in table.sources.values())
-    chosen = next(r for r in results if r.source.id == chosen_source.id)
+    exact = tuple(_convert_under(table, s, inputs, target) for s in table.sources.values())
+    results = tuple(r.result() for r in exact)
+    index = next(i for i, r in enumerate(exact) if r.source.id == chosen_source.id)
+    chosen_exact, chosen = exact[index], results[index]
     if not chosen.covers:
         missing = chosen.missing[0]
         needed = [item.drug for item in inputs if item.drug is not target] + [target]
-        covering = [
+        covering_ids = [
             source_id
             for source_id in table.sources
             if all(source_id in drug.equivalents for drug in needed)
         ]
-        raise NoEquivalenceError(missing, chosen_source.id, covering)
+        raise NoEquivalenceError(missing, chosen_source.id, covering_ids)
 
-    covering_results = [r for r in results if r.covers]
-    spread = _spread(covering_results)
+    covering = [r for r in exact if r.low is not None]
+    spread = _spread(covering)
     if spread is not None and spread.is_wide:
         warnings.append(
             Notice(
@@ -156,7 +207,8 @@ def convert_dose(
                 f"{spread.source_count} sources; review every source before relying on one",
             )
         )
-    if chosen.high_mg is not None and target.max_daily and chosen.high_mg > target.max_daily.mg:
+    high = chosen_exact.high
+    if high is not None and target.max_daily and high > target.max_daily.mg:
         warnings.append(
             Notice(
                 Kind.ABOVE_MAXIMUM,
@@ -173,20 +225,19 @@ def convert_dose(
         chosen=chosen,
         results=results,
         spread=spread,
-        disagreement=_disagreement(chosen, covering_results),
+        disagreement=_disagreement(chosen_exact, covering),
         warnings=tuple(warnings),
     )
 
 
-def _resolve(table: EquivalenceTable, drug_name: str, dose: str | Decimal) -> DoseInput:
+def _resolve(table: EquivalenceTable, drug_name: str, dose: object) -> DoseInput:
     drug = table.drug(drug_name)
-    if isinstance(dose, Decimal):
-        if not dose.is_finite() or dose <= 0:
-            raise InvalidRequestError(f"the dose of {drug.name} must be greater than zero")
-        dose_mg = dose
-    else:
-        dose_mg = parse_dose(dose)
-    return DoseInput(drug=drug, dose_mg=dose_mg)
+    if isinstance(dose, str):
+        return DoseInput(drug=drug, dose_mg=parse_dose(dose))
+    value = decimal_of(dose, f"the dose of {drug.name}")
+    if value <= 0:
+        raise InvalidRequestError(f"the dose of {drug.name} must be greater than zero")
+    return DoseInput(drug=drug, dose_mg=parse_dose(dose_text(value, "dose")))
 
 
 def _high_dose_warnings(inputs: Sequence[DoseInput], allow_high_dose: bool) -> list[Notice]:
@@ -214,7 +265,7 @@ def _convert_under(
     source: EquivalenceSource,
     inputs: Sequence[DoseInput],
     target: Drug,
-) -> SourceResult:
+) -> _Exact:
     low = high = Fraction(0)
     missing: list[str] = []
     target_value = target.equivalents.get(source.id)
@@ -235,19 +286,26 @@ def _convert_under(
     if target_value is None and needs_target:
         missing.append(target.name)
     if missing:
-        return SourceResult(source, None, None, tuple(missing))
-    return SourceResult(source, low, high)
+        return _Exact(source, None, None, tuple(missing))
+    return _Exact(source, low, high)
 
 
-def _spread(results: Sequence[SourceResult]) -> Spread | None:
+def _spread(results: Sequence[_Exact]) -> Spread | None:
     if len(results) < 2:
         return None
-    lows = [r.low_mg for r in results if r.low_mg is not None]
-    highs = [r.high_mg for r in results if r.high_mg is not None]
-    return Spread(low_mg=min(lows), high_mg=max(highs), source_count=len(results))
+    low = min(r.low for r in results if r.low is not None)
+    high = max(r.high for r in results if r.high is not None)
+    fold = high / low
+    return Spread(
+        low_mg=to_decimal(low)[0],
+        high_mg=to_decimal(high)[0],
+        source_count=len(results),
+        fold=to_decimal(fold)[0],
+        wide=fold >= SPREAD_WARNING_FOLD,
+    )
 
 
-def _disagreement(chosen: SourceResult, results: Sequence[SourceResult]) -> str | None:
+def _disagreement(chosen: _Exact, results: Sequence[_Exact]) -> str | None:
     """One line on the other sources, or None when the chosen one is the only opinion.
 
     ``"Same with nhs-scotland-2024. Different: va-dod-2021 15 mg (half this)."``
@@ -256,14 +314,14 @@ def _disagreement(chosen: SourceResult, results: Sequence[SourceResult]) -> str 
     for result in results:
         if result.source.id == chosen.source.id:
             continue
-        if (result.low_mg, result.high_mg) == (chosen.low_mg, chosen.high_mg):
+        if (result.low, result.high) == (chosen.low, chosen.high):
             same.append(result.source.id)
             continue
-        text = f"{result.source.id} {result.text()}"
-        if not result.is_range and not chosen.is_range:
-            assert result.low_mg is not None
-            assert chosen.low_mg is not None
-            text += f" ({_relative(result.low_mg / chosen.low_mg)})"
+        text = f"{result.source.id} {result.result().text()}"
+        if result.low == result.high and chosen.low == chosen.high:
+            assert result.low is not None
+            assert chosen.low is not None
+            text += f" ({_relative(result.low / chosen.low)})"
         different.append(text)
     if not different:
         return None

@@ -15,7 +15,7 @@ from typing import IO
 
 from taper import __version__
 from taper.plan import DoseTime, Plan
-from taper.records import dumps_compact_json, number, request_record
+from taper.records import SUMMARY_FIELDS, dumps_compact_json, number, request_record
 from taper.table import EquivalenceTable
 
 CSV_COLUMNS = (
@@ -87,29 +87,24 @@ def plan_csv_rows(plan: Plan, *, raw: bool = False) -> Iterator[tuple[object, ..
                 yield (day, date, step.number, phase, *values)
 
 
-SUMMARY_COLUMNS = (
-    "scenario",
-    "status",
-    "error",
-    "drug",
-    "switched_from",
-    "source",
-    "start_date",
-    "start_date_is_today",
-    "end_date",
-    "duration_days",
-    "steps",
-    "reductions",
-    "largest_14_day_reduction_percent",
-    "first_14_day_reduction_percent",
-    "exceeds_guideline_ceiling",
-    "starts_faster_than_guideline",
-    "forced_by_products",
-    "stop_from_mg",
-    "dispensing",
-    "warnings",
-    "parameters",
-)
+#: The batch summary: the scenario, its status, the plan's summary
+#: (:data:`taper.records.SUMMARY_FIELDS`) and the scenario's options as given (JSON).
+SUMMARY_COLUMNS = ("scenario", "status", "error", *SUMMARY_FIELDS, "parameters")
+
+
+#: The tidy dispensing file of a batch: one row per scenario and product.
+DISPENSING_COLUMNS = ("scenario", "drug", "product", "quantity", "unit")
+
+
+def dispensing_csv(scenario: str, plan: Plan, *, raw: bool = False) -> str:
+    """The rows of the dispensing file for one plan: what to dispense for the whole plan."""
+    cell = (lambda text: text) if raw else neutralise_cell
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(
+        (cell(scenario), item.product.drug, item.product.label(), number(item.quantity), item.unit)
+        for item in plan.dispensing
+    )
+    return buffer.getvalue()
 
 
 def summary_row(scenario: str, error: str | None, summary: Mapping[str, object]) -> list[str]:

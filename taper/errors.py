@@ -93,6 +93,19 @@ class InvalidRequestError(TaperError, ValueError):
     is_usage = True
 
 
+class ParameterError(InvalidRequestError, TypeError):
+    """A value of the wrong kind given to a parameter of the Python API (names it)."""
+
+    def __init__(self, parameter: str, value: object, expected: str) -> None:
+        self.parameter = parameter
+        self.value = value
+        self.expected = expected
+        shown = repr(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        super().__init__(f"{parameter} must be {expected}, not {type(value).__name__} {shown}")
+
+
 class UndispensableDoseError(TaperError, ValueError):
     """A dose that the chosen products cannot make."""
 

@@ -8,6 +8,7 @@ its meaning.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -50,3 +51,8 @@ class Notice:
 
     def __str__(self) -> str:
         return self.message
+
+
+def warning_lines(notices: Iterable[Notice]) -> str:
+    """Warnings for a terminal's error stream, one line each: ``taper: warning: ...``."""
+    return "".join(f"taper: warning: {notice.message}\n" for notice in notices)

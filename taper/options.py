@@ -7,8 +7,10 @@ arguments. :func:`resolve_request` parses them, once, into a :class:`TaperReques
 typed and normalised, which with the equivalence table reproduces a plan exactly and is
 written into every output as its provenance.
 
-Adding an option means: a field here (and its parsing in :func:`resolve_request`), the
-parameter of the ``schedule`` command, and the README.
+Adding an option means: a field here, annotated with the kind of value it takes
+(:class:`~taper.values.Value`: which Python values the library accepts for it), its parsing
+in :func:`resolve_request`, the parameter of the ``schedule`` command (with a placeholder
+and a help panel), and the README.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, TypeVar, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
 
 from taper.doses import parse_dose
 from taper.errors import InvalidRequestError
@@ -34,6 +36,7 @@ from taper.params import (
     parse_percent,
     parse_positive_number,
 )
+from taper.values import Value, option_value
 
 
 class Method(StrEnum):
@@ -70,48 +73,50 @@ class ScheduleOptions:
     """Every option of a schedule besides the current drugs and doses, as people give them.
 
     The field names are the keyword arguments of :func:`taper.plan_taper`, the parameters
-    of the ``taper schedule`` command and the columns of a batch scenario file.
+    of the ``taper schedule`` command and the columns of a batch scenario file. Each field's
+    :class:`~taper.values.Value` says which Python values it also takes (``rate=10``,
+    ``every=timedelta(weeks=2)``, ``start=date(2027, 1, 4)``, ``step=0.125``).
     """
 
-    times: int | None = None
-    method: str = "percent"
-    rate: str | None = None
-    every: str | None = None
-    step: str | None = None
-    steps: str | None = None
-    slow_below: str | None = None
-    slow_rate: str | None = None
-    final: str | None = None
-    end: str = "clinical"
-    holds: tuple[str, ...] = ()
-    order: str = "auto"
-    start: str | None = None
-    until: str | None = None
-    duration: str | None = None
-    region: str = "us"
-    products: tuple[str, ...] = ()
-    source: str | None = None
-    ed50: str | None = None
-    emax: str = "100"
-    occupancy_step: str = "5"
-    supply: str | None = None
-    switch_to: str | None = None
-    finish_on: str | None = None
-    finish_from: str | None = None
-    switch_reduction: str | None = None
-    crossover: str = "slot"
-    stage: str = "1w"
-    stabilize: str = "2w"
-    part: str | None = None
-    used_for: str | None = None
-    days_per_week: int | None = None
-    age: int | None = None
-    seizures: bool = False
-    with_opioids: bool = False
-    with_alcohol: bool = False
-    liver_impairment: bool = False
-    cautious: bool = False
-    allow_high_dose: bool = False
+    times: Annotated[int | None, Value.INT] = None
+    method: Annotated[str, Value.TEXT] = "percent"
+    rate: Annotated[str | None, Value.PERCENT] = None
+    every: Annotated[str | None, Value.DAYS] = None
+    step: Annotated[str | None, Value.DOSE] = None
+    steps: Annotated[str | None, Value.DOSES] = None
+    slow_below: Annotated[str | None, Value.DOSE] = None
+    slow_rate: Annotated[str | None, Value.PERCENT] = None
+    final: Annotated[str | None, Value.DOSE] = None
+    end: Annotated[str, Value.TEXT] = "clinical"
+    holds: Annotated[tuple[str, ...], Value.LIST] = ()
+    order: Annotated[str, Value.TEXT] = "auto"
+    start: Annotated[str | None, Value.DATE] = None
+    until: Annotated[str | None, Value.DATE] = None
+    duration: Annotated[str | None, Value.DAYS] = None
+    region: Annotated[str, Value.TEXT] = "us"
+    products: Annotated[tuple[str, ...], Value.LIST] = ()
+    source: Annotated[str | None, Value.TEXT] = None
+    ed50: Annotated[str | None, Value.DOSE] = None
+    emax: Annotated[str, Value.NUMBER] = "100"
+    occupancy_step: Annotated[str, Value.NUMBER] = "5"
+    supply: Annotated[str | None, Value.DAYS] = None
+    switch_to: Annotated[str | None, Value.TEXT] = None
+    finish_on: Annotated[str | None, Value.TEXT] = None
+    finish_from: Annotated[str | None, Value.DOSE] = None
+    switch_reduction: Annotated[str | None, Value.PERCENT] = None
+    crossover: Annotated[str, Value.TEXT] = "slot"
+    stage: Annotated[str, Value.DAYS] = "1w"
+    stabilize: Annotated[str, Value.DAYS] = "2w"
+    part: Annotated[str | None, Value.DOSE] = None
+    used_for: Annotated[str | None, Value.DURATION_OF_USE] = None
+    days_per_week: Annotated[int | None, Value.INT] = None
+    age: Annotated[int | None, Value.INT] = None
+    seizures: Annotated[bool, Value.BOOL] = False
+    with_opioids: Annotated[bool, Value.BOOL] = False
+    with_alcohol: Annotated[bool, Value.BOOL] = False
+    liver_impairment: Annotated[bool, Value.BOOL] = False
+    cautious: Annotated[bool, Value.BOOL] = False
+    allow_high_dose: Annotated[bool, Value.BOOL] = False
 
 
 def _kind(annotation: Any) -> str:
@@ -126,19 +131,30 @@ def _kind(annotation: Any) -> str:
 OPTION_KINDS: dict[str, str] = {
     name: _kind(annotation) for name, annotation in get_type_hints(ScheduleOptions).items()
 }
+#: What each option's value means (:class:`~taper.values.Value`), from the fields' annotations.
+OPTION_VALUES: dict[str, Value] = {
+    name: annotation.__metadata__[0]
+    for name, annotation in get_type_hints(ScheduleOptions, include_extras=True).items()
+}
 
 
 def schedule_options(values: Mapping[str, Any]) -> ScheduleOptions:
-    """Options from keyword values, each checked against its declared type."""
+    """Options from keyword values (text, or the Python values of :mod:`taper.values`), each
+    checked against its declared kind; None means not given."""
     unknown = [name for name in values if name not in OPTION_KINDS]
     if unknown:
         raise InvalidRequestError(
             f"unknown option(s) {', '.join(unknown)}; options are {', '.join(OPTION_KINDS)}"
         )
+    given = {
+        name: option_value(OPTION_VALUES[name], value, name)
+        for name, value in values.items()
+        if value is not None
+    }
     import msgspec  # validation only: not at import time
 
     try:
-        return msgspec.convert(dict(values), ScheduleOptions)
+        return msgspec.convert(given, ScheduleOptions)
     except msgspec.ValidationError as exc:
         raise InvalidRequestError(f"invalid option: {exc}") from None
 
@@ -281,7 +297,7 @@ def resolve_request(
         stage_days=parse_days(o.stage, "stage"),
         stabilize_days=0
         if o.stabilize.strip() in {"0", "0d", "0w"}
-        else parse_days(o.stabilize, "stabilisation"),
+        else parse_days(o.stabilize, "stabilization"),
         part_mg=parse_dose(o.part) if o.part else None,
         factors=PatientFactors(
             used_for_days=parse_duration_of_use(o.used_for) if o.used_for else None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import StrEnum
@@ -19,7 +20,7 @@ from taper.check import PlanCheck, describe_doses
 from taper.convert import Conversion, SourceResult
 from taper.formatting import format_dose, to_decimal
 from taper.guardrails import PatientFactors
-from taper.notices import Notice
+from taper.notices import Kind, Notice
 from taper.options import TaperRequest
 from taper.params import Hold
 from taper.plan import DispensedProduct, DoseTime, Plan, Step
@@ -259,9 +260,87 @@ def _dispensed(items: tuple[DispensedProduct, ...]) -> list[Record]:
     ]
 
 
+#: Parameters whose summary column has another name: the first drug's regimen is its daily
+#: total; the target end is told from the plan's own duration and end date.
+_PARAMETER_COLUMN_NAMES = {
+    "regimen": "dose_mg",
+    "duration_days": "target_duration_days",
+    "until": "target_end_date",
+}
+
+
+def _parameter_columns() -> tuple[str, ...]:
+    """The plan's parameters as summary columns: each field of the request (the patient
+    factors one each); the drug, source and start are the summary's own ``drug`` and
+    ``switched_from``, ``source`` and ``start_date``."""
+    names: list[str] = []
+    for f in dataclasses.fields(TaperRequest):
+        if f.name == "factors":
+            names += [g.name for g in dataclasses.fields(PatientFactors)]
+        elif f.name not in {"drug", "source", "start"}:
+            names.append(_PARAMETER_COLUMN_NAMES.get(f.name, f.name))
+    return tuple(names)
+
+
+#: One column per warning kind (its count), named ``warnings_`` and the kind with underscores.
+WARNING_COLUMNS = tuple(f"warnings_{kind.value.replace('-', '_')}" for kind in Kind)
+#: One column per parameter of the plan (numbers as numbers, lists joined by ``;``).
+PARAMETER_COLUMNS = _parameter_columns()
+#: Total quantities to dispense, by unit.
+DISPENSED_COLUMNS = {"tablets": "dispensed_tablets", "capsules": "dispensed_capsules",
+                     "mL": "dispensed_ml"}  # fmt: skip
+#: The keys of :func:`plan_summary`, in order.
+SUMMARY_FIELDS = (
+    "drug",
+    "switched_from",
+    "source",
+    "start_date",
+    "start_date_is_today",
+    "end_date",
+    "duration_days",
+    "steps",
+    "reductions",
+    "largest_14_day_reduction_percent",
+    "first_14_day_reduction_percent",
+    "exceeds_guideline_ceiling",
+    "starts_faster_than_guideline",
+    "forced_by_products",
+    "stop_from_mg",
+    "dispensing",
+    *DISPENSED_COLUMNS.values(),
+    "warnings",
+    *WARNING_COLUMNS,
+    *PARAMETER_COLUMNS,
+)
+
+
+def _summary_parameters(request: TaperRequest) -> Record:
+    record = request_record(request)
+    record |= {new: record.get(old) for old, new in _PARAMETER_COLUMN_NAMES.items()}
+    values: Record = {}
+    for name in PARAMETER_COLUMNS:
+        if name == "dose_mg":
+            values[name] = number(sum(request.regimen.values(), Decimal(0)))
+        elif name == "also":
+            values[name] = "; ".join(
+                f"{drug} {format_dose(sum(regimen.values(), Decimal(0)))}"
+                for drug, regimen in request.also
+            )
+        elif isinstance(record[name], list):
+            values[name] = "; ".join(str(item) for item in record[name])
+        else:
+            values[name] = record[name]
+    return values
+
+
 def plan_summary(plan: Plan) -> Record:
-    """One flat record per plan (the batch summary row), with its provenance."""
+    """One flat record per plan (the batch summary row): its checks, what to dispense, the
+    count of each kind of warning and every parameter, with numbers as numbers."""
     checks = plan.checks
+    dispensed = dict.fromkeys(DISPENSED_COLUMNS.values(), Decimal(0))
+    for item in plan.dispensing:
+        dispensed[DISPENSED_COLUMNS[item.unit]] += item.quantity
+    kinds = Counter(notice.kind for notice in plan.warnings)
     return {
         "drug": plan.drug.name,
         "switched_from": ", ".join(d.name for d in plan.drugs[:-1]),
@@ -283,7 +362,10 @@ def plan_summary(plan: Plan) -> Record:
             + (format_dose(item.quantity, "mL") if item.unit == "mL" else f"{item.quantity}")
             for item in plan.dispensing
         ),
+        **{column: number(total) for column, total in dispensed.items()},
         "warnings": len(plan.warnings),
+        **{column: kinds[kind] for column, kind in zip(WARNING_COLUMNS, Kind, strict=True)},
+        **_summary_parameters(plan.request),
     }
 
 

@@ -18,13 +18,14 @@ from typing import Any
 
 from taper.csvout import plan_csv
 from taper.engine import make_plan
-from taper.errors import InvalidRequestError
+from taper.errors import InvalidRequestError, ParameterError
 from taper.files import write_atomic
 from taper.options import TaperRequest, resolve_request, schedule_options
 from taper.plan import Plan
 from taper.records import Record, plan_document, plan_summary
 from taper.regimen import current_regimen
-from taper.table import EquivalenceTable, load_table
+from taper.table import EquivalenceTable, table_of
+from taper.values import path_value, regimen_text
 
 
 @dataclass(frozen=True)
@@ -43,29 +44,34 @@ class TaperPlan(Plan):
     def to_csv(self, path: str | os.PathLike[str] | None = None, *, force: bool = False) -> str:
         """The tidy day-level CSV (as ``taper schedule -f csv``); written to ``path`` if given."""
         text = plan_csv(self, self.table)
+        if not isinstance(force, bool):
+            raise ParameterError("force", force, "True or False")
         if path is not None:
+            path = path_value(path, "path")
             write_atomic(path, text, force=force)
         return text
 
-    def to_dataframe(self) -> Any:
-        """The day-level rows as a pandas DataFrame (pandas is not a dependency of taper)."""
-        try:
-            import pandas
-        except ImportError as exc:
-            raise InvalidRequestError("to_dataframe needs pandas: pip install pandas") from exc
-        import csv
-        import io
+    @property
+    def day_count(self) -> int:
+        """The number of days the plan covers, from day 1 to the first day without any drug."""
+        return self.steps[-1].end_day
 
-        lines = [line for line in self.to_csv().splitlines() if not line.startswith("#")]
-        rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
-        return pandas.DataFrame(rows)
+    def to_dataframe(self) -> Any:
+        """The day-level rows as a pandas DataFrame, typed: numbers numeric, dates as dates,
+        categories for phase, drug and dose time, the provenance in ``df.attrs`` (see
+        :mod:`taper.frames`; pandas is not a dependency of taper)."""
+        from taper.frames import plan_frame
+
+        return plan_frame(self)
 
 
 def build_plan(
     request: TaperRequest, table: EquivalenceTable | None = None, *, today: dt.date | None = None
 ) -> TaperPlan:
     """Build the plan a request describes (see :mod:`taper.direct` for how)."""
-    table = table if table is not None else load_table()
+    if not isinstance(request, TaperRequest):
+        raise ParameterError("request", request, "a TaperRequest")
+    table = table_of(table)
     plan = make_plan(request, table, today=today)
     return TaperPlan(
         **{field.name: getattr(plan, field.name) for field in dataclasses.fields(plan)}
@@ -73,29 +79,32 @@ def build_plan(
 
 
 def plan_taper(
-    drug: str | Sequence[tuple[str, str]],
-    dose: str | None = None,
+    drug: str | Sequence[tuple[str, Any]],
+    dose: Any = None,
     *,
-    table: EquivalenceTable | None = None,
+    table: EquivalenceTable | str | os.PathLike[str] | None = None,
     today: dt.date | None = None,
     **options: Any,
 ) -> TaperPlan:
-    """Plan a taper from text options, as the command line takes them.
+    """Plan a taper from options given as text (as the command line takes them) or as Python
+    values.
 
-    ``drug`` and ``dose`` name the current drug and its dose: a daily total (``"1.5mg"``,
-    split over ``times`` dose times) or doses per dose time (``"morning=0.5mg,night=1mg"``).
-    Several current drugs are given as ``[("lorazepam", "1mg"), ("alprazolam", "0.5mg")]``
-    (``dose`` left out) and need ``switch_to``, the drug to cross over to before the taper.
-    ``options`` are the fields of :class:`~taper.options.ScheduleOptions`: ``rate`` and
-    ``every`` default to 10% every 2 weeks, or with ``cautious`` to 5% every 4 weeks with a
-    2-week hold after every third reduction (unless holds are given).
+    ``drug`` and ``dose`` name the current drug and its dose: a daily total (``"1.5mg"`` or a
+    number of mg, ``1.5`` or ``Decimal("1.5")``, split over ``times`` dose times) or doses per
+    dose time (``"morning=0.5mg,night=1mg"`` or ``{"morning": 0.5, "night": 1}``). Several
+    current drugs are given as ``[("lorazepam", "1mg"), ("alprazolam", 0.5)]`` (``dose`` left
+    out) and need ``switch_to``, the drug to cross over to before the taper. ``options`` are
+    the fields of :class:`~taper.options.ScheduleOptions`, as text or Python values
+    (``rate=10``, ``every=timedelta(weeks=2)``, ``start=date(2027, 1, 4)``, ``holds=[...]``):
+    ``rate`` and ``every`` default to 10% every 2 weeks, or with ``cautious`` to 5% every 4
+    weeks with a 2-week hold after every third reduction (unless holds are given). ``table``
+    is a loaded table or the path of one. A value of the wrong kind raises
+    :class:`~taper.errors.ParameterError` naming the parameter.
     """
-    table = table if table is not None else load_table()
-    current = [(drug, dose)] if isinstance(drug, str) else list(drug)
-    if isinstance(drug, str) and dose is None:
-        raise InvalidRequestError("give the current dose")
-    if not current:
-        raise InvalidRequestError("give the current drug and dose")
+    table = table_of(table)
+    if today is not None and (isinstance(today, dt.datetime) or not isinstance(today, dt.date)):
+        raise ParameterError("today", today, "a datetime.date")
+    current = _current(drug, dose)
     given = schedule_options(options)
     if len(current) > 1 and given.switch_to is None:
         raise InvalidRequestError(
@@ -118,3 +127,21 @@ def plan_taper(
     if request.switch_to == request.drug and not request.also:
         request = replace(request, switch_to=None)  # to itself: a direct taper
     return build_plan(request, table, today=today)
+
+
+def _current(drug: object, dose: object) -> list[tuple[str, str]]:
+    """The current drugs and their doses as text: ``[(drug, dose text), ...]``."""
+    if isinstance(drug, str):
+        if dose is None:
+            raise InvalidRequestError("give the current dose")
+        return [(drug, regimen_text(dose, "dose"))]
+    if dose is not None:
+        raise ParameterError("drug", drug, "a drug name when a dose is given")
+    if not isinstance(drug, Sequence) or not all(
+        isinstance(pair, tuple | list) and len(pair) == 2 and isinstance(pair[0], str)
+        for pair in drug
+    ):
+        raise ParameterError("drug", drug, "a drug name or a list of (drug, dose) pairs")
+    if not drug:
+        raise InvalidRequestError("give the current drug and dose")
+    return [(name, regimen_text(value, f"dose of {name}")) for name, value in drug]

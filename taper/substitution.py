@@ -128,7 +128,7 @@ def build_substitution(
                 config=_aligned(switched, layout),
                 days=request.stabilize_days,
                 phase="stabilization",
-                notes=(f"stabilisation on {target.name}",),
+                notes=(f"stabilization on {target.name}",),
             )
         )
     new_regimen = {
@@ -483,7 +483,7 @@ def _taper_request(
     if request.duration_days is not None:
         if request.duration_days <= elapsed:
             raise InvalidRequestError(
-                f"the crossover and stabilisation alone take {elapsed} days, longer than the "
+                f"the crossover and stabilization alone take {elapsed} days, longer than the "
                 "duration asked for"
             )
         taper = replace(taper, duration_days=request.duration_days - elapsed)

@@ -21,7 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from taper.errors import TableError, UnknownNameError
+from taper.errors import ParameterError, TableError, UnknownNameError
 from taper.files import read_text
 from taper.products import Product
 
@@ -122,6 +122,8 @@ class EquivalenceTable:
 
     def drug(self, name: str) -> Drug:
         """The drug called ``name`` (generic or brand name, any case)."""
+        if not isinstance(name, str):
+            raise ParameterError("drug", name, "a drug name (text)")
         key = name.strip().casefold()
         if key in self._names:
             return self.drugs[self._names[key][0]]
@@ -130,6 +132,8 @@ class EquivalenceTable:
 
     def source(self, source_id: str) -> EquivalenceSource:
         """The source with id ``source_id``."""
+        if not isinstance(source_id, str):
+            raise ParameterError("source", source_id, "a source id (text)")
         key = source_id.strip().lower()
         if key in self.sources:
             return self.sources[key]
@@ -175,6 +179,8 @@ def bundled_table_path() -> Path:
 
 def load_table(path: str | os.PathLike[str] | None = None) -> EquivalenceTable:
     """Read and validate an equivalence table (the bundled one when ``path`` is None)."""
+    if path is not None and not isinstance(path, str | os.PathLike):
+        raise ParameterError("path", path, "the path of a table file (str or os.PathLike)")
     table_path = Path(path) if path is not None else bundled_table_path()
     # The bundled table is named, not located, so that outputs do not depend on the install.
     shown = str(path) if path is not None else f"{TABLE_FILE_NAME} (bundled)"
@@ -190,6 +196,15 @@ def load_table(path: str | os.PathLike[str] | None = None) -> EquivalenceTable:
     except tomllib.TOMLDecodeError as exc:
         raise TableError(shown, "", f"TOML syntax error: {exc}") from exc
     return table_from_document(document, path=shown, sha256=sha256)
+
+
+def table_of(table: EquivalenceTable | str | os.PathLike[str] | None) -> EquivalenceTable:
+    """A loaded table: the one given, the one at a path, or the bundled one (None)."""
+    if table is None or isinstance(table, str | os.PathLike):
+        return load_table(table)
+    if not isinstance(table, EquivalenceTable):
+        raise ParameterError("table", table, "an EquivalenceTable or the path of a table file")
+    return table
 
 
 def table_from_document(

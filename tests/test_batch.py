@@ -244,3 +244,50 @@ def test_a_row_the_csv_module_cannot_read_names_file_and_line(tmp_path: Path) ->
         list(read_scenarios(path))
     assert "s.csv, line" in str(caught.value)
     assert "field larger than field limit" in str(caught.value)
+
+
+def test_summary_has_a_numeric_column_per_parameter_and_a_count_per_warning_kind(
+    run: Any, tmp_path: Path
+) -> None:
+    from taper.csvout import SUMMARY_COLUMNS
+    from taper.notices import Kind
+
+    summary, dispensing = tmp_path / "s.csv", tmp_path / "disp.csv"
+    result = run(
+        "sweep", "clonazepam", "0.5mg,2mg", "--rate", "5%,25%", "--every", "2w,4w",
+        "-o", str(tmp_path / "d.csv"), "--summary", str(summary),
+        "--dispensing", str(dispensing), "-q", "-j", "1",
+    )  # fmt: skip
+    assert result.exit_status == 0, result.stderr
+    assert len(set(SUMMARY_COLUMNS)) == len(SUMMARY_COLUMNS)
+    rows = list(csv.DictReader(line for line in summary.open() if not line.startswith("#")))
+    assert len(rows) == 8
+    for kind in Kind:  # every kind, present or not, so that columns never move
+        assert f"warnings_{kind.value.replace('-', '_')}" in rows[0]
+    fast = next(row for row in rows if row["rate_percent"] == "25" and row["dose_mg"] == "2")
+    assert fast["interval_days"] in {"14", "28"}
+    assert int(fast["warnings_start_pace"]) == 1
+    assert sum(int(fast[c]) for c in rows[0] if c.startswith("warnings_")) == int(fast["warnings"])
+    assert int(fast["dispensed_tablets"]) > 0
+    assert fast["dispensed_ml"] == "0"
+    assert {row["dose_mg"] for row in rows} == {"0.5", "2"}
+    assert {row["rate_percent"] for row in rows} == {"5", "25"}
+    tidy = list(csv.DictReader(line for line in dispensing.open() if not line.startswith("#")))
+    assert list(tidy[0]) == ["scenario", "drug", "product", "quantity", "unit"]
+    first = [row for row in tidy if row["scenario"] == rows[0]["scenario"]]
+    tablets = sum(int(row["quantity"]) for row in first if row["unit"] == "tablets")
+    assert tablets == int(rows[0]["dispensed_tablets"])
+
+
+def test_dispensing_file_reads_back_with_numeric_quantities(run: Any, tmp_path: Path) -> None:
+    import taper
+
+    path = tmp_path / "disp.csv"
+    result = run(
+        "sweep", "diazepam", "10mg", "--region", "us", "--final", "0.5mg", "-q", "-j", "1",
+        "-o", str(tmp_path / "d.csv"), "--dispensing", str(path),
+    )  # fmt: skip
+    assert result.exit_status == 0, result.stderr
+    frame = taper.read_plans(path)
+    assert str(frame["quantity"].dtype) == "float64"
+    assert set(frame["unit"]) <= {"tablets", "capsules", "mL"}

@@ -108,8 +108,9 @@ def test_readme_python_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     blocks = re.findall(r"```python\n(.*?)```", README, re.DOTALL)
     assert blocks
     monkeypatch.chdir(tmp_path)
+    namespace: dict[str, Any] = {}  # run in order, as a reader would: one builds on another
     for block in blocks:
-        exec(compile(block, "README.md", "exec"), {})
+        exec(compile(block, "README.md", "exec"), namespace)
     assert (tmp_path / "plan.csv").read_text(encoding="utf-8").startswith("# taper ")
 
 

@@ -306,3 +306,11 @@ def test_no_command_opens_a_network_connection(run: Any, monkeypatch: pytest.Mon
     ):
         assert run(*args).exit_status == 0
     assert json.loads(run("sources", "-f", "json").stdout)["sources"]
+
+
+def test_partial_crossover_with_a_rising_step_renders(run: Any) -> None:
+    result = run(
+        "schedule", "diazepam", "25mg", "--start", "2027-01-04", "--switch-to", "clonazepam",
+        "--crossover", "partial",
+    )  # fmt: skip
+    assert result.exit_status == 0, result.stderr

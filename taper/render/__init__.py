@@ -170,7 +170,7 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
         out.print(
             f"Switch {current} a day to {plan.drug.name}: crossover {request.crossover.value}, "
             f"stages of {request.stage_days} days, then {request.stabilize_days} days of "
-            f"stabilisation. The {plan.drug.name} dose a day under each source:",
+            f"stabilization. The {plan.drug.name} dose a day under each source:",
             markup=False,
         )
         for result in plan.conversion.results:
