@@ -115,4 +115,7 @@ def _crossover_point(
 
 def _one_interval(segment: Segment, request: TaperRequest) -> Segment:
     """The lead-in's last segment: one interval at the dose before the crossover."""
-    return replace(segment, days=request.interval_days + segment.hold_days, stalled=False)
+    notes = tuple(note for note in segment.notes if not note.startswith("held"))
+    return replace(
+        segment, days=request.interval_days + segment.hold_days, stalled=False, notes=notes
+    )

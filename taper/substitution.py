@@ -232,7 +232,9 @@ def _aligned(config: Config, layout: tuple[tuple[str, str], ...]) -> tuple[Decim
 
 def _at_most(formulary: Formulary, amount: Fraction) -> Decimal:
     """The largest dose the products make that is not above ``amount`` (rounding down, so
-    that a switch never raises the diazepam equivalent)."""
+    that a switch never raises the diazepam equivalent). Any dose the products make counts
+    here (tablets first, where they make it): a crossover keeps the equivalent as exactly as
+    it can, since what it loses is lost for good."""
     ladder = formulary.ladder(Decimal(int(amount) + 1))
     position = bisect.bisect_right([Fraction(dose) for dose in ladder], amount)
     return ladder[position - 1] if position else Decimal(0)

@@ -167,8 +167,13 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
         current = " + ".join(
             f"{item.drug.name} {format_dose(item.dose_mg)}" for item in plan.conversion.inputs
         )
+        first = (
+            f"Taper {plan.drugs[0].name} while its products keep the pace, then switch "
+            if request.finish_on
+            else "Switch "
+        )
         out.print(
-            f"Switch {current} a day to {plan.drug.name}: crossover {request.crossover.value}, "
+            f"{first}{current} a day to {plan.drug.name}: crossover {request.crossover.value}, "
             f"stages of {request.stage_days} days, then {request.stabilize_days} days of "
             f"stabilization. The {plan.drug.name} dose a day under each source:",
             markup=False,
