@@ -34,7 +34,7 @@ from taper.options import End, TaperRequest
 from taper.params import SLOTS
 from taper.plan import Checks, DoseTime, Plan, Step, diazepam_of
 from taper.products import Formulary
-from taper.table import Drug, EquivalenceSource, EquivalenceTable
+from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 
 
 @dataclass
@@ -81,7 +81,14 @@ def assemble_plan(
     steps, loads = build_steps(segments, layout, formularies, ratios, diazepam)
     checks = plan_checks(steps, loads, formularies[drug.name], start_date)
     start_load = diazepam_of(steps[0].doses, ratios)
-    risk = assess(request.factors, start_load, steps[0].totals_by_drug(), cautious=request.cautious)
+    current = steps[0].totals_by_drug()
+    risk = assess(
+        request.factors,
+        start_load,
+        current,
+        cautious=request.cautious,
+        highest=highest_diazepam(table, current),
+    )
     pace = _pace_warnings(steps, checks, request, method_start_cut, resolved_pace)
     ends = _end_warnings(steps, request, drug, formularies[drug.name], ratios[drug.name])
     products = tuple(product for d in drugs for product in formularies[d.name].products)
@@ -109,6 +116,26 @@ def assemble_plan(
         risk=risk,
         table=table,
     )
+
+
+def highest_diazepam(
+    table: EquivalenceTable, doses: Mapping[str, Decimal]
+) -> tuple[Fraction, str] | None:
+    """The highest diazepam equivalent of some daily doses under any source that covers
+    them all (the low end of a source's range), with that source's id (None if no source
+    covers them)."""
+    best: tuple[Fraction, str] | None = None
+    for source in table.sources.values():
+        total = Fraction(0)
+        for name, mg in doses.items():
+            ratio = ratio_to_diazepam(table, table.drug(name), source)
+            if ratio is None:
+                break
+            total += ratio[0] * Fraction(mg)
+        else:
+            if best is None or total > best[0]:
+                best = (total, source.id)
+    return best
 
 
 def build_steps(
@@ -265,7 +292,7 @@ def _pace_warnings(
         cause = (
             f"the pace found for the target end ({resolved_pace}): consider a later target"
             if resolved_pace
-            else f"the chosen pace: {slower} avoids it"
+            else f"the chosen pace or order of dose times: {slower} or another --order avoids it"
         )
         warnings.append(
             Notice(
@@ -344,7 +371,9 @@ def _remedies(drug: Drug, formulary: Formulary, request: TaperRequest) -> str:
     """The ways to smaller steps: finishing on diazepam (Ashton), products of the plan's
     region that make smaller steps, a liquid compounded by a pharmacy."""
     ways = []
-    if drug.name != "diazepam" and request.finish_on is None:
+    factors = request.factors
+    accumulates = (factors.age is not None and factors.age >= 65) or factors.liver_impairment
+    if drug.name != "diazepam" and request.finish_on is None and not accumulates:
         ways.append(
             f"finish on diazepam (--finish-on diazepam: taper {drug.name} while its products "
             "keep the pace, then cross over; Ashton Manual)"

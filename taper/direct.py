@@ -34,6 +34,8 @@ from taper.errors import InvalidRequestError, UndispensableDoseError
 from taper.formatting import format_dose, format_number
 from taper.guideline import (
     END_DIAZEPAM_MG,
+    LAST_BAND_FROM_DIAZEPAM_MG,
+    LAST_BAND_STEP_DIAZEPAM_MG,
     TAIL_FROM_DIAZEPAM_MG,
     WINDOW_DAYS,
     cks_band_step,
@@ -143,6 +145,22 @@ def dispensable_path(
     return path, totals
 
 
+def smallest_cut(
+    config: tuple[Decimal, ...], formulary: Formulary, step: Fraction | None
+) -> tuple[Decimal, ...]:
+    """The configuration one dose down at whichever dose time makes the smallest cut: the
+    smallest cut the products allow from ``config``, whatever the order of dose times."""
+    best: tuple[Decimal, ...] | None = None
+    for slot, dose in enumerate(config):
+        if not dose:
+            continue
+        below = [d for d in formulary.ladder(dose, step) if d < dose]
+        lowered = (*config[:slot], below[-1] if below else Decimal(0), *config[slot + 1 :])
+        if best is None or sum(lowered) > sum(best):
+            best = lowered
+    return best if best is not None else config
+
+
 @dataclass(frozen=True)
 class TaperEnd:
     """How a taper ends, in mg of the drug a day.
@@ -155,6 +173,10 @@ class TaperEnd:
 
     tail_from: Decimal | None
     stop_below: Decimal
+    #: Below ``last_band_from`` (CKS's last band, 5 mg diazepam) no tail step is larger than
+    #: ``last_band_step`` (its 1 mg): the end slows down, never speeds up.
+    last_band_from: Decimal = Decimal(0)
+    last_band_step: Decimal = Decimal(0)
 
 
 def taper_end(
@@ -170,7 +192,12 @@ def taper_end(
         return TaperEnd(None, request.final_mg or Decimal(0))
     per_mg = Decimal(ratio[0].numerator) / Decimal(ratio[0].denominator)
     tail_from = min(TAIL_FROM_DIAZEPAM_MG / per_mg, start)
-    return TaperEnd(tail_from, request.final_mg or END_DIAZEPAM_MG / per_mg)
+    return TaperEnd(
+        tail_from,
+        request.final_mg or END_DIAZEPAM_MG / per_mg,
+        LAST_BAND_FROM_DIAZEPAM_MG / per_mg,
+        LAST_BAND_STEP_DIAZEPAM_MG / per_mg,
+    )
 
 
 def _ideal_function(
@@ -264,7 +291,10 @@ def with_tail(
         after = next_ideal(ideal)
         if ideal <= 0 or ideal >= tail_from:
             return after
-        return ideal - (ideal - after) * tail_from / ideal
+        cut = (ideal - after) * tail_from / ideal
+        if ideal <= end.last_band_from:
+            cut = min(cut, max(end.last_band_step, ideal - after))
+        return ideal - cut
 
     return tailed
 
@@ -347,6 +377,10 @@ def choose_configurations(
         ideal = next_ideal(ideal)
         now = totals[current.index]
         if now <= may_stop_from and (ideal < stop_below or ideal <= 0):
+            if len(raw) > 1:  # the last dose lasts as long as the one before: never faster
+                before = raw[-2].days - raw[-2].hold_days
+                plan_days += max(0, before - (current.days - current.hold_days))
+                current.days = max(current.days, before + current.hold_days)
             break
         # The slowest configuration not below the ideal, and never a larger cut than the
         # method asks from the dose actually taken.
@@ -417,7 +451,7 @@ def taper_segments(
                 hold_days=item.hold_days,
                 stalled=item.stalled,
                 notes=tuple(notes),
-                next_possible=path[item.index + 1] if item.index + 1 < len(path) else None,
+                next_possible=smallest_cut(path[item.index], formulary, step),
             )
         )
     return DirectTaper(
@@ -491,15 +525,18 @@ def _fit_pace(
     if target < 1:
         raise InvalidRequestError("the target end must be after the start date")
 
-    def ends_in_time(candidate: TaperRequest) -> bool:
+    lengths: dict[int, int] = {}
+
+    def ends_in_time(candidate: TaperRequest, n: int) -> bool:
         try:
             next_ideal, end = method_pace(candidate, ratio, source, drug, start)
             raw = choose_configurations(
                 candidate, totals, quantum, next_ideal, candidate.interval_days, end
             )
-            return sum(step.days for step in raw) <= target
         except InvalidRequestError:
             return False
+        lengths[n] = sum(step.days for step in raw)
+        return lengths[n] <= target
 
     # Candidate paces, from the slowest to the fastest.
     if request.method is Method.PERCENT:
@@ -522,13 +559,13 @@ def _fit_pace(
             return replace(request, interval_days=56 - n)  # every 56 days to every day
 
     low, high = 0, count - 1
-    if not ends_in_time(option(high)):
+    if not ends_in_time(option(high), high):
         raise InvalidRequestError(
             f"no {request.method.value} plan from these products stops within {target} days"
         )
     while low < high:
         middle = (low + high) // 2
-        if ends_in_time(option(middle)):
+        if ends_in_time(option(middle), middle):
             high = middle
         else:
             low = middle + 1
@@ -539,4 +576,10 @@ def _fit_pace(
         pace = f"{format_dose(chosen.step_mg or 0)} every {chosen.interval_days} days"
     else:
         pace = f"a step every {chosen.interval_days} days"
+    early = target - lengths[low]
+    if early >= chosen.interval_days:
+        pace += (
+            f" (it stops {early} days before the target: the products' steps allow no pace "
+            "in between)"
+        )
     return chosen, pace

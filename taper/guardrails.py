@@ -122,17 +122,19 @@ def assess(
     current: Mapping[str, Decimal] | None = None,
     *,
     cautious: bool = False,
+    highest: tuple[Fraction, str] | None = None,
 ) -> RiskAssessment:
     """Withdrawal risk (Joint Guideline Table 2), dose band and patient-factor warnings.
 
     ``diazepam_mg`` is the current daily diazepam equivalent (low, high), or None when the
     source gives no equivalent; ``current`` the current daily mg of each drug; ``cautious``
-    whether the cautious defaults are already asked for (then they are not suggested).
+    whether the cautious defaults are already asked for (then they are not suggested);
+    ``highest`` the highest diazepam equivalent under any source, and that source's id: the
+    specialist and inpatient thresholds are judged on it, so that they do not depend on the
+    source chosen for the plan.
     """
     warnings: list[Notice] = []
-    low, high = diazepam_mg if diazepam_mg is not None else (None, None)
-    dose_text = format_dose_range(low, high) if low is not None and high is not None else None
-
+    high = diazepam_mg[1] if diazepam_mg is not None else None
     band, basis, dose = dose_band(current or {}, diazepam_mg)
     if band is not None and band.endswith("high"):
         warnings.append(
@@ -141,20 +143,20 @@ def assess(
                 f"a high dose: {dose} a day (dose band by {basis}; {JOINT_GUIDELINE}, Table 2)",
             )
         )
-    if high is not None and high > 50:
+    highest_mg, by = highest if highest is not None else (high, "the plan's source")
+    if highest_mg is not None and highest_mg > 40:
+        over = format_dose(highest_mg)
         warnings.append(
             Notice(
                 Kind.SPECIALIST_DOSE,
-                f"above 50 mg diazepam equivalents a day ({dose_text}): consider inpatient "
-                "withdrawal (SA Health, Benzodiazepine withdrawal management)",
-            )
-        )
-    elif high is not None and high > 40:
-        warnings.append(
-            Notice(
-                Kind.SPECIALIST_DOSE,
-                f"above 40 mg diazepam equivalents a day ({dose_text}): specialist supervision "
-                "may be needed (Australian state guidance)",
+                f"up to {over} diazepam equivalents a day (by {by}, the highest of the sources): "
+                + (
+                    "above 50 mg, consider inpatient withdrawal (SA Health, Benzodiazepine "
+                    "withdrawal management)"
+                    if highest_mg > 50
+                    else "above 40 mg, specialist supervision may be needed (Australian state "
+                    "guidance)"
+                ),
             )
         )
 

@@ -41,6 +41,10 @@ END_DIAZEPAM_MG = Decimal(1)
 #: 10 mg): a percent taper goes on in fixed steps, each the method's cut at this dose (10%
 #: gives 1 mg), instead of ever-smaller percentages.
 TAIL_FROM_DIAZEPAM_MG = Decimal(10)
+#: CKS's last band: from 5 mg diazepam a day, 0.5-1 mg every 1-2 weeks until stopped; a
+#: tail step is never larger than 1 mg there, so that the end of a plan slows down.
+LAST_BAND_FROM_DIAZEPAM_MG = Decimal(5)
+LAST_BAND_STEP_DIAZEPAM_MG = Decimal(1)
 #: In the tail of a taper, CKS allows 1 mg every week (10 -> 5 mg) and 0.5-1 mg every 1-2
 #: weeks (5 -> 0): up to 2 mg diazepam equivalent in 2 weeks, which is more than 25% below
 #: 8 mg. A 14-day window is over the ceiling only when it cuts more than both.

@@ -46,6 +46,7 @@ from taper.errors import (
     UndispensableDoseError,
 )
 from taper.formatting import format_dose, format_dose_range, format_number
+from taper.guardrails import dose_band
 from taper.guideline import JOINT_GUIDELINE, percent
 from taper.notices import Kind, Notice
 from taper.options import Crossover, TaperRequest
@@ -59,6 +60,9 @@ from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diaz
 CROSSOVER_ORDER = ("night", "evening", "afternoon", "midday", "morning")
 
 Config = dict[tuple[str, str], Decimal]
+#: Drugs without active metabolites, which may suit older people and liver impairment
+#: better than diazepam or chlordiazepoxide (UK Specialist Pharmacy Service).
+ALTERNATIVES = ("oxazepam", "lorazepam")
 
 
 def build_substitution(
@@ -552,6 +556,28 @@ def _warnings(
                 f"{format_dose(target.max_daily.mg)} ({target.max_daily.note}), as allowed",
             )
         )
+    switched_band = dose_band({target.name: new_total}, None)[0]
+    current = {
+        name: sum((dose for (drug, _), dose in crossing.start.items() if drug == name), Decimal(0))
+        for name in crossing.old
+    }
+    current_band = dose_band(current, None)[0]
+    order = ["low", "moderate", "high"]
+    if (
+        switched_band in order
+        and current_band in order
+        and order.index(switched_band) > order.index(current_band)
+    ):
+        warnings.append(
+            Notice(
+                Kind.HIGH_DOSE,
+                f"after the switch, {target.name} {format_dose(new_total)} a day is in the "
+                f"{switched_band} dose band by the {JOINT_GUIDELINE}'s example for {target.name}, "
+                f"although the current dose is {current_band} by its example: "
+                f"{conversion.chosen.source.id} converts to more than the guideline's examples "
+                "imply; review the source and the switched dose",
+            )
+        )
     factors = request.factors
     older = factors.age is not None and factors.age >= 65
     if target.metabolite_half_life_hours and (older or factors.liver_impairment):
@@ -568,9 +594,12 @@ def _warnings(
                 Kind.ACCUMULATION,
                 f"{target.name} has long-lived active metabolites and can accumulate in {who}: "
                 "switching to it may not suit this patient (UK Specialist Pharmacy Service; "
-                "NHS Scotland warns of next-day sedation in older people); oxazepam or "
-                "lorazepam, which have no active metabolites, may be preferred "
-                "(--switch-to oxazepam)",
+                "NHS Scotland warns of next-day sedation in older people); "
+                + " or ".join(
+                    name for name in ("oxazepam", "lorazepam") if name not in crossing.old
+                )
+                + " (no active metabolites) may be preferred, or a lower start "
+                "(--switch-reduction)",
             )
         )
     return warnings
