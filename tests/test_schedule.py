@@ -185,8 +185,10 @@ def test_bad_requests(table: EquivalenceTable) -> None:
         plan_taper("clonazepam", "night=1mg,bedtime=1mg", table=table)
     with pytest.raises(InvalidRequestError, match="unknown dose time 'lunch'"):
         plan_taper("clonazepam", "lunch=1mg", table=table)
-    with pytest.raises(InvalidRequestError, match="no temazepam products are listed"):
-        plan_taper("temazepam", "20mg", table=table)
+    with pytest.raises(
+        InvalidRequestError, match="no nitrazepam products are listed for region 'us'"
+    ):
+        plan_taper("nitrazepam", "5mg", table=table)
     with pytest.raises(HighDoseError):
         plan_taper("clonazepam", "30mg", table=table)
 
@@ -201,6 +203,12 @@ def _plan_strategy() -> st.SearchStrategy[dict[str, object]]:
             ("alprazolam", "us", ["0.5", "1", "2", "3"]),
             ("lorazepam", "us", ["1", "2", "3"]),
             ("chlordiazepoxide", "us", ["25", "50", "75"]),
+            ("lorazepam", "uk", ["1", "2", "3"]),
+            ("oxazepam", "us", ["30", "45", "60"]),
+            ("oxazepam", "uk", ["30", "45", "60"]),
+            ("temazepam", "us", ["15", "30"]),
+            ("temazepam", "uk", ["10", "20"]),
+            ("nitrazepam", "uk", ["5", "10"]),
         ]
     )
     return drug_dose.flatmap(
@@ -222,7 +230,8 @@ def _plan_strategy() -> st.SearchStrategy[dict[str, object]]:
 def _build(params: dict[str, object], table: EquivalenceTable) -> Plan | None:
     args = dict(params)
     if args["method"] == "linear":
-        args["step"] = "5mg" if args["drug"] == "chlordiazepoxide" else "0.5mg"
+        coarse = {"chlordiazepoxide", "oxazepam", "temazepam"}
+        args["step"] = "5mg" if args["drug"] in coarse else "0.5mg"
     try:
         return plan_taper(start=START, table=table, **args)  # type: ignore[arg-type]
     except UndispensableDoseError:
