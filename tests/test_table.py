@@ -371,6 +371,13 @@ def test_every_product_names_where_its_marketing_was_confirmed(table: Equivalenc
 
 
 def test_uk_products_of_issue_12(table: EquivalenceTable) -> None:
+    assert _products(table, "clonazepam", "uk") == {
+        ("tablet", "0.5", "none"),
+        ("tablet", "1", "none"),  # emc 13634, not in the clinical reference
+        ("tablet", "2", "none"),
+        ("solution", "0.5/5", "none"),
+        ("solution", "2/5", "none"),
+    }
     assert _products(table, "lorazepam", "uk") == {
         ("tablet", "1", "none"),
         ("tablet", "2.5", "half"),
