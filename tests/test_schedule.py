@@ -310,3 +310,21 @@ def test_a_daily_total_is_split_as_evenly_as_the_products_allow(
 ) -> None:
     plan = plan_taper("clonazepam", total, times=times, start=START, table=table)
     assert dict(plan.request.regimen) == {slot: D(dose) for slot, dose in split.items()}
+
+
+def test_bands_taper_of_uk_lorazepam_liquid_does_not_crash(table: EquivalenceTable) -> None:
+    # The CKS band step was looked up for an ideal at zero (StopIteration), found by the
+    # property tests once UK lorazepam (1 mg/mL, 0.1 mg steps) had products.
+    plan = plan_taper(
+        "lorazepam",
+        "3mg",
+        times=1,
+        region="uk",
+        method="bands",
+        rate="5%",
+        every="1w",
+        start=START,
+        table=table,
+    )
+    assert plan.steps[-1].total_mg == 0
+    assert plan.steps[-2].total_mg == Decimal("0.1")
