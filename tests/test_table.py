@@ -470,6 +470,12 @@ def test_largest_single_doses_are_the_labels(table: EquivalenceTable) -> None:
     for drug in table.drugs.values():
         if drug.max_daily is not None:
             assert drug.max_daily.source.strip()
+    # The taper's ceiling is the anxiety maximum, the indication of the 25 mg single dose
+    # (alcohol withdrawal's 300 mg a day is named in the note).
+    chlordiazepoxide = table.drug("chlordiazepoxide").max_daily
+    assert chlordiazepoxide is not None
+    assert chlordiazepoxide.mg == 100
+    assert "300 mg" in chlordiazepoxide.note
     lorazepam = table.drug("lorazepam").max_daily
     assert lorazepam is not None
     assert lorazepam.mg == 10  # US label
