@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 import taper
-from taper.errors import InvalidRequestError, TaperError
+from taper.errors import InvalidRequestError, TaperError, one_line
 from taper.table import load_table
 
 
@@ -43,7 +43,7 @@ class PlanFormat(StrEnum):
 
 
 def _fail(message: str, code: ExitCode) -> NoReturn:
-    sys.stderr.write(f"taper: error: {message}\n")
+    sys.stderr.write(f"taper: error: {one_line(message)}\n")
     sys.stderr.flush()
     sys.exit(code)
 

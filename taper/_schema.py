@@ -84,7 +84,7 @@ class MaxDailySpec(_Spec, frozen=True):
 
 class ProductSpec(_Spec, frozen=True):
     regions: Annotated[list[RegionCode], msgspec.Meta(min_length=1)]
-    form: Literal["tablet", "odt", "capsule", "solution"]
+    form: Literal["tablet", "odt", "capsule", "solution", "suspension"]
     strength_mg: PositiveNumber
     split: Literal["none", "half", "quarter"] = "none"
     volume_ml: PositiveNumber | None = None
@@ -146,7 +146,7 @@ _ALLOWED = {
     "grade": "A, B or C",
     "class": "benzodiazepine or z-drug",
     "schema_version": "1",
-    "form": "tablet, odt, capsule or solution",
+    "form": "tablet, odt, capsule, solution or suspension",
     "split": "none, half or quarter",
     "acting": "long or short",
 }

@@ -63,8 +63,11 @@ def percent(fraction: Fraction) -> Decimal:
 
 
 def cks_band_step(diazepam_mg: Decimal) -> Decimal:
-    """The CKS step (diazepam mg) for a daily diazepam-equivalent dose."""
-    return next(step for threshold, step in CKS_BANDS if diazepam_mg > threshold)
+    """The CKS step (diazepam mg) for a daily diazepam-equivalent dose (the last band's step
+    at or below zero, where a plan's ideal can fall while the dose taken is still held)."""
+    return next(
+        (step for threshold, step in CKS_BANDS if diazepam_mg > threshold), CKS_BANDS[-1][1]
+    )
 
 
 def smallest_dose_mg(formulary: Formulary, total: Decimal) -> Decimal:

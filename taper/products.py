@@ -29,7 +29,10 @@ FORM_WORDS = {
     "odt": "orally disintegrating tablet",
     "capsule": "capsule",
     "solution": "oral solution",
+    "suspension": "oral suspension",
 }
+#: Forms measured by volume: an oral solution, or a suspension (shaken before measuring).
+LIQUID_FORMS = frozenset({"solution", "suspension"})
 PIECES_PER_UNIT = {"none": 1, "half": 2, "quarter": 4}
 #: Cost of one piece by how finely it is cut: whole pieces are preferred, then halves.
 _PIECE_COST = {1: 10, 2: 14, 4: 18}
@@ -54,10 +57,12 @@ class Product:
     min_volume_ml: Decimal | None = None
     regions: tuple[str, ...] = ()
     note: str = ""
+    #: Where the product's marketing was confirmed (table data; not part of its identity).
+    source: str = field(default="", compare=False)
 
     @property
     def is_liquid(self) -> bool:
-        return self.form == "solution"
+        return self.form in LIQUID_FORMS
 
     @property
     def concentration(self) -> Fraction:
@@ -76,7 +81,7 @@ class Product:
     def short_label(self) -> str:
         """``"0.5 mg tablet"``, ``"0.125 mg ODT"``, ``"0.5 mg/5 mL solution"``: for what to take."""
         if self.is_liquid:
-            return self.label().replace("oral solution", "solution")
+            return self.label().replace(f"oral {self.form}", self.form)
         form = "ODT" if self.form == "odt" else self.form
         return f"{format_dose(self.strength_mg)} {form}"
 

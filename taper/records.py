@@ -81,6 +81,8 @@ def drug_record(table: EquivalenceTable, drug: Drug) -> Record:
         "aliases": list(drug.aliases),
         "class": drug.drug_class,
         "tall_man": drug.tall_man,
+        "acting": drug.acting,
+        "acting_source": drug.acting_source,
         "half_life_hours": {k: _range(v) for k, v in drug.half_life_hours.items()},
         "metabolite_half_life_hours": {
             k: _range(v) for k, v in drug.metabolite_half_life_hours.items()
@@ -89,11 +91,27 @@ def drug_record(table: EquivalenceTable, drug: Drug) -> Record:
         if drug.max_daily is None
         else {
             "mg": number(drug.max_daily.mg),
+            "single_mg": None
+            if drug.max_daily.single_mg is None
+            else number(drug.max_daily.single_mg),
             "note": drug.max_daily.note,
             "source": drug.max_daily.source,
         },
         "equivalents_per_reference": equivalents,
         "published_equivalents": {k: _range(v) for k, v in drug.equivalents.items()},
+        "products": [
+            {
+                "regions": list(product.regions),
+                "product": product.label(),
+                "form": product.form,
+                "strength_mg": number(product.strength_mg),
+                "volume_ml": None if product.volume_ml is None else number(product.volume_ml),
+                "split": product.split,
+                "note": product.note,
+                "source": product.source,
+            }
+            for product in drug.products
+        ],
         "notes": list(drug.notes),
     }
 

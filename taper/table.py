@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from taper.errors import ParameterError, TableError, UnknownNameError
 from taper.files import read_text
-from taper.products import Product
+from taper.products import LIQUID_FORMS, Product
 
 if TYPE_CHECKING:
     from taper._schema import DrugSpec, ProductSpec, SourceSpec, TableSpec
@@ -274,6 +274,7 @@ def _drug(name: str, spec: DrugSpec) -> Drug:
                 else Decimal(product.min_volume_ml),
                 regions=tuple(product.regions),
                 note=product.note,
+                source=product.source,
             )
             for product in spec.products
         ),
@@ -318,18 +319,29 @@ def _check_references(
             owner_of[spelling.casefold()] = name
         if not drug.equivalents:
             raise TableError(path, f"drugs.{name}.equivalents", "needs at least one source")
+        if drug.tall_man is not None and drug.tall_man.casefold() != name.casefold():
+            raise TableError(
+                path, f"drugs.{name}.tall_man", f"{drug.tall_man!r} does not spell {name!r}"
+            )
+        if drug.acting is not None and not drug.acting_source.strip():
+            raise TableError(path, f"drugs.{name}.acting_source", "'acting' needs its source")
+        limit = drug.max_daily
+        if limit is not None and limit.single_mg is not None and limit.single_mg > limit.mg:
+            raise TableError(
+                path, f"drugs.{name}.max_daily.single_mg", "is larger than the daily maximum"
+            )
         for index, product in enumerate(drug.products):
             _check_product(product, f"drugs.{name}.products[{index}]", path)
 
 
 def _check_product(product: ProductSpec, key_path: str, path: str) -> None:
-    liquid = product.form == "solution"
+    liquid = product.form in LIQUID_FORMS
     if liquid and (product.volume_ml is None or product.min_volume_ml is None):
-        raise TableError(path, key_path, "a solution needs volume_ml and min_volume_ml")
+        raise TableError(path, key_path, "a liquid needs volume_ml and min_volume_ml")
     if not liquid and (product.volume_ml is not None or product.min_volume_ml is not None):
-        raise TableError(path, key_path, "only a solution has volume_ml and min_volume_ml")
+        raise TableError(path, key_path, "only a liquid has volume_ml and min_volume_ml")
     if liquid and product.split != "none":
-        raise TableError(path, f"{key_path}.split", "a solution cannot be split")
+        raise TableError(path, f"{key_path}.split", "a liquid cannot be split")
     if product.form in {"capsule", "odt"} and product.split != "none":
         raise TableError(path, f"{key_path}.split", f"a {product.form} cannot be split")
     pieces = {"none": 1, "half": 2, "quarter": 4}[product.split]

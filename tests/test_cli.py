@@ -225,3 +225,26 @@ def test_help_text_is_shown_as_written_not_as_markup(run: Any) -> None:
     help_text = run("schedule", "--help").stdout
     assert "(taper[plot])" in " ".join(help_text.split())
     assert "[[scenario]]" in " ".join(run("batch", "--help").stdout.split())
+
+
+def test_drugs_shows_duration_of_action_single_dose_and_product_sources(run: Any) -> None:
+    document = run("drugs", "diazepam", "lorazepam", "-f", "json").json
+    diazepam, lorazepam = document["drugs"]
+    assert diazepam["acting"] == "long"
+    assert "Specialist Pharmacy Service" in diazepam["acting_source"]
+    assert diazepam["max_daily"]["single_mg"] == 10
+    assert lorazepam["acting"] == "short"
+    assert lorazepam["max_daily"]["single_mg"] is None
+    uk = [p for p in lorazepam["products"] if "uk" in p["regions"]]
+    assert [p["product"] for p in uk] == [
+        "1 mg tablet",
+        "2.5 mg tablet (scored)",
+        "1 mg/mL oral solution",
+    ]
+    assert all("medicines.org.uk" in p["source"] or "C copy" in p["source"] for p in uk)
+    table = run("drugs", "diazepam", "Ativan")
+    assert table.exit_status == 0
+    assert "long-acting" in table.stdout
+    assert "short-acting" in table.stdout
+    assert "10 mg at one time" in table.stdout
+    assert "diazePAM" in table.stdout

@@ -314,3 +314,9 @@ def test_partial_crossover_with_a_rising_step_renders(run: Any) -> None:
         "--crossover", "partial",
     )  # fmt: skip
     assert result.exit_status == 0, result.stderr
+
+
+def test_a_file_name_with_a_newline_gives_one_line(run: Any) -> None:
+    result = run("check", "\n")
+    assert result.exit_status == 1
+    assert result.stderr == "taper: error: \\n: cannot be read: No such file or directory\n"

@@ -185,8 +185,10 @@ def test_bad_requests(table: EquivalenceTable) -> None:
         plan_taper("clonazepam", "night=1mg,bedtime=1mg", table=table)
     with pytest.raises(InvalidRequestError, match="unknown dose time 'lunch'"):
         plan_taper("clonazepam", "lunch=1mg", table=table)
-    with pytest.raises(InvalidRequestError, match="no temazepam products are listed"):
-        plan_taper("temazepam", "20mg", table=table)
+    with pytest.raises(
+        InvalidRequestError, match="no nitrazepam products are listed for region 'us'"
+    ):
+        plan_taper("nitrazepam", "5mg", table=table)
     with pytest.raises(HighDoseError):
         plan_taper("clonazepam", "30mg", table=table)
 
@@ -201,6 +203,12 @@ def _plan_strategy() -> st.SearchStrategy[dict[str, object]]:
             ("alprazolam", "us", ["0.5", "1", "2", "3"]),
             ("lorazepam", "us", ["1", "2", "3"]),
             ("chlordiazepoxide", "us", ["25", "50", "75"]),
+            ("lorazepam", "uk", ["1", "2", "3"]),
+            ("oxazepam", "us", ["30", "45", "60"]),
+            ("oxazepam", "uk", ["30", "45", "60"]),
+            ("temazepam", "us", ["15", "30"]),
+            ("temazepam", "uk", ["10", "20"]),
+            ("nitrazepam", "uk", ["5", "10"]),
         ]
     )
     return drug_dose.flatmap(
@@ -222,7 +230,8 @@ def _plan_strategy() -> st.SearchStrategy[dict[str, object]]:
 def _build(params: dict[str, object], table: EquivalenceTable) -> Plan | None:
     args = dict(params)
     if args["method"] == "linear":
-        args["step"] = "5mg" if args["drug"] == "chlordiazepoxide" else "0.5mg"
+        coarse = {"chlordiazepoxide", "oxazepam", "temazepam"}
+        args["step"] = "5mg" if args["drug"] in coarse else "0.5mg"
     try:
         return plan_taper(start=START, table=table, **args)  # type: ignore[arg-type]
     except UndispensableDoseError:
@@ -301,3 +310,21 @@ def test_a_daily_total_is_split_as_evenly_as_the_products_allow(
 ) -> None:
     plan = plan_taper("clonazepam", total, times=times, start=START, table=table)
     assert dict(plan.request.regimen) == {slot: D(dose) for slot, dose in split.items()}
+
+
+def test_bands_taper_of_uk_lorazepam_liquid_does_not_crash(table: EquivalenceTable) -> None:
+    # The CKS band step was looked up for an ideal at zero (StopIteration), found by the
+    # property tests once UK lorazepam (1 mg/mL, 0.1 mg steps) had products.
+    plan = plan_taper(
+        "lorazepam",
+        "3mg",
+        times=1,
+        region="uk",
+        method="bands",
+        rate="5%",
+        every="1w",
+        start=START,
+        table=table,
+    )
+    assert plan.steps[-1].total_mg == 0
+    assert plan.steps[-2].total_mg == Decimal("0.1")

@@ -189,7 +189,7 @@ BAD = [
     (["clonazepam", "morning=1mg", "--times", "2"], 2, "only with a daily total"),
     (["clonazepam", "1mg", "--final", "2mg"], 2, "below the current daily dose"),
     (["clonazepam", "1mg", "--product", "half a pill"], 2, "cannot read product"),
-    (["temazepam", "20mg"], 2, "give the products with --product"),
+    (["nitrazepam", "5mg"], 2, "give the products with --product"),
     (["clonazepam", "30mg"], 1, "--allow-high-dose"),
     (["clonazepam", "1mg", "--until", "2020-01-01", "--start", "2027-01-04"], 2, "after the start"),
     (["clonazepam", "1mg", "-f", "xml"], 2, "'xml' is not one of"),
@@ -234,3 +234,60 @@ def test_raw_csv_keeps_text_exactly(run: Any, monkeypatch: pytest.MonkeyPatch) -
     assert ",'=1+1" in neutral
     assert ",=1+1" not in neutral
     assert ",=1+1" in raw
+
+
+# Issue 12, finding 8: products in both regions, and a UK plan uses only UK products.
+
+
+@pytest.mark.parametrize(
+    ("args", "products"),
+    [
+        (
+            ["lorazepam", "2mg", "--times", "2", "--region", "uk"],
+            ["1 mg tablet", "2.5 mg tablet (scored)", "1 mg/mL oral solution"],
+        ),
+        (["oxazepam", "30mg", "--times", "2", "--region", "uk"], ["10 mg tablet", "15 mg tablet"]),
+        (
+            ["oxazepam", "morning=10mg,midday=10mg,night=15mg"],
+            ["10 mg capsule", "15 mg capsule", "30 mg capsule"],
+        ),
+        (
+            ["temazepam", "20mg", "--region", "uk"],
+            ["10 mg tablet", "20 mg tablet", "10 mg/5 mL oral solution"],
+        ),
+        (
+            ["temazepam", "15mg"],
+            ["7.5 mg capsule", "15 mg capsule", "22.5 mg capsule", "30 mg capsule"],
+        ),
+        (
+            ["nitrazepam", "5mg", "--region", "uk"],
+            ["5 mg tablet", "2.5 mg/5 mL oral suspension"],
+        ),
+    ],
+)
+def test_plans_need_no_product_option_where_products_are_marketed(
+    run: Any, args: list[str], products: list[str]
+) -> None:
+    result = run("schedule", *args, *START, "-f", "json")
+    assert result.exit_status == 0, result.stderr
+    assert result.json["meta"]["products"] == {args[0]: products}
+
+
+@pytest.mark.parametrize(
+    ("drug", "dose"),
+    [
+        ("clonazepam", "1mg"),
+        ("diazepam", "20mg"),
+        ("chlordiazepoxide", "30mg"),
+        ("lorazepam", "2mg"),
+        ("oxazepam", "30mg"),
+        ("temazepam", "20mg"),
+        ("nitrazepam", "10mg"),
+    ],
+)
+def test_a_uk_plan_names_only_uk_products(run: Any, table: Any, drug: str, dose: str) -> None:
+    result = run("schedule", drug, dose, "--times", "2", "--region", "uk", *START, "-f", "json")
+    assert result.exit_status == 0, result.stderr
+    uk_labels = {product.label() for product in table.drug(drug).products_in("uk")}
+    assert set(result.json["meta"]["products"][drug]) <= uk_labels
+    assert not any("marketed in US" in w["message"] for w in result.json["warnings"])

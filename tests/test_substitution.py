@@ -212,8 +212,11 @@ def test_substitution_invariants(table: EquivalenceTable, params: dict[str, Any]
             changed = {
                 new.slot
                 for old, new in zip(before.doses, step.doses, strict=True)
-                if old.dose_mg != new.dose_mg
+                if old.dose_mg != new.dose_mg and old.drug != target
             }
+            # One dose time of the old drug is replaced per stage. The new drug may be
+            # spread over other dose times too where its largest single dose (label) does
+            # not fit in the one replaced; the equivalent still never rises (below).
             if params["crossover"] != "direct":
                 assert len(changed) <= 1
             # The diazepam equivalent never rises, and falls only by what rounding down to

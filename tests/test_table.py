@@ -324,3 +324,194 @@ def test_names_that_a_spreadsheet_would_run_are_refused(
     with pytest.raises(TableError) as caught:
         load_table(path)
     assert caught.value.key_path == key_path
+
+
+# Issue 12: products, half-lives, Tall Man lettering and duration of action, each cited.
+
+LONG_ACTING = {
+    "diazepam",
+    "chlordiazepoxide",
+    "clonazepam",
+    "clobazam",
+    "clorazepate",
+    "nitrazepam",
+}
+SHORT_ACTING = {
+    "alprazolam",
+    "lorazepam",
+    "oxazepam",
+    "temazepam",
+    "triazolam",
+    "lormetazepam",
+    "zolpidem",
+    "zopiclone",
+    "zaleplon",
+    "eszopiclone",
+}
+
+
+def _products(table: EquivalenceTable, drug: str, region: str) -> set[tuple[str, str, str]]:
+    """(form, strength, split) of a drug's products in a region; liquids as mg/volume."""
+    return {
+        (
+            p.form,
+            f"{p.strength_mg}/{p.volume_ml}" if p.volume_ml is not None else f"{p.strength_mg}",
+            p.split,
+        )
+        for p in table.drug(drug).products_in(region)
+    }
+
+
+def test_every_product_names_where_its_marketing_was_confirmed(table: EquivalenceTable) -> None:
+    for drug in table.drugs.values():
+        for product in drug.products:
+            assert product.source.strip(), f"{drug.name} {product.label()} has no source"
+            if "uk" in product.regions:
+                assert "UK" in product.source or "emc" in product.source, (drug.name, product)
+
+
+def test_uk_products_of_issue_12(table: EquivalenceTable) -> None:
+    assert _products(table, "clonazepam", "uk") == {
+        ("tablet", "0.5", "none"),
+        ("tablet", "1", "none"),  # emc 13634, not in the clinical reference
+        ("tablet", "2", "none"),
+        ("solution", "0.5/5", "none"),
+        ("solution", "2/5", "none"),
+    }
+    assert _products(table, "lorazepam", "uk") == {
+        ("tablet", "1", "none"),
+        ("tablet", "2.5", "half"),
+        ("solution", "1/1", "none"),
+    }
+    assert _products(table, "oxazepam", "uk") == {
+        ("tablet", "10", "none"),
+        ("tablet", "15", "none"),
+    }
+    assert _products(table, "temazepam", "uk") == {
+        ("tablet", "10", "none"),
+        ("tablet", "20", "none"),
+        ("solution", "10/5", "none"),
+    }
+    assert _products(table, "nitrazepam", "uk") == {
+        ("tablet", "5", "none"),
+        ("suspension", "2.5/5", "none"),
+    }
+    # The UK diazepam liquid is 2 mg/5 mL; the US 5 mg/5 mL liquids are not UK products.
+    assert {p for p in _products(table, "diazepam", "uk") if p[0] == "solution"} == {
+        ("solution", "2/5", "none")
+    }
+    for drug in ("lorazepam", "temazepam", "nitrazepam", "diazepam"):
+        for product in table.drug(drug).products_in("uk"):
+            if product.is_liquid:
+                assert product.min_volume_ml == Decimal("0.1")
+
+
+def test_us_products_of_issue_12(table: EquivalenceTable) -> None:
+    assert _products(table, "oxazepam", "us") == {
+        ("capsule", "10", "none"),
+        ("capsule", "15", "none"),
+        ("capsule", "30", "none"),
+    }
+    assert _products(table, "temazepam", "us") == {
+        ("capsule", "7.5", "none"),
+        ("capsule", "15", "none"),
+        ("capsule", "22.5", "none"),
+        ("capsule", "30", "none"),
+    }
+    assert _products(table, "nitrazepam", "us") == set()  # not marketed in the US
+
+
+def test_half_lives_the_reference_lacked_are_cited(table: EquivalenceTable) -> None:
+    assert table.drug("clobazam").half_life_hours == {
+        "nhs-scotland-2024": ValueRange(Decimal(12), Decimal(60))
+    }
+    assert table.drug("lormetazepam").half_life_hours == {
+        "nhs-scotland-2024": ValueRange(Decimal(10), Decimal(12))
+    }
+    assert table.drug("clorazepate").half_life_hours == {
+        "medscape": ValueRange(Decimal(100), Decimal(100))
+    }
+    assert table.drug("triazolam").half_life_hours == {
+        "medscape": ValueRange(Decimal(2), Decimal(2))
+    }
+    # Medscape does not say whether its 100 h is the parent's or the metabolite's: the
+    # source says so rather than the value being moved.
+    assert "active metabolite" in table.source("medscape").note
+
+
+def test_tall_man_lettering_follows_the_ismp_list(table: EquivalenceTable) -> None:
+    lettered = {name: drug.tall_man for name, drug in table.drugs.items() if drug.tall_man}
+    assert lettered == {
+        "alprazolam": "ALPRAZolam",
+        "chlordiazepoxide": "chlordiazePOXIDE",
+        "clobazam": "cloBAZam",
+        "clonazepam": "clonazePAM",
+        "diazepam": "diazePAM",
+        "lorazepam": "LORazepam",
+    }
+    for name, tall_man in lettered.items():
+        assert tall_man.casefold() == name.casefold()
+
+
+def test_every_drug_says_how_long_acting_it_is_and_why(table: EquivalenceTable) -> None:
+    assert {name for name, drug in table.drugs.items() if drug.acting == "long"} == LONG_ACTING
+    assert {name for name, drug in table.drugs.items() if drug.acting == "short"} == SHORT_ACTING
+    for drug in table.drugs.values():
+        assert drug.acting_source.strip(), drug.name
+
+
+def test_largest_single_doses_are_the_labels(table: EquivalenceTable) -> None:
+    singles = {
+        name: drug.max_daily.single_mg
+        for name, drug in table.drugs.items()
+        if drug.max_daily is not None and drug.max_daily.single_mg is not None
+    }
+    assert singles == {"diazepam": 10, "chlordiazepoxide": 25, "oxazepam": 30}
+    for drug in table.drugs.values():
+        if drug.max_daily is not None:
+            assert drug.max_daily.source.strip()
+    # The taper's ceiling is the anxiety maximum, the indication of the 25 mg single dose
+    # (alcohol withdrawal's 300 mg a day is named in the note).
+    chlordiazepoxide = table.drug("chlordiazepoxide").max_daily
+    assert chlordiazepoxide is not None
+    assert chlordiazepoxide.mg == 100
+    assert "300 mg" in chlordiazepoxide.note
+    lorazepam = table.drug("lorazepam").max_daily
+    assert lorazepam is not None
+    assert lorazepam.mg == 10  # US label
+    assert "UK SmPCs: at most 4 mg a day" in lorazepam.note
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key_path", "reason"),
+    [
+        (
+            'aliases = ["Klonopin"]',
+            'aliases = ["Klonopin"]\ntall_man = "clonazePAMM"',
+            "drugs.clonazepam.tall_man",
+            "does not spell 'clonazepam'",
+        ),
+        (
+            'aliases = ["Klonopin"]',
+            'aliases = ["Klonopin"]\nacting = "long"',
+            "drugs.clonazepam.acting_source",
+            "needs its source",
+        ),
+        (
+            'aliases = ["Klonopin"]',
+            'aliases = ["Klonopin"]\n'
+            '[drugs.clonazepam.max_daily]\nmg = 4\nsingle_mg = 5\nnote = "x"\nsource = "y"',
+            "drugs.clonazepam.max_daily.single_mg",
+            "larger than the daily maximum",
+        ),
+    ],
+)
+def test_new_fields_are_checked(
+    tmp_path: Path, old: str, new: str, key_path: str, reason: str
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(TINY_TABLE.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(TableError) as caught:
+        load_table(path)
+    assert caught.value.key_path == key_path
+    assert reason in caught.value.reason

@@ -75,12 +75,18 @@ def render_drugs(table: EquivalenceTable, selected: list[Drug]) -> None:
             if value is not None:
                 marker = " *" if table.rescale_factor(source) != 1 else ""
                 equivalents.append(f"{source.id}: {value_text(value)}{marker}")
-        maximum = (
-            f"{format_dose(drug.max_daily.mg)}\n({drug.max_daily.note})" if drug.max_daily else "—"
-        )
+        maximum = "—"
+        if drug.max_daily:
+            single = drug.max_daily.single_mg
+            maximum = "\n".join(
+                [format_dose(drug.max_daily.mg)]
+                + ([f"{format_dose(single)} at one time"] if single is not None else [])
+                + [f"({drug.max_daily.note})"]
+            )
+        acting = f"\n{drug.acting}-acting" if drug.acting else ""
         grid.add_row(
             names_cell,
-            drug.drug_class,
+            drug.drug_class + acting,
             "\n".join(half_lives) or "not in reference",
             maximum,
             "\n".join(equivalents + list(drug.notes)),
