@@ -664,6 +664,13 @@ def schedule(
     paper: Annotated[
         str, typer.Option("--paper", metavar="SIZE", help="Handout paper: a4 or letter.")
     ] = "a4",
+    patient_copy: Annotated[
+        bool,
+        typer.Option(
+            "--patient-copy",
+            help="With --handout: leave out the page for the prescriber and pharmacist.",
+        ),
+    ] = False,
     ics: Annotated[
         Path | None,
         typer.Option(
@@ -678,6 +685,15 @@ def schedule(
             help="With --ics: a daily reminder per dose time at these times, e.g. 08:00,22:00.",
         ),
     ] = None,
+    revision: Annotated[
+        int,
+        typer.Option(
+            "--revision",
+            min=0,
+            help="With --ics: this plan's revision (0 first); raise it for a revised plan so "
+            "that importing it replaces the old events.",
+        ),
+    ] = 0,
     daily: Annotated[bool, typer.Option("--daily", help="One row per day, not per step.")] = False,
     raw_csv: Annotated[
         bool,
@@ -734,8 +750,10 @@ def schedule(
         patient=patient,
         note=note,
         paper=paper,
+        clinician_page=not patient_copy,
         ics=ics,
         reminders=reminders,
+        revision=revision,
         force=force,
     )
     if curve is not None:

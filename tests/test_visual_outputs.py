@@ -17,6 +17,7 @@ import pytest
 from pypdf import PdfReader
 
 from taper.curve import curve_data, image_plot, terminal_plot
+from taper.errors import InvalidRequestError
 from taper.handout import plan_handout
 from taper.ics import parse_reminders, plan_calendar
 from taper.plan import Plan
@@ -76,26 +77,98 @@ def test_png_and_svg_images(switch_plan: Plan, table: EquivalenceTable) -> None:
     assert image_plot(switch_plan, table, ".png") == image_plot(switch_plan, table, ".png")
 
 
-def test_handout_has_every_day_and_the_warnings(switch_plan: Plan) -> None:
-    pdf = plan_handout(switch_plan, patient="J. Smith", note="Call on Mondays.")
-    text = " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages)
-    text = " ".join(text.split())
-    assert "J. Smith" in text
-    assert "Call on Mondays." in text
-    assert "Do not stop this plan, and do not go faster" in text
-    assert "seizures" in text
-    for day in switch_plan.days():
-        assert day.date.strftime("%a %d %b") in text
-    for step in switch_plan.steps:
-        for dose in step.doses:
-            if dose.dose_mg:
-                assert (
-                    f"{dose.drug} {dose.dose_mg.normalize():f} mg: {dose.preparation.words()}"
-                    in text
-                )
+def _pages(pdf: bytes) -> list[str]:
+    """The text of each page, as pdfium reads it, with whitespace collapsed."""
+    document = pypdfium2.PdfDocument(pdf)
+    texts = [" ".join(page.get_textpage().get_text_range().split()) for page in document]
+    return [text.replace("\u00a0", " ") for text in texts]
+
+
+def test_handout_first_page_says_what_to_take_now_and_next(switch_plan: Plan) -> None:
+    pages = _pages(plan_handout(switch_plan, patient="J. Smith", note="Call on Mondays."))
+    first = pages[0]
+    assert "Your plan: clonazepam (Klonopin, Rivotril) and diazepam (Valium)" in first
+    assert "What to take from Monday 4 January 2027" in first
+    assert "Morning: clonazepam: one 0.5 mg tablet (0.5 mg)" in first
+    assert "Your dose changes on Monday 11 January 2027" in first
+    assert "Night: diazepam: two 10 mg tablets (20 mg)" in first
+    assert "Call on Mondays." in first
+    assert "Prescriber's signature" in first
+    assert "Get urgent help now (call 911)" in first
+    assert "a fit (seizure)" in first
+    assert "reviewed by your prescriber" not in " ".join(pages)
+    for number, text in enumerate(pages, 1):  # name, plan date and page N of M on every page
+        assert "J. Smith · taper plan from 4 January 2027" in text
+        assert f"Page {number} of {len(pages)}" in text
+
+
+def test_handout_grades_symptoms_and_says_how_to_take_the_doses(switch_plan: Plan) -> None:
+    pages = _pages(plan_handout(switch_plan))
+    guidance = pages[1]
+    urgent, _, report = " ".join(pages[:2]).partition("Tell your prescriber if you have")
+    assert "seizure" in urgent
+    assert "trouble sleeping" in report
+    assert "trouble sleeping" not in urgent  # not a reason to call at once
+    assert "Liquid medicine" in guidance  # the switch ends on the oral solution
+    assert "Do not use a kitchen teaspoon" in guidance
+    assert "never take two doses at once" in guidance
+    clinician = pages[-1]
+    assert clinician.startswith("J. Smith") is False
+    assert "For the prescriber and pharmacist" in clinician
+    assert "NOT CONFIRMED" in clinician
     for warning in switch_plan.warnings:
-        assert warning.message[:60] in text
-    assert "clonazepam (Klonopin, Rivotril)" in text
+        assert " ".join(warning.message.split())[:50] in clinician
+
+
+def test_handout_calendar_is_a_week_per_row_with_changes_marked(table: EquivalenceTable) -> None:
+    """Regression: 18 pages for a 26-week plan, weeks split across pages, changes unmarked."""
+    plan = plan_taper("diazepam", "morning=10mg,night=10mg", start=START, region="uk", table=table)
+    pages = _pages(plan_handout(plan, patient="J. Smith"))
+    calendar = [page for page in pages if "Dates Morning Night" in page]
+    weeks = plan.checks.duration_days / 7
+    assert len(calendar) <= weeks / 7 + 1  # at least seven weeks to a page
+    assert len(pages) == len(calendar) + 3  # first page, guidance, calendar, prescriber's page
+    text = " ".join(calendar)
+    assert "Mon 4 Jan to Sun 10 Jan" in text
+    changes = [step for step in plan.steps[1:] if step.phase != "stop"]
+    assert 0 < text.count("NEW DOSE ") - 1 <= len(changes)  # less the explanation above
+    first_change = plan.date_of(changes[0].start_day).strftime("%a %-d %b")
+    assert f"NEW DOSE {first_change} to" in text
+    stop = plan.date_of(plan.steps[-1].start_day).strftime("%a %-d %b")
+    assert f"STOP from {stop} Stop: no more doses." in text
+    assert "Half tablets" in pages[1]
+    assert "Orally disintegrating" not in pages[1]
+    assert "call 999" in pages[0]  # the UK's emergency number
+
+
+def test_handout_patient_copy_leaves_out_the_prescriber_page(switch_plan: Plan) -> None:
+    full = _pages(plan_handout(switch_plan))
+    patient_copy = _pages(plan_handout(switch_plan, clinician_page=False))
+    assert len(patient_copy) == len(full) - 1
+    assert not any("For the prescriber and pharmacist" in page for page in patient_copy)
+
+
+@pytest.mark.parametrize(
+    "name", ["Łukasz Wróbel", "Nguyễn Văn An", "Zoë “Jo” O’Brien", "Ελένη Παπαδοπούλου"]
+)
+def test_handout_prints_any_latin_greek_or_cyrillic_name(switch_plan: Plan, name: str) -> None:
+    """Regression: a name outside Latin-1 crashed the handout."""
+    pages = _pages(plan_handout(switch_plan, patient=name, note=f"For {name}."))
+    assert all(page.startswith(f"{name} · taper plan") for page in pages)
+    assert f"For {name}." in pages[0]
+
+
+def test_handout_refuses_a_character_its_font_lacks_by_name(switch_plan: Plan) -> None:
+    with pytest.raises(InvalidRequestError, match=r"cannot print '山' \(U\+5C71 CJK"):
+        plan_handout(switch_plan, patient="山田太郎")
+
+
+def test_handout_forms_are_named_in_words(table: EquivalenceTable) -> None:
+    plan = plan_taper("clonazepam", "1mg", start=START, table=table, products=["0.125mg odt"])
+    pages = _pages(plan_handout(plan))
+    assert "orally disintegrating tablet" in pages[0]
+    assert "ODT" not in " ".join(pages[:-1])
+    assert "Orally disintegrating tablets" in pages[1]
 
 
 @pytest.mark.parametrize(("paper", "size"), [("a4", (595, 842)), ("letter", (612, 792))])
@@ -122,17 +195,41 @@ def test_calendar_parses_back_with_the_same_events(switch_plan: Plan) -> None:
     reminders = parse_reminders("08:00,22:00", switch_plan.slots)
     calendar = icalendar.Calendar.from_ical(plan_calendar(switch_plan, reminders))
     events = list(calendar.walk("VEVENT"))
-    changes = [e for e in events if "RRULE" not in e]
+    changes = [e for e in events if "-change-" in str(e["UID"])]
     assert len(changes) == len(switch_plan.steps)
     assert [e.decoded("DTSTART") for e in changes] == [
         switch_plan.date_of(step.start_day) for step in switch_plan.steps
     ]
-    daily = [e for e in events if "RRULE" in e]
+    daily = [e for e in events if "-change-" not in str(e["UID"])]
+    taken = sum(1 for day in switch_plan.days() for dose in day.doses if dose.dose_mg)
+    assert len(daily) == taken
     first_night = next(e for e in daily if "(night)" in str(e["SUMMARY"]))
     assert first_night.decoded("DTSTART") == dt.datetime(2027, 1, 4, 22, 0)
-    assert first_night["RRULE"]["COUNT"] == [switch_plan.steps[0].days]
     assert all(e.walk("VALARM") for e in daily)
     assert plan_calendar(switch_plan, reminders) == plan_calendar(switch_plan, reminders)
+    assert "ODT" not in plan_calendar(switch_plan, reminders).decode()
+
+
+def test_calendar_revision_with_a_hold_replaces_every_event(table: EquivalenceTable) -> None:
+    """Regression: a revised plan (one hold added) got all-new UIDs, so re-importing it left
+    both sets of alarms on the patient's phone."""
+    first = plan_taper("diazepam", "morning=5mg,night=5mg", start=START, table=table)
+    revised = plan_taper(
+        "diazepam", "morning=5mg,night=5mg", start=START, holds=["at:5mg:2w"], table=table
+    )
+    assert revised.checks.duration_days > first.checks.duration_days
+    times = parse_reminders("08:00,22:00", first.slots)
+
+    def events(plan: Plan, revision: int) -> dict[str, Any]:
+        text = plan_calendar(plan, times, patient="J. Smith", revision=revision)
+        return {str(e["UID"]): e for e in icalendar.Calendar.from_ical(text).walk("VEVENT")}
+
+    old, new = events(first, 0), events(revised, 1)
+    assert set(old) <= set(new)  # every event imported before is replaced
+    assert {e["SEQUENCE"] for e in old.values()} == {0}
+    assert {e["SEQUENCE"] for e in new.values()} == {1}
+    other = icalendar.Calendar.from_ical(plan_calendar(first, times, patient="A. Other"))
+    assert not set(old) & {str(e["UID"]) for e in other.walk("VEVENT")}  # another plan
 
 
 @pytest.mark.parametrize(
@@ -187,6 +284,8 @@ def test_cli_writes_every_file(run: Any, tmp_path: Path) -> None:
         (["--ics", "plan.txt"], "ends in .ics"),
         (["--reminders", "08:00"], "add --ics"),
         (["--patient", "J. Smith"], "add --handout"),
+        (["--note", "x"], "add --handout"),
+        (["--patient-copy"], "add --handout"),
         (["--handout", "plan.pdf", "--paper", "a5"], "unknown paper"),
         (["--ics", "plan.ics", "--reminders", "08:00,09:00"], "one reminder time for each"),
     ],
