@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import struct
 import subprocess
 import sys
@@ -48,7 +49,9 @@ def test_curve_data_has_each_series(switch_plan: Plan, table: EquivalenceTable) 
     assert data.other_source is not None
     assert data.other[0] == 15  # the same doses by a source that halves them
     assert set(data.drugs) == {"clonazepam", "diazepam"}
-    assert {phase for phase, _, _ in data.phases} == {"crossover", "stabilization", "hold"}
+    phases = {phase for phase, _, _ in data.phases}
+    assert phases >= {"crossover", "stabilization", "hold"}
+    assert phases <= {"crossover", "stabilization", "hold", "held: products"}
     assert data.step_days[0] == 8
 
 
@@ -58,7 +61,8 @@ def test_terminal_plot_fits_80_columns(switch_plan: Plan, table: EquivalenceTabl
     assert max(len(line) for line in lines) <= 80
     assert "\x1b" not in text
     assert "diazepam equivalent" in text
-    assert "crossover days 1-" in text
+    assert "crossover 2027-01-04 to " in text  # dates, not day numbers
+    assert any(line.lstrip().startswith("2027-01-04") for line in lines)  # dated x-axis
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -69,12 +73,57 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 
 def test_png_and_svg_images(switch_plan: Plan, table: EquivalenceTable) -> None:
-    assert _png_size(image_plot(switch_plan, table, ".png")) == (1000, 650)
+    assert _png_size(image_plot(switch_plan, table, ".png")) == (1000, 800)
     svg = ET.fromstring(image_plot(switch_plan, table, ".svg"))
     assert svg.tag.endswith("svg")
     assert svg.attrib["width"] == "720pt"
-    assert svg.attrib["height"] == "468pt"
+    assert svg.attrib["height"] == "576pt"  # the curve and a panel for each of two drugs
     assert image_plot(switch_plan, table, ".png") == image_plot(switch_plan, table, ".png")
+
+
+def _svg_texts(svg: bytes) -> list[str]:
+    """The text matplotlib draws, which it writes as a comment before each text's glyphs."""
+    return [" ".join(t.split()) for t in re.findall(r"<!-- (.*?) -->", svg.decode(), re.DOTALL)]
+
+
+def test_svg_is_the_same_bytes_in_another_process(
+    switch_plan: Plan, table: EquivalenceTable
+) -> None:
+    """Regression: matplotlib salts SVG ids at random unless svg.hashsalt is set."""
+    code = (
+        "import sys\n"
+        "from taper.curve import image_plot\n"
+        "from taper.schedule import plan_taper\n"
+        "from taper.table import load_table\n"
+        "t = load_table(None)\n"
+        "p = plan_taper('clonazepam', 'morning=0.5mg,night=1mg', switch_to='diazepam',"
+        f" holds=['at:10mg:2w'], start='{START}', table=t)\n"
+        "sys.stdout.buffer.write(image_plot(p, t, '.svg'))\n"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, check=True, cwd=ROOT
+    ).stdout
+    assert other == image_plot(switch_plan, table, ".svg")
+
+
+def test_plot_gives_each_drug_its_own_scale_and_dates(table: EquivalenceTable) -> None:
+    """Regression: alprazolam (0-3 mg) shared diazepam's 0-60 mg axis and was a flat line;
+    the x-axis showed day numbers; holds the products forced were not marked."""
+    plan = plan_taper(
+        "alprazolam",
+        "morning=1mg,midday=1mg,night=1mg",
+        switch_to="diazepam",
+        start=START,
+        table=table,
+    )
+    texts = _svg_texts(image_plot(plan, table, ".svg"))
+    panel = texts.index("alprazolam")  # the alprazolam panel's y label
+    ticks = texts[texts.index("held: products", 0, panel) + 1 : panel]
+    assert ticks[-1] == "3"  # its own scale: 0-3 mg, not diazepam's 0-60
+    assert "2027" in texts
+    assert "Apr" in texts
+    assert "date (day 1 = 2027-01-04)" in texts
+    assert "same doses by va-dod-2021" in texts
 
 
 def _pages(pdf: bytes) -> list[str]:
