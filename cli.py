@@ -831,6 +831,13 @@ def check(
         ),
     ] = None,
     source: SourceOption = None,
+    date_format: Annotated[
+        str | None,
+        typer.Option(
+            "--date-format",
+            help="How the file writes dates that are not YYYY-MM-DD: dd/mm/yyyy or mm/dd/yyyy.",
+        ),
+    ] = None,
     output_format: FormatOption = OutputFormat.table,
     table_file: TableOption = None,
 ) -> int:
@@ -849,7 +856,13 @@ def check(
         raise InvalidRequestError(f"unknown region {region!r}; use us or uk")
     table = load_table(table_file)
     result = check_plan(
-        plan_file, table, drug=drug, region=region, products=product or (), source=source
+        plan_file,
+        table,
+        drug=drug,
+        region=region,
+        products=product or (),
+        source=source,
+        date_format=date_format,
     )
     if output_format is OutputFormat.json:
         from taper.records import check_document
