@@ -26,7 +26,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -73,6 +73,8 @@ class CheckedStep:
     #: Diazepam equivalent (low, high) under each source that covers every drug of the plan.
     diazepam_by_source: Mapping[str, tuple[Fraction, Fraction]]
     cut_percent: Decimal | None
+    #: How to make each dose from the products (empty where it cannot be made).
+    how: tuple[str, ...] = ()
 
     def totals_by_drug(self) -> dict[str, Decimal]:
         totals: dict[str, Decimal] = {}
@@ -218,6 +220,7 @@ def read_plan(
     found: dict[tuple[bool, int], Doses] = {}
     ends: dict[tuple[bool, int], tuple[bool, int]] = {}  # a step table's 'to' cells
     repeats: dict[tuple[bool, int, str, str], list[int]] = {}
+    anchor: dt.date | None = None  # day 1's date, from a row with both a day and a date
     for line, cells in records:
         if None in cells or any(value is None for value in cells.values()):
             raise fail(line, "has a different number of cells than the header")
@@ -231,6 +234,9 @@ def read_plan(
                     ends[key] = _when(record["to"], "to", date_format)
             elif record.get("day", "").strip():
                 key = _when(record["day"], "day", date_format)
+                if anchor is None and record.get("date", "").strip():
+                    dated = parse_plan_date(record["date"], date_format)
+                    anchor = dated - dt.timedelta(days=key[1] - 1)
             elif record.get("date", "").strip():
                 key = _when(record["date"], "date", date_format)
             else:
@@ -257,7 +263,7 @@ def read_plan(
     if not found:
         raise fail(None, "has a header but no days")
     ordinals = [value for is_date, value in found if is_date]
-    first_date = dt.date.fromordinal(min(ordinals)) if ordinals else None
+    first_date = dt.date.fromordinal(min(ordinals)) if ordinals else anchor
     offset = min(ordinals) - 1 if ordinals else 0
 
     def day_of(key: tuple[bool, int]) -> int:
@@ -380,7 +386,7 @@ def check_plan(
     _check_pace(steps, loads, formularies, problems, notes, per_diazepam, first_date)
     runs = []
     left_out: list[int] = []
-    for step in steps:
+    for index, step in enumerate(steps):
         made = []
         for (name, slot), dose in step.doses.items():
             formulary = formularies.get(name)
@@ -390,6 +396,12 @@ def check_plan(
             elif dose and formulary is not None:
                 left_out += range(step.start_day, step.end_day + 1)
         runs.append((tuple(made), step.end_day - step.start_day + 1))
+        how = tuple(
+            f"{dose.drug + ' ' if len(drugs) > 1 else ''}{dose.slot if dose.slot != DAILY else ''}"
+            f"{': ' if dose.slot != DAILY or len(drugs) > 1 else ''}{dose.preparation.text()}"
+            for dose in made
+        )
+        steps[index] = replace(step, how=how)
     if left_out:
         notes.append(
             f"the totals to dispense leave out {_ranges(sorted(set(left_out)), first_date)}: "

@@ -284,3 +284,30 @@ def test_many_repeated_rows_stream_and_report_in_a_few_lines(
     problems = check_plan(write(tmp_path, many_days), table, drug="clonazepam").problems
     assert len(problems) == 21
     assert problems[-1].message == "and 80 more doses given more than once"
+
+
+def test_the_report_collapses_agreeing_sources_and_says_how_to_make_doses(
+    run: Any, tmp_path: Path, table: EquivalenceTable
+) -> None:
+    """Regression: seven identical source columns for a diazepam plan; 'days 1-28' for a
+    file written in dates; '1 tablets'; no word on how to make each dose."""
+    plan = plan_taper("diazepam", "10mg", start=START, table=table, region="uk")
+    path = write(tmp_path, plan_csv(plan, table))
+    result = run("check", str(path), "--region", "uk")
+    out = result.stdout
+    assert "ashton (+" in out
+    assert "agrees with va-dod-2021" in out
+    assert "va-dod-2021 " not in out.split("agrees with")[0]  # not a column of its own
+    assert "diazepam, 2027-01-04 to " in " ".join(out.split())  # the file's own terms
+    assert "How to make them" in out
+    assert "1 × 10 mg tablet" in out
+    assert " 1 tablets " not in out
+
+
+def test_one_tablet_is_singular() -> None:
+    from taper.plan import DispensedProduct
+    from taper.products import Product
+
+    product = Product("diazepam", "tablet", Decimal(2))
+    assert DispensedProduct(product, Decimal(1), "tablets").amount_text() == "1 tablet"
+    assert DispensedProduct(product, Decimal(2), "tablets").amount_text() == "2 tablets"

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from taper import __version__
-from taper.check import PlanCheck, describe_doses
+from taper.check import PlanCheck, day_name, describe_doses
 from taper.convert import Conversion, format_fold
 from taper.formatting import format_dose, format_dose_range, format_number
 from taper.plan import Plan
@@ -305,36 +305,59 @@ def plan_text(plan: Plan, table: EquivalenceTable, *, daily: bool) -> str:
     return buffer.getvalue()
 
 
+def _agreeing_sources(result: PlanCheck) -> list[list[str]]:
+    """The sources, grouped where they give the same equivalent for every step."""
+    groups: dict[tuple[object, ...], list[str]] = {}
+    for source in result.steps[0].diazepam_by_source:
+        values = tuple(step.diazepam_by_source[source] for step in result.steps)
+        groups.setdefault(values, []).append(source)
+    return list(groups.values())
+
+
 def render_check(result: PlanCheck, table: EquivalenceTable) -> None:
     out = console()
-    first = result.steps[0].start_day
-    last = result.steps[-1].end_day
-    dates = f" from {result.first_date.isoformat()}" if result.first_date else ""
+    first, last = result.steps[0].start_day, result.steps[-1].end_day
+    if result.first_date is not None:
+        span = f"{day_name(first, result.first_date)} to {day_name(last, result.first_date)}"
+    else:
+        span = f"days {first} to {last}"
     out.print(
-        f"Checked {result.path}: {', '.join(result.drugs)}, days {first} to {last}{dates}, "
+        f"Checked {result.path}: {', '.join(result.drugs)}, {span}, "
         f"{len(result.steps)} steps; equivalents by {result.source.id}.",
         markup=False,
     )
-    sources = list(result.steps[0].diazepam_by_source)
-    grid = Table(title="Diazepam equivalent of each step, by source", title_justify="left")
-    for column in ("Days", "Doses", "Cut", *sources):
-        grid.add_column(column, overflow="fold")
+    groups = _agreeing_sources(result)
+    grid = Table(title="Each step, and its diazepam equivalent by source", title_justify="left")
+    grid.add_column("From" if result.first_date else "Days", no_wrap=True)
+    grid.add_column("Doses", overflow="fold")
+    grid.add_column("How to make them", overflow="fold")
+    grid.add_column("Cut", no_wrap=True)
+    for group in groups:
+        heading = group[0] if len(group) == 1 else f"{group[0]} (+{len(group) - 1})"
+        grid.add_column(heading, overflow="fold")
     for step in result.steps:
         cut = step.cut_percent
-        days = str(step.start_day)
-        if step.end_day > step.start_day:
-            days += f"-{step.end_day}"
+        if result.first_date is not None:
+            days = day_name(step.start_day, result.first_date)
+        else:
+            days = str(step.start_day)
+            if step.end_day > step.start_day:
+                days += f"-{step.end_day}"
         grid.add_row(
             days,
             describe_doses(step, with_drug=len(result.drugs) > 1),
+            "\n".join(step.how),
             ""
             if cut is None
             else f"+{format_number(-cut)}%"
             if cut < 0
             else f"{format_number(cut)}%",
-            *(format_dose_range(*step.diazepam_by_source[source]) for source in sources),
+            *(format_dose_range(*step.diazepam_by_source[group[0]]) for group in groups),
         )
     out.print(grid, markup=False)
+    for group in groups:
+        if len(group) > 1:
+            out.print(f"{group[0]} (+{len(group) - 1}): agrees with {', '.join(group[1:])}.")
     for problem in result.problems:
         out.print(f"Problem: {problem.message}", markup=False, style="red")
     if result.clean:
@@ -342,10 +365,8 @@ def render_check(result: PlanCheck, table: EquivalenceTable) -> None:
     for note in result.notes:
         out.print(f"Note: {note}", markup=False)
     for entry in result.dispensing:
-        amount = format_dose(entry.quantity, "mL") if entry.unit == "mL" else f"{entry.quantity}"
         out.print(
-            f"To dispense: {amount} {'' if entry.unit == 'mL' else entry.unit + ' of '}"
-            f"{entry.product.drug} {entry.product.label()}",
+            f"To dispense: {entry.amount_text()} of {entry.product.drug} {entry.product.label()}",
             markup=False,
         )
     out.print(footer(table), markup=False, style="dim")
