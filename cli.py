@@ -210,6 +210,16 @@ OutputOption = Annotated[
         show_default=False,
     ),
 ]
+RegionOption = Annotated[
+    str,
+    typer.Option(
+        "--region",
+        metavar="REGION",
+        envvar="TAPER_REGION",
+        help="Product set: us or uk (any case; default from TAPER_REGION, else us).",
+        callback=lambda value: value.strip().lower() if isinstance(value, str) else value,
+    ),
+]
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Replace the --output file if it exists.")
 ]
@@ -502,9 +512,7 @@ def schedule(
             "--duration", metavar="DURATION", help="Find the pace that stops within e.g. 26w."
         ),
     ] = None,
-    region: Annotated[
-        str, typer.Option("--region", metavar="REGION", help="Product set: us or uk.")
-    ] = "us",
+    region: RegionOption = "us",
     products: Annotated[
         list[str] | None,
         typer.Option(
@@ -819,9 +827,7 @@ def check(
             "--drug", "-d", metavar="DRUG", help="The drug, when the file has no drug column."
         ),
     ] = None,
-    region: Annotated[
-        str, typer.Option("--region", metavar="REGION", help="Product set: us or uk.")
-    ] = "us",
+    region: RegionOption = "us",
     product: Annotated[
         list[str] | None,
         typer.Option(
@@ -1010,12 +1016,8 @@ def sweep(
         str | None,
         typer.Option("--duration", metavar="DURATION,...", help="Target durations, e.g. 26w,52w."),
     ] = None,
-    final: Annotated[
-        str | None, typer.Option("--final", metavar="DOSE,...", help="Final doses, e.g. 1mg,2mg.")
-    ] = None,
-    region: Annotated[
-        str, typer.Option("--region", metavar="REGION", help="Product set: us or uk.")
-    ] = "us",
+    final: Annotated[str | None, typer.Option("--final", help="Final doses, e.g. 1mg,2mg.")] = None,
+    region: RegionOption = "us",
     start: Annotated[
         str, typer.Option("--start", metavar="DATE", help="First day of every plan, YYYY-MM-DD.")
     ] = "2027-01-04",

@@ -125,6 +125,14 @@ def render_sources(table: EquivalenceTable) -> None:
     out.print(footer(table), markup=False, style="dim")
 
 
+#: What a source's grade means (the schema of equivalences.toml).
+GRADE_WORDS = {
+    "A": "= a guideline, regulator or label",
+    "B": "= a professional secondary source",
+    "C": "= another secondary source",
+}
+
+
 def render_conversion(
     conversion: Conversion, table: EquivalenceTable, *, all_sources: bool
 ) -> None:
@@ -151,7 +159,18 @@ def render_conversion(
     out = console()
     out.print(DRAFT_NOTICE, markup=False, style="bold")
     out.print(f"{inputs} → {conversion.target.name}", markup=False)
+    for item, part in conversion.parts:
+        out.print(
+            f"  {item.drug.name} {format_dose(item.dose_mg)} → {part.text()} "
+            f"{conversion.target.name} (by {part.source.id})",
+            markup=False,
+        )
     out.print(grid, markup=False)
+    grades = sorted({result.source.grade for result in results})
+    out.print(
+        "Grade: " + "; ".join(f"{grade} {GRADE_WORDS.get(grade, grade)}" for grade in grades),
+        markup=False,
+    )
     if conversion.disagreement and not all_sources:
         out.print(conversion.disagreement, markup=False)
     for warning in conversion.warnings:
