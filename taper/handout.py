@@ -201,7 +201,7 @@ def _slot_text(plan: Plan, doses: list[DoseTime]) -> str:
     return "\n".join(parts)
 
 
-def _forms_used(plan: Plan) -> list[str]:
+def forms_used(plan: Plan) -> list[str]:
     """Which of the how-to-take notes the plan needs, in a fixed order."""
     used: set[str] = set()
     for step in plan.steps:
@@ -374,7 +374,7 @@ def _guidance_page(pdf: Any, plan: Plan) -> None:
         "Your prescriber may keep you on a dose for longer: ask.",
     )
     _heading(pdf, "How to take your medicine", 16)
-    for form in _forms_used(plan):
+    for form in forms_used(plan):
         title, text = HOW_TO_TAKE[form]
         _paragraph(pdf, title, "B")
         _paragraph(pdf, text)

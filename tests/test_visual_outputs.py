@@ -19,7 +19,7 @@ from pypdf import PdfReader
 
 from taper.curve import curve_data, image_plot, terminal_plot
 from taper.errors import InvalidRequestError
-from taper.handout import plan_handout
+from taper.handout import HOW_TO_TAKE, forms_used, plan_handout
 from taper.ics import parse_reminders, plan_calendar
 from taper.plan import Plan
 from taper.schedule import plan_taper
@@ -110,18 +110,23 @@ def test_plot_gives_each_drug_its_own_scale_and_dates(table: EquivalenceTable) -
     """Regression: alprazolam (0-3 mg) shared diazepam's 0-60 mg axis and was a flat line;
     the x-axis showed day numbers; holds the products forced were not marked."""
     plan = plan_taper(
-        "alprazolam",
-        "morning=1mg,midday=1mg,night=1mg",
-        switch_to="diazepam",
-        start=START,
-        table=table,
+        "alprazolam", "morning=0.5mg,night=1mg", switch_to="diazepam", start=START, table=table
     )
     texts = _svg_texts(image_plot(plan, table, ".svg"))
-    panel = texts.index("alprazolam")  # the alprazolam panel's y label
-    ticks = texts[texts.index("held: products", 0, panel) + 1 : panel]
-    assert ticks[-1] == "3"  # its own scale: 0-3 mg, not diazepam's 0-60
+
+    def top_tick(label: str) -> float:
+        """The largest y tick of the panel whose y label starts with ``label``."""
+        index = texts.index(label) - 1
+        ticks = []
+        while re.fullmatch(r"[0-9.]+", texts[index]):
+            ticks.append(float(texts[index]))
+            index -= 1
+        return max(ticks)
+
+    assert top_tick("alprazolam") <= 2  # its own scale, not diazepam's
+    assert top_tick("diazepam") >= 20
     assert "2027" in texts
-    assert "Apr" in texts
+    assert "2028" in texts
     assert "date (day 1 = 2027-01-04)" in texts
     assert "same doses by va-dod-2021" in texts
 
@@ -158,8 +163,8 @@ def test_handout_grades_symptoms_and_says_how_to_take_the_doses(switch_plan: Pla
     assert "seizure" in urgent
     assert "trouble sleeping" in report
     assert "trouble sleeping" not in urgent  # not a reason to call at once
-    assert "Liquid medicine" in guidance  # the switch ends on the oral solution
-    assert "Do not use a kitchen teaspoon" in guidance
+    for form, (title, _) in HOW_TO_TAKE.items():  # a note for each form the plan uses
+        assert (title in guidance) == (form in forms_used(switch_plan))
     assert "never take two doses at once" in guidance
     clinician = pages[-1]
     assert clinician.startswith("J. Smith") is False
