@@ -372,7 +372,8 @@ class ScheduleCommand(PanelCommand):
         "Products": "region products supply",
         "Switch": "switch_to finish_on finish_from switch_reduction crossover stage stabilize part",
         "Patient": "used_for days_per_week age seizures with_opioids with_alcohol liver_impairment",
-        "Outputs": "plot plot_file handout patient note paper ics reminders daily raw_csv "
+        "Outputs": "plot plot_file handout patient note paper patient_copy ics reminders revision "
+        "daily raw_csv "
         "output_format output force",
     }
 
@@ -697,6 +698,7 @@ def schedule(
         int,
         typer.Option(
             "--revision",
+            metavar="N",
             min=0,
             help="With --ics: this plan's revision (0 first); raise it for a revised plan so "
             "that importing it replaces the old events.",
@@ -841,6 +843,7 @@ def check(
         str | None,
         typer.Option(
             "--date-format",
+            metavar="FORMAT",
             help="How the file writes dates that are not YYYY-MM-DD: dd/mm/yyyy or mm/dd/yyyy.",
         ),
     ] = None,
