@@ -210,6 +210,16 @@ OutputOption = Annotated[
         show_default=False,
     ),
 ]
+RegionOption = Annotated[
+    str,
+    typer.Option(
+        "--region",
+        metavar="REGION",
+        envvar="TAPER_REGION",
+        help="Product set: us or uk (any case; default from TAPER_REGION, else us).",
+        callback=lambda value: value.strip().lower() if isinstance(value, str) else value,
+    ),
+]
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Replace the --output file if it exists.")
 ]
@@ -362,7 +372,8 @@ class ScheduleCommand(PanelCommand):
         "Products": "region products supply",
         "Switch": "switch_to finish_on finish_from switch_reduction crossover stage stabilize part",
         "Patient": "used_for days_per_week age seizures with_opioids with_alcohol liver_impairment",
-        "Outputs": "plot plot_file handout patient note paper ics reminders daily raw_csv "
+        "Outputs": "plot plot_file handout patient note paper patient_copy ics reminders revision "
+        "daily raw_csv "
         "output_format output force",
     }
 
@@ -502,9 +513,7 @@ def schedule(
             "--duration", metavar="DURATION", help="Find the pace that stops within e.g. 26w."
         ),
     ] = None,
-    region: Annotated[
-        str, typer.Option("--region", metavar="REGION", help="Product set: us or uk.")
-    ] = "us",
+    region: RegionOption = "us",
     products: Annotated[
         list[str] | None,
         typer.Option(
@@ -664,6 +673,13 @@ def schedule(
     paper: Annotated[
         str, typer.Option("--paper", metavar="SIZE", help="Handout paper: a4 or letter.")
     ] = "a4",
+    patient_copy: Annotated[
+        bool,
+        typer.Option(
+            "--patient-copy",
+            help="With --handout: leave out the page for the prescriber and pharmacist.",
+        ),
+    ] = False,
     ics: Annotated[
         Path | None,
         typer.Option(
@@ -678,6 +694,16 @@ def schedule(
             help="With --ics: a daily reminder per dose time at these times, e.g. 08:00,22:00.",
         ),
     ] = None,
+    revision: Annotated[
+        int,
+        typer.Option(
+            "--revision",
+            metavar="N",
+            min=0,
+            help="With --ics: this plan's revision (0 first); raise it for a revised plan so "
+            "that importing it replaces the old events.",
+        ),
+    ] = 0,
     daily: Annotated[bool, typer.Option("--daily", help="One row per day, not per step.")] = False,
     raw_csv: Annotated[
         bool,
@@ -734,8 +760,10 @@ def schedule(
         patient=patient,
         note=note,
         paper=paper,
+        clinician_page=not patient_copy,
         ics=ics,
         reminders=reminders,
+        revision=revision,
         force=force,
     )
     if curve is not None:
@@ -801,9 +829,7 @@ def check(
             "--drug", "-d", metavar="DRUG", help="The drug, when the file has no drug column."
         ),
     ] = None,
-    region: Annotated[
-        str, typer.Option("--region", metavar="REGION", help="Product set: us or uk.")
-    ] = "us",
+    region: RegionOption = "us",
     product: Annotated[
         list[str] | None,
         typer.Option(
@@ -813,6 +839,14 @@ def check(
         ),
     ] = None,
     source: SourceOption = None,
+    date_format: Annotated[
+        str | None,
+        typer.Option(
+            "--date-format",
+            metavar="FORMAT",
+            help="How the file writes dates that are not YYYY-MM-DD: dd/mm/yyyy or mm/dd/yyyy.",
+        ),
+    ] = None,
     output_format: FormatOption = OutputFormat.table,
     table_file: TableOption = None,
 ) -> int:
@@ -831,7 +865,13 @@ def check(
         raise InvalidRequestError(f"unknown region {region!r}; use us or uk")
     table = load_table(table_file)
     result = check_plan(
-        plan_file, table, drug=drug, region=region, products=product or (), source=source
+        plan_file,
+        table,
+        drug=drug,
+        region=region,
+        products=product or (),
+        source=source,
+        date_format=date_format,
     )
     if output_format is OutputFormat.json:
         from taper.records import check_document
@@ -979,12 +1019,8 @@ def sweep(
         str | None,
         typer.Option("--duration", metavar="DURATION,...", help="Target durations, e.g. 26w,52w."),
     ] = None,
-    final: Annotated[
-        str | None, typer.Option("--final", metavar="DOSE,...", help="Final doses, e.g. 1mg,2mg.")
-    ] = None,
-    region: Annotated[
-        str, typer.Option("--region", metavar="REGION", help="Product set: us or uk.")
-    ] = "us",
+    final: Annotated[str | None, typer.Option("--final", help="Final doses, e.g. 1mg,2mg.")] = None,
+    region: RegionOption = "us",
     start: Annotated[
         str, typer.Option("--start", metavar="DATE", help="First day of every plan, YYYY-MM-DD.")
     ] = "2027-01-04",

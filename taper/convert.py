@@ -104,6 +104,8 @@ class Conversion:
     #: One line on what the other sources say, when they differ from the chosen one.
     disagreement: str | None
     warnings: tuple[Notice, ...]
+    #: With several current drugs: each drug's part of the result under the chosen source.
+    parts: tuple[tuple[DoseInput, SourceResult], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,8 @@ class _Exact:
 
 
 def format_fold(fold: Fraction | Decimal) -> str:
-    return f"{format_number(fold)}-fold"
+    """``"3-fold"``, or ``"all sources agree"`` when they give the same dose."""
+    return "all sources agree" if fold == 1 else f"{format_number(fold)}-fold"
 
 
 def convert_dose(
@@ -219,9 +222,18 @@ def convert_dose(
     involved = {item.drug.name: item.drug for item in inputs} | {target.name: target}
     for drug in involved.values():
         warnings.extend(Notice(Kind.DRUG_NOTE, f"{drug.name}: {note}") for note in drug.notes)
+    parts = (
+        tuple(
+            (item, _convert_under(table, chosen_source, (item,), target).result())
+            for item in inputs
+        )
+        if len(inputs) > 1
+        else ()
+    )
     return Conversion(
         inputs=inputs,
         target=target,
+        parts=parts,
         chosen=chosen,
         results=results,
         spread=spread,

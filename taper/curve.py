@@ -9,17 +9,25 @@ position lines on a picture, and no dose is read back from them.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from taper.errors import InvalidRequestError, require_extra
 from taper.plan import Plan
 from taper.table import EquivalenceTable, ratio_to_diazepam
 
-PHASE_HATCH = {"crossover": "///", "stabilization": "...", "hold": "xx"}
+PHASE_HATCH = {
+    "crossover": "///",
+    "stabilization": "...",
+    "hold": "xx",
+    "held: products": "\\\\",
+}
 LINE_STYLES = ("-", "--", ":", "-.")
 
 
@@ -87,8 +95,13 @@ def curve_data(plan: Plan, table: EquivalenceTable) -> CurveData:
     for step in plan.steps:
         if step.phase in PHASE_HATCH:
             phases.append((step.phase, step.start_day, step.end_day))
+        held_to = step.end_day - step.hold_days
+        interval = plan.request.interval_days
+        if step.phase == "taper" and held_to - step.start_day + 1 > interval:
+            # The products could not make the next cut in time: a hold nobody asked for.
+            phases.append(("held: products", step.start_day + interval, held_to))
         if step.hold_days:
-            phases.append(("hold", step.end_day - step.hold_days + 1, step.end_day))
+            phases.append(("hold", held_to + 1, step.end_day))
     return CurveData(
         days=days,
         diazepam=tuple(diazepam),
@@ -116,16 +129,33 @@ def terminal_plot(plan: Plan, table: EquivalenceTable, *, width: int = 80, heigh
     if data.other_source:
         plotext.plot(days, [float(v) for v in data.other], label=data.other_source, marker="dot")
     plotext.title(f"{plan.drug.name} plan: diazepam equivalent per day (mg)")
-    plotext.xlabel(f"day (day 1 = {plan.start_date.isoformat()})")
+    ticks = days[:: max(1, len(days) // max(2, width // 16))]
+    plotext.xticks(ticks, [plan.date_of(day).isoformat() for day in ticks])
+    plotext.xlabel("date")
     plotext.clear_color()
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(plotext.build()))  # plain text, no colour codes
     plotext.clear_figure()
-    phases = "; ".join(f"{phase} days {first}-{last}" for phase, first, last in data.phases)
+    merged: list[tuple[str, int, int]] = []
+    for phase, first, last in data.phases:
+        if merged and merged[-1][0] == phase and merged[-1][2] + 1 == first:
+            merged[-1] = (phase, merged[-1][1], last)
+        else:
+            merged.append((phase, first, last))
+    phases = "; ".join(
+        f"{phase} {plan.date_of(first).isoformat()} to {plan.date_of(last).isoformat()}"
+        for phase, first, last in merged
+    )
     return text + (f"\n{textwrap.fill(phases, width)}" if phases else "")
 
 
 def image_plot(plan: Plan, table: EquivalenceTable, suffix: str) -> bytes:
-    """The curve as a PNG or SVG image (matplotlib), readable in black and white."""
+    """The curve as a PNG or SVG image (matplotlib), readable in black and white.
+
+    The diazepam equivalent on top; below it, each drug in its own panel with its own scale
+    (alprazolam's 0-3 mg is not flattened by diazepam's 0-60 mg). Dates along the bottom;
+    crossover, stabilisation, asked-for holds and holds the products forced are hatched. The
+    same plan gives the same bytes (``svg.hashsalt`` and no date in the metadata).
+    """
     if suffix not in {".png", ".svg"}:
         raise InvalidRequestError(f"a plot file ends in .png or .svg, not {suffix!r}")
     require_extra("matplotlib", "--plot-file", "plot")
@@ -135,54 +165,89 @@ def image_plot(plan: Plan, table: EquivalenceTable, suffix: str) -> bytes:
     import matplotlib.pyplot as plt
 
     data = curve_data(plan, table)
-    days = list(data.days)
-    figure, (top, bottom) = plt.subplots(
-        2, 1, figsize=(10, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]}
-    )
-    try:
-        top.plot(days, [float(v) for v in data.diazepam], "k-", lw=2, label=plan.source.id)
-        if data.other_source:
-            top.plot(
-                days,
-                [float(v) for v in data.other],
-                "k--",
-                lw=1.2,
-                label=f"same doses by {data.other_source}",
+    dates = [plan.date_of(day) for day in data.days]
+
+    def when(day: float) -> dt.datetime:
+        """The moment day ``day`` of the plan begins (fractions of a day allowed)."""
+        start = dt.datetime.combine(plan.start_date, dt.time())
+        return start + dt.timedelta(days=day - 1)
+
+    panels = 1 + len(data.drugs)
+    with matplotlib.rc_context({"svg.hashsalt": "taper", "svg.fonttype": "path"}):
+        figure, axes = plt.subplots(
+            panels,
+            1,
+            figsize=(10, 4 + 2 * len(data.drugs)),
+            sharex=True,
+            gridspec_kw={"height_ratios": [3] + [2] * len(data.drugs)},
+        )
+        try:
+            return _draw(plan, data, dates, when, figure, list(axes), suffix)
+        finally:
+            plt.close(figure)
+
+
+def _draw(
+    plan: Plan,
+    data: CurveData,
+    dates: list[dt.date],
+    when: Callable[[float], dt.datetime],
+    figure: Any,
+    axes: list[Any],
+    suffix: str,
+) -> bytes:
+    import matplotlib.dates as mdates
+
+    top, panels = axes[0], axes[1:]
+    top.plot(dates, [float(v) for v in data.diazepam], "k-", lw=2.5, label=plan.source.id)
+    if data.other_source:
+        # Drawn over the plan's line in grey dashes, so it stays visible where they meet.
+        top.plot(
+            dates,
+            [float(v) for v in data.other],
+            linestyle="--",
+            color="0.55",
+            lw=1.6,
+            zorder=3,
+            label=f"same doses by {data.other_source}",
+        )
+    step_values = [float(data.diazepam[day - 1]) for day in data.step_days]
+    step_dates = [plan.date_of(day) for day in data.step_days]
+    top.plot(step_dates, step_values, "k|", ms=9, label="dose changes")
+    top.set_ylabel("diazepam equivalent\n(mg a day)")
+    top.set_title(f"{plan.drug.name}: draft taper for clinical review")
+    for index, (axis, (name, series)) in enumerate(zip(panels, data.drugs.items(), strict=True)):
+        axis.plot(
+            dates,
+            [float(v) for v in series],
+            color="black",
+            linestyle=LINE_STYLES[index % len(LINE_STYLES)],
+            label=f"{name} (mg a day)",
+        )
+        axis.set_ylabel(f"{name}\n(mg a day)")
+    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
+    axes[-1].xaxis.set_major_locator(locator)
+    formatter = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
+    axes[-1].xaxis.set_major_formatter(formatter)
+    axes[-1].set_xlabel(f"date (day 1 = {plan.start_date.isoformat()})")
+    for axis in axes:
+        shown: set[str] = set()
+        for phase, first, last in data.phases:
+            axis.axvspan(
+                when(first - 0.5),
+                when(last + 0.5),
+                facecolor="0.9",
+                edgecolor="0.5",
+                hatch=PHASE_HATCH[phase],
+                lw=0,
+                label=None if phase in shown or axis is not top else phase,
             )
-        step_values = [float(data.diazepam[day - 1]) for day in data.step_days]
-        top.plot(list(data.step_days), step_values, "k|", ms=9, label="dose changes")
-        top.set_ylabel("diazepam equivalent (mg a day)")
-        top.set_title(f"{plan.drug.name}: draft taper for clinical review")
-        for index, (name, series) in enumerate(data.drugs.items()):
-            bottom.plot(
-                days,
-                [float(v) for v in series],
-                color="black",
-                linestyle=LINE_STYLES[index % len(LINE_STYLES)],
-                label=f"{name} (mg a day)",
-            )
-        bottom.set_ylabel("dose (mg a day)")
-        bottom.set_xlabel(f"day (day 1 = {plan.start_date.isoformat()})")
-        for axis in (top, bottom):
-            shown: set[str] = set()
-            for phase, first, last in data.phases:
-                axis.axvspan(
-                    first - 0.5,
-                    last + 0.5,
-                    facecolor="0.9",
-                    edgecolor="0.5",
-                    hatch=PHASE_HATCH[phase],
-                    lw=0,
-                    label=None if phase in shown else phase,
-                )
-                shown.add(phase)
-            axis.set_ylim(bottom=0)
-            axis.grid(True, color="0.85", lw=0.5)
-            axis.legend(loc="upper right", fontsize=8)
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        metadata = {"Date": None} if suffix == ".svg" else {"Software": None}
-        figure.savefig(buffer, format=suffix[1:], dpi=100, metadata=metadata)
-        return buffer.getvalue()
-    finally:
-        plt.close(figure)
+            shown.add(phase)
+        axis.set_ylim(bottom=0)
+        axis.grid(True, color="0.85", lw=0.5)
+        axis.legend(loc="upper right", fontsize=8)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    metadata = {"Date": None} if suffix == ".svg" else {"Software": None}
+    figure.savefig(buffer, format=suffix[1:], dpi=100, metadata=metadata)
+    return buffer.getvalue()

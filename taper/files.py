@@ -14,6 +14,7 @@ import contextlib
 import csv
 import hashlib
 import io
+import itertools
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -51,6 +52,17 @@ def read_text(
     return text, hashlib.sha256(raw).hexdigest()
 
 
+def _delimiter(lines: list[str]) -> str:
+    """The delimiter of a CSV file (a comma, semicolon, tab or bar), found by the csv
+    module's Sniffer from its first lines; a comma when it cannot tell."""
+    if len(lines) < 2:
+        return ","
+    try:
+        return csv.Sniffer().sniff("".join(lines), delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
 def csv_records(
     text: str, fail: Fail
 ) -> tuple[list[str], int, Iterator[tuple[int, dict[str | None, str | None]]]]:
@@ -59,29 +71,40 @@ def csv_records(
     A row with more or fewer cells than the header has ``None`` among its keys or values:
     the caller decides what that means.
     """
-    numbered = [
-        (n, line) for n, line in enumerate(text.splitlines(), 1) if not line.startswith("#")
-    ]
-    if not numbered:
+
+    def lines() -> Iterator[tuple[int, str]]:
+        """The lines that are not comments, read lazily (a plan may have a million)."""
+        for number, line in enumerate(io.StringIO(text, newline=None), 1):
+            if not line.startswith("#"):
+                yield number, line
+
+    head = [line for _, line in itertools.islice(lines(), 20)]
+    if not head:
         raise fail(None, "has no header line, only comments")
-    numbers = [n for n, _ in numbered]
-    reader = csv.DictReader(io.StringIO("\n".join(line for _, line in numbered)))
+    first: list[int] = []  # the file line where the record being read starts
+
+    def tracked() -> Iterator[str]:
+        for number, line in lines():
+            if not first:
+                first.append(number)
+            yield line
+
+    reader = csv.DictReader(tracked(), delimiter=_delimiter(head))
     try:
         header = [name.strip().lower() for name in reader.fieldnames or []]
     except csv.Error as exc:
-        raise fail(numbers[0], str(exc)) from exc
+        raise fail(first[0], str(exc)) from exc
+    header_line = first.pop()
     reader.fieldnames = header
 
     def rows() -> Iterator[tuple[int, dict[str | None, str | None]]]:
-        consumed = reader.line_num
         try:
             for record in reader:
-                yield numbers[consumed], record  # the row's first line in the file
-                consumed = reader.line_num
+                yield first.pop(), record  # the row's first line in the file
         except csv.Error as exc:
-            raise fail(numbers[min(consumed, len(numbers) - 1)], str(exc)) from exc
+            raise fail(first[0] if first else header_line, str(exc)) from exc
 
-    return header, numbers[0], rows()
+    return header, header_line, rows()
 
 
 # ------------------------------------------------------------------ writing

@@ -1,45 +1,145 @@
-"""The patient handout: a printable week-by-week calendar of the plan (PDF, with fpdf2).
+"""The patient handout: a first page to live by, a compact calendar, and a page for the
+prescriber and pharmacist (PDF, with fpdf2).
 
 fpdf2 is an optional extra (``pip install 'taper[pdf]'``), imported only when a handout is
-asked for. The page is laid out to fit both A4 and US Letter (a 180 mm wide text block that
-breaks pages before Letter's shorter bottom), in large type that prints well in black and
-white. Doses follow the ISMP rules; what to take is said in words.
+asked for. The text is set in DejaVu Sans, the TrueType font that matplotlib ships (the same
+extra installs it), so names such as "Łukasz Wróbel" or "Nguyễn Văn An" print as written; a
+character the font lacks (Chinese, Japanese or Korean script, for instance) is refused by
+name rather than dropped.
+
+The patient pages are left-aligned plain language at 14 pt or more. Every page carries the
+patient's name, the plan's first day and "Page N of M". The calendar is one of fpdf2's
+tables: a row is at most a week (a new row starts each Monday and on each dose change), the
+heading row repeats on every page and a row is never split between pages. The page is laid out
+to fit both A4 and US Letter (a 180 mm wide text block that breaks pages before Letter's
+shorter bottom).
+
+What the patient is told about taking each form, a missed dose and which symptoms are urgent
+comes from :data:`PATIENT_SOURCES`; the grading of symptoms is inferred from those sources and
+is printed, with what could not be confirmed, on the prescriber's page for review.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from taper.errors import InvalidRequestError, require_extra
 from taper.formatting import format_dose
-from taper.plan import DoseTime, Plan
+from taper.plan import DoseTime, Plan, Step
 from taper.table import Drug
 
-#: Symptoms to report, from the clinical reference (section 4, the source article via ASAM).
-SYMPTOMS = (
-    "anxiety or agitation",
-    "trouble sleeping",
-    "cravings",
-    "poor concentration or confusion",
-    "seeing or hearing things that are not there",
-    "dizziness",
-    "muscle cramps or twitching",
-    "shaking (tremor)",
-    "headache",
-    "fever or sweating",
-    "a racing heart",
-    "fits or seizures (the most serious: get help at once)",
-)
 PAPER = {"a4": "A4", "letter": "Letter"}
 WIDTH_MM = 180  # fits inside both A4 (210 mm) and Letter (215.9 mm) with margins
-_LATIN1 = str.maketrans({"—": "-", "–": "-", "→": "to", "≈": "about", "’": "'"})
+FONT_NAME = "DejaVu Sans"
+#: Patient text is never smaller than this (points).
+BODY_PT = 14
+NBSP = "\u00a0"
+EMERGENCY_NUMBER = {"uk": "999", "us": "911"}
+
+#: Get urgent help now: the severe features of withdrawal.
+URGENT_SYMPTOMS = (
+    "a fit (seizure)",
+    "trouble breathing",
+    "confusion, or seeing or hearing things that are not there",
+    "thoughts of harming yourself",
+)
+#: Tell the prescriber: common withdrawal symptoms, which often ease but may mean a slower pace.
+REPORT_SYMPTOMS = (
+    "trouble sleeping",
+    "anxiety, panic or irritability",
+    "shaking (tremor)",
+    "muscle pain or stiffness",
+    "blurred vision",
+    "memory problems",
+    "an upset stomach",
+    "low mood",
+)
+
+MISSED_DOSE = (
+    "If you forget a dose, never take two doses at once to make up for it. If it is nearly "
+    "time for your next dose, skip the one you missed and take the next one as usual. "
+    "Otherwise, follow the leaflet in your medicine's pack, or ask your pharmacist."
+)
+HOW_TO_TAKE = {
+    "half": (
+        "Half tablets",
+        "Some doses need half a tablet. Break only tablets with a score line, along that line. "
+        "A tablet cutter from the pharmacy makes it easier. Keep the other half for your next "
+        "half dose. If splitting is hard for you, ask your pharmacist.",
+    ),
+    "odt": (
+        "Orally disintegrating tablets (tablets that melt in the mouth)",
+        "With dry hands, peel back the foil of the blister; do not push the tablet through the "
+        "foil. Put the tablet on your tongue: it melts in a few seconds, and you can swallow "
+        "with or without water. Follow the leaflet in the pack.",
+    ),
+    "solution": (
+        "Liquid medicine",
+        "Measure each dose with the oral syringe or spoon that comes with the medicine. If you "
+        "do not have one, ask your pharmacist for one. Do not use a kitchen teaspoon: it will "
+        "not measure the right amount.",
+    ),
+}
 
 
-def _text(value: str) -> str:
-    """Text the PDF core fonts can show (Latin-1); doses never need anything else."""
-    converted = value.translate(_LATIN1)
-    converted.encode("latin-1")  # raises if anything else slipped through
-    return converted
+@dataclass(frozen=True)
+class Source:
+    topic: str
+    citation: str
+    grade: str
+    confirmed: str
+
+
+#: Where the patient wording comes from (grades: A guideline, regulator or label; B formulary
+#: or drug-information service; C secondary copy), and what could not be confirmed.
+PATIENT_SOURCES = (
+    Source(
+        "Missed dose",
+        "NZ Formulary patient sheet, clonazepam (mymedicines.nz); Healthwise 'Clonazepam Oral "
+        "Tablet'; Changi General Hospital 'Benzodiazepines: dosage'",
+        "B, B/C",
+        "Found for clonazepam and the class only; the leaflets disagree on when a dose is too "
+        "late (NZ: same day; others: nearly time for the next dose), so the handout refers to "
+        "the product leaflet. NOT CONFIRMED for diazepam, lorazepam, alprazolam or "
+        "chlordiazepoxide from an A/B source.",
+    ),
+    Source(
+        "Orally disintegrating tablets",
+        "Copies of clonazepam ODT instructions (toplist.info; Clinical Pain Advisor monograph)",
+        "C, B/C",
+        "NOT CONFIRMED against the ODT label's Dosage and Administration or Medication Guide.",
+    ),
+    Source(
+        "Oral liquid",
+        "NHS.uk 'How and when to take lorazepam'",
+        "B",
+        "Confirmed (lorazepam liquid); applied to every oral solution.",
+    ),
+    Source(
+        "Half tablets",
+        "Australian Prescriber 2002;25:133 'Splitting tablets'; clonazepam US labels "
+        "(scoring is per product)",
+        "B, A",
+        "NOT CONFIRMED from NHS.uk or MedlinePlus: the wording 'break only scored tablets'.",
+    ),
+    Source(
+        "Symptoms and urgency",
+        "FDA Drug Safety Communication, 23 September 2020 (seizures); University of Utah "
+        "Pharmacy Services summary (trouble breathing; common symptoms); Healthwise",
+        "A, B/C",
+        "The split into 'urgent' and 'tell your prescriber' is inferred, not quoted: no A/B "
+        "source grading withdrawal symptoms was found. Thoughts of self-harm as urgent is NOT "
+        "CONFIRMED from a withdrawal source. Please review.",
+    ),
+)
 
 
 def drug_names(drug: Drug) -> str:
@@ -48,141 +148,312 @@ def drug_names(drug: Drug) -> str:
     return f"{name} ({', '.join(drug.aliases)})" if drug.aliases else name
 
 
-def _what_to_take(doses: list[DoseTime]) -> str:
-    return "; ".join(
-        f"{dose.drug} {format_dose(dose.dose_mg)}: {dose.preparation.words()}" for dose in doses
-    )
+def font_path(style: str = "") -> Path:
+    """DejaVu Sans (or its bold) as shipped by matplotlib, found without importing it."""
+    require_extra("matplotlib", "--handout", "pdf")
+    spec = importlib.util.find_spec("matplotlib")
+    assert spec is not None
+    assert spec.origin is not None
+    name = "DejaVuSans-Bold.ttf" if style == "B" else "DejaVuSans.ttf"
+    return Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / name
+
+
+def check_printable(text: str, what: str) -> None:
+    """Refuse, by name, a character the handout's font cannot print."""
+    from fontTools.ttLib import TTFont
+
+    covered = {*TTFont(font_path(), lazy=True).getBestCmap(), ord("\n")}
+    for char in text:
+        if ord(char) not in covered:
+            name = unicodedata.name(char, "an unnamed character")
+            raise InvalidRequestError(
+                f"the handout's font ({FONT_NAME}) cannot print {char!r} (U+{ord(char):04X} "
+                f"{name}) in {what}; write it in Latin, Greek or Cyrillic letters"
+            )
+
+
+def _long_date(day: dt.date) -> str:
+    return day.strftime("%A %d %B %Y").replace(" 0", " ")
+
+
+def _short_date(day: dt.date) -> str:
+    """``"Mon 4 Jan"``, never broken between lines."""
+    return day.strftime("%a %d %b").replace(" 0", " ").replace(" ", NBSP)
+
+
+def _unbroken(text: str) -> str:
+    """Numbers kept with their units: ``"10 mg"`` never splits between lines."""
+    return re.sub(r"([0-9]) (mg|mL|tablet|tablets)\b", rf"\1{NBSP}\2", text)
+
+
+def _taken(doses: tuple[DoseTime, ...], slot: str) -> list[DoseTime]:
+    return [dose for dose in doses if dose.slot == slot and dose.dose_mg]
+
+
+def _slot_text(plan: Plan, doses: list[DoseTime]) -> str:
+    """``"one 0.5 mg tablet (0.5 mg)"``; in a switch, each drug named."""
+    if not doses:
+        return "no dose"
+    parts = []
+    for dose in doses:
+        made = _unbroken(f"{dose.preparation.words()} ({format_dose(dose.dose_mg)})")
+        parts.append(f"{dose.drug}: {made}" if plan.is_substitution else made)
+    return "\n".join(parts)
+
+
+def forms_used(plan: Plan) -> list[str]:
+    """Which of the how-to-take notes the plan needs, in a fixed order."""
+    used: set[str] = set()
+    for step in plan.steps:
+        for dose in step.doses:
+            for portion in dose.preparation.portions:
+                if portion.product.form in ("odt", "solution"):
+                    used.add(portion.product.form)
+                if portion.volume_ml is None and portion.denominator > 1:
+                    used.add("half")
+    return [form for form in HOW_TO_TAKE if form in used]
+
+
+@dataclass(frozen=True)
+class CalendarRow:
+    """At most a week of one step: a new row starts each Monday and on each dose change."""
+
+    first: dt.date
+    last: dt.date
+    step: Step
+    #: The dose times whose doses change on this row's first day.
+    changed: frozenset[str]
+
+
+def _slot_doses(step: Step, slot: str) -> tuple[tuple[str, Decimal], ...]:
+    return tuple((dose.drug, dose.dose_mg) for dose in _taken(step.doses, slot))
+
+
+def calendar_rows(plan: Plan) -> Iterator[CalendarRow]:
+    previous: Step | None = None
+    for step in plan.steps:
+        if step.phase == "stop":
+            continue
+        first = plan.date_of(step.start_day)
+        end = plan.date_of(step.end_day)
+        changed = frozenset(
+            slot
+            for slot in plan.slots
+            if previous is not None and _slot_doses(step, slot) != _slot_doses(previous, slot)
+        )
+        previous = step
+        while first <= end:
+            last = min(end, first + dt.timedelta(days=6 - first.weekday()))
+            yield CalendarRow(first, last, step, changed)
+            first, changed = last + dt.timedelta(days=1), frozenset()
 
 
 def plan_handout(
-    plan: Plan, *, patient: str | None = None, note: str | None = None, paper: str = "a4"
+    plan: Plan,
+    *,
+    patient: str | None = None,
+    note: str | None = None,
+    paper: str = "a4",
+    clinician_page: bool = True,
 ) -> bytes:
     """The handout as PDF bytes."""
     if paper not in PAPER:
         raise InvalidRequestError(f"unknown paper {paper!r}; use a4 or letter")
     require_extra("fpdf", "--handout", "pdf")
-    from fpdf import FPDF
-
-    pdf = FPDF(orientation="portrait", unit="mm", format=PAPER[paper])
-    pdf.set_creation_date(dt.datetime.combine(plan.start_date, dt.time(0), tzinfo=dt.UTC))
-    pdf.set_title(_text(f"{plan.drug.name} taper plan"))
-    pdf.set_margins(15, 15, 15)
-    pdf.set_auto_page_break(auto=True, margin=25)  # leaves Letter's shorter page enough room
-    pdf.add_page()
-
-    def heading(text: str, size: int = 18) -> None:
-        pdf.set_font("Helvetica", "B", size)
-        pdf.multi_cell(WIDTH_MM, size * 0.5, _text(text), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(2)
-
-    def paragraph(text: str, size: int = 13, style: str = "") -> None:
-        pdf.set_font("Helvetica", style, size)
-        pdf.multi_cell(WIDTH_MM, 6.5, _text(text), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(1.5)
-
-    names = " and ".join(drug_names(drug) for drug in plan.drugs)
-    heading(f"Your taper plan: {names}")
-    if patient:
-        paragraph(f"For: {patient}", 14, "B")
-    paragraph(
-        f"Starts {plan.start_date.strftime('%A %d %B %Y')}. The last dose is on "
-        f"{plan.date_of(plan.checks.duration_days).strftime('%A %d %B %Y')}."
-    )
-    paragraph(
-        "Do not stop this plan, and do not go faster, without talking to your prescriber. "
-        "If you feel unwell, a step can be held longer: ask.",
-        13,
-        "B",
-    )
-    if note:
-        paragraph(f"From your prescriber: {note}")
-
-    heading("What changes, and when", 15)
-    for step in plan.steps:
-        taken = [dose for dose in step.doses if dose.dose_mg]
-        when = plan.date_of(step.start_day).strftime("%a %d %b %Y")
-        if step.phase == "stop":
-            paragraph(f"{when}: stop. No more doses from this day.", 13, "B")
-            continue
-        by_slot: dict[str, list[DoseTime]] = {}
-        for dose in taken:
-            by_slot.setdefault(dose.slot, []).append(dose)
-        lines = "; ".join(f"{slot}: {_what_to_take(doses)}" for slot, doses in by_slot.items())
-        phase = {"crossover": ", changing over", "stabilization": ", settling on the new dose"}
-        paragraph(f"{when} ({step.days} days{phase.get(step.phase, '')}): {lines}")
-
-    heading("Tell your prescriber at once if you have", 15)
-    paragraph(", ".join(SYMPTOMS) + ".")
-    if plan.warnings:
-        heading("Notes for your prescriber and pharmacist", 12)
-        for warning in plan.warnings:
-            paragraph(f"- {warning}", 10)
-    paragraph("This plan was drafted with taper and reviewed by your prescriber.", 10)
-
+    if patient is not None:
+        check_printable(patient, "--patient")
+    if note is not None:
+        check_printable(note, "--note")
+    pdf = _document(plan, patient, PAPER[paper])
+    _first_page(pdf, plan, note)
+    _guidance_page(pdf, plan)
     _calendar(pdf, plan)
+    if clinician_page:
+        _clinician_page(pdf, plan)
     return bytes(pdf.output())
 
 
-def _line_count(pdf: object, width: float, text: str) -> int:
-    """How many lines ``text`` takes in a cell ``width`` wide, at the current font."""
-    lines = pdf.multi_cell(width, 5.5, text, dry_run=True, output="LINES")  # type: ignore[attr-defined]
-    assert isinstance(lines, list)
-    return len(lines)
-
-
-def _calendar(pdf: object, plan: Plan) -> None:
-    """Week by week: one row per day, a box to tick for each dose time, what to take."""
+def _document(plan: Plan, patient: str | None, paper: str) -> Any:
     from fpdf import FPDF
 
-    assert isinstance(pdf, FPDF)
-    slots = plan.slots
-    date_width = 36
-    slot_width = (WIDTH_MM - date_width) / len(slots)
-    week_start = None
-    for day in plan.days():
-        if week_start is None or (day.date - week_start).days >= 7:
-            week_start = day.date
-            if pdf.get_y() + 110 > pdf.page_break_trigger:  # room for a whole week
-                pdf.add_page()
+    running = (
+        f"{patient or 'Name: ______________________'} · taper plan from "
+        f"{plan.start_date.strftime('%d %B %Y').lstrip('0')}"
+    )
+
+    class Handout(FPDF):
+        def header(self) -> None:
+            self.set_font(FONT_NAME, "", 11)
+            self.cell(WIDTH_MM, 6, running, align="L", new_x="LMARGIN", new_y="NEXT")
+            self.line(self.l_margin, self.get_y(), self.l_margin + WIDTH_MM, self.get_y())
+            self.ln(4)
+
+        def footer(self) -> None:
+            self.set_y(-20)
+            self.set_font(FONT_NAME, "", 11)
+            self.cell(WIDTH_MM, 6, f"Page {self.page_no()} of {{nb}}", align="L")
+
+    pdf = Handout(orientation="portrait", unit="mm", format=paper)
+    pdf.add_font(FONT_NAME, "", font_path())
+    pdf.add_font(FONT_NAME, "B", font_path("B"))
+    pdf.set_creation_date(dt.datetime.combine(plan.start_date, dt.time(0), tzinfo=dt.UTC))
+    pdf.set_title(f"{plan.drug.name} taper plan")
+    pdf.set_margins(15, 15, 15)
+    pdf.set_auto_page_break(auto=True, margin=25)  # leaves Letter's shorter page enough room
+    return pdf
+
+
+def _heading(pdf: Any, text: str, size: int = 18) -> None:
+    pdf.set_font(FONT_NAME, "B", size)
+    pdf.multi_cell(WIDTH_MM, size * 0.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+
+
+def _paragraph(pdf: Any, text: str, style: str = "", size: int = BODY_PT) -> None:
+    pdf.set_font(FONT_NAME, style, size)
+    pdf.multi_cell(WIDTH_MM, size * 0.45, text, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+
+
+def _first_page(pdf: Any, plan: Plan, note: str | None) -> None:
+    pdf.add_page()
+    names = " and ".join(drug_names(drug) for drug in plan.drugs)
+    _heading(pdf, f"Your plan: {names}")
+    _paragraph(
+        pdf,
+        "Do not stop this plan, and do not go faster, without talking to your prescriber.",
+        "B",
+    )
+    first = plan.steps[0]
+    _heading(pdf, f"What to take from {_long_date(plan.start_date)}", 16)
+    for slot in plan.slots:
+        _paragraph(pdf, f"{slot.capitalize()}: {_slot_text(plan, _taken(first.doses, slot))}")
+    if len(plan.steps) > 1:
+        following = plan.steps[1]
+        when = _long_date(plan.date_of(following.start_day))
+        if following.phase == "stop":
+            _heading(pdf, f"On {when}: stop", 16)
+            _paragraph(pdf, "From this day, take no more doses.")
+        else:
+            _heading(pdf, f"Your dose changes on {when}", 16)
+            for slot in plan.slots:
+                doses = _taken(following.doses, slot)
+                _paragraph(pdf, f"{slot.capitalize()}: {_slot_text(plan, doses)}")
+    last = plan.date_of(plan.checks.duration_days)
+    _paragraph(
+        pdf,
+        f"The calendar pages show every change. Your last dose is on {_long_date(last)}. "
+        "Tick each dose when you take it.",
+    )
+    if note:
+        _heading(pdf, "From your prescriber", 16)
+        _paragraph(pdf, note)
+    _heading(pdf, "Who to call", 16)
+    number = EMERGENCY_NUMBER.get(plan.request.region, "999 or 911")
+    _paragraph(pdf, f"Emergency (a fit, trouble breathing): call {number}.", "B")
+    for who in ("Prescriber", "Pharmacy"):
+        _paragraph(pdf, f"{who}: ______________________  Phone: ________________")
+    pdf.ln(4)
+    _paragraph(pdf, "Prescriber's signature: ______________________  Date: ____________")
+    _heading(pdf, f"Get urgent help now (call {number}) if you have", 16)
+    _bullets(pdf, URGENT_SYMPTOMS)
+
+
+def _bullets(pdf: Any, items: tuple[str, ...]) -> None:
+    for item in items:
+        _paragraph(pdf, f"•  {item}")
+
+
+def _guidance_page(pdf: Any, plan: Plan) -> None:
+    pdf.add_page()
+    _heading(pdf, "Tell your prescriber if you have", 16)
+    _bullets(pdf, REPORT_SYMPTOMS)
+    _paragraph(
+        pdf,
+        "These are common when the dose goes down and often get better within a few weeks. "
+        "Your prescriber may keep you on a dose for longer: ask.",
+    )
+    _heading(pdf, "How to take your medicine", 16)
+    for form in forms_used(plan):
+        title, text = HOW_TO_TAKE[form]
+        _paragraph(pdf, title, "B")
+        _paragraph(pdf, text)
+    _paragraph(pdf, "If you miss a dose", "B")
+    _paragraph(pdf, MISSED_DOSE)
+
+
+def _calendar(pdf: Any, plan: Plan) -> None:
+    from fpdf.enums import TableCellFillMode
+    from fpdf.fonts import FontFace
+
+    pdf.add_page()
+    _heading(pdf, "Your calendar", 16)
+    _paragraph(pdf, "Grey rows with NEW DOSE start a new dose. Tick a box for each dose taken.")
+    date_width = 48
+    slot_width = (WIDTH_MM - date_width) / len(plan.slots)
+    pdf.set_font(FONT_NAME, "", BODY_PT)
+    change_style = FontFace(emphasis="BOLD", fill_color=(215, 215, 215))
+    same_style = FontFace(fill_color=(215, 215, 215))
+    with pdf.table(
+        col_widths=(date_width, *([slot_width] * len(plan.slots))),
+        width=WIDTH_MM,
+        text_align="LEFT",
+        line_height=BODY_PT * 0.45,
+        padding=1.5,
+        headings_style=FontFace(emphasis="BOLD"),
+        cell_fill_mode=TableCellFillMode.NONE,
+    ) as table:
+        table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
+        for item in calendar_rows(plan):
+            dates = f"{_short_date(item.first)}"
+            if item.last != item.first:
+                dates += f" to {_short_date(item.last)}"
+            row = table.row()
+            if item.changed:
+                row.cell(f"NEW DOSE\n{dates}", style=change_style)
             else:
-                pdf.ln(6)
-            pdf.set_font("Helvetica", "B", 15)
-            week_end = min(
-                week_start + dt.timedelta(days=6), plan.date_of(plan.steps[-1].start_day)
-            )
-            pdf.cell(
-                WIDTH_MM,
-                9,
-                _text(f"Week of {week_start.strftime('%d %B %Y')} to {week_end.strftime('%d %B')}"),
-                new_x="LMARGIN",
-                new_y="NEXT",
-            )
-            pdf.set_font("Helvetica", "B", 12)
-            pdf.cell(date_width, 8, "Day", border=1)
-            for slot in slots:
-                pdf.cell(slot_width, 8, _text(slot.capitalize()), border=1)
-            pdf.ln()
-        doses_by_slot = {
-            slot: [d for d in day.doses if d.slot == slot and d.dose_mg] for slot in slots
-        }
-        texts = [
-            _what_to_take(doses_by_slot[slot]) if doses_by_slot[slot] else "nothing"
-            for slot in slots
-        ]
-        pdf.set_font("Helvetica", "", 11)
-        lines = max(_line_count(pdf, slot_width - 9, _text(text)) for text in texts)
-        height = max(12.0, lines * 5.5 + 3)
-        if pdf.get_y() + height > pdf.page_break_trigger:
-            pdf.add_page()
-        top = pdf.get_y()
-        pdf.set_font("Helvetica", "B", 11)
-        pdf.multi_cell(date_width, height, _text(day.date.strftime("%a %d %b")), border=1)
-        pdf.set_font("Helvetica", "", 11)
-        for index, text in enumerate(texts):
-            left = pdf.l_margin + date_width + index * slot_width
-            pdf.rect(left, top, slot_width, height)
-            if doses_by_slot[slots[index]]:
-                pdf.rect(left + 2, top + 2.5, 5, 5)  # the box to tick
-            pdf.set_xy(left + 8, top + 1.5)
-            pdf.multi_cell(slot_width - 9, 5.5, _text(text))
-        pdf.set_xy(pdf.l_margin, top + height)
+                row.cell(dates)
+            boxes = " ".join("☐" * ((item.last - item.first).days + 1))
+            for slot in plan.slots:
+                doses = _taken(item.step.doses, slot)
+                text = f"{_slot_text(plan, doses)}\n{boxes}" if doses else "no dose"
+                if slot in item.changed:
+                    row.cell(text, style=change_style)
+                elif item.changed:
+                    row.cell(text, style=same_style)
+                else:
+                    row.cell(text)
+        stop = plan.steps[-1]
+        if stop.phase == "stop":
+            row = table.row()
+            row.cell(f"STOP from {_short_date(plan.date_of(stop.start_day))}", style=change_style)
+            row.cell("Stop: no more doses.", colspan=len(plan.slots), style=change_style)
+
+
+def _clinician_page(pdf: Any, plan: Plan) -> None:
+    pdf.add_page()
+    _heading(pdf, "For the prescriber and pharmacist", 16)
+    checks = plan.checks
+    total = sum((dose.dose_mg for dose in plan.steps[0].doses), Decimal(0))
+    _paragraph(
+        pdf,
+        f"{plan.drug.name}: from {format_dose(total)} a day over {checks.duration_days} days "
+        f"({checks.reductions} reductions), last dose {checks.end_date.isoformat()}; "
+        f"equivalence source: {plan.source.title}.",
+        size=12,
+    )
+    if plan.warnings:
+        _paragraph(pdf, "Warnings", "B", 12)
+        for warning in plan.warnings:
+            _paragraph(pdf, f"•  {warning.message}", size=11)
+    _paragraph(pdf, "Where the patient wording comes from", "B", 12)
+    for source in PATIENT_SOURCES:
+        _paragraph(
+            pdf,
+            f"{source.topic}: {source.citation} (grade {source.grade}). {source.confirmed}",
+            size=10,
+        )
+    pdf.ln(4)
+    _paragraph(pdf, "Drafted with taper; not a prescription until signed.", size=12)
+    _paragraph(pdf, "Prescriber: ________________  Signature: ____________  Date: ________")
+    _paragraph(pdf, "Pharmacist: ________________  Signature: ____________  Date: ________")

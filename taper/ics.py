@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
+from typing import Any
 
 from taper.errors import InvalidRequestError, require_extra
 from taper.formatting import format_dose
-from taper.plan import Plan
+from taper.plan import DoseTime, Plan
 
 PRODUCT_ID = "-//taper//benzodiazepine taper drafting aid//EN"
 
@@ -38,8 +40,31 @@ def parse_reminders(text: str, slots: tuple[str, ...]) -> dict[str, dt.time]:
     return dict(zip(slots, times, strict=True))
 
 
-def plan_calendar(plan: Plan, reminders: dict[str, dt.time] | None = None) -> bytes:
-    """The plan as an iCalendar file."""
+def plan_key(plan: Plan, patient: str | None = None) -> str:
+    """What identifies a plan across revisions: the patient, the drugs and the first day.
+
+    Not the doses: a revised plan (a hold added, a slower pace) keeps its key, so a calendar
+    that imports the revision replaces the events it imported before.
+    """
+    identity = "\n".join([patient or "", *(drug.name for drug in plan.drugs), str(plan.start_date)])
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]
+
+
+def plan_calendar(
+    plan: Plan,
+    reminders: dict[str, dt.time] | None = None,
+    *,
+    patient: str | None = None,
+    revision: int = 0,
+) -> bytes:
+    """The plan as an iCalendar file.
+
+    Event ids name the plan (:func:`plan_key`) and the event, never its content: the n-th
+    dose change is ``change-n``, a reminder is its date and dose time. ``SEQUENCE`` is the
+    plan's ``revision``, so a calendar replaces the events of an earlier revision on import.
+    A revision that ends earlier leaves the earlier one's reminders after its end: remove the
+    old calendar first in that case (the README says so).
+    """
     require_extra("icalendar", "--ics", "ics")
     import icalendar
 
@@ -48,12 +73,13 @@ def plan_calendar(plan: Plan, reminders: dict[str, dt.time] | None = None) -> by
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", f"{plan.drug.name} taper (draft for clinical review)")
     stamp = dt.datetime.combine(plan.start_date, dt.time(0, 0), tzinfo=dt.UTC)
-    key = hashlib.sha256(repr((plan.request, plan.start_date)).encode()).hexdigest()[:16]
+    key = plan_key(plan, patient)
 
     def event(uid: str, summary: str, description: str) -> icalendar.Event:
         item = icalendar.Event()
         item.add("uid", f"{key}-{uid}@taper")
         item.add("dtstamp", stamp)
+        item.add("sequence", revision)
         item.add("summary", summary)
         item.add("description", description)
         return item
@@ -67,29 +93,39 @@ def plan_calendar(plan: Plan, reminders: dict[str, dt.time] | None = None) -> by
             parts = [f"{dose.slot}: {dose.drug} {format_dose(dose.dose_mg)}" for dose in taken]
             summary = f"New doses from today: {'; '.join(parts)}"
             description = (
-                "\n".join(f"{dose.slot}: {dose.preparation.text()}" for dose in taken)
+                "\n".join(f"{dose.slot}: {dose.preparation.words()}" for dose in taken)
                 + f"\nFor {step.days} days, until {plan.date_of(step.end_day).isoformat()}."
             )
-        change = event(f"step-{step.number}", summary, description)
+        change = event(f"change-{step.number}", summary, description)
         change.add("dtstart", plan.date_of(step.start_day))
         change.add("dtend", plan.date_of(step.start_day) + dt.timedelta(days=1))
         calendar.add_component(change)
-        if reminders is None or step.phase == "stop":
-            continue
-        for dose in taken:
-            reminder = event(
-                f"step-{step.number}-{dose.drug}-{dose.slot}",
-                f"Take {dose.drug} {format_dose(dose.dose_mg)} ({dose.slot})",
-                dose.preparation.text(),
-            )
-            start = dt.datetime.combine(plan.date_of(step.start_day), reminders[dose.slot])
-            reminder.add("dtstart", start)
-            reminder.add("duration", dt.timedelta(minutes=15))
-            reminder.add("rrule", {"freq": "daily", "count": step.days})
-            alarm = icalendar.Alarm()
-            alarm.add("action", "DISPLAY")
-            alarm.add("description", reminder["summary"])
-            alarm.add("trigger", dt.timedelta(0))
-            reminder.add_component(alarm)
-            calendar.add_component(reminder)
+    if reminders is not None:
+        for day in plan.days():
+            for dose in day.doses:
+                if dose.dose_mg:
+                    calendar.add_component(_reminder(event, day.date, dose, reminders))
     return bytes(calendar.to_ical())
+
+
+def _reminder(
+    event: Callable[[str, str, str], Any],
+    date: dt.date,
+    dose: DoseTime,
+    reminders: dict[str, dt.time],
+) -> Any:
+    import icalendar
+
+    reminder = event(
+        f"{date.isoformat()}-{dose.slot}-{dose.drug}",
+        f"Take {dose.drug} {format_dose(dose.dose_mg)} ({dose.slot})",
+        dose.preparation.words(),
+    )
+    reminder.add("dtstart", dt.datetime.combine(date, reminders[dose.slot]))
+    reminder.add("duration", dt.timedelta(minutes=15))
+    alarm = icalendar.Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", reminder["summary"])
+    alarm.add("trigger", dt.timedelta(0))
+    reminder.add_component(alarm)
+    return reminder

@@ -97,7 +97,8 @@ class DispensedProduct:
         """``"12 tablets"``, ``"1,367.8 mL"``."""
         if self.unit == "mL":
             return format_dose(self.quantity, "mL")
-        return f"{self.quantity} {self.unit}"
+        unit = self.unit.removesuffix("s") if self.quantity == 1 else self.unit
+        return f"{self.quantity} {unit}"
 
 
 @dataclass(frozen=True)

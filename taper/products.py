@@ -158,7 +158,12 @@ class Preparation:
                 plural = "s" if count > 1 else ""
                 parts.append(f"{number} {strength} {form}{plural}")
             else:
-                parts.append(portion.text())
+                word = {2: "half", 4: "quarter"}[portion.denominator]
+                label = f"{strength} {form}"
+                if portion.pieces == 1:
+                    parts.append(f"{word} of a {label}")
+                else:
+                    parts.append(f"{portion.pieces} {word}s of a {label}")
         return " and ".join(parts)
 
 

@@ -21,15 +21,21 @@ def write_side_files(
     patient: str | None = None,
     note: str | None = None,
     paper: str = "a4",
+    clinician_page: bool = True,
     ics: Path | None = None,
     reminders: str | None = None,
+    revision: int = 0,
     force: bool = False,
 ) -> None:
     """The files a schedule can write besides its main output: all made, then all written."""
     if reminders is not None and ics is None:
         raise InvalidRequestError("--reminders go into a calendar: add --ics FILE")
-    if (patient is not None or note is not None) and handout is None:
-        raise InvalidRequestError("--patient and --note go into the handout: add --handout FILE")
+    if (note is not None or not clinician_page) and handout is None:
+        raise InvalidRequestError(
+            "--note and --patient-copy go into the handout: add --handout FILE"
+        )
+    if patient is not None and handout is None and ics is None:
+        raise InvalidRequestError("--patient goes into the handout or calendar: add --handout FILE")
     files: list[tuple[Path, bytes]] = []
     if plot_file is not None:
         from taper.curve import image_plot
@@ -40,13 +46,20 @@ def write_side_files(
 
         if handout.suffix.lower() != ".pdf":
             raise InvalidRequestError(f"a handout file ends in .pdf, not {handout.suffix!r}")
-        files.append((handout, plan_handout(plan, patient=patient, note=note, paper=paper)))
+        files.append(
+            (
+                handout,
+                plan_handout(
+                    plan, patient=patient, note=note, paper=paper, clinician_page=clinician_page
+                ),
+            )
+        )
     if ics is not None:
         from taper.ics import parse_reminders, plan_calendar
 
         if ics.suffix.lower() != ".ics":
             raise InvalidRequestError(f"a calendar file ends in .ics, not {ics.suffix!r}")
         times = parse_reminders(reminders, plan.slots) if reminders else None
-        files.append((ics, plan_calendar(plan, times)))
+        files.append((ics, plan_calendar(plan, times, patient=patient, revision=revision)))
     for path, content in files:
         write_atomic(path, content, force=force)

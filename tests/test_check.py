@@ -118,8 +118,14 @@ def test_the_tools_own_plans_check_as_the_engine_flagged_them(
     [
         ("", "is empty"),
         ("# only a comment\n", "has no header line"),
-        ("dose_mg\n1\n", "needs a 'day' or a 'date' column"),
-        ("day,mg\n1,1\n", "needs a 'dose_mg' or a 'dose' column"),
+        ("dose_mg\n1\n", "needs a 'day', 'date' or 'from' column"),
+        ("day,mg\n1,1\n", "needs a 'dose_mg' or 'dose' column, or one per dose time"),
+        (
+            "date,dose_mg\n04/01/2027,1\n",
+            "line 2: date '04/01/2027' could be day-first or month-first",
+        ),
+        ("date,dose_mg\n4 Jan 2027,1\n", "line 2: cannot read date '4 Jan 2027'; write YYYY-MM-DD"),
+        ("from,morning\n1,1\n", "the last step has no end"),
         ("day,dose_mg\n", "has a header but no days"),
         ("day,dose_mg\n1,1,3\n", "line 2: has a different number of cells"),
         ("day,dose_mg\nx,1\n", "line 2: day 'x' is not a day number"),
@@ -174,3 +180,134 @@ def test_a_row_the_csv_module_cannot_read_names_file_and_line(
     with pytest.raises(PlanFileError, match="field larger than field limit") as caught:
         check_plan(path, table, drug="clonazepam")
     assert caught.value.line == 3
+
+
+def test_semicolon_separated_files_are_read(tmp_path: Path, table: EquivalenceTable) -> None:
+    """Regression: a semicolon-separated CSV was refused as having no 'day' column."""
+    text = "day;dose_mg\n" + "".join(f"{day};1\n" for day in range(1, 15)) + "15;0\n"
+    result = check_plan(write(tmp_path, text), table, drug="clonazepam")
+    assert [(s.start_day, s.end_day) for s in result.steps] == [(1, 14), (15, 15)]
+
+
+@pytest.mark.parametrize(
+    ("date_format", "written", "first"),
+    [("dd/mm/yyyy", "04/01/2027", "2027-01-04"), ("mm/dd/yyyy", "01/04/2027", "2027-01-04")],
+)
+def test_day_first_and_month_first_dates_when_told(
+    tmp_path: Path, table: EquivalenceTable, date_format: str, written: str, first: str
+) -> None:
+    text = f"date,dose_mg\n{written},1\n"
+    result = check_plan(write(tmp_path, text), table, drug="clonazepam", date_format=date_format)
+    assert str(result.first_date) == first
+
+
+def test_a_date_that_could_be_either_is_one_clear_line(run: Any, tmp_path: Path) -> None:
+    """Regression: '04/01/2027' was refused with Python's 'Invalid isoformat string'."""
+    path = write(tmp_path, "date,dose_mg\n04/01/2027,1\n05/01/2027,0\n")
+    result = run("check", str(path), "--drug", "clonazepam")
+    assert result.exit_status == 1
+    assert result.stderr.count("\n") == 1
+    assert "isoformat" not in result.stderr
+    assert "--date-format dd/mm/yyyy or --date-format mm/dd/yyyy" in result.stderr
+    result = run("check", str(path), "--drug", "clonazepam", "--date-format", "dd/mm/yyyy")
+    assert result.stderr == ""
+    assert "2027-01-04" in result.stdout
+
+
+def test_a_step_table_as_nhs_scotland_prints_it(tmp_path: Path, table: EquivalenceTable) -> None:
+    """A row per step from its first date, a column per dose time, 'Stop' to end."""
+    text = (
+        "from;morning;night\n"
+        "04/01/2027;10;10\n"
+        "18/01/2027;9;10\n"
+        "01/02/2027;8mg;10\n"
+        "15/02/2027;Stop;Stop\n"
+    )
+    result = check_plan(
+        write(tmp_path, text), table, drug="diazepam", date_format="dd/mm/yyyy", region="uk"
+    )
+    assert str(result.first_date) == "2027-01-04"
+    assert [(s.start_day, s.end_day) for s in result.steps] == [
+        (1, 14),
+        (15, 28),
+        (29, 42),
+        (43, 43),
+    ]
+    assert result.steps[1].doses == {("diazepam", "morning"): 9, ("diazepam", "night"): 10}
+    kinds = {p.kind for p in result.problems}
+    assert "stop" in kinds  # from 8 + 10 mg to nothing
+    assert kinds <= {"stop", "ceiling"}
+    messages = " ".join(p.message for p in result.problems)
+    assert "2027-02-15: " in messages  # the file's own terms: dates, not day numbers
+    assert "day 43" not in messages
+
+
+def test_problems_and_missing_days_are_dates_when_the_file_has_dates(
+    tmp_path: Path, table: EquivalenceTable
+) -> None:
+    rows = [f"2027-01-{day:02d},1\n" for day in range(4, 32) if day not in (10, 11)]
+    result = check_plan(write(tmp_path, "date,dose_mg\n" + "".join(rows)), table, drug="clonazepam")
+    (missing,) = [p for p in result.problems if p.kind == "missing-days"]
+    assert missing.message == "missing: 2027-01-10 to 2027-01-11"
+
+
+def test_days_left_out_of_the_totals_are_named(tmp_path: Path, table: EquivalenceTable) -> None:
+    path = write(tmp_path, daily([*steady("1", "0.3"), (29, "0")]))
+    result = check_plan(path, table, drug="clonazepam")
+    assert any(
+        note.startswith("the totals to dispense leave out days 15-28: doses there cannot be made")
+        for note in result.notes
+    )
+
+
+def test_an_empty_drug_cell_is_one_clear_line(run: Any, tmp_path: Path) -> None:
+    """Regression: an empty drug cell was an internal error."""
+    path = write(tmp_path, "day,drug,dose_mg\n1,clonazepam,1\n2,,1\n")
+    result = run("check", str(path))
+    assert result.exit_status == 1
+    assert result.stderr == (
+        f"taper: error: {path}, line 3: has an empty drug cell: fill it in or give --drug\n"
+    )
+
+
+def test_many_repeated_rows_stream_and_report_in_a_few_lines(
+    tmp_path: Path, table: EquivalenceTable
+) -> None:
+    """Regression: a million repeated rows took 82 s and 672 MB, one problem per row."""
+    path = write(tmp_path, "day,dose_mg\n" + "1,1\n" * 200_000)
+    result = check_plan(path, table, drug="clonazepam")
+    (repeated,) = result.problems
+    assert repeated.message == (
+        "day 1 gives the daily dose of clonazepam 200,000 times (line 3, 4, 5 and 199,996 more)"
+    )
+    many_days = "day,dose_mg\n" + "".join(f"{day},1\n{day},1\n" for day in range(1, 101))
+    problems = check_plan(write(tmp_path, many_days), table, drug="clonazepam").problems
+    assert len(problems) == 21
+    assert problems[-1].message == "and 80 more doses given more than once"
+
+
+def test_the_report_collapses_agreeing_sources_and_says_how_to_make_doses(
+    run: Any, tmp_path: Path, table: EquivalenceTable
+) -> None:
+    """Regression: seven identical source columns for a diazepam plan; 'days 1-28' for a
+    file written in dates; '1 tablets'; no word on how to make each dose."""
+    plan = plan_taper("diazepam", "10mg", start=START, table=table, region="uk")
+    path = write(tmp_path, plan_csv(plan, table))
+    result = run("check", str(path), "--region", "uk")
+    out = result.stdout
+    assert "ashton (+" in out
+    assert "agrees with va-dod-2021" in out
+    assert "va-dod-2021 " not in out.split("agrees with")[0]  # not a column of its own
+    assert "diazepam, 2027-01-04 to " in " ".join(out.split())  # the file's own terms
+    assert "How to make them" in out
+    assert "1 × 10 mg tablet" in out
+    assert " 1 tablets " not in out
+
+
+def test_one_tablet_is_singular() -> None:
+    from taper.plan import DispensedProduct
+    from taper.products import Product
+
+    product = Product("diazepam", "tablet", Decimal(2))
+    assert DispensedProduct(product, Decimal(1), "tablets").amount_text() == "1 tablet"
+    assert DispensedProduct(product, Decimal(2), "tablets").amount_text() == "2 tablets"

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -181,3 +182,32 @@ def test_conversion_is_linear_in_the_dose(
         bound = Decimal("0.0005") * (factor + 1)
         assert abs(many.chosen.low_mg - one.chosen.low_mg * factor) <= bound
         assert abs(many.chosen.high_mg - one.chosen.high_mg * factor) <= bound
+
+
+def test_several_drugs_show_each_drugs_part(run: Any) -> None:
+    """Regression: convert with several drugs showed only the sum."""
+    result = run("convert", "clonazepam", "1mg", "alprazolam", "1mg", "--to", "diazepam")
+    assert result.exit_status == 0, result.stderr
+    out = " ".join(result.stdout.split())
+    assert "clonazepam 1 mg → 20 mg diazepam (by ashton)" in out
+    assert "alprazolam 1 mg → 20 mg diazepam (by ashton)" in out
+
+
+def test_grades_are_explained_and_agreement_is_said_in_words(run: Any) -> None:
+    """Regression: grades A/B had no legend; "15 mg (1-fold)" for sources that agree."""
+    result = run("convert", "diazepam", "15mg", "--to", "diazepam", "--all-sources")
+    out = " ".join(result.stdout.split())
+    assert "Grade: A = a guideline, regulator or label; B = a professional secondary source" in out
+    assert "(all sources agree)" in out
+    assert "1-fold" not in out
+
+
+@pytest.mark.parametrize(("env", "args"), [({"TAPER_REGION": "UK"}, []), ({}, ["--region", "Uk"])])
+def test_region_from_the_environment_in_any_case(
+    run: Any, env: dict[str, str], args: list[str]
+) -> None:
+    result = run(
+        "schedule", "clonazepam", "1mg", "--start", "2027-01-04", "--format", "json", *args, env=env
+    )
+    assert result.exit_status == 0, result.stderr
+    assert result.json["meta"]["parameters"]["region"] == "uk"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -83,8 +84,11 @@ def _readme_examples() -> list[list[str]]:
 
 @pytest.fixture(scope="module")
 def readme_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One folder for all README examples, run in order: one may read what another wrote."""
-    return tmp_path_factory.mktemp("readme")
+    """One folder for all README examples, run in order: one may read what another wrote.
+    It holds a copy of examples/, which the README's examples name."""
+    folder = tmp_path_factory.mktemp("readme")
+    shutil.copytree(ROOT / "examples", folder / "examples")
+    return folder
 
 
 @pytest.mark.parametrize("args", _readme_examples(), ids=lambda a: " ".join(a))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import struct
 import subprocess
 import sys
@@ -17,7 +18,8 @@ import pytest
 from pypdf import PdfReader
 
 from taper.curve import curve_data, image_plot, terminal_plot
-from taper.handout import plan_handout
+from taper.errors import InvalidRequestError
+from taper.handout import HOW_TO_TAKE, forms_used, plan_handout
 from taper.ics import parse_reminders, plan_calendar
 from taper.plan import Plan
 from taper.schedule import plan_taper
@@ -47,7 +49,9 @@ def test_curve_data_has_each_series(switch_plan: Plan, table: EquivalenceTable) 
     assert data.other_source is not None
     assert data.other[0] == 15  # the same doses by a source that halves them
     assert set(data.drugs) == {"clonazepam", "diazepam"}
-    assert {phase for phase, _, _ in data.phases} == {"crossover", "stabilization", "hold"}
+    phases = {phase for phase, _, _ in data.phases}
+    assert phases >= {"crossover", "stabilization", "hold"}
+    assert phases <= {"crossover", "stabilization", "hold", "held: products"}
     assert data.step_days[0] == 8
 
 
@@ -57,7 +61,8 @@ def test_terminal_plot_fits_80_columns(switch_plan: Plan, table: EquivalenceTabl
     assert max(len(line) for line in lines) <= 80
     assert "\x1b" not in text
     assert "diazepam equivalent" in text
-    assert "crossover days 1-" in text
+    assert "crossover 2027-01-04 to " in text  # dates, not day numbers
+    assert any(line.lstrip().startswith("2027-01-04") for line in lines)  # dated x-axis
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -68,34 +73,156 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 
 def test_png_and_svg_images(switch_plan: Plan, table: EquivalenceTable) -> None:
-    assert _png_size(image_plot(switch_plan, table, ".png")) == (1000, 650)
+    assert _png_size(image_plot(switch_plan, table, ".png")) == (1000, 800)
     svg = ET.fromstring(image_plot(switch_plan, table, ".svg"))
     assert svg.tag.endswith("svg")
     assert svg.attrib["width"] == "720pt"
-    assert svg.attrib["height"] == "468pt"
+    assert svg.attrib["height"] == "576pt"  # the curve and a panel for each of two drugs
     assert image_plot(switch_plan, table, ".png") == image_plot(switch_plan, table, ".png")
 
 
-def test_handout_has_every_day_and_the_warnings(switch_plan: Plan) -> None:
-    pdf = plan_handout(switch_plan, patient="J. Smith", note="Call on Mondays.")
-    text = " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages)
-    text = " ".join(text.split())
-    assert "J. Smith" in text
-    assert "Call on Mondays." in text
-    assert "Do not stop this plan, and do not go faster" in text
-    assert "seizures" in text
-    for day in switch_plan.days():
-        assert day.date.strftime("%a %d %b") in text
-    for step in switch_plan.steps:
-        for dose in step.doses:
-            if dose.dose_mg:
-                assert (
-                    f"{dose.drug} {dose.dose_mg.normalize():f} mg: {dose.preparation.words()}"
-                    in text
-                )
+def _svg_texts(svg: bytes) -> list[str]:
+    """The text matplotlib draws, which it writes as a comment before each text's glyphs."""
+    return [" ".join(t.split()) for t in re.findall(r"<!-- (.*?) -->", svg.decode(), re.DOTALL)]
+
+
+def test_svg_is_the_same_bytes_in_another_process(
+    switch_plan: Plan, table: EquivalenceTable
+) -> None:
+    """Regression: matplotlib salts SVG ids at random unless svg.hashsalt is set."""
+    code = (
+        "import sys\n"
+        "from taper.curve import image_plot\n"
+        "from taper.schedule import plan_taper\n"
+        "from taper.table import load_table\n"
+        "t = load_table(None)\n"
+        "p = plan_taper('clonazepam', 'morning=0.5mg,night=1mg', switch_to='diazepam',"
+        f" holds=['at:10mg:2w'], start='{START}', table=t)\n"
+        "sys.stdout.buffer.write(image_plot(p, t, '.svg'))\n"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, check=True, cwd=ROOT
+    ).stdout
+    assert other == image_plot(switch_plan, table, ".svg")
+
+
+def test_plot_gives_each_drug_its_own_scale_and_dates(table: EquivalenceTable) -> None:
+    """Regression: alprazolam (0-3 mg) shared diazepam's 0-60 mg axis and was a flat line;
+    the x-axis showed day numbers; holds the products forced were not marked."""
+    plan = plan_taper(
+        "alprazolam", "morning=0.5mg,night=1mg", switch_to="diazepam", start=START, table=table
+    )
+    texts = _svg_texts(image_plot(plan, table, ".svg"))
+
+    def top_tick(label: str) -> float:
+        """The largest y tick of the panel whose y label starts with ``label``."""
+        index = texts.index(label) - 1
+        ticks = []
+        while re.fullmatch(r"[0-9.]+", texts[index]):
+            ticks.append(float(texts[index]))
+            index -= 1
+        return max(ticks)
+
+    assert top_tick("alprazolam") <= 2  # its own scale, not diazepam's
+    assert top_tick("diazepam") >= 20
+    assert "2027" in texts
+    assert "2028" in texts
+    assert "date (day 1 = 2027-01-04)" in texts
+    assert "same doses by va-dod-2021" in texts
+
+
+def _pages(pdf: bytes) -> list[str]:
+    """The text of each page, as pdfium reads it, with whitespace collapsed."""
+    document = pypdfium2.PdfDocument(pdf)
+    texts = [" ".join(page.get_textpage().get_text_range().split()) for page in document]
+    return [text.replace("\u00a0", " ") for text in texts]
+
+
+def test_handout_first_page_says_what_to_take_now_and_next(switch_plan: Plan) -> None:
+    pages = _pages(plan_handout(switch_plan, patient="J. Smith", note="Call on Mondays."))
+    first = pages[0]
+    assert "Your plan: clonazepam (Klonopin, Rivotril) and diazepam (Valium)" in first
+    assert "What to take from Monday 4 January 2027" in first
+    assert "Morning: clonazepam: one 0.5 mg tablet (0.5 mg)" in first
+    assert "Your dose changes on Monday 11 January 2027" in first
+    assert "Night: diazepam: two 10 mg tablets (20 mg)" in first
+    assert "Call on Mondays." in first
+    assert "Prescriber's signature" in first
+    assert "Get urgent help now (call 911)" in first
+    assert "a fit (seizure)" in first
+    assert "reviewed by your prescriber" not in " ".join(pages)
+    for number, text in enumerate(pages, 1):  # name, plan date and page N of M on every page
+        assert "J. Smith · taper plan from 4 January 2027" in text
+        assert f"Page {number} of {len(pages)}" in text
+
+
+def test_handout_grades_symptoms_and_says_how_to_take_the_doses(switch_plan: Plan) -> None:
+    pages = _pages(plan_handout(switch_plan))
+    guidance = pages[1]
+    urgent, _, report = " ".join(pages[:2]).partition("Tell your prescriber if you have")
+    assert "seizure" in urgent
+    assert "trouble sleeping" in report
+    assert "trouble sleeping" not in urgent  # not a reason to call at once
+    for form, (title, _) in HOW_TO_TAKE.items():  # a note for each form the plan uses
+        assert (title in guidance) == (form in forms_used(switch_plan))
+    assert "never take two doses at once" in guidance
+    clinician = pages[-1]
+    assert clinician.startswith("J. Smith") is False
+    assert "For the prescriber and pharmacist" in clinician
+    assert "NOT CONFIRMED" in clinician
     for warning in switch_plan.warnings:
-        assert warning.message[:60] in text
-    assert "clonazePAM (Klonopin, Rivotril)" in text  # ISMP Tall Man lettering
+        assert " ".join(warning.message.split())[:50] in clinician
+
+
+def test_handout_calendar_is_a_week_per_row_with_changes_marked(table: EquivalenceTable) -> None:
+    """Regression: 18 pages for a 26-week plan, weeks split across pages, changes unmarked."""
+    plan = plan_taper("diazepam", "morning=10mg,night=10mg", start=START, region="uk", table=table)
+    pages = _pages(plan_handout(plan, patient="J. Smith"))
+    calendar = [page for page in pages if "Dates Morning Night" in page]
+    weeks = plan.checks.duration_days / 7
+    assert len(calendar) <= weeks / 7 + 1  # at least seven weeks to a page
+    assert len(pages) == len(calendar) + 3  # first page, guidance, calendar, prescriber's page
+    text = " ".join(calendar)
+    assert "Mon 4 Jan to Sun 10 Jan" in text
+    changes = [step for step in plan.steps[1:] if step.phase != "stop"]
+    assert 0 < text.count("NEW DOSE ") - 1 <= len(changes)  # less the explanation above
+    first_change = plan.date_of(changes[0].start_day).strftime("%a %-d %b")
+    assert f"NEW DOSE {first_change} to" in text
+    stop = plan.date_of(plan.steps[-1].start_day).strftime("%a %-d %b")
+    assert f"STOP from {stop} Stop: no more doses." in text
+    assert "Half tablets" in pages[1]
+    assert "Orally disintegrating" not in pages[1]
+    assert "call 999" in pages[0]  # the UK's emergency number
+
+
+def test_handout_patient_copy_leaves_out_the_prescriber_page(switch_plan: Plan) -> None:
+    full = _pages(plan_handout(switch_plan))
+    patient_copy = _pages(plan_handout(switch_plan, clinician_page=False))
+    assert len(patient_copy) == len(full) - 1
+    assert not any("For the prescriber and pharmacist" in page for page in patient_copy)
+
+
+@pytest.mark.parametrize(
+    "name", ["Łukasz Wróbel", "Nguyễn Văn An", "Zoë “Jo” O’Brien", "Ελένη Παπαδοπούλου"]
+)
+def test_handout_prints_any_latin_greek_or_cyrillic_name(switch_plan: Plan, name: str) -> None:
+    """Regression: a name outside Latin-1 crashed the handout."""
+    pages = _pages(plan_handout(switch_plan, patient=name, note=f"For {name}."))
+    assert all(page.startswith(f"{name} · taper plan") for page in pages)
+    assert f"For {name}." in pages[0]
+
+
+def test_handout_refuses_a_character_its_font_lacks_by_name(switch_plan: Plan) -> None:
+    with pytest.raises(InvalidRequestError, match=r"cannot print '山' \(U\+5C71 CJK"):
+        plan_handout(switch_plan, patient="山田太郎")
+
+
+def test_handout_forms_are_named_in_words(table: EquivalenceTable) -> None:
+    plan = plan_taper("clonazepam", "1mg", start=START, table=table, products=["0.125mg odt"])
+    pages = _pages(plan_handout(plan))
+    assert "orally disintegrating tablet" in pages[0]
+    assert "ODT" not in " ".join(pages[:-1])
+    assert "Orally disintegrating tablets" in pages[1]
 
 
 @pytest.mark.parametrize(("paper", "size"), [("a4", (595, 842)), ("letter", (612, 792))])
@@ -123,17 +250,41 @@ def test_calendar_parses_back_with_the_same_events(switch_plan: Plan) -> None:
     reminders = parse_reminders("08:00,13:00,22:00", switch_plan.slots)
     calendar = icalendar.Calendar.from_ical(plan_calendar(switch_plan, reminders))
     events = list(calendar.walk("VEVENT"))
-    changes = [e for e in events if "RRULE" not in e]
+    changes = [e for e in events if "-change-" in str(e["UID"])]
     assert len(changes) == len(switch_plan.steps)
     assert [e.decoded("DTSTART") for e in changes] == [
         switch_plan.date_of(step.start_day) for step in switch_plan.steps
     ]
-    daily = [e for e in events if "RRULE" in e]
+    daily = [e for e in events if "-change-" not in str(e["UID"])]
+    taken = sum(1 for day in switch_plan.days() for dose in day.doses if dose.dose_mg)
+    assert len(daily) == taken
     first_night = next(e for e in daily if "(night)" in str(e["SUMMARY"]))
     assert first_night.decoded("DTSTART") == dt.datetime(2027, 1, 4, 22, 0)
-    assert first_night["RRULE"]["COUNT"] == [switch_plan.steps[0].days]
     assert all(e.walk("VALARM") for e in daily)
     assert plan_calendar(switch_plan, reminders) == plan_calendar(switch_plan, reminders)
+    assert "ODT" not in plan_calendar(switch_plan, reminders).decode()
+
+
+def test_calendar_revision_with_a_hold_replaces_every_event(table: EquivalenceTable) -> None:
+    """Regression: a revised plan (one hold added) got all-new UIDs, so re-importing it left
+    both sets of alarms on the patient's phone."""
+    first = plan_taper("diazepam", "morning=5mg,night=5mg", start=START, table=table)
+    revised = plan_taper(
+        "diazepam", "morning=5mg,night=5mg", start=START, holds=["at:5mg:2w"], table=table
+    )
+    assert revised.checks.duration_days > first.checks.duration_days
+    times = parse_reminders("08:00,22:00", first.slots)
+
+    def events(plan: Plan, revision: int) -> dict[str, Any]:
+        text = plan_calendar(plan, times, patient="J. Smith", revision=revision)
+        return {str(e["UID"]): e for e in icalendar.Calendar.from_ical(text).walk("VEVENT")}
+
+    old, new = events(first, 0), events(revised, 1)
+    assert set(old) <= set(new)  # every event imported before is replaced
+    assert {e["SEQUENCE"] for e in old.values()} == {0}
+    assert {e["SEQUENCE"] for e in new.values()} == {1}
+    other = icalendar.Calendar.from_ical(plan_calendar(first, times, patient="A. Other"))
+    assert not set(old) & {str(e["UID"]) for e in other.walk("VEVENT")}  # another plan
 
 
 @pytest.mark.parametrize(
@@ -188,6 +339,8 @@ def test_cli_writes_every_file(run: Any, tmp_path: Path) -> None:
         (["--ics", "plan.txt"], "ends in .ics"),
         (["--reminders", "08:00"], "add --ics"),
         (["--patient", "J. Smith"], "add --handout"),
+        (["--note", "x"], "add --handout"),
+        (["--patient-copy"], "add --handout"),
         (["--handout", "plan.pdf", "--paper", "a5"], "unknown paper"),
         (["--ics", "plan.ics", "--reminders", "08:00,09:00"], "one reminder time for each"),
     ],

@@ -8,15 +8,17 @@ terminal, with markup off so that no text from a user's table is read as markup.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import re
+import sys
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from rich.console import Console
 from rich.table import Table
 
 from taper import __version__
-from taper.check import PlanCheck, describe_doses
+from taper.check import PlanCheck, day_name, describe_doses
 from taper.convert import Conversion, format_fold
 from taper.formatting import format_dose, format_dose_range, format_number
 from taper.plan import Plan
@@ -31,9 +33,57 @@ DRAFT_NOTICE = (
 )
 
 
+#: Holds a number to its unit (and other pairs that must not part) while rich wraps lines: a
+#: blank that is not whitespace to rich. It is written out as a plain space.
+GLUE = "\u2800"
+_GLUED = re.compile(
+    r"(?<=[0-9]) (?=(?:mg|mL|mcg|days?|tablets?|capsules?|d|times|sources?)\b)|(?<=\bto) (?=[0-9])"
+)
+
+
+def glue(text: str) -> str:
+    """``"15 mg"`` as one word for wrapping: a line never breaks between a number and its
+    unit."""
+    return _GLUED.sub(GLUE, text)
+
+
+class _Unglued:
+    """Standard output (whatever it is when written to), with the glue written as spaces."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text.replace(GLUE, " "))
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+    def isatty(self) -> bool:
+        return sys.stdout.isatty()
+
+    def fileno(self) -> int:
+        return sys.stdout.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(sys.stdout, "encoding", "utf-8") or "utf-8"
+
+
+class GluedConsole(Console):
+    """A console that keeps numbers with their units when it wraps text."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(glue(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+class GluedTable(Table):
+    """A table whose text cells keep numbers with their units."""
+
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+        super().add_row(*(glue(r) if isinstance(r, str) else r for r in renderables), **kwargs)
+
+
 def console() -> Console:
     """The console for standard output (no highlighting, no soft wrapping)."""
-    return Console(highlight=False, soft_wrap=False)
+    return GluedConsole(highlight=False, soft_wrap=False, file=cast(IO[str], _Unglued()))
 
 
 def footer(table: EquivalenceTable) -> str:
@@ -51,7 +101,7 @@ def value_text(value: ValueRange | None, unit: str = "") -> str:
 
 def render_drugs(table: EquivalenceTable, selected: list[Drug]) -> None:
     """The drugs, their half-lives, usual maximum and equivalents under each source."""
-    grid = Table(
+    grid = GluedTable(
         title=f"Doses equal to {table.reference_drug} "
         f"{format_dose(table.reference_dose_mg)}, by source",
         show_lines=True,
@@ -102,7 +152,7 @@ def render_drugs(table: EquivalenceTable, selected: list[Drug]) -> None:
 
 def render_sources(table: EquivalenceTable) -> None:
     """The equivalence sources: id, title, year, grade, reference dose."""
-    grid = Table(title="Equivalence sources", show_lines=True)
+    grid = GluedTable(title="Equivalence sources", show_lines=True)
     for column in ("Id", "Source", "Year", "Grade", "Published per"):
         grid.add_column(column, overflow="fold")
     for source in table.sources.values():
@@ -131,6 +181,14 @@ def render_sources(table: EquivalenceTable) -> None:
     out.print(footer(table), markup=False, style="dim")
 
 
+#: What a source's grade means (the schema of equivalences.toml).
+GRADE_WORDS = {
+    "A": "= a guideline, regulator or label",
+    "B": "= a professional secondary source",
+    "C": "= another secondary source",
+}
+
+
 def render_conversion(
     conversion: Conversion, table: EquivalenceTable, *, all_sources: bool
 ) -> None:
@@ -138,7 +196,7 @@ def render_conversion(
         f"{item.drug.name} {format_dose(item.dose_mg)}" for item in conversion.inputs
     )
     chosen = conversion.chosen
-    grid = Table()
+    grid = GluedTable()
     grid.add_column("Source")
     grid.add_column("Grade")
     grid.add_column(f"{conversion.target.name} dose", justify="right")
@@ -157,12 +215,78 @@ def render_conversion(
     out = console()
     out.print(DRAFT_NOTICE, markup=False, style="bold")
     out.print(f"{inputs} → {conversion.target.name}", markup=False)
+    for item, part in conversion.parts:
+        out.print(
+            f"  {item.drug.name} {format_dose(item.dose_mg)} → {part.text()} "
+            f"{conversion.target.name} (by {part.source.id})",
+            markup=False,
+        )
     out.print(grid, markup=False)
+    grades = sorted({result.source.grade for result in results})
+    out.print(
+        "Grade: " + "; ".join(f"{grade} {GRADE_WORDS.get(grade, grade)}" for grade in grades),
+        markup=False,
+    )
     if conversion.disagreement and not all_sources:
         out.print(conversion.disagreement, markup=False)
     for warning in conversion.warnings:
         out.print(f"Warning: {warning}", markup=False, style="yellow")
     out.print(footer(table), markup=False, style="dim")
+
+
+def column_widths(
+    headings: Sequence[str], rows: Sequence[Sequence[str]], width: int
+) -> list[int] | None:
+    """Widths for the columns of a table ``width`` characters wide in which no word (and no
+    number with its unit) is broken: each column gets its longest word, and the room left is
+    shared in proportion to how much more each column's longest line needs. None when even
+    the longest words do not fit."""
+    columns = list(zip(headings, *rows, strict=True))
+    least = [
+        max(len(word) for text in column for word in glue(text).split() or [""])
+        for column in columns
+    ]
+    most = [
+        max(len(line) for text in column for line in text.splitlines() or [""])
+        for column in columns
+    ]
+    room = width - 3 * len(columns) - 1
+    if sum(least) > room:
+        return None
+    if sum(most) <= room:
+        return most
+    spare = room - sum(least)
+    wanted = [high - low for low, high in zip(least, most, strict=True)]
+    shares = [spare * extra // sum(wanted) for extra in wanted]
+    return [low + share for low, share in zip(least, shares, strict=True)]
+
+
+def _steps_table(headings: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> Table:
+    """The steps as a table, a column per dose time where it fits; where it does not, each
+    step's doses stacked in one column, one dose time a line."""
+    widths = column_widths(headings, rows, width)
+    if widths is not None:
+        grid = GluedTable()
+        for heading, size in zip(headings, widths, strict=True):
+            grid.add_column(heading, width=size)
+        for row in rows:
+            grid.add_row(*row)
+        return grid
+    grid = GluedTable(show_lines=True)
+    grid.add_column(f"{headings[0]} / {headings[1]}")
+    grid.add_column("Doses")
+    slots = headings[2:-2]
+    for number, start, *doses, total, cut in rows:
+        lines = [
+            f"{slot}: {' + '.join(dose.splitlines())}"
+            for slot, dose in zip(slots, doses, strict=True)
+        ]
+        *taken, equivalent = total.splitlines()
+        lines.append(f"total: {' + '.join(taken)}, diazepam {equivalent.strip('()')}")
+        if cut:
+            lines.append(f"cut: {', '.join(cut.splitlines())}")
+        grid.add_row(f"{number}\n{start}", "\n".join(lines))
+    return grid
 
 
 def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: bool) -> None:
@@ -209,7 +333,7 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
         out.print(f"Withdrawal risk: {plan.risk.summary}{band}.", markup=False)
     start_note = " (today: set --start to fix it)" if plan.start_is_default else ""
     out.print(f"Starts {plan.start_date.isoformat()}{start_note}.", markup=False)
-    grid = Table()
+    grid: Table = GluedTable()
     phases = plan.is_substitution
     if daily:
         for column in ("Day", "Date", "Phase", *plan.slots, "Daily total"):
@@ -223,12 +347,7 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
                 plan.doses_text(day.doses),
             )
     else:
-        grid.add_column("Step", no_wrap=True)
-        grid.add_column("From", no_wrap=True)
-        for slot in plan.slots:
-            grid.add_column(slot, overflow="fold")
-        grid.add_column("Daily total (diazepam)", overflow="fold")
-        grid.add_column("Cut")
+        rows = []
         for item in plan.steps:
             flags = [
                 *(["held"] if any(n.startswith("held") for n in item.notes) else []),
@@ -240,16 +359,20 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
             cut = f"{format_number(item.cut_percent)}%" if item.cut_percent else ""
             days = f"{item.days} days" if item.days > 1 else "1 day"
             phase = f"\n{item.phase}" if phases and item.phase != "stop" else ""
-            grid.add_row(
-                str(item.number),
-                f"{plan.date_of(item.start_day).isoformat()}\n{days}{phase}",
-                *(
-                    plan.doses_text([d for d in item.doses if d.slot == slot])
-                    for slot in plan.slots
-                ),
-                f"{plan.doses_text(item.doses)}\n({plan.diazepam_text(item.doses)})",
-                "\n".join([cut, *flags]).strip(),
+            rows.append(
+                (
+                    str(item.number),
+                    f"{plan.date_of(item.start_day).isoformat()}\n{days}{phase}",
+                    *(
+                        plan.doses_text([d for d in item.doses if d.slot == slot])
+                        for slot in plan.slots
+                    ),
+                    f"{plan.doses_text(item.doses)}\n({plan.diazepam_text(item.doses)})",
+                    "\n".join([cut, *flags]).strip(),
+                )
             )
+        headings = ("Step", "From", *plan.slots, "Daily total (diazepam)", "Cut")
+        grid = _steps_table(headings, rows, out.width)
     out.print(grid, markup=False)
     preparations = {
         (dose.drug, dose.dose_mg): dose.preparation
@@ -283,7 +406,7 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
     )
     for warning in plan.warnings:
         out.print(f"Warning: {warning}", markup=False, style="yellow")
-    dispense = Table(title="To dispense for the whole plan", title_justify="left")
+    dispense = GluedTable(title="To dispense for the whole plan", title_justify="left")
     dispense.add_column("Product")
     dispense.add_column("Quantity", justify="right")
     for entry in plan.dispensing:
@@ -311,36 +434,80 @@ def plan_text(plan: Plan, table: EquivalenceTable, *, daily: bool) -> str:
     return buffer.getvalue()
 
 
+def _agreeing_sources(result: PlanCheck) -> list[list[str]]:
+    """The sources, grouped where they give the same equivalent for every step."""
+    groups: dict[tuple[object, ...], list[str]] = {}
+    for source in result.steps[0].diazepam_by_source:
+        values = tuple(step.diazepam_by_source[source] for step in result.steps)
+        groups.setdefault(values, []).append(source)
+    return list(groups.values())
+
+
 def render_check(result: PlanCheck, table: EquivalenceTable) -> None:
     out = console()
-    first = result.steps[0].start_day
-    last = result.steps[-1].end_day
-    dates = f" from {result.first_date.isoformat()}" if result.first_date else ""
+    first, last = result.steps[0].start_day, result.steps[-1].end_day
+    if result.first_date is not None:
+        span = f"{day_name(first, result.first_date)} to {day_name(last, result.first_date)}"
+    else:
+        span = f"days {first} to {last}"
     out.print(
-        f"Checked {result.path}: {', '.join(result.drugs)}, days {first} to {last}{dates}, "
+        f"Checked {result.path}: {', '.join(result.drugs)}, {span}, "
         f"{len(result.steps)} steps; equivalents by {result.source.id}.",
         markup=False,
     )
-    sources = list(result.steps[0].diazepam_by_source)
-    grid = Table(title="Diazepam equivalent of each step, by source", title_justify="left")
-    for column in ("Days", "Doses", "Cut", *sources):
-        grid.add_column(column, overflow="fold")
+    groups = _agreeing_sources(result)
+    headings = [
+        "From" if result.first_date else "Days",
+        "Doses",
+        "How to make them",
+        "Cut",
+        *(group[0] if len(group) == 1 else f"{group[0]} (+{len(group) - 1})" for group in groups),
+    ]
+    rows = []
     for step in result.steps:
         cut = step.cut_percent
-        days = str(step.start_day)
-        if step.end_day > step.start_day:
-            days += f"-{step.end_day}"
-        grid.add_row(
-            days,
-            describe_doses(step, with_drug=len(result.drugs) > 1),
-            ""
-            if cut is None
-            else f"+{format_number(-cut)}%"
-            if cut < 0
-            else f"{format_number(cut)}%",
-            *(format_dose_range(*step.diazepam_by_source[source]) for source in sources),
+        if result.first_date is not None:
+            days = day_name(step.start_day, result.first_date)
+        else:
+            days = str(step.start_day)
+            if step.end_day > step.start_day:
+                days += f"-{step.end_day}"
+        rows.append(
+            [
+                days,
+                describe_doses(step, with_drug=len(result.drugs) > 1),
+                "\n".join(step.how),
+                ""
+                if cut is None
+                else f"+{format_number(-cut)}%"
+                if cut < 0
+                else f"{format_number(cut)}%",
+                *(format_dose_range(*step.diazepam_by_source[group[0]]) for group in groups),
+            ]
         )
+    title = "Each step, and its diazepam equivalent by source"
+    widths = column_widths(headings, rows, out.width)
+    if widths is not None:
+        grid = GluedTable(title=title, title_justify="left")
+        for heading, size in zip(headings, widths, strict=True):
+            grid.add_column(heading, width=size)
+        for row in rows:
+            grid.add_row(*row)
+    else:  # too narrow for a column each: one line per item, stacked
+        grid = GluedTable(title=title, title_justify="left", show_lines=True)
+        grid.add_column(headings[0], no_wrap=True)
+        grid.add_column("Doses, how to make them, cut, equivalents")
+        for when, *cells in rows:
+            lines = [
+                f"{heading}: {' + '.join(cell.splitlines())}" if index > 0 else cell
+                for index, (heading, cell) in enumerate(zip(headings[1:], cells, strict=True))
+                if cell
+            ]
+            grid.add_row(when, "\n".join(lines))
     out.print(grid, markup=False)
+    for group in groups:
+        if len(group) > 1:
+            out.print(f"{group[0]} (+{len(group) - 1}): agrees with {', '.join(group[1:])}.")
     for problem in result.problems:
         out.print(f"Problem: {problem.message}", markup=False, style="red")
     if result.clean:
@@ -348,10 +515,8 @@ def render_check(result: PlanCheck, table: EquivalenceTable) -> None:
     for note in result.notes:
         out.print(f"Note: {note}", markup=False)
     for entry in result.dispensing:
-        amount = format_dose(entry.quantity, "mL") if entry.unit == "mL" else f"{entry.quantity}"
         out.print(
-            f"To dispense: {amount} {'' if entry.unit == 'mL' else entry.unit + ' of '}"
-            f"{entry.product.drug} {entry.product.label()}",
+            f"To dispense: {entry.amount_text()} of {entry.product.drug} {entry.product.label()}",
             markup=False,
         )
     out.print(footer(table), markup=False, style="dim")
