@@ -141,7 +141,7 @@ def _pages(pdf: bytes) -> list[str]:
 def test_handout_first_page_says_what_to_take_now_and_next(switch_plan: Plan) -> None:
     pages = _pages(plan_handout(switch_plan, patient="J. Smith", note="Call on Mondays."))
     first = pages[0]
-    assert "Your plan: clonazepam (Klonopin, Rivotril) and diazepam (Valium)" in first
+    assert "Your plan: clonazePAM (Klonopin, Rivotril) and diazePAM (Valium)" in first
     assert "What to take from Monday 4 January 2027" in first
     assert "Morning: clonazepam: one 0.5 mg tablet (0.5 mg)" in first
     assert "Your dose changes on Monday 11 January 2027" in first
