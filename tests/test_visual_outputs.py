@@ -145,7 +145,7 @@ def test_handout_first_page_says_what_to_take_now_and_next(switch_plan: Plan) ->
     assert "What to take from Monday 4 January 2027" in first
     assert "Morning: clonazepam: one 0.5 mg tablet (0.5 mg)" in first
     assert "Your dose changes on Monday 11 January 2027" in first
-    assert "Night: diazepam: two 10 mg tablets (20 mg)" in first
+    assert "Night: diazepam: one 10 mg tablet (10 mg)" in first  # 10 mg at most at a time
     assert "Call on Mondays." in first
     assert "Prescriber's signature" in first
     assert "Get urgent help now (call 911)" in first
