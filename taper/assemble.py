@@ -234,7 +234,8 @@ def plan_checks(
 
     Doses never go up in the taper, so the largest cut over any 14 days is found in a window
     that ends on the first day of a step: only those windows are measured. The first 14 days
-    of the taper start the day before its first cut (after any crossover).
+    of a direct taper are its days 1 to 15; after a crossover, those from the day before the
+    taper's first cut.
     """
     starts = [step.start_day for step in steps[:-1]]
 
@@ -255,10 +256,11 @@ def plan_checks(
     largest, largest_start = max(
         windows, key=lambda window: (window[0], -window[1]), default=(Fraction(0), 1)
     )
-    first_cut = next((s for s in steps if s.phase == "taper" and s.cut_percent is not None), None)
+    first_taper = next((s for s in steps if s.phase == "taper"), None)
     first = Fraction(0)
-    if first_cut is not None:
-        taper_start = first_cut.start_day - 1
+    if first_taper is not None:
+        # A direct taper starts on day 1; after a crossover, on the last day before its cut.
+        taper_start = first_taper.start_day - (first_taper.cut_percent is not None)
         first = cut_between(taper_start, min(taper_start + WINDOW_DAYS, starts[-1]))
     stop_step = steps[-1]
     stop_from = steps[-2].total_mg

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import io
+import itertools
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -120,6 +122,9 @@ class PlanRows:
     first_date: dt.date | None
     sha256: str
     problems: list[Problem]
+    #: The equivalence source named in the file's provenance line (a taper plan's ``#``
+    #: line "# source ID; parameters ..."), if any.
+    source: str | None = None
 
 
 def _dose(text: str, column: str) -> Decimal:
@@ -279,7 +284,26 @@ def read_plan(
                 day[pair] = dose
     if steps:
         by_day = _expand_steps(by_day, {day_of(k): day_of(v) for k, v in ends.items()}, fail)
-    return PlanRows(by_day, first_date, sha256, _repeat_problems(repeats, offset, first_date))
+    return PlanRows(
+        by_day,
+        first_date,
+        sha256,
+        _repeat_problems(repeats, offset, first_date),
+        _provenance_source(text),
+    )
+
+
+_PROVENANCE_SOURCE = re.compile(r"# source ([a-z0-9][a-z0-9-]*); ", re.ASCII)
+
+
+def _provenance_source(text: str) -> str | None:
+    """The source a plan written by taper was made with, from its leading ``#`` lines."""
+    for line in itertools.islice(io.StringIO(text), 5):
+        if not line.startswith("#"):
+            return None
+        if match := _PROVENANCE_SOURCE.match(line):
+            return match.group(1)
+    return None
 
 
 def _expand_steps(
@@ -360,12 +384,14 @@ def check_plan(
     path = path_value(path, "path")
     read = read_plan(path, table, drug, date_format)
     by_day, first_date = read.by_day, read.first_date
-    chosen = table.source(source or table.default_source)
+    chosen = table.source(source or read.source or table.default_source)
     days = sorted(by_day)
     drug_names = tuple(dict.fromkeys(name for day in days for name, _ in by_day[day]))
     drugs = [table.drug(name) for name in drug_names]
     problems: list[Problem] = list(read.problems)
     notes: list[str] = []
+    if source is None and read.source is not None:
+        notes.append(f"equivalents by {chosen.id}, the source named in the file's first lines")
     missing = sorted(set(range(days[0], days[-1] + 1)) - set(days))
     if missing:
         problems.append(

@@ -371,8 +371,8 @@ def plan_summary(plan: Plan) -> Record:
         "reductions": checks.reductions,
         "largest_14_day_reduction_percent": number(checks.largest_14_day_reduction_percent),
         "first_14_day_reduction_percent": number(checks.first_14_day_reduction_percent),
-        "exceeds_guideline_ceiling": checks.largest_14_day_reduction_percent > 25,
-        "starts_faster_than_guideline": checks.first_14_day_reduction_percent > 10,
+        "exceeds_guideline_ceiling": any(step.exceeds_ceiling for step in plan.steps),
+        "starts_faster_than_guideline": any(w.kind is Kind.START_PACE for w in plan.warnings),
         "forced_by_products": any(step.forced for step in plan.steps),
         "stop_from_mg": number(checks.stop_from_mg),
         "dispensing": "; ".join(

@@ -513,3 +513,107 @@ def test_over_ceiling_allows_cks_tail_steps() -> None:
     assert not over_ceiling(Fraction(1), Fraction(0), True)  # the stop from 1 mg
     assert over_ceiling(Fraction(5), Fraction(2), True)  # 3 mg in 2 weeks: too much
     assert over_ceiling(Fraction(2), Fraction(1), False)  # no diazepam equivalent: 50%
+
+
+# ------------------------------------------------------------------ from the prescriber review
+
+
+def test_short_acting_drugs_keep_several_dose_times(table: EquivalenceTable) -> None:
+    """alprazolam 1 mg three times a day ended 1 -> 0.75 -> 0.5 -> 0.25 mg once at night."""
+    made = plan(table, "alprazolam", "morning=1mg,midday=1mg,night=1mg")
+    assert made.request.order == "even"
+    for step in made.steps:
+        taken = [dose.dose_mg for dose in step.doses if dose.dose_mg]
+        if sum(taken) >= D("0.75"):  # while the products make a dose at every time
+            assert len(taken) == 3
+    assert plan(table, "diazepam", "morning=5mg,night=5mg").request.order == "daytime-first"
+
+
+def test_a_target_the_products_cannot_meet_closely_says_how_early_it_stops(
+    table: EquivalenceTable,
+) -> None:
+    made = plan(table, "diazepam", "20mg", times=2, duration="26w")
+    assert made.resolved_pace is not None
+    assert "days before the target" in made.resolved_pace
+
+
+def test_tail_steps_slow_down_in_ckss_last_band(table: EquivalenceTable) -> None:
+    """A 20% plan ended 9 -> 7 -> 5 -> 3 -> 1 mg: faster at the end than in the middle."""
+    made = plan(table, "diazepam", "20mg", times=2, rate="20%")
+    totals = [step.total_mg for step in made.steps]
+    for before, after in itertools.pairwise(totals[:-1]):
+        if before <= 5:
+            assert before - after <= 1
+
+
+def test_the_last_dose_lasts_as_long_as_the_one_before(table: EquivalenceTable) -> None:
+    """clonazepam 0.25 mg for 42 days, then 0.125 mg for 14 days, then the stop."""
+    for made in (plan(table, "clonazepam", "1mg"), plan(table, "chlordiazepoxide", "30mg")):
+        before, last = made.steps[-3], made.steps[-2]
+        assert last.days >= before.days - before.hold_days
+
+
+def test_specialist_thresholds_do_not_depend_on_the_chosen_source(
+    table: EquivalenceTable,
+) -> None:
+    """clonazepam 4 mg: 'consider inpatient withdrawal' by Ashton (80 mg), nothing by VA/DoD."""
+    for source in ("ashton", "va-dod-2021"):
+        made = plan(table, "clonazepam", "4mg", times=2, source=source)
+        specialist = [w for w in made.warnings if w.kind == "specialist-dose"]
+        assert specialist
+        assert "inpatient" in specialist[0].message
+
+
+def test_a_switch_into_a_higher_dose_band_warns(table: EquivalenceTable) -> None:
+    """A direct switch leaving diazepam 40 mg a day was labelled 'dose band moderate'."""
+    made = plan(
+        table,
+        "alprazolam",
+        "morning=0.5mg,midday=0.5mg,night=1mg",
+        switch_to="diazepam",
+        crossover="direct",
+    )
+    assert any("after the switch, diazepam 40 mg" in w.message for w in made.warnings)
+
+
+def test_the_first_two_weeks_are_the_plans_own(table: EquivalenceTable) -> None:
+    """diazepam 5 mg reported 20% in the 'first 2 weeks' although nothing changed for 28 days."""
+    made = plan(table, "diazepam", "5mg")
+    held = made.steps[0].days
+    expected = 0 if held > 15 else made.checks.first_14_day_reduction_percent
+    assert made.checks.first_14_day_reduction_percent == expected
+    assert made.summary["starts_faster_than_guideline"] is False
+
+
+def test_check_reads_the_source_the_plan_was_made_with(run: Any, tmp_path: Path) -> None:
+    """taper check judged a VA/DoD switch by Ashton and reported a 50% cut at day 15."""
+    path = tmp_path / "switch.csv"
+    made = run(
+        "schedule",
+        "clonazepam",
+        "2mg",
+        "--times",
+        "2",
+        "--switch-to",
+        "diazepam",
+        "--source",
+        "va-dod-2021",
+        "--start",
+        START,
+        "-f",
+        "csv",
+    )
+    path.write_text(made.stdout, encoding="utf-8")
+    checked = run("check", str(path))
+    assert checked.exit_status == 0, checked.stdout
+    assert "equivalents by va-dod-2021" in checked.stdout
+    assert run("check", str(path), "--source", "ashton").exit_status == 1
+
+
+def test_older_patients_are_not_offered_diazepam_as_the_way_out(table: EquivalenceTable) -> None:
+    made = plan(table, "clonazepam", "2mg", times=2, age=82)
+    forced = next(w for w in made.warnings if w.kind == "forced-cut")
+    assert "--finish-on diazepam" not in forced.message
+    accumulation = plan(table, "lorazepam", "2mg", times=2, switch_to="diazepam", age=82)
+    message = next(w for w in accumulation.warnings if w.kind == "accumulation").message
+    assert "lorazepam" not in message.split("may be preferred")[0].split(";")[-1]
