@@ -20,6 +20,7 @@ from typer.core import TyperCommand, TyperGroup
 
 import taper
 from taper.errors import InvalidRequestError, TaperError, one_line
+from taper.formatting import printable
 from taper.table import load_table
 
 
@@ -714,9 +715,15 @@ def schedule(
     """
 
     from taper.options import OPTION_KINDS
+    from taper.outputs import is_stdout
     from taper.schedule import plan_taper
-    from taper.sidefiles import write_side_files
+    from taper.sidefiles import check_schedule_outputs, write_side_files
 
+    to_file = None if is_stdout(output) else output
+    check_schedule_outputs(
+        output=to_file, plot_file=plot_file, handout=handout, ics=ics, force=force,
+        table_file=table_file,
+    )  # fmt: skip
     table = load_table(table_file)
     options = {k: v for k, v in ctx.params.items() if k in OPTION_KINDS and v is not None}
     plan = plan_taper(_pairs(items), table=table, **options)
@@ -726,6 +733,7 @@ def schedule(
         from taper.render import console
 
         curve = terminal_plot(plan, table, width=min(console().width, 120))
+    chosen, text = _plan_output(plan, table, output_format, output, raw_csv=raw_csv, daily=daily)
     write_side_files(
         plan,
         table,
@@ -737,56 +745,66 @@ def schedule(
         ics=ics,
         reminders=reminders,
         force=force,
+        main=None if to_file is None or text is None else (to_file, text),
     )
     if curve is not None:
         sys.stdout.write(curve + "\n")
-    _write_plan(plan, table, output_format, output, force=force, daily=daily, raw_csv=raw_csv)
+    _show_plan(plan, table, chosen, text, to_file, daily=daily)
 
 
-def _write_plan(
+def _plan_output(
     plan: Any,
     table: Any,
     given: PlanFormat | None,
     output: Path | None,
     *,
-    force: bool,
-    daily: bool,
     raw_csv: bool,
-) -> None:
-    """The plan in the format asked (or named by the output's extension), to the terminal,
-    standard output (``-o -``) or a file; CSV warnings and the file written go to stderr."""
-    from taper.outputs import is_stdout, output_format
+    daily: bool,
+) -> tuple[PlanFormat, str | None]:
+    """The format asked (or named by the output's extension) and the plan as text in it;
+    None: render it on the terminal."""
+    from taper.outputs import output_format
 
     chosen = PlanFormat(output_format(given, output, list(PlanFormat), PlanFormat.table))
     if chosen is PlanFormat.json:
         from taper.records import dumps_json, plan_document
 
-        text = dumps_json(plan_document(plan, table))
-    elif chosen is PlanFormat.csv:
+        return chosen, dumps_json(plan_document(plan, table))
+    if chosen is PlanFormat.csv:
         from taper.csvout import plan_csv
 
-        text = plan_csv(plan, table, raw=raw_csv)
-    elif output is None:
+        return chosen, plan_csv(plan, table, raw=raw_csv)
+    if output is None:
+        return chosen, None
+    from taper.render import plan_text
+
+    return chosen, plan_text(plan, table, daily=daily)
+
+
+def _show_plan(
+    plan: Any,
+    table: Any,
+    chosen: PlanFormat,
+    text: str | None,
+    to_file: Path | None,
+    *,
+    daily: bool,
+) -> None:
+    """The plan to the terminal or standard output (``-o -``) unless written to a file; CSV
+    warnings and the file written go to stderr."""
+    if text is None:
         from taper.render import console, render_plan
 
         render_plan(plan, table, console(), daily=daily)
         return
-    else:
-        from taper.render import plan_text
-
-        text = plan_text(plan, table, daily=daily)
-    if is_stdout(output):
+    if to_file is None:
         sys.stdout.write(text)
-    else:
-        from taper.files import write_atomic
-
-        write_atomic(output, text, force=force)  # type: ignore[arg-type]
     if chosen is PlanFormat.csv:
         from taper.notices import warning_lines
 
         sys.stderr.write(warning_lines(plan.warnings))
-    if not is_stdout(output):
-        sys.stderr.write(f"wrote {output}: {plan.day_count} days\n")
+    if to_file is not None:
+        sys.stderr.write(f"wrote {printable(str(to_file))}: {plan.day_count} days\n")
 
 
 @app.command(cls=PanelCommand)
@@ -935,6 +953,7 @@ def batch(
         quiet=quiet,
         raw_csv=raw_csv,
         force=force,
+        inputs=[scenarios],
     )
 
 

@@ -17,8 +17,9 @@ import io
 import itertools
 import json
 import os
+import sys
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,15 +29,17 @@ from taper.csvout import (
     DISPENSING_COLUMNS,
     SUMMARY_COLUMNS,
     dispensing_csv,
+    neutralise_cell,
     plan_csv_rows,
     provenance_lines,
     summary_row,
     write_row,
 )
 from taper.errors import InvalidRequestError, ScenarioFileError, TaperError
-from taper.files import Fail, atomic_text_stream, csv_records, read_text
+from taper.files import Fail, atomic_text_streams, check_outputs, csv_records, read_text
+from taper.formatting import printable
 from taper.options import OPTION_KINDS
-from taper.outputs import is_stdout, text_output
+from taper.outputs import is_stdout
 from taper.records import dumps_compact_json, plan_document, plan_summary
 from taper.schedule import plan_taper
 from taper.table import EquivalenceTable
@@ -105,7 +108,7 @@ def _csv_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
     scenario_id = None
     for index, (line, record) in enumerate(records):
         given = record.get("id") or ""
-        scenario_id = given.strip() or f"row-{index + 1}"
+        scenario_id = printable(given.strip()) or f"row-{index + 1}"
         if None in record or any(value is None for value in record.values()):
             yield Scenario(scenario_id, {}, line, "the row has a different number of cells")
             continue
@@ -124,7 +127,7 @@ def _toml_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
     if not isinstance(tables, list) or set(document) != {"scenario"} or not tables:
         raise fail(None, "expected [[scenario]] tables and nothing else")
     for index, table in enumerate(tables):
-        scenario_id = str(table.get("id", f"scenario-{index + 1}"))
+        scenario_id = printable(str(table.get("id", f"scenario-{index + 1}")))
         problems = [key for key in table if key not in SCENARIO_COLUMNS and key != "id"]
         if problems:
             yield Scenario(scenario_id, {}, 0, f"unknown key(s) {', '.join(problems)}")
@@ -205,7 +208,8 @@ def run_scenario(
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerows((scenario.id, *row) for row in plan_csv_rows(plan, raw=raw_csv))
+        scenario_id = scenario.id if raw_csv else neutralise_cell(scenario.id)
+        writer.writerows((scenario_id, *row) for row in plan_csv_rows(plan, raw=raw_csv))
         days_csv = buffer.getvalue()
     summary = {**plan_summary(plan), "parameters": dumps_compact_json(dict(scenario.options))}
     return Outcome(
@@ -289,32 +293,41 @@ def write_batch(
     jobs: int | None = None,
     raw_csv: bool = False,
     force: bool = False,
+    inputs: Sequence[str | os.PathLike[str]] = (),
     on_progress: Callable[[], None] | None = None,
 ) -> int:
     """Plan every scenario into ``output`` (day-level CSV, or JSON Lines) and, if asked, one
     summary row per scenario into ``summary`` and the quantities to dispense, one row per
     scenario and product, into ``dispensing``; the files appear only when all is written.
 
+    Every path is checked before any work (see :func:`taper.files.check_outputs`): no two
+    may be the same file, nor one of ``inputs`` (the scenario file) or the table.
+
     Returns the number of scenarios that failed.
     """
     if any(path is not None and is_stdout(path) for path in (summary, dispensing)):
         raise InvalidRequestError("only --output can be standard output (-o -)")
+    named = {
+        "--output": None if is_stdout(output) else output,
+        "--summary": summary,
+        "--dispensing": dispensing,
+    }
+    check_outputs(named, force=force, inputs=[*inputs, table.path])
     failed = 0
     detail = f"{what}; each scenario's parameters are in the summary and the JSON Lines output"
     with contextlib.ExitStack() as stack:
-        out = stack.enter_context(text_output(output, force=force))
-        summary_stream = (
-            stack.enter_context(atomic_text_stream(summary, force=force)) if summary else None
-        )
+        given = {option: path for option, path in named.items() if path is not None}
+        opened = stack.enter_context(atomic_text_streams(list(given.values()), force=force))
+        streams = dict(zip(given, opened, strict=True))
+        out = streams.get("--output", sys.stdout)
+        summary_stream = streams.get("--summary")
+        dispensing_stream = streams.get("--dispensing")
         if not jsonl:
             out.write(provenance_lines(table, detail))
             write_row(out, ("scenario", *CSV_COLUMNS))
         if summary_stream is not None:
             summary_stream.write(provenance_lines(table, detail))
             write_row(summary_stream, SUMMARY_COLUMNS)
-        dispensing_stream = (
-            stack.enter_context(atomic_text_stream(dispensing, force=force)) if dispensing else None
-        )
         if dispensing_stream is not None:
             dispensing_stream.write(provenance_lines(table, detail))
             write_row(dispensing_stream, DISPENSING_COLUMNS)
@@ -324,7 +337,10 @@ def write_batch(
             failed += not outcome.ok
             out.write(outcome.jsonl if jsonl else outcome.days_csv)
             if summary_stream is not None:
-                write_row(summary_stream, summary_row(outcome.id, outcome.error, outcome.summary))
+                write_row(
+                    summary_stream,
+                    summary_row(outcome.id, outcome.error, outcome.summary, raw=raw_csv),
+                )
             if dispensing_stream is not None:
                 dispensing_stream.write(outcome.dispensing_csv)
             if on_progress is not None:

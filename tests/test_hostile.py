@@ -1,0 +1,187 @@
+"""A hostile world (#13): injection, clobbered files, escape sequences, signals, odd input.
+
+Each test is named after the bug it pins.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from taper.files import write_atomic
+
+
+def _rows(text: str) -> list[list[str]]:
+    """Data rows as a spreadsheet or ``pandas.read_csv(comment="#")`` sees them."""
+    return list(csv.reader(line for line in io.StringIO(text) if not line.startswith("#")))
+
+
+# ----------------------------------------------------------------- CSV injection
+
+
+def test_batch_scenario_ids_and_error_cells_are_neutralised(run: Any, tmp_path: Path) -> None:
+    scenarios = tmp_path / "s.csv"
+    scenarios.write_text(
+        "id,drug,dose,start,age\n"
+        '"=HYPERLINK(""http://x"")",clonazepam,1mg,2027-01-04,\n'
+        "@SUM(1)*cmd|' /C calc'!A0,clonazepam,1mg,2027-01-04,\n"
+        "bad,clonazepam,1mg,2027-01-04,200\n",
+        encoding="utf-8",
+    )
+    run("batch", str(scenarios), "-o", str(tmp_path / "d.csv"), "--summary",
+        str(tmp_path / "m.csv"), "-j", "1")  # fmt: skip
+    for name in ("d.csv", "m.csv"):
+        for row in _rows((tmp_path / name).read_text(encoding="utf-8"))[1:]:
+            for cell in row:
+                assert not cell.startswith(("=", "+", "-", "@")), (name, row)
+    summary = _rows((tmp_path / "m.csv").read_text(encoding="utf-8"))
+    assert summary[1][0] == '\'=HYPERLINK("http://x")'
+
+
+def test_a_summary_error_cell_starting_with_a_dash_is_neutralised(run: Any, tmp_path: Path) -> None:
+    scenarios = tmp_path / "s.toml"
+    scenarios.write_text(
+        '[[scenario]]\nid = "a"\ndrug = "clonazepam"\ndose = "1mg"\nage = 200\n',
+        encoding="utf-8",
+    )
+    run("batch", str(scenarios), "-o", str(tmp_path / "d.csv"), "--summary",
+        str(tmp_path / "m.csv"), "-j", "1")  # fmt: skip
+    error = _rows((tmp_path / "m.csv").read_text(encoding="utf-8"))[1][2]
+    assert error.startswith("'--age"), error
+
+
+def test_a_toml_scenario_id_writes_no_raw_escape_bytes(run: Any, tmp_path: Path) -> None:
+    scenarios = tmp_path / "s.toml"
+    scenarios.write_text(
+        '[[scenario]]\nid = "a\\u001b[2Jb"\ndrug = "clonazepam"\ndose = "1mg"\n'
+        'start = "2027-01-04"\n',
+        encoding="utf-8",
+    )
+    run("batch", str(scenarios), "-o", str(tmp_path / "d.csv"), "--summary",
+        str(tmp_path / "m.csv"), "-j", "1")  # fmt: skip
+    for name in ("d.csv", "m.csv"):
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        assert "\x1b" not in text
+        assert "a\\x1b[2Jb" in text
+
+
+def test_a_newline_in_a_sweep_argument_forges_no_row(run: Any, tmp_path: Path) -> None:
+    out = tmp_path / "w.csv"
+    run("sweep", "clonazepam\n=cmd|' /C calc'!A0", "1mg", "-o", str(out), "--start",
+        "2027-01-04", "-j", "1")  # fmt: skip
+    text = out.read_text(encoding="utf-8")
+    assert all(line.startswith("#") for line in text.splitlines()[:2])
+    assert not any(row and row[0].startswith("=") for row in _rows(text))
+
+
+def test_a_newline_in_the_table_path_forges_no_row(run: Any, tmp_path: Path) -> None:
+    from .conftest import ROOT
+
+    folder = tmp_path / "x\n=cmd|calc!A0"
+    folder.mkdir()
+    (folder / "t.toml").write_bytes((ROOT / "equivalences.toml").read_bytes())
+    result = run("schedule", "clonazepam", "1mg", "--start", "2027-01-04", "-f", "csv",
+                 "--table", str(folder / "t.toml"))  # fmt: skip
+    assert result.exit_status == 0, result.stderr
+    rows = _rows(result.stdout)
+    assert rows[0][0] == "day"
+    assert not any(row and row[0].startswith("=") for row in rows)
+
+
+# ----------------------------------------------------------------- clobbered files
+
+
+def test_a_file_created_meanwhile_is_not_replaced(tmp_path: Path, monkeypatch: Any) -> None:
+    import taper.files as files
+
+    target = tmp_path / "out.txt"
+    real_fsync = os.fsync
+
+    def someone_else_writes(fd: int) -> None:
+        real_fsync(fd)
+        if not target.exists():
+            target.write_text("theirs", encoding="utf-8")
+
+    monkeypatch.setattr(files.os, "fsync", someone_else_writes)
+    with pytest.raises(files.OutputFileError, match="already exists"):
+        write_atomic(target, "mine")
+    assert target.read_text(encoding="utf-8") == "theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_output_and_summary_cannot_be_the_same_file(run: Any, tmp_path: Path) -> None:
+    scenarios = tmp_path / "s.csv"
+    scenarios.write_text("id,drug,dose\na,clonazepam,1mg\n", encoding="utf-8")
+    out = str(tmp_path / "x.csv")
+    result = run("batch", str(scenarios), "-o", out, "--summary", out, "-j", "1")
+    assert result.exit_status == 1
+    assert "also given as --output" in result.stderr
+    assert not (tmp_path / "x.csv").exists()
+    result = run("batch", str(scenarios), "-o", str(scenarios), "--force", "-j", "1")
+    assert result.exit_status == 1
+    assert "reads" in result.stderr
+    assert scenarios.read_text(encoding="utf-8").startswith("id,drug")
+
+
+def test_a_dangling_symlink_is_not_replaced(run: Any, tmp_path: Path) -> None:
+    link = tmp_path / "out.csv"
+    link.symlink_to(tmp_path / "nowhere")
+    for force in ((), ("--force",)):
+        result = run("schedule", "clonazepam", "1mg", "--start", "2027-01-04", "-f", "csv",
+                     "-o", str(link), *force)  # fmt: skip
+        assert result.exit_status == 1, force
+        assert link.is_symlink()
+    assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.parametrize("target", ["/dev/null", "/proc/self/fd/1"])
+def test_force_never_replaces_a_device_or_a_link_to_one(
+    run: Any, tmp_path: Path, target: str
+) -> None:
+    link = tmp_path / "out.csv"
+    link.symlink_to(target)
+    result = run("schedule", "clonazepam", "1mg", "--start", "2027-01-04", "-f", "csv",
+                 "-o", str(link), "--force")  # fmt: skip
+    assert result.exit_status == 1
+    assert "not a regular file" in result.stderr or "link to nothing" in result.stderr
+    assert link.is_symlink()
+
+
+def test_a_legal_long_name_is_written_and_a_too_long_one_refused(tmp_path: Path) -> None:
+    write_atomic(tmp_path / ("a" * 254), "x")
+    assert (tmp_path / ("a" * 254)).read_text(encoding="utf-8") == "x"
+    from taper.errors import OutputFileError
+
+    with pytest.raises(OutputFileError, match="too long"):
+        write_atomic(tmp_path / ("b" * 300), "x")
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_side_files_are_checked_before_anything_is_written(run: Any, tmp_path: Path) -> None:
+    pytest.importorskip("fpdf")
+    pytest.importorskip("icalendar")
+    (tmp_path / "e.ics").write_text("old", encoding="utf-8")
+    result = run("schedule", "clonazepam", "1mg", "--start", "2027-01-04",
+                 "--handout", str(tmp_path / "n.pdf"), "--ics", str(tmp_path / "e.ics"))  # fmt: skip
+    assert result.exit_status == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.ics"]
+    result = run("schedule", "clonazepam", "1mg", "--start", "2027-01-04",
+                 "-o", str(tmp_path / "same.pdf"), "--handout", str(tmp_path / "same.pdf"),
+                 "--force")  # fmt: skip
+    assert result.exit_status == 1
+    assert "also given as --output" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.ics"]
+
+
+def test_plot_file_is_not_left_when_the_output_exists(run: Any, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    (tmp_path / "existing.txt").write_text("old", encoding="utf-8")
+    result = run("schedule", "clonazepam", "1mg", "--start", "2027-01-04",
+                 "--plot-file", str(tmp_path / "n.svg"), "-o", str(tmp_path / "existing.txt"))  # fmt: skip
+    assert result.exit_status == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing.txt"]
