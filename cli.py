@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 import taper
-from taper.errors import InvalidRequestError, TaperError, one_line
+from taper.errors import InvalidRequestError, TaperError
 from taper.formatting import printable
 from taper.table import load_table
 
@@ -44,7 +44,8 @@ class PlanFormat(StrEnum):
 
 
 def _fail(message: str, code: ExitCode) -> NoReturn:
-    sys.stderr.write(f"taper: error: {one_line(message)}\n")
+    """One line on stderr: control characters of file names or table keys made visible."""
+    sys.stderr.write(f"taper: error: {printable(message)}\n")
     sys.stderr.flush()
     sys.exit(code)
 

@@ -12,11 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
-def one_line(text: str) -> str:
-    """``text`` with control characters (a newline in a file name, say) written as escapes."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
 class TaperError(Exception):
     """Base class of every deliberate `taper` error."""
 

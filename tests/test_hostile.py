@@ -185,3 +185,57 @@ def test_plot_file_is_not_left_when_the_output_exists(run: Any, tmp_path: Path) 
                  "--plot-file", str(tmp_path / "n.svg"), "-o", str(tmp_path / "existing.txt"))  # fmt: skip
     assert result.exit_status == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["existing.txt"]
+
+
+# ----------------------------------------------------------------- terminal escapes
+
+ESC = "\\u001b[2J\\u001b]0;owned\\u0007\\u001b]8;;http://x\\u001b\\\\link\\nFAKE"
+
+
+def _hostile_table(tmp_path: Path) -> Path:
+    from .conftest import TINY_TABLE
+
+    text = TINY_TABLE.replace('title = "Alpha table"', f'title = "Alpha{ESC}"')
+    text = text.replace('author = "B. Author"', f'author = "B{ESC}"')
+    text = text.replace(
+        'aliases = ["Klonopin"]',
+        f'aliases = ["Klonopin"]\nnotes = ["n{ESC}"]\n'
+        f'max_daily = {{ mg = 20, note = "m{ESC}", source = "s" }}',
+    )
+    path = tmp_path / "hostile.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["drugs"],
+        ["sources"],
+        ["schedule", "clonazepam", "1mg", "--start", "2027-01-04", "--product", "0.5mg tablet"],
+    ],
+)
+def test_table_text_reaches_the_terminal_with_control_characters_visible(
+    run: Any, tmp_path: Path, args: list[str]
+) -> None:
+    result = run(*args, "--table", str(_hostile_table(tmp_path)), env={"COLUMNS": "400"})
+    assert result.exit_status == 0, result.stderr
+    assert "\x1b" not in result.stdout
+    assert "\x07" not in result.stdout
+    if args[0] != "schedule":  # a plan shows no text of the table's here
+        assert "\\x1b[2J" in result.stdout
+    assert "FAKE" not in "".join(line[:4] for line in result.stdout.splitlines())
+
+
+def test_error_messages_show_control_characters_of_paths_and_keys(run: Any, tmp_path: Path) -> None:
+    result = run("sources", "--table", str(tmp_path / "t\x1b[2J\ntaper: error: fake.toml"))
+    assert result.exit_status == 1
+    assert result.stderr.count("\n") == 1
+    assert "\x1b" not in result.stderr
+    assert "\\x1b[2J\\ntaper: error: fake" in result.stderr
+    table = tmp_path / "k.toml"
+    table.write_text('schema_version = 1\n"k\\u001b[31m" = 1\n', encoding="utf-8")
+    result = run("sources", "--table", str(table))
+    assert result.exit_status == 1
+    assert "\x1b" not in result.stderr
+    assert result.stderr.count("\n") == 1
