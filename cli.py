@@ -8,9 +8,15 @@ in :class:`TaperGroup.main`: one line on stderr, ``taper: error: ...``, with exi
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import io
+import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, NoReturn
@@ -29,7 +35,9 @@ class ExitCode(IntEnum):
     DOMAIN_ERROR = 1
     USAGE_ERROR = 2
     SOFTWARE = 70  # EX_SOFTWARE: an internal error, a bug in taper
-    INTERRUPTED = 130
+    HUNG_UP = 129  # 128 + SIGHUP
+    INTERRUPTED = 130  # 128 + SIGINT
+    TERMINATED = 143  # 128 + SIGTERM
 
 
 class OutputFormat(StrEnum):
@@ -45,8 +53,9 @@ class PlanFormat(StrEnum):
 
 def _fail(message: str, code: ExitCode) -> NoReturn:
     """One line on stderr: control characters of file names or table keys made visible."""
-    sys.stderr.write(f"taper: error: {printable(message)}\n")
-    sys.stderr.flush()
+    with contextlib.suppress(OSError, AttributeError, ValueError):  # stderr closed: just exit
+        sys.stderr.write(f"taper: error: {printable(message)}\n")
+        sys.stderr.flush()
     sys.exit(code)
 
 
@@ -55,6 +64,68 @@ def _root_debug(argv: list[str]) -> bool:
     ``taper schedule ... --note --debug`` is a note, not a request for tracebacks."""
     command = next((i for i, arg in enumerate(argv) if not arg.startswith("-")), len(argv))
     return "--debug" in argv[:command]
+
+
+STOP_SIGNALS = {
+    signal.SIGINT: "interrupted",
+    signal.SIGTERM: "terminated",
+    signal.SIGHUP: "hung up",
+}
+
+
+class Stopped(BaseException):
+    """A signal asked taper to stop: clean-up runs (workers, temporary files), then it exits
+    with 128 + the signal's number. Not an Exception, so that nothing catches it by mistake."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    for number in STOP_SIGNALS:  # a second signal must not interrupt the clean-up
+        signal.signal(number, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+def _catch_stop_signals() -> Callable[[], None]:
+    """Turn SIGINT, SIGTERM and SIGHUP into :class:`Stopped`; returns how to undo it."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+    for number, handler in previous.items():
+        if handler is not signal.SIG_IGN:  # ignored by whoever started taper (nohup): keep
+            signal.signal(number, _stop)
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+    return restore
+
+
+def _discard_stdout() -> None:
+    """After a failed write to stdout, let the exit flush nothing more (no second message)."""
+    with contextlib.suppress(OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+class _ClosedOutput(io.TextIOBase):
+    """Standard output when taper was started with it closed: every write fails clearly."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+
+def _prepare_streams() -> None:
+    """Standard output closed or unable to encode the text: never an internal error."""
+    if sys.stdout is None:
+        sys.stdout = _ClosedOutput()
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (stream.encoding or "").lower().replace("-", "") != "utf8":
+            reconfigure(errors="backslashreplace")  # PYTHONIOENCODING=ascii: "\u2192", no crash
 
 
 class TaperGroup(TyperGroup):
@@ -70,6 +141,7 @@ class TaperGroup(TyperGroup):
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         debug = _root_debug(argv)
+        restore_signals = _catch_stop_signals()
         try:
             code = super().main(
                 args=argv,
@@ -78,6 +150,9 @@ class TaperGroup(TyperGroup):
                 standalone_mode=False,
                 **extra,
             )
+            sys.stdout.flush()
+        except Stopped as exc:
+            _fail(STOP_SIGNALS[signal.Signals(exc.signum)], ExitCode(128 + exc.signum))
         except TaperError as exc:
             if debug:
                 traceback.print_exc()
@@ -95,6 +170,9 @@ class TaperGroup(TyperGroup):
             _fail(message, ExitCode(getattr(exc, "exit_code", ExitCode.USAGE_ERROR)))
         except (typer.Abort, KeyboardInterrupt):
             _fail("interrupted", ExitCode.INTERRUPTED)
+        except OSError as exc:  # writing to standard output: closed, full, a closed pipe
+            _discard_stdout()
+            _fail(f"cannot write to standard output: {exc.strerror or exc}", ExitCode.DOMAIN_ERROR)
         except Exception as exc:  # a bug in taper: still one line, unless --debug
             if debug:
                 raise
@@ -102,6 +180,8 @@ class TaperGroup(TyperGroup):
                 f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it",
                 ExitCode.SOFTWARE,
             )
+        finally:
+            restore_signals()
         if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into exit status 130
             _fail("interrupted", ExitCode.INTERRUPTED)
         sys.exit(code if isinstance(code, int) else ExitCode.OK)
@@ -1079,6 +1159,7 @@ def _run_batch(scenarios: Any, table: Any, output: Path, *, quiet: bool, **optio
 
 
 def main() -> None:
+    _prepare_streams()
     app(prog_name="taper")
 
 

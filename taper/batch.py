@@ -17,6 +17,7 @@ import io
 import itertools
 import json
 import os
+import signal
 import sys
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -49,6 +50,9 @@ SCENARIO_COLUMNS = {"drug": "list", "dose": "list", **OPTION_KINDS}
 MAX_SCENARIO_FILE_BYTES = 50 * 1024 * 1024
 #: Scenarios handed to the worker processes at a time: bounds memory, keeps order.
 WINDOW = 512
+#: --jobs is capped at this many worker processes per core (and at the number of scenarios).
+MAX_JOBS_PER_CORE = 4
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,9 @@ def run_scenario(
         plan = plan_taper(**_arguments(scenario.options), table=table)
     except TaperError as exc:
         return _failed(scenario, str(exc))
+    except (ArithmeticError, ValueError, LookupError, RecursionError, OverflowError) as exc:
+        # a bug in taper for this scenario: it must not cost the others their results
+        return _failed(scenario, f"internal error ({type(exc).__name__}: {exc}); report it")
     days_csv = line = ""
     if jsonl:
         line = dumps_compact_json({"scenario": scenario.id, **plan_document(plan, table)}) + "\n"
@@ -244,6 +251,30 @@ def _initialise(table: EquivalenceTable) -> None:
     _worker_table = table
 
 
+def _initialise_worker(table: EquivalenceTable) -> None:
+    """A worker process leaves Ctrl-C and hang-ups to the main process, which stops the
+    workers (with SIGTERM) and removes its temporary files: no traceback from a worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked by _start_pool
+    _initialise(table)
+
+
+def _start_pool(jobs: int, table: EquivalenceTable) -> Any:
+    """The worker processes, started with the stop signals blocked: a signal arriving while
+    they start waits until the pool exists (so the pool is stopped whole), and no worker
+    ever runs the main process's handler. The pool's own threads keep them blocked."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        return context.Pool(jobs, initializer=_initialise_worker, initargs=(table,))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _work(item: tuple[Scenario, bool, bool]) -> Outcome:
     assert _worker_table is not None, "set by _initialise in every worker"
     return run_scenario(item[0], _worker_table, raw_csv=item[1], jsonl=item[2])
@@ -265,18 +296,19 @@ def run_batch(
     """
     if jobs is not None and jobs < 1:
         raise InvalidRequestError("--jobs must be at least 1")
-    jobs = jobs or os.cpu_count() or 1
+    cores = os.cpu_count() or 1
     items = ((scenario, raw_csv, jsonl) for scenario in scenarios)
+    first = list(itertools.islice(items, WINDOW))
+    # never more workers than scenarios, nor than a few per core
+    jobs = min(jobs or cores, MAX_JOBS_PER_CORE * cores, max(1, len(first)))
     if jobs == 1:
         _initialise(table)
-        for item in items:
+        for item in itertools.chain(first, items):
             on_outcome(_work(item))
         return
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    with context.Pool(jobs, initializer=_initialise, initargs=(table,)) as pool:
-        while window := list(itertools.islice(items, WINDOW)):
+    with _start_pool(jobs, table) as pool:
+        while window := first or list(itertools.islice(items, WINDOW)):
+            first = []
             for outcome in pool.imap(_work, window, chunksize=max(1, len(window) // (4 * jobs))):
                 on_outcome(outcome)
 

@@ -239,3 +239,93 @@ def test_error_messages_show_control_characters_of_paths_and_keys(run: Any, tmp_
     assert result.exit_status == 1
     assert "\x1b" not in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+# ----------------------------------------------------------------- signals and streams
+
+
+@pytest.mark.parametrize(
+    ("signal_name", "status", "message"),
+    [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated"), ("SIGHUP", 129, "hung up")],
+)
+def test_a_signal_stops_a_batch_cleanly(
+    tmp_path: Path, signal_name: str, status: int, message: str
+) -> None:
+    """Ctrl-C (to the whole process group), SIGTERM and SIGHUP during ``batch -j 4``: the
+    workers stop, no temporary file is left, one line, no traceback, no hang."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import ROOT
+
+    scenarios = tmp_path / "many.csv"
+    rows = [f"s{i},clonazepam,{1 + i % 7}mg,{5 + i % 5}%,2027-01-04" for i in range(20000)]
+    scenarios.write_text("id,drug,dose,rate,start\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "taper", "batch", str(scenarios), "-o", str(tmp_path / "o.csv"),
+         "--summary", str(tmp_path / "s.csv"), "-j", "4", "-q"],
+        cwd=ROOT, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".o.csv.*.tmp")):
+        assert time.monotonic() < deadline, "the batch never started writing"
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        time.sleep(0.05)
+    time.sleep(0.5)  # the workers are busy
+    os.killpg(process.pid, getattr(signal, signal_name))
+    try:
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        with __import__("contextlib").suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == status, stderr
+    assert stderr.decode() == f"taper: error: {message}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.csv"]
+
+
+def _taper(*args: str, **options: Any) -> Any:
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **options}
+    return subprocess.run([sys.executable, "-m", "taper", *args], cwd=ROOT, **streams)
+
+
+def test_a_full_standard_output_is_one_line(tmp_path: Path) -> None:
+    with open("/dev/full", "w") as full:
+        result = _taper("convert", "clonazepam", "1mg", "--to", "diazepam", stdout=full)
+    assert result.returncode == 1
+    assert (
+        result.stderr.decode()
+        == "taper: error: cannot write to standard output: No space left on device\n"
+    )
+
+
+def test_a_closed_standard_output_is_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    code = "import os, sys; os.close(1); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "-m", "taper", "convert", "clonazepam", "1mg", "--to",
+         "diazepam"],
+        cwd=ROOT, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.decode().count("\n") == 1
+    assert "cannot write to standard output" in result.stderr.decode()
+
+
+def test_an_ascii_only_terminal_gets_escapes_not_an_error() -> None:
+    result = _taper(
+        "convert", "clonazepam", "1mg", "--to", "diazepam",
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert b"\\u2192" in result.stdout
