@@ -422,6 +422,7 @@ def convert(
     conversion = convert_dose(
         _pairs(items), to, source=source, table=table, allow_high_dose=allow_high_dose
     )
+    conversion.require_writable()
     if output_format is OutputFormat.json:
         from taper.records import conversion_document
 

@@ -39,10 +39,17 @@ def read_text(
     try:
         if path.is_dir():
             raise fail(None, f"is a directory, not a {kind}")
-        if path.stat().st_size > max_bytes:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; refused below anyway
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise fail(None, f"is not a regular file (a device, pipe or socket), not a {kind}")
+            raw = stream.read(max_bytes + 1)  # never more than the cap, whatever stat said
+        if len(raw) > max_bytes:
             raise fail(None, f"is larger than {max_bytes // 2**20} MiB")
-        raw = path.read_bytes()
     except OSError as exc:
+        if isinstance(exc, TaperError):
+            raise
         raise fail(None, f"cannot be read: {exc.strerror or exc}") from exc
     if b"\0" in raw:
         raise fail(None, f"is a binary file, not a {kind}")

@@ -22,7 +22,7 @@ from fractions import Fraction
 from functools import cached_property
 
 from taper.errors import InvalidRequestError
-from taper.formatting import format_dose, format_number
+from taper.formatting import format_dose, format_number, to_decimal
 
 FORM_WORDS = {
     "tablet": "tablet",
@@ -427,9 +427,7 @@ def parse_product(text: str, drug: str, named: str | None = None) -> Product:
     if form == "solution":
         if match["split"]:
             raise InvalidRequestError(f"product {text!r}: a liquid cannot be scored")
-        volume = Decimal(match["volume"]) if match["volume"] else Decimal(1)
-        if volume <= 0:
-            raise InvalidRequestError(f"product {text!r}: the volume must be greater than zero")
+        volume = _volume(match["volume"], text)
         return Product(drug, form, strength, volume_ml=volume, min_volume_ml=Decimal("0.1"))
     if match["volume"] is not None or "/" in text:
         raise InvalidRequestError(f"product {text!r}: only a solution has a volume")
@@ -437,6 +435,32 @@ def parse_product(text: str, drug: str, named: str | None = None) -> Product:
     if form in {"capsule", "odt"} and split != "none":
         raise InvalidRequestError(f"product {text!r}: a {FORM_WORDS[form]} cannot be split")
     return Product(drug, form, strength, split=split)
+
+
+#: The largest volume a product may declare: a bottle, not a tank.
+MAX_VOLUME_ML = Decimal(1000)
+
+
+def _volume(given: str | None, text: str) -> Decimal:
+    """The volume of a liquid product: a plain number, greater than zero, that the ISMP
+    formatter writes as it is (no digits beyond 0.001 mL), at most a litre."""
+    if given is None:
+        return Decimal(1)
+    if not re.fullmatch(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?", given):
+        raise InvalidRequestError(
+            f"product {text!r}: the volume {given!r} is not a number such as 5 or 2.5"
+        )
+    volume = Decimal(given)
+    if volume <= 0:
+        raise InvalidRequestError(f"product {text!r}: the volume must be greater than zero")
+    if volume > MAX_VOLUME_ML:
+        raise InvalidRequestError(f"product {text!r}: the volume is more than 1,000 mL")
+    if not to_decimal(volume)[1]:
+        raise InvalidRequestError(
+            f"product {text!r}: a volume is written to 0.001 mL; {given} mL cannot be written "
+            "faithfully"
+        )
+    return volume
 
 
 @functools.lru_cache(maxsize=128)

@@ -329,3 +329,70 @@ def test_an_ascii_only_terminal_gets_escapes_not_an_error() -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert b"\\u2192" in result.stdout
+
+
+# ----------------------------------------------------------------- odd input, one clear line
+
+ODD = [
+    (["schedule", "clonazepam", "1mg", "--start", "9999-12-01"], "run past"),
+    (["schedule", "clonazepam", "1mg", "--start", "9999-12-31", "--switch-to", "diazepam"],
+     "run past"),
+    (["schedule", "clonazepam", "1mg", "--product", "0.5mg/1.2.3mL solution"], "volume"),
+    (["schedule", "clonazepam", "1mg", "--product", "0.5mg/.mL solution"], "volume"),
+    (["schedule", "clonazepam", "1mg", "--product", "1mg/99999999999999999999mL solution"],
+     "1,000 mL"),
+    (["schedule", "clonazepam", "1mg", "--product", "0.001mg/0.0004mL solution"], "faithfully"),
+    (["schedule", "clonazepam", "1mg", "--method", "occupancy", "--ed50", "1mg",
+      "--occupancy-step", "1e999999999"], "occupancy step"),
+    (["schedule", "clonazepam", "1mg", "--method", "occupancy", "--ed50", "1mg",
+      "--emax", "1e-999999"], "Emax"),
+    (["schedule", "clonazepam", "1mg", "--method", "occupancy", "--ed50", "1mg",
+      "--emax", "1_00"], "Emax"),
+    (["schedule", "clonazepam", "1mg", "--method", "occupancy", "--ed50", "1mg",
+      "--emax", "\u0661\u0660\u0660"], "Emax"),
+    (["convert", "diazepam", "0.001mg", "--to", "clonazepam"], "faithfully"),
+    (["sources", "--table", "/dev/zero"], "not a regular file"),
+    (["drugs", "--table", "/dev/urandom"], "not a regular file"),
+    (["check", "/dev/zero"], "not a regular file"),
+    (["batch", "/dev/urandom", "-o", "never.csv"], "not a regular file"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "message"), ODD)
+def test_odd_input_is_one_clear_line(
+    run: Any, tmp_path: Path, monkeypatch: Any, args: list[str], message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run(*args)
+    assert result.exit_status in (1, 2), result.stdout
+    assert result.stderr.startswith("taper: error: ")
+    assert result.stderr.count("\n") == 1
+    assert "internal error" not in result.stderr
+    assert message in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_fifo_is_refused_without_waiting(run: Any, tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    for args in (["sources", "--table", str(fifo)], ["batch", str(fifo), "-o", "x.csv"]):
+        result = run(*args)
+        assert result.exit_status == 1
+        assert "not a regular file" in result.stderr
+
+
+def test_one_bad_scenario_does_not_stop_the_batch(run: Any, tmp_path: Path) -> None:
+    scenarios = tmp_path / "s.csv"
+    scenarios.write_text(
+        "id,drug,dose,products,start\n"
+        "a,clonazepam,1mg,0.5mg/1.2.3mL solution,2027-01-04\n"
+        "b,clonazepam,1mg,,9999-12-01\n"
+        "c,clonazepam,1mg,,2027-01-04\n",
+        encoding="utf-8",
+    )
+    result = run("batch", str(scenarios), "-o", str(tmp_path / "d.csv"), "--summary",
+                 str(tmp_path / "m.csv"), "-j", "1")  # fmt: skip
+    assert result.exit_status == 1
+    summary = _rows((tmp_path / "m.csv").read_text(encoding="utf-8"))
+    assert [row[:2] for row in summary[1:]] == [["a", "error"], ["b", "error"], ["c", "ok"]]
+    assert not any("internal error" in row[2] for row in summary[1:])
