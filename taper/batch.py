@@ -127,8 +127,12 @@ def _toml_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise fail(None, f"TOML syntax error: {exc}") from exc
+    except RecursionError:
+        raise fail(None, "arrays or tables nested too deeply") from None
     tables = document.get("scenario")
     if not isinstance(tables, list) or set(document) != {"scenario"} or not tables:
+        raise fail(None, "expected [[scenario]] tables and nothing else")
+    if not all(isinstance(table, dict) for table in tables):
         raise fail(None, "expected [[scenario]] tables and nothing else")
     for index, table in enumerate(tables):
         scenario_id = printable(str(table.get("id", f"scenario-{index + 1}")))

@@ -396,3 +396,59 @@ def test_one_bad_scenario_does_not_stop_the_batch(run: Any, tmp_path: Path) -> N
     summary = _rows((tmp_path / "m.csv").read_text(encoding="utf-8"))
     assert [row[:2] for row in summary[1:]] == [["a", "error"], ["b", "error"], ["c", "ok"]]
     assert not any("internal error" in row[2] for row in summary[1:])
+
+
+def _bundled_with(old: str, new: str, tmp_path: Path) -> Path:
+    from .conftest import ROOT
+
+    text = (ROOT / "equivalences.toml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "t.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("[drugs.clonazepam.equivalents]\nashton = 0.5", "[drugs.clonazepam.equivalents]\n"
+         "ashton = 1e-999999"),
+        ("[drugs.clonazepam.equivalents]\nashton = 0.5", "[drugs.clonazepam.equivalents]\n"
+         "ashton = 9e999999"),
+        ("strength_mg = 0.25", "strength_mg = 9e99999"),
+        ("\nreference_dose_mg = 10", "\nreference_dose_mg = 1e999999"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("command", ["sources", "drugs"])
+def test_huge_and_tiny_table_values_are_refused_quickly(
+    run: Any, tmp_path: Path, old: str, new: str, command: str
+) -> None:
+    import time
+
+    started = time.monotonic()
+    result = run(command, "--table", str(_bundled_with(old, new, tmp_path)))
+    assert time.monotonic() - started < 5
+    assert result.exit_status == 1
+    assert "must be from 0.000001 to 1,000,000" in result.stderr
+
+
+@pytest.mark.parametrize("nested", ["[" * 50000 + "]" * 50000, "{a=" * 5000 + "1" + "}" * 5000])
+def test_deeply_nested_toml_is_one_line(run: Any, tmp_path: Path, nested: str) -> None:
+    table = tmp_path / "t.toml"
+    table.write_text(f"x = {nested}\n", encoding="utf-8")
+    result = run("sources", "--table", str(table))
+    assert result.exit_status == 1
+    assert "nested too deeply" in result.stderr
+    scenarios = tmp_path / "s.toml"
+    scenarios.write_text(f'[[scenario]]\ndrug = "clonazepam"\nholds = {nested}\n', "utf-8")
+    result = run("batch", str(scenarios), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_status == 1
+    assert "nested too deeply" in result.stderr
+
+
+def test_a_scenario_list_of_numbers_is_refused(run: Any, tmp_path: Path) -> None:
+    scenarios = tmp_path / "s.toml"
+    scenarios.write_text("scenario = [1, 2]\n", encoding="utf-8")
+    result = run("batch", str(scenarios), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_status == 1
+    assert "expected [[scenario]] tables" in result.stderr
