@@ -81,6 +81,9 @@ def csv_records(
         header = [name.strip().lower() for name in reader.fieldnames or []]
     except csv.Error as exc:
         raise fail(numbers[0], str(exc)) from exc
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        raise fail(numbers[0], f"column(s) {', '.join(twice)} appear more than once")
     reader.fieldnames = header
 
     def rows() -> Iterator[tuple[int, dict[str | None, str | None]]]:

@@ -40,6 +40,12 @@ _PIECE_COST = {1: 10, 2: 14, 4: 18}
 _DENOMINATORS = {"none": (1,), "half": (1, 2), "quarter": (1, 2, 4)}
 #: Cost of using one more product in a dose.
 _PRODUCT_COST = 15
+#: The most products of one drug a plan searches (the bundled table lists at most 8 for a
+#: region): the search for what to take grows with the cube of this number.
+MAX_PRODUCTS = 10
+#: The most quanta (the finest step the products allow) a dose may be made of: bounds the
+#: time and memory of the search, whatever strengths are given.
+MAX_STEPS = 10_000
 #: A liquid fills in between solid doses only where their step is more than 1/10 (10%) of
 #: the dose.
 LIQUID_STEP_DENOMINATOR = 10
@@ -200,6 +206,21 @@ class Formulary:
             raise InvalidRequestError(
                 f"no products are known for {self.drug}; give them with --product"
             )
+        if len(set(self.products)) > MAX_PRODUCTS:
+            raise InvalidRequestError(
+                f"{len(set(self.products))} products of {self.drug} are more than a plan can "
+                f"search (at most {MAX_PRODUCTS}); give the strengths that are dispensed"
+            )
+
+    def _require_few_steps(self, units: int) -> None:
+        """Bound the search: doses are made from at most MAX_STEPS quanta."""
+        if units > MAX_STEPS:
+            raise InvalidRequestError(
+                f"the {self.drug} products given make doses in steps of "
+                f"{format_number(self.quantum)} mg, and "
+                f"{format_dose(_as_decimal(self.quantum * units))} would be more than "
+                f"{MAX_STEPS:,} such steps; give products with rounder strengths"
+            )
 
     @cached_property
     def quantum(self) -> Fraction:
@@ -301,6 +322,7 @@ class Formulary:
         units = Fraction(dose_mg) / self.quantum
         if units < 0 or units.denominator != 1:
             return None
+        self._require_few_steps(int(units) // 3)  # the ladder looks up to twice its top
         return self._preparation(int(units))
 
     def _preparation(self, units: int) -> Preparation | None:
@@ -358,6 +380,7 @@ class Formulary:
     ) -> tuple[int, ...]:
         """The same doses as :meth:`ladder`, counted in quanta."""
         key = self._ladder_key(up_to_mg, dose_step, liquids)
+        self._require_few_steps(key[0])
         if key not in self._ladders:
             self._ladders[key] = self._ladder_units(*key)
         return self._ladders[key]

@@ -452,3 +452,70 @@ def test_a_scenario_list_of_numbers_is_refused(run: Any, tmp_path: Path) -> None
     result = run("batch", str(scenarios), "-o", str(tmp_path / "o.csv"))
     assert result.exit_status == 1
     assert "expected [[scenario]] tables" in result.stderr
+
+
+# ----------------------------------------------------------------- resources and minor
+
+
+def test_too_many_products_are_refused_quickly(run: Any) -> None:
+    import time
+
+    products = [f"--product={1 + i * 0.25:g}mg tablet scored" for i in range(30)]
+    started = time.monotonic()
+    result = run("schedule", "clonazepam", "2mg", "--start", "2027-01-04", *products)
+    assert time.monotonic() - started < 5
+    assert result.exit_status == 2
+    assert "more than a plan can search (at most 10)" in result.stderr
+
+
+def test_products_with_a_very_fine_step_are_refused_quickly(run: Any) -> None:
+    import time
+
+    products = ["--product=1mg tablet scored"]
+    products += [f"--product={(1001 + 7 * i) / 1000:g}mg tablet scored" for i in range(9)]
+    started = time.monotonic()
+    result = run("schedule", "diazepam", "10mg", "--start", "2027-01-04", *products)
+    assert time.monotonic() - started < 10
+    assert result.exit_status == 2
+    assert "rounder strengths" in result.stderr
+
+
+def test_a_product_of_a_drug_the_plan_does_not_use_is_refused(run: Any) -> None:
+    result = run("schedule", "clonazepam", "1mg", "--product", "diazepam 2mg tablet")
+    assert result.exit_status == 2
+    assert "which this plan does not use" in result.stderr
+
+
+def test_jobs_are_capped_at_the_scenarios(tmp_path: Path, monkeypatch: Any) -> None:
+    import multiprocessing.pool
+
+    from taper import batch
+    from taper.table import load_table
+
+    started: list[int] = []
+    real = multiprocessing.pool.Pool.__init__
+
+    def counting(self: Any, processes: int | None = None, *args: Any, **kwargs: Any) -> None:
+        started.append(processes or 0)
+        real(self, processes, *args, **kwargs)
+
+    monkeypatch.setattr(multiprocessing.pool.Pool, "__init__", counting)
+    scenarios = [batch.Scenario(f"s{i}", {"drug": "clonazepam", "dose": "1mg"}) for i in range(3)]
+    outcomes: list[Any] = []
+    batch.run_batch(scenarios, load_table(), jobs=2000, on_outcome=outcomes.append)
+    assert len(outcomes) == 3
+    assert started == [3]
+
+
+def test_a_huge_dose_is_not_echoed_whole(run: Any) -> None:
+    result = run("convert", "clonazepam", "1" * 100_000 + "mg", "--to", "diazepam")
+    assert result.exit_status == 2
+    assert len(result.stderr) < 300
+
+
+def test_duplicate_csv_columns_are_refused(run: Any, tmp_path: Path) -> None:
+    scenarios = tmp_path / "s.csv"
+    scenarios.write_text("id,drug,dose,dose\na,clonazepam,1mg,2mg\n", encoding="utf-8")
+    result = run("batch", str(scenarios), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_status == 1
+    assert "dose appear more than once" in result.stderr
