@@ -113,15 +113,17 @@ def summary_row(
 ) -> list[str]:
     """One row of the batch summary: the scenario, its status and its plan's summary.
 
-    Text cells that a spreadsheet would read as a formula are neutralised unless ``raw``.
+    Control characters (and text that is not Unicode, such as a command line argument in
+    another encoding) are written as escapes; text cells that a spreadsheet would read as a
+    formula are neutralised unless ``raw``.
     """
     record = {
         "scenario": scenario,
         "status": "error" if error else "ok",
-        "error": printable(error or ""),
+        "error": error or "",
         **summary,
     }
-    cells = [_cell(record.get(column, "")) for column in SUMMARY_COLUMNS]
+    cells = [printable(_cell(record.get(column, ""))) for column in SUMMARY_COLUMNS]
     return cells if raw else [neutralise_cell(cell) for cell in cells]
 
 

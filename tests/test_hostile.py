@@ -519,3 +519,26 @@ def test_duplicate_csv_columns_are_refused(run: Any, tmp_path: Path) -> None:
     result = run("batch", str(scenarios), "-o", str(tmp_path / "o.csv"))
     assert result.exit_status == 1
     assert "dose appear more than once" in result.stderr
+
+
+def test_invalid_utf8_in_sweep_arguments_is_written_as_escapes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-m", "taper", "sweep", b"clon\xffazepam", "1mg", "-o",
+         tmp_path / "w.csv", "--summary", tmp_path / "s.csv", "-j", "1"],
+        cwd=ROOT, capture_output=True,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert b"internal error" not in result.stderr
+    summary = (tmp_path / "s.csv").read_text(encoding="utf-8")
+    assert "clon\\udcffazepam" in summary
+
+
+def test_an_output_name_of_300_characters_is_one_line(run: Any, tmp_path: Path) -> None:
+    result = run("schedule", "clonazepam", "1mg", "-o", str(tmp_path / ("a" * 300)))
+    assert result.exit_status == 1
+    assert "the file name is too long" in result.stderr
