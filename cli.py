@@ -8,9 +8,15 @@ in :class:`TaperGroup.main`: one line on stderr, ``taper: error: ...``, with exi
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import io
+import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, NoReturn
@@ -19,7 +25,8 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 import taper
-from taper.errors import InvalidRequestError, TaperError, one_line
+from taper.errors import InvalidRequestError, TaperError
+from taper.formatting import printable
 from taper.table import load_table
 
 
@@ -28,7 +35,9 @@ class ExitCode(IntEnum):
     DOMAIN_ERROR = 1
     USAGE_ERROR = 2
     SOFTWARE = 70  # EX_SOFTWARE: an internal error, a bug in taper
-    INTERRUPTED = 130
+    HUNG_UP = 129  # 128 + SIGHUP
+    INTERRUPTED = 130  # 128 + SIGINT
+    TERMINATED = 143  # 128 + SIGTERM
 
 
 class OutputFormat(StrEnum):
@@ -43,8 +52,10 @@ class PlanFormat(StrEnum):
 
 
 def _fail(message: str, code: ExitCode) -> NoReturn:
-    sys.stderr.write(f"taper: error: {one_line(message)}\n")
-    sys.stderr.flush()
+    """One line on stderr: control characters of file names or table keys made visible."""
+    with contextlib.suppress(OSError, AttributeError, ValueError):  # stderr closed: just exit
+        sys.stderr.write(f"taper: error: {printable(message)}\n")
+        sys.stderr.flush()
     sys.exit(code)
 
 
@@ -53,6 +64,68 @@ def _root_debug(argv: list[str]) -> bool:
     ``taper schedule ... --note --debug`` is a note, not a request for tracebacks."""
     command = next((i for i, arg in enumerate(argv) if not arg.startswith("-")), len(argv))
     return "--debug" in argv[:command]
+
+
+STOP_SIGNALS = {
+    signal.SIGINT: "interrupted",
+    signal.SIGTERM: "terminated",
+    signal.SIGHUP: "hung up",
+}
+
+
+class Stopped(BaseException):
+    """A signal asked taper to stop: clean-up runs (workers, temporary files), then it exits
+    with 128 + the signal's number. Not an Exception, so that nothing catches it by mistake."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    for number in STOP_SIGNALS:  # a second signal must not interrupt the clean-up
+        signal.signal(number, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+def _catch_stop_signals() -> Callable[[], None]:
+    """Turn SIGINT, SIGTERM and SIGHUP into :class:`Stopped`; returns how to undo it."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+    for number, handler in previous.items():
+        if handler is not signal.SIG_IGN:  # ignored by whoever started taper (nohup): keep
+            signal.signal(number, _stop)
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+    return restore
+
+
+def _discard_stdout() -> None:
+    """After a failed write to stdout, let the exit flush nothing more (no second message)."""
+    with contextlib.suppress(OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+class _ClosedOutput(io.TextIOBase):
+    """Standard output when taper was started with it closed: every write fails clearly."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+
+def _prepare_streams() -> None:
+    """Standard output closed or unable to encode the text: never an internal error."""
+    if sys.stdout is None:
+        sys.stdout = _ClosedOutput()
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (stream.encoding or "").lower().replace("-", "") != "utf8":
+            reconfigure(errors="backslashreplace")  # PYTHONIOENCODING=ascii: "\u2192", no crash
 
 
 class TaperGroup(TyperGroup):
@@ -68,6 +141,7 @@ class TaperGroup(TyperGroup):
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         debug = _root_debug(argv)
+        restore_signals = _catch_stop_signals()
         try:
             code = super().main(
                 args=argv,
@@ -76,6 +150,9 @@ class TaperGroup(TyperGroup):
                 standalone_mode=False,
                 **extra,
             )
+            sys.stdout.flush()
+        except Stopped as exc:
+            _fail(STOP_SIGNALS[signal.Signals(exc.signum)], ExitCode(128 + exc.signum))
         except TaperError as exc:
             if debug:
                 traceback.print_exc()
@@ -93,6 +170,9 @@ class TaperGroup(TyperGroup):
             _fail(message, ExitCode(getattr(exc, "exit_code", ExitCode.USAGE_ERROR)))
         except (typer.Abort, KeyboardInterrupt):
             _fail("interrupted", ExitCode.INTERRUPTED)
+        except OSError as exc:  # writing to standard output: closed, full, a closed pipe
+            _discard_stdout()
+            _fail(f"cannot write to standard output: {exc.strerror or exc}", ExitCode.DOMAIN_ERROR)
         except Exception as exc:  # a bug in taper: still one line, unless --debug
             if debug:
                 raise
@@ -100,6 +180,8 @@ class TaperGroup(TyperGroup):
                 f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it",
                 ExitCode.SOFTWARE,
             )
+        finally:
+            restore_signals()
         if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into exit status 130
             _fail("interrupted", ExitCode.INTERRUPTED)
         sys.exit(code if isinstance(code, int) else ExitCode.OK)
@@ -350,6 +432,7 @@ def convert(
     conversion = convert_dose(
         _pairs(items), to, source=source, table=table, allow_high_dose=allow_high_dose
     )
+    conversion.require_writable()
     if output_format is OutputFormat.json:
         from taper.records import conversion_document
 
@@ -740,9 +823,15 @@ def schedule(
     """
 
     from taper.options import OPTION_KINDS
+    from taper.outputs import is_stdout
     from taper.schedule import plan_taper
-    from taper.sidefiles import write_side_files
+    from taper.sidefiles import check_schedule_outputs, write_side_files
 
+    to_file = None if is_stdout(output) else output
+    check_schedule_outputs(
+        output=to_file, plot_file=plot_file, handout=handout, ics=ics, force=force,
+        table_file=table_file,
+    )  # fmt: skip
     table = load_table(table_file)
     options = {k: v for k, v in ctx.params.items() if k in OPTION_KINDS and v is not None}
     plan = plan_taper(_pairs(items), table=table, **options)
@@ -752,6 +841,7 @@ def schedule(
         from taper.render import console
 
         curve = terminal_plot(plan, table, width=min(console().width, 120))
+    chosen, text = _plan_output(plan, table, output_format, output, raw_csv=raw_csv, daily=daily)
     write_side_files(
         plan,
         table,
@@ -765,56 +855,66 @@ def schedule(
         reminders=reminders,
         revision=revision,
         force=force,
+        main=None if to_file is None or text is None else (to_file, text),
     )
     if curve is not None:
         sys.stdout.write(curve + "\n")
-    _write_plan(plan, table, output_format, output, force=force, daily=daily, raw_csv=raw_csv)
+    _show_plan(plan, table, chosen, text, to_file, daily=daily)
 
 
-def _write_plan(
+def _plan_output(
     plan: Any,
     table: Any,
     given: PlanFormat | None,
     output: Path | None,
     *,
-    force: bool,
-    daily: bool,
     raw_csv: bool,
-) -> None:
-    """The plan in the format asked (or named by the output's extension), to the terminal,
-    standard output (``-o -``) or a file; CSV warnings and the file written go to stderr."""
-    from taper.outputs import is_stdout, output_format
+    daily: bool,
+) -> tuple[PlanFormat, str | None]:
+    """The format asked (or named by the output's extension) and the plan as text in it;
+    None: render it on the terminal."""
+    from taper.outputs import output_format
 
     chosen = PlanFormat(output_format(given, output, list(PlanFormat), PlanFormat.table))
     if chosen is PlanFormat.json:
         from taper.records import dumps_json, plan_document
 
-        text = dumps_json(plan_document(plan, table))
-    elif chosen is PlanFormat.csv:
+        return chosen, dumps_json(plan_document(plan, table))
+    if chosen is PlanFormat.csv:
         from taper.csvout import plan_csv
 
-        text = plan_csv(plan, table, raw=raw_csv)
-    elif output is None:
+        return chosen, plan_csv(plan, table, raw=raw_csv)
+    if output is None:
+        return chosen, None
+    from taper.render import plan_text
+
+    return chosen, plan_text(plan, table, daily=daily)
+
+
+def _show_plan(
+    plan: Any,
+    table: Any,
+    chosen: PlanFormat,
+    text: str | None,
+    to_file: Path | None,
+    *,
+    daily: bool,
+) -> None:
+    """The plan to the terminal or standard output (``-o -``) unless written to a file; CSV
+    warnings and the file written go to stderr."""
+    if text is None:
         from taper.render import console, render_plan
 
         render_plan(plan, table, console(), daily=daily)
         return
-    else:
-        from taper.render import plan_text
-
-        text = plan_text(plan, table, daily=daily)
-    if is_stdout(output):
+    if to_file is None:
         sys.stdout.write(text)
-    else:
-        from taper.files import write_atomic
-
-        write_atomic(output, text, force=force)  # type: ignore[arg-type]
     if chosen is PlanFormat.csv:
         from taper.notices import warning_lines
 
         sys.stderr.write(warning_lines(plan.warnings))
-    if not is_stdout(output):
-        sys.stderr.write(f"wrote {output}: {plan.day_count} days\n")
+    if to_file is not None:
+        sys.stderr.write(f"wrote {printable(str(to_file))}: {plan.day_count} days\n")
 
 
 @app.command(cls=PanelCommand)
@@ -975,6 +1075,7 @@ def batch(
         quiet=quiet,
         raw_csv=raw_csv,
         force=force,
+        inputs=[scenarios],
     )
 
 
@@ -1095,6 +1196,7 @@ def _run_batch(scenarios: Any, table: Any, output: Path, *, quiet: bool, **optio
 
 
 def main() -> None:
+    _prepare_streams()
     app(prog_name="taper")
 
 

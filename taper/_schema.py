@@ -24,6 +24,12 @@ NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
 RegionCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}$")]
 
 
+#: Every number of a table (mg, mL, hours) lies in this range: nothing a formulary needs is
+#: outside it, and arithmetic on it stays exact and fast.
+SMALLEST_VALUE = Decimal("0.000001")
+LARGEST_VALUE = Decimal(1_000_000)
+
+
 class PositiveNumber(Decimal):
     """A TOML integer or float (read as Decimal) greater than zero; never a string or bool."""
 
@@ -37,8 +43,17 @@ def _positive(value: Any) -> Decimal:
         raise ValueError(f"must be a number, not {type(value).__name__} {value!r}")
     number = Decimal(value)
     if not number.is_finite() or number <= 0:
-        raise ValueError(f"must be greater than zero, not {value}")
+        raise ValueError(f"must be greater than zero, not {_short(value)}")
+    if not SMALLEST_VALUE <= number <= LARGEST_VALUE:
+        raise ValueError(
+            f"must be from {SMALLEST_VALUE:f} to {LARGEST_VALUE:,f}, not {_short(value)}"
+        )
     return number
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def _value_or_range(value: Any) -> tuple[Decimal, Decimal]:

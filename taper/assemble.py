@@ -17,6 +17,7 @@ from fractions import Fraction
 
 from taper.convert import Conversion
 from taper.dispensing import quantities, supply_periods, units_used
+from taper.errors import InvalidRequestError
 from taper.formatting import format_dose, format_number
 from taper.guardrails import assess
 from taper.guideline import (
@@ -79,6 +80,12 @@ def assemble_plan(
     start_date = request.start or today or dt.date.today()
     diazepam = all(ratio is not None for ratio in ratios.values())
     steps, loads = build_steps(segments, layout, formularies, ratios, diazepam)
+    last_day = max(step.end_day for step in steps)
+    if last_day > (dt.date.max - start_date).days + 1:
+        raise InvalidRequestError(
+            f"a plan starting {start_date.isoformat()} would run past the last date the "
+            f"calendar can write ({dt.date.max.isoformat()}); choose an earlier --start"
+        )
     checks = plan_checks(steps, loads, formularies[drug.name], start_date)
     start_load = diazepam_of(steps[0].doses, ratios)
     current = steps[0].totals_by_drug()

@@ -17,8 +17,10 @@ import io
 import itertools
 import json
 import os
+import signal
+import sys
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,15 +30,17 @@ from taper.csvout import (
     DISPENSING_COLUMNS,
     SUMMARY_COLUMNS,
     dispensing_csv,
+    neutralise_cell,
     plan_csv_rows,
     provenance_lines,
     summary_row,
     write_row,
 )
 from taper.errors import InvalidRequestError, ScenarioFileError, TaperError
-from taper.files import Fail, atomic_text_stream, csv_records, read_text
+from taper.files import Fail, atomic_text_streams, check_outputs, csv_records, read_text
+from taper.formatting import printable
 from taper.options import OPTION_KINDS
-from taper.outputs import is_stdout, text_output
+from taper.outputs import is_stdout
 from taper.records import dumps_compact_json, plan_document, plan_summary
 from taper.schedule import plan_taper
 from taper.table import EquivalenceTable
@@ -46,6 +50,9 @@ SCENARIO_COLUMNS = {"drug": "list", "dose": "list", **OPTION_KINDS}
 MAX_SCENARIO_FILE_BYTES = 50 * 1024 * 1024
 #: Scenarios handed to the worker processes at a time: bounds memory, keeps order.
 WINDOW = 512
+#: --jobs is capped at this many worker processes per core (and at the number of scenarios).
+MAX_JOBS_PER_CORE = 4
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,7 @@ def _csv_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
     scenario_id = None
     for index, (line, record) in enumerate(records):
         given = record.get("id") or ""
-        scenario_id = given.strip() or f"row-{index + 1}"
+        scenario_id = printable(given.strip()) or f"row-{index + 1}"
         if None in record or any(value is None for value in record.values()):
             yield Scenario(scenario_id, {}, line, "the row has a different number of cells")
             continue
@@ -120,11 +127,15 @@ def _toml_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise fail(None, f"TOML syntax error: {exc}") from exc
+    except RecursionError:
+        raise fail(None, "arrays or tables nested too deeply") from None
     tables = document.get("scenario")
     if not isinstance(tables, list) or set(document) != {"scenario"} or not tables:
         raise fail(None, "expected [[scenario]] tables and nothing else")
+    if not all(isinstance(table, dict) for table in tables):
+        raise fail(None, "expected [[scenario]] tables and nothing else")
     for index, table in enumerate(tables):
-        scenario_id = str(table.get("id", f"scenario-{index + 1}"))
+        scenario_id = printable(str(table.get("id", f"scenario-{index + 1}")))
         problems = [key for key in table if key not in SCENARIO_COLUMNS and key != "id"]
         if problems:
             yield Scenario(scenario_id, {}, 0, f"unknown key(s) {', '.join(problems)}")
@@ -199,13 +210,17 @@ def run_scenario(
         plan = plan_taper(**_arguments(scenario.options), table=table)
     except TaperError as exc:
         return _failed(scenario, str(exc))
+    except (ArithmeticError, ValueError, LookupError, RecursionError, OverflowError) as exc:
+        # a bug in taper for this scenario: it must not cost the others their results
+        return _failed(scenario, f"internal error ({type(exc).__name__}: {exc}); report it")
     days_csv = line = ""
     if jsonl:
         line = dumps_compact_json({"scenario": scenario.id, **plan_document(plan, table)}) + "\n"
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerows((scenario.id, *row) for row in plan_csv_rows(plan, raw=raw_csv))
+        scenario_id = scenario.id if raw_csv else neutralise_cell(scenario.id)
+        writer.writerows((scenario_id, *row) for row in plan_csv_rows(plan, raw=raw_csv))
         days_csv = buffer.getvalue()
     summary = {**plan_summary(plan), "parameters": dumps_compact_json(dict(scenario.options))}
     return Outcome(
@@ -240,6 +255,30 @@ def _initialise(table: EquivalenceTable) -> None:
     _worker_table = table
 
 
+def _initialise_worker(table: EquivalenceTable) -> None:
+    """A worker process leaves Ctrl-C and hang-ups to the main process, which stops the
+    workers (with SIGTERM) and removes its temporary files: no traceback from a worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked by _start_pool
+    _initialise(table)
+
+
+def _start_pool(jobs: int, table: EquivalenceTable) -> Any:
+    """The worker processes, started with the stop signals blocked: a signal arriving while
+    they start waits until the pool exists (so the pool is stopped whole), and no worker
+    ever runs the main process's handler. The pool's own threads keep them blocked."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        return context.Pool(jobs, initializer=_initialise_worker, initargs=(table,))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _work(item: tuple[Scenario, bool, bool]) -> Outcome:
     assert _worker_table is not None, "set by _initialise in every worker"
     return run_scenario(item[0], _worker_table, raw_csv=item[1], jsonl=item[2])
@@ -261,18 +300,19 @@ def run_batch(
     """
     if jobs is not None and jobs < 1:
         raise InvalidRequestError("--jobs must be at least 1")
-    jobs = jobs or os.cpu_count() or 1
+    cores = os.cpu_count() or 1
     items = ((scenario, raw_csv, jsonl) for scenario in scenarios)
+    first = list(itertools.islice(items, WINDOW))
+    # never more workers than scenarios, nor than a few per core
+    jobs = min(jobs or cores, MAX_JOBS_PER_CORE * cores, max(1, len(first)))
     if jobs == 1:
         _initialise(table)
-        for item in items:
+        for item in itertools.chain(first, items):
             on_outcome(_work(item))
         return
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    with context.Pool(jobs, initializer=_initialise, initargs=(table,)) as pool:
-        while window := list(itertools.islice(items, WINDOW)):
+    with _start_pool(jobs, table) as pool:
+        while window := first or list(itertools.islice(items, WINDOW)):
+            first = []
             for outcome in pool.imap(_work, window, chunksize=max(1, len(window) // (4 * jobs))):
                 on_outcome(outcome)
 
@@ -289,32 +329,41 @@ def write_batch(
     jobs: int | None = None,
     raw_csv: bool = False,
     force: bool = False,
+    inputs: Sequence[str | os.PathLike[str]] = (),
     on_progress: Callable[[], None] | None = None,
 ) -> int:
     """Plan every scenario into ``output`` (day-level CSV, or JSON Lines) and, if asked, one
     summary row per scenario into ``summary`` and the quantities to dispense, one row per
     scenario and product, into ``dispensing``; the files appear only when all is written.
 
+    Every path is checked before any work (see :func:`taper.files.check_outputs`): no two
+    may be the same file, nor one of ``inputs`` (the scenario file) or the table.
+
     Returns the number of scenarios that failed.
     """
     if any(path is not None and is_stdout(path) for path in (summary, dispensing)):
         raise InvalidRequestError("only --output can be standard output (-o -)")
+    named = {
+        "--output": None if is_stdout(output) else output,
+        "--summary": summary,
+        "--dispensing": dispensing,
+    }
+    check_outputs(named, force=force, inputs=[*inputs, table.path])
     failed = 0
     detail = f"{what}; each scenario's parameters are in the summary and the JSON Lines output"
     with contextlib.ExitStack() as stack:
-        out = stack.enter_context(text_output(output, force=force))
-        summary_stream = (
-            stack.enter_context(atomic_text_stream(summary, force=force)) if summary else None
-        )
+        given = {option: path for option, path in named.items() if path is not None}
+        opened = stack.enter_context(atomic_text_streams(list(given.values()), force=force))
+        streams = dict(zip(given, opened, strict=True))
+        out = streams.get("--output", sys.stdout)
+        summary_stream = streams.get("--summary")
+        dispensing_stream = streams.get("--dispensing")
         if not jsonl:
             out.write(provenance_lines(table, detail))
             write_row(out, ("scenario", *CSV_COLUMNS))
         if summary_stream is not None:
             summary_stream.write(provenance_lines(table, detail))
             write_row(summary_stream, SUMMARY_COLUMNS)
-        dispensing_stream = (
-            stack.enter_context(atomic_text_stream(dispensing, force=force)) if dispensing else None
-        )
         if dispensing_stream is not None:
             dispensing_stream.write(provenance_lines(table, detail))
             write_row(dispensing_stream, DISPENSING_COLUMNS)
@@ -324,7 +373,10 @@ def write_batch(
             failed += not outcome.ok
             out.write(outcome.jsonl if jsonl else outcome.days_csv)
             if summary_stream is not None:
-                write_row(summary_stream, summary_row(outcome.id, outcome.error, outcome.summary))
+                write_row(
+                    summary_stream,
+                    summary_row(outcome.id, outcome.error, outcome.summary, raw=raw_csv),
+                )
             if dispensing_stream is not None:
                 dispensing_stream.write(outcome.dispensing_csv)
             if on_progress is not None:

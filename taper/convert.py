@@ -17,7 +17,13 @@ from fractions import Fraction
 
 from taper.doses import parse_dose
 from taper.errors import HighDoseError, InvalidRequestError, NoEquivalenceError, ParameterError
-from taper.formatting import format_dose, format_dose_range, format_number, to_decimal
+from taper.formatting import (
+    DISPLAY_QUANTUM,
+    format_dose,
+    format_dose_range,
+    format_number,
+    to_decimal,
+)
 from taper.notices import Kind, Notice
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, table_of
 from taper.values import decimal_of, dose_text
@@ -106,6 +112,15 @@ class Conversion:
     warnings: tuple[Notice, ...]
     #: With several current drugs: each drug's part of the result under the chosen source.
     parts: tuple[tuple[DoseInput, SourceResult], ...] = ()
+
+    def require_writable(self) -> None:
+        """Refuse a result that the ISMP formatter would write as 0 mg (below 0.001 mg)."""
+        # results are rounded to 0.001 mg: a dose (never zero) that became 0 was below it
+        if any(r.low_mg is not None and to_decimal(r.low_mg)[0] == 0 for r in self.results):
+            raise InvalidRequestError(
+                f"the {self.target.name} dose is below {format_dose(DISPLAY_QUANTUM)}, the "
+                "smallest dose taper writes: it cannot be written faithfully"
+            )
 
 
 @dataclass(frozen=True)

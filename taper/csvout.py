@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import IO
 
 from taper import __version__
+from taper.formatting import printable
 from taper.plan import DoseTime, Plan
 from taper.records import SUMMARY_FIELDS, dumps_compact_json, number, request_record
 from taper.table import EquivalenceTable
@@ -107,15 +108,23 @@ def dispensing_csv(scenario: str, plan: Plan, *, raw: bool = False) -> str:
     return buffer.getvalue()
 
 
-def summary_row(scenario: str, error: str | None, summary: Mapping[str, object]) -> list[str]:
-    """One row of the batch summary: the scenario, its status and its plan's summary."""
+def summary_row(
+    scenario: str, error: str | None, summary: Mapping[str, object], *, raw: bool = False
+) -> list[str]:
+    """One row of the batch summary: the scenario, its status and its plan's summary.
+
+    Control characters (and text that is not Unicode, such as a command line argument in
+    another encoding) are written as escapes; text cells that a spreadsheet would read as a
+    formula are neutralised unless ``raw``.
+    """
     record = {
         "scenario": scenario,
         "status": "error" if error else "ok",
         "error": error or "",
         **summary,
     }
-    return [_cell(record.get(column, "")) for column in SUMMARY_COLUMNS]
+    cells = [printable(_cell(record.get(column, ""))) for column in SUMMARY_COLUMNS]
+    return cells if raw else [neutralise_cell(cell) for cell in cells]
 
 
 def _cell(value: object) -> str:
@@ -125,8 +134,13 @@ def _cell(value: object) -> str:
 
 
 def provenance_lines(table: EquivalenceTable, detail: str) -> str:
-    """The ``#`` lines that open every CSV taper writes: version, table, and ``detail``."""
-    return f"# taper {__version__}; table {table.path} sha256 {table.sha256}\n# {detail}\n"
+    """The ``#`` lines that open every CSV taper writes: version, table, and ``detail``.
+
+    Control characters in the table's path or the detail are written as escapes, so that
+    no text given to taper can end a ``#`` line and start a row of its own.
+    """
+    where = printable(str(table.path))
+    return f"# taper {__version__}; table {where} sha256 {table.sha256}\n# {printable(detail)}\n"
 
 
 def write_row(stream: IO[str], row: Sequence[str]) -> None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
-def one_line(text: str) -> str:
-    """``text`` with control characters (a newline in a file name, say) written as escapes."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+def shorten(text: str, limit: int = 60) -> str:
+    """User text quoted in a message: at most ``limit`` characters (a 100 KB dose is not
+    echoed whole)."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 class TaperError(Exception):
@@ -32,7 +33,7 @@ class DoseSyntaxError(TaperError, ValueError):
     def __init__(self, text: str, reason: str) -> None:
         self.text = text
         self.reason = reason
-        super().__init__(f"invalid dose {text!r}: {reason}")
+        super().__init__(f"invalid dose {shorten(text)!r}: {reason}")
 
 
 class UnknownNameError(TaperError, LookupError):
@@ -44,7 +45,7 @@ class UnknownNameError(TaperError, LookupError):
         self.kind = kind
         self.name = name
         self.suggestions = tuple(suggestions)
-        message = f"unknown {kind} {name!r}"
+        message = f"unknown {kind} {shorten(name)!r}"
         if self.suggestions:
             message += "; did you mean " + " or ".join(repr(s) for s in self.suggestions) + "?"
         else:

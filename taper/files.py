@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import hashlib
 import io
 import itertools
 import os
+import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from taper.errors import OutputFileError, TaperError
+from taper.formatting import printable
 
 Fail = Callable[[int | None, str], TaperError]
 
@@ -36,10 +40,17 @@ def read_text(
     try:
         if path.is_dir():
             raise fail(None, f"is a directory, not a {kind}")
-        if path.stat().st_size > max_bytes:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; refused below anyway
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise fail(None, f"is not a regular file (a device, pipe or socket), not a {kind}")
+            raw = stream.read(max_bytes + 1)  # never more than the cap, whatever stat said
+        if len(raw) > max_bytes:
             raise fail(None, f"is larger than {max_bytes // 2**20} MiB")
-        raw = path.read_bytes()
     except OSError as exc:
+        if isinstance(exc, TaperError):
+            raise
         raise fail(None, f"cannot be read: {exc.strerror or exc}") from exc
     if b"\0" in raw:
         raise fail(None, f"is a binary file, not a {kind}")
@@ -95,6 +106,9 @@ def csv_records(
     except csv.Error as exc:
         raise fail(first[0], str(exc)) from exc
     header_line = first.pop()
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        raise fail(header_line, f"column(s) {', '.join(twice)} appear more than once")
     reader.fieldnames = header
 
     def rows() -> Iterator[tuple[int, dict[str | None, str | None]]]:
@@ -109,14 +123,87 @@ def csv_records(
 
 # ------------------------------------------------------------------ writing
 
+#: Errors of ``os.link`` on file systems without hard links: fall back to an exclusive create.
+_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
+_EXISTS = "it already exists (pass --force to replace it)"
 
-def _check_target(target: Path, shown: str, force: bool) -> None:
-    if target.is_dir():
-        raise OutputFileError(shown, "it is a directory")
-    if target.exists() and not force:
-        raise OutputFileError(shown, "it already exists (pass --force to replace it)")
-    if not target.parent.is_dir():
-        raise OutputFileError(shown, f"the folder {target.parent} does not exist")
+PathLike = str | os.PathLike[str]
+
+
+def _shown(path: PathLike) -> str:
+    return printable(str(path))
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
+
+
+def check_target(path: PathLike, *, force: bool) -> None:
+    """Refuse an output path that taper may not write: see :func:`check_outputs`."""
+    target, shown = Path(path), _shown(path)
+    try:
+        if len(os.fsencode(target.name)) > _name_max(target.parent):
+            raise OutputFileError(shown, "the file name is too long")
+        if not target.parent.is_dir():
+            raise OutputFileError(shown, f"the folder {_shown(target.parent)} does not exist")
+        try:
+            found = os.lstat(target)
+        except FileNotFoundError:
+            return
+        if stat.S_ISDIR(found.st_mode):
+            raise OutputFileError(shown, "it is a directory")
+        if not force:
+            raise OutputFileError(shown, _EXISTS)
+        if stat.S_ISLNK(found.st_mode):
+            try:  # where the links lead in the end, by name (/proc/self/fd/1 leads nowhere)
+                found = os.stat(os.path.realpath(target))
+            except FileNotFoundError:
+                raise OutputFileError(shown, "it is a symbolic link to nothing") from None
+        if not stat.S_ISREG(found.st_mode):
+            raise OutputFileError(
+                shown, "it is not a regular file (a device, pipe, socket or folder)"
+            )
+    except OSError as exc:
+        if isinstance(exc, TaperError):
+            raise
+        raise OutputFileError(shown, exc.strerror or str(exc)) from exc
+
+
+def _same(first: PathLike, second: PathLike) -> bool:
+    if os.path.realpath(first) == os.path.realpath(second):
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False
+
+
+def check_outputs(
+    outputs: Mapping[str, PathLike | None],
+    *,
+    force: bool,
+    inputs: Sequence[PathLike | None] = (),
+) -> None:
+    """Refuse, before any work, output paths that taper may not write.
+
+    ``outputs`` maps each option (``--output``, ``--summary``, ...) to its path or ``None``.
+    Each path must name a file in an existing folder; an existing one is replaced only with
+    ``force``, and only if it is a regular file or a symbolic link to one (never a device,
+    a pipe or a link to nothing). No two outputs may be the same file, and no output may be
+    one of the ``inputs`` (a scenario file, a table).
+    """
+    given = [(option, path) for option, path in outputs.items() if path is not None]
+    for index, (option, path) in enumerate(given):
+        check_target(path, force=force)
+        for other_option, other in given[:index]:
+            if _same(path, other):
+                raise OutputFileError(_shown(path), f"it is also given as {other_option}")
+        for source in inputs:
+            if source is not None and _same(path, source):
+                raise OutputFileError(_shown(path), f"{option} names a file this command reads")
 
 
 def _umask() -> int:
@@ -125,51 +212,116 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic(
-    path: str | os.PathLike[str], content: str | bytes, *, force: bool = False
-) -> None:
-    """Write ``content`` to ``path`` atomically: a temporary file beside it, then a rename.
+def write_atomic(path: PathLike, content: str | bytes, *, force: bool = False) -> None:
+    """Write ``content`` to ``path`` atomically: a temporary file beside it, then a link.
 
-    An existing file is replaced only with ``force``. If anything fails, no partial file is
-    left behind and the old file (if any) is untouched.
+    An existing file is replaced only with ``force`` (see :func:`check_outputs`), even one
+    that appeared while the content was being written. If anything fails, no partial file
+    is left behind and the old file (if any) is untouched.
     """
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    with _atomic(path, force=force, binary=True) as stream:
-        stream.write(data)
+    write_all_atomic([(path, content)], force=force)
 
 
-def atomic_text_stream(
-    path: str | os.PathLike[str], *, force: bool = False
-) -> contextlib.AbstractContextManager[IO[str]]:
-    """A text file to stream into; it appears at ``path`` only if the block succeeds."""
-    return _atomic(path, force=force, binary=False)
+def write_all_atomic(files: Sequence[tuple[PathLike, str | bytes]], *, force: bool = False) -> None:
+    """Write several files all or none: each is written in full before any appears."""
+    with _atomic_group([path for path, _ in files], force=force, binary=True) as streams:
+        for stream, (_, content) in zip(streams, files, strict=True):
+            stream.write(content.encode("utf-8") if isinstance(content, str) else content)
 
 
 @contextlib.contextmanager
-def _atomic(path: str | os.PathLike[str], *, force: bool, binary: bool) -> Iterator[IO[Any]]:
-    target = Path(path)
-    shown = str(path)
-    _check_target(target, shown, force)
+def atomic_text_stream(path: PathLike, *, force: bool = False) -> Iterator[IO[str]]:
+    """A text file to stream into; it appears at ``path`` only if the block succeeds."""
+    with _atomic_group([path], force=force, binary=False) as streams:
+        yield streams[0]
+
+
+def atomic_text_streams(
+    paths: Sequence[PathLike], *, force: bool = False
+) -> contextlib.AbstractContextManager[list[IO[Any]]]:
+    """Text files to stream into; they appear at ``paths`` only if the block succeeds, all
+    together (if one cannot be put in place, those already in place are removed)."""
+    return _atomic_group(paths, force=force, binary=False)
+
+
+@dataclass
+class _Staged:
+    target: Path
+    temporary: str
+    committed: bool = False
+    created: bool = False
+
+
+def _stage(target: Path) -> tuple[int, str]:
+    """A new temporary file beside ``target``, with a name short enough for the folder."""
+    room = max(1, _name_max(target.parent) - 20)
+    stem = os.fsdecode(os.fsencode(target.name)[:room])
+    return tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=target.parent)
+
+
+@contextlib.contextmanager
+def _atomic_group(
+    paths: Sequence[PathLike], *, force: bool, binary: bool
+) -> Iterator[list[IO[Any]]]:
+    check_outputs({str(i): path for i, path in enumerate(paths)}, force=force)
+    staged: list[_Staged] = []
+    streams: list[IO[Any]] = []
     try:
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-        )
-    except OSError as exc:
-        raise OutputFileError(shown, exc.strerror or str(exc)) from exc
-    try:
-        stream = (
-            os.fdopen(handle, "wb")
-            if binary
-            else os.fdopen(handle, "w", encoding="utf-8", newline="")
-        )
-        with stream:
-            yield stream
+        for path in paths:
+            try:
+                handle, temporary = _stage(Path(path))
+            except OSError as exc:
+                raise OutputFileError(_shown(path), exc.strerror or str(exc)) from exc
+            staged.append(_Staged(Path(path), temporary))
+            streams.append(
+                os.fdopen(handle, "wb")
+                if binary
+                else os.fdopen(handle, "w", encoding="utf-8", newline="")
+            )
+        yield streams
+        for stream in streams:
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())  # as an ordinary file, not mkstemp's 0600
-        os.replace(temporary, target)
+            stream.close()
+        for item in staged:
+            _commit(item, force)
     except BaseException as exc:
-        Path(temporary).unlink(missing_ok=True)
+        for stream in streams:
+            with contextlib.suppress(OSError):
+                stream.close()
+        for item in staged:
+            if item.created:
+                with contextlib.suppress(OSError):
+                    item.target.unlink()
+            Path(item.temporary).unlink(missing_ok=True)
         if isinstance(exc, OSError) and not isinstance(exc, TaperError):
-            raise OutputFileError(shown, exc.strerror or str(exc)) from exc
+            where = staged[-1].target if staged else (paths[0] if paths else "")
+            raise OutputFileError(_shown(where), exc.strerror or str(exc)) from exc
         raise
+
+
+def _commit(item: _Staged, force: bool) -> None:
+    """Put a written temporary file in place: never over a file unless ``force``, and then
+    only over a regular file or a link to one."""
+    os.chmod(item.temporary, 0o666 & ~_umask())  # as an ordinary file, not mkstemp's 0600
+    shown = _shown(item.target)
+    if force:
+        check_target(item.target, force=True)  # still something taper may replace
+        os.replace(item.temporary, item.target)
+        return
+    try:
+        os.link(item.temporary, item.target)
+    except FileExistsError:
+        raise OutputFileError(shown, _EXISTS) from None
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        try:
+            os.close(os.open(item.target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            raise OutputFileError(shown, _EXISTS) from None
+        item.created = True
+        os.replace(item.temporary, item.target)
+        return
+    item.created = True
+    Path(item.temporary).unlink(missing_ok=True)

@@ -66,3 +66,37 @@ def format_dose_range(
 def is_exact(value: Decimal | Fraction | int) -> bool:
     """True when ``value`` shows without rounding at display precision."""
     return to_decimal(value)[1]
+
+
+#: Characters that reorder text on a terminal (Trojan Source): shown as escapes too.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character made visible as an escape (``\\x1b``, ``\\n``).
+
+    For text that did not come from the project itself (a user's table, file names, scenario
+    ids) before it reaches a terminal or a one-line record: no escape sequence, no new line,
+    no reordering of what follows.
+    """
+    if text.isprintable() and not _BIDI_CONTROLS.intersection(text):
+        return text
+    return "".join(_visible(char) for char in text)
+
+
+def _visible(char: str) -> str:
+    if (char.isprintable() and char not in _BIDI_CONTROLS) or char == " ":
+        return char
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    code = ord(char)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )

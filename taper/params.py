@@ -10,11 +10,11 @@ import datetime as dt
 import itertools
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from taper.doses import parse_dose
 from taper.errors import InvalidRequestError
-from taper.formatting import format_dose
+from taper.formatting import format_dose, format_number, to_decimal
 
 #: Dose times, in the order of the day.
 SLOTS = ("morning", "midday", "afternoon", "evening", "night")
@@ -93,13 +93,22 @@ def parse_date(text: str, what: str = "date") -> dt.date:
         raise InvalidRequestError(f"{what} {text!r} is not a real date ({exc})") from exc
 
 
-def parse_positive_number(text: str, what: str) -> Decimal:
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise InvalidRequestError(f"cannot read {what} {text!r}; write a number") from None
-    if not value.is_finite() or value <= 0:
-        raise InvalidRequestError(f"{what} {text!r} must be a number greater than zero")
+def parse_positive_number(text: str, what: str, maximum: Decimal | None = None) -> Decimal:
+    """A plain number greater than zero, written as the ISMP rules write numbers (digits, one
+    point, a leading zero: no ``1_00``, ``1e3``, ``.5`` or other scripts' digits), that the
+    formatter writes back as it is (no digits beyond 0.001), and at most ``maximum``."""
+    shown = text if len(text) <= 40 else text[:40] + "..."
+    if not re.fullmatch(r"\s*(?:0|[1-9][0-9]*)(?:\.[0-9]+)?\s*", text):
+        raise InvalidRequestError(f"cannot read {what} {shown!r}; write a number such as 2.5")
+    value = Decimal(text.strip())
+    if value <= 0:
+        raise InvalidRequestError(f"{what} {shown!r} must be a number greater than zero")
+    if maximum is not None and value > maximum:
+        raise InvalidRequestError(f"{what} {shown!r} must be at most {format_number(maximum)}")
+    if not to_decimal(value)[1]:
+        raise InvalidRequestError(
+            f"{what} {shown!r} has digits beyond 0.001 and cannot be written faithfully"
+        )
     return value
 
 

@@ -22,7 +22,7 @@ from fractions import Fraction
 from functools import cached_property
 
 from taper.errors import InvalidRequestError
-from taper.formatting import format_dose, format_number
+from taper.formatting import format_dose, format_number, to_decimal
 
 FORM_WORDS = {
     "tablet": "tablet",
@@ -40,6 +40,12 @@ _PIECE_COST = {1: 10, 2: 14, 4: 18}
 _DENOMINATORS = {"none": (1,), "half": (1, 2), "quarter": (1, 2, 4)}
 #: Cost of using one more product in a dose.
 _PRODUCT_COST = 15
+#: The most products of one drug a plan searches (the bundled table lists at most 8 for a
+#: region): the search for what to take grows with the cube of this number.
+MAX_PRODUCTS = 10
+#: The most quanta (the finest step the products allow) a dose may be made of: bounds the
+#: time and memory of the search, whatever strengths are given.
+MAX_STEPS = 10_000
 #: A liquid fills in between solid doses only where their step is more than 1/10 (10%) of
 #: the dose.
 LIQUID_STEP_DENOMINATOR = 10
@@ -205,6 +211,21 @@ class Formulary:
             raise InvalidRequestError(
                 f"no products are known for {self.drug}; give them with --product"
             )
+        if len(set(self.products)) > MAX_PRODUCTS:
+            raise InvalidRequestError(
+                f"{len(set(self.products))} products of {self.drug} are more than a plan can "
+                f"search (at most {MAX_PRODUCTS}); give the strengths that are dispensed"
+            )
+
+    def _require_few_steps(self, units: int) -> None:
+        """Bound the search: doses are made from at most MAX_STEPS quanta."""
+        if units > MAX_STEPS:
+            raise InvalidRequestError(
+                f"the {self.drug} products given make doses in steps of "
+                f"{format_number(self.quantum)} mg, and "
+                f"{format_dose(_as_decimal(self.quantum * units))} would be more than "
+                f"{MAX_STEPS:,} such steps; give products with rounder strengths"
+            )
 
     @cached_property
     def quantum(self) -> Fraction:
@@ -306,6 +327,7 @@ class Formulary:
         units = Fraction(dose_mg) / self.quantum
         if units < 0 or units.denominator != 1:
             return None
+        self._require_few_steps(int(units) // 3)  # the ladder looks up to twice its top
         return self._preparation(int(units))
 
     def _preparation(self, units: int) -> Preparation | None:
@@ -363,6 +385,7 @@ class Formulary:
     ) -> tuple[int, ...]:
         """The same doses as :meth:`ladder`, counted in quanta."""
         key = self._ladder_key(up_to_mg, dose_step, liquids)
+        self._require_few_steps(key[0])
         if key not in self._ladders:
             self._ladders[key] = self._ladder_units(*key)
         return self._ladders[key]
@@ -432,9 +455,7 @@ def parse_product(text: str, drug: str, named: str | None = None) -> Product:
     if form == "solution":
         if match["split"]:
             raise InvalidRequestError(f"product {text!r}: a liquid cannot be scored")
-        volume = Decimal(match["volume"]) if match["volume"] else Decimal(1)
-        if volume <= 0:
-            raise InvalidRequestError(f"product {text!r}: the volume must be greater than zero")
+        volume = _volume(match["volume"], text)
         return Product(drug, form, strength, volume_ml=volume, min_volume_ml=Decimal("0.1"))
     if match["volume"] is not None or "/" in text:
         raise InvalidRequestError(f"product {text!r}: only a solution has a volume")
@@ -442,6 +463,32 @@ def parse_product(text: str, drug: str, named: str | None = None) -> Product:
     if form in {"capsule", "odt"} and split != "none":
         raise InvalidRequestError(f"product {text!r}: a {FORM_WORDS[form]} cannot be split")
     return Product(drug, form, strength, split=split)
+
+
+#: The largest volume a product may declare: a bottle, not a tank.
+MAX_VOLUME_ML = Decimal(1000)
+
+
+def _volume(given: str | None, text: str) -> Decimal:
+    """The volume of a liquid product: a plain number, greater than zero, that the ISMP
+    formatter writes as it is (no digits beyond 0.001 mL), at most a litre."""
+    if given is None:
+        return Decimal(1)
+    if not re.fullmatch(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?", given):
+        raise InvalidRequestError(
+            f"product {text!r}: the volume {given!r} is not a number such as 5 or 2.5"
+        )
+    volume = Decimal(given)
+    if volume <= 0:
+        raise InvalidRequestError(f"product {text!r}: the volume must be greater than zero")
+    if volume > MAX_VOLUME_ML:
+        raise InvalidRequestError(f"product {text!r}: the volume is more than 1,000 mL")
+    if not to_decimal(volume)[1]:
+        raise InvalidRequestError(
+            f"product {text!r}: a volume is written to 0.001 mL; {given} mL cannot be written "
+            "faithfully"
+        )
+    return volume
 
 
 @functools.lru_cache(maxsize=128)

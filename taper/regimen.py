@@ -28,6 +28,19 @@ def request_formulary(table: EquivalenceTable, drug: Drug, request: TaperRequest
     return products_for(table, drug, request.region, request.products, tapered)
 
 
+def check_products_belong(
+    table: EquivalenceTable, given: Sequence[str], drugs: Sequence[str]
+) -> None:
+    """Refuse a given product that names a drug the plan does not use: it would be ignored."""
+    for text in given:
+        named = product_drug(text)
+        if named and table.drug(named).name not in drugs:
+            raise InvalidRequestError(
+                f"product {text!r} is a product of {table.drug(named).name}, which this plan "
+                f"does not use ({' and '.join(drugs)})"
+            )
+
+
 def products_for(
     table: EquivalenceTable,
     drug: Drug,

@@ -23,7 +23,7 @@ from taper.files import write_atomic
 from taper.options import TaperRequest, resolve_request, schedule_options
 from taper.plan import Plan
 from taper.records import Record, plan_document, plan_summary
-from taper.regimen import current_regimen
+from taper.regimen import check_products_belong, current_regimen
 from taper.table import EquivalenceTable, table_of
 from taper.values import path_value, regimen_text
 
@@ -117,6 +117,8 @@ def plan_taper(
     switch_to = table.drug(given.switch_to).name if given.switch_to else None
     finish_on = table.drug(given.finish_on).name if given.finish_on else None
     request = resolve_request(given, names[0], switch_to, finish_on)
+    used = [*names, *([switch_to] if switch_to else []), *([finish_on] if finish_on else [])]
+    check_products_belong(table, request.products, used)
     regimens = [
         current_regimen(table, the_drug, text, given.times, request)
         for the_drug, (_, text) in zip(drugs, current, strict=True)

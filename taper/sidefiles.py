@@ -1,15 +1,33 @@
 """The files a schedule writes besides its main output: the curve as an image, the patient
 handout and the calendar. Each needs an optional extra, imported only when asked for; all
-are made before any is written."""
+are made before any is written, and written together with the main output, all or none."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from taper.errors import InvalidRequestError
-from taper.files import write_atomic
+from taper.files import PathLike, check_outputs, write_all_atomic
 from taper.plan import Plan
 from taper.table import EquivalenceTable
+
+
+def check_schedule_outputs(
+    *,
+    output: Path | None,
+    plot_file: Path | None,
+    handout: Path | None,
+    ics: Path | None,
+    force: bool,
+    table_file: Path | None,
+) -> None:
+    """Refuse, before any work, outputs that cannot all be written (see check_outputs)."""
+    if handout is not None and handout.suffix.lower() != ".pdf":
+        raise InvalidRequestError(f"a handout file ends in .pdf, not {handout.suffix!r}")
+    if ics is not None and ics.suffix.lower() != ".ics":
+        raise InvalidRequestError(f"a calendar file ends in .ics, not {ics.suffix!r}")
+    outputs = {"--output": output, "--plot-file": plot_file, "--handout": handout, "--ics": ics}
+    check_outputs(outputs, force=force, inputs=[table_file])
 
 
 def write_side_files(
@@ -26,8 +44,10 @@ def write_side_files(
     reminders: str | None = None,
     revision: int = 0,
     force: bool = False,
+    main: tuple[PathLike, str] | None = None,
 ) -> None:
-    """The files a schedule can write besides its main output: all made, then all written."""
+    """The files a schedule can write besides its main output: all made, then all written
+    (with ``main``, the main output, if given), all or none."""
     if reminders is not None and ics is None:
         raise InvalidRequestError("--reminders go into a calendar: add --ics FILE")
     if (note is not None or not clinician_page) and handout is None:
@@ -61,5 +81,7 @@ def write_side_files(
             raise InvalidRequestError(f"a calendar file ends in .ics, not {ics.suffix!r}")
         times = parse_reminders(reminders, plan.slots) if reminders else None
         files.append((ics, plan_calendar(plan, times, patient=patient, revision=revision)))
-    for path, content in files:
-        write_atomic(path, content, force=force)
+    if main is not None:
+        files.append((Path(main[0]), main[1].encode("utf-8")))
+    if files:
+        write_all_atomic(files, force=force)

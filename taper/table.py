@@ -195,6 +195,8 @@ def load_table(path: str | os.PathLike[str] | None = None) -> EquivalenceTable:
         document = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise TableError(shown, "", f"TOML syntax error: {exc}") from exc
+    except RecursionError:
+        raise TableError(str(table_path), "", "arrays or tables nested too deeply") from None
     return table_from_document(document, path=shown, sha256=sha256)
 
 

@@ -50,6 +50,41 @@ JUNK = st.one_of(
         ]
     ),
 )
+#: The hostile world (#13): control characters, huge and tiny numbers, far dates, special
+#: files and names, each where an argument, an option's value or a file name may go.
+HOSTILE = st.sampled_from(
+    [
+        "\x1b[2J",
+        "\x1b]0;title\x07",
+        "a\nb",
+        "\r",
+        "\u2028",
+        "=cmd|' /C calc'!A0",
+        "@SUM(1)",
+        "1e999999",
+        "1e-999999",
+        "9" * 400 + "mg",
+        "0.0000001mg",
+        "0.5mg/1.2.3mL solution",
+        "0.5mg/.mL solution",
+        "1mg/99999999999999999999mL solution",
+        "0.001mg/0.0004mL solution",
+        "1_00",
+        "\u0661\u0660\u0660",
+        "9999-12-31",
+        "9999-12-01",
+        "0001-01-01",
+        "500w",
+        "/dev/zero",
+        "/dev/urandom",
+        "/dev/null",
+        "/dev/full",
+        "/proc/self/fd/1",
+        "fifo",
+        "a" * 300,
+        "x" * 100_000,
+    ]
+)
 VALID = st.sampled_from(
     [
         "clonazepam",
@@ -98,24 +133,41 @@ VALID = st.sampled_from(
         "--cautious",
         "--product",
         "0.5mg tablet scored",
+        "--table",
+        "-o",
+        "out.csv",
+        "--summary",
+        "--plot-file",
+        "--ics",
+        "--emax",
+        "--occupancy-step",
+        "--stabilize",
+        "-j",
+        "1",
+        "--force",
     ]
 )
-COMMANDS = st.sampled_from(["convert", "schedule", "drugs", "sources", "check"])
+COMMANDS = st.sampled_from(["convert", "schedule", "drugs", "sources", "check", "sweep", "batch"])
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(command=COMMANDS, args=st.lists(st.one_of(VALID, JUNK), max_size=8))
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(command=COMMANDS, args=st.lists(st.one_of(VALID, JUNK, HOSTILE), max_size=8))
 def test_any_arguments_give_a_result_or_one_line_error(
     run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, args: list[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    if not (tmp_path / "fifo").exists():
+        os.mkfifo(tmp_path / "fifo")
     result = run(command, *args)
     assert result.exit_status in (0, 1, 2), (args, result.stderr)
+    assert "\x1b" not in result.stderr, (args, result.stderr)
     if result.exit_status:
-        assert result.stderr.startswith("taper: error: "), (args, result.stderr)
+        assert result.stderr.startswith("taper: "), (args, result.stderr)  # error, or failed
         assert result.stderr.count("\n") == 1, (args, result.stderr)
         assert "internal error" not in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
+    assert (tmp_path / "fifo").exists()  # never replaced, whatever the options
+    assert not list(tmp_path.glob(".*.tmp")), args  # no temporary file left
 
 
 MORE_BAD = [

@@ -2,7 +2,10 @@
 
 The only part of the library that imports rich. Everything shown here is computed by the
 library (doses, cuts, quantities, wording of results); this module lays it out for a
-terminal, with markup off so that no text from a user's table is read as markup.
+terminal, with markup off so that no text from a user's table is read as markup, and with
+every control character of such text (and of file paths) made visible
+(:func:`taper.formatting.printable`): no escape sequence of a user's table reaches the
+terminal.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from rich.table import Table
 from taper import __version__
 from taper.check import PlanCheck, day_name, describe_doses
 from taper.convert import Conversion, format_fold
-from taper.formatting import format_dose, format_dose_range, format_number
+from taper.formatting import format_dose, format_dose_range, format_number, printable
 from taper.plan import Plan
 from taper.table import Drug, EquivalenceTable, ValueRange
 
@@ -87,7 +90,7 @@ def console() -> Console:
 
 
 def footer(table: EquivalenceTable) -> str:
-    return f"taper {__version__} · table {table.path} · sha256 {table.sha256[:12]}"
+    return f"taper {__version__} · table {printable(table.path)} · sha256 {table.sha256[:12]}"
 
 
 def value_text(value: ValueRange | None, unit: str = "") -> str:
@@ -109,7 +112,7 @@ def render_drugs(table: EquivalenceTable, selected: list[Drug]) -> None:
     for column in ("Drug", "Class", "Half-life (hours)", "Usual max/day", "Equivalent (mg)"):
         grid.add_column(column, overflow="fold")
     for drug in selected:
-        names_cell = "\n".join([drug.tall_man or drug.name, *drug.aliases])
+        names_cell = "\n".join(printable(n) for n in [drug.tall_man or drug.name, *drug.aliases])
         half_lives = [
             f"{source_id}: {value_text(value)}"
             + (
@@ -131,7 +134,7 @@ def render_drugs(table: EquivalenceTable, selected: list[Drug]) -> None:
             maximum = "\n".join(
                 [format_dose(drug.max_daily.mg)]
                 + ([f"{format_dose(single)} at one time"] if single is not None else [])
-                + [f"({drug.max_daily.note})"]
+                + [f"({printable(drug.max_daily.note)})"]
             )
         acting = f"\n{drug.acting}-acting" if drug.acting else ""
         grid.add_row(
@@ -139,7 +142,7 @@ def render_drugs(table: EquivalenceTable, selected: list[Drug]) -> None:
             drug.drug_class + acting,
             "\n".join(half_lives) or "not in reference",
             maximum,
-            "\n".join(equivalents + list(drug.notes)),
+            "\n".join(equivalents + [printable(note) for note in drug.notes]),
         )
     out = console()
     out.print(grid, markup=False)
@@ -162,7 +165,9 @@ def render_sources(table: EquivalenceTable) -> None:
             reference += f"\n(values ×{format_number(factor)} here)"
         default = "\n(default)" if source.id == table.default_source else ""
         details = "\n".join(
-            part for part in (source.title, source.author, source.url, source.note) if part
+            printable(part)
+            for part in (source.title, source.author, source.url, source.note)
+            if part
         )
         grid.add_row(
             source.id + default,
@@ -230,7 +235,7 @@ def render_conversion(
     if conversion.disagreement and not all_sources:
         out.print(conversion.disagreement, markup=False)
     for warning in conversion.warnings:
-        out.print(f"Warning: {warning}", markup=False, style="yellow")
+        out.print(f"Warning: {printable(str(warning))}", markup=False, style="yellow")
     out.print(footer(table), markup=False, style="dim")
 
 
@@ -313,14 +318,16 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
             out.print(f"  {result.source.id}: {result.text()}{chosen}", markup=False)
     pace = request.pace_text()
     out.print(
-        f"{plan.drug.tall_man or plan.drug.name}: {request.method.value} taper, {pace}, every "
+        f"{printable(plan.drug.tall_man or plan.drug.name)}: {request.method.value} taper, "
+        f"{pace}, every "
         f"{request.interval_days} days; order {request.order.value}; diazepam equivalents "
         f"by {plan.source.id}.",
         markup=False,
     )
     for drug in plan.drugs:
         out.print(
-            f"Products for {drug.name}: {plan.formularies[drug.name].describe()}.", markup=False
+            f"Products for {drug.name}: {printable(plan.formularies[drug.name].describe())}.",
+            markup=False,
         )
     if plan.resolved_pace:
         out.print(f"Pace found for the target end: {plan.resolved_pace}.", markup=False)
@@ -405,7 +412,7 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
         style="dim",
     )
     for warning in plan.warnings:
-        out.print(f"Warning: {warning}", markup=False, style="yellow")
+        out.print(f"Warning: {printable(str(warning))}", markup=False, style="yellow")
     dispense = GluedTable(title="To dispense for the whole plan", title_justify="left")
     dispense.add_column("Product")
     dispense.add_column("Quantity", justify="right")
@@ -451,7 +458,7 @@ def render_check(result: PlanCheck, table: EquivalenceTable) -> None:
     else:
         span = f"days {first} to {last}"
     out.print(
-        f"Checked {result.path}: {', '.join(result.drugs)}, {span}, "
+        f"Checked {printable(str(result.path))}: {', '.join(result.drugs)}, {span}, "
         f"{len(result.steps)} steps; equivalents by {result.source.id}.",
         markup=False,
     )
@@ -509,11 +516,11 @@ def render_check(result: PlanCheck, table: EquivalenceTable) -> None:
         if len(group) > 1:
             out.print(f"{group[0]} (+{len(group) - 1}): agrees with {', '.join(group[1:])}.")
     for problem in result.problems:
-        out.print(f"Problem: {problem.message}", markup=False, style="red")
+        out.print(f"Problem: {printable(problem.message)}", markup=False, style="red")
     if result.clean:
         out.print("No problems found.", markup=False, style="green")
     for note in result.notes:
-        out.print(f"Note: {note}", markup=False)
+        out.print(f"Note: {printable(note)}", markup=False)
     for entry in result.dispensing:
         out.print(
             f"To dispense: {entry.amount_text()} of {entry.product.drug} {entry.product.label()}",
