@@ -59,7 +59,7 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "TAPER_CACHE_DIR": cache, "COLUMNS": "100"}
-        envs = {name: env for name in commands}
+        envs = dict.fromkeys(commands, env)
         envs[CACHE_OFF] = {**env, "TAPER_CACHE_DIR": "off"}
         for name, command in commands.items():  # warm the file cache, bytecode, table cache
             _time(command, envs[name])
