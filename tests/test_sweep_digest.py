@@ -62,7 +62,10 @@ def test_batch_outputs_match_the_recorded_digests(
     lines = []
     for name, (doses, grid) in SWEEPS.items():
         for output_format in ("csv", "jsonl"):
-            out, summary = tmp_path / f"{name}.{output_format}", tmp_path / f"{name}-{output_format}.summary"
+            out, summary = (
+                tmp_path / f"{name}.{output_format}",
+                tmp_path / f"{name}-{output_format}.summary",
+            )
             scenarios = sweep_scenarios(name, doses, grid, START)
             jsonl = output_format == "jsonl"
             write_batch(scenarios, table, out, summary=summary, jsonl=jsonl, what="digest", jobs=1)
