@@ -2,9 +2,10 @@
 
 Runs, interleaved in one session, whole ``taper`` processes (the start-up rows of issue 16)
 and the floor ``python -c "import typer, rich, pint"``, and prints the median of each and its
-ratio to the floor's median. The figure to watch is the ratio (target: at most 1.0 for
-``convert``, ``drugs`` and ``sources``; 1.2 for ``schedule``), not the milliseconds, which
-depend on the machine and its load. Measure in an environment with the core install only
+ratio to the floor's median, for wall-clock time and for CPU time (user + system, which the
+load of a shared machine disturbs much less). The figure to watch is the ratio (target: at
+most 1.0 for ``convert``, ``drugs`` and ``sources``; 1.2 for ``schedule``), not the
+milliseconds, which depend on the machine and its load. Measure in an environment with the core install only
 (``pip install -e .``): with matplotlib installed, pint imports numpy, which slows the floor
 and flatters the ratios.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -30,10 +32,15 @@ FLOOR = "floor: import typer, rich, pint"
 CACHE_OFF = "  the same, table cache off"
 
 
-def _time(command: list[str], env: dict[str, str]) -> float:
+def _time(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system) of one whole process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu
 
 
 def main() -> None:
@@ -63,15 +70,21 @@ def main() -> None:
         envs[CACHE_OFF] = {**env, "TAPER_CACHE_DIR": "off"}
         for name, command in commands.items():  # warm the file cache, bytecode, table cache
             _time(command, envs[name])
-        samples: dict[str, list[float]] = {name: [] for name in commands}
+        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for _ in range(runs):
             for name, command in commands.items():
                 samples[name].append(_time(command, envs[name]))
-    floor = statistics.median(samples[FLOOR])
+    wall_floor = statistics.median(wall for wall, _ in samples[FLOOR])
+    cpu_floor = statistics.median(cpu for _, cpu in samples[FLOOR])
     print(f"{runs} interleaved runs, medians; Python {sys.version.split()[0]}")
+    print(f"{'':42} {'wall':>9} {'ratio':>6}   {'CPU':>9} {'ratio':>6}")
     for name, values in samples.items():
-        median = statistics.median(values)
-        print(f"{name:42} {median * 1000:7.1f} ms   ratio to floor {median / floor:5.2f}")
+        wall = statistics.median(wall for wall, _ in values)
+        cpu = statistics.median(cpu for _, cpu in values)
+        print(
+            f"{name:42} {wall * 1000:6.1f} ms {wall / wall_floor:6.2f}"
+            f"   {cpu * 1000:6.1f} ms {cpu / cpu_floor:6.2f}"
+        )
 
 
 if __name__ == "__main__":
