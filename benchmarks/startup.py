@@ -5,9 +5,9 @@ and the floor ``python -c "import typer, rich, pint"``, and prints the median of
 ratio to the floor's median, for wall-clock time and for CPU time (user + system, which the
 load of a shared machine disturbs much less). The figure to watch is the ratio (target: at
 most 1.0 for ``convert``, ``drugs`` and ``sources``; 1.2 for ``schedule``), not the
-milliseconds, which depend on the machine and its load. Measure in an environment with the core install only
-(``pip install -e .``): with matplotlib installed, pint imports numpy, which slows the floor
-and flatters the ratios.
+milliseconds, which depend on the machine and its load. Measure in an environment with the
+core install only (``pip install -e .``): with matplotlib installed, pint imports numpy,
+which slows the floor and flatters the ratios.
 
 The table cache lives in a temporary folder, filled by the warm-up runs; one row runs with
 the cache off (``TAPER_CACHE_DIR=off``) to show what it saves.
