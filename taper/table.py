@@ -9,7 +9,6 @@ for both drugs, so rescaling never changes a conversion.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -127,6 +126,8 @@ class EquivalenceTable:
         key = name.strip().casefold()
         if key in self._names:
             return self.drugs[self._names[key][0]]
+        import difflib  # only to suggest names: not at start-up
+
         close = difflib.get_close_matches(key, list(self._names), n=3, cutoff=0.6)
         raise UnknownNameError("drug", name, [self._names[match][1] for match in close])
 
@@ -137,6 +138,8 @@ class EquivalenceTable:
         key = source_id.strip().lower()
         if key in self.sources:
             return self.sources[key]
+        import difflib
+
         close = difflib.get_close_matches(key, list(self.sources), n=3, cutoff=0.5)
         raise UnknownNameError("source", source_id, close)
 
