@@ -5,8 +5,9 @@ Two plans, each built with :func:`taper.plan_taper` and walked day by day:
 - the crossover of issue 16: alprazolam 4 mg a day in 4 doses, switched to diazepam;
 - a two-year direct taper: diazepam 40 mg a day in two doses, 5% every week, US products.
 
-"First" is the first plan of a fresh process (modules imported and the table loaded
-beforehand, so it counts the product searches and other first-use work, not imports);
+"First" is the first plan of a fresh process (modules imported, including those the plan
+imports on first use, and the table loaded beforehand: it counts the product searches and
+other first-use work, not imports);
 "warm" is every later plan with the same products, as in a batch. Each child process times
 one first plan, then ``--runs`` warm plans interleaved with the baseline: making as many
 (day, date, Decimal dose) rows with the standard library alone. Prints medians over the
@@ -54,6 +55,8 @@ def _baseline(days: int) -> int:
 
 
 def _child(name: str, runs: int) -> None:
+    import msgspec  # noqa: F401  (imported on first use by the options' validation)
+
     from taper import load_table
     from taper.schedule import plan_taper
 
