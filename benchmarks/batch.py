@@ -6,8 +6,10 @@ found to stop within 26 weeks) to a CSV file, with ``--jobs 1`` and ``--jobs 2``
 child process whose peak memory (of its largest process) is read from the operating system.
 After each run, this process times the baseline: writing as many rows with ``csv.writer``
 alone (cycling through the first 100,000 rows of the output, so that memory stays small).
-Prints the time of each, their ratios to the baseline (targets, issue 16: ``--jobs 1`` at
-most 1.5, ``--jobs 2`` at most 1.0) and the peak memory (target: flat in N).
+Prints the wall-clock time of each and its ratio to the baseline (targets, issue 16:
+``--jobs 1`` at most 1.5, ``--jobs 2`` at most 1.0), the CPU time of all of taper's
+processes against the baseline's (less disturbed by other work on a shared machine; with
+``--jobs 1`` it is the figure to trust) and the peak memory (target: flat in N).
 
 Byte identity: the SHA-256 of the output is compared with the one recorded in
 ``benchmarks/sweep-digests.txt`` for the same N (both runs must also agree with each other).
@@ -24,6 +26,7 @@ import argparse
 import csv
 import hashlib
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -32,10 +35,12 @@ import time
 from pathlib import Path
 
 DIGESTS = Path(__file__).with_name("sweep-digests.txt")
-#: Runs a command and prints the peak memory of its largest process, in kB.
+#: Runs a command and prints the peak memory of its largest process (kB) and the CPU seconds
+#: (user + system) of all its processes.
 PEAK = (
     "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
-    "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    "stdout=subprocess.DEVNULL); usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(usage.ru_maxrss, usage.ru_utime + usage.ru_stime)"
 )
 
 
@@ -66,8 +71,14 @@ def _recorded() -> dict[str, str]:
     return dict(line.split(" ", 1) for line in lines if line and not line.startswith("#"))
 
 
-def _floor(output: Path, target: Path) -> tuple[float, int]:
-    """Seconds to write as many rows as ``output`` has with csv.writer alone, and the rows."""
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _floor(output: Path, target: Path) -> tuple[float, float, int]:
+    """Wall and CPU seconds to write as many rows as ``output`` has with csv.writer alone,
+    and the number of rows."""
     sample: list[list[str]] = []
     total = 0
     with output.open(encoding="utf-8") as stream:
@@ -77,12 +88,12 @@ def _floor(output: Path, target: Path) -> tuple[float, int]:
             total += 1
             if len(sample) < 100_000:
                 sample.append(row)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     with target.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream, lineterminator="\n")
         for index in range(total):
             writer.writerow(sample[index % len(sample)])
-    return time.perf_counter() - start, total
+    return time.perf_counter() - start, _cpu() - cpu, total
 
 
 def main() -> None:
@@ -94,7 +105,7 @@ def main() -> None:
     exe = shutil.which("taper", path=str(Path(sys.executable).parent)) or shutil.which("taper")
     assert exe, "taper is not installed next to this Python"
     doses, options = _grid(arguments.scenarios)
-    results: list[tuple[int, float, float, float]] = []
+    results: list[tuple[int, float, float, float, float, float]] = []
     digests: set[str] = set()
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "TAPER_CACHE_DIR": folder}
@@ -103,26 +114,29 @@ def main() -> None:
             command = [exe, "sweep", "diazepam", doses, *options, "--duration", "26w"]
             command += ["-o", str(output), "--jobs", str(jobs), "--quiet"]
             start = time.perf_counter()
-            peak = subprocess.run(
+            peak_kb, cpu_seconds = subprocess.run(
                 [sys.executable, "-c", PEAK, *command],
                 check=True,
                 capture_output=True,
                 text=True,
                 env=env,
-            ).stdout
+            ).stdout.split()
             elapsed = time.perf_counter() - start
             # The baseline right after each run, so that both see the same load on the machine.
-            floor, rows = _floor(output, Path(folder) / "floor.csv")
-            results.append((jobs, elapsed, floor, int(peak) / 1024))
+            floor, floor_cpu, rows = _floor(output, Path(folder) / "floor.csv")
+            results.append(
+                (jobs, elapsed, floor, float(cpu_seconds), floor_cpu, int(peak_kb) / 1024)
+            )
             digests.add(hashlib.sha256(output.read_bytes()).hexdigest())
             output.unlink()
     key = f"{arguments.scenarios}-scenarios"
     count = 720 * len(doses.split(","))
     print(f"{count} scenarios, {rows} rows; Python {sys.version.split()[0]}")
-    for jobs, elapsed, floor, peak_mb in results:
+    for jobs, elapsed, floor, cpu, floor_cpu, peak_mb in results:
         print(
-            f"taper sweep --jobs {jobs}   {elapsed:7.2f} s;  baseline (csv.writer alone) "
-            f"{floor:6.2f} s;  ratio {elapsed / floor:4.2f};  peak memory {peak_mb:.0f} MB"
+            f"taper sweep --jobs {jobs}: wall {elapsed:6.2f} s, baseline {floor:5.2f} s, ratio "
+            f"{elapsed / floor:4.2f};  CPU (all processes) {cpu:6.2f} s, baseline "
+            f"{floor_cpu:5.2f} s, ratio {cpu / floor_cpu:4.2f};  peak memory {peak_mb:.0f} MB"
         )
     (digest,) = digests if len(digests) == 1 else (None,)
     if digest is None:
