@@ -2,8 +2,9 @@
 
 Two plans, each built with :func:`taper.plan_taper` and walked day by day:
 
-- the crossover of issue 16: alprazolam 4 mg a day in 4 doses, switched to diazepam;
-- a two-year direct taper: diazepam 40 mg a day in two doses, 5% every week, US products.
+- the crossover of issue 16: alprazolam 4 mg a day in 4 doses, switched to diazepam (80 mg
+  diazepam equivalent, above the usual maximum: asked for with ``allow_high_dose``);
+- a direct taper: diazepam 40 mg a day in two doses, 5% every week, US products.
 
 "First" is the first plan of a fresh process (modules imported, including those the plan
 imports on first use, and the table loaded beforehand: it counts the product searches and
@@ -36,8 +37,10 @@ PLANS: dict[str, dict[str, Any]] = {
         "times": 4,
         "switch_to": "diazepam",
         "start": "2027-01-04",
+        # 80 mg diazepam equivalent: above the usual maximum, so the switch must be asked for.
+        "allow_high_dose": True,
     },
-    "diazepam 40 mg x2, 5%/1w, 2 years": {
+    "diazepam 40 mg x2, 5%/1w": {
         "drug": "diazepam",
         "dose": "40mg",
         "times": 2,
