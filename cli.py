@@ -140,6 +140,11 @@ class TaperGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        if any("\x00" in arg for arg in argv):  # typer < 0.29 fails on it in os.stat
+            _fail(
+                "an argument contains a NUL character; no file name or value can hold one",
+                ExitCode.USAGE_ERROR,
+            )
         debug = _root_debug(argv)
         restore_signals = _catch_stop_signals()
         try:

@@ -1,60 +1,90 @@
-"""How fast does a one-off conversion start? Ratio against the import floor.
+"""How fast do one-off commands start? Each as a ratio against the import floor.
 
-Runs, interleaved in one session, the whole process
-``taper convert clonazepam 1mg --to diazepam`` and the floor
-``python -c "import typer, rich, pint"``, and prints the median of each and their ratio.
-The figure to watch is the ratio (target: at most 1.2), not the seconds, which depend on
-the machine.
+Runs, interleaved in one session, whole ``taper`` processes (the start-up rows of issue 16)
+and the floor ``python -c "import typer, rich, pint"``, and prints the median of each and its
+ratio to the floor's median, for wall-clock time and for CPU time (user + system, which the
+load of a shared machine disturbs much less). The figure to watch is the ratio (target: at
+most 1.0 for ``convert``, ``drugs`` and ``sources``; 1.2 for ``schedule``), not the
+milliseconds, which depend on the machine and its load. Measure in an environment with the
+core install only (``pip install -e .``): with matplotlib installed, pint imports numpy,
+which slows the floor and flatters the ratios.
 
-    python benchmarks/startup.py [--runs 15]
+The table cache lives in a temporary folder, filled by the warm-up runs; one row runs with
+the cache off (``TAPER_CACHE_DIR=off``) to show what it saves.
+
+    python benchmarks/startup.py [--runs 21]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+FLOOR = "floor: import typer, rich, pint"
+CACHE_OFF = "  the same, table cache off"
 
-def _time(command: list[str]) -> float:
+
+def _time(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system) of one whole process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=21)
     runs = parser.parse_args().runs
-    taper_exe = shutil.which("taper") or str(Path(sys.executable).with_name("taper"))
+    exe = shutil.which("taper", path=str(Path(sys.executable).parent)) or shutil.which("taper")
+    assert exe, "taper is not installed next to this Python"
+    convert = [exe, "convert", "clonazepam", "1.5mg", "--to", "diazepam"]
     commands = {
-        "taper convert (JSON)": [
-            taper_exe,
-            "convert",
-            "clonazepam",
-            "1mg",
-            "--to",
-            "diazepam",
-            "--format",
-            "json",
+        FLOOR: [sys.executable, "-c", "import typer, rich, pint"],
+        "convert clonazepam 1.5mg --to diazepam": convert,
+        "  the same, --format json": [*convert, "--format", "json"],
+        CACHE_OFF: convert,
+        "convert Klonopin 500mcg --to Librium": [
+            *(exe, "convert", "Klonopin", "500mcg", "--to", "Librium"),
         ],
-        "taper convert (table)": [taper_exe, "convert", "clonazepam", "1mg", "--to", "diazepam"],
-        "floor: import typer, rich, pint": [sys.executable, "-c", "import typer, rich, pint"],
+        "drugs": [exe, "drugs"],
+        "sources": [exe, "sources"],
+        "schedule clonazepam 1.5mg --times 3": [
+            *(exe, "schedule", "clonazepam", "1.5mg", "--times", "3", "--start", "2027-01-04"),
+        ],
     }
-    for command in commands.values():  # warm the file cache and bytecode
-        _time(command)
-    samples: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(runs):
-        for name, command in commands.items():
-            samples[name].append(_time(command))
-    floor = statistics.median(samples["floor: import typer, rich, pint"])
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "TAPER_CACHE_DIR": cache, "COLUMNS": "100"}
+        envs = dict.fromkeys(commands, env)
+        envs[CACHE_OFF] = {**env, "TAPER_CACHE_DIR": "off"}
+        for name, command in commands.items():  # warm the file cache, bytecode, table cache
+            _time(command, envs[name])
+        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        for _ in range(runs):
+            for name, command in commands.items():
+                samples[name].append(_time(command, envs[name]))
+    wall_floor = statistics.median(wall for wall, _ in samples[FLOOR])
+    cpu_floor = statistics.median(cpu for _, cpu in samples[FLOOR])
+    print(f"{runs} interleaved runs, medians; Python {sys.version.split()[0]}")
+    print(f"{'':42} {'wall':>9} {'ratio':>6}   {'CPU':>9} {'ratio':>6}")
     for name, values in samples.items():
-        median = statistics.median(values)
-        print(f"{name:34} median {median * 1000:7.1f} ms   ratio to floor {median / floor:.2f}")
+        wall = statistics.median(wall for wall, _ in values)
+        cpu = statistics.median(cpu for _, cpu in values)
+        print(
+            f"{name:42} {wall * 1000:6.1f} ms {wall / wall_floor:6.2f}"
+            f"   {cpu * 1000:6.1f} ms {cpu / cpu_floor:6.2f}"
+        )
 
 
 if __name__ == "__main__":

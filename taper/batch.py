@@ -12,8 +12,6 @@ flat however many scenarios there are, and the same input gives the same bytes.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import itertools
 import json
 import os
@@ -29,9 +27,10 @@ from taper.csvout import (
     CSV_COLUMNS,
     DISPENSING_COLUMNS,
     SUMMARY_COLUMNS,
+    DoseCells,
     dispensing_csv,
     neutralise_cell,
-    plan_csv_rows,
+    plan_csv_text,
     provenance_lines,
     summary_row,
     write_row,
@@ -200,10 +199,18 @@ def _arguments(options: Mapping[str, str]) -> dict[str, Any]:
 
 
 def run_scenario(
-    scenario: Scenario, table: EquivalenceTable, *, raw_csv: bool = False, jsonl: bool = False
+    scenario: Scenario,
+    table: EquivalenceTable,
+    *,
+    raw_csv: bool = False,
+    jsonl: bool = False,
+    with_summary: bool = True,
+    with_dispensing: bool = True,
+    cells: DoseCells | None = None,
 ) -> Outcome:
-    """Plan one scenario and format the output asked for (CSV rows, or a JSON line) and its
-    summary; a bad scenario becomes an error outcome."""
+    """Plan one scenario and format the output asked for (CSV rows, or a JSON line) and, if
+    asked, its summary and dispensing rows; a bad scenario becomes an error outcome.
+    ``cells`` keeps the cells of the doses written across the scenarios of a batch."""
     if scenario.error is not None:
         return _failed(scenario, scenario.error)
     try:
@@ -217,21 +224,13 @@ def run_scenario(
     if jsonl:
         line = dumps_compact_json({"scenario": scenario.id, **plan_document(plan, table)}) + "\n"
     else:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
         scenario_id = scenario.id if raw_csv else neutralise_cell(scenario.id)
-        writer.writerows((scenario_id, *row) for row in plan_csv_rows(plan, raw=raw_csv))
-        days_csv = buffer.getvalue()
-    summary = {**plan_summary(plan), "parameters": dumps_compact_json(dict(scenario.options))}
-    return Outcome(
-        scenario.id,
-        True,
-        None,
-        days_csv,
-        summary,
-        line,
-        dispensing_csv(scenario.id, plan, raw=raw_csv),
-    )
+        days_csv = plan_csv_text(plan, raw=raw_csv, lead=(scenario_id,), cells=cells)
+    summary: dict[str, Any] = {}
+    if with_summary:
+        summary = {**plan_summary(plan), "parameters": dumps_compact_json(dict(scenario.options))}
+    dispensing = dispensing_csv(scenario.id, plan, raw=raw_csv) if with_dispensing else ""
+    return Outcome(scenario.id, True, None, days_csv, summary, line, dispensing)
 
 
 def _failed(scenario: Scenario, error: str) -> Outcome:
@@ -248,11 +247,13 @@ def _failed(scenario: Scenario, error: str) -> Outcome:
 
 
 _worker_table: EquivalenceTable | None = None
+_worker_cells: DoseCells | None = None
 
 
 def _initialise(table: EquivalenceTable) -> None:
-    global _worker_table
+    global _worker_table, _worker_cells
     _worker_table = table
+    _worker_cells = DoseCells()
 
 
 def _initialise_worker(table: EquivalenceTable) -> None:
@@ -279,9 +280,18 @@ def _start_pool(jobs: int, table: EquivalenceTable) -> Any:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _work(item: tuple[Scenario, bool, bool]) -> Outcome:
+def _work(item: tuple[Scenario, bool, bool, bool, bool]) -> Outcome:
     assert _worker_table is not None, "set by _initialise in every worker"
-    return run_scenario(item[0], _worker_table, raw_csv=item[1], jsonl=item[2])
+    scenario, raw_csv, jsonl, with_summary, with_dispensing = item
+    return run_scenario(
+        scenario,
+        _worker_table,
+        raw_csv=raw_csv,
+        jsonl=jsonl,
+        with_summary=with_summary,
+        with_dispensing=with_dispensing,
+        cells=_worker_cells,
+    )
 
 
 def run_batch(
@@ -291,6 +301,8 @@ def run_batch(
     jobs: int | None = None,
     raw_csv: bool = False,
     jsonl: bool = False,
+    with_summary: bool = True,
+    with_dispensing: bool = True,
     on_outcome: Callable[[Outcome], None],
 ) -> None:
     """Run every scenario, calling ``on_outcome`` in scenario order.
@@ -301,7 +313,7 @@ def run_batch(
     if jobs is not None and jobs < 1:
         raise InvalidRequestError("--jobs must be at least 1")
     cores = os.cpu_count() or 1
-    items = ((scenario, raw_csv, jsonl) for scenario in scenarios)
+    items = ((scenario, raw_csv, jsonl, with_summary, with_dispensing) for scenario in scenarios)
     first = list(itertools.islice(items, WINDOW))
     # never more workers than scenarios, nor than a few per core
     jobs = min(jobs or cores, MAX_JOBS_PER_CORE * cores, max(1, len(first)))
@@ -382,7 +394,16 @@ def write_batch(
             if on_progress is not None:
                 on_progress()
 
-        run_batch(scenarios, table, jobs=jobs, raw_csv=raw_csv, jsonl=jsonl, on_outcome=take)
+        run_batch(
+            scenarios,
+            table,
+            jobs=jobs,
+            raw_csv=raw_csv,
+            jsonl=jsonl,
+            with_summary=summary_stream is not None,
+            with_dispensing=dispensing_stream is not None,
+            on_outcome=take,
+        )
     return failed
 
 

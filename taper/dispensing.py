@@ -17,15 +17,18 @@ from taper.products import Product
 
 def units_used(runs: Iterable[tuple[tuple[DoseTime, ...], int]]) -> dict[Product, Fraction]:
     """Tablets or capsules (a half counts 1/2) or mL of each product over runs of days."""
-    units: dict[Product, Fraction] = {}
+    # Days taken of each distinct portion, counted in integers; the exact amounts (Fractions)
+    # are made once per distinct portion, not once per dose and run.
+    days_of: dict[tuple[Product, Decimal | None, int, int], int] = {}
     for doses, days in runs:
         for dose in doses:
             for portion in dose.preparation.portions:
-                if portion.volume_ml is not None:
-                    amount = Fraction(portion.volume_ml)
-                else:
-                    amount = Fraction(portion.pieces, portion.denominator)
-                units[portion.product] = units.get(portion.product, Fraction(0)) + amount * days
+                key = (portion.product, portion.volume_ml, portion.pieces, portion.denominator)
+                days_of[key] = days_of.get(key, 0) + days
+    units: dict[Product, Fraction] = {}
+    for (product, volume_ml, pieces, denominator), days in days_of.items():
+        amount = Fraction(volume_ml) if volume_ml is not None else Fraction(pieces, denominator)
+        units[product] = units.get(product, Fraction(0)) + amount * days
     return units
 
 

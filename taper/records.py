@@ -13,11 +13,9 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taper import __version__
-from taper.check import PlanCheck, describe_doses
-from taper.convert import Conversion, SourceResult
 from taper.formatting import format_dose, to_decimal
 from taper.guardrails import PatientFactors
 from taper.notices import Kind, Notice
@@ -25,6 +23,10 @@ from taper.options import TaperRequest
 from taper.params import Hold
 from taper.plan import DispensedProduct, DoseTime, Plan, Step
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange
+
+if TYPE_CHECKING:
+    from taper.check import PlanCheck
+    from taper.convert import Conversion, SourceResult
 
 #: Version of every JSON document `taper` writes; bumped on any incompatible change.
 SCHEMA_VERSION = 2
@@ -454,6 +456,8 @@ def plan_document(plan: Plan, table: EquivalenceTable) -> Record:
 
 
 def check_document(result: PlanCheck, table: EquivalenceTable) -> Record:
+    from taper.check import describe_doses
+
     """``taper check`` as JSON: the steps found, the problems and the total to dispense."""
 
     return {

@@ -14,18 +14,18 @@ import datetime as dt
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from taper.csvout import plan_csv
 from taper.engine import make_plan
 from taper.errors import InvalidRequestError, ParameterError
-from taper.files import write_atomic
 from taper.options import TaperRequest, resolve_request, schedule_options
 from taper.plan import Plan
-from taper.records import Record, plan_document, plan_summary
 from taper.regimen import check_products_belong, current_regimen
 from taper.table import EquivalenceTable, table_of
 from taper.values import path_value, regimen_text
+
+if TYPE_CHECKING:
+    from taper.records import Record
 
 
 @dataclass(frozen=True)
@@ -35,18 +35,26 @@ class TaperPlan(Plan):
     @property
     def summary(self) -> Record:
         """One flat record of the plan: what a researcher compares across scenarios."""
+        from taper.records import plan_summary
+
         return plan_summary(self)
 
     def to_dict(self) -> Record:
         """The whole plan as plain data: the JSON document of ``taper schedule -f json``."""
+        from taper.records import plan_document
+
         return plan_document(self, self.table)
 
     def to_csv(self, path: str | os.PathLike[str] | None = None, *, force: bool = False) -> str:
         """The tidy day-level CSV (as ``taper schedule -f csv``); written to ``path`` if given."""
+        from taper.csvout import plan_csv
+
         text = plan_csv(self, self.table)
         if not isinstance(force, bool):
             raise ParameterError("force", force, "True or False")
         if path is not None:
+            from taper.files import write_atomic
+
             path = path_value(path, "path")
             write_atomic(path, text, force=force)
         return text

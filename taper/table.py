@@ -9,10 +9,8 @@ for both drugs, so rescaling never changes a conversion.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,6 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from taper.cache import code_fingerprint, entry_key, read_entry, write_entry
 from taper.errors import ParameterError, TableError, UnknownNameError
 from taper.files import read_text
 from taper.products import LIQUID_FORMS, Product
@@ -127,6 +126,8 @@ class EquivalenceTable:
         key = name.strip().casefold()
         if key in self._names:
             return self.drugs[self._names[key][0]]
+        import difflib  # only to suggest names: not at start-up
+
         close = difflib.get_close_matches(key, list(self._names), n=3, cutoff=0.6)
         raise UnknownNameError("drug", name, [self._names[match][1] for match in close])
 
@@ -137,6 +138,8 @@ class EquivalenceTable:
         key = source_id.strip().lower()
         if key in self.sources:
             return self.sources[key]
+        import difflib
+
         close = difflib.get_close_matches(key, list(self.sources), n=3, cutoff=0.5)
         raise UnknownNameError("source", source_id, close)
 
@@ -191,13 +194,43 @@ def load_table(path: str | os.PathLike[str] | None = None) -> EquivalenceTable:
         fail=lambda _line, reason: TableError(shown, "", reason),
         allow_empty=True,
     )
+    key = _cache_key(sha256, shown)
+    cached = read_entry("tables", key, _CACHED_CLASSES, EquivalenceTable)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    import tomllib
+
     try:
         document = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise TableError(shown, "", f"TOML syntax error: {exc}") from exc
     except RecursionError:
         raise TableError(str(table_path), "", "arrays or tables nested too deeply") from None
-    return table_from_document(document, path=shown, sha256=sha256)
+    table = table_from_document(document, path=shown, sha256=sha256)
+    write_entry("tables", key, table)
+    return table
+
+
+#: What a cached table is made of (nothing else is rebuilt from a cache entry).
+_CACHED_CLASSES: tuple[type, ...] = (
+    EquivalenceTable,
+    EquivalenceSource,
+    Drug,
+    MaxDailyDose,
+    ValueRange,
+    Product,
+    Decimal,
+)
+
+
+def _cache_key(sha256: str, shown: str) -> str:
+    """A validated table depends on the file's bytes, its shown name and the code that
+    validates and builds it."""
+    from taper import __version__
+
+    here = Path(__file__).parent
+    code = code_fingerprint([__file__, here / "_schema.py", here / "products.py"])
+    return entry_key(sha256, shown, __version__, code)
 
 
 def table_of(table: EquivalenceTable | str | os.PathLike[str] | None) -> EquivalenceTable:

@@ -248,3 +248,15 @@ def test_drugs_shows_duration_of_action_single_dose_and_product_sources(run: Any
     assert "short-acting" in table.stdout
     assert "10 mg at one time" in table.stdout
     assert "diazePAM" in table.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["check", "\x00"], ["convert", "clonazepam", "1mg", "--to", "diazepam", "--table", "a\x00b"]],
+)
+def test_a_nul_character_in_an_argument_is_a_usage_error(run: Any, args: list[str]) -> None:
+    # typer 0.28 (taper keeps typer below 0.29) stats a path argument and fails on a NUL
+    result = run(*args)
+    assert result.exit_status == 2
+    assert result.stderr.count("\n") == 1
+    assert "NUL character" in result.stderr

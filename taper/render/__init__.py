@@ -21,14 +21,15 @@ from rich.console import Console
 from rich.table import Table
 
 from taper import __version__
-from taper.check import PlanCheck, day_name, describe_doses
-from taper.convert import Conversion, format_fold
 from taper.formatting import format_dose, format_dose_range, format_number, printable
-from taper.plan import Plan
-from taper.table import Drug, EquivalenceTable, ValueRange
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from taper.check import PlanCheck
+    from taper.convert import Conversion
+    from taper.plan import Plan
+    from taper.table import Drug, EquivalenceTable, ValueRange
 
 DRAFT_NOTICE = (
     "Draft for clinical review: equivalences are approximate and vary between people "
@@ -197,6 +198,8 @@ GRADE_WORDS = {
 def render_conversion(
     conversion: Conversion, table: EquivalenceTable, *, all_sources: bool
 ) -> None:
+    from taper.convert import format_fold
+
     inputs = " + ".join(
         f"{item.drug.name} {format_dose(item.dose_mg)}" for item in conversion.inputs
     )
@@ -451,6 +454,8 @@ def _agreeing_sources(result: PlanCheck) -> list[list[str]]:
 
 
 def render_check(result: PlanCheck, table: EquivalenceTable) -> None:
+    from taper.check import day_name, describe_doses
+
     out = console()
     first, last = result.steps[0].start_day, result.steps[-1].end_day
     if result.first_date is not None:
