@@ -47,6 +47,8 @@ from taper.table import EquivalenceTable
 #: What a scenario may set: the current drugs and doses, and the schedule options.
 SCENARIO_COLUMNS = {"drug": "list", "dose": "list", **OPTION_KINDS}
 MAX_SCENARIO_FILE_BYTES = 50 * 1024 * 1024
+#: Scenarios a worker takes at once: small, so that a stopped batch ends within moments.
+MAX_CHUNK = 16
 #: Scenarios handed to the worker processes at a time: bounds memory, keeps order.
 WINDOW = 512
 #: --jobs is capped at this many worker processes per core (and at the number of scenarios).
@@ -257,25 +259,29 @@ def _initialise(table: EquivalenceTable) -> None:
 
 
 def _initialise_worker(table: EquivalenceTable) -> None:
-    """A worker process leaves Ctrl-C and hang-ups to the main process, which stops the
-    workers (with SIGTERM) and removes its temporary files: no traceback from a worker."""
+    """A worker process leaves Ctrl-C, SIGTERM and hang-ups to the main process, which
+    stops the pool (each worker finishes its small chunk and exits) and removes its
+    temporary files: no traceback from a worker, and no worker dies holding a lock."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked by _start_pool
     _initialise(table)
 
 
 def _start_pool(jobs: int, table: EquivalenceTable) -> Any:
-    """The worker processes, started with the stop signals blocked: a signal arriving while
-    they start waits until the pool exists (so the pool is stopped whole), and no worker
-    ever runs the main process's handler. The pool's own threads keep them blocked."""
+    """The worker processes (a ``concurrent.futures`` pool, which copes with a worker that
+    dies, where ``multiprocessing.Pool`` can deadlock on a lock the dead worker held), made
+    with the stop signals blocked so that none arriving meanwhile is lost or run twice."""
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
-        return context.Pool(jobs, initializer=_initialise_worker, initargs=(table,))
+        return ProcessPoolExecutor(
+            jobs, mp_context=context, initializer=_initialise_worker, initargs=(table,)
+        )
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
@@ -322,11 +328,19 @@ def run_batch(
         for item in itertools.chain(first, items):
             on_outcome(_work(item))
         return
-    with _start_pool(jobs, table) as pool:
+    pool = _start_pool(jobs, table)
+    try:
         while window := first or list(itertools.islice(items, WINDOW)):
             first = []
-            for outcome in pool.imap(_work, window, chunksize=max(1, len(window) // (4 * jobs))):
+            chunk = max(1, min(MAX_CHUNK, len(window) // (4 * jobs)))
+            for outcome in pool.map(_work, window, chunksize=chunk):
                 on_outcome(outcome)
+    except BaseException:
+        # Stopped by a signal, or a bug: cancel what is queued; the workers finish the chunk
+        # they hold (or have died of the signal) and exit, and the pool never waits on them.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def write_batch(

@@ -121,40 +121,41 @@ def split_daily_dose(
     """
     if len(slots) == 1:
         return {slots[0]: total}
-    share = Fraction(total) / len(slots)
-    ladder = [dose for dose in formulary.ladder(total, dose_step) if dose > 0]
-    solid = [dose for dose in ladder if formulary.is_solid(dose)]
     order = sorted(slots, key=SPLIT_PREFERENCE.index)
-    for doses in (solid, ladder):
-        best = _even_split(total, share, order, doses, formulary)
+    quantum = formulary.quantum
+    units = formulary.ladder_units(total, dose_step)
+    solid = [u for u in units if u and formulary.is_solid(quantum * u)]
+    for doses in (solid, [u for u in units if u]):
+        best = _even_split(int(Fraction(total) / quantum), len(order), doses)
         if best is not None:
-            return {slot: best[slot] for slot in SLOTS if slot in best}
+            split = {slot: _mg(quantum * u) for slot, u in zip(order, best, strict=True)}
+            return {slot: split[slot] for slot in SLOTS if slot in split}
     raise UndispensableDoseError(
         f"{format_dose(total)} cannot be split over {len(slots)} dose times with "
         f"{formulary.describe()}"
     )
 
 
-def _even_split(
-    total: Decimal,
-    share: Fraction,
-    order: Sequence[str],
-    doses: Sequence[Decimal],
-    formulary: Formulary,
-) -> dict[str, Decimal] | None:
-    """The most even split of ``total`` over ``order`` (dose times by preference) from the
-    ``doses`` nearest the even share, or None."""
-    near = sorted(doses, key=lambda dose: (abs(Fraction(dose) - share), dose))[:8]
-    best: tuple[tuple[Fraction, ...], dict[str, Decimal]] | None = None
-    for combination in itertools.product(near, repeat=len(order) - 1):
-        last = total - sum(combination, Decimal(0))
-        if last <= 0 or last not in doses:
+def _mg(amount: Fraction) -> Decimal:
+    return Decimal(amount.numerator) / Decimal(amount.denominator)
+
+
+def _even_split(total: int, count: int, doses: Sequence[int]) -> tuple[int, ...] | None:
+    """The most even split of ``total`` (in quanta) into ``count`` doses, the larger ones
+    first (dose times in order of preference), from the ``doses`` nearest the even share;
+    None if none adds up. Counted in integers: ``count * dose - total`` is the difference
+    from the even share, scaled by ``count``."""
+    near = sorted(doses, key=lambda dose: (abs(count * dose - total), dose))[:8]
+    allowed = set(doses)
+    best: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+    for combination in itertools.product(near, repeat=count - 1):
+        last = total - sum(combination)
+        if last not in allowed:
             continue
         chosen = (*combination, last)
-        deviation = max(abs(Fraction(dose) - share) for dose in chosen)
-        key = (deviation, *(-Fraction(dose) for dose in chosen))
+        key = (max(abs(count * dose - total) for dose in chosen), *(-dose for dose in chosen))
         if best is None or key < best[0]:
-            best = (key, dict(zip(order, chosen, strict=True)))
+            best = (key, chosen)
     return None if best is None else best[1]
 
 

@@ -278,6 +278,7 @@ class _Crossing:
         self.spread = self._spread_slots(current, given)
         self.slots = tuple(slot for slot in SLOTS if slot in given | set(self.spread))
         self.layout = tuple((drug.name, slot) for drug in drugs for slot in self.slots)
+        self._stages: list[tuple[Config, str]] | None = None
         self.start: Config = dict.fromkeys(self.layout, Decimal(0))
         for drug, regimen in current:
             for slot, dose in regimen.items():
@@ -365,7 +366,13 @@ class _Crossing:
         return dose
 
     def stages(self) -> list[tuple[Config, str]]:
-        """The configurations of the crossover stages, each with a note saying what changed."""
+        """The configurations of the crossover stages, each with a note saying what changed
+        (worked out once)."""
+        if self._stages is None:
+            self._stages = self._make_stages()
+        return self._stages
+
+    def _make_stages(self) -> list[tuple[Config, str]]:
         request, target = self.request, self.target
         to_switch = [
             slot

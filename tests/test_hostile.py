@@ -487,19 +487,19 @@ def test_a_product_of_a_drug_the_plan_does_not_use_is_refused(run: Any) -> None:
 
 
 def test_jobs_are_capped_at_the_scenarios(tmp_path: Path, monkeypatch: Any) -> None:
-    import multiprocessing.pool
+    from concurrent.futures import ProcessPoolExecutor
 
     from taper import batch
     from taper.table import load_table
 
     started: list[int] = []
-    real = multiprocessing.pool.Pool.__init__
+    real = ProcessPoolExecutor.__init__
 
-    def counting(self: Any, processes: int | None = None, *args: Any, **kwargs: Any) -> None:
-        started.append(processes or 0)
-        real(self, processes, *args, **kwargs)
+    def counting(self: Any, max_workers: int | None = None, *args: Any, **kwargs: Any) -> None:
+        started.append(max_workers or 0)
+        real(self, max_workers, *args, **kwargs)
 
-    monkeypatch.setattr(multiprocessing.pool.Pool, "__init__", counting)
+    monkeypatch.setattr(ProcessPoolExecutor, "__init__", counting)
     scenarios = [batch.Scenario(f"s{i}", {"drug": "clonazepam", "dose": "1mg"}) for i in range(3)]
     outcomes: list[Any] = []
     batch.run_batch(scenarios, load_table(), jobs=2000, on_outcome=outcomes.append)
