@@ -617,3 +617,17 @@ def test_older_patients_are_not_offered_diazepam_as_the_way_out(table: Equivalen
     accumulation = plan(table, "lorazepam", "2mg", times=2, switch_to="diazepam", age=82)
     message = next(w for w in accumulation.warnings if w.kind == "accumulation").message
     assert "lorazepam" not in message.split("may be preferred")[0].split(";")[-1]
+
+
+def test_a_switch_that_no_four_doses_could_carry_is_refused(tmp_path: Path) -> None:
+    """With a label's largest single dose of 2 mg, diazepam 10 mg a day cannot be given in
+    four doses: refused, not given above the limit."""
+    from taper.table import bundled_table_path, load_table
+
+    text = bundled_table_path().read_text(encoding="utf-8")
+    lowered = tmp_path / "table.toml"
+    lowered.write_text(text.replace("single_mg = 10\n", "single_mg = 2\n", 1), encoding="utf-8")
+    table = load_table(lowered)
+    assert table.drug("diazepam").max_daily.single_mg == 2  # type: ignore[union-attr]
+    with pytest.raises(HighDoseError, match="even over four dose times"):
+        plan_taper("lorazepam", "1mg", switch_to="diazepam", table=table, start=START)
