@@ -37,7 +37,7 @@ from taper.dispensing import quantities, units_used
 from taper.doses import parse_dose
 from taper.errors import InvalidRequestError, NoEquivalenceError, PlanFileError, TaperError
 from taper.files import csv_records, read_text
-from taper.formatting import format_dose, format_number
+from taper.formatting import format_dose, format_number, to_decimal
 from taper.guideline import (
     END_DIAZEPAM_MG,
     WINDOW_DAYS,
@@ -72,8 +72,9 @@ class CheckedStep:
     start_day: int
     end_day: int
     doses: Mapping[tuple[str, str], Decimal]
-    #: Diazepam equivalent (low, high) under each source that covers every drug of the plan.
-    diazepam_by_source: Mapping[str, tuple[Fraction, Fraction]]
+    #: Diazepam equivalent (low, high) under each source that covers every drug of the plan,
+    #: in mg at 0.001 mg (a Decimal, like every number of a result).
+    diazepam_by_source: Mapping[str, tuple[Decimal, Decimal]]
     cut_percent: Decimal | None
     #: How to make each dose from the products (empty where it cannot be made).
     how: tuple[str, ...] = ()
@@ -511,7 +512,7 @@ def _checked(
             for (name, _), dose in doses.items():
                 low += ratios[name][0] * Fraction(dose)
                 high += ratios[name][1] * Fraction(dose)
-            by_source[source.id] = (low, high)
+            by_source[source.id] = (to_decimal(low)[0], to_decimal(high)[0])
     return CheckedStep(start, end, dict(doses), by_source, None)
 
 
@@ -564,7 +565,7 @@ def _loads(
 ) -> list[Fraction]:
     """Each step's diazepam equivalent under the chosen source (mg for one drug without one)."""
     if source.id in steps[0].diazepam_by_source:
-        return [step.diazepam_by_source[source.id][0] for step in steps]
+        return [Fraction(step.diazepam_by_source[source.id][0]) for step in steps]
     if len(drugs) > 1:
         missing = next(d for d in drugs if ratio_to_diazepam(table, d, source) is None)
         covering = list(steps[0].diazepam_by_source)

@@ -53,7 +53,7 @@ def curve_data(plan: Plan, table: EquivalenceTable) -> CurveData:
     """The series to draw: see :class:`CurveData`."""
 
     days = tuple(day for step in plan.steps for day in range(step.start_day, step.end_day + 1))
-    first = plan.diazepam_of(plan.steps[0].doses)
+    first = plan.diazepam_exact(plan.steps[0].doses)
     if first is None:
         raise InvalidRequestError(
             f"source {plan.source.id!r} gives no equivalent for {plan.drug.name}: there is no "
@@ -78,7 +78,7 @@ def curve_data(plan: Plan, table: EquivalenceTable) -> CurveData:
     diazepam, other = [], []
     drugs: dict[str, list[Fraction]] = {drug.name: [] for drug in plan.drugs}
     for step in plan.steps:
-        value = plan.diazepam_of(step.doses)
+        value = plan.diazepam_exact(step.doses)
         assert value is not None
         totals = step.totals_by_drug()
         alternative = Fraction(0)

@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from taper.convert import Conversion
-from taper.formatting import format_dose, format_dose_range, is_exact
+from taper.formatting import format_dose, format_dose_range, is_exact, to_decimal
 from taper.guardrails import RiskAssessment
 from taper.notices import Notice
 from taper.options import TaperRequest
@@ -169,8 +169,14 @@ class Plan:
     def date_of(self, day: int) -> dt.date:
         return self.start_date + dt.timedelta(days=day - 1)
 
-    def diazepam_of(self, doses: Iterable[DoseTime]) -> tuple[Fraction, Fraction] | None:
-        """The diazepam equivalent of some doses under the plan's source (low, high)."""
+    def diazepam_of(self, doses: Iterable[DoseTime]) -> tuple[Decimal, Decimal] | None:
+        """The diazepam equivalent of some doses under the plan's source (low, high), in mg
+        at 0.001 mg, or None if the source gives no equivalent."""
+        value = diazepam_of(doses, self.ratios)
+        return None if value is None else (to_decimal(value[0])[0], to_decimal(value[1])[0])
+
+    def diazepam_exact(self, doses: Iterable[DoseTime]) -> tuple[Fraction, Fraction] | None:
+        """The same, exactly (for arithmetic on plans)."""
         return diazepam_of(doses, self.ratios)
 
     def regimen_text(self) -> str:
@@ -200,7 +206,7 @@ class Plan:
         return "\n".join(f"{format_dose(total)} {drug}" for drug, total in by_drug.items())
 
     def diazepam_text(self, doses: Iterable[DoseTime]) -> str:
-        value = self.diazepam_of(doses)
+        value = self.diazepam_exact(doses)
         if value is None:
             return "—"
         text = format_dose_range(*value)

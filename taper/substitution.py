@@ -320,18 +320,15 @@ class _Crossing:
         if target.max_daily is None or self.request.allow_high_dose:
             return
         total = self.load(self.start) * self.keep / self.per_mg[target.name]
-        single = target.max_daily.single_mg
-        if single is not None and total > 4 * Fraction(single):
-            raise HighDoseError(
-                target.name,
-                format_dose(_decimal(total)),
-                format_dose(target.max_daily.mg),
-                target.max_daily.note,
-                advice=f"even over four dose times a dose would be above the largest single dose "
-                f"of {format_dose(single)}; give a lower start (--switch-reduction) or another "
-                "source, or pass --allow-high-dose to go ahead deliberately",
-            )
         if total <= Fraction(target.max_daily.mg):
+            single = target.max_daily.single_mg
+            if single is not None and total > 4 * Fraction(single):
+                raise InvalidRequestError(
+                    f"{target.name} {format_dose(_decimal(total))} a day cannot be given in four "
+                    f"doses or fewer within the label's largest single dose of "
+                    f"{format_dose(single)}; give a lower start (--switch-reduction) or another "
+                    "source, or pass --allow-high-dose to go ahead deliberately"
+                )
             return
         diazepam = self.load(self.start)
         lower = [

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taper.direct import method_pace
-from taper.errors import HighDoseError
+from taper.errors import HighDoseError, InvalidRequestError
 from taper.guideline import over_ceiling
 from taper.regimen import split_daily_dose
 from taper.schedule import TaperPlan, plan_taper
@@ -629,5 +629,5 @@ def test_a_switch_that_no_four_doses_could_carry_is_refused(tmp_path: Path) -> N
     lowered.write_text(text.replace("single_mg = 10\n", "single_mg = 2\n", 1), encoding="utf-8")
     table = load_table(lowered)
     assert table.drug("diazepam").max_daily.single_mg == 2  # type: ignore[union-attr]
-    with pytest.raises(HighDoseError, match="even over four dose times"):
+    with pytest.raises(InvalidRequestError, match="in four doses or fewer"):
         plan_taper("lorazepam", "1mg", switch_to="diazepam", table=table, start=START)
