@@ -952,6 +952,14 @@ def check(
             help="How the file writes dates that are not YYYY-MM-DD: dd/mm/yyyy or mm/dd/yyyy.",
         ),
     ] = None,
+    supply: Annotated[
+        str | None,
+        typer.Option(
+            "--supply",
+            metavar="INTERVAL",
+            help="Also count what to dispense per period, e.g. 28d (halves carried over).",
+        ),
+    ] = None,
     output_format: FormatOption = OutputFormat.table,
     table_file: TableOption = None,
 ) -> int:
@@ -965,6 +973,7 @@ def check(
     Example: taper check plan.csv --drug clonazepam
     """
     from taper.check import check_plan
+    from taper.params import parse_days
 
     if region not in {"us", "uk"}:
         raise InvalidRequestError(f"unknown region {region!r}; use us or uk")
@@ -977,6 +986,7 @@ def check(
         products=product or (),
         source=source,
         date_format=date_format,
+        supply_days=parse_days(supply, "supply period") if supply else None,
     )
     if output_format is OutputFormat.json:
         from taper.records import check_document

@@ -99,7 +99,8 @@ def assemble_plan(
     pace = _pace_warnings(steps, checks, request, method_start_cut, resolved_pace)
     ends = _end_warnings(steps, request, drug, formularies[drug.name], ratios[drug.name])
     products = tuple(product for d in drugs for product in formularies[d.name].products)
-    supply = supply_periods(steps, request.supply_days, products) if request.supply_days else ()
+    runs = [(step.start_day, step.end_day, step.doses) for step in steps if step.phase != "stop"]
+    supply = supply_periods(runs, request.supply_days, products) if request.supply_days else ()
     return Plan(
         request=request,
         drug=drug,

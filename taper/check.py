@@ -33,7 +33,7 @@ from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from taper.dispensing import quantities, units_used
+from taper.dispensing import quantities, supply_periods, units_used
 from taper.doses import parse_dose
 from taper.errors import InvalidRequestError, NoEquivalenceError, PlanFileError, TaperError
 from taper.files import csv_records, read_text
@@ -46,7 +46,7 @@ from taper.guideline import (
     smallest_dose_mg,
 )
 from taper.params import parse_slot
-from taper.plan import DispensedProduct, DoseTime
+from taper.plan import DispensedProduct, DoseTime, SupplyPeriod
 from taper.products import Formulary
 from taper.regimen import products_for
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
@@ -98,6 +98,8 @@ class PlanCheck:
     problems: tuple[Problem, ...]
     notes: tuple[str, ...]
     dispensing: tuple[DispensedProduct, ...]
+    #: What to dispense for each supply period (``supply_days``), halves carried over.
+    supply: tuple[SupplyPeriod, ...] = ()
 
     @property
     def clean(self) -> bool:
@@ -380,6 +382,7 @@ def check_plan(
     products: Sequence[str] = (),
     source: str | None = None,
     date_format: str | None = None,
+    supply_days: int | None = None,
 ) -> PlanCheck:
     """Read and check a plan file (see the module docstring)."""
     path = path_value(path, "path")
@@ -422,7 +425,7 @@ def check_plan(
                 made.append(DoseTime(name, slot, dose, preparation))
             elif dose and formulary is not None:
                 left_out += range(step.start_day, step.end_day + 1)
-        runs.append((tuple(made), step.end_day - step.start_day + 1))
+        runs.append((step.start_day, step.end_day, tuple(made)))
         how = tuple(
             f"{dose.drug + ' ' if len(drugs) > 1 else ''}{dose.slot if dose.slot != DAILY else ''}"
             f"{': ' if dose.slot != DAILY or len(drugs) > 1 else ''}{dose.preparation.text()}"
@@ -444,7 +447,12 @@ def check_plan(
         steps=tuple(steps),
         problems=tuple(sorted(problems, key=lambda p: (p.day or 0, p.kind))),
         notes=tuple(notes),
-        dispensing=quantities(units_used(runs), all_products),
+        dispensing=quantities(
+            units_used((doses, end - start + 1) for start, end, doses in runs), all_products
+        ),
+        supply=supply_periods([run for run in runs if run[2]], supply_days, all_products)
+        if supply_days and any(run[2] for run in runs)
+        else (),
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 
-from taper.plan import DispensedProduct, DoseTime, Step, SupplyPeriod
+from taper.plan import DispensedProduct, DoseTime, SupplyPeriod
 from taper.products import Product
 
 
@@ -50,23 +50,23 @@ def quantities(
 
 
 def supply_periods(
-    steps: Sequence[Step], period: int, products: Sequence[Product]
+    runs: Sequence[tuple[int, int, tuple[DoseTime, ...]]], period: int, products: Sequence[Product]
 ) -> tuple[SupplyPeriod, ...]:
-    """What to dispense for each period of ``period`` days, from day 1 to the stop.
+    """What to dispense for each period of ``period`` days, over runs of days at the same
+    doses (first day, last day, doses), from the first run to the last.
 
     Split pieces carry over: each period dispenses the whole tablets needed up to its end
     less those dispensed before, so the other half of a tablet split at the end of one
     period serves the next.
     """
-    last_day = steps[-1].start_day - 1
+    first_day = min(start for start, _, _ in runs)
+    last_day = max(end for _, end, _ in runs)
     periods = []
     dispensed: dict[Product, Fraction] = {}
-    for first in range(1, last_day + 1, period):
+    for first in range(first_day, last_day + 1, period):
         last = min(first + period - 1, last_day)
         needed = units_used(
-            (step.doses, min(last, step.end_day) - step.start_day + 1)
-            for step in steps
-            if step.start_day <= last and step.phase != "stop"
+            (doses, min(last, end) - start + 1) for start, end, doses in runs if start <= last
         )
         this_period = {}
         for product, amount in needed.items():

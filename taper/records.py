@@ -21,7 +21,7 @@ from taper.guardrails import PatientFactors
 from taper.notices import Kind, Notice
 from taper.options import TaperRequest
 from taper.params import Hold
-from taper.plan import DispensedProduct, DoseTime, Plan, Step
+from taper.plan import DispensedProduct, DoseTime, Plan, Step, SupplyPeriod
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange
 
 if TYPE_CHECKING:
@@ -268,6 +268,13 @@ def _step_record(plan: Plan, step: Step) -> Record:
     }
 
 
+def _periods(periods: Iterable[SupplyPeriod]) -> list[Record]:
+    return [
+        {"start_day": p.start_day, "end_day": p.end_day, "items": _dispensed(p.items)}
+        for p in periods
+    ]
+
+
 def _dispensed(items: tuple[DispensedProduct, ...]) -> list[Record]:
     return [
         {
@@ -447,10 +454,7 @@ def plan_document(plan: Plan, table: EquivalenceTable) -> Record:
         "warnings": notice_records(plan.warnings),
         "dispensing": {
             "total": _dispensed(plan.dispensing),
-            "periods": [
-                {"start_day": p.start_day, "end_day": p.end_day, "items": _dispensed(p.items)}
-                for p in plan.supply
-            ],
+            "periods": _periods(plan.supply),
         },
     }
 
@@ -487,6 +491,7 @@ def check_document(result: PlanCheck, table: EquivalenceTable) -> Record:
         ],
         "notes": list(result.notes),
         "dispensing": _dispensed(result.dispensing),
+        "periods": _periods(result.supply),
     }
 
 

@@ -311,3 +311,20 @@ def test_one_tablet_is_singular() -> None:
     product = Product("diazepam", "tablet", Decimal(2))
     assert DispensedProduct(product, Decimal(1), "tablets").amount_text() == "1 tablet"
     assert DispensedProduct(product, Decimal(2), "tablets").amount_text() == "2 tablets"
+
+
+def test_check_counts_supply_periods_carrying_halves_over(run: Any, tmp_path: Path) -> None:
+    """A pharmacist sees what to dispense per period, the other half of a tablet split at
+    the end of one period serving the next."""
+    path = tmp_path / "plan.csv"
+    path.write_text(
+        "day,dose_mg\n" + "".join(f"{day},0.75\n" for day in range(1, 8)) + "8,0\n",
+        encoding="utf-8",
+    )
+    result = run(
+        "check", str(path), "--drug", "clonazepam", "--product", "0.5mg tablet scored",
+        "--supply", "4d", "-f", "json",
+    )  # fmt: skip
+    periods = result.json["periods"]
+    assert [(p["start_day"], p["end_day"]) for p in periods] == [(1, 4), (5, 7)]
+    assert [p["items"][0]["quantity"] for p in periods] == [6, 5]  # 10.5 tablets: 11, not 12

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from taper.check import PlanCheck
     from taper.convert import Conversion
-    from taper.plan import Plan
+    from taper.plan import Plan, SupplyPeriod
     from taper.table import Drug, EquivalenceTable, ValueRange
 
 DRAFT_NOTICE = (
@@ -423,7 +423,13 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
         drug_name = f"{entry.product.drug} " if plan.is_substitution else ""
         dispense.add_row(drug_name + entry.product.label(), entry.amount_text())
     out.print(dispense, markup=False)
-    for period in plan.supply:
+    _print_supply(out, plan.supply)
+    out.print(footer(table), markup=False, style="dim")
+
+
+def _print_supply(out: Console, periods: Sequence[SupplyPeriod]) -> None:
+    """What to dispense per supply period, one line each (halves carried over)."""
+    for period in periods:
         parts = [
             format_dose(i.quantity, "mL") + f" of {i.product.drug} {i.product.short_label()}"
             if i.unit == "mL"
@@ -434,7 +440,6 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
             f"Days {period.start_day}-{period.end_day}: {'; '.join(parts) or 'nothing'}",
             markup=False,
         )
-    out.print(footer(table), markup=False, style="dim")
 
 
 def plan_text(plan: Plan, table: EquivalenceTable, *, daily: bool) -> str:
@@ -531,6 +536,7 @@ def render_check(result: PlanCheck, table: EquivalenceTable) -> None:
             f"To dispense: {entry.amount_text()} of {entry.product.drug} {entry.product.label()}",
             markup=False,
         )
+    _print_supply(out, result.supply)
     out.print(footer(table), markup=False, style="dim")
 
 
