@@ -518,7 +518,7 @@ def schedule(
             "--every",
             "-e",
             metavar="INTERVAL",
-            help="Interval between cuts: '14d', '2w' (default 2w; 4w --cautious).",
+            help="Interval between cuts: '14d', '2w' (default 2w).",
         ),
     ] = None,
     step: Annotated[
@@ -728,7 +728,7 @@ def schedule(
         bool,
         typer.Option(
             "--cautious",
-            help="Slower defaults: 5% every 4 weeks and a 2-week hold after every third cut.",
+            help="Slower defaults: 5% every 2 weeks and a 2-week hold after every third cut.",
         ),
     ] = False,
     plot: Annotated[

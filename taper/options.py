@@ -267,7 +267,7 @@ def resolve_request(
         regimen={},
         method=choice(Method, o.method, "method"),
         rate_percent=parse_percent(o.rate or ("5%" if o.cautious else "10%")),
-        interval_days=parse_days(o.every or ("4w" if o.cautious else "2w")),
+        interval_days=parse_days(o.every or "2w"),
         step_mg=parse_dose(o.step) if o.step else None,
         steps_mg=parse_dose_list(o.steps) if o.steps else (),
         slow_below_mg=parse_dose(o.slow_below) if o.slow_below else None,

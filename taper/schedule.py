@@ -104,7 +104,7 @@ def plan_taper(
     out) and need ``switch_to``, the drug to cross over to before the taper. ``options`` are
     the fields of :class:`~taper.options.ScheduleOptions`, as text or Python values
     (``rate=10``, ``every=timedelta(weeks=2)``, ``start=date(2027, 1, 4)``, ``holds=[...]``):
-    ``rate`` and ``every`` default to 10% every 2 weeks, or with ``cautious`` to 5% every 4
+    ``rate`` and ``every`` default to 10% every 2 weeks, or with ``cautious`` to 5% every 2
     weeks with a 2-week hold after every third reduction (unless holds are given). ``table``
     is a loaded table or the path of one. A value of the wrong kind raises
     :class:`~taper.errors.ParameterError` naming the parameter.

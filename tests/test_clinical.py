@@ -71,7 +71,7 @@ def test_micro_dose_tails_are_gone(table: EquivalenceTable) -> None:
     assert all(step.total_mg % D("0.05") == 0 for step in clonazepam.steps)  # no 0.03 mg
     older = plan(table, "diazepam", "40mg", times=4, age=80, cautious=True)
     assert older.checks.duration_days < 2002
-    assert "long-plan" in kinds(older)  # 5% every 4 weeks with holds: said to be long
+    assert "long-plan" in kinds(older)  # 5% every 2 weeks with holds: 120 weeks, said to be long
 
 
 @pytest.mark.parametrize(

@@ -89,7 +89,7 @@ def test_bad_duration_of_use(text: str) -> None:
 def test_cautious_slows_the_default_pace_and_adds_holds(table: EquivalenceTable) -> None:
     plain = plan_taper("diazepam", "20mg", start=START, table=table)
     cautious = plan_taper("diazepam", "20mg", cautious=True, start=START, table=table)
-    assert (cautious.request.rate_percent, cautious.request.interval_days) == (Decimal(5), 28)
+    assert (cautious.request.rate_percent, cautious.request.interval_days) == (Decimal(5), 14)
     assert [hold.text() for hold in cautious.request.holds] == ["hold 14 days after every 3 steps"]
     assert cautious.checks.duration_days > 2 * plain.checks.duration_days
     explicit = plan_taper(
