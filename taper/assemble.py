@@ -349,8 +349,8 @@ def _end_warnings(
             Notice(
                 Kind.FORCED_CUT,
                 f"the products force cuts over the guideline's ceiling at step(s) {numbers}: "
-                f"the {drug.name} products make no step smaller than "
-                f"{format_dose(formulary.quantum)} there. Ways out: "
+                f"no smaller cut of {drug.name} can be made at these dose times (the products' "
+                f"finest step is {format_dose(formulary.quantum)}). Ways out: "
                 + _remedies(drug, formulary, request),
             )
         )

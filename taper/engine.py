@@ -47,7 +47,6 @@ def make_plan(request: TaperRequest, table: EquivalenceTable, *, today: dt.date 
                 regimen=dict(zip(taper.slots, taper.segments[point].config, strict=True)),
                 switch_to=request.finish_on,
                 finish_on=None,
-                order=taper.request.order,
             )
             return build_substitution(switch, table, today=today, lead_in=lead_in, recorded=request)
         warnings.append(

@@ -176,9 +176,10 @@ def _long_date(day: dt.date) -> str:
     return day.strftime("%A %d %B %Y").replace(" 0", " ")
 
 
-def _short_date(day: dt.date) -> str:
-    """``"Mon 4 Jan"``, never broken between lines."""
-    return day.strftime("%a %d %b").replace(" 0", " ").replace(" ", NBSP)
+def _short_date(day: dt.date, *, year: bool = False) -> str:
+    """``"Mon 4 Jan"`` (``"Mon 4 Jan 2027"`` with ``year``), never broken between lines."""
+    text = day.strftime("%a %d %b %Y" if year else "%a %d %b").replace(" 0", " ")
+    return text.replace(" ", NBSP)
 
 
 def _unbroken(text: str) -> str:
@@ -404,10 +405,14 @@ def _calendar(pdf: Any, plan: Plan) -> None:
         cell_fill_mode=TableCellFillMode.NONE,
     ) as table:
         table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
+        shown_year = None
         for item in calendar_rows(plan):
-            dates = f"{_short_date(item.first)}"
+            # The year with the first date and wherever it changes: a plan can span two.
+            dates = _short_date(item.first, year=item.first.year != shown_year)
+            shown_year = item.first.year
             if item.last != item.first:
-                dates += f" to {_short_date(item.last)}"
+                dates += f" to {_short_date(item.last, year=item.last.year != shown_year)}"
+                shown_year = item.last.year
             row = table.row()
             if item.changed:
                 row.cell(f"NEW DOSE\n{dates}", style=change_style)
@@ -426,7 +431,11 @@ def _calendar(pdf: Any, plan: Plan) -> None:
         stop = plan.steps[-1]
         if stop.phase == "stop":
             row = table.row()
-            row.cell(f"STOP from {_short_date(plan.date_of(stop.start_day))}", style=change_style)
+            stop_day = plan.date_of(stop.start_day)
+            row.cell(
+                f"STOP from {_short_date(stop_day, year=stop_day.year != shown_year)}",
+                style=change_style,
+            )
             row.cell("Stop: no more doses.", colspan=len(plan.slots), style=change_style)
 
 
@@ -434,12 +443,12 @@ def _clinician_page(pdf: Any, plan: Plan) -> None:
     pdf.add_page()
     _heading(pdf, "For the prescriber and pharmacist", 16)
     checks = plan.checks
-    total = sum((dose.dose_mg for dose in plan.steps[0].doses), Decimal(0))
+    last_dose = plan.date_of(checks.duration_days)
     _paragraph(
         pdf,
-        f"{plan.drug.name}: from {format_dose(total)} a day over {checks.duration_days} days "
-        f"({checks.reductions} reductions), last dose {checks.end_date.isoformat()}; "
-        f"equivalence source: {plan.source.title}.",
+        f"{plan.regimen_text()} Plan: {checks.duration_days} days, {checks.reductions} "
+        f"reductions, ending with {plan.drug.name}; last dose {last_dose.isoformat()}, first "
+        f"day without {checks.end_date.isoformat()}; equivalence source: {plan.source.title}.",
         size=12,
     )
     if plan.warnings:

@@ -53,7 +53,12 @@ from taper.options import Crossover, TaperRequest
 from taper.params import SLOTS, TIMES
 from taper.plan import Plan
 from taper.products import Formulary
-from taper.regimen import check_regimen, request_formulary, split_daily_dose
+from taper.regimen import (
+    SPLIT_PREFERENCE,
+    check_regimen,
+    request_formulary,
+    split_daily_dose,
+)
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 
 #: The order in which dose times are switched: the night dose first (Ashton).
@@ -440,23 +445,30 @@ class _Crossing:
         return [(self._spread(stage), note) for stage, note in stages]
 
     def _spread(self, config: Config) -> Config:
-        """The new drug's doses of a stage divided over the dose times it needs, so that no
-        single dose is above the label's largest (see :meth:`_spread_slots`)."""
-        if not self.spread:
-            return config
-        name = self.target.name
-        total = sum((config[name, slot] for slot in self.slots), Decimal(0))
-        if not total:
-            return config
+        """The new drug's doses of a stage, divided over as many dose times as it takes so
+        that no single dose is above the label's largest (see :meth:`_spread_slots`)."""
         limit = self.target.max_daily.single_mg if self.target.max_daily else None
-        if limit is not None and all(config[name, slot] <= limit for slot in self.slots):
+        name = self.target.name
+        if limit is None or all(config[name, slot] <= limit for slot in self.slots):
             return config
-        count = min(4, max(1, math.ceil(total / limit))) if limit else len(self.spread)
-        split = split_daily_dose(total, TIMES[count], self.formularies[name])
-        spread = dict(config)
-        for slot in self.slots:
-            spread[name, slot] = split.get(slot, Decimal(0))
-        return spread
+        total = sum((config[name, slot] for slot in self.slots), Decimal(0))
+        order = sorted(self.slots, key=SPLIT_PREFERENCE.index)
+        for count in range(max(1, math.ceil(total / limit)), len(order) + 1):
+            times = TIMES[count] if count in TIMES and set(TIMES[count]) <= set(order) else None
+            split = split_daily_dose(
+                total,
+                times or tuple(s for s in SLOTS if s in order[:count]),
+                self.formularies[name],
+            )
+            if all(dose <= limit for dose in split.values()):
+                spread = dict(config)
+                for slot in self.slots:
+                    spread[name, slot] = split.get(slot, Decimal(0))
+                return spread
+        raise InvalidRequestError(
+            f"{name} {format_dose(total)} a day cannot be divided over the day within the "
+            f"label's largest single dose of {format_dose(limit)}"
+        )
 
     def _default_part(self, name: str, dose: Decimal) -> Decimal:
         """About half the dose: the largest the products make up to half whose equivalent the
@@ -571,12 +583,12 @@ def _warnings(
                 f"{format_dose(target.max_daily.mg)} ({target.max_daily.note}), as allowed",
             )
         )
-    switched_band = dose_band({target.name: new_total}, None)[0]
+    switched_band = dose_band({target.name: new_total}, (after, after))[0]
     current = {
         name: sum((dose for (drug, _), dose in crossing.start.items() if drug == name), Decimal(0))
         for name in crossing.old
     }
-    current_band = dose_band(current, None)[0]
+    current_band = dose_band(current, (before, before))[0]
     order = ["low", "moderate", "high"]
     if (
         switched_band in order
@@ -587,10 +599,9 @@ def _warnings(
             Notice(
                 Kind.HIGH_DOSE,
                 f"after the switch, {target.name} {format_dose(new_total)} a day is in the "
-                f"{switched_band} dose band by the {JOINT_GUIDELINE}'s example for {target.name}, "
-                f"although the current dose is {current_band} by its example: "
-                f"{conversion.chosen.source.id} converts to more than the guideline's examples "
-                "imply; review the source and the switched dose",
+                f"{switched_band} dose band of the {JOINT_GUIDELINE}, although the current dose "
+                f"is {current_band}: {conversion.chosen.source.id} converts to more than the "
+                "guideline's own examples imply; review the source and the switched dose",
             )
         )
     factors = request.factors
@@ -613,8 +624,12 @@ def _warnings(
                 + " or ".join(
                     name for name in ("oxazepam", "lorazepam") if name not in crossing.old
                 )
-                + " (no active metabolites) may be preferred, or a lower start "
-                "(--switch-reduction)",
+                + " (no active metabolites) may be preferred"
+                + (
+                    ""
+                    if request.switch_reduction_percent
+                    else ", or a lower start (--switch-reduction)"
+                ),
             )
         )
     return warnings

@@ -388,6 +388,8 @@ def test_a_switch_above_the_new_drugs_maximum_is_refused(run: Any) -> None:
             ("lorazepam", "morning=2mg,night=2mg"),
             ("clonazepam", "night=2mg"),
             ("clonazepam", "morning=1mg,night=3mg"),
+            ("clonazepam", "morning=0.25mg,midday=0.25mg,night=1mg"),
+            ("alprazolam", "morning=0.5mg,midday=0.5mg,night=1mg"),
         ]
     ),
     target=st.sampled_from(["diazepam", "chlordiazepoxide"]),
@@ -631,3 +633,24 @@ def test_a_switch_that_no_four_doses_could_carry_is_refused(tmp_path: Path) -> N
     assert table.drug("diazepam").max_daily.single_mg == 2  # type: ignore[union-attr]
     with pytest.raises(InvalidRequestError, match="in four doses or fewer"):
         plan_taper("lorazepam", "1mg", switch_to="diazepam", table=table, start=START)
+
+
+def test_a_switch_into_a_higher_band_warns_for_any_new_drug(table: EquivalenceTable) -> None:
+    """Only a switch to diazepam (which has the guideline's examples) warned."""
+    made = plan(table, "alprazolam", "1.5mg", times=3, switch_to="chlordiazepoxide")
+    assert any("after the switch, chlordiazepoxide" in w.message for w in made.warnings)
+
+
+def test_finishing_on_diazepam_tapers_diazepam_daytime_first(table: EquivalenceTable) -> None:
+    """A short-acting drug finished on diazepam kept the short-acting order for diazepam."""
+    made = plan(table, "alprazolam", "1mg", times=2, finish_on="diazepam")
+    assert made.drug.name == "diazepam"
+    assert made.request.order == "daytime-first"
+
+
+def test_a_lower_start_is_not_suggested_when_given(table: EquivalenceTable) -> None:
+    made = plan(
+        table, "lorazepam", "2mg", times=2, switch_to="diazepam", age=80, switch_reduction="25%"
+    )
+    accumulation = next(w for w in made.warnings if w.kind == "accumulation")
+    assert "--switch-reduction" not in accumulation.message

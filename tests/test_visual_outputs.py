@@ -183,7 +183,7 @@ def test_handout_calendar_is_a_week_per_row_with_changes_marked(table: Equivalen
     assert len(calendar) <= weeks / 7 + 1  # at least seven weeks to a page
     assert len(pages) == len(calendar) + 3  # first page, guidance, calendar, prescriber's page
     text = " ".join(calendar)
-    assert "Mon 4 Jan to Sun 10 Jan" in text
+    assert "Mon 4 Jan 2027 to Sun 10 Jan" in text  # the year with the first date
     changes = [step for step in plan.steps[1:] if step.phase != "stop"]
     assert 0 < text.count("NEW DOSE ") - 1 <= len(changes)  # less the explanation above
     first_change = plan.date_of(changes[0].start_day).strftime("%a %-d %b")
@@ -383,3 +383,21 @@ def test_plain_commands_do_not_import_the_heavy_libraries() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_handout_dates_carry_the_year_and_the_prescriber_page_the_start(
+    table: EquivalenceTable,
+) -> None:
+    """Regression: 'Mon 4 Jan' of 2027 and of 2028 looked the same in a 13-month plan; the
+    prescriber's page said 'diazepam: from 2 mg a day' for a clonazepam 2 mg patient, and
+    gave the first day without the drug as the last dose."""
+    plan = plan_taper("clonazepam", "2mg", times=2, switch_to="diazepam", start=START, table=table)
+    pages = _pages(plan_handout(plan))
+    calendar = " ".join(pages[2:-1])
+    assert "2027" in calendar
+    if plan.checks.end_date.year > 2027:
+        assert str(plan.checks.end_date.year) in calendar
+    clinician = pages[-1]
+    assert "Now: clonazepam 2 mg a day" in clinician
+    last = plan.date_of(plan.checks.duration_days).isoformat()
+    assert f"last dose {last}" in clinician
