@@ -99,7 +99,7 @@ class MaxDailySpec(_Spec, frozen=True):
 
 class ProductSpec(_Spec, frozen=True):
     regions: Annotated[list[RegionCode], msgspec.Meta(min_length=1)]
-    form: Literal["tablet", "odt", "capsule", "solution", "suspension"]
+    form: Literal["tablet", "odt", "capsule", "solution", "suspension", "concentrate"]
     strength_mg: PositiveNumber
     split: Literal["none", "half", "quarter"] = "none"
     volume_ml: PositiveNumber | None = None
@@ -161,7 +161,7 @@ _ALLOWED = {
     "grade": "A, B or C",
     "class": "benzodiazepine or z-drug",
     "schema_version": "1",
-    "form": "tablet, odt, capsule, solution or suspension",
+    "form": "tablet, odt, capsule, solution, suspension or concentrate",
     "split": "none, half or quarter",
     "acting": "long or short",
 }

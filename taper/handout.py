@@ -81,6 +81,12 @@ HOW_TO_TAKE = {
         "foil. Put the tablet on your tongue: it melts in a few seconds, and you can swallow "
         "with or without water. Follow the leaflet in the pack.",
     ),
+    "concentrate": (
+        "Oral concentrate (a strong liquid)",
+        "Measure each dose with the dropper that comes with it, exactly to the mark your "
+        "pharmacist shows you; never with a spoon. Mix it into a little water, juice or soft "
+        "food such as apple sauce, and take all of it straight away.",
+    ),
     "solution": (
         "Liquid medicine",
         "Measure each dose with the oral syringe or spoon that comes with the medicine. If you "
@@ -122,6 +128,16 @@ PATIENT_SOURCES = (
         "NHS.uk 'How and when to take lorazepam'",
         "B",
         "Confirmed (lorazepam liquid); applied to every oral solution.",
+    ),
+    Source(
+        "Oral concentrate",
+        "Lorazepam Intensol (oral concentrate) dosage, as summarised at renalandurologynews.com "
+        "('Mix with liquid or semi-solid food. Consume mixture immediately.'; supplied 'w. "
+        "dropper')",
+        "C",
+        "NOT CONFIRMED against the concentrate's label itself; the dropper's markings were not "
+        "found (a reviewer reports 0.25 mL steps): doses of a concentrate finer than its "
+        "dropper measures need an oral syringe from the pharmacy.",
     ),
     Source(
         "Half tablets",
@@ -208,8 +224,10 @@ def forms_used(plan: Plan) -> list[str]:
     for step in plan.steps:
         for dose in step.doses:
             for portion in dose.preparation.portions:
-                if portion.product.form in ("odt", "solution"):
+                if portion.product.form in ("odt", "concentrate"):
                     used.add(portion.product.form)
+                elif portion.product.is_liquid:
+                    used.add("solution")
                 if portion.volume_ml is None and portion.denominator > 1:
                     used.add("half")
     return [form for form in HOW_TO_TAKE if form in used]

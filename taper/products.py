@@ -30,9 +30,10 @@ FORM_WORDS = {
     "capsule": "capsule",
     "solution": "oral solution",
     "suspension": "oral suspension",
+    "concentrate": "oral concentrate",
 }
 #: Forms measured by volume: an oral solution, or a suspension (shaken before measuring).
-LIQUID_FORMS = frozenset({"solution", "suspension"})
+LIQUID_FORMS = frozenset({"solution", "suspension", "concentrate"})
 PIECES_PER_UNIT = {"none": 1, "half": 2, "quarter": 4}
 #: Cost of one piece by how finely it is cut: whole pieces are preferred, then halves.
 _PIECE_COST = {1: 10, 2: 14, 4: 18}
@@ -423,7 +424,7 @@ class Formulary:
 _PRODUCT_SPEC = re.compile(
     r"^\s*(?:(?P<drug>[A-Za-z][A-Za-z-]*)\s+)?(?P<strength>[0-9.]+\s*(?:mg|mcg))"
     r"(?:\s*/\s*(?P<volume>[0-9.]+)?\s*mL)?\s+"
-    r"(?P<form>tablet|odt|capsule|solution|liquid)"
+    r"(?P<form>tablet|odt|capsule|solution|suspension|concentrate|liquid)"
     r"(?:\s+(?P<split>scored|unscored|quarter-scored))?\s*$"
 )
 
