@@ -16,7 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from taper.convert import Conversion
-from taper.dispensing import quantities, supply_periods, units_used
+from taper.dispensing import DosePreparer, quantities, supply_periods, units_used
 from taper.errors import InvalidRequestError
 from taper.formatting import format_dose, format_number
 from taper.guardrails import assess
@@ -34,7 +34,7 @@ from taper.notices import Kind, Notice
 from taper.options import End, TaperRequest
 from taper.params import SLOTS
 from taper.plan import Checks, DoseTime, Plan, Step, diazepam_of
-from taper.products import Formulary
+from taper.products import Formulary, Product
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 
 
@@ -165,15 +165,17 @@ def build_steps(
     steps: list[Step] = []
     loads: list[Fraction] = []
     starts: list[int] = []
-    made: dict[tuple[str, str, Decimal], DoseTime] = {}
+    made: dict[tuple[str, str, Decimal, Product | None], DoseTime] = {}
     scale = {drug: (Fraction(1) if ratio is None else ratio[0]) for drug, ratio in ratios.items()}
+
+    preparer = DosePreparer(formularies)
 
     def dose_times(config: tuple[Decimal, ...]) -> tuple[DoseTime, ...]:
         result = []
         for (drug, slot), dose in zip(layout, config, strict=True):
-            key = (drug, slot, dose)
+            key = (drug, slot, dose, preparer.liquid.get(drug))
             if key not in made:
-                preparation = formularies[drug].preparation(dose)
+                preparation = preparer.prepare(drug, dose)
                 assert preparation is not None, key
                 made[key] = DoseTime(drug, slot, dose, preparation)
             result.append(made[key])

@@ -33,7 +33,7 @@ from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from taper.dispensing import quantities, supply_periods, units_used
+from taper.dispensing import DosePreparer, quantities, supply_periods, units_used
 from taper.doses import parse_dose
 from taper.errors import InvalidRequestError, NoEquivalenceError, PlanFileError, TaperError
 from taper.files import csv_records, read_text
@@ -416,11 +416,12 @@ def check_plan(
     _check_pace(steps, loads, formularies, problems, notes, per_diazepam, first_date)
     runs = []
     left_out: list[int] = []
+    preparer = DosePreparer(formularies)
     for index, step in enumerate(steps):
         made = []
         for (name, slot), dose in step.doses.items():
             formulary = formularies.get(name)
-            preparation = formulary.preparation(dose) if formulary else None
+            preparation = preparer.prepare(name, dose) if formulary else None
             if preparation is not None and dose:
                 made.append(DoseTime(name, slot, dose, preparation))
             elif dose and formulary is not None:

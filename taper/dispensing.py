@@ -12,7 +12,29 @@ from decimal import Decimal
 from fractions import Fraction
 
 from taper.plan import DispensedProduct, DoseTime, SupplyPeriod
-from taper.products import Product
+from taper.products import Formulary, Preparation, Product
+
+
+class DosePreparer:
+    """How to make each dose of a plan, taken in day order: once a drug's doses have come
+    from a liquid, every later dose that liquid measures comes from it too, so that a patient
+    does not go from the bottle back to tablets and back again."""
+
+    def __init__(self, formularies: Mapping[str, Formulary]) -> None:
+        self.formularies = formularies
+        self.liquid: dict[str, Product] = {}
+
+    def prepare(self, drug: str, dose: Decimal) -> Preparation | None:
+        formulary = self.formularies[drug]
+        bottle = self.liquid.get(drug)
+        preparation = (
+            formulary.liquid_preparation(dose, bottle) if bottle and dose else None
+        ) or formulary.preparation(dose)
+        if preparation is not None:
+            for portion in preparation.portions:
+                if portion.volume_ml is not None:
+                    self.liquid.setdefault(drug, portion.product)
+        return preparation
 
 
 def units_used(runs: Iterable[tuple[tuple[DoseTime, ...], int]]) -> dict[Product, Fraction]:

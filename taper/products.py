@@ -349,6 +349,16 @@ class Formulary:
         self._preparations[units] = preparation
         return preparation
 
+    def liquid_preparation(self, dose_mg: Decimal, liquid: Product) -> Preparation | None:
+        """``dose_mg`` measured from ``liquid`` (one of these products), or None if that
+        liquid cannot measure it: to stay on a liquid once a plan has started one."""
+        units = Fraction(dose_mg) / self.quantum
+        step = dict(self._liquids).get(liquid)
+        if step is None or units <= 0 or units.denominator != 1 or int(units) % step:
+            return None
+        volume = _as_decimal(Fraction(dose_mg) / liquid.concentration)
+        return Preparation(Decimal(dose_mg), (Portion(liquid, volume_ml=volume),))
+
     def _solid_makes(self, units: int) -> bool:
         preparation = self._preparation(units)
         return preparation is not None and all(p.volume_ml is None for p in preparation.portions)

@@ -654,3 +654,16 @@ def test_a_lower_start_is_not_suggested_when_given(table: EquivalenceTable) -> N
     )
     accumulation = next(w for w in made.warnings if w.kind == "accumulation")
     assert "--switch-reduction" not in accumulation.message
+
+
+def test_once_on_a_liquid_a_plan_stays_on_it(table: EquivalenceTable) -> None:
+    """Plans went from the bottle back to tablets and back again (UK clonazepam)."""
+    made = plan(table, "clonazepam", "1.5mg", times=2, region="uk")
+    on_liquid = False
+    for step in made.steps:
+        for dose in step.doses:
+            liquid = [p for p in dose.preparation.portions if p.volume_ml is not None]
+            on_liquid = on_liquid or bool(liquid)
+            if on_liquid and dose.dose_mg:
+                assert liquid, (step.number, dose)
+    assert on_liquid
