@@ -66,6 +66,9 @@ def _root_debug(argv: list[str]) -> bool:
     return "--debug" in argv[:command]
 
 
+#: Set by :func:`main`: this process is the ``taper`` command (not a test runner's).
+_OWNS_PROCESS = False
+
 STOP_SIGNALS = {
     signal.SIGINT: "interrupted",
     signal.SIGTERM: "terminated",
@@ -93,13 +96,22 @@ def _catch_stop_signals() -> Callable[[], None]:
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
     previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])  # as it is: to put back at the end
     for number, handler in previous.items():
         if handler is not signal.SIG_IGN:  # ignored by whoever started taper (nohup): keep
             signal.signal(number, _stop)
 
     def restore() -> None:
+        """Put the handlers back with the signals held, and let a stop signal that came
+        after the command had finished change nothing (its outcome stands). The taper
+        process itself ends right after: it ignores them to the end instead."""
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         for number, handler in previous.items():
-            signal.signal(number, handler)
+            signal.signal(number, signal.SIG_IGN if _OWNS_PROCESS else handler)
+        late = signal.sigpending() & set(STOP_SIGNALS)
+        for _ in late:
+            signal.sigwait(late)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     return restore
 
@@ -155,6 +167,8 @@ class TaperGroup(TyperGroup):
                 standalone_mode=False,
                 **extra,
             )
+            if threading.current_thread() is threading.main_thread():
+                signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # the work is done
             sys.stdout.flush()
         except Stopped as exc:
             _fail(STOP_SIGNALS[signal.Signals(exc.signum)], ExitCode(128 + exc.signum))
@@ -1211,6 +1225,12 @@ def _run_batch(scenarios: Any, table: Any, output: Path, *, quiet: bool, **optio
 
 
 def main() -> None:
+    """The ``taper`` process: it owns its signals, so once a command's outputs are in place
+    or it has finished, a late stop signal is let go (the outcome stands)."""
+    global _OWNS_PROCESS
+    from taper import files
+
+    _OWNS_PROCESS = files.HOLD_SIGNALS_AFTER_COMMIT = True
     _prepare_streams()
     app(prog_name="taper")
 

@@ -17,8 +17,10 @@ import hashlib
 import io
 import itertools
 import os
+import signal
 import stat
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -283,8 +285,9 @@ def _atomic_group(
             stream.flush()
             os.fsync(stream.fileno())
             stream.close()
-        for item in staged:
-            _commit(item, force)
+        with _stop_signals_held():
+            for item in staged:
+                _commit(item, force)
     except BaseException as exc:
         for stream in streams:
             with contextlib.suppress(OSError):
@@ -298,6 +301,32 @@ def _atomic_group(
             where = staged[-1].target if staged else (paths[0] if paths else "")
             raise OutputFileError(_shown(where), exc.strerror or str(exc)) from exc
         raise
+
+
+#: The signals that stop taper (turned into an exception by the command line).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: Keep the stop signals held once outputs are in place: set by the command line, which owns
+#: the process and ends it right after, so that a signal then cannot undo a finished command
+#: (a library caller's signals are left as they were).
+HOLD_SIGNALS_AFTER_COMMIT = False
+
+
+@contextlib.contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """Hold the stop signals while the outputs are put in place, so that a signal arrives
+    either before (nothing in place yet) or after (all in place, then rolled back): never
+    between a file put in place and the record that it was."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    committed = False
+    try:
+        yield
+        committed = True
+    finally:
+        if not (committed and HOLD_SIGNALS_AFTER_COMMIT):
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _commit(item: _Staged, force: bool) -> None:

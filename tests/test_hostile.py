@@ -542,3 +542,25 @@ def test_an_output_name_of_300_characters_is_one_line(run: Any, tmp_path: Path) 
     result = run("schedule", "clonazepam", "1mg", "-o", str(tmp_path / ("a" * 300)))
     assert result.exit_status == 1
     assert "the file name is too long" in result.stderr
+
+
+def test_outputs_in_place_are_never_undone_by_a_late_signal(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Regression: a signal arriving as the outputs were put in place left some of them (the
+    rollback missed a file linked but not yet recorded), or reported 'interrupted' for a
+    finished command. The signals are held while files go in place, and the taper process
+    keeps them held once they are (a library caller's mask is left as it was)."""
+    import signal
+
+    from taper import files
+
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    files.write_atomic(tmp_path / "a.txt", "a")
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    monkeypatch.setattr(files, "HOLD_SIGNALS_AFTER_COMMIT", True)
+    try:
+        files.write_atomic(tmp_path / "b.txt", "b")
+        assert signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
