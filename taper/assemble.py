@@ -17,7 +17,7 @@ from fractions import Fraction
 
 from taper.convert import Conversion
 from taper.dispensing import DosePreparer, quantities, supply_periods, units_used
-from taper.errors import InvalidRequestError
+from taper.errors import InvalidRequestError, UndispensableDoseError
 from taper.formatting import format_dose, format_number
 from taper.guardrails import assess
 from taper.guideline import (
@@ -170,13 +170,17 @@ def build_steps(
 
     preparer = DosePreparer(formularies)
 
-    def dose_times(config: tuple[Decimal, ...]) -> tuple[DoseTime, ...]:
+    def dose_times(config: tuple[Decimal, ...], taper: bool = True) -> tuple[DoseTime, ...]:
         result = []
         for (drug, slot), dose in zip(layout, config, strict=True):
-            key = (drug, slot, dose, preparer.liquid.get(drug))
+            key = (drug, slot, dose, preparer.liquid.get(drug) if taper else None)
             if key not in made:
-                preparation = preparer.prepare(drug, dose)
-                assert preparation is not None, key
+                preparation = preparer.prepare(drug, dose, taper=taper)
+                if preparation is None:
+                    raise UndispensableDoseError(
+                        f"{drug} {format_dose(dose)} ({slot}) cannot be made from "
+                        f"{formularies[drug].describe()}"
+                    )
                 made[key] = DoseTime(drug, slot, dose, preparation)
             result.append(made[key])
         return tuple(result)
@@ -215,7 +219,7 @@ def build_steps(
                 number=number,
                 start_day=day,
                 days=segment.days if segment else 1,
-                doses=dose_times(config),
+                doses=dose_times(config, segment is None or segment.phase == "taper"),
                 total_mg=sum(config, Decimal(0)),
                 cut_percent=cut,
                 phase=segment.phase if segment else "stop",

@@ -24,8 +24,12 @@ class DosePreparer:
         self.formularies = formularies
         self.liquid: dict[str, Product] = {}
 
-    def prepare(self, drug: str, dose: Decimal) -> Preparation | None:
+    def prepare(self, drug: str, dose: Decimal, *, taper: bool = True) -> Preparation | None:
+        """How to make ``dose``; doses outside the taper itself (a crossover, where a liquid
+        may make a converted dose exactly) neither start nor follow a bottle."""
         formulary = self.formularies[drug]
+        if not taper:
+            return formulary.preparation(dose)
         bottle = self.liquid.get(drug)
         preparation = (
             formulary.liquid_preparation(dose, bottle) if bottle and dose else None

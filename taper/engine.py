@@ -20,6 +20,7 @@ from taper.guideline import over_ceiling
 from taper.notices import Kind, Notice
 from taper.options import TaperRequest
 from taper.plan import Plan
+from taper.products import product_drug
 from taper.regimen import check_regimen, request_formulary
 from taper.substitution import build_substitution
 from taper.table import EquivalenceTable, ratio_to_diazepam
@@ -47,6 +48,11 @@ def make_plan(request: TaperRequest, table: EquivalenceTable, *, today: dt.date 
                 regimen=dict(zip(taper.slots, taper.segments[point].config, strict=True)),
                 switch_to=request.finish_on,
                 finish_on=None,
+                # Products given without a drug are the current drug's, as in the lead-in.
+                products=tuple(
+                    text if product_drug(text) else f"{drug.name} {text.strip()}"
+                    for text in request.products
+                ),
             )
             return build_substitution(switch, table, today=today, lead_in=lead_in, recorded=request)
         warnings.append(

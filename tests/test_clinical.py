@@ -667,3 +667,23 @@ def test_once_on_a_liquid_a_plan_stays_on_it(table: EquivalenceTable) -> None:
             if on_liquid and dose.dose_mg:
                 assert liquid, (step.number, dose)
     assert on_liquid
+
+
+def test_finish_on_keeps_the_products_given_for_the_current_drug(table: EquivalenceTable) -> None:
+    """Attack review: '--product 0.125mg odt --finish-on diazepam' was an internal error: the
+    product (no drug named) went to diazepam at the crossover, leaving alprazolam's doses
+    unmakeable."""
+    made = plan(table, "alprazolam", "1mg", products=["0.125mg odt"], finish_on="diazepam")
+    assert made.drug.name == "diazepam"
+    used = {p.product.label() for s in made.steps for d in s.doses for p in d.preparation.portions}
+    assert "0.125 mg orally disintegrating tablet" in used
+    diazepam_taper = [
+        portion
+        for step in made.steps
+        if step.phase == "taper"
+        for dose in step.doses
+        if dose.drug == "diazepam"
+        for portion in dose.preparation.portions
+    ]
+    assert diazepam_taper
+    assert all(p.volume_ml is None for p in diazepam_taper)  # a crossover starts no bottle
