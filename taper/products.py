@@ -17,7 +17,7 @@ import itertools
 import math
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from functools import cached_property
 
@@ -174,6 +174,21 @@ class Preparation:
         return " and ".join(parts)
 
 
+def _terminates(value: Fraction) -> bool:
+    """Whether a fraction is an exact decimal (its denominator has no factor but 2 and 5)."""
+    denominator = value.denominator
+    for factor in (2, 5):
+        while denominator % factor == 0:
+            denominator //= factor
+    return denominator == 1
+
+
+def _approx(value: Fraction) -> str:
+    """A fraction of a mg to six significant figures, for a message."""
+    with localcontext(prec=6):
+        return str(Decimal(value.numerator) / Decimal(value.denominator))
+
+
 def _as_decimal(value: Fraction) -> Decimal:
     decimal = Decimal(value.numerator) / Decimal(value.denominator)
     assert Fraction(decimal) == value, value
@@ -212,6 +227,14 @@ class Formulary:
             raise InvalidRequestError(
                 f"no products are known for {self.drug}; give them with --product"
             )
+        for product in self.products:
+            piece = product.smallest_piece_mg
+            if not _terminates(piece):
+                what = "its smallest measured volume" if product.is_liquid else "its piece"
+                raise InvalidRequestError(
+                    f"{product.label()} cannot be measured in exact doses ({what} holds "
+                    f"{_approx(piece)}... mg, which no decimal writes exactly)"
+                )
         if len(set(self.products)) > MAX_PRODUCTS:
             raise InvalidRequestError(
                 f"{len(set(self.products))} products of {self.drug} are more than a plan can "

@@ -564,3 +564,11 @@ def test_outputs_in_place_are_never_undone_by_a_late_signal(
         assert signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def test_a_liquid_that_cannot_be_measured_in_micrograms_is_refused(run: Any) -> None:
+    """Attack review: '--product 1mg/3mL solution' was an internal error (0.1 mL = 1/30 mg)."""
+    for product in ("1mg/3mL solution", "2mg/3mL solution", "1mg/7mL solution"):
+        result = run("schedule", "clonazepam", "1mg", "--product", product, "--start", "2027-01-04")
+        assert result.exit_status == 2, result.stderr
+        assert "cannot be measured in exact doses" in result.stderr
