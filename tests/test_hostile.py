@@ -572,3 +572,26 @@ def test_a_liquid_that_cannot_be_measured_in_micrograms_is_refused(run: Any) -> 
         result = run("schedule", "clonazepam", "1mg", "--product", product, "--start", "2027-01-04")
         assert result.exit_status == 2, result.stderr
         assert "cannot be measured in exact doses" in result.stderr
+
+
+def test_a_bug_in_one_scenario_is_its_error_row(tmp_path: Path, monkeypatch: Any) -> None:
+    """Attack review: an AssertionError (or TypeError...) in one scenario killed the batch."""
+    from taper import batch
+    from taper.table import load_table
+
+    real = batch.plan_taper
+
+    def buggy(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("rate") == "7%":
+            raise AssertionError("a bug")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "plan_taper", buggy)
+    scenarios = [
+        batch.Scenario("ok", {"drug": "clonazepam", "dose": "1mg", "start": "2027-01-04"}),
+        batch.Scenario("bug", {"drug": "clonazepam", "dose": "1mg", "rate": "7%"}),
+    ]
+    outcomes: list[Any] = []
+    batch.run_batch(scenarios, load_table(), jobs=1, on_outcome=outcomes.append)
+    assert [o.ok for o in outcomes] == [True, False]
+    assert "internal error (AssertionError: a bug)" in outcomes[1].error
