@@ -42,7 +42,7 @@ from taper.options import OPTION_KINDS
 from taper.outputs import is_stdout
 from taper.records import dumps_compact_json, plan_document, plan_summary
 from taper.schedule import plan_taper
-from taper.table import EquivalenceTable
+from taper.table import EquivalenceTable, table_file
 
 #: What a scenario may set: the current drugs and doses, and the schedule options.
 SCENARIO_COLUMNS = {"drug": "list", "dose": "list", **OPTION_KINDS}
@@ -374,7 +374,7 @@ def write_batch(
         "--summary": summary,
         "--dispensing": dispensing,
     }
-    check_outputs(named, force=force, inputs=[*inputs, table.path])
+    check_outputs(named, force=force, inputs=[*inputs, table_file(table)])
     failed = 0
     detail = f"{what}; each scenario's parameters are in the summary and the JSON Lines output"
     with contextlib.ExitStack() as stack:

@@ -9,7 +9,7 @@ from pathlib import Path
 from taper.errors import InvalidRequestError
 from taper.files import PathLike, check_outputs, write_all_atomic
 from taper.plan import Plan
-from taper.table import EquivalenceTable
+from taper.table import EquivalenceTable, bundled_table_path
 
 
 def check_schedule_outputs(
@@ -27,7 +27,11 @@ def check_schedule_outputs(
     if ics is not None and ics.suffix.lower() != ".ics":
         raise InvalidRequestError(f"a calendar file ends in .ics, not {ics.suffix!r}")
     outputs = {"--output": output, "--plot-file": plot_file, "--handout": handout, "--ics": ics}
-    check_outputs(outputs, force=force, inputs=[table_file])
+    check_outputs(
+        outputs,
+        force=force,
+        inputs=[table_file if table_file is not None else bundled_table_path()],
+    )
 
 
 def write_side_files(

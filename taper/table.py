@@ -173,6 +173,18 @@ def ratio_to_diazepam(
     )
 
 
+#: How the bundled table is named in outputs (not located: outputs do not depend on the install).
+BUNDLED_NAME = f"{TABLE_FILE_NAME} (bundled)"
+
+
+def table_file(table: EquivalenceTable) -> Path | None:
+    """The file a table was read from (the bundled one located), or None for one in memory:
+    so that no output ever replaces the table a command reads."""
+    if table.path == BUNDLED_NAME:
+        return bundled_table_path()
+    return None if table.path == "<memory>" else Path(table.path)
+
+
 def bundled_table_path() -> Path:
     """The table shipped with `taper`: inside the wheel, or at the root of a checkout."""
     here = Path(__file__).resolve().parent
@@ -186,7 +198,7 @@ def load_table(path: str | os.PathLike[str] | None = None) -> EquivalenceTable:
         raise ParameterError("path", path, "the path of a table file (str or os.PathLike)")
     table_path = Path(path) if path is not None else bundled_table_path()
     # The bundled table is named, not located, so that outputs do not depend on the install.
-    shown = str(path) if path is not None else f"{TABLE_FILE_NAME} (bundled)"
+    shown = str(path) if path is not None else BUNDLED_NAME
     text, sha256 = read_text(
         table_path,
         kind="TOML table",

@@ -595,3 +595,20 @@ def test_a_bug_in_one_scenario_is_its_error_row(tmp_path: Path, monkeypatch: Any
     batch.run_batch(scenarios, load_table(), jobs=1, on_outcome=outcomes.append)
     assert [o.ok for o in outcomes] == [True, False]
     assert "internal error (AssertionError: a bug)" in outcomes[1].error
+
+
+def test_no_output_replaces_the_bundled_table(run: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    """Attack review: '-o <the bundled equivalences.toml> --force' replaced the table every
+    later command reads. (The bundled table is a copy here, so a failure harms nothing.)"""
+    from taper import sidefiles, table
+
+    copy = tmp_path / "equivalences.toml"
+    copy.write_bytes(table.bundled_table_path().read_bytes())
+    monkeypatch.setattr(table, "bundled_table_path", lambda: copy)
+    monkeypatch.setattr(sidefiles, "bundled_table_path", lambda: copy)
+    monkeypatch.setenv("TAPER_CACHE_DIR", "off")
+    before = copy.read_bytes()
+    result = run("schedule", "clonazepam", "1mg", "-o", str(copy), "--force", "-f", "csv")
+    assert result.exit_status == 1
+    assert "names a file this command reads" in result.stderr
+    assert copy.read_bytes() == before
