@@ -247,6 +247,24 @@ def resolve_request(
         raise InvalidRequestError(f"unknown region {o.region!r}; use us or uk")
     if o.until is not None and o.duration is not None:
         raise InvalidRequestError("give a target end date (--until) or a duration, not both")
+    method = choice(Method, o.method, "method")
+    for option, value, wanted in (
+        ("--steps", o.steps, Method.STEPS),
+        ("--step", o.step, Method.LINEAR),
+        ("--ed50", o.ed50, Method.OCCUPANCY),
+    ):
+        if value and method is not wanted:  # it would be dropped without a word
+            raise InvalidRequestError(
+                f"{option} goes with --method {wanted.value} (this plan's method is "
+                f"{method.value})"
+            )
+    if o.rate and method is Method.PERCENT and (o.until or o.duration):
+        raise InvalidRequestError(
+            "give --rate or a target end (--until, --duration), not both: the target end "
+            "finds the rate"
+        )
+    if o.part and not (o.switch_to or o.finish_on):
+        raise InvalidRequestError("--part goes with --switch-to or --finish-on")
     if o.finish_from and not o.finish_on:
         raise InvalidRequestError("--finish-from needs --finish-on, the drug to finish on")
     if o.switch_reduction and not (o.switch_to or o.finish_on):
@@ -265,7 +283,7 @@ def resolve_request(
     return TaperRequest(
         drug=drug,
         regimen={},
-        method=choice(Method, o.method, "method"),
+        method=method,
         rate_percent=parse_percent(o.rate or ("5%" if o.cautious else "10%")),
         interval_days=parse_days(o.every or "2w"),
         step_mg=parse_dose(o.step) if o.step else None,

@@ -687,3 +687,22 @@ def test_finish_on_keeps_the_products_given_for_the_current_drug(table: Equivale
     ]
     assert diazepam_taper
     assert all(p.volume_ml is None for p in diazepam_taper)  # a crossover starts no bottle
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"steps": "0.5mg,0.25mg"}, "--steps goes with --method steps"),
+        ({"step": "0.125mg"}, "--step goes with --method linear"),
+        ({"ed50": "1mg"}, "--ed50 goes with --method occupancy"),
+        ({"rate": "10.5%", "until": "2027-12-31"}, "give --rate or a target end"),
+        ({"part": "0.5mg"}, "--part goes with --switch-to"),
+    ],
+)
+def test_an_option_the_plan_would_not_use_is_refused(
+    table: EquivalenceTable, options: dict[str, str], message: str
+) -> None:
+    """Attack review: '--steps 0.5mg,0.25mg' without '--method steps' gave a 10% plan, the
+    steps dropped without a word (and recorded in the parameters)."""
+    with pytest.raises(InvalidRequestError, match=message):
+        plan(table, "clonazepam", "1mg", **options)
