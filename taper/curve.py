@@ -159,6 +159,12 @@ def image_plot(plan: Plan, table: EquivalenceTable, suffix: str) -> bytes:
     if suffix not in {".png", ".svg"}:
         raise InvalidRequestError(f"a plot file ends in .png or .svg, not {suffix!r}")
     require_extra("matplotlib", "--plot-file", "plot")
+    last = plan.checks.end_date
+    if plan.start_date < dt.date(1, 2, 1) or last > dt.date(9999, 11, 30):
+        raise InvalidRequestError(
+            "the curve's date axis runs from February of year 1 to November of year 9999; "
+            f"this plan runs from {plan.start_date.isoformat()} to {last.isoformat()}"
+        )
     import matplotlib
 
     matplotlib.use("Agg")

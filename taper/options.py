@@ -255,8 +255,7 @@ def resolve_request(
     ):
         if value and method is not wanted:  # it would be dropped without a word
             raise InvalidRequestError(
-                f"{option} goes with --method {wanted.value} (this plan's method is "
-                f"{method.value})"
+                f"{option} goes with --method {wanted.value} (this plan's method is {method.value})"
             )
     if o.rate and method is Method.PERCENT and (o.until or o.duration):
         raise InvalidRequestError(

@@ -612,3 +612,16 @@ def test_no_output_replaces_the_bundled_table(run: Any, tmp_path: Path, monkeypa
     assert result.exit_status == 1
     assert "names a file this command reads" in result.stderr
     assert copy.read_bytes() == before
+
+
+@pytest.mark.parametrize("start", ["0001-01-01", "9999-04-16"])
+def test_a_curve_at_the_ends_of_the_calendar_is_one_line(
+    run: Any, tmp_path: Path, start: str
+) -> None:
+    """Attack review: --plot-file near year 1 or 9999 was an internal error (matplotlib)."""
+    result = run(
+        "schedule", "clonazepam", "1mg", "--start", start, "--plot-file", str(tmp_path / "a.svg")
+    )
+    assert result.exit_status == 2, result.stderr
+    assert "date axis" in result.stderr
+    assert not (tmp_path / "a.svg").exists()
