@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import functools
 import io
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import IO
@@ -40,8 +41,14 @@ CSV_COLUMNS = (
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: A formula start after a separator a spreadsheet may split on (";" in many locales).
+_SPLIT_FORMULA = re.compile(r"([;\t])([=+\-@])")
+
+
 def neutralise_cell(text: str) -> str:
-    """Prefix a text cell that a spreadsheet would run as a formula with ``'`` (OWASP)."""
+    """Prefix a text cell that a spreadsheet would run as a formula with ``'`` (OWASP), and
+    any part of it that would start a formula once split on ``;`` or a tab."""
+    text = _SPLIT_FORMULA.sub(r"\1'\2", text)
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 

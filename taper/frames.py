@@ -139,6 +139,15 @@ def read_plans(path: str | os.PathLike[str]) -> Any:
         return DataFileError(shown, line, reason)
 
     text, _ = read_text(Path(path), kind="taper output", max_bytes=MAX_PLANS_FILE_BYTES, fail=fail)
+    try:
+        return _frame(pandas, path, text, fail)
+    except DataFileError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # pandas' own errors too
+        raise fail(None, f"is not a taper CSV or JSON Lines output ({exc})") from exc
+
+
+def _frame(pandas: Any, path: str | os.PathLike[str], text: str, fail: Any) -> Any:
     if Path(path).suffix.lower() in {".jsonl", ".ndjson"}:
         return _jsonl_frame(text, fail)
     lines = text.splitlines(keepends=True)
@@ -148,6 +157,8 @@ def read_plans(path: str | os.PathLike[str]) -> Any:
     if comments == len(lines):
         raise fail(None, "has no header row")
     body = pandas.read_csv(io.StringIO("".join(lines[comments:])), dtype=str, keep_default_na=False)
+    if not {"day", "scenario"} & set(body.columns):
+        raise fail(comments + 1, "has no 'day' or 'scenario' column: not a taper CSV output")
     frame = _typed(pandas, body)
     frame.attrs = _attrs([line.rstrip("\n") for line in lines[:comments]])
     return frame

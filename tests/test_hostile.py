@@ -625,3 +625,31 @@ def test_a_curve_at_the_ends_of_the_calendar_is_one_line(
     assert result.exit_status == 2, result.stderr
     assert "date axis" in result.stderr
     assert not (tmp_path / "a.svg").exists()
+
+
+def test_read_plans_refuses_what_taper_did_not_write_in_one_error(tmp_path: Path) -> None:
+    """Attack review: pandas' ParserError, AttributeError and ValueError leaked, and a JSON
+    document was read as a one-column frame."""
+    pytest.importorskip("pandas")
+    import taper
+    from taper.errors import DataFileError
+
+    cases = {
+        "plan.json": '{\n  "schema_version": 2,\n  "a": [1, 2]\n}\n',
+        "junk.jsonl": '{"a":1}\n[1,2]\nnot json\n',
+        "table.txt": "Draft\n| a | b |\n|---|---|\n| 1 | 2, 3 |\n",
+    }
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(DataFileError, match=name):
+            taper.read_plans(path)
+
+
+def test_a_formula_after_a_semicolon_is_neutralised_too() -> None:
+    """Attack review: 'a;=1+1;b' became a live formula in spreadsheets splitting on ';'."""
+    from taper.csvout import neutralise_cell
+
+    assert neutralise_cell("a;=1+1;b") == "a;'=1+1;b"
+    assert neutralise_cell("x\t@SUM(1)") == "x\t'@SUM(1)"
+    assert neutralise_cell("row-1") == "row-1"
