@@ -773,8 +773,9 @@ def schedule(
         typer.Option("--note", metavar="TEXT", help="The prescriber's note, for the handout."),
     ] = None,
     paper: Annotated[
-        str, typer.Option("--paper", metavar="SIZE", help="Handout paper: a4 or letter.")
-    ] = "a4",
+        str | None,
+        typer.Option("--paper", metavar="SIZE", help="Handout paper: a4 (default) or letter."),
+    ] = None,
     patient_copy: Annotated[
         bool,
         typer.Option(

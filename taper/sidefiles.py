@@ -42,7 +42,7 @@ def write_side_files(
     handout: Path | None = None,
     patient: str | None = None,
     note: str | None = None,
-    paper: str = "a4",
+    paper: str | None = None,
     clinician_page: bool = True,
     ics: Path | None = None,
     reminders: str | None = None,
@@ -58,6 +58,8 @@ def write_side_files(
         raise InvalidRequestError(
             "--note and --patient-copy go into the handout: add --handout FILE"
         )
+    if paper is not None and handout is None:
+        raise InvalidRequestError("--paper sets the handout's paper: add --handout FILE")
     if patient is not None and handout is None and ics is None:
         raise InvalidRequestError("--patient goes into the handout or calendar: add --handout FILE")
     files: list[tuple[Path, bytes]] = []
@@ -74,7 +76,11 @@ def write_side_files(
             (
                 handout,
                 plan_handout(
-                    plan, patient=patient, note=note, paper=paper, clinician_page=clinician_page
+                    plan,
+                    patient=patient,
+                    note=note,
+                    paper=paper or "a4",
+                    clinician_page=clinician_page,
                 ),
             )
         )

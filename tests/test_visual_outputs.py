@@ -341,6 +341,8 @@ def test_cli_writes_every_file(run: Any, tmp_path: Path) -> None:
         (["--patient", "J. Smith"], "add --handout"),
         (["--note", "x"], "add --handout"),
         (["--patient-copy"], "add --handout"),
+        (["--paper", "letter"], "add --handout"),  # was ignored without a word
+        (["--paper", "a5"], "add --handout"),
         (["--handout", "plan.pdf", "--paper", "a5"], "unknown paper"),
         (["--ics", "plan.ics", "--reminders", "08:00,09:00"], "one reminder time for each"),
     ],
