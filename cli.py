@@ -25,6 +25,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 import taper
+from taper import files
 from taper.errors import InvalidRequestError, TaperError
 from taper.formatting import printable
 from taper.table import load_table
@@ -66,10 +67,8 @@ def _root_debug(argv: list[str]) -> bool:
     return "--debug" in argv[:command]
 
 
-#: Set by :func:`main`: this process is the ``taper`` command (not a test runner's).
-_OWNS_PROCESS = False
-
-STOP_SIGNALS = {
+#: What taper says when a stop signal (:data:`taper.files.STOP_SIGNALS`) ends it.
+STOP_MESSAGES = {
     signal.SIGINT: "interrupted",
     signal.SIGTERM: "terminated",
     signal.SIGHUP: "hung up",
@@ -86,7 +85,7 @@ class Stopped(BaseException):
 
 
 def _stop(signum: int, frame: object) -> None:
-    for number in STOP_SIGNALS:  # a second signal must not interrupt the clean-up
+    for number in files.STOP_SIGNALS:  # a second signal must not interrupt the clean-up
         signal.signal(number, signal.SIG_IGN)
     raise Stopped(signum)
 
@@ -95,7 +94,7 @@ def _catch_stop_signals() -> Callable[[], None]:
     """Turn SIGINT, SIGTERM and SIGHUP into :class:`Stopped`; returns how to undo it."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
-    previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+    previous = {number: signal.getsignal(number) for number in files.STOP_SIGNALS}
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])  # as it is: to put back at the end
     for number, handler in previous.items():
         if handler is not signal.SIG_IGN:  # ignored by whoever started taper (nohup): keep
@@ -105,10 +104,10 @@ def _catch_stop_signals() -> Callable[[], None]:
         """Put the handlers back with the signals held, and let a stop signal that came
         after the command had finished change nothing (its outcome stands). The taper
         process itself ends right after: it ignores them to the end instead."""
-        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        signal.pthread_sigmask(signal.SIG_BLOCK, files.STOP_SIGNALS)
         for number, handler in previous.items():
-            signal.signal(number, signal.SIG_IGN if _OWNS_PROCESS else handler)
-        late = signal.sigpending() & set(STOP_SIGNALS)
+            signal.signal(number, signal.SIG_IGN if files.HOLD_SIGNALS_AFTER_COMMIT else handler)
+        late = signal.sigpending() & set(files.STOP_SIGNALS)
         for _ in late:
             signal.sigwait(late)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
@@ -168,10 +167,10 @@ class TaperGroup(TyperGroup):
                 **extra,
             )
             if threading.current_thread() is threading.main_thread():
-                signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # the work is done
+                signal.pthread_sigmask(signal.SIG_BLOCK, files.STOP_SIGNALS)  # the work is done
             sys.stdout.flush()
         except Stopped as exc:
-            _fail(STOP_SIGNALS[signal.Signals(exc.signum)], ExitCode(128 + exc.signum))
+            _fail(STOP_MESSAGES[signal.Signals(exc.signum)], ExitCode(128 + exc.signum))
         except TaperError as exc:
             if debug:
                 traceback.print_exc()
@@ -1228,10 +1227,7 @@ def _run_batch(scenarios: Any, table: Any, output: Path, *, quiet: bool, **optio
 def main() -> None:
     """The ``taper`` process: it owns its signals, so once a command's outputs are in place
     or it has finished, a late stop signal is let go (the outcome stands)."""
-    global _OWNS_PROCESS
-    from taper import files
-
-    _OWNS_PROCESS = files.HOLD_SIGNALS_AFTER_COMMIT = True
+    files.HOLD_SIGNALS_AFTER_COMMIT = True
     _prepare_streams()
     app(prog_name="taper")
 

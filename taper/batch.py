@@ -36,7 +36,14 @@ from taper.csvout import (
     write_row,
 )
 from taper.errors import InvalidRequestError, ScenarioFileError, TaperError
-from taper.files import Fail, atomic_text_streams, check_outputs, csv_records, read_text
+from taper.files import (
+    STOP_SIGNALS,
+    Fail,
+    atomic_text_streams,
+    check_outputs,
+    csv_records,
+    read_text,
+)
 from taper.formatting import printable
 from taper.options import OPTION_KINDS
 from taper.outputs import is_stdout
@@ -53,7 +60,6 @@ MAX_CHUNK = 16
 WINDOW = 512
 #: --jobs is capped at this many worker processes per core (and at the number of scenarios).
 MAX_JOBS_PER_CORE = 4
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 @dataclass(frozen=True)
@@ -265,7 +271,7 @@ def _initialise_worker(table: EquivalenceTable) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked by _start_pool
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by _start_pool
     _initialise(table)
 
 
@@ -277,7 +283,7 @@ def _start_pool(jobs: int, table: EquivalenceTable) -> Any:
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         return ProcessPoolExecutor(
             jobs, mp_context=context, initializer=_initialise_worker, initargs=(table,)

@@ -303,11 +303,13 @@ def _atomic_group(
         raise
 
 
-#: The signals that stop taper (turned into an exception by the command line).
+#: The signals that stop taper (turned into an exception by the command line, left to the
+#: main process by batch workers, held while outputs are put in place).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-#: Keep the stop signals held once outputs are in place: set by the command line, which owns
-#: the process and ends it right after, so that a signal then cannot undo a finished command
-#: (a library caller's signals are left as they were).
+#: Keep the stop signals held once outputs are in place, and ignore them once a command has
+#: finished: set by the ``taper`` process, which owns its signals and ends right after, so
+#: that a signal then cannot undo a finished command (a library caller's or a test runner's
+#: signals are left as they were).
 HOLD_SIGNALS_AFTER_COMMIT = False
 
 
