@@ -849,7 +849,8 @@ def schedule(
     to_file = None if is_stdout(output) else output
     check_schedule_outputs(
         output=to_file, plot_file=plot_file, handout=handout, ics=ics, force=force,
-        table_file=table_file,
+        table_file=table_file, patient=patient, note=note, paper=paper,
+        clinician_page=not patient_copy, reminders=reminders,
     )  # fmt: skip
     table = load_table(table_file)
     options = {k: v for k, v in ctx.params.items() if k in OPTION_KINDS and v is not None}

@@ -20,8 +20,24 @@ def check_schedule_outputs(
     ics: Path | None,
     force: bool,
     table_file: Path | None,
+    patient: str | None = None,
+    note: str | None = None,
+    paper: str | None = None,
+    clinician_page: bool = True,
+    reminders: str | None = None,
 ) -> None:
-    """Refuse, before any work, outputs that cannot all be written (see check_outputs)."""
+    """Refuse, before any work, outputs that cannot all be written (see check_outputs) and
+    options that need an output not asked for."""
+    if reminders is not None and ics is None:
+        raise InvalidRequestError("--reminders go into a calendar: add --ics FILE")
+    if (note is not None or not clinician_page) and handout is None:
+        raise InvalidRequestError(
+            "--note and --patient-copy go into the handout: add --handout FILE"
+        )
+    if paper is not None and handout is None:
+        raise InvalidRequestError("--paper sets the handout's paper: add --handout FILE")
+    if patient is not None and handout is None and ics is None:
+        raise InvalidRequestError("--patient goes into the handout or calendar: add --handout FILE")
     if handout is not None and handout.suffix.lower() != ".pdf":
         raise InvalidRequestError(f"a handout file ends in .pdf, not {handout.suffix!r}")
     if ics is not None and ics.suffix.lower() != ".ics":
@@ -51,17 +67,8 @@ def write_side_files(
     main: tuple[PathLike, str] | None = None,
 ) -> None:
     """The files a schedule can write besides its main output: all made, then all written
-    (with ``main``, the main output, if given), all or none."""
-    if reminders is not None and ics is None:
-        raise InvalidRequestError("--reminders go into a calendar: add --ics FILE")
-    if (note is not None or not clinician_page) and handout is None:
-        raise InvalidRequestError(
-            "--note and --patient-copy go into the handout: add --handout FILE"
-        )
-    if paper is not None and handout is None:
-        raise InvalidRequestError("--paper sets the handout's paper: add --handout FILE")
-    if patient is not None and handout is None and ics is None:
-        raise InvalidRequestError("--patient goes into the handout or calendar: add --handout FILE")
+    (with ``main``, the main output, if given), all or none. The request has passed
+    :func:`check_schedule_outputs`."""
     files: list[tuple[Path, bytes]] = []
     if plot_file is not None:
         from taper.curve import image_plot
@@ -70,8 +77,6 @@ def write_side_files(
     if handout is not None:
         from taper.handout import plan_handout
 
-        if handout.suffix.lower() != ".pdf":
-            raise InvalidRequestError(f"a handout file ends in .pdf, not {handout.suffix!r}")
         files.append(
             (
                 handout,
@@ -87,8 +92,6 @@ def write_side_files(
     if ics is not None:
         from taper.ics import parse_reminders, plan_calendar
 
-        if ics.suffix.lower() != ".ics":
-            raise InvalidRequestError(f"a calendar file ends in .ics, not {ics.suffix!r}")
         times = parse_reminders(reminders, plan.slots) if reminders else None
         files.append((ics, plan_calendar(plan, times, patient=patient, revision=revision)))
     if main is not None:

@@ -357,6 +357,25 @@ def test_bad_visual_output_requests(
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
+@pytest.mark.parametrize(
+    "args", [["--paper", "letter"], ["--reminders", "08:00"], ["--note", "x"], ["--patient-copy"]]
+)
+def test_an_option_without_its_output_is_refused_before_any_planning(
+    run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """The refusal came only after the whole plan had been made."""
+    import taper.schedule
+
+    def planned(*_: Any, **__: Any) -> None:
+        raise AssertionError("planned before the options were checked")
+
+    monkeypatch.setattr(taper.schedule, "plan_taper", planned)
+    monkeypatch.chdir(tmp_path)
+    result = run("schedule", "clonazepam", "1mg", "--start", START, *args)
+    assert result.exit_status == 2
+    assert "add --" in result.stderr
+
+
 def test_a_missing_extra_says_how_to_install_it(run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
