@@ -41,10 +41,12 @@ from taper.web.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
     BodyLimit,
+    BodyTooLarge,
     CsrfTokens,
     HostCheck,
     SecurityHeaders,
     allowed_hosts,
+    too_large,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -285,7 +287,12 @@ def create_app(host: str = "127.0.0.1", *, secret: bytes | None = None) -> Any:
             Route("/check", check_page, methods=["GET", "POST"]),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
-        exception_handlers={404: not_found, 405: not_allowed, Exception: internal_error},
+        exception_handlers={
+            404: not_found,
+            405: not_allowed,
+            BodyTooLarge: too_large,
+            Exception: internal_error,
+        },
     )
     app.state.site = Site(
         table=table,

@@ -131,7 +131,17 @@ class HostCheck:
 
 
 class BodyTooLarge(Exception):
-    pass
+    """A request body passed its limit while the app read it."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+    def message(self) -> str:
+        return (
+            f"taper: error: the request is larger than {_size(self.limit)}, the most this "
+            "page reads\n"
+        )
 
 
 class BodyLimit:
@@ -154,12 +164,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.limit(scope["path"])
-        message = (
-            f"taper: error: the request is larger than {_size(limit)}, the most this page reads\n"
-        )
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await _plain(send, 413, message)
+            await _plain(send, 413, BodyTooLarge(limit).message())
             return
         received = 0
         started = False
@@ -170,7 +177,7 @@ class BodyLimit:
             if item["type"] == "http.request":
                 received += len(item.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(limit)
             return item
 
         async def watched(item: Message) -> None:
@@ -180,10 +187,10 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted, watched)
-        except BodyTooLarge:
+        except BodyTooLarge as exc:  # the app did not answer it (see too_large)
             if started:
                 raise
-            await _plain(send, 413, message)
+            await _plain(send, 413, exc.message())
 
 
 def _size(size: int) -> str:
@@ -212,3 +219,11 @@ class CsrfTokens:
         if not cookie or not isinstance(token, str) or not cookie.isascii():
             return False
         return hmac.compare_digest(self.token(cookie), token)
+
+
+async def too_large(request: Any, exc: Exception) -> Any:
+    """The app's answer to :class:`BodyTooLarge` raised while it read a form."""
+    from starlette.responses import PlainTextResponse
+
+    assert isinstance(exc, BodyTooLarge)
+    return PlainTextResponse(exc.message(), 413)
