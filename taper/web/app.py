@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 from starlette.applications import Starlette
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
@@ -269,6 +270,16 @@ async def internal_error(request: Request, exc: Exception) -> Response:
         return Response(f"taper: error: {message}\n", 500, media_type="text/plain")
 
 
+_FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
+
+
+def flags(text: str) -> markupsafe.Markup:
+    """Text with each command-line flag kept on one line (``--finish-on`` never breaks at a
+    hyphen), escaped."""
+    escaped = str(markupsafe.escape(text))
+    return markupsafe.Markup(_FLAG.sub(r'<span class="nowrap">\1</span>', escaped))
+
+
 def create_app(host: str = "127.0.0.1", *, secret: bytes | None = None) -> Any:
     """The ASGI app for a server listening on ``host``: the pages wrapped in the security
     layers (see :mod:`taper.web.security`). ``secret`` signs the forms' tokens (default: made
@@ -279,6 +290,7 @@ def create_app(host: str = "127.0.0.1", *, secret: bytes | None = None) -> Any:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    environment.filters["flags"] = flags
     app = Starlette(
         routes=[
             Route("/", plan_page, methods=["GET", "POST"]),

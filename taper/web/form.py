@@ -121,6 +121,21 @@ HELP_OF = {
     "allow_high_dose": "Accept doses above the usual maximum, with a warning.",
 }
 
+#: Options that name a drug of the table.
+DRUG_OPTIONS = frozenset({"switch_to", "finish_on"})
+
+#: Placeholders of single options, where the kind's example would mislead.
+PLACEHOLDER_OF = {
+    "supply": "e.g. 28d",
+    "duration": "e.g. 26w",
+    "stage": "e.g. 1w",
+    "switch_reduction": "e.g. 25%",
+    "slow_rate": "e.g. 5%",
+    "final": "e.g. 1mg",
+    "finish_from": "e.g. 10mg",
+    "step": "e.g. 0.125mg",
+}
+
 #: Placeholders by kind of value (a field may declare its own).
 PLACEHOLDER_OF_VALUE = {
     Value.DOSE: "e.g. 0.5mg",
@@ -142,8 +157,7 @@ CHOICES_OF: dict[str, Callable[[EquivalenceTable], Sequence[tuple[str, str]]]] =
     "region": lambda table: (("us", "us: United States"), ("uk", "uk: United Kingdom")),
     "times": lambda table: tuple((str(n), str(n)) for n in range(1, 5)),
     "source": lambda table: source_choices(table),
-    "switch_to": lambda table: drug_choices(table),
-    "finish_on": lambda table: drug_choices(table),
+    **dict.fromkeys(DRUG_OPTIONS, lambda table: drug_choices(table)),
 }
 
 #: The most lines a list field (holds, products) takes, and the longest value of any field.
@@ -234,8 +248,9 @@ def option_fields(
             default_text = str(default.value)
         if choices:
             widget = "select"
-            if not default_text:
-                choices = (("", "(not given)"), *choices)
+            if not default_text:  # drugs: none to switch to; else the option's default
+                blank = "(none)" if field.name in DRUG_OPTIONS else "(default)"
+                choices = (("", blank), *choices)
         else:
             widget = {
                 Value.BOOL: "checkbox",
@@ -257,7 +272,7 @@ def option_fields(
                 choices=choices,
                 default=default_text,
                 placeholder=_declared(field, extras, "placeholder")
-                or PLACEHOLDER_OF_VALUE.get(value, ""),
+                or PLACEHOLDER_OF.get(field.name, PLACEHOLDER_OF_VALUE.get(value, "")),
                 help=_declared(field, extras, "help") or HELP_OF.get(field.name, ""),
                 panel=_declared(field, extras, "panel") or PANEL_OF.get(field.name, "Pace"),
             )

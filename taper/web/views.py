@@ -108,13 +108,14 @@ def plan_view(plan: Plan) -> dict[str, Any]:
         )
         summary.append(f"Withdrawal risk: {plan.risk.summary}{band}.")
     checks = plan.checks
-    headline = (
-        f"{plan.drug.name}: {len(plan.steps)} steps over {checks.duration_days} days, from "
-        f"{plan.start_date.isoformat()} to the last dose on "
-        f"{plan.date_of(checks.duration_days).isoformat()}"
-        + (" (the first day is today: set First day to fix it)" if plan.start_is_default else "")
-        + "."
-    )
+    headline = {
+        "drug": plan.drug.name,
+        "steps": len(plan.steps),
+        "days": checks.duration_days,
+        "start": plan.start_date.isoformat(),
+        "last": plan.date_of(checks.duration_days).isoformat(),
+        "today": plan.start_is_default,
+    }
     steps = []
     for step in plan.steps:
         steps.append(
