@@ -648,3 +648,32 @@ def test_serve_prints_its_address_and_stops_cleanly_on_ctrl_c() -> None:
             process.wait()
     assert process.returncode == 0
     assert err == "taper: stopped\n"
+
+
+# ------------------------------------------------------------------ documentation
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_docs_console_examples_run(run: Any) -> None:
+    import shlex
+
+    text = (ROOT / "docs" / "web.md").read_text(encoding="utf-8")
+    examples = [
+        shlex.split(line[2:])[1:]
+        for block in re.findall(r"```console\n(.*?)```", text, re.DOTALL)
+        for line in block.splitlines()
+        if line.startswith("$ taper ")
+    ]
+    assert examples
+    for args in examples:
+        result = run(*args)
+        assert result.exit_status == 0, result.stderr
+    assert "Example: taper serve --open" in run("serve", "--help").stdout
+
+
+def test_the_readme_quick_start_mentions_the_page() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert "taper serve" in quick_start
+    assert "docs/web.md" in quick_start
