@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 import warnings
 from html.parser import HTMLParser
@@ -310,20 +311,25 @@ def test_an_unknown_download_is_refused(client: TestClient) -> None:
 # ------------------------------------------------------------------ convert and check
 
 
-def test_convert_shows_every_source_and_the_spread(
-    client: TestClient, run: Any, table: EquivalenceTable
-) -> None:
-    response = post(client, "/convert", {"drug": "clonazepam", "dose": "1.5mg", "to": "diazepam"})
+def test_convert_shows_every_source_and_the_spread(client: TestClient, run: Any) -> None:
+    response = post(client, "/convert", {"drug": "Xanax", "dose": "1mg", "to": "diazepam"})
     assert response.status_code == 200
     document = run(
-        "convert", "clonazepam", "1.5mg", "--to", "diazepam", "--all-sources", "-f", "json"
+        "convert", "Xanax", "1mg", "--to", "diazepam", "--all-sources", "-f", "json"
     ).json
-    page = response.text
-    rows = re.findall(r'<tr><th scope="row">([^<]+)', page.split('id="conversion"')[1])
-    assert [row.strip() for row in rows[: len(table.sources)]] == list(table.sources)
-    assert "All " in page
-    assert "fold" in page
-    assert document["results"]
+    table = response.text.split('id="conversion"')[1].split("</table>")[0]
+    body = table.split("<tbody>")[1].split("</tbody>")[0]
+    rows = re.findall(
+        r'<tr><th scope="row">([^<]+).*?<td>([^<]*)</td><td class="num">([^<]+)</td>', body
+    )
+    assert [(source.strip(), grade, text) for source, grade, text in rows] == [
+        (result["source"], result["grade"], result["text"]) for result in document["results"]
+    ]
+    spread = document["spread"]
+    assert f"All {spread['sources']} sources with a value" in table
+    for warning in document["warnings"]:
+        assert f'<span class="kind">[{warning["kind"]}]</span>' in response.text
+    assert any(w["kind"] == "source-spread" for w in document["warnings"])
 
 
 def test_convert_errors_are_the_command_line_s(client: TestClient, run: Any) -> None:
@@ -606,6 +612,27 @@ def test_serve_listens_on_loopback_by_default(monkeypatch: pytest.MonkeyPatch) -
     assert bound[-1] == "192.0.2.10"
     assert warned
     assert warned[0].startswith("taper: warning: serving on 192.0.2.10")
+
+
+def test_open_opens_the_address_once_the_server_has_started(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened: list[str] = []
+    said: list[str] = []
+
+    def started(self: Any, sockets: Any = None) -> None:
+        self.started = True
+        for _ in range(200):
+            if opened:
+                break
+            threading.Event().wait(0.05)
+
+    monkeypatch.setattr("uvicorn.Server.run", started)
+    monkeypatch.setattr("webbrowser.open", opened.append)
+    server.serve(None, 0, open_browser=True, say=said.append, warn=said.append)
+    assert len(opened) == 1
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", opened[0])
+    assert said == [f"taper: serving {opened[0]} (Ctrl-C stops it)"]
 
 
 def test_a_wildcard_host_is_refused_in_one_line(run: Any) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,7 +212,7 @@ async def check_page(request: Request) -> Response:
         "values": {},
         "error": None,
         "sources": [
-            ("", "(the file's, else the table's default)"),
+            ("", "(the file's, else the default)"),
             *views.source_choices(site.table),
         ],
         "date_formats": [(name, name) for name in DATE_FORMATS],
@@ -258,8 +257,8 @@ async def not_allowed(request: Request, exc: Exception) -> Response:
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:
-    """One line, as the command line says it; the traceback goes to the server's log."""
-    traceback.print_exception(exc)
+    """One line, as the command line says it; the traceback goes to the server's log (Starlette
+    raises the error again for uvicorn to log it)."""
     message = (
         f"internal error ({type(exc).__name__}: {exc}); run the same with the command line "
         "and --debug, and report it"

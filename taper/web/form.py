@@ -6,8 +6,10 @@ without a change here. A field's input follows its :class:`~taper.values.Value` 
 checkbox for ``BOOL``, a date for ``DATE``, lines for ``LIST``...) and its choices come from
 the enumeration of its closed set. Its label, command-line flag, placeholder, panel and help
 are read from the field's own metadata when it declares them (``dataclasses.field(metadata=
-{"help": ...})`` or an object in its ``Annotated`` extras with those attributes), and
-otherwise from the tables below, which are the only copy of them for the page.
+{"help": ...})`` or an object in its ``Annotated`` extras with those attributes: ``label``,
+``flag``, ``panel``, ``help``, ``choices``, and ``example`` for the input's placeholder, which
+is an example value such as ``0.5mg``, not the command line's metavar), and otherwise from
+the tables below, which are the only copy of them for the page.
 
 :func:`read_plan_form` turns what a browser sent back into the arguments of
 :func:`taper.plan_taper`, with the same parsers and the same one-line errors as the command
@@ -271,7 +273,7 @@ def option_fields(
                 widget=widget,
                 choices=choices,
                 default=default_text,
-                placeholder=_declared(field, extras, "placeholder")
+                placeholder=_declared(field, extras, "example")
                 or PLACEHOLDER_OF.get(field.name, PLACEHOLDER_OF_VALUE.get(value, "")),
                 help=_declared(field, extras, "help") or HELP_OF.get(field.name, ""),
                 panel=_declared(field, extras, "panel") or PANEL_OF.get(field.name, "Pace"),

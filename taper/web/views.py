@@ -273,9 +273,7 @@ def conversion_view(values: Mapping[str, str], table: EquivalenceTable) -> dict[
             "text": f"{format_dose_range(spread.low_mg, spread.high_mg)} "
             f"({format_fold(spread.fold)})",
             "count": spread.source_count,
-            "wide": spread.is_wide,
         },
-        "disagreement": conversion.disagreement,
         "warnings": [(str(w.kind), w.message) for w in conversion.warnings],
     }
 
