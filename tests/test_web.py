@@ -199,6 +199,30 @@ def test_a_direct_plan_shows_summary_steps_warnings_and_dispensing(
     assert "taper schedule clonazepam 1.5mg --times 3 --start 2027-01-04" in page
 
 
+def test_no_information_by_colour_alone(client: TestClient) -> None:
+    """Each warning, problem and error also says what it is in words."""
+    pages = [
+        post(client, "/", DIRECT).text,
+        post(client, "/", {**DIRECT, "dose": "2,5mg"}).text,
+        post(
+            client,
+            "/check",
+            {"drug": "clonazepam"},
+            files={"plan": ("p.csv", b"day,dose_mg\n1,1\n3,0.3\n", "text/csv")},
+        ).text,
+    ]
+    counts = {"warning": 0, "problem": 0, "error": 0}
+    for page in pages:
+        for kind, word in (("warning", "Warning"), ("problem", "Problem"), ("error", "Error:")):
+            items = re.findall(
+                rf'<(?:li|p|div) class="{kind}"[^>]*>(.*?)</(?:li|p|div)>', page, re.S
+            )
+            counts[kind] += len(items)
+            for item in items:
+                assert f'<span class="label">{word}</span>' in item, item
+    assert all(counts.values()), counts
+
+
 def test_the_curve_is_inline_svg_that_a_strict_policy_allows(client: TestClient) -> None:
     pytest.importorskip("matplotlib")
     page = post(client, "/", DIRECT).text

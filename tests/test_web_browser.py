@@ -185,6 +185,26 @@ def test_the_csv_downloaded_is_the_command_line_s(
     assert downloaded.read_bytes() == (tmp_path / "cli.csv").read_bytes()
 
 
+def test_a_pharmacist_uploads_the_command_line_s_plan_and_reads_the_check(
+    browser: Any, base_url: str, run: Any, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan.csv"
+    assert run("schedule", *ARGS, "-o", str(plan)).exit_status == 0
+    document = run("check", str(plan), "-f", "json").json
+    browser.get(base_url + "check")
+    browser.find_element(By.ID, "plan").send_keys(str(plan))
+    browser.find_element(By.XPATH, "//button[normalize-space()='Check the plan']").click()
+    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.ID, "check"))
+    title = browser.find_element(By.ID, "check-title").text
+    assert title.startswith("Checked plan.csv: clonazepam")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#check tbody tr")
+    assert len(rows) == len(document["steps"])
+    problems = [p.text for p in browser.find_elements(By.CSS_SELECTOR, ".problem")]
+    assert len(problems) == len(document["problems"])
+    assert bool(browser.find_elements(By.CSS_SELECTOR, ".ok")) == (not document["problems"])
+    assert csp_violations(browser) == []
+
+
 def test_the_page_is_used_with_the_keyboard_alone(browser: Any, base_url: str) -> None:
     browser.get(base_url)
     body = browser.find_element(By.TAG_NAME, "body")

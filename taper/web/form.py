@@ -230,7 +230,14 @@ def option_fields(
     for field in dataclasses.fields(options):
         annotated = hints[field.name]
         base, *extras = get_args(annotated)
-        value = next(extra for extra in extras if isinstance(extra, Value))
+        value = next(
+            (
+                kind
+                for kind in (*extras, *(getattr(extra, "value", None) for extra in extras))
+                if isinstance(kind, Value)
+            ),
+            Value.TEXT,
+        )
         enum = next(
             (t for t in (base, *get_args(base)) if isinstance(t, type) and issubclass(t, Enum)),
             None,
