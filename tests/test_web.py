@@ -287,6 +287,24 @@ def test_the_handout_and_calendar_take_the_patient_and_paper_as_the_command_line
     assert files["ics"] == (tmp_path / "p.ics").read_bytes()
 
 
+def test_a_plan_from_today_says_so(client: TestClient) -> None:
+    page = post(client, "/", {**DIRECT, "opt-start": ""}).text
+    assert "The first day is today: set <em>First day</em> to fix it." in page
+    assert "--start" not in page.split("The same plan on the command line")[1].split("</code>")[0]
+
+
+def test_the_command_line_shown_gives_the_same_plan(client: TestClient, run: Any) -> None:
+    import html
+    import shlex
+
+    page = post(client, "/", SWITCH).text
+    command = html.unescape(re.search(r'<code class="command">(.*?)</code>', page).group(1))
+    words = shlex.split(command)
+    assert words[:2] == ["taper", "schedule"]
+    downloaded = post(client, "/plan/download", {**SWITCH, "format": "json"}).content
+    assert run(*words[1:], "-f", "json").stdout.encode() == downloaded
+
+
 def test_a_switch_plan_shows_every_drug(client: TestClient) -> None:
     page = post(client, "/", SWITCH).text
     assert "Switch lorazepam 1.5 mg a day to diazepam" in page
