@@ -435,6 +435,13 @@ def test_check_errors_name_the_file_as_uploaded_never_a_server_path(client: Test
     assert "taper-check" not in message
 
 
+def test_check_takes_one_file(client: TestClient) -> None:
+    files = [("plan", ("a.csv", b"day,dose_mg\n1,1\n", "text/csv"))] * 2
+    response = post(client, "/check", {"drug": "clonazepam"}, files=files)
+    assert response.status_code == 400
+    assert error_of(response.text).startswith("the request cannot be read: Too many files")
+
+
 def test_check_without_a_file_is_one_line(client: TestClient) -> None:
     response = post(client, "/check", {})
     assert error_of(response.text) == "choose the plan file to check (a CSV)"

@@ -26,6 +26,7 @@ import jinja2
 import markupsafe
 from starlette.applications import Starlette
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
@@ -248,12 +249,17 @@ def error_page(request: Request, message: str, status: int) -> Response:
     return site.page(request, "error.html", {"error": message}, status)
 
 
-async def not_found(request: Request, exc: Exception) -> Response:
-    return error_page(request, f"there is no page {request.url.path!r}", 404)
-
-
-async def not_allowed(request: Request, exc: Exception) -> Response:
-    return error_page(request, f"{request.method} is not used on {request.url.path!r}", 405)
+async def http_error(request: Request, exc: Exception) -> Response:
+    """A request the pages do not take (no such page, another method, a malformed form), as
+    one line."""
+    status = getattr(exc, "status_code", 400)
+    if status == 404:
+        message = f"there is no page {request.url.path!r}"
+    elif status == 405:
+        message = f"{request.method} is not used on {request.url.path!r}"
+    else:
+        message = f"the request cannot be read: {getattr(exc, 'detail', exc)}"
+    return error_page(request, message, status)
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:
@@ -299,8 +305,7 @@ def create_app(host: str = "127.0.0.1", *, secret: bytes | None = None) -> Any:
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         exception_handlers={
-            404: not_found,
-            405: not_allowed,
+            HTTPException: http_error,
             BodyTooLarge: too_large,
             Exception: internal_error,
         },
