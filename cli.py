@@ -1225,6 +1225,49 @@ def _run_batch(scenarios: Any, table: Any, output: Path, *, quiet: bool, **optio
     return ExitCode.DOMAIN_ERROR if failed else ExitCode.OK
 
 
+@app.command(cls=PanelCommand)
+def serve(
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port", "-p", metavar="PORT", min=0, max=65535, help="Port (0: any free one)."
+        ),
+    ] = 8000,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host",
+            metavar="ADDRESS",
+            help="Serve on this address instead of 127.0.0.1 (this machine only); warns, as the "
+            "page has no login.",
+            show_default=False,
+        ),
+    ] = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the page in the default browser.")
+    ] = False,
+) -> None:
+    """Serve the plan, convert and check pages in a local web page (taper[web]).
+
+    The pages use the bundled table and the same library as the command line; the files they
+    download are the bytes 'taper schedule' writes. Ctrl-C stops the server.
+
+    Example: taper serve --open
+    """
+    from taper.web.server import serve as run_server
+
+    try:
+        run_server(
+            host,
+            port,
+            open_browser=open_browser,
+            say=lambda line: print(line, flush=True),
+            warn=lambda line: print(line, file=sys.stderr, flush=True),
+        )
+    except Stopped:  # Ctrl-C is how a server is stopped: not an error
+        sys.stderr.write("taper: stopped\n")
+
+
 def main() -> None:
     """The ``taper`` process: it owns its signals, so once a command's outputs are in place
     or it has finished, a late stop signal is let go (the outcome stands)."""
