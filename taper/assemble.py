@@ -112,7 +112,14 @@ def assemble_plan(
         start_is_default=request.start is None,
         steps=tuple(steps),
         checks=checks,
-        warnings=(*risk.warnings, *warnings, *pace, *ends),
+        warnings=(
+            *[w for w in warnings if w.kind is Kind.DOSE_TIME_ADDED],
+            *pace_notices(request),
+            *risk.warnings,
+            *[w for w in warnings if w.kind is not Kind.DOSE_TIME_ADDED],
+            *pace,
+            *ends,
+        ),
         dispensing=quantities(
             units_used((step.doses, step.days) for step in steps if step.phase != "stop"),
             products,
@@ -124,6 +131,21 @@ def assemble_plan(
         risk=risk,
         table=table,
     )
+
+
+def pace_notices(request: TaperRequest) -> list[Notice]:
+    """The named pace and its source, and each option given that overrides it."""
+    if request.pace is None:
+        return []
+    notices = [Notice(Kind.PACE, f"pace {request.pace}: {request.pace_source}")]
+    if request.pace_overrides:
+        notices.append(
+            Notice(
+                Kind.PACE,
+                f"options given override pace {request.pace}: " + ", ".join(request.pace_overrides),
+            )
+        )
+    return notices
 
 
 def highest_diazepam(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
@@ -36,6 +36,7 @@ from taper.params import (
     parse_percent,
     parse_positive_number,
 )
+from taper.presets import Pace, check_pace_covers, find_pace
 from taper.values import Value, option_value
 
 
@@ -66,6 +67,9 @@ class Crossover(StrEnum):
     SLOT = "slot"
     PARTIAL = "partial"
     DIRECT = "direct"
+    #: The Ashton Manual's: night, then morning, then midday; large dose times in halves;
+    #: above 40 mg diazepam equivalent, the old drug cut as it is replaced.
+    ASHTON = "ashton"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,7 +83,9 @@ class ScheduleOptions:
     """
 
     times: Annotated[int | None, Value.INT] = None
-    method: Annotated[str, Value.TEXT] = "percent"
+    pace: Annotated[str | None, Value.TEXT] = None
+    #: None: the default ("percent"), or the pace's.
+    method: Annotated[str | None, Value.TEXT] = None
     rate: Annotated[str | None, Value.PERCENT] = None
     every: Annotated[str | None, Value.DAYS] = None
     step: Annotated[str | None, Value.DOSE] = None
@@ -89,7 +95,7 @@ class ScheduleOptions:
     final: Annotated[str | None, Value.DOSE] = None
     end: Annotated[str, Value.TEXT] = "clinical"
     holds: Annotated[tuple[str, ...], Value.LIST] = ()
-    order: Annotated[str, Value.TEXT] = "auto"
+    order: Annotated[str | None, Value.TEXT] = None
     start: Annotated[str | None, Value.DATE] = None
     until: Annotated[str | None, Value.DATE] = None
     duration: Annotated[str | None, Value.DAYS] = None
@@ -104,9 +110,9 @@ class ScheduleOptions:
     finish_on: Annotated[str | None, Value.TEXT] = None
     finish_from: Annotated[str | None, Value.DOSE] = None
     switch_reduction: Annotated[str | None, Value.PERCENT] = None
-    crossover: Annotated[str, Value.TEXT] = "slot"
+    crossover: Annotated[str | None, Value.TEXT] = None
     stage: Annotated[str, Value.DAYS] = "1w"
-    stabilize: Annotated[str, Value.DAYS] = "2w"
+    stabilize: Annotated[str | None, Value.DAYS] = None
     part: Annotated[str | None, Value.DOSE] = None
     used_for: Annotated[str | None, Value.DURATION_OF_USE] = None
     days_per_week: Annotated[int | None, Value.INT] = None
@@ -209,6 +215,11 @@ class TaperRequest:
     #: whether the cautious defaults were asked for.
     factors: PatientFactors = field(default_factory=PatientFactors)
     cautious: bool = False
+    #: The named pace (:mod:`taper.presets`), its source, and the options given that
+    #: override what it sets (each as ``name=value``).
+    pace: str | None = None
+    pace_source: str = ""
+    pace_overrides: tuple[str, ...] = ()
 
     def pace_text(self) -> str:
         """The method's pace in words: ``"10% of the current dose (exponential)"``."""
@@ -242,12 +253,13 @@ def resolve_request(
 
     ``drug``, ``switch_to`` and ``finish_on`` are the table's names for the drugs.
     """
-    o = options
+    given = options
+    o, pace, overrides = _with_pace(options, finish_on or switch_to or drug)
     if o.region not in {"us", "uk"}:
         raise InvalidRequestError(f"unknown region {o.region!r}; use us or uk")
     if o.until is not None and o.duration is not None:
         raise InvalidRequestError("give a target end date (--until) or a duration, not both")
-    method = choice(Method, o.method, "method")
+    method = choice(Method, o.method or Method.PERCENT.value, "method")
     for option, value, wanted in (
         ("--steps", o.steps, Method.STEPS),
         ("--step", o.step, Method.LINEAR),
@@ -270,7 +282,7 @@ def resolve_request(
         raise InvalidRequestError("--switch-reduction goes with --switch-to or --finish-on")
     if o.finish_on and o.switch_to:
         raise InvalidRequestError("give --switch-to (switch first) or --finish-on, not both")
-    if o.slow_rate and not o.slow_below:
+    if given.slow_rate and not given.slow_below:
         raise InvalidRequestError("--slow-rate needs --slow-below, the dose below which it applies")
     if o.times is not None and o.times not in TIMES:
         raise InvalidRequestError("--times must be 1, 2, 3 or 4")
@@ -292,7 +304,7 @@ def resolve_request(
         final_mg=parse_dose(o.final) if o.final else None,
         end=choice(End, o.end, "end"),
         holds=tuple(parse_hold(text) for text in holds),
-        order=choice(Order, o.order, "order"),
+        order=choice(Order, o.order or Order.AUTO.value, "order"),
         start=parse_date(o.start, "start date") if o.start else None,
         until=parse_date(o.until, "target end date") if o.until else None,
         duration_days=parse_days(o.duration, "duration") if o.duration else None,
@@ -310,11 +322,11 @@ def resolve_request(
         switch_reduction_percent=parse_percent(o.switch_reduction, "switch reduction")
         if o.switch_reduction
         else Decimal(0),
-        crossover=choice(Crossover, o.crossover, "crossover"),
+        crossover=choice(Crossover, o.crossover or Crossover.SLOT.value, "crossover"),
         stage_days=parse_days(o.stage, "stage"),
         stabilize_days=0
-        if o.stabilize.strip() in {"0", "0d", "0w"}
-        else parse_days(o.stabilize, "stabilization"),
+        if (o.stabilize or "2w").strip() in {"0", "0d", "0w"}
+        else parse_days(o.stabilize or "2w", "stabilization"),
         part_mg=parse_dose(o.part) if o.part else None,
         factors=PatientFactors(
             used_for_days=parse_duration_of_use(o.used_for) if o.used_for else None,
@@ -326,4 +338,30 @@ def resolve_request(
             liver_impairment=o.liver_impairment,
         ),
         cautious=o.cautious,
+        pace=None if pace is None else pace.name,
+        pace_source="" if pace is None else pace.source,
+        pace_overrides=overrides,
     )
+
+
+def _with_pace(
+    options: ScheduleOptions, tapered: str
+) -> tuple[ScheduleOptions, Pace | None, tuple[str, ...]]:
+    """The options with a named pace's settings filled in where none was given, the pace,
+    and the given options that override it (``name=value``); a pace whose source does not
+    cover ``tapered`` (the drug tapered, the new one after a switch) is refused."""
+    if options.pace is None:
+        return options, None, ()
+    pace = find_pace(options.pace)
+    check_pace_covers(pace, tapered)
+    overrides = tuple(
+        f"{name}={getattr(options, name)}"
+        for name, value in pace.sets.items()
+        if getattr(options, name) is not None and str(getattr(options, name)) != value
+    )
+    filled: dict[str, Any] = {
+        name: value for name, value in pace.sets.items() if getattr(options, name) is None
+    }
+    if options.cautious:
+        filled.pop("rate", None)  # the cautious rate, unless a rate is given
+    return replace(options, **filled), pace, overrides

@@ -77,10 +77,9 @@ def check_regimen(
 ) -> None:
     """The current doses: not above the usual maximum (unless allowed), and dispensable."""
     total = sum(regimen.values(), Decimal(0))
-    if drug.max_daily and total > drug.max_daily.mg and not request.allow_high_dose:
-        raise HighDoseError(
-            drug.name, format_dose(total), format_dose(drug.max_daily.mg), drug.max_daily.note
-        )
+    limit = drug.maximum(request.region)
+    if limit and total > limit.mg and not request.allow_high_dose:
+        raise HighDoseError(drug.name, format_dose(total), format_dose(limit.mg), limit.note)
     for slot, dose in regimen.items():
         if not formulary.can_make(dose):
             raise UndispensableDoseError(

@@ -43,15 +43,17 @@ from taper.errors import (
     HighDoseError,
     InvalidRequestError,
     NoEquivalenceError,
+    TaperError,
     UndispensableDoseError,
 )
 from taper.formatting import format_dose, format_dose_range, format_number
 from taper.guardrails import dose_band
 from taper.guideline import JOINT_GUIDELINE, percent
 from taper.notices import Kind, Notice
-from taper.options import Crossover, TaperRequest
+from taper.options import Crossover, Method, TaperRequest
 from taper.params import SLOTS, TIMES
 from taper.plan import Plan
+from taper.presets import DEPRESCRIBING_NEAR_END, ashton_diazepam_steps
 from taper.products import Formulary
 from taper.regimen import (
     SPLIT_PREFERENCE,
@@ -61,8 +63,21 @@ from taper.regimen import (
 )
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 
-#: The order in which dose times are switched: the night dose first (Ashton).
-CROSSOVER_ORDER = ("night", "evening", "afternoon", "midday", "morning")
+#: The order in which dose times are switched: the night dose first, then the morning, then
+#: midday (the Ashton Manual's schedules, as the issue that asked for them reads them; the
+#: clinical reference, section 4: "usually starting with the night dose").
+CROSSOVER_ORDER = ("night", "evening", "morning", "afternoon", "midday")
+#: The Ashton crossover moves a dose time in halves from this much diazepam equivalent
+#: (clinical reference section 9: "often half a dose time per stage (e.g. clonazepam
+#: 0.25 mg -> diazepam 5 mg)", which halves clonazepam 0.5 mg, diazepam 10 mg by Ashton).
+HALVES_FROM_DIAZEPAM_MG = Fraction(10)
+#: Above this daily diazepam equivalent the Ashton crossover also cuts the old drug as it
+#: is replaced (issue 19 and clinical reference section 9: "at high starting doses the old
+#: drug is also cut during the crossover"; about 5-10 mg diazepam equivalent every 1-2
+#: weeks): at most CROSSOVER_CUT_MG a stage, at most half of what the stage moves, and
+#: never below this dose.
+CUT_ABOVE_DIAZEPAM_MG = Fraction(40)
+CROSSOVER_CUT_MG = Fraction(10)
 
 Config = dict[tuple[str, str], Decimal]
 #: Drugs without active metabolites, which may suit older people and liver impairment
@@ -241,12 +256,15 @@ def _aligned(config: Config, layout: tuple[tuple[str, str], ...]) -> tuple[Decim
 
 def _at_most(formulary: Formulary, amount: Fraction) -> Decimal:
     """The largest dose the products make that is not above ``amount`` (rounding down, so
-    that a switch never raises the diazepam equivalent). Any dose the products make counts
-    here (tablets first, where they make it): a crossover keeps the equivalent as exactly as
-    it can, since what it loses is lost for good."""
-    ladder = formulary.ladder(Decimal(int(amount) + 1))
-    position = bisect.bisect_right([Fraction(dose) for dose in ladder], amount)
-    return ladder[position - 1] if position else Decimal(0)
+    that a switch never raises the diazepam equivalent), from tablets or capsules; a liquid
+    only where they make no dose at all (no diazepam 4.8 mg as 12 mL of solution where
+    tablets make 4 mg: what rounding loses is said in the plan's warnings)."""
+    for liquids in (False, True):
+        ladder = formulary.ladder(Decimal(int(amount) + 1), liquids=liquids)
+        position = bisect.bisect_right([Fraction(dose) for dose in ladder], amount)
+        if position > 1 or (position == 1 and ladder[0] > 0):
+            return ladder[position - 1]
+    return Decimal(0)
 
 
 class _Crossing:
@@ -267,11 +285,14 @@ class _Crossing:
         ratios: Mapping[str, tuple[Fraction, Fraction]],
     ) -> None:
         self.request = request
+        self._arguments = (current, drugs, target, formularies, ratios)
         self.target = target
         self.old = [drug.name for drug in drugs if drug.name != target.name]
         self.formularies = formularies
         self.per_mg = {name: ratio[0] for name, ratio in ratios.items()}
         self.keep = 1 - Fraction(request.switch_reduction_percent) / 100
+        #: The new drug's usual maximum in the plan's region (None: none recorded).
+        self.limit = target.maximum(request.region)
         self.base = {
             slot: self.per_mg[target.name] * Fraction(regimen[slot])
             for drug, regimen in current
@@ -280,10 +301,13 @@ class _Crossing:
         }
         self.lead_slots = tuple(slot for slot in SLOTS if slot in current[0][1])
         given = {slot for _, regimen in current for slot in regimen}
+        self.given = given
         self.spread = self._spread_slots(current, given)
         self.slots = tuple(slot for slot in SLOTS if slot in given | set(self.spread))
         self.layout = tuple((drug.name, slot) for drug in drugs for slot in self.slots)
         self._stages: list[tuple[Config, str]] | None = None
+        #: The diazepam equivalent a day cut during the crossover (Ashton, high doses).
+        self.cut = Fraction(0)
         self.start: Config = dict.fromkeys(self.layout, Decimal(0))
         for drug, regimen in current:
             for slot, dose in regimen.items():
@@ -294,7 +318,7 @@ class _Crossing:
     ) -> tuple[str, ...]:
         """The dose times the new drug needs so that no single dose is above the largest
         the label gives (none beyond the current ones if it fits)."""
-        limit = self.target.max_daily.single_mg if self.target.max_daily else None
+        limit = self.limit.single_mg if self.limit else None
         if limit is None:
             return ()
         load = sum(
@@ -321,12 +345,14 @@ class _Crossing:
 
     def check_limits(self, table: EquivalenceTable, source: EquivalenceSource) -> None:
         """Refuse a switch above the new drug's usual maximum a day, unless allowed."""
-        target = self.target
-        if target.max_daily is None or self.request.allow_high_dose:
+        target, maximum = self.target, self.limit
+        if maximum is None or self.request.allow_high_dose:
             return
         total = self.load(self.start) * self.keep / self.per_mg[target.name]
-        if total <= Fraction(target.max_daily.mg):
-            single = target.max_daily.single_mg
+        if self.request.crossover is Crossover.ASHTON:  # what the cuts reach
+            total = self.load(self.stages()[-1][0]) / self.per_mg[target.name]
+        if total <= Fraction(maximum.mg):
+            single = maximum.single_mg
             if single is not None and total > 4 * Fraction(single):
                 raise InvalidRequestError(
                     f"{target.name} {format_dose(_decimal(total))} a day cannot be given in four "
@@ -343,6 +369,7 @@ class _Crossing:
         ]
         ways = [
             f"a source whose equivalents give less ({', '.join(lower)})" if lower else "",
+            self._ashton_way(maximum.mg),
             "a start lower than the full equivalent (--switch-reduction, e.g. 25%)",
             "switching part of the dose and tapering the rest first",
             "specialist advice above 40 mg diazepam equivalent a day, and inpatient withdrawal "
@@ -352,10 +379,27 @@ class _Crossing:
         raise HighDoseError(
             target.name,
             format_dose(_decimal(total)),
-            format_dose(target.max_daily.mg),
-            target.max_daily.note,
+            format_dose(maximum.mg),
+            maximum.note,
             advice=f"the switch converts {format_dose(_decimal(diazepam))} diazepam equivalent "
             "a day. Ways forward: " + "; ".join(way for way in ways if way),
+        )
+
+    def _ashton_way(self, maximum: Decimal) -> str:
+        """The Ashton crossover as a way forward, where its cuts reach the maximum."""
+        if self.request.crossover is Crossover.ASHTON:
+            return ""
+        trial = _Crossing(replace(self.request, crossover=Crossover.ASHTON), *self._arguments)
+        try:
+            reached = trial.load(trial.stages()[-1][0]) / self.per_mg[self.target.name]
+        except TaperError:
+            return ""
+        if reached > Fraction(maximum):
+            return ""
+        return (
+            f"the Ashton Manual's crossover, which cuts the old drug as it is replaced "
+            f"(--pace ashton or --crossover ashton: {self.target.name} "
+            f"{format_dose(_decimal(reached))} a day)"
         )
 
     def new_dose(self, config: Config, slot: str, moved: Fraction, before: Fraction) -> Decimal:
@@ -399,13 +443,24 @@ class _Crossing:
         moved = dict.fromkeys(self.slots, Fraction(0))
         stages: list[tuple[Config, str]] = []
 
-        def move(slot: str, amounts: Mapping[str, Decimal]) -> None:
+        def move(
+            slot: str, amounts: Mapping[str, Decimal], cut_above: Fraction | None = None
+        ) -> None:
+            """Move ``amounts`` of the old drugs at ``slot`` to the new drug; above
+            ``cut_above`` (diazepam mg a day) the new dose is less by the Ashton cut."""
             nonlocal config
             before = self.load(config)
             config = dict(config)
+            now = Fraction(0)
             for name, amount in amounts.items():
                 config[name, slot] -= amount
-                moved[slot] += self.per_mg[name] * Fraction(amount)
+                now += self.per_mg[name] * Fraction(amount)
+            moved[slot] += now
+            if cut_above is not None and before > cut_above:
+                cut = min(CROSSOVER_CUT_MG, before - cut_above, now / 2)
+                moved[slot] -= cut / self.keep
+                self.cut += cut
+                before -= cut
             config[target.name, slot] = Decimal(0)
             config[target.name, slot] = self.new_dose(config, slot, moved[slot], before)
 
@@ -413,6 +468,19 @@ class _Crossing:
             for slot in to_switch:
                 move(slot, {name: config[name, slot] for name in self.old})
             stages.append((config, f"all doses switched to {target.name} at once"))
+        elif mode is Crossover.ASHTON:
+            for slot in to_switch:
+                for name in self.old:
+                    dose = config[name, slot]
+                    if not dose:
+                        continue
+                    halves = self.per_mg[name] * Fraction(dose) >= HALVES_FROM_DIAZEPAM_MG
+                    part = self._default_part(name, dose) if halves else dose
+                    while config[name, slot] > 0:
+                        step = min(part, config[name, slot])
+                        move(slot, {name: step}, CUT_ABOVE_DIAZEPAM_MG)
+                        what = "the" if step == dose else f"{format_dose(step)} of the"
+                        stages.append((config, f"{what} {slot} {name} dose switched"))
         elif mode is Crossover.SLOT:
             for slot in to_switch:
                 move(slot, {name: config[name, slot] for name in self.old})
@@ -447,7 +515,7 @@ class _Crossing:
     def _spread(self, config: Config) -> Config:
         """The new drug's doses of a stage, divided over as many dose times as it takes so
         that no single dose is above the label's largest (see :meth:`_spread_slots`)."""
-        limit = self.target.max_daily.single_mg if self.target.max_daily else None
+        limit = self.limit.single_mg if self.limit else None
         name = self.target.name
         if limit is None or all(config[name, slot] <= limit for slot in self.slots):
             return config
@@ -472,9 +540,21 @@ class _Crossing:
 
     def _default_part(self, name: str, dose: Decimal) -> Decimal:
         """About half the dose: the largest the products make up to half whose equivalent the
-        new drug's products make exactly (so no rounding is carried), else the largest."""
-        ladder = self.formularies[name].ladder(dose)
-        halves = [step for step in ladder if 0 < step <= dose / 2] or [dose]
+        new drug's products make exactly (so no rounding is carried), else the largest.
+
+        A crossover dose is never under a clinically meaningful amount: where tablets or
+        capsules make the dose, the part and what it leaves are made from them too (no
+        clonazepam 0.02 mg as 0.2 mL of solution), and where they can make no such half,
+        the dose time moves whole."""
+        formulary = self.formularies[name]
+        if formulary.is_solid(dose):
+            solid = formulary.ladder(dose, liquids=False)
+            halves = [
+                step for step in solid if 0 < step <= dose / 2 and formulary.is_solid(dose - step)
+            ] or [dose]
+        else:
+            ladder = formulary.ladder(dose)
+            halves = [step for step in ladder if 0 < step <= dose / 2] or [dose]
         target = self.formularies[self.target.name]
         ratio = self.per_mg[name] * self.keep / self.per_mg[self.target.name]
         exact = [step for step in halves if target.can_make(Fraction(step) * ratio)]
@@ -485,8 +565,8 @@ def _converts_below(
     table: EquivalenceTable, source: EquivalenceSource, crossing: _Crossing, diazepam: Fraction
 ) -> bool:
     """Whether ``source`` converts the current regimen to no more than the target's maximum."""
-    target = crossing.target
-    assert target.max_daily is not None
+    target, maximum = crossing.target, crossing.limit
+    assert maximum is not None
     total = Fraction(0)
     for (name, _), dose in crossing.start.items():
         if not dose:
@@ -496,7 +576,7 @@ def _converts_below(
             return False
         total += ratio[1] * Fraction(dose)
     own = ratio_to_diazepam(table, target, source)
-    return own is not None and total * crossing.keep / own[0] <= Fraction(target.max_daily.mg)
+    return own is not None and total * crossing.keep / own[0] <= Fraction(maximum.mg)
 
 
 def _decimal(value: Fraction) -> Decimal:
@@ -506,11 +586,27 @@ def _decimal(value: Fraction) -> Decimal:
     )
 
 
+def paced(request: TaperRequest, drug: str, regimen: Mapping[str, Decimal]) -> TaperRequest:
+    """The taper request with what a named pace fixes from the dose tapered: the Ashton
+    Manual's diazepam steps (unless a method or rate is given), deprescribing.org's 12.5%
+    steps from a quarter of the start (unless given)."""
+    given = {override.split("=", 1)[0] for override in request.pace_overrides}
+    total = sum(regimen.values(), Decimal(0))
+    if request.pace == "ashton" and drug == "diazepam" and not given & {"method", "rate"}:
+        steps = ashton_diazepam_steps(regimen)
+        if steps:
+            return replace(request, method=Method.STEPS, steps_mg=steps)
+    if request.pace == "deprescribing" and request.slow_below_mg is None:
+        return replace(request, slow_below_mg=total * DEPRESCRIBING_NEAR_END)
+    return request
+
+
 def _taper_request(
     request: TaperRequest, target: Drug, regimen: Mapping[str, Decimal], elapsed: int
 ) -> TaperRequest:
     """The request for the taper phase: the new drug, starting after the crossover."""
     taper = replace(request, drug=target.name, regimen=regimen, switch_to=None, also=())
+    taper = paced(taper, target.name, regimen)
     if request.until is not None and request.start is not None:
         taper = replace(taper, start=request.start + dt.timedelta(days=elapsed))
     if request.duration_days is not None:
@@ -531,6 +627,16 @@ def _warnings(
     switched: Config,
 ) -> list[Notice]:
     warnings: list[Notice] = []
+    added = [slot for slot in crossing.slots if slot not in crossing.given]
+    if added and crossing.limit is not None and crossing.limit.single_mg is not None:
+        warnings.append(
+            Notice(
+                Kind.DOSE_TIME_ADDED,
+                f"dose time(s) added ({', '.join(added)}): {target.name} at the patient's "
+                f"{len(crossing.given)} dose time(s) would be above its largest single dose "
+                f"of {format_dose(crossing.limit.single_mg)} ({crossing.limit.note})",
+            )
+        )
     spread = conversion.spread
     if spread is not None and spread.is_wide:
         warnings.append(
@@ -561,7 +667,18 @@ def _warnings(
                 "% below the full equivalent, as asked (incomplete cross-tolerance)",
             )
         )
-    full = before * crossing.keep
+    if crossing.cut:
+        warnings.append(
+            Notice(
+                Kind.CROSSOVER_CUT,
+                f"the crossover also cuts {format_dose(_decimal(crossing.cut))} diazepam "
+                f"equivalent a day as the old drug is replaced (at most "
+                f"{format_dose(_decimal(CROSSOVER_CUT_MG))} a stage, not below "
+                f"{format_dose(_decimal(CUT_ABOVE_DIAZEPAM_MG))}: the Ashton Manual's method "
+                "above about 40 mg)",
+            )
+        )
+    full = before * crossing.keep - crossing.cut
     if full != after:
         change = (after - before) / before * 100
         rounded = Decimal(change.numerator) / Decimal(change.denominator)
@@ -575,12 +692,13 @@ def _warnings(
             )
         )
     new_total = sum((v for (d, _), v in switched.items() if d == target.name), Decimal(0))
-    if target.max_daily and new_total > target.max_daily.mg:
+    maximum = crossing.limit
+    if maximum and new_total > maximum.mg:
         warnings.append(
             Notice(
                 Kind.ABOVE_MAXIMUM,
                 f"{target.name} {format_dose(new_total)} a day is above its usual maximum of "
-                f"{format_dose(target.max_daily.mg)} ({target.max_daily.note}), as allowed",
+                f"{format_dose(maximum.mg)} ({maximum.note}), as allowed",
             )
         )
     switched_band = dose_band({target.name: new_total}, (after, after))[0]
