@@ -702,8 +702,14 @@ def schedule(
         ),
     ] = None,
     stage: Annotated[
-        str, typer.Option("--stage", metavar="INTERVAL", help="Length of a crossover stage.")
-    ] = "1w",
+        str | None,
+        typer.Option(
+            "--stage",
+            metavar="INTERVAL",
+            help="Length of a crossover stage (default 1w; 2w where a --switch-reduction "
+            "would otherwise cut more than 25% in 2 weeks).",
+        ),
+    ] = None,
     stabilize: Annotated[
         str | None,
         typer.Option(

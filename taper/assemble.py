@@ -68,6 +68,7 @@ def assemble_plan(
     table: EquivalenceTable,
     method_start_cut: Fraction | None = None,
     conversion: Conversion | None = None,
+    crossover_ceiling: str | None = None,
 ) -> Plan:
     """Turn segments into a plan: steps with their cuts and flags, checks, warnings and the
     quantities to dispense. The last drug of ``drugs`` is the one tapered.
@@ -96,7 +97,9 @@ def assemble_plan(
         cautious=request.cautious,
         highest=highest_diazepam(table, current),
     )
-    pace = _pace_warnings(steps, checks, request, method_start_cut, resolved_pace)
+    pace = _pace_warnings(
+        steps, checks, request, method_start_cut, resolved_pace, crossover_ceiling
+    )
     ends = _end_warnings(steps, request, drug, formularies[drug.name], ratios[drug.name])
     products = tuple(product for d in drugs for product in formularies[d.name].products)
     runs = [(step.start_day, step.end_day, step.doses) for step in steps if step.phase != "stop"]
@@ -320,10 +323,24 @@ def _pace_warnings(
     request: TaperRequest,
     method_start_cut: Fraction | None,
     resolved_pace: str | None,
+    crossover_ceiling: str | None = None,
 ) -> list[Notice]:
-    """Warnings about the pace: each only where it is true, naming its cause."""
+    """Warnings about the pace: each only where it is true, naming its cause
+    (``crossover_ceiling``: the cause of the crossover's own breaches, a switch reduction)."""
     warnings = []
     over = [step for step in steps if step.exceeds_ceiling]
+    if crossover_ceiling is not None:
+        crossing = [step for step in over if step.phase in {"crossover", "stabilization"}]
+        if crossing:
+            numbers = ", ".join(str(step.number) for step in crossing)
+            warnings.append(
+                Notice(
+                    Kind.CEILING,
+                    f"step(s) {numbers} cut more in 2 weeks than the ceiling of 25% every 2 "
+                    f"weeks ({JOINT_GUIDELINE}); the cause is {crossover_ceiling}",
+                )
+            )
+        over = [step for step in over if step not in crossing]
     slower = "a slower pace (--rate, --every)" + ("" if request.cautious else " or --cautious")
     if over:
         numbers = ", ".join(str(step.number) for step in over)

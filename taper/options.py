@@ -111,7 +111,8 @@ class ScheduleOptions:
     finish_from: Annotated[str | None, Value.DOSE] = None
     switch_reduction: Annotated[str | None, Value.PERCENT] = None
     crossover: Annotated[str | None, Value.TEXT] = None
-    stage: Annotated[str, Value.DAYS] = "1w"
+    #: None: 1 week, or 2 weeks where a switch reduction needs it.
+    stage: Annotated[str | None, Value.DAYS] = None
     stabilize: Annotated[str | None, Value.DAYS] = None
     part: Annotated[str | None, Value.DOSE] = None
     used_for: Annotated[str | None, Value.DURATION_OF_USE] = None
@@ -208,7 +209,9 @@ class TaperRequest:
     #: Start the new drug this much below the full equivalent (incomplete cross-tolerance).
     switch_reduction_percent: Decimal = Decimal(0)
     crossover: Crossover = Crossover.SLOT
-    stage_days: int = 7
+    #: None: 7 days, or 14 where a switch reduction would otherwise cut more than the
+    #: ceiling within two weeks (a plan records the length it used).
+    stage_days: int | None = None
     stabilize_days: int = 14
     part_mg: Decimal | None = None
     #: How the drug has been used and who takes it (the guardrails; recorded flat), and
@@ -323,7 +326,7 @@ def resolve_request(
         if o.switch_reduction
         else Decimal(0),
         crossover=choice(Crossover, o.crossover or Crossover.SLOT.value, "crossover"),
-        stage_days=parse_days(o.stage, "stage"),
+        stage_days=parse_days(o.stage, "stage") if o.stage else None,
         stabilize_days=0
         if (o.stabilize or "2w").strip() in {"0", "0d", "0w"}
         else parse_days(o.stabilize or "2w", "stabilization"),

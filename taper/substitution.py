@@ -48,7 +48,7 @@ from taper.errors import (
 )
 from taper.formatting import format_dose, format_dose_range, format_number
 from taper.guardrails import dose_band
-from taper.guideline import JOINT_GUIDELINE, percent
+from taper.guideline import JOINT_GUIDELINE, WINDOW_DAYS, over_ceiling, percent
 from taper.notices import Kind, Notice
 from taper.options import Crossover, Method, TaperRequest
 from taper.params import SLOTS, TIMES
@@ -125,13 +125,14 @@ def build_substitution(
     crossing = _Crossing(request, current, drugs, target, formularies, ratios)
     crossing.check_limits(table, source)
     stages = crossing.stages()
+    stage_days = crossing.stage_days()
     layout = crossing.layout
     segments = [_aligned_segment(segment, crossing.lead_slots, layout) for segment in lead_in]
     if not lead_in:
         segments.append(
             Segment(
                 config=_aligned(crossing.start, layout),
-                days=request.stage_days,
+                days=stage_days,
                 phase="crossover",
                 notes=("current regimen",),
             )
@@ -139,7 +140,7 @@ def build_substitution(
     segments += [
         Segment(
             config=_aligned(config, layout),
-            days=request.stage_days,
+            days=stage_days,
             phase="crossover",
             notes=(note,),
         )
@@ -174,6 +175,7 @@ def build_substitution(
     resolved = taper.request
     plan_request = replace(
         recorded or request,
+        stage_days=stage_days,
         method=resolved.method,
         rate_percent=resolved.rate_percent,
         step_mg=resolved.step_mg,
@@ -195,6 +197,7 @@ def build_substitution(
         table=table,
         method_start_cut=taper.start_cut,
         conversion=conversion,
+        crossover_ceiling=crossing.ceiling_cause(stage_days),
     )
 
 
@@ -384,6 +387,58 @@ class _Crossing:
             advice=f"the switch converts {format_dose(_decimal(diazepam))} diazepam equivalent "
             "a day. Ways forward: " + "; ".join(way for way in ways if way),
         )
+
+    def loads(self) -> list[Fraction]:
+        """The day's diazepam equivalent at the start and after each stage."""
+        return [self.load(self.start)] + [self.load(config) for config, _ in self.stages()]
+
+    def breaches(self, stage_days: int) -> bool:
+        """Whether, with stages of ``stage_days``, some 2 weeks of the crossover cut more
+        than the ceiling (a 14-day window takes in ``ceil(14 / stage_days)`` stages)."""
+        loads = self.loads()
+        reach = math.ceil(WINDOW_DAYS / stage_days)
+        return any(
+            over_ceiling(loads[i], loads[j], True)
+            for i in range(len(loads))
+            for j in range(i + 1, min(len(loads), i + reach + 1))
+        )
+
+    def stage_days(self) -> int:
+        """The length of a stage: as asked, else 7 days, or 14 where a switch reduction
+        would cut more than the ceiling within 2 weeks of 7-day stages (and not of 14)."""
+        if self.request.stage_days is not None:
+            return self.request.stage_days
+        if self.keep != 1 and self.breaches(7) and not self.breaches(WINDOW_DAYS):
+            return WINDOW_DAYS
+        return 7
+
+    def ceiling_cause(self, stage_days: int) -> str | None:
+        """Where the switch reduction, taken within the crossover, cuts more than the
+        ceiling: the cause in words, with a remedy that removes it (None: it does not)."""
+        percent_asked = self.request.switch_reduction_percent
+        if self.keep == 1 or not self.breaches(stage_days):
+            return None
+        cause = (
+            f"the switch reduction ({format_number(percent_asked)}%) taken within crossover "
+            f"stages of {stage_days} days"
+        )
+        if stage_days < WINDOW_DAYS and not self.breaches(WINDOW_DAYS):
+            return f"{cause}: stages of 2 weeks (--stage 2w) keep it within the ceiling"
+        for smaller in range(int(percent_asked) - 5, 0, -5):
+            trial = _Crossing(
+                replace(self.request, switch_reduction_percent=Decimal(smaller)),
+                *self._arguments,
+            )
+            try:
+                fits = not trial.breaches(stage_days)
+            except TaperError:
+                continue
+            if fits:
+                return (
+                    f"{cause}: a reduction of {smaller}% (--switch-reduction {smaller}%) "
+                    "keeps it within the ceiling"
+                )
+        return f"{cause}: no smaller reduction keeps it within the ceiling at these stages"
 
     def _ashton_way(self, maximum: Decimal) -> str:
         """The Ashton crossover as a way forward, where its cuts reach the maximum."""

@@ -275,3 +275,39 @@ def test_no_crossover_dose_under_a_meaningful_amount(table: EquivalenceTable) ->
                 assert all(p.volume_ml is None for p in dose.preparation.portions), dose
                 if dose.drug == "clonazepam":
                     assert dose.dose_mg == Decimal("0.5")
+
+
+# ------------------------------------------------------------------ switch reduction
+
+
+def _ceiling(plan: Any) -> list[str]:
+    return [w.message for w in plan.warnings if w.kind.value == "ceiling"]
+
+
+def test_switch_reduction_is_not_taken_within_one_week_stages_above_the_ceiling(
+    table: EquivalenceTable,
+) -> None:
+    """Regression: --switch-reduction 50% took 60 -> 30 mg in three one-week stages, and the
+    ceiling warning blamed the pace and suggested --rate/--cautious/--order, none of which
+    cleared it. By default the stages are now 2 weeks where that keeps the ceiling."""
+    plan = _plan(table, "clonazepam", "3mg", times=3, switch_to="diazepam", switch_reduction="50%")
+    assert plan.request.stage_days == 14
+    assert _ceiling(plan) == []
+
+
+def test_the_ceiling_warning_names_the_reduction_and_its_remedy_works(
+    table: EquivalenceTable,
+) -> None:
+    options = {"times": 3, "switch_to": "diazepam", "switch_reduction": "50%"}
+    plan = _plan(table, "clonazepam", "3mg", stage="1w", **options)
+    (message,) = _ceiling(plan)
+    assert "the switch reduction (50%) taken within crossover stages of 7 days" in message
+    assert "--rate" not in message
+    assert "--stage 2w" in message
+    assert _ceiling(_plan(table, "clonazepam", "3mg", stage="2w", **options)) == []
+
+    two = {"times": 2, "switch_to": "diazepam", "switch_reduction": "50%"}
+    plan = _plan(table, "clonazepam", "2mg", **two)
+    (message,) = _ceiling(plan)
+    remedy = message.split("(--switch-reduction ")[1].split(")")[0]
+    assert _ceiling(_plan(table, "clonazepam", "2mg", **{**two, "switch_reduction": remedy})) == []
