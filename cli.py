@@ -688,7 +688,8 @@ def schedule(
             "--switch-reduction",
             metavar="PERCENT",
             help="Start the new drug this much below the full equivalent, e.g. 25% "
-            "(incomplete cross-tolerance, e.g. in older people).",
+            "(incomplete cross-tolerance; 25% by default onto diazepam or chlordiazepoxide "
+            "with --age 65+ or --liver; 0% for the full equivalent).",
         ),
     ] = None,
     crossover: Annotated[

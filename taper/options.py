@@ -223,6 +223,9 @@ class TaperRequest:
     pace: str | None = None
     pace_source: str = ""
     pace_overrides: tuple[str, ...] = ()
+    #: What the patient factors changed in a switch to a drug that accumulates
+    #: (``name=value``; see :func:`resolve_request`).
+    adjusted_for_patient: tuple[str, ...] = ()
 
     def pace_text(self) -> str:
         """The method's pace in words: ``"10% of the current dose (exponential)"``."""
@@ -250,13 +253,21 @@ def choice(kind: type[_Choice], value: str, what: str) -> _Choice:
 
 
 def resolve_request(
-    options: ScheduleOptions, drug: str, switch_to: str | None, finish_on: str | None = None
+    options: ScheduleOptions,
+    drug: str,
+    switch_to: str | None,
+    finish_on: str | None = None,
+    *,
+    accumulates: bool = False,
 ) -> TaperRequest:
     """Parse the options into a request for ``drug`` (its regimen left empty).
 
-    ``drug``, ``switch_to`` and ``finish_on`` are the table's names for the drugs.
+    ``drug``, ``switch_to`` and ``finish_on`` are the table's names for the drugs;
+    ``accumulates``: the drug switched to has long-lived active metabolites (diazepam,
+    chlordiazepoxide), which changes a switch for older people and liver impairment.
     """
     given = options
+    options, adjusted = _for_the_patient(options, accumulates)
     o, pace, overrides = _with_pace(options, finish_on or switch_to or drug)
     if o.region not in {"us", "uk"}:
         raise InvalidRequestError(f"unknown region {o.region!r}; use us or uk")
@@ -323,8 +334,8 @@ def resolve_request(
         finish_on=finish_on,
         finish_from_mg=parse_dose(o.finish_from) if o.finish_from else None,
         switch_reduction_percent=parse_percent(o.switch_reduction, "switch reduction")
-        if o.switch_reduction
-        else Decimal(0),
+        if o.switch_reduction and o.switch_reduction.strip() not in {"0", "0%"}
+        else Decimal(0),  # 0%: the full equivalent, also for an older patient
         crossover=choice(Crossover, o.crossover or Crossover.SLOT.value, "crossover"),
         stage_days=parse_days(o.stage, "stage") if o.stage else None,
         stabilize_days=0
@@ -344,7 +355,32 @@ def resolve_request(
         pace=None if pace is None else pace.name,
         pace_source="" if pace is None else pace.source,
         pace_overrides=overrides,
+        adjusted_for_patient=adjusted,
     )
+
+
+#: A switch to a drug with long-lived active metabolites for an older person or one with
+#: liver impairment starts this much below the full equivalent (clinical reference 6b:
+#: converters advise 25-50% lower in some patients, e.g. older people; the low end).
+PATIENT_SWITCH_REDUCTION = "25%"
+
+
+def _for_the_patient(
+    options: ScheduleOptions, accumulates: bool
+) -> tuple[ScheduleOptions, tuple[str, ...]]:
+    """A switch to a drug that accumulates, asked for an older person (65 or over) or one
+    with liver impairment, starts lower and goes slower unless those are given: the options
+    so changed, and what was changed (``name=value``)."""
+    older = options.age is not None and options.age >= 65
+    if not accumulates or not (older or options.liver_impairment):
+        return options, ()
+    changed: dict[str, Any] = {}
+    if options.switch_reduction is None:
+        changed["switch_reduction"] = PATIENT_SWITCH_REDUCTION
+    if not options.cautious:
+        changed["cautious"] = True
+    adjusted = tuple(f"{name}={value}" for name, value in changed.items())
+    return replace(options, **changed), adjusted
 
 
 def _with_pace(

@@ -788,21 +788,39 @@ def _warnings(
             )
             if given
         )
+        others = " or ".join(name for name in ALTERNATIVES if name not in crossing.old)
+        adjusted = request.adjusted_for_patient
+        changed = (
+            "; so this switch "
+            + " and ".join(
+                text
+                for text, key in (
+                    (
+                        f"starts {format_number(request.switch_reduction_percent)}% below the "
+                        "full equivalent (converters advise 25-50% lower in older people)",
+                        "switch_reduction",
+                    ),
+                    (
+                        "tapers at the cautious pace (5% every 2 weeks, a 2-week hold after "
+                        "every third cut; the slow end of the Joint Guideline's 5-10%)",
+                        "cautious",
+                    ),
+                )
+                if any(item.startswith(key) for item in adjusted)
+            )
+            + " (a switch reduction, rate or holds given replace these)"
+            if adjusted
+            else ""
+        )
         warnings.append(
             Notice(
                 Kind.ACCUMULATION,
                 f"{target.name} has long-lived active metabolites and can accumulate in {who}: "
                 "switching to it may not suit this patient (UK Specialist Pharmacy Service; "
-                "NHS Scotland warns of next-day sedation in older people); "
-                + " or ".join(
-                    name for name in ("oxazepam", "lorazepam") if name not in crossing.old
-                )
-                + " (no active metabolites) may be preferred"
-                + (
-                    ""
-                    if request.switch_reduction_percent
-                    else ", or a lower start (--switch-reduction)"
-                ),
+                "NHS Scotland warns of next-day sedation in older people). Alternatives: "
+                f"taper {' and '.join(crossing.old)} itself (no switch)"
+                + (f", or switch to {others} (no active metabolites)" if others else "")
+                + changed,
             )
         )
     return warnings

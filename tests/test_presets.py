@@ -311,3 +311,38 @@ def test_the_ceiling_warning_names_the_reduction_and_its_remedy_works(
     (message,) = _ceiling(plan)
     remedy = message.split("(--switch-reduction ")[1].split(")")[0]
     assert _ceiling(_plan(table, "clonazepam", "2mg", **{**two, "switch_reduction": remedy})) == []
+
+
+# ------------------------------------------------------------------ patient factors
+
+
+@pytest.mark.parametrize("factor", [{"age": 80}, {"liver_impairment": True}])
+def test_older_or_liver_patients_switch_lower_and_slower(
+    table: EquivalenceTable, factor: dict[str, Any]
+) -> None:
+    """Regression: lorazepam 2 mg -> diazepam was the same 10 + 10 mg for 41 weeks with
+    --age 80 or --liver; only a warning changed (clinical reference 6b)."""
+    usual = _plan(table, "lorazepam", "2mg", times=2, switch_to="diazepam")
+    older = _plan(table, "lorazepam", "2mg", times=2, switch_to="diazepam", **factor)
+    switched = [step for step in older.steps if step.phase == "crossover"][-1]
+    assert switched.totals_by_drug()["diazepam"] < 20  # 25% below 20 mg, to tablets
+    assert older.request.switch_reduction_percent == 25
+    assert older.request.cautious
+    assert older.steps[-1].start_day > usual.steps[-1].start_day
+    (warning,) = [w.message for w in older.warnings if w.kind.value == "accumulation"]
+    assert "taper lorazepam itself" in warning
+    assert "oxazepam" in warning
+    assert "25% below" in warning
+
+
+def test_a_given_switch_reduction_is_kept_for_an_older_patient(table: EquivalenceTable) -> None:
+    plan = _plan(
+        table, "lorazepam", "2mg", times=2, switch_to="diazepam", age=80, switch_reduction="0%"
+    )
+    assert plan.request.switch_reduction_percent == 0
+    assert plan.request.adjusted_for_patient == ("cautious=True",)
+
+
+def test_a_switch_to_lorazepam_is_not_changed_by_age(table: EquivalenceTable) -> None:
+    plan = _plan(table, "alprazolam", "1mg", times=2, switch_to="lorazepam", age=80)
+    assert plan.request.adjusted_for_patient == ()
