@@ -65,9 +65,14 @@ def products_for(
     if not products:
         regions = sorted({region for p in drug.products for region in p.regions})
         where = f" (products are listed for: {', '.join(regions)})" if regions else ""
+        example = (
+            f", e.g. --product '{drug.name} {drug.products[0].label()}' if it is dispensed there"
+            if drug.products
+            else f" ('{drug.name} STRENGTH FORM', e.g. the tablet the patient has)"
+        )
         raise InvalidRequestError(
             f"no {drug.name} products are listed for region {region!r}{where}; "
-            f"give the products with --product, e.g. --product '{drug.name} 1mg tablet'"
+            f"give the products dispensed with --product{example}"
         )
     return formulary_for(drug.name, products)
 

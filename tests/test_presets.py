@@ -346,3 +346,34 @@ def test_a_given_switch_reduction_is_kept_for_an_older_patient(table: Equivalenc
 def test_a_switch_to_lorazepam_is_not_changed_by_age(table: EquivalenceTable) -> None:
     plan = _plan(table, "alprazolam", "1mg", times=2, switch_to="lorazepam", age=80)
     assert plan.request.adjusted_for_patient == ()
+
+
+# ------------------------------------------------------------------ products
+
+
+def test_zopiclone_and_triazolam_have_their_marketed_products(table: EquivalenceTable) -> None:
+    """Regression: neither had products in either region."""
+    zopiclone = table.drug("zopiclone")
+    assert [(p.strength_mg, p.regions) for p in zopiclone.products] == [
+        (Decimal("3.75"), ("uk",)),
+        (Decimal("7.5"), ("uk",)),
+    ]
+    triazolam = table.drug("Halcion")
+    assert [(p.strength_mg, p.regions) for p in triazolam.products] == [
+        (Decimal("0.125"), ("us",)),
+        (Decimal("0.25"), ("us",)),
+    ]
+    assert all(product.source for product in (*zopiclone.products, *triazolam.products))
+    _plan(table, "zopiclone", "7.5mg", region="uk")
+    _plan(table, "triazolam", "0.25mg", region="us")
+
+
+def test_no_products_error_never_suggests_a_product_that_does_not_exist(run: Any) -> None:
+    """Regression: the error suggested a '1mg tablet' of any drug, e.g. zopiclone."""
+    result = run("schedule", "zopiclone", "7.5mg", "--region", "us")
+    assert result.exit_status != 0
+    assert "1mg tablet" not in result.stderr
+    assert "zopiclone 3.75 mg tablet" in result.stderr  # the UK product, named as such
+    none = run("schedule", "zaleplon", "10mg")
+    assert none.exit_status != 0
+    assert "1mg tablet" not in none.stderr
