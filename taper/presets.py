@@ -92,7 +92,6 @@ PACES: dict[str, Pace] = {
                 "step": "0.25mg",
                 "every": "3d",
                 "order": "even",
-                "final": "0.25mg",
             },
             drugs=("clonazepam",),
             covers="clonazepam only",
@@ -122,6 +121,10 @@ PACES: dict[str, Pace] = {
 #: The fraction of the starting daily dose below which deprescribing.org's 12.5% steps
 #: apply: the algorithm says "near end" without a figure; a quarter is this tool's choice.
 DEPRESCRIBING_NEAR_END = Decimal("0.25")
+
+
+#: The clonazepam label's last daily dose before stopping: 0.125 mg twice daily.
+LABEL_LAST_DOSE_MG = Decimal("0.25")
 
 
 def find_pace(name: str) -> Pace:

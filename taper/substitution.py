@@ -53,7 +53,7 @@ from taper.notices import Kind, Notice
 from taper.options import Crossover, Method, TaperRequest
 from taper.params import SLOTS, TIMES
 from taper.plan import Plan
-from taper.presets import DEPRESCRIBING_NEAR_END, ashton_diazepam_steps
+from taper.presets import DEPRESCRIBING_NEAR_END, LABEL_LAST_DOSE_MG, ashton_diazepam_steps
 from taper.products import Formulary
 from taper.regimen import (
     SPLIT_PREFERENCE,
@@ -651,6 +651,10 @@ def paced(request: TaperRequest, drug: str, regimen: Mapping[str, Decimal]) -> T
         steps = ashton_diazepam_steps(regimen)
         if steps:
             return replace(request, method=Method.STEPS, steps_mg=steps)
+    if request.pace == "label" and request.final_mg is None and total > LABEL_LAST_DOSE_MG:
+        # The label's last decrement: 0.125 mg twice daily to none (the clinical end would
+        # add a step of 0.125 mg once a day).
+        return replace(request, final_mg=LABEL_LAST_DOSE_MG)
     if request.pace == "deprescribing" and request.slow_below_mg is None:
         return replace(request, slow_below_mg=total * DEPRESCRIBING_NEAR_END)
     return request
@@ -734,15 +738,29 @@ def _warnings(
             )
         )
     full = before * crossing.keep - crossing.cut
-    if full != after:
-        change = (after - before) / before * 100
+    if full != after and full > 0:
+        change = (after - full) / full * 100
         rounded = Decimal(change.numerator) / Decimal(change.denominator)
+        aimed = (
+            ""
+            if full == before
+            else " (the full equivalent less the "
+            + " and ".join(
+                what
+                for what, given in (
+                    ("reduction asked", crossing.keep != 1),
+                    ("crossover's cuts", bool(crossing.cut)),
+                )
+                if given
+            )
+            + ")"
+        )
         warnings.append(
             Notice(
                 Kind.SWITCH_ROUNDING,
                 f"rounding down to the {target.name} products changes the diazepam equivalent "
-                f"from {format_dose(_decimal(before))} to {format_dose(_decimal(after))} a day "
-                f"at the crossover ({'+' if change > 0 else '-'}"
+                f"from {format_dose(_decimal(full))}{aimed} to {format_dose(_decimal(after))} "
+                f"a day at the crossover ({'+' if change > 0 else '-'}"
                 f"{format_number(abs(rounded).quantize(Decimal('0.1')))}%)",
             )
         )

@@ -377,3 +377,21 @@ def test_no_products_error_never_suggests_a_product_that_does_not_exist(run: Any
     none = run("schedule", "zaleplon", "10mg")
     assert none.exit_status != 0
     assert "1mg tablet" not in none.stderr
+
+
+def test_switch_rounding_is_measured_from_what_the_switch_aims_at(
+    table: EquivalenceTable,
+) -> None:
+    """The rounding warning compared the dose reached with the full equivalent, so a
+    crossover's cuts (or a reduction asked) were reported as rounding (45 -> 40 mg, -11.1%)."""
+    plan = _plan(
+        table, "oxazepam", "90mg", times=3, switch_to="diazepam", pace="ashton", region="uk"
+    )
+    (message,) = [w.message for w in plan.warnings if w.kind.value == "switch-rounding"]
+    assert "less the crossover's cuts" in message
+    assert "-11.1%" not in message
+    reduced = _plan(
+        table, "lorazepam", "2mg", times=2, switch_to="diazepam", switch_reduction="25%"
+    )
+    (message,) = [w.message for w in reduced.warnings if w.kind.value == "switch-rounding"]
+    assert "from 15 mg (the full equivalent less the reduction asked) to 14 mg" in message
