@@ -77,6 +77,10 @@ HALVES_FROM_DIAZEPAM_MG = Fraction(10)
 #: weeks): at most CROSSOVER_CUT_MG a stage, at most half of what the stage moves, and
 #: never below this dose.
 CUT_ABOVE_DIAZEPAM_MG = Fraction(40)
+#: No switch reaches more than this diazepam equivalent a day unless allowed, whatever the
+#: drug switched to: diazepam's usual maximum (40 mg a day; clinical reference section 6),
+#: where Australian guidance puts specialist care.
+EXPOSURE_CEILING_DIAZEPAM_MG = Fraction(40)
 CROSSOVER_CUT_MG = Fraction(10)
 
 Config = dict[tuple[str, str], Decimal]
@@ -349,13 +353,14 @@ class _Crossing:
     def check_limits(self, table: EquivalenceTable, source: EquivalenceSource) -> None:
         """Refuse a switch above the new drug's usual maximum a day, unless allowed."""
         target, maximum = self.target, self.limit
-        if maximum is None or self.request.allow_high_dose:
+        if self.request.allow_high_dose:
             return
         total = self.load(self.start) * self.keep / self.per_mg[target.name]
         if self.request.crossover is Crossover.ASHTON:  # what the cuts reach
             total = self.load(self.stages()[-1][0]) / self.per_mg[target.name]
-        if total <= Fraction(maximum.mg):
-            single = maximum.single_mg
+        ceiling, note = self.ceiling()
+        if total <= ceiling:
+            single = maximum.single_mg if maximum else None
             if single is not None and total > 4 * Fraction(single):
                 raise InvalidRequestError(
                     f"{target.name} {format_dose(_decimal(total))} a day cannot be given in four "
@@ -368,11 +373,11 @@ class _Crossing:
         lower = [
             source_id
             for source_id, other in table.sources.items()
-            if source_id != source.id and _converts_below(table, other, self, diazepam)
+            if source_id != source.id and _converts_below(table, other, self, ceiling)
         ]
         ways = [
             f"a source whose equivalents give less ({', '.join(lower)})" if lower else "",
-            self._ashton_way(maximum.mg),
+            self._ashton_way(ceiling),
             "a start lower than the full equivalent (--switch-reduction, e.g. 25%)",
             "switching part of the dose and tapering the rest first",
             "specialist advice above 40 mg diazepam equivalent a day, and inpatient withdrawal "
@@ -382,10 +387,28 @@ class _Crossing:
         raise HighDoseError(
             target.name,
             format_dose(_decimal(total)),
-            format_dose(maximum.mg),
-            maximum.note,
+            format_dose(_decimal(ceiling)),
+            note,
             advice=f"the switch converts {format_dose(_decimal(diazepam))} diazepam equivalent "
             "a day. Ways forward: " + "; ".join(way for way in ways if way),
+            limit="the usual maximum"
+            if maximum is not None and Fraction(maximum.mg) == ceiling
+            else "the ceiling of a switch",
+        )
+
+    def ceiling(self) -> tuple[Fraction, str]:
+        """The most of the new drug a switch may reach a day (mg), and why: its usual
+        maximum in the region, and never more than 40 mg diazepam equivalent under the
+        plan's source, whatever the drug (the guardrail depends on the exposure, not on the
+        drug picked: diazepam's maximum, 40 mg a day)."""
+        exposure = EXPOSURE_CEILING_DIAZEPAM_MG / self.per_mg[self.target.name]
+        if self.limit is not None and Fraction(self.limit.mg) <= exposure:
+            return Fraction(self.limit.mg), self.limit.note
+        return exposure, (
+            f"{format_dose(_decimal(EXPOSURE_CEILING_DIAZEPAM_MG))} diazepam equivalent a day "
+            "under the plan's source, the ceiling of every switch: diazepam's usual maximum "
+            "(Pharmacist's Letter: 'Max total daily dose: 40 mg'), above which Australian "
+            "guidance advises specialist care"
         )
 
     def loads(self) -> list[Fraction]:
@@ -440,7 +463,7 @@ class _Crossing:
                 )
         return f"{cause}: no smaller reduction keeps it within the ceiling at these stages"
 
-    def _ashton_way(self, maximum: Decimal) -> str:
+    def _ashton_way(self, maximum: Fraction) -> str:
         """The Ashton crossover as a way forward, where its cuts reach the maximum."""
         if self.request.crossover is Crossover.ASHTON:
             return ""
@@ -449,7 +472,7 @@ class _Crossing:
             reached = trial.load(trial.stages()[-1][0]) / self.per_mg[self.target.name]
         except TaperError:
             return ""
-        if reached > Fraction(maximum):
+        if reached > maximum:
             return ""
         return (
             f"the Ashton Manual's crossover, which cuts the old drug as it is replaced "
@@ -617,11 +640,11 @@ class _Crossing:
 
 
 def _converts_below(
-    table: EquivalenceTable, source: EquivalenceSource, crossing: _Crossing, diazepam: Fraction
+    table: EquivalenceTable, source: EquivalenceSource, crossing: _Crossing, ceiling: Fraction
 ) -> bool:
-    """Whether ``source`` converts the current regimen to no more than the target's maximum."""
-    target, maximum = crossing.target, crossing.limit
-    assert maximum is not None
+    """Whether ``source`` converts the current regimen to no more than ``ceiling`` (mg of the
+    target a day under the plan's source; rescaled to ``source`` through diazepam)."""
+    target = crossing.target
     total = Fraction(0)
     for (name, _), dose in crossing.start.items():
         if not dose:
@@ -631,7 +654,16 @@ def _converts_below(
             return False
         total += ratio[1] * Fraction(dose)
     own = ratio_to_diazepam(table, target, source)
-    return own is not None and total * crossing.keep / own[0] <= Fraction(maximum.mg)
+    if own is None:
+        return False
+    # The ceiling in diazepam under the plan's source, then in the target under ``source``.
+    diazepam_ceiling = ceiling * crossing.per_mg[target.name]
+    if crossing.limit is not None:
+        diazepam_ceiling = min(
+            Fraction(crossing.limit.mg) * own[0],
+            EXPOSURE_CEILING_DIAZEPAM_MG,
+        )
+    return total * crossing.keep <= diazepam_ceiling
 
 
 def _decimal(value: Fraction) -> Decimal:

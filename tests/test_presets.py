@@ -395,3 +395,21 @@ def test_switch_rounding_is_measured_from_what_the_switch_aims_at(
     )
     (message,) = [w.message for w in reduced.warnings if w.kind.value == "switch-rounding"]
     assert "from 15 mg (the full equivalent less the reduction asked) to 14 mg" in message
+
+
+def test_the_ceiling_of_a_switch_depends_on_the_exposure_not_the_drug(
+    table: EquivalenceTable,
+) -> None:
+    """Regression: lorazepam 2 mg three times a day (60 mg diazepam equivalent by Ashton) was
+    refused onto diazepam but passed onto clonazepam 3 mg a day, under clonazepam's maximum.
+    Every switch is held to 40 mg diazepam equivalent a day unless allowed, and the way
+    forward it names (the Ashton crossover) gives a plan."""
+    with pytest.raises(HighDoseError) as error:
+        _plan(table, "lorazepam", "6mg", times=3, switch_to="clonazepam")
+    message = str(error.value)
+    assert "the ceiling of a switch of 2 mg a day" in message
+    assert "--pace ashton" in message
+    plan = _plan(table, "lorazepam", "6mg", times=3, switch_to="clonazepam", pace="ashton")
+    switched = [step for step in plan.steps if step.phase == "crossover"][-1]
+    assert switched.totals_by_drug() == {"clonazepam": 2}
+    _plan(table, "lorazepam", "6mg", times=3, switch_to="clonazepam", allow_high_dose=True)
