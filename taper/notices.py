@@ -34,6 +34,8 @@ class Kind(StrEnum):
     ABOVE_MAXIMUM = "above-maximum"
     #: A switch that adds a dose time (a stated maximum single dose requires it).
     DOSE_TIME_ADDED = "dose-time-added"
+    #: A switched diazepam dose larger at one time than the Ashton Manual writes (25 mg).
+    LARGE_SINGLE_DOSE = "large-single-dose"
     #: A switch cut the old drug during the crossover (the Ashton Manual, high doses).
     CROSSOVER_CUT = "crossover-cut"
     DRUG_NOTE = "drug-note"

@@ -77,6 +77,10 @@ HALVES_FROM_DIAZEPAM_MG = Fraction(10)
 #: weeks): at most CROSSOVER_CUT_MG a stage, at most half of what the stage moves, and
 #: never below this dose.
 CUT_ABOVE_DIAZEPAM_MG = Fraction(40)
+#: The largest single diazepam dose the Ashton Manual's schedules write (clinical reference
+#: section 9: "single diazepam doses of 15-25 mg appear in the schedules"); not a stated
+#: maximum, so a larger one is said, and the dose times are kept.
+LARGEST_WRITTEN_DIAZEPAM_MG = Decimal(25)
 #: No switch reaches more than this diazepam equivalent a day unless allowed, whatever the
 #: drug switched to: diazepam's usual maximum (40 mg a day; clinical reference section 6),
 #: where Australian guidance puts specialist care.
@@ -728,6 +732,23 @@ def _warnings(
                 f"of {format_dose(crossing.limit.single_mg)} ({crossing.limit.note})",
             )
         )
+    if target.name == "diazepam":
+        large = {
+            slot: dose
+            for (name, slot), dose in switched.items()
+            if name == target.name and dose > LARGEST_WRITTEN_DIAZEPAM_MG
+        }
+        if large:
+            at = ", ".join(f"{format_dose(dose)} {slot}" for slot, dose in large.items())
+            warnings.append(
+                Notice(
+                    Kind.LARGE_SINGLE_DOSE,
+                    f"diazepam {at} at one time: the Ashton Manual's schedules write single "
+                    f"doses of at most {format_dose(LARGEST_WRITTEN_DIAZEPAM_MG)}; no label "
+                    "states a largest single dose, so the patient's dose times are kept: give "
+                    "more dose times (--times, or doses per dose time) to divide it",
+                )
+            )
     spread = conversion.spread
     if spread is not None and spread.is_wide:
         warnings.append(

@@ -413,3 +413,16 @@ def test_the_ceiling_of_a_switch_depends_on_the_exposure_not_the_drug(
     switched = [step for step in plan.steps if step.phase == "crossover"][-1]
     assert switched.totals_by_drug() == {"clonazepam": 2}
     _plan(table, "lorazepam", "6mg", times=3, switch_to="clonazepam", allow_high_dose=True)
+
+
+def test_a_single_diazepam_dose_above_what_the_manual_writes_is_said(
+    table: EquivalenceTable,
+) -> None:
+    """Dose times are kept (no label states a largest single dose of diazepam), but a dose
+    above the Manual's largest written single dose (25 mg) is said, with the way to divide it."""
+    plan = _plan(table, "clonazepam", "night=2mg", switch_to="diazepam")
+    (message,) = [w.message for w in plan.warnings if w.kind.value == "large-single-dose"]
+    assert "40 mg night" in message
+    assert "--times" in message
+    divided = _plan(table, "clonazepam", "2mg", times=2, switch_to="diazepam")
+    assert not any(w.kind.value == "large-single-dose" for w in divided.warnings)
