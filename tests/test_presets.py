@@ -426,3 +426,14 @@ def test_a_single_diazepam_dose_above_what_the_manual_writes_is_said(
     assert "--times" in message
     divided = _plan(table, "clonazepam", "2mg", times=2, switch_to="diazepam")
     assert not any(w.kind.value == "large-single-dose" for w in divided.warnings)
+
+
+def test_an_added_dose_time_is_the_plans_first_line(run: Any) -> None:
+    result = run(
+        "schedule", "lorazepam", "3mg", "--times", "3", "--switch-to", "chlordiazepoxide",
+        "--region", "uk", "--start", START,
+    )  # fmt: skip
+    assert result.exit_status == 0, result.stderr
+    lines = result.stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if not line.startswith(("Draft", "and between")))
+    assert lines[first].startswith("Note: dose time(s) added (evening)")

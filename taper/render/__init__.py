@@ -22,6 +22,7 @@ from rich.table import Table
 
 from taper import __version__
 from taper.formatting import format_dose, format_dose_range, format_number, printable
+from taper.notices import Kind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -300,6 +301,9 @@ def _steps_table(headings: Sequence[str], rows: Sequence[Sequence[str]], width: 
 def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: bool) -> None:
     request = plan.request
     out.print(DRAFT_NOTICE, markup=False, style="bold")
+    for warning in plan.warnings:  # a dose time the patient does not take now: said first
+        if warning.kind is Kind.DOSE_TIME_ADDED:
+            out.print(f"Note: {printable(str(warning))}", markup=False, style="bold yellow")
     out.print(plan.regimen_text(), markup=False)
     if plan.conversion is not None:
         current = " + ".join(
