@@ -12,9 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from taper import plan_taper
-from taper.errors import HighDoseError, InvalidRequestError
+from taper.errors import HighDoseError, InvalidRequestError, TaperError
 from taper.table import EquivalenceTable
 
 START = "2027-01-04"
@@ -437,3 +439,77 @@ def test_an_added_dose_time_is_the_plans_first_line(run: Any) -> None:
     lines = result.stdout.splitlines()
     first = next(i for i, line in enumerate(lines) if not line.startswith(("Draft", "and between")))
     assert lines[first].startswith("Note: dose time(s) added (evening)")
+
+
+# ------------------------------------------------------------------ properties
+
+#: Doses of 0 to 2 mg in half-milligram steps (every drug here has a 0.5 mg tablet).
+_HALVES = st.decimals(min_value=0, max_value=4, places=0).map(lambda n: n / 2)
+
+
+@settings(max_examples=60)
+@given(
+    drug=st.sampled_from(["clonazepam", "lorazepam", "alprazolam"]),
+    style=st.sampled_from(["ashton", "slot", "partial"]),
+    morning=_HALVES,
+    midday=_HALVES,
+    night=_HALVES,
+)
+def test_a_crossover_never_raises_the_dose_adds_a_time_or_pours_a_liquid(
+    table: EquivalenceTable,
+    drug: str,
+    style: str,
+    morning: Decimal,
+    midday: Decimal,
+    night: Decimal,
+) -> None:
+    doses = {"morning": morning, "midday": midday, "night": night}
+    regimen = {slot: dose for slot, dose in doses.items() if dose}
+    assume(regimen)
+    text = ",".join(f"{slot}={dose}mg" for slot, dose in regimen.items())
+    options = {"switch_to": "diazepam", "crossover": style, "allow_high_dose": True}
+    plan = _plan(table, drug, text, **options)
+    crossover = [step for step in plan.steps if step.phase == "crossover"]
+    loads = [plan.diazepam_of(step.doses)[0] for step in crossover]  # type: ignore[index]
+    assert loads == sorted(loads, reverse=True)  # the equivalent never rises
+    start = loads[0]
+    # Ashton's cuts stop at 40 mg; rounding down to tablets loses under 1 mg a dose time.
+    floor = min(start, 40) if style == "ashton" else start
+    assert loads[-1] >= floor - len(regimen)
+    used = {dose.slot for step in plan.steps for dose in step.doses if dose.dose_mg}
+    assert used == set(regimen)  # no dose time added (no label limits diazepam's)
+    for step in crossover:
+        for dose in step.doses:
+            if dose.dose_mg:
+                assert all(p.volume_ml is None for p in dose.preparation.portions)
+
+
+@settings(max_examples=60)
+@given(
+    drug=st.sampled_from(["clonazepam", "lorazepam", "alprazolam"]),
+    target=st.sampled_from(["diazepam", "chlordiazepoxide", "clonazepam", "oxazepam"]),
+    morning=_HALVES,
+    midday=_HALVES,
+    night=_HALVES,
+)
+def test_a_dose_time_is_never_added_without_a_word(
+    table: EquivalenceTable,
+    drug: str,
+    target: str,
+    morning: Decimal,
+    midday: Decimal,
+    night: Decimal,
+) -> None:
+    doses = {"morning": morning, "midday": midday, "night": night}
+    regimen = {slot: dose for slot, dose in doses.items() if dose}
+    assume(regimen and drug != target)
+    text = ",".join(f"{slot}={dose}mg" for slot, dose in regimen.items())
+    try:
+        plan = _plan(table, drug, text, switch_to=target, allow_high_dose=True)
+    except TaperError:
+        return  # a refusal in one line is an answer
+    used = {dose.slot for step in plan.steps for dose in step.doses if dose.dose_mg}
+    if used - set(regimen):
+        assert plan.warnings[0].kind.value == "dose-time-added"
+    else:
+        assert all(w.kind.value != "dose-time-added" for w in plan.warnings)
