@@ -447,6 +447,14 @@ def test_an_added_dose_time_is_the_plans_first_line(run: Any) -> None:
 _HALVES = st.decimals(min_value=0, max_value=4, places=0).map(lambda n: n / 2)
 
 
+def _regimen(morning: Decimal, midday: Decimal, night: Decimal) -> tuple[dict[str, Decimal], str]:
+    """The dose times given (at least one) and their text, ``morning=0.5mg,night=1mg``."""
+    doses = {"morning": morning, "midday": midday, "night": night}
+    regimen = {slot: dose for slot, dose in doses.items() if dose}
+    assume(regimen)
+    return regimen, ",".join(f"{slot}={dose}mg" for slot, dose in regimen.items())
+
+
 @settings(max_examples=60)
 @given(
     drug=st.sampled_from(["clonazepam", "lorazepam", "alprazolam"]),
@@ -463,10 +471,7 @@ def test_a_crossover_never_raises_the_dose_adds_a_time_or_pours_a_liquid(
     midday: Decimal,
     night: Decimal,
 ) -> None:
-    doses = {"morning": morning, "midday": midday, "night": night}
-    regimen = {slot: dose for slot, dose in doses.items() if dose}
-    assume(regimen)
-    text = ",".join(f"{slot}={dose}mg" for slot, dose in regimen.items())
+    regimen, text = _regimen(morning, midday, night)
     options = {"switch_to": "diazepam", "crossover": style, "allow_high_dose": True}
     plan = _plan(table, drug, text, **options)
     crossover = [step for step in plan.steps if step.phase == "crossover"]
@@ -500,10 +505,8 @@ def test_a_dose_time_is_never_added_without_a_word(
     midday: Decimal,
     night: Decimal,
 ) -> None:
-    doses = {"morning": morning, "midday": midday, "night": night}
-    regimen = {slot: dose for slot, dose in doses.items() if dose}
-    assume(regimen and drug != target)
-    text = ",".join(f"{slot}={dose}mg" for slot, dose in regimen.items())
+    assume(drug != target)
+    regimen, text = _regimen(morning, midday, night)
     try:
         plan = _plan(table, drug, text, switch_to=target, allow_high_dose=True)
     except TaperError:
