@@ -383,6 +383,21 @@ def _for_the_patient(
     return replace(options, **changed), adjusted
 
 
+def _meaning(name: str, text: str) -> object:
+    """What an option's text means, so that ``14d`` and ``2w`` are the same interval."""
+    kind = OPTION_VALUES[name]
+    try:
+        if kind is Value.DAYS:
+            return 0 if text.strip() in {"0", "0d", "0w"} else parse_days(text)
+        if kind is Value.PERCENT:
+            return parse_percent(text)
+        if kind is Value.DOSE:
+            return parse_dose(text)
+    except InvalidRequestError:
+        pass  # refused where the option is read, with its name
+    return text.strip().lower()
+
+
 def _with_pace(
     options: ScheduleOptions, tapered: str
 ) -> tuple[ScheduleOptions, Pace | None, tuple[str, ...]]:
@@ -396,7 +411,8 @@ def _with_pace(
     overrides = tuple(
         f"{name}={getattr(options, name)}"
         for name, value in pace.sets.items()
-        if getattr(options, name) is not None and str(getattr(options, name)) != value
+        if getattr(options, name) is not None
+        and _meaning(name, str(getattr(options, name))) != _meaning(name, value)
     )
     filled: dict[str, Any] = {
         name: value for name, value in pace.sets.items() if getattr(options, name) is None

@@ -99,6 +99,14 @@ def test_pace_source_is_recorded_and_overrides_are_said(table: EquivalenceTable)
     assert any("stabilize=2w" in message for message in messages)
 
 
+def test_an_option_equal_to_the_paces_is_no_override(table: EquivalenceTable) -> None:
+    same = _plan(table, "diazepam", "10mg", pace="cks", every="14d")
+    assert same.request.pace_overrides == ()
+    other = _plan(table, "diazepam", "10mg", pace="cks", every="1w")
+    assert other.request.pace_overrides == ("every=1w",)
+    assert other.request.interval_days == 7
+
+
 def test_pace_is_in_the_recorded_parameters(run: Any) -> None:
     result = run("schedule", "diazepam", "10mg", "--pace", "joint-slow", "--format", "json")
     assert result.exit_status == 0, result.stderr
