@@ -70,7 +70,9 @@ PACES: dict[str, Pace] = {
                 "method": "percent",
                 "rate": "10%",
                 "every": "2w",
-                "order": "daytime-first",
+                # Daytime first for diazepam and other long-acting drugs; a short-acting one
+                # tapered directly keeps its dose times (inter-dose withdrawal).
+                "order": "auto",
                 "crossover": "ashton",
                 "stabilize": "0",
             },
