@@ -410,9 +410,12 @@ def _with_pace(
     check_pace_covers(pace, tapered)
     overrides = tuple(
         f"{name}={getattr(options, name)}"
-        for name, value in pace.sets.items()
+        for name in dict.fromkeys([*pace.sets, *sorted(pace.derived)])
         if getattr(options, name) is not None
-        and _meaning(name, str(getattr(options, name))) != _meaning(name, value)
+        and (
+            name in pace.derived
+            or _meaning(name, str(getattr(options, name))) != _meaning(name, pace.sets[name])
+        )
     )
     filled: dict[str, Any] = {
         name: value for name, value in pace.sets.items() if getattr(options, name) is None

@@ -53,6 +53,9 @@ class Pace:
     drugs: tuple[str, ...] | None = None
     #: What the source does not cover, in words, for the refusal.
     covers: str = ""
+    #: Options the pace works out from the dose tapered (the Ashton diazepam steps replace
+    #: the method and rate it sets): any of them given overrides the pace.
+    derived: frozenset[str] = frozenset()
 
 
 PACES: dict[str, Pace] = {
@@ -76,6 +79,7 @@ PACES: dict[str, Pace] = {
                 "crossover": "ashton",
                 "stabilize": "0",
             },
+            derived=frozenset({"method", "rate", "steps"}),
         ),
         Pace(
             "cks",

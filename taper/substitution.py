@@ -77,6 +77,7 @@ HALVES_FROM_DIAZEPAM_MG = Fraction(10)
 #: weeks): at most CROSSOVER_CUT_MG a stage, at most half of what the stage moves, and
 #: never below this dose.
 CUT_ABOVE_DIAZEPAM_MG = Fraction(40)
+CROSSOVER_CUT_MG = Fraction(10)
 #: The largest single diazepam dose the Ashton Manual's schedules write (clinical reference
 #: section 9: "single diazepam doses of 15-25 mg appear in the schedules"); not a stated
 #: maximum, so a larger one is said, and the dose times are kept.
@@ -85,7 +86,6 @@ LARGEST_WRITTEN_DIAZEPAM_MG = Decimal(25)
 #: drug switched to: diazepam's usual maximum (40 mg a day; clinical reference section 6),
 #: where Australian guidance puts specialist care.
 EXPOSURE_CEILING_DIAZEPAM_MG = Fraction(40)
-CROSSOVER_CUT_MG = Fraction(10)
 
 Config = dict[tuple[str, str], Decimal]
 #: Drugs without active metabolites, which may suit older people and liver impairment
@@ -273,7 +273,7 @@ def _at_most(formulary: Formulary, amount: Fraction) -> Decimal:
     for liquids in (False, True):
         ladder = formulary.ladder(Decimal(int(amount) + 1), liquids=liquids)
         position = bisect.bisect_right([Fraction(dose) for dose in ladder], amount)
-        if position > 1 or (position == 1 and ladder[0] > 0):
+        if position > 1:  # the ladder starts at zero
             return ladder[position - 1]
     return Decimal(0)
 

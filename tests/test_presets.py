@@ -107,6 +107,14 @@ def test_an_option_equal_to_the_paces_is_no_override(table: EquivalenceTable) ->
     assert other.request.interval_days == 7
 
 
+def test_a_method_given_with_the_ashton_pace_is_kept(table: EquivalenceTable) -> None:
+    """The Ashton pace works its diazepam steps out from the dose: a method given replaces
+    them, even the percent method the pace names for other drugs."""
+    plan = _plan(table, "diazepam", "30mg", times=3, pace="ashton", method="percent")
+    assert plan.request.method.value == "percent"
+    assert plan.request.pace_overrides == ("method=percent",)
+
+
 def test_pace_is_in_the_recorded_parameters(run: Any) -> None:
     result = run("schedule", "diazepam", "10mg", "--pace", "joint-slow", "--format", "json")
     assert result.exit_status == 0, result.stderr
