@@ -468,8 +468,8 @@ def convert(
 class ScheduleCommand(PanelCommand):
     PANELS: ClassVar[Mapping[str, str]] = {
         "Regimen": "items times source allow_high_dose table_file",
-        "Pace": "method rate every step steps slow_below slow_rate final end holds order start "
-        "until duration ed50 emax occupancy_step cautious",
+        "Pace": "pace method rate every step steps slow_below slow_rate final end holds order "
+        "start until duration ed50 emax occupancy_step cautious",
         "Products": "region products supply",
         "Switch": "switch_to finish_on finish_from switch_reduction crossover stage stabilize part",
         "Patient": "used_for days_per_week age seizures with_opioids with_alcohol liver_impairment",
@@ -504,8 +504,17 @@ def schedule(
             max=4,
         ),
     ] = None,
+    pace: Annotated[
+        str | None,
+        typer.Option(
+            "--pace",
+            metavar="NAME",
+            help="A published method by name: ashton, cks, label (clonazepam), joint-slow, "
+            "joint-moderate, deprescribing; options given override it (docs/presets.md).",
+        ),
+    ] = None,
     method: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--method",
             "-m",
@@ -515,7 +524,7 @@ def schedule(
             "receptor occupancy; needs --ed50, for which no published benzodiazepine value "
             "exists).",
         ),
-    ] = "percent",
+    ] = None,
     rate: Annotated[
         str | None,
         typer.Option(
@@ -586,7 +595,7 @@ def schedule(
         ),
     ] = None,
     order: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--order",
             metavar="ORDER",
@@ -595,7 +604,7 @@ def schedule(
             "then morning, then night; Ashton, NHS Scotland), even (largest dose first, keeping "
             "every dose time), night-first.",
         ),
-    ] = "auto",
+    ] = None,
     start: Annotated[
         str | None,
         typer.Option(
@@ -679,29 +688,37 @@ def schedule(
             "--switch-reduction",
             metavar="PERCENT",
             help="Start the new drug this much below the full equivalent, e.g. 25% "
-            "(incomplete cross-tolerance, e.g. in older people).",
+            "(incomplete cross-tolerance; 25% by default onto diazepam or chlordiazepoxide "
+            "with --age 65+ or --liver; 0% for the full equivalent).",
         ),
     ] = None,
     crossover: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--crossover",
             metavar="STRATEGY",
-            help="slot: one whole dose time per stage, night first (Ashton); partial: --part "
-            "of one dose time per stage; direct: everything at once.",
+            help="slot: one whole dose time per stage, night first; partial: --part "
+            "of one dose time per stage; direct: everything at once; ashton: night, morning, "
+            "midday, large dose times in halves, cutting above 40 mg diazepam equivalent.",
         ),
-    ] = "slot",
+    ] = None,
     stage: Annotated[
-        str, typer.Option("--stage", metavar="INTERVAL", help="Length of a crossover stage.")
-    ] = "1w",
+        str | None,
+        typer.Option(
+            "--stage",
+            metavar="INTERVAL",
+            help="Length of a crossover stage (default 1w; 2w where a --switch-reduction "
+            "would otherwise cut more than 25% in 2 weeks).",
+        ),
+    ] = None,
     stabilize: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--stabilize",
             metavar="INTERVAL",
-            help="Time on the new drug before the taper (0 allowed).",
+            help="Time on the new drug before the taper (0 allowed; default 2w).",
         ),
-    ] = "2w",
+    ] = None,
     part: Annotated[
         str | None,
         typer.Option(

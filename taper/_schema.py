@@ -90,11 +90,19 @@ class SourceSpec(_Spec, frozen=True):
     note: str = ""
 
 
+class RegionMaxSpec(_Spec, frozen=True):
+    note: NonEmpty
+    source: NonEmpty
+    mg: PositiveNumber | None = None
+    single_mg: PositiveNumber | None = None
+
+
 class MaxDailySpec(_Spec, frozen=True):
     mg: PositiveNumber
     note: NonEmpty
     source: NonEmpty
     single_mg: PositiveNumber | None = None
+    regions: dict[RegionCode, RegionMaxSpec] = {}
 
 
 class ProductSpec(_Spec, frozen=True):

@@ -68,6 +68,7 @@ def assemble_plan(
     table: EquivalenceTable,
     method_start_cut: Fraction | None = None,
     conversion: Conversion | None = None,
+    crossover_ceiling: str | None = None,
 ) -> Plan:
     """Turn segments into a plan: steps with their cuts and flags, checks, warnings and the
     quantities to dispense. The last drug of ``drugs`` is the one tapered.
@@ -96,7 +97,9 @@ def assemble_plan(
         cautious=request.cautious,
         highest=highest_diazepam(table, current),
     )
-    pace = _pace_warnings(steps, checks, request, method_start_cut, resolved_pace)
+    pace = _pace_warnings(
+        steps, checks, request, method_start_cut, resolved_pace, crossover_ceiling
+    )
     ends = _end_warnings(steps, request, drug, formularies[drug.name], ratios[drug.name])
     products = tuple(product for d in drugs for product in formularies[d.name].products)
     runs = [(step.start_day, step.end_day, step.doses) for step in steps if step.phase != "stop"]
@@ -112,7 +115,14 @@ def assemble_plan(
         start_is_default=request.start is None,
         steps=tuple(steps),
         checks=checks,
-        warnings=(*risk.warnings, *warnings, *pace, *ends),
+        warnings=(
+            *[w for w in warnings if w.kind is Kind.DOSE_TIME_ADDED],
+            *pace_notices(request),
+            *risk.warnings,
+            *[w for w in warnings if w.kind is not Kind.DOSE_TIME_ADDED],
+            *pace,
+            *ends,
+        ),
         dispensing=quantities(
             units_used((step.doses, step.days) for step in steps if step.phase != "stop"),
             products,
@@ -124,6 +134,21 @@ def assemble_plan(
         risk=risk,
         table=table,
     )
+
+
+def pace_notices(request: TaperRequest) -> list[Notice]:
+    """The named pace and its source, and each option given that overrides it."""
+    if request.pace is None:
+        return []
+    notices = [Notice(Kind.PACE, f"pace {request.pace}: {request.pace_source}")]
+    if request.pace_overrides:
+        notices.append(
+            Notice(
+                Kind.PACE,
+                f"options given override pace {request.pace}: " + ", ".join(request.pace_overrides),
+            )
+        )
+    return notices
 
 
 def highest_diazepam(
@@ -298,10 +323,24 @@ def _pace_warnings(
     request: TaperRequest,
     method_start_cut: Fraction | None,
     resolved_pace: str | None,
+    crossover_ceiling: str | None = None,
 ) -> list[Notice]:
-    """Warnings about the pace: each only where it is true, naming its cause."""
+    """Warnings about the pace: each only where it is true, naming its cause
+    (``crossover_ceiling``: the cause of the crossover's own breaches, a switch reduction)."""
     warnings = []
     over = [step for step in steps if step.exceeds_ceiling]
+    if crossover_ceiling is not None:
+        crossing = [step for step in over if step.phase in {"crossover", "stabilization"}]
+        if crossing:
+            numbers = ", ".join(str(step.number) for step in crossing)
+            warnings.append(
+                Notice(
+                    Kind.CEILING,
+                    f"step(s) {numbers} cut more in 2 weeks than the ceiling of 25% every 2 "
+                    f"weeks ({JOINT_GUIDELINE}); the cause is {crossover_ceiling}",
+                )
+            )
+        over = [step for step in over if step not in crossing]
     slower = "a slower pace (--rate, --every)" + ("" if request.cautious else " or --cautious")
     if over:
         numbers = ", ".join(str(step.number) for step in over)

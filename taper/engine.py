@@ -22,7 +22,7 @@ from taper.options import TaperRequest
 from taper.plan import Plan
 from taper.products import product_drug
 from taper.regimen import check_regimen, request_formulary
-from taper.substitution import build_substitution
+from taper.substitution import build_substitution, paced
 from taper.table import EquivalenceTable, ratio_to_diazepam
 
 
@@ -37,6 +37,7 @@ def make_plan(request: TaperRequest, table: EquivalenceTable, *, today: dt.date 
     formulary = request_formulary(table, drug, request)
     check_regimen(drug, request.regimen, formulary, request)
     ratio = ratio_to_diazepam(table, drug, source)
+    request = paced(request, drug.name, request.regimen)
     taper = taper_segments(request, table, drug, request.regimen, formulary, ratio, source, today)
     warnings = []
     if request.finish_on is not None:

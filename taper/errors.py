@@ -81,7 +81,13 @@ class HighDoseError(TaperError, ValueError):
     """A dose above the usual maximum daily dose recorded in the table."""
 
     def __init__(
-        self, drug: str, dose_text: str, max_text: str, note: str, advice: str | None = None
+        self,
+        drug: str,
+        dose_text: str,
+        max_text: str,
+        note: str,
+        advice: str | None = None,
+        limit: str = "the usual maximum",
     ) -> None:
         self.drug = drug
         self.dose_text = dose_text
@@ -89,7 +95,7 @@ class HighDoseError(TaperError, ValueError):
         self.note = note
         advice = advice or "check the dose, or pass --allow-high-dose to go ahead deliberately"
         super().__init__(
-            f"{drug} {dose_text} is above the usual maximum of {max_text} a day ({note}); " + advice
+            f"{drug} {dose_text} is above {limit} of {max_text} a day ({note}); " + advice
         )
 
 

@@ -21,6 +21,8 @@ class Kind(StrEnum):
     FORCED_CUT = "forced-cut"
     STOP_DOSE = "stop-dose"
     LONG_PLAN = "long-plan"
+    #: A named pace (--pace): its source, and the options given that override it.
+    PACE = "pace"
     # Conversion and switching.
     NO_EQUIVALENT = "no-equivalent"
     SOURCE_SPREAD = "source-spread"
@@ -30,6 +32,12 @@ class Kind(StrEnum):
     FINISH_ON = "finish-on"
     ACCUMULATION = "accumulation"
     ABOVE_MAXIMUM = "above-maximum"
+    #: A switch that adds a dose time (a stated maximum single dose requires it).
+    DOSE_TIME_ADDED = "dose-time-added"
+    #: A switched diazepam dose larger at one time than the Ashton Manual writes (25 mg).
+    LARGE_SINGLE_DOSE = "large-single-dose"
+    #: A switch cut the old drug during the crossover (the Ashton Manual, high doses).
+    CROSSOVER_CUT = "crossover-cut"
     DRUG_NOTE = "drug-note"
     # Dose bands and the patient (guardrails).
     HIGH_DOSE = "high-dose"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
@@ -36,6 +36,7 @@ from taper.params import (
     parse_percent,
     parse_positive_number,
 )
+from taper.presets import Pace, check_pace_covers, find_pace
 from taper.values import Value, option_value
 
 
@@ -66,6 +67,9 @@ class Crossover(StrEnum):
     SLOT = "slot"
     PARTIAL = "partial"
     DIRECT = "direct"
+    #: The Ashton Manual's: night, then morning, then midday; large dose times in halves;
+    #: above 40 mg diazepam equivalent, the old drug cut as it is replaced.
+    ASHTON = "ashton"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,7 +83,9 @@ class ScheduleOptions:
     """
 
     times: Annotated[int | None, Value.INT] = None
-    method: Annotated[str, Value.TEXT] = "percent"
+    pace: Annotated[str | None, Value.TEXT] = None
+    #: None: the default ("percent"), or the pace's.
+    method: Annotated[str | None, Value.TEXT] = None
     rate: Annotated[str | None, Value.PERCENT] = None
     every: Annotated[str | None, Value.DAYS] = None
     step: Annotated[str | None, Value.DOSE] = None
@@ -89,7 +95,7 @@ class ScheduleOptions:
     final: Annotated[str | None, Value.DOSE] = None
     end: Annotated[str, Value.TEXT] = "clinical"
     holds: Annotated[tuple[str, ...], Value.LIST] = ()
-    order: Annotated[str, Value.TEXT] = "auto"
+    order: Annotated[str | None, Value.TEXT] = None
     start: Annotated[str | None, Value.DATE] = None
     until: Annotated[str | None, Value.DATE] = None
     duration: Annotated[str | None, Value.DAYS] = None
@@ -104,9 +110,10 @@ class ScheduleOptions:
     finish_on: Annotated[str | None, Value.TEXT] = None
     finish_from: Annotated[str | None, Value.DOSE] = None
     switch_reduction: Annotated[str | None, Value.PERCENT] = None
-    crossover: Annotated[str, Value.TEXT] = "slot"
-    stage: Annotated[str, Value.DAYS] = "1w"
-    stabilize: Annotated[str, Value.DAYS] = "2w"
+    crossover: Annotated[str | None, Value.TEXT] = None
+    #: None: 1 week, or 2 weeks where a switch reduction needs it.
+    stage: Annotated[str | None, Value.DAYS] = None
+    stabilize: Annotated[str | None, Value.DAYS] = None
     part: Annotated[str | None, Value.DOSE] = None
     used_for: Annotated[str | None, Value.DURATION_OF_USE] = None
     days_per_week: Annotated[int | None, Value.INT] = None
@@ -202,13 +209,23 @@ class TaperRequest:
     #: Start the new drug this much below the full equivalent (incomplete cross-tolerance).
     switch_reduction_percent: Decimal = Decimal(0)
     crossover: Crossover = Crossover.SLOT
-    stage_days: int = 7
+    #: None: 7 days, or 14 where a switch reduction would otherwise cut more than the
+    #: ceiling within two weeks (a plan records the length it used).
+    stage_days: int | None = None
     stabilize_days: int = 14
     part_mg: Decimal | None = None
     #: How the drug has been used and who takes it (the guardrails; recorded flat), and
     #: whether the cautious defaults were asked for.
     factors: PatientFactors = field(default_factory=PatientFactors)
     cautious: bool = False
+    #: The named pace (:mod:`taper.presets`), its source, and the options given that
+    #: override what it sets (each as ``name=value``).
+    pace: str | None = None
+    pace_source: str = ""
+    pace_overrides: tuple[str, ...] = ()
+    #: What the patient factors changed in a switch to a drug that accumulates
+    #: (``name=value``; see :func:`resolve_request`).
+    adjusted_for_patient: tuple[str, ...] = ()
 
     def pace_text(self) -> str:
         """The method's pace in words: ``"10% of the current dose (exponential)"``."""
@@ -236,18 +253,27 @@ def choice(kind: type[_Choice], value: str, what: str) -> _Choice:
 
 
 def resolve_request(
-    options: ScheduleOptions, drug: str, switch_to: str | None, finish_on: str | None = None
+    options: ScheduleOptions,
+    drug: str,
+    switch_to: str | None,
+    finish_on: str | None = None,
+    *,
+    accumulates: bool = False,
 ) -> TaperRequest:
     """Parse the options into a request for ``drug`` (its regimen left empty).
 
-    ``drug``, ``switch_to`` and ``finish_on`` are the table's names for the drugs.
+    ``drug``, ``switch_to`` and ``finish_on`` are the table's names for the drugs;
+    ``accumulates``: the drug switched to has long-lived active metabolites (diazepam,
+    chlordiazepoxide), which changes a switch for older people and liver impairment.
     """
-    o = options
+    given = options
+    options, adjusted = _for_the_patient(options, accumulates)
+    o, pace, overrides = _with_pace(options, finish_on or switch_to or drug)
     if o.region not in {"us", "uk"}:
         raise InvalidRequestError(f"unknown region {o.region!r}; use us or uk")
     if o.until is not None and o.duration is not None:
         raise InvalidRequestError("give a target end date (--until) or a duration, not both")
-    method = choice(Method, o.method, "method")
+    method = choice(Method, o.method or Method.PERCENT.value, "method")
     for option, value, wanted in (
         ("--steps", o.steps, Method.STEPS),
         ("--step", o.step, Method.LINEAR),
@@ -270,7 +296,7 @@ def resolve_request(
         raise InvalidRequestError("--switch-reduction goes with --switch-to or --finish-on")
     if o.finish_on and o.switch_to:
         raise InvalidRequestError("give --switch-to (switch first) or --finish-on, not both")
-    if o.slow_rate and not o.slow_below:
+    if given.slow_rate and not given.slow_below:
         raise InvalidRequestError("--slow-rate needs --slow-below, the dose below which it applies")
     if o.times is not None and o.times not in TIMES:
         raise InvalidRequestError("--times must be 1, 2, 3 or 4")
@@ -292,7 +318,7 @@ def resolve_request(
         final_mg=parse_dose(o.final) if o.final else None,
         end=choice(End, o.end, "end"),
         holds=tuple(parse_hold(text) for text in holds),
-        order=choice(Order, o.order, "order"),
+        order=choice(Order, o.order or Order.AUTO.value, "order"),
         start=parse_date(o.start, "start date") if o.start else None,
         until=parse_date(o.until, "target end date") if o.until else None,
         duration_days=parse_days(o.duration, "duration") if o.duration else None,
@@ -308,13 +334,13 @@ def resolve_request(
         finish_on=finish_on,
         finish_from_mg=parse_dose(o.finish_from) if o.finish_from else None,
         switch_reduction_percent=parse_percent(o.switch_reduction, "switch reduction")
-        if o.switch_reduction
-        else Decimal(0),
-        crossover=choice(Crossover, o.crossover, "crossover"),
-        stage_days=parse_days(o.stage, "stage"),
+        if o.switch_reduction and o.switch_reduction.strip() not in {"0", "0%"}
+        else Decimal(0),  # 0%: the full equivalent, also for an older patient
+        crossover=choice(Crossover, o.crossover or Crossover.SLOT.value, "crossover"),
+        stage_days=parse_days(o.stage, "stage") if o.stage else None,
         stabilize_days=0
-        if o.stabilize.strip() in {"0", "0d", "0w"}
-        else parse_days(o.stabilize, "stabilization"),
+        if (o.stabilize or "2w").strip() in {"0", "0d", "0w"}
+        else parse_days(o.stabilize or "2w", "stabilization"),
         part_mg=parse_dose(o.part) if o.part else None,
         factors=PatientFactors(
             used_for_days=parse_duration_of_use(o.used_for) if o.used_for else None,
@@ -326,4 +352,74 @@ def resolve_request(
             liver_impairment=o.liver_impairment,
         ),
         cautious=o.cautious,
+        pace=None if pace is None else pace.name,
+        pace_source="" if pace is None else pace.source,
+        pace_overrides=overrides,
+        adjusted_for_patient=adjusted,
     )
+
+
+#: A switch to a drug with long-lived active metabolites for an older person or one with
+#: liver impairment starts this much below the full equivalent (clinical reference 6b:
+#: converters advise 25-50% lower in some patients, e.g. older people; the low end).
+PATIENT_SWITCH_REDUCTION = "25%"
+
+
+def _for_the_patient(
+    options: ScheduleOptions, accumulates: bool
+) -> tuple[ScheduleOptions, tuple[str, ...]]:
+    """A switch to a drug that accumulates, asked for an older person (65 or over) or one
+    with liver impairment, starts lower and goes slower unless those are given: the options
+    so changed, and what was changed (``name=value``)."""
+    older = options.age is not None and options.age >= 65
+    if not accumulates or not (older or options.liver_impairment):
+        return options, ()
+    changed: dict[str, Any] = {}
+    if options.switch_reduction is None:
+        changed["switch_reduction"] = PATIENT_SWITCH_REDUCTION
+    if not options.cautious:
+        changed["cautious"] = True
+    adjusted = tuple(f"{name}={value}" for name, value in changed.items())
+    return replace(options, **changed), adjusted
+
+
+def _meaning(name: str, text: str) -> object:
+    """What an option's text means, so that ``14d`` and ``2w`` are the same interval."""
+    kind = OPTION_VALUES[name]
+    try:
+        if kind is Value.DAYS:
+            return 0 if text.strip() in {"0", "0d", "0w"} else parse_days(text)
+        if kind is Value.PERCENT:
+            return parse_percent(text)
+        if kind is Value.DOSE:
+            return parse_dose(text)
+    except InvalidRequestError:
+        pass  # refused where the option is read, with its name
+    return text.strip().lower()
+
+
+def _with_pace(
+    options: ScheduleOptions, tapered: str
+) -> tuple[ScheduleOptions, Pace | None, tuple[str, ...]]:
+    """The options with a named pace's settings filled in where none was given, the pace,
+    and the given options that override it (``name=value``); a pace whose source does not
+    cover ``tapered`` (the drug tapered, the new one after a switch) is refused."""
+    if options.pace is None:
+        return options, None, ()
+    pace = find_pace(options.pace)
+    check_pace_covers(pace, tapered)
+    overrides = tuple(
+        f"{name}={getattr(options, name)}"
+        for name in dict.fromkeys([*pace.sets, *sorted(pace.derived)])
+        if getattr(options, name) is not None
+        and (
+            name in pace.derived
+            or _meaning(name, str(getattr(options, name))) != _meaning(name, pace.sets[name])
+        )
+    )
+    filled: dict[str, Any] = {
+        name: value for name, value in pace.sets.items() if getattr(options, name) is None
+    }
+    if options.cautious:
+        filled.pop("rate", None)  # the cautious rate, unless a rate is given
+    return replace(options, **filled), pace, overrides

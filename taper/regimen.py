@@ -65,9 +65,14 @@ def products_for(
     if not products:
         regions = sorted({region for p in drug.products for region in p.regions})
         where = f" (products are listed for: {', '.join(regions)})" if regions else ""
+        example = (
+            f", e.g. --product '{drug.name} {drug.products[0].label()}' if it is dispensed there"
+            if drug.products
+            else f" ('{drug.name} STRENGTH FORM', e.g. the tablet the patient has)"
+        )
         raise InvalidRequestError(
             f"no {drug.name} products are listed for region {region!r}{where}; "
-            f"give the products with --product, e.g. --product '{drug.name} 1mg tablet'"
+            f"give the products dispensed with --product{example}"
         )
     return formulary_for(drug.name, products)
 
@@ -77,10 +82,9 @@ def check_regimen(
 ) -> None:
     """The current doses: not above the usual maximum (unless allowed), and dispensable."""
     total = sum(regimen.values(), Decimal(0))
-    if drug.max_daily and total > drug.max_daily.mg and not request.allow_high_dose:
-        raise HighDoseError(
-            drug.name, format_dose(total), format_dose(drug.max_daily.mg), drug.max_daily.note
-        )
+    limit = drug.maximum(request.region)
+    if limit and total > limit.mg and not request.allow_high_dose:
+        raise HighDoseError(drug.name, format_dose(total), format_dose(limit.mg), limit.note)
     for slot, dose in regimen.items():
         if not formulary.can_make(dose):
             raise UndispensableDoseError(

@@ -124,7 +124,9 @@ def plan_taper(
         raise InvalidRequestError("a current drug is given twice; give its doses once")
     switch_to = table.drug(given.switch_to).name if given.switch_to else None
     finish_on = table.drug(given.finish_on).name if given.finish_on else None
-    request = resolve_request(given, names[0], switch_to, finish_on)
+    target = switch_to or finish_on
+    accumulates = bool(target and table.drug(target).metabolite_half_life_hours)
+    request = resolve_request(given, names[0], switch_to, finish_on, accumulates=accumulates)
     used = [*names, *([switch_to] if switch_to else []), *([finish_on] if finish_on else [])]
     check_products_belong(table, request.products, used)
     regimens = [

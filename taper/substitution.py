@@ -43,15 +43,17 @@ from taper.errors import (
     HighDoseError,
     InvalidRequestError,
     NoEquivalenceError,
+    TaperError,
     UndispensableDoseError,
 )
 from taper.formatting import format_dose, format_dose_range, format_number
 from taper.guardrails import dose_band
-from taper.guideline import JOINT_GUIDELINE, percent
+from taper.guideline import JOINT_GUIDELINE, WINDOW_DAYS, over_ceiling, percent
 from taper.notices import Kind, Notice
-from taper.options import Crossover, TaperRequest
+from taper.options import Crossover, Method, TaperRequest
 from taper.params import SLOTS, TIMES
 from taper.plan import Plan
+from taper.presets import DEPRESCRIBING_NEAR_END, LABEL_LAST_DOSE_MG, ashton_diazepam_steps
 from taper.products import Formulary
 from taper.regimen import (
     SPLIT_PREFERENCE,
@@ -61,8 +63,29 @@ from taper.regimen import (
 )
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 
-#: The order in which dose times are switched: the night dose first (Ashton).
-CROSSOVER_ORDER = ("night", "evening", "afternoon", "midday", "morning")
+#: The order in which dose times are switched: the night dose first, then the morning, then
+#: midday (the Ashton Manual's schedules, as the issue that asked for them reads them; the
+#: clinical reference, section 4: "usually starting with the night dose").
+CROSSOVER_ORDER = ("night", "evening", "morning", "afternoon", "midday")
+#: The Ashton crossover moves a dose time in halves from this much diazepam equivalent
+#: (clinical reference section 9: "often half a dose time per stage (e.g. clonazepam
+#: 0.25 mg -> diazepam 5 mg)", which halves clonazepam 0.5 mg, diazepam 10 mg by Ashton).
+HALVES_FROM_DIAZEPAM_MG = Fraction(10)
+#: Above this daily diazepam equivalent the Ashton crossover also cuts the old drug as it
+#: is replaced (issue 19 and clinical reference section 9: "at high starting doses the old
+#: drug is also cut during the crossover"; about 5-10 mg diazepam equivalent every 1-2
+#: weeks): at most CROSSOVER_CUT_MG a stage, at most half of what the stage moves, and
+#: never below this dose.
+CUT_ABOVE_DIAZEPAM_MG = Fraction(40)
+CROSSOVER_CUT_MG = Fraction(10)
+#: The largest single diazepam dose the Ashton Manual's schedules write (clinical reference
+#: section 9: "single diazepam doses of 15-25 mg appear in the schedules"); not a stated
+#: maximum, so a larger one is said, and the dose times are kept.
+LARGEST_WRITTEN_DIAZEPAM_MG = Decimal(25)
+#: No switch reaches more than this diazepam equivalent a day unless allowed, whatever the
+#: drug switched to: diazepam's usual maximum (40 mg a day; clinical reference section 6),
+#: where Australian guidance puts specialist care.
+EXPOSURE_CEILING_DIAZEPAM_MG = Fraction(40)
 
 Config = dict[tuple[str, str], Decimal]
 #: Drugs without active metabolites, which may suit older people and liver impairment
@@ -110,13 +133,14 @@ def build_substitution(
     crossing = _Crossing(request, current, drugs, target, formularies, ratios)
     crossing.check_limits(table, source)
     stages = crossing.stages()
+    stage_days = crossing.stage_days()
     layout = crossing.layout
     segments = [_aligned_segment(segment, crossing.lead_slots, layout) for segment in lead_in]
     if not lead_in:
         segments.append(
             Segment(
                 config=_aligned(crossing.start, layout),
-                days=request.stage_days,
+                days=stage_days,
                 phase="crossover",
                 notes=("current regimen",),
             )
@@ -124,7 +148,7 @@ def build_substitution(
     segments += [
         Segment(
             config=_aligned(config, layout),
-            days=request.stage_days,
+            days=stage_days,
             phase="crossover",
             notes=(note,),
         )
@@ -159,6 +183,7 @@ def build_substitution(
     resolved = taper.request
     plan_request = replace(
         recorded or request,
+        stage_days=stage_days,
         method=resolved.method,
         rate_percent=resolved.rate_percent,
         step_mg=resolved.step_mg,
@@ -180,6 +205,7 @@ def build_substitution(
         table=table,
         method_start_cut=taper.start_cut,
         conversion=conversion,
+        crossover_ceiling=crossing.ceiling_cause(stage_days),
     )
 
 
@@ -241,12 +267,15 @@ def _aligned(config: Config, layout: tuple[tuple[str, str], ...]) -> tuple[Decim
 
 def _at_most(formulary: Formulary, amount: Fraction) -> Decimal:
     """The largest dose the products make that is not above ``amount`` (rounding down, so
-    that a switch never raises the diazepam equivalent). Any dose the products make counts
-    here (tablets first, where they make it): a crossover keeps the equivalent as exactly as
-    it can, since what it loses is lost for good."""
-    ladder = formulary.ladder(Decimal(int(amount) + 1))
-    position = bisect.bisect_right([Fraction(dose) for dose in ladder], amount)
-    return ladder[position - 1] if position else Decimal(0)
+    that a switch never raises the diazepam equivalent), from tablets or capsules; a liquid
+    only where they make no dose at all (no diazepam 4.8 mg as 12 mL of solution where
+    tablets make 4 mg: what rounding loses is said in the plan's warnings)."""
+    for liquids in (False, True):
+        ladder = formulary.ladder(Decimal(int(amount) + 1), liquids=liquids)
+        position = bisect.bisect_right([Fraction(dose) for dose in ladder], amount)
+        if position > 1:  # the ladder starts at zero
+            return ladder[position - 1]
+    return Decimal(0)
 
 
 class _Crossing:
@@ -267,11 +296,14 @@ class _Crossing:
         ratios: Mapping[str, tuple[Fraction, Fraction]],
     ) -> None:
         self.request = request
+        self._arguments = (current, drugs, target, formularies, ratios)
         self.target = target
         self.old = [drug.name for drug in drugs if drug.name != target.name]
         self.formularies = formularies
         self.per_mg = {name: ratio[0] for name, ratio in ratios.items()}
         self.keep = 1 - Fraction(request.switch_reduction_percent) / 100
+        #: The new drug's usual maximum in the plan's region (None: none recorded).
+        self.limit = target.maximum(request.region)
         self.base = {
             slot: self.per_mg[target.name] * Fraction(regimen[slot])
             for drug, regimen in current
@@ -280,10 +312,13 @@ class _Crossing:
         }
         self.lead_slots = tuple(slot for slot in SLOTS if slot in current[0][1])
         given = {slot for _, regimen in current for slot in regimen}
+        self.given = given
         self.spread = self._spread_slots(current, given)
         self.slots = tuple(slot for slot in SLOTS if slot in given | set(self.spread))
         self.layout = tuple((drug.name, slot) for drug in drugs for slot in self.slots)
         self._stages: list[tuple[Config, str]] | None = None
+        #: The diazepam equivalent a day cut during the crossover (Ashton, high doses).
+        self.cut = Fraction(0)
         self.start: Config = dict.fromkeys(self.layout, Decimal(0))
         for drug, regimen in current:
             for slot, dose in regimen.items():
@@ -294,7 +329,7 @@ class _Crossing:
     ) -> tuple[str, ...]:
         """The dose times the new drug needs so that no single dose is above the largest
         the label gives (none beyond the current ones if it fits)."""
-        limit = self.target.max_daily.single_mg if self.target.max_daily else None
+        limit = self.limit.single_mg if self.limit else None
         if limit is None:
             return ()
         load = sum(
@@ -321,12 +356,15 @@ class _Crossing:
 
     def check_limits(self, table: EquivalenceTable, source: EquivalenceSource) -> None:
         """Refuse a switch above the new drug's usual maximum a day, unless allowed."""
-        target = self.target
-        if target.max_daily is None or self.request.allow_high_dose:
+        target, maximum = self.target, self.limit
+        if self.request.allow_high_dose:
             return
         total = self.load(self.start) * self.keep / self.per_mg[target.name]
-        if total <= Fraction(target.max_daily.mg):
-            single = target.max_daily.single_mg
+        if self.request.crossover is Crossover.ASHTON:  # what the cuts reach
+            total = self.load(self.stages()[-1][0]) / self.per_mg[target.name]
+        ceiling, note = self.ceiling()
+        if total <= ceiling:
+            single = maximum.single_mg if maximum else None
             if single is not None and total > 4 * Fraction(single):
                 raise InvalidRequestError(
                     f"{target.name} {format_dose(_decimal(total))} a day cannot be given in four "
@@ -339,10 +377,11 @@ class _Crossing:
         lower = [
             source_id
             for source_id, other in table.sources.items()
-            if source_id != source.id and _converts_below(table, other, self, diazepam)
+            if source_id != source.id and _converts_below(table, other, self, ceiling)
         ]
         ways = [
             f"a source whose equivalents give less ({', '.join(lower)})" if lower else "",
+            self._ashton_way(ceiling),
             "a start lower than the full equivalent (--switch-reduction, e.g. 25%)",
             "switching part of the dose and tapering the rest first",
             "specialist advice above 40 mg diazepam equivalent a day, and inpatient withdrawal "
@@ -352,10 +391,97 @@ class _Crossing:
         raise HighDoseError(
             target.name,
             format_dose(_decimal(total)),
-            format_dose(target.max_daily.mg),
-            target.max_daily.note,
+            format_dose(_decimal(ceiling)),
+            note,
             advice=f"the switch converts {format_dose(_decimal(diazepam))} diazepam equivalent "
             "a day. Ways forward: " + "; ".join(way for way in ways if way),
+            limit="the usual maximum"
+            if maximum is not None and Fraction(maximum.mg) == ceiling
+            else "the ceiling of a switch",
+        )
+
+    def ceiling(self) -> tuple[Fraction, str]:
+        """The most of the new drug a switch may reach a day (mg), and why: its usual
+        maximum in the region, and never more than 40 mg diazepam equivalent under the
+        plan's source, whatever the drug (the guardrail depends on the exposure, not on the
+        drug picked: diazepam's maximum, 40 mg a day)."""
+        exposure = EXPOSURE_CEILING_DIAZEPAM_MG / self.per_mg[self.target.name]
+        if self.limit is not None and Fraction(self.limit.mg) <= exposure:
+            return Fraction(self.limit.mg), self.limit.note
+        return exposure, (
+            f"{format_dose(_decimal(EXPOSURE_CEILING_DIAZEPAM_MG))} diazepam equivalent a day "
+            "under the plan's source, the ceiling of every switch: diazepam's usual maximum "
+            "(Pharmacist's Letter: 'Max total daily dose: 40 mg'), above which Australian "
+            "guidance advises specialist care"
+        )
+
+    def loads(self) -> list[Fraction]:
+        """The day's diazepam equivalent at the start and after each stage."""
+        return [self.load(self.start)] + [self.load(config) for config, _ in self.stages()]
+
+    def breaches(self, stage_days: int) -> bool:
+        """Whether, with stages of ``stage_days``, some 2 weeks of the crossover cut more
+        than the ceiling (a 14-day window takes in ``ceil(14 / stage_days)`` stages)."""
+        loads = self.loads()
+        reach = math.ceil(WINDOW_DAYS / stage_days)
+        return any(
+            over_ceiling(loads[i], loads[j], True)
+            for i in range(len(loads))
+            for j in range(i + 1, min(len(loads), i + reach + 1))
+        )
+
+    def stage_days(self) -> int:
+        """The length of a stage: as asked, else 7 days, or 14 where a switch reduction
+        would cut more than the ceiling within 2 weeks of 7-day stages (and not of 14)."""
+        if self.request.stage_days is not None:
+            return self.request.stage_days
+        if self.keep != 1 and self.breaches(7) and not self.breaches(WINDOW_DAYS):
+            return WINDOW_DAYS
+        return 7
+
+    def ceiling_cause(self, stage_days: int) -> str | None:
+        """Where the switch reduction, taken within the crossover, cuts more than the
+        ceiling: the cause in words, with a remedy that removes it (None: it does not)."""
+        percent_asked = self.request.switch_reduction_percent
+        if self.keep == 1 or not self.breaches(stage_days):
+            return None
+        cause = (
+            f"the switch reduction ({format_number(percent_asked)}%) taken within crossover "
+            f"stages of {stage_days} days"
+        )
+        if stage_days < WINDOW_DAYS and not self.breaches(WINDOW_DAYS):
+            return f"{cause}: stages of 2 weeks (--stage 2w) keep it within the ceiling"
+        for smaller in range(int(percent_asked) - 5, 0, -5):
+            trial = _Crossing(
+                replace(self.request, switch_reduction_percent=Decimal(smaller)),
+                *self._arguments,
+            )
+            try:
+                fits = not trial.breaches(stage_days)
+            except TaperError:
+                continue
+            if fits:
+                return (
+                    f"{cause}: a reduction of {smaller}% (--switch-reduction {smaller}%) "
+                    "keeps it within the ceiling"
+                )
+        return f"{cause}: no smaller reduction keeps it within the ceiling at these stages"
+
+    def _ashton_way(self, maximum: Fraction) -> str:
+        """The Ashton crossover as a way forward, where its cuts reach the maximum."""
+        if self.request.crossover is Crossover.ASHTON:
+            return ""
+        trial = _Crossing(replace(self.request, crossover=Crossover.ASHTON), *self._arguments)
+        try:
+            reached = trial.load(trial.stages()[-1][0]) / self.per_mg[self.target.name]
+        except TaperError:
+            return ""
+        if reached > maximum:
+            return ""
+        return (
+            f"the Ashton Manual's crossover, which cuts the old drug as it is replaced "
+            f"(--pace ashton or --crossover ashton: {self.target.name} "
+            f"{format_dose(_decimal(reached))} a day)"
         )
 
     def new_dose(self, config: Config, slot: str, moved: Fraction, before: Fraction) -> Decimal:
@@ -399,13 +525,24 @@ class _Crossing:
         moved = dict.fromkeys(self.slots, Fraction(0))
         stages: list[tuple[Config, str]] = []
 
-        def move(slot: str, amounts: Mapping[str, Decimal]) -> None:
+        def move(
+            slot: str, amounts: Mapping[str, Decimal], cut_above: Fraction | None = None
+        ) -> None:
+            """Move ``amounts`` of the old drugs at ``slot`` to the new drug; above
+            ``cut_above`` (diazepam mg a day) the new dose is less by the Ashton cut."""
             nonlocal config
             before = self.load(config)
             config = dict(config)
+            now = Fraction(0)
             for name, amount in amounts.items():
                 config[name, slot] -= amount
-                moved[slot] += self.per_mg[name] * Fraction(amount)
+                now += self.per_mg[name] * Fraction(amount)
+            moved[slot] += now
+            if cut_above is not None and before > cut_above:
+                cut = min(CROSSOVER_CUT_MG, before - cut_above, now / 2)
+                moved[slot] -= cut / self.keep
+                self.cut += cut
+                before -= cut
             config[target.name, slot] = Decimal(0)
             config[target.name, slot] = self.new_dose(config, slot, moved[slot], before)
 
@@ -413,6 +550,19 @@ class _Crossing:
             for slot in to_switch:
                 move(slot, {name: config[name, slot] for name in self.old})
             stages.append((config, f"all doses switched to {target.name} at once"))
+        elif mode is Crossover.ASHTON:
+            for slot in to_switch:
+                for name in self.old:
+                    dose = config[name, slot]
+                    if not dose:
+                        continue
+                    halves = self.per_mg[name] * Fraction(dose) >= HALVES_FROM_DIAZEPAM_MG
+                    part = self._default_part(name, dose) if halves else dose
+                    while config[name, slot] > 0:
+                        step = min(part, config[name, slot])
+                        move(slot, {name: step}, CUT_ABOVE_DIAZEPAM_MG)
+                        what = "the" if step == dose else f"{format_dose(step)} of the"
+                        stages.append((config, f"{what} {slot} {name} dose switched"))
         elif mode is Crossover.SLOT:
             for slot in to_switch:
                 move(slot, {name: config[name, slot] for name in self.old})
@@ -447,7 +597,7 @@ class _Crossing:
     def _spread(self, config: Config) -> Config:
         """The new drug's doses of a stage, divided over as many dose times as it takes so
         that no single dose is above the label's largest (see :meth:`_spread_slots`)."""
-        limit = self.target.max_daily.single_mg if self.target.max_daily else None
+        limit = self.limit.single_mg if self.limit else None
         name = self.target.name
         if limit is None or all(config[name, slot] <= limit for slot in self.slots):
             return config
@@ -472,9 +622,21 @@ class _Crossing:
 
     def _default_part(self, name: str, dose: Decimal) -> Decimal:
         """About half the dose: the largest the products make up to half whose equivalent the
-        new drug's products make exactly (so no rounding is carried), else the largest."""
-        ladder = self.formularies[name].ladder(dose)
-        halves = [step for step in ladder if 0 < step <= dose / 2] or [dose]
+        new drug's products make exactly (so no rounding is carried), else the largest.
+
+        A crossover dose is never under a clinically meaningful amount: where tablets or
+        capsules make the dose, the part and what it leaves are made from them too (no
+        clonazepam 0.02 mg as 0.2 mL of solution), and where they can make no such half,
+        the dose time moves whole."""
+        formulary = self.formularies[name]
+        if formulary.is_solid(dose):
+            solid = formulary.ladder(dose, liquids=False)
+            halves = [
+                step for step in solid if 0 < step <= dose / 2 and formulary.is_solid(dose - step)
+            ] or [dose]
+        else:
+            ladder = formulary.ladder(dose)
+            halves = [step for step in ladder if 0 < step <= dose / 2] or [dose]
         target = self.formularies[self.target.name]
         ratio = self.per_mg[name] * self.keep / self.per_mg[self.target.name]
         exact = [step for step in halves if target.can_make(Fraction(step) * ratio)]
@@ -482,11 +644,11 @@ class _Crossing:
 
 
 def _converts_below(
-    table: EquivalenceTable, source: EquivalenceSource, crossing: _Crossing, diazepam: Fraction
+    table: EquivalenceTable, source: EquivalenceSource, crossing: _Crossing, ceiling: Fraction
 ) -> bool:
-    """Whether ``source`` converts the current regimen to no more than the target's maximum."""
+    """Whether ``source`` converts the current regimen to no more than ``ceiling`` (mg of the
+    target a day under the plan's source; rescaled to ``source`` through diazepam)."""
     target = crossing.target
-    assert target.max_daily is not None
     total = Fraction(0)
     for (name, _), dose in crossing.start.items():
         if not dose:
@@ -496,7 +658,16 @@ def _converts_below(
             return False
         total += ratio[1] * Fraction(dose)
     own = ratio_to_diazepam(table, target, source)
-    return own is not None and total * crossing.keep / own[0] <= Fraction(target.max_daily.mg)
+    if own is None:
+        return False
+    # The ceiling in diazepam under the plan's source, then in the target under ``source``.
+    diazepam_ceiling = ceiling * crossing.per_mg[target.name]
+    if crossing.limit is not None:
+        diazepam_ceiling = min(
+            Fraction(crossing.limit.mg) * own[0],
+            EXPOSURE_CEILING_DIAZEPAM_MG,
+        )
+    return total * crossing.keep <= diazepam_ceiling
 
 
 def _decimal(value: Fraction) -> Decimal:
@@ -506,11 +677,31 @@ def _decimal(value: Fraction) -> Decimal:
     )
 
 
+def paced(request: TaperRequest, drug: str, regimen: Mapping[str, Decimal]) -> TaperRequest:
+    """The taper request with what a named pace fixes from the dose tapered: the Ashton
+    Manual's diazepam steps (unless a method or rate is given), deprescribing.org's 12.5%
+    steps from a quarter of the start (unless given)."""
+    given = {override.split("=", 1)[0] for override in request.pace_overrides}
+    total = sum(regimen.values(), Decimal(0))
+    if request.pace == "ashton" and drug == "diazepam" and not given & {"method", "rate"}:
+        steps = ashton_diazepam_steps(regimen)
+        if steps:
+            return replace(request, method=Method.STEPS, steps_mg=steps)
+    if request.pace == "label" and request.final_mg is None and total > LABEL_LAST_DOSE_MG:
+        # The label's last decrement: 0.125 mg twice daily to none (the clinical end would
+        # add a step of 0.125 mg once a day).
+        return replace(request, final_mg=LABEL_LAST_DOSE_MG)
+    if request.pace == "deprescribing" and request.slow_below_mg is None:
+        return replace(request, slow_below_mg=total * DEPRESCRIBING_NEAR_END)
+    return request
+
+
 def _taper_request(
     request: TaperRequest, target: Drug, regimen: Mapping[str, Decimal], elapsed: int
 ) -> TaperRequest:
     """The request for the taper phase: the new drug, starting after the crossover."""
     taper = replace(request, drug=target.name, regimen=regimen, switch_to=None, also=())
+    taper = paced(taper, target.name, regimen)
     if request.until is not None and request.start is not None:
         taper = replace(taper, start=request.start + dt.timedelta(days=elapsed))
     if request.duration_days is not None:
@@ -531,6 +722,33 @@ def _warnings(
     switched: Config,
 ) -> list[Notice]:
     warnings: list[Notice] = []
+    added = [slot for slot in crossing.slots if slot not in crossing.given]
+    if added and crossing.limit is not None and crossing.limit.single_mg is not None:
+        warnings.append(
+            Notice(
+                Kind.DOSE_TIME_ADDED,
+                f"dose time(s) added ({', '.join(added)}): {target.name} at the patient's "
+                f"{len(crossing.given)} dose time(s) would be above its largest single dose "
+                f"of {format_dose(crossing.limit.single_mg)} ({crossing.limit.note})",
+            )
+        )
+    if target.name == "diazepam":
+        large = {
+            slot: dose
+            for (name, slot), dose in switched.items()
+            if name == target.name and dose > LARGEST_WRITTEN_DIAZEPAM_MG
+        }
+        if large:
+            at = ", ".join(f"{format_dose(dose)} {slot}" for slot, dose in large.items())
+            warnings.append(
+                Notice(
+                    Kind.LARGE_SINGLE_DOSE,
+                    f"diazepam {at} at one time: the Ashton Manual's schedules write single "
+                    f"doses of at most {format_dose(LARGEST_WRITTEN_DIAZEPAM_MG)}; no label "
+                    "states a largest single dose, so the patient's dose times are kept: give "
+                    "more dose times (--times, or doses per dose time) to divide it",
+                )
+            )
     spread = conversion.spread
     if spread is not None and spread.is_wide:
         warnings.append(
@@ -561,26 +779,52 @@ def _warnings(
                 "% below the full equivalent, as asked (incomplete cross-tolerance)",
             )
         )
-    full = before * crossing.keep
-    if full != after:
-        change = (after - before) / before * 100
+    if crossing.cut:
+        warnings.append(
+            Notice(
+                Kind.CROSSOVER_CUT,
+                f"the crossover also cuts {format_dose(_decimal(crossing.cut))} diazepam "
+                f"equivalent a day as the old drug is replaced (at most "
+                f"{format_dose(_decimal(CROSSOVER_CUT_MG))} a stage, not below "
+                f"{format_dose(_decimal(CUT_ABOVE_DIAZEPAM_MG))}: the Ashton Manual's method "
+                "above about 40 mg)",
+            )
+        )
+    full = before * crossing.keep - crossing.cut
+    if full != after and full > 0:
+        change = (after - full) / full * 100
         rounded = Decimal(change.numerator) / Decimal(change.denominator)
+        aimed = (
+            ""
+            if full == before
+            else " (the full equivalent less the "
+            + " and ".join(
+                what
+                for what, given in (
+                    ("reduction asked", crossing.keep != 1),
+                    ("crossover's cuts", bool(crossing.cut)),
+                )
+                if given
+            )
+            + ")"
+        )
         warnings.append(
             Notice(
                 Kind.SWITCH_ROUNDING,
                 f"rounding down to the {target.name} products changes the diazepam equivalent "
-                f"from {format_dose(_decimal(before))} to {format_dose(_decimal(after))} a day "
-                f"at the crossover ({'+' if change > 0 else '-'}"
+                f"from {format_dose(_decimal(full))}{aimed} to {format_dose(_decimal(after))} "
+                f"a day at the crossover ({'+' if change > 0 else '-'}"
                 f"{format_number(abs(rounded).quantize(Decimal('0.1')))}%)",
             )
         )
     new_total = sum((v for (d, _), v in switched.items() if d == target.name), Decimal(0))
-    if target.max_daily and new_total > target.max_daily.mg:
+    maximum = crossing.limit
+    if maximum and new_total > maximum.mg:
         warnings.append(
             Notice(
                 Kind.ABOVE_MAXIMUM,
                 f"{target.name} {format_dose(new_total)} a day is above its usual maximum of "
-                f"{format_dose(target.max_daily.mg)} ({target.max_daily.note}), as allowed",
+                f"{format_dose(maximum.mg)} ({maximum.note}), as allowed",
             )
         )
     switched_band = dose_band({target.name: new_total}, (after, after))[0]
@@ -615,21 +859,39 @@ def _warnings(
             )
             if given
         )
+        others = " or ".join(name for name in ALTERNATIVES if name not in crossing.old)
+        adjusted = request.adjusted_for_patient
+        changed = (
+            "; so this switch "
+            + " and ".join(
+                text
+                for text, key in (
+                    (
+                        f"starts {format_number(request.switch_reduction_percent)}% below the "
+                        "full equivalent (converters advise 25-50% lower in older people)",
+                        "switch_reduction",
+                    ),
+                    (
+                        "tapers at the cautious pace (5% every 2 weeks, a 2-week hold after "
+                        "every third cut; the slow end of the Joint Guideline's 5-10%)",
+                        "cautious",
+                    ),
+                )
+                if any(item.startswith(key) for item in adjusted)
+            )
+            + " (a switch reduction, rate or holds given replace these)"
+            if adjusted
+            else ""
+        )
         warnings.append(
             Notice(
                 Kind.ACCUMULATION,
                 f"{target.name} has long-lived active metabolites and can accumulate in {who}: "
                 "switching to it may not suit this patient (UK Specialist Pharmacy Service; "
-                "NHS Scotland warns of next-day sedation in older people); "
-                + " or ".join(
-                    name for name in ("oxazepam", "lorazepam") if name not in crossing.old
-                )
-                + " (no active metabolites) may be preferred"
-                + (
-                    ""
-                    if request.switch_reduction_percent
-                    else ", or a lower start (--switch-reduction)"
-                ),
+                "NHS Scotland warns of next-day sedation in older people). Alternatives: "
+                f"taper {' and '.join(crossing.old)} itself (no switch)"
+                + (f", or switch to {others} (no active metabolites)" if others else "")
+                + changed,
             )
         )
     return warnings

@@ -72,6 +72,13 @@ class MaxDailyDose:
     source: str
     #: The largest single dose the label gives, if the table records it.
     single_mg: Decimal | None = None
+    #: Where a region's label is lower: region -> its maximum (mg, single_mg, note, source).
+    regions: Mapping[str, MaxDailyDose] = field(default_factory=dict)
+
+    def in_region(self, region: str) -> MaxDailyDose:
+        """The maximum that applies in ``region`` (its own where the table gives one)."""
+        own = self.regions.get(region)
+        return self if own is None else own
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,10 @@ class Drug:
     #: "long" or "short" acting (by half-life, with its source), or None if not recorded.
     acting: str | None = None
     acting_source: str = ""
+
+    def maximum(self, region: str) -> MaxDailyDose | None:
+        """The usual maximum in ``region`` (``"us"``, ``"uk"``), or None if not recorded."""
+        return None if self.max_daily is None else self.max_daily.in_region(region)
 
     def products_in(self, region: str) -> tuple[Product, ...]:
         """The products marketed in ``region`` (``"us"``, ``"uk"``)."""
@@ -304,6 +315,19 @@ def _drug(name: str, spec: DrugSpec) -> Drug:
             limit.note,
             limit.source,
             None if limit.single_mg is None else Decimal(limit.single_mg),
+            {
+                region: MaxDailyDose(
+                    Decimal(own.mg if own.mg is not None else limit.mg),
+                    own.note,
+                    own.source,
+                    Decimal(own.single_mg)
+                    if own.single_mg is not None
+                    else None
+                    if limit.single_mg is None
+                    else Decimal(limit.single_mg),
+                )
+                for region, own in limit.regions.items()
+            },
         ),
         tall_man=spec.tall_man,
         acting=spec.acting,
@@ -377,6 +401,14 @@ def _check_references(
             raise TableError(
                 path, f"drugs.{name}.max_daily.single_mg", "is larger than the daily maximum"
             )
+        for region, own in ({} if limit is None else limit.regions).items():
+            daily = own.mg if own.mg is not None else limit.mg  # type: ignore[union-attr]
+            if own.single_mg is not None and own.single_mg > daily:
+                raise TableError(
+                    path,
+                    f"drugs.{name}.max_daily.regions.{region}.single_mg",
+                    "is larger than the daily maximum",
+                )
         for index, product in enumerate(drug.products):
             _check_product(product, f"drugs.{name}.products[{index}]", path)
 

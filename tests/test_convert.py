@@ -93,13 +93,14 @@ def test_a_source_without_a_value_names_the_sources_that_have_one(table: Equival
 
 
 def test_doses_above_the_usual_maximum_need_a_deliberate_override(table: EquivalenceTable) -> None:
-    with pytest.raises(HighDoseError, match="above the usual maximum of 20 mg") as caught:
+    # Clonazepam's maximum is the panic-disorder 4 mg a day (issue 19), no longer 20 mg.
+    with pytest.raises(HighDoseError, match="above the usual maximum of 4 mg") as caught:
         convert_dose([("clonazepam", "25mg")], "diazepam", table=table)
     assert "--allow-high-dose" in str(caught.value)
     conversion = convert_dose(
         [("clonazepam", "25mg")], "diazepam", table=table, allow_high_dose=True
     )
-    assert any("above the usual maximum of 20 mg" in w.message for w in conversion.warnings)
+    assert any("above the usual maximum of 4 mg" in w.message for w in conversion.warnings)
     # The result (500 mg diazepam) is far above diazepam's usual maximum: said too.
     assert any(
         "above the usual maximum of 40 mg diazepam" in w.message for w in conversion.warnings

@@ -189,7 +189,7 @@ BAD = [
     (["clonazepam", "morning=1mg", "--times", "2"], 2, "only with a daily total"),
     (["clonazepam", "1mg", "--final", "2mg"], 2, "below the current daily dose"),
     (["clonazepam", "1mg", "--product", "half a pill"], 2, "cannot read product"),
-    (["nitrazepam", "5mg"], 2, "give the products with --product"),
+    (["nitrazepam", "5mg"], 2, "give the products dispensed with --product"),
     (["clonazepam", "30mg"], 1, "--allow-high-dose"),
     (["clonazepam", "1mg", "--until", "2020-01-01", "--start", "2027-01-04"], 2, "after the start"),
     (["clonazepam", "1mg", "-f", "xml"], 2, "'xml' is not one of"),

@@ -175,7 +175,8 @@ def test_half_lives_and_maximum_doses_come_with_their_source(table: EquivalenceT
     )
     assert diazepam.max_daily is not None
     assert diazepam.max_daily.mg == 40
-    assert table.drug("clonazepam").max_daily.mg == 20  # type: ignore[union-attr]
+    # The panic-disorder maximum (US label), not the 20 mg seizure dose (issue 19).
+    assert table.drug("clonazepam").max_daily.mg == 4  # type: ignore[union-attr]
     assert table.drug("zaleplon").drug_class == "z-drug"
     assert table.drug("alprazolam").tall_man == "ALPRAZolam"
 
@@ -466,7 +467,8 @@ def test_largest_single_doses_are_the_labels(table: EquivalenceTable) -> None:
         for name, drug in table.drugs.items()
         if drug.max_daily is not None and drug.max_daily.single_mg is not None
     }
-    assert singles == {"diazepam": 10, "chlordiazepoxide": 25, "oxazepam": 30}
+    # Diazepam's "2 to 10 mg" is the US label's usual range, not a maximum (issue 19).
+    assert singles == {"chlordiazepoxide": 25, "oxazepam": 30}
     for drug in table.drugs.values():
         if drug.max_daily is not None:
             assert drug.max_daily.source.strip()

@@ -145,7 +145,7 @@ def test_handout_first_page_says_what_to_take_now_and_next(switch_plan: Plan) ->
     assert "What to take from Monday 4 January 2027" in first
     assert "Morning: clonazepam: one 0.5 mg tablet (0.5 mg)" in first
     assert "Your dose changes on Monday 11 January 2027" in first
-    assert "Night: diazepam: one 10 mg tablet (10 mg)" in first  # 10 mg at most at a time
+    assert "Night: diazepam: two 10 mg tablets (20 mg)" in first  # the night dose stays there
     assert "Call on Mondays." in first
     assert "Prescriber's signature" in first
     assert "Get urgent help now (call 911)" in first
@@ -246,8 +246,9 @@ def test_tall_man_names_in_the_handout(table: EquivalenceTable) -> None:
 
 
 def test_calendar_parses_back_with_the_same_events(switch_plan: Plan) -> None:
-    # Diazepam 30 mg at most 10 mg at a time (label): three dose times.
-    reminders = parse_reminders("08:00,13:00,22:00", switch_plan.slots)
+    # The switched drug keeps the patient's two dose times (issue 19: the 10 mg "largest
+    # single dose" of diazepam was the US label's usual range and added a midday dose).
+    reminders = parse_reminders("08:00,22:00", switch_plan.slots)
     calendar = icalendar.Calendar.from_ical(plan_calendar(switch_plan, reminders))
     events = list(calendar.walk("VEVENT"))
     changes = [e for e in events if "-change-" in str(e["UID"])]

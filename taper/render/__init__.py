@@ -22,6 +22,7 @@ from rich.table import Table
 
 from taper import __version__
 from taper.formatting import format_dose, format_dose_range, format_number, printable
+from taper.notices import Kind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -297,9 +298,16 @@ def _steps_table(headings: Sequence[str], rows: Sequence[Sequence[str]], width: 
     return grid
 
 
+#: Notes a plan's text shows first, under the draft notice, rather than with its warnings.
+_FIRST_LINES = frozenset({Kind.DOSE_TIME_ADDED, Kind.PACE})
+
+
 def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: bool) -> None:
     request = plan.request
     out.print(DRAFT_NOTICE, markup=False, style="bold")
+    for warning in plan.warnings:  # an added dose time, and the pace asked for: said first
+        if warning.kind in _FIRST_LINES:
+            out.print(f"Note: {printable(str(warning))}", markup=False, style="bold yellow")
     out.print(plan.regimen_text(), markup=False)
     if plan.conversion is not None:
         current = " + ".join(
@@ -415,7 +423,8 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
         style="dim",
     )
     for warning in plan.warnings:
-        out.print(f"Warning: {printable(str(warning))}", markup=False, style="yellow")
+        if warning.kind not in _FIRST_LINES:
+            out.print(f"Warning: {printable(str(warning))}", markup=False, style="yellow")
     dispense = GluedTable(title="To dispense for the whole plan", title_justify="left")
     dispense.add_column("Product")
     dispense.add_column("Quantity", justify="right")
