@@ -27,6 +27,7 @@ with warnings.catch_warnings():  # Starlette 1.x would rather have httpx2 (not y
     from starlette.testclient import TestClient
 
 from taper.options import ScheduleOptions
+from taper.presets import PACES
 from taper.table import EquivalenceTable
 from taper.values import Value
 from taper.web import app as web_app
@@ -144,12 +145,15 @@ def test_form_fields_follow_the_kind_of_each_option(table: EquivalenceTable) -> 
     fields = {field.name: field for field in option_fields(table)}
     assert fields["method"].widget == "select"
     assert [value for value, _ in fields["method"].choices] == [
+        "",  # the default: the pace's method, else percent
         "percent",
         "linear",
         "bands",
         "steps",
         "occupancy",
     ]
+    assert fields["pace"].widget == "select"
+    assert [value for value, _ in fields["pace"].choices][1:] == list(PACES)
     assert fields["start"].widget == "date"
     assert fields["seizures"].widget == "checkbox"
     assert fields["holds"].widget == "lines"

@@ -29,6 +29,7 @@ from typing import Any, get_args, get_type_hints
 from taper.errors import InvalidRequestError
 from taper.options import Crossover, End, Method, Order, ScheduleOptions
 from taper.params import SLOTS
+from taper.presets import PACES
 from taper.table import EquivalenceTable
 from taper.values import Value
 
@@ -76,6 +77,8 @@ LABEL_OF = {
 
 #: Help under each field (what ``taper schedule --help`` says, in the page's words).
 HELP_OF = {
+    "pace": "A published method by name; it sets the method, interval, order and crossover, and "
+    "options you give override it (see the presets page of the documentation).",
     "times": "Split a daily total over 1-4 usual dose times.",
     "method": "percent: a fixed % of the current dose; linear: fixed mg; bands: NICE CKS fixed "
     "steps; steps: your list; occupancy: equal steps in receptor occupancy (needs ED50).",
@@ -156,6 +159,7 @@ CHOICES_OF: dict[str, Callable[[EquivalenceTable], Sequence[tuple[str, str]]]] =
     "order": lambda table: _members(Order),
     "end": lambda table: _members(End),
     "crossover": lambda table: _members(Crossover),
+    "pace": lambda table: tuple((name, name) for name in PACES),
     "region": lambda table: (("us", "us: United States"), ("uk", "uk: United Kingdom")),
     "times": lambda table: tuple((str(n), str(n)) for n in range(1, 5)),
     "source": lambda table: source_choices(table),
