@@ -484,3 +484,57 @@ def test_a_negative_cut_is_shown_as_a_rise(diazepam: TaperPlan) -> None:
 
     revised = diazepam.revise(on=diazepam.date_of(diazepam.steps[3].start_day + 2), back=True)
     assert "up " in plan_text(revised, revised.table, daily=False)
+
+
+# --- the handout ----------------------------------------------------------------------------
+
+
+def _pdf_pages(pdf: bytes) -> list[str]:
+    pypdfium2 = pytest.importorskip("pypdfium2")
+    document = pypdfium2.PdfDocument(pdf)
+    texts = [" ".join(page.get_textpage().get_text_range().split()) for page in document]
+    return [text.replace("\u00a0", " ") for text in texts]
+
+
+def test_the_revised_handout_says_what_it_replaces_and_starts_on_the_date(
+    diazepam: TaperPlan,
+) -> None:
+    pytest.importorskip("fpdf")
+    from taper.handout import plan_handout
+
+    revised = diazepam.revise(on="2027-02-10", back=True, reason="poor sleep")
+    pages = _pdf_pages(plan_handout(revised, patient="J. Smith"))
+    first = pages[0]
+    assert "revised 10 February 2027" in first
+    assert (
+        "Revised on Wednesday 10 February 2027 (revision 1) because of poor sleep. This "
+        "replaces the plan of Monday 4 January 2027" in first
+    )
+    assert "What to take from Wednesday 10 February 2027" in first
+    calendar = " ".join(page for page in pages if "Dates Morning Night" in page)
+    assert "Wed 10 Feb 2027" in calendar
+    assert "Mon 4 Jan" not in calendar  # the days before the revision are not repeated
+    assert "Revision 1 from 2027-02-10" in pages[-1]
+
+
+def test_the_handout_has_reviews_and_a_symptom_diary_that_is_no_scale(
+    diazepam: TaperPlan,
+) -> None:
+    pytest.importorskip("fpdf")
+    from taper.handout import DIARY_DAYS, DIARY_DOMAINS, plan_handout
+
+    pages = _pdf_pages(plan_handout(diazepam))
+    text = " ".join(pages)
+    assert "Your reviews with your prescriber" in text
+    first_review = plan_reviews(diazepam)[0].date.strftime("%a %-d %b %Y")
+    assert first_review in text
+    diary = [page for page in pages if "Your symptom diary" in page]
+    assert "This diary is not a validated scale" in diary[0]
+    for title, _ in DIARY_DOMAINS:
+        assert title in diary[0]
+    assert "Get urgent help now (call 911) for a starred symptom" in diary[0]
+    days = " ".join(diary[1:])
+    assert days.count("☐") == DIARY_DAYS * len(DIARY_DOMAINS)
+    # The scales are cited for the prescriber, never reproduced.
+    assert "CIWA-B (Busto et al. 1989)" in diary[0]
+    assert "their items are not reproduced" in diary[0]
