@@ -127,6 +127,9 @@ class Revision:
     parameters: Mapping[str, Any]
     #: What the prescriber should know about the revision (a patient's own fast cut...).
     notes: tuple[str, ...] = ()
+    #: The pace the plan goes on at from this revision (the method's request from the
+    #: revision's date; a hold keeps the pace before it). Rebuilt with the revision.
+    pace: TaperRequest | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,7 @@ def revise_plan(
     notes: list[str] = []
     number = plan.revision + 1
     mark = f"revision {number} from {on_date.isoformat()}"
+    request: TaperRequest | None = None  # the pace from the date (None: a hold keeps it)
     if action == "hold":
         assert hold_days is not None
         tail = _held(plan, segments, day, hold_days, mark)
@@ -207,8 +208,18 @@ def revise_plan(
         replaces_start=plan.start_date,
         parameters=parameters,
         notes=tuple(notes),
+        pace=None if action == "hold" else request,
     )
     return _assembled(plan, layout, [*kept, *tail], revision, own_cut=action == "taken")
+
+
+def current_pace(plan: Plan) -> TaperRequest:
+    """The request whose method and pace the plan follows now: its own, or that of the last
+    revision that changed the pace."""
+    for revision in reversed(plan.revisions):
+        if revision.pace is not None:
+            return revision.pace
+    return plan.request
 
 
 def plan_history(plan: Plan) -> list[Plan]:
@@ -421,7 +432,7 @@ def _taken(
 
 def _paced(plan: Plan, rate: Decimal | None, interval: int | None) -> TaperRequest:
     """The plan's request with a new pace, where given."""
-    request = plan.request
+    request = current_pace(plan)
     if rate is not None:
         if request.method is not Method.PERCENT:
             raise InvalidRequestError(
@@ -437,7 +448,7 @@ def _paced(plan: Plan, rate: Decimal | None, interval: int | None) -> TaperReque
 def _slower(plan: Plan, rate: Decimal | None, interval: int | None) -> tuple[TaperRequest, str]:
     """The pace after a step back: the one named (which must be slower), else half the
     plan's (half the percent or mg step; twice the interval for the other methods)."""
-    request = plan.request
+    request = current_pace(plan)
     if rate is not None or interval is not None:
         slower = _paced(plan, rate, interval)
         if (

@@ -538,3 +538,12 @@ def test_the_handout_has_reviews_and_a_symptom_diary_that_is_no_scale(
     # The scales are cited for the prescriber, never reproduced.
     assert "CIWA-B (Busto et al. 1989)" in diary[0]
     assert "their items are not reproduced" in diary[0]
+
+
+def test_a_revision_after_a_new_pace_goes_on_at_that_pace(diazepam: TaperPlan) -> None:
+    """A revision after a new interval went back to the first draft's interval."""
+    slower = diazepam.revise(on="2027-02-10", every="3w")
+    later = slower.revise(on="2027-04-01", taken="12mg")
+    assert "every 21 days" in later.history[-1].description
+    held = slower.revise(on="2027-03-01", hold="1w").revise(on="2027-05-01", rate="5%")
+    assert "5% of the current dose (exponential) every 21 days" in held.history[-1].description
