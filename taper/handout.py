@@ -290,6 +290,9 @@ def plan_handout(
         check_printable(patient, "--patient")
     if note is not None:
         check_printable(note, "--note")
+    for revision in plan.revisions:
+        if revision.reason:
+            check_printable(revision.reason, f"the reason of revision {revision.number}")
     pdf = _document(plan, patient, PAPER[paper])
     _first_page(pdf, plan, note)
     _guidance_page(pdf, plan)

@@ -32,6 +32,7 @@ import io
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -62,6 +63,8 @@ from taper.table import EquivalenceTable, table_of
 
 #: Plan files larger than this are refused (a plan of ten years at four dose times is ~2 MB).
 MAX_PLAN_FILE_BYTES = 64 * 1024 * 1024
+#: The longest reason a revision records (it is printed in the handout and the calendar).
+MAX_REASON = 200
 #: The warnings the assembly of a plan works out again for a revised plan.
 _RECOMPUTED = {Kind.CEILING, Kind.TARGET_PACE, Kind.LONG_PLAN, Kind.FORCED_CUT, Kind.STOP_DOSE}
 #: Warnings about cuts that name their cause ("the chosen pace", "the products").
@@ -102,6 +105,13 @@ def revise_plan(
         raise ParameterError("reason", reason, "text")
     if reason is not None:
         reason = " ".join(reason.split()) or None
+    if reason is not None:
+        if any(unicodedata.category(char).startswith("C") for char in reason):
+            raise InvalidRequestError("reason= has a control character: write plain text")
+        if len(reason) > MAX_REASON:
+            raise InvalidRequestError(
+                f"reason= is longer than {MAX_REASON} characters: write a short reason"
+            )
     actions = [name for name, given in (("back", back), ("taken", taken is not None)) if given]
     if len(actions) > 1:
         raise InvalidRequestError("give one of back= and taken=, not both")

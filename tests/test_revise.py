@@ -236,6 +236,8 @@ def _property_plan() -> TaperPlan:
         ({"on": "2027-01-10", "back": True}, "no earlier dose"),
         ({"on": "2027-02-01", "taken": "midday=5mg"}, "not a dose time of the plan"),
         ({"on": "2027-02-01", "hold": "0d"}, "at least one day"),
+        ({"on": "2027-02-01", "hold": "1w", "reason": "a\x00b"}, "control character"),
+        ({"on": "2027-02-01", "hold": "1w", "reason": "x" * 201}, "longer than 200"),
     ],
 )
 def test_impossible_revisions_are_one_line(
