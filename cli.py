@@ -1075,6 +1075,14 @@ def revise(
         str | None,
         typer.Option("--patient", metavar="NAME", help="The patient's name, for the handout."),
     ] = None,
+    note: Annotated[
+        str | None,
+        typer.Option("--note", metavar="TEXT", help="The prescriber's note, for the handout."),
+    ] = None,
+    paper: Annotated[
+        str | None,
+        typer.Option("--paper", metavar="SIZE", help="Handout paper: a4 (default) or letter."),
+    ] = None,
     ics: Annotated[
         Path | None,
         typer.Option(
@@ -1119,7 +1127,8 @@ def revise(
     to_file = None if is_stdout(output) else output
     check_schedule_outputs(
         output=to_file, plot_file=None, handout=handout, ics=ics, force=force,
-        table_file=table_file, patient=patient, reminders=reminders, inputs=(plan_file,),
+        table_file=table_file, patient=patient, note=note, paper=paper, reminders=reminders,
+        inputs=(plan_file,),
     )  # fmt: skip
     table = load_table(table_file)
     plan = load_plan(plan_file, table=table).revise(
@@ -1129,8 +1138,8 @@ def revise(
     chosen, text = _plan_output(plan, table, output_format, output, raw_csv=raw_csv, daily=False)
     main = None if to_file is None or text is None else (to_file, text)
     write_side_files(
-        plan, table, handout=handout, patient=patient, ics=ics, reminders=reminders,
-        revision=None, force=force, main=main,
+        plan, table, handout=handout, patient=patient, note=note, paper=paper, ics=ics,
+        reminders=reminders, revision=None, force=force, main=main,
     )  # fmt: skip
     _show_plan(plan, table, chosen, text, to_file, daily=False)
 

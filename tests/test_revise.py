@@ -460,6 +460,13 @@ def test_cli_revise_writes_the_revision(run: Any, tmp_path: Path) -> None:
     again = run("revise", str(revised), "--on", "2027-03-01", "--back", "-f", "json")
     assert again.exit_status == 0, again.stderr
     assert json.loads(again.stdout)["meta"]["revision"] == 2
+    pdf = tmp_path / "plan-2.pdf"
+    letter = run(
+        "revise", str(revised), "--on", "2027-03-01", "--every", "4w", "--handout", str(pdf),
+        "--paper", "letter", "--note", "Call on Mondays.", "-o", str(tmp_path / "plan-2.json"),
+    )  # fmt: skip
+    assert letter.exit_status == 0, letter.stderr
+    assert pdf.read_bytes().startswith(b"%PDF")
     shown = run("revise", str(revised), "--on", "2027-03-01", "--every", "4w")
     assert "Revision 2 from 2027-03-01" in shown.stdout
 
