@@ -582,3 +582,39 @@ def test_the_docs_examples_run_in_order(
     for args in examples:
         result = run(*args)
         assert result.exit_status == 0, (args, result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("drug", "dose", "options"),
+    [
+        ("clonazepam", "2mg", {"switch_to": "diazepam"}),
+        ("lorazepam", "2mg", {"times": 2, "finish_on": "diazepam"}),
+        ("diazepam", "30mg", {"times": 3, "until": "2027-12-01"}),
+        ("diazepam", "20mg", {"method": "bands", "times": 2}),
+        ("diazepam", "15mg", {"method": "linear", "step": "1mg"}),
+        ("diazepam", "10mg", {"method": "steps", "steps": "8mg,6mg,4mg,2mg,1mg"}),
+    ],
+    ids=["switch", "finish-on", "until", "bands", "linear", "steps"],
+)
+def test_every_kind_of_plan_revises_cleanly(
+    table: EquivalenceTable, tmp_path: Path, drug: str, dose: str, options: dict[str, Any]
+) -> None:
+    """Each action on each kind of plan: the days before kept, taper check clean, the file
+    read back to the same plan."""
+    plan = _plan(table, drug, dose, **options)
+    middle = [s for s in plan.steps if s.phase == "taper"]
+    step = middle[len(middle) // 2]
+    day = step.start_day + 2
+    path = tmp_path / "plan.csv"
+    for action in (
+        {"hold": "2w"},
+        {"back": True},
+        {"taken": f"{step.total_mg}mg"},
+        {"every": "4w"},
+    ):
+        revised = plan.revise(on=plan.date_of(day), **action)
+        assert _before(revised, day) == _before(plan, day)
+        path.write_text(plan_csv(revised, table), encoding="utf-8")
+        result = check_plan(path, table)
+        assert result.clean, (action, result.problems)
+        assert load_plan(path, table=table).sha256 == revised.sha256
