@@ -1031,6 +1031,136 @@ def check(
     return ExitCode.OK if result.clean else ExitCode.DOMAIN_ERROR
 
 
+@app.command(cls=PanelCommand)
+def revise(
+    plan_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="PLAN", help="A plan taper wrote: its JSON or CSV.", show_default=False
+        ),
+    ],
+    on: Annotated[
+        str,
+        typer.Option(
+            "--on",
+            metavar="DATE",
+            help="The first day the plan changes (YYYY-MM-DD).",
+            show_default=False,
+        ),
+    ],
+    hold: Annotated[
+        str | None,
+        typer.Option(
+            "--hold",
+            metavar="INTERVAL",
+            help="Stay on the dose of the day before for this long (e.g. 2w), then go on; "
+            "with --back, how long to stay on the dose gone back to.",
+        ),
+    ] = None,
+    back: Annotated[
+        bool,
+        typer.Option(
+            "--back", help="Go back to the last dose before the current one, then go on slower."
+        ),
+    ] = False,
+    taken: Annotated[
+        str | None,
+        typer.Option(
+            "--taken",
+            metavar="DOSE",
+            help="The dose actually taken from --on, e.g. 0.5mg or 'morning=0.25mg,night=0.5mg'.",
+        ),
+    ] = None,
+    rate: Annotated[
+        str | None,
+        typer.Option("--rate", metavar="PERCENT", help="A new rate from --on (percent method)."),
+    ] = None,
+    every: Annotated[
+        str | None,
+        typer.Option("--every", metavar="INTERVAL", help="A new interval between cuts from --on."),
+    ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", metavar="TEXT", help="Why, for the plan's history."),
+    ] = None,
+    allow_high_dose: AllowHighDoseOption = False,
+    handout: Annotated[
+        Path | None,
+        typer.Option("--handout", metavar="FILE", help="Write the revised handout (.pdf)."),
+    ] = None,
+    patient: Annotated[
+        str | None,
+        typer.Option("--patient", metavar="NAME", help="The patient's name, for the handout."),
+    ] = None,
+    note: Annotated[
+        str | None,
+        typer.Option("--note", metavar="TEXT", help="The prescriber's note, for the handout."),
+    ] = None,
+    paper: Annotated[
+        str | None,
+        typer.Option("--paper", metavar="SIZE", help="Handout paper: a4 (default) or letter."),
+    ] = None,
+    ics: Annotated[
+        Path | None,
+        typer.Option(
+            "--ics", metavar="FILE", help="Write the revised calendar (.ics): it updates the old."
+        ),
+    ] = None,
+    reminders: Annotated[
+        str | None,
+        typer.Option(
+            "--reminders", metavar="TIMES", help="With --ics: daily reminders, e.g. 08:00,22:00."
+        ),
+    ] = None,
+    raw_csv: Annotated[
+        bool, typer.Option("--raw-csv", help="Write CSV text exactly (see schedule).")
+    ] = False,
+    output_format: Annotated[
+        PlanFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="table, csv or json (default: from the --output extension, else table).",
+            case_sensitive=False,
+        ),
+    ] = None,
+    output: OutputOption = None,
+    force: ForceOption = False,
+    table_file: TableOption = None,
+) -> None:
+    """Revise a running plan from a date: hold, step back, the dose taken, or a new pace.
+
+    Every day before --on stays as it was; the revision's number, date and reason go into
+    every output, with the checksum of the plan it replaces. A plan file edited by hand is
+    refused. See docs/revise.md.
+
+    Example: taper revise plan.json --on 2027-02-10 --hold 2w --reason "poor sleep" -o plan-1.json
+    """
+    from taper.outputs import is_stdout
+    from taper.schedule import load_plan
+    from taper.sidefiles import check_schedule_outputs, write_side_files
+
+    to_file = None if is_stdout(output) else output
+    check_schedule_outputs(
+        output=to_file, plot_file=None, handout=handout, ics=ics, force=force,
+        table_file=table_file, patient=patient, note=note, paper=paper, reminders=reminders,
+        inputs=(plan_file,),
+    )  # fmt: skip
+    table = load_table(table_file)
+    plan = load_plan(plan_file, table=table).revise(
+        on=on, hold=hold, back=back, taken=taken, rate=rate, every=every, reason=reason,
+        allow_high_dose=allow_high_dose,
+    )  # fmt: skip
+    chosen, text = _plan_output(plan, table, output_format, output, raw_csv=raw_csv, daily=False)
+    main = None if to_file is None or text is None else (to_file, text)
+    write_side_files(
+        plan, table, handout=handout, patient=patient, note=note, paper=paper, ics=ics,
+        reminders=reminders, revision=None, force=force, main=main,
+    )  # fmt: skip
+    _show_plan(plan, table, chosen, text, to_file, daily=False)
+
+
 class BatchFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"

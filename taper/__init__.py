@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from taper.frames import read_plans
     from taper.options import Method, Order, ScheduleOptions, TaperRequest
     from taper.plan import Plan, Step
-    from taper.schedule import TaperPlan, build_plan, plan_taper
+    from taper.schedule import TaperPlan, build_plan, load_plan, plan_taper
     from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange, load_table
 
 #: Where each public name lives; modules are imported on first use, so that
@@ -58,7 +58,7 @@ _EXPORTS = {
     "taper.check": ("PlanCheck", "check_plan"),
     "taper.options": ("Method", "Order", "ScheduleOptions", "TaperRequest"),
     "taper.plan": ("Plan", "Step"),
-    "taper.schedule": ("TaperPlan", "build_plan", "plan_taper"),
+    "taper.schedule": ("TaperPlan", "build_plan", "load_plan", "plan_taper"),
     "taper.table": ("Drug", "EquivalenceSource", "EquivalenceTable", "ValueRange", "load_table"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -103,6 +103,7 @@ __all__ = [
     "convert_dose",
     "format_dose",
     "format_dose_range",
+    "load_plan",
     "load_table",
     "parse_dose",
     "plan_taper",

@@ -413,7 +413,8 @@ def check_plan(
     if chosen.id in steps[0].diazepam_by_source:
         ratios = {drug.name: ratio_to_diazepam(table, drug, chosen) for drug in drugs}
         per_diazepam = {name: ratio[0] for name, ratio in ratios.items() if ratio is not None}
-    _check_pace(steps, loads, formularies, problems, notes, per_diazepam, first_date)
+    rises = _recorded_rises(path, table, first_date, notes) if read.source is not None else {}
+    _check_pace(steps, loads, formularies, problems, notes, per_diazepam, first_date, rises)
     runs = []
     left_out: list[int] = []
     preparer = DosePreparer(formularies)
@@ -590,9 +591,11 @@ def _check_pace(
     notes: list[str],
     per_diazepam: Mapping[str, Fraction] | None,
     first_date: dt.date | None,
+    rises: Mapping[int, str] | None = None,
 ) -> None:
-    """Increases, 14-day windows over the ceiling (as the engine judges them, the stop
-    included), and a stop from more than the clinical end. ``per_diazepam`` holds each
+    """Increases (a revision's step back in ``rises`` is noted instead), 14-day windows over
+    the ceiling (as the engine judges them, the stop included), and a stop from more than
+    the clinical end. ``per_diazepam`` holds each
     drug's diazepam mg per mg when the loads are diazepam equivalents."""
     single = len({name for step in steps for name in step.totals_by_drug()}) <= 1
     starts = [step.start_day for step in steps]
@@ -606,7 +609,9 @@ def _check_pace(
         if before:
             steps[index] = _with_cut(steps[index], (before - now) / before)
         rise = now - before
-        if rise > 0 and (single or rise > before * CROSSOVER_TOLERANCE):
+        if rise > 0 and rises and day in rises:
+            notes.append(f"{day_name(day, first_date)}: the dose goes up: {rises[day]}")
+        elif rise > 0 and (single or rise > before * CROSSOVER_TOLERANCE):
             problems.append(
                 Problem("increase", day, f"{day_name(day, first_date)}: the dose goes up")
             )
@@ -644,6 +649,33 @@ def _check_pace(
                     "smallest dose the products make)",
                 )
             )
+
+
+def _recorded_rises(
+    path: str | os.PathLike[str],
+    table: EquivalenceTable,
+    first_date: dt.date | None,
+    notes: list[str],
+) -> dict[int, str]:
+    """The days on which a revised plan taper wrote goes back up on purpose (a revision's
+    step back, or a dose taken above the plan's), by day: only from a file whose checksum
+    holds (:func:`taper.revise.load_plan`), so that no edited line can excuse a rise."""
+    with open(path, encoding="utf-8", errors="replace") as stream:
+        head = [line for line in itertools.islice(stream, 6) if line.startswith("#")]
+    if first_date is None or not any(line.startswith("# revisions ") for line in head):
+        return {}
+    from taper.revise import load_plan
+
+    try:
+        plan = load_plan(path, table)
+    except TaperError as exc:
+        notes.append(f"the file's revisions are not taken into account: {exc}")
+        return {}
+    return {
+        (revision.on - first_date).days + 1: f"revision {revision.number} ({revision.description})"
+        for revision in plan.revisions
+        if revision.action in {"back", "taken"}
+    }
 
 
 def _decimal(value: Fraction) -> Decimal:

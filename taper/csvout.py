@@ -19,7 +19,14 @@ from typing import IO
 from taper import __version__
 from taper.formatting import printable
 from taper.plan import DoseTime, Plan, diazepam_of
-from taper.records import SUMMARY_FIELDS, dumps_compact_json, number, request_record
+from taper.records import (
+    SUMMARY_FIELDS,
+    dumps_compact_json,
+    number,
+    request_record,
+    review_records,
+    revision_records,
+)
 from taper.table import EquivalenceTable
 
 CSV_COLUMNS = (
@@ -60,9 +67,20 @@ def plan_csv(plan: Plan, table: EquivalenceTable, *, raw: bool = False) -> str:
     parameters = dumps_compact_json(request_record(plan.request))
     return (
         provenance_lines(table, f"source {plan.source.id}; parameters {parameters}")
+        + plan_lines(plan)
         + csv_line(CSV_COLUMNS)
         + plan_csv_text(plan, raw=raw)
     )
+
+
+def plan_lines(plan: Plan) -> str:
+    """The ``#`` lines of a plan after its provenance: its checksum and revision number, its
+    revisions (JSON, oldest first) if any, and its review schedule (JSON)."""
+    lines = f"# plan sha256 {plan.content_sha256()}; revision {plan.revision}\n"
+    if plan.revisions:
+        lines += f"# revisions {dumps_compact_json(revision_records(plan))}\n"
+    reviews = [{k: r[k] for k in ("date", "kind", "reason")} for r in review_records(plan)]
+    return lines + f"# reviews {printable(dumps_compact_json(reviews))}\n"
 
 
 def csv_line(row: Iterable[object]) -> str:

@@ -34,6 +34,7 @@ from typing import Any
 from taper.errors import InvalidRequestError, require_extra
 from taper.formatting import format_dose
 from taper.plan import DoseTime, Plan, Step
+from taper.reviews import plan_reviews
 from taper.table import Drug
 
 PAPER = {"a4": "A4", "letter": "Letter"}
@@ -248,17 +249,23 @@ def _slot_doses(step: Step, slot: str) -> tuple[tuple[str, Decimal], ...]:
     return tuple((dose.drug, dose.dose_mg) for dose in _taken(step.doses, slot))
 
 
-def calendar_rows(plan: Plan) -> Iterator[CalendarRow]:
+def calendar_rows(plan: Plan, from_day: int = 1) -> Iterator[CalendarRow]:
+    """The calendar's rows from ``from_day`` (a revision's first day) to the last dose."""
     previous: Step | None = None
     for step in plan.steps:
         if step.phase == "stop":
             continue
-        first = plan.date_of(step.start_day)
+        if step.end_day < from_day:
+            previous = step
+            continue
+        first = plan.date_of(max(step.start_day, from_day))
         end = plan.date_of(step.end_day)
         changed = frozenset(
             slot
             for slot in plan.slots
-            if previous is not None and _slot_doses(step, slot) != _slot_doses(previous, slot)
+            if previous is not None
+            and step.start_day >= from_day
+            and _slot_doses(step, slot) != _slot_doses(previous, slot)
         )
         previous = step
         while first <= end:
@@ -283,10 +290,14 @@ def plan_handout(
         check_printable(patient, "--patient")
     if note is not None:
         check_printable(note, "--note")
+    for revision in plan.revisions:
+        if revision.reason:
+            check_printable(revision.reason, f"the reason of revision {revision.number}")
     pdf = _document(plan, patient, PAPER[paper])
     _first_page(pdf, plan, note)
     _guidance_page(pdf, plan)
     _calendar(pdf, plan)
+    _diary(pdf, plan)
     if clinician_page:
         _clinician_page(pdf, plan)
     return bytes(pdf.output())
@@ -299,6 +310,8 @@ def _document(plan: Plan, patient: str | None, paper: str) -> Any:
         f"{patient or 'Name: ______________________'} · taper plan from "
         f"{plan.start_date.strftime('%d %B %Y').lstrip('0')}"
     )
+    if plan.revisions:
+        running += f", revised {plan.revisions[-1].on.strftime('%d %B %Y').lstrip('0')}"
 
     class Handout(FPDF):
         def header(self) -> None:
@@ -334,6 +347,121 @@ def _paragraph(pdf: Any, text: str, style: str = "", size: int = BODY_PT) -> Non
     pdf.ln(2)
 
 
+def first_day(plan: Plan) -> int:
+    """The first day the handout covers: the last revision's date, else day 1."""
+    if not plan.revisions:
+        return 1
+    return (plan.revisions[-1].on - plan.start_date).days + 1
+
+
+def revised_text(plan: Plan) -> str:
+    """``"Revised on Wednesday 10 February 2027 (revision 1): ... This replaces the plan of
+    Monday 4 January 2027."``"""
+    last = plan.revisions[-1]
+    why = f" because of {last.reason}" if last.reason else ""
+    earlier = (
+        f"the plan of {_long_date(last.replaces_start)}"
+        if last.number == 1
+        else f"revision {last.number - 1} of {_long_date(plan.revisions[-2].on)}"
+    )
+    return (
+        f"Revised on {_long_date(last.on)} (revision {last.number}){why}. This replaces "
+        f"{earlier}: use this one from {_long_date(last.on)}."
+    )
+
+
+#: The withdrawal symptom domains of the 2025 Joint Guideline's Table 3, in plain words; a
+#: star marks the signs it notes typically come with abrupt stopping of high doses (get
+#: urgent help), and thoughts of self-harm are urgent as on the first page.
+DIARY_DOMAINS = (
+    ("Body", "headache, sweating, feeling hot"),
+    ("Feelings", "anxiety or panic, low mood, irritability or anger"),
+    ("Heart", "chest pain, a pounding or fast heartbeat"),
+    ("Stomach", "cramps, diarrhoea, feeling or being sick"),
+    (
+        "Brain and senses",
+        "poor memory or concentration, confusion*, a fit (seizure)*, light, noise or touch "
+        "too strong, tingling or numbness, ringing in the ears",
+    ),
+    ("Muscles", "clumsiness, odd skin feelings, muscle pain, twitches, shaking"),
+    (
+        "Mind",
+        "restlessness, feeling unreal or detached, seeing or hearing things that are not "
+        "there*, thoughts of harming yourself*",
+    ),
+    ("Sleep", "trouble sleeping, sleeping too much, nightmares"),
+)
+#: Days of diary printed: the first four weeks of the plan, or of its revision.
+DIARY_DAYS = 28
+DIARY_NOTE = (
+    "This diary is not a validated scale and does not measure withdrawal: it helps you and "
+    "your prescriber talk about how the plan is going."
+)
+DIARY_SOURCES = (
+    "Symptom diary: the withdrawal sign domains of the 2025 Joint Clinical Practice Guideline "
+    "on Benzodiazepine Tapering, Table 3 (p10), in plain words; starred signs are those it "
+    "notes typically come with abrupt cessation of high doses (confusion/delirium, seizures, "
+    "psychosis), and thoughts of self-harm are urgent as on the first page (NOT CONFIRMED "
+    "from a withdrawal source). Not a validated scale, and no score ties to a dose decision "
+    "in any source. For a validated measure use the CIWA-B (Busto et al. 1989) or the BWSQ "
+    "(Tyrer et al. 1990; licensed by Imperial College): their items are not reproduced here."
+)
+REVIEW_RULE = (
+    "Review schedule: 5-7 days after a switch is complete (NHS Scotland 2024); at a cut, "
+    "before the new dose, at most every 2 weeks (the 2025 Joint Guideline evaluates "
+    "symptoms with each reduction; NHS Scotland reviews and reduces every 2-4 weeks; the "
+    "diary covers the cuts in between); never more than 4 weeks without a review (NHS "
+    "Scotland), which keeps the Joint Guideline's review at least every 3 months."
+)
+
+
+def _diary(pdf: Any, plan: Plan) -> None:
+    """Symptom diary pages: a row per day for the first four weeks (of the plan, or from its
+    revision), a column per symptom domain of the Joint Guideline's Table 3."""
+    from fpdf.fonts import FontFace
+
+    start = first_day(plan)
+    last = min(start + DIARY_DAYS - 1, plan.checks.duration_days + 14)
+    days = [plan.date_of(day) for day in range(start, last + 1)]
+    number = EMERGENCY_NUMBER.get(plan.request.region, "999 or 911")
+    pdf.add_page()
+    _heading(pdf, "Your symptom diary", 16)
+    _paragraph(pdf, DIARY_NOTE, "B")
+    _paragraph(
+        pdf,
+        "Each day, tick the box of each kind of symptom you noticed (the numbers are the "
+        "kinds listed below). Tell your prescriber at your next review, or sooner if it is "
+        "bad or getting worse. Make copies of the diary pages for later weeks.",
+    )
+    _paragraph(pdf, f"* Get urgent help now (call {number}) for a starred symptom.", "B")
+    for index, (title, signs) in enumerate(DIARY_DOMAINS, start=1):
+        _paragraph(pdf, f"{index}  {title}: {signs}")
+    pdf.ln(6)
+    _paragraph(pdf, "For the prescriber", "B", 12)
+    _paragraph(pdf, DIARY_SOURCES, size=10)
+    _paragraph(pdf, REVIEW_RULE, size=10)
+    _paragraph(pdf, f"Plan sha256 {plan.content_sha256()}.", size=10)
+    key = "  ".join(f"{i} {title}" for i, (title, _) in enumerate(DIARY_DOMAINS, start=1))
+    date_width = 44
+    width = (WIDTH_MM - date_width) / len(DIARY_DOMAINS)
+    for page in range(0, len(days), 14):
+        pdf.add_page()
+        _heading(pdf, "Your symptom diary", 16)
+        _paragraph(pdf, key)
+        pdf.set_font(FONT_NAME, "", BODY_PT)
+        with pdf.table(
+            col_widths=(date_width, *([width] * len(DIARY_DOMAINS))),
+            width=WIDTH_MM,
+            text_align="LEFT",
+            line_height=BODY_PT * 0.45,
+            padding=1.5,
+            headings_style=FontFace(emphasis="BOLD"),
+        ) as table:
+            table.row(["Date", *(str(i) for i in range(1, len(DIARY_DOMAINS) + 1))])
+            for day in days[page : page + 14]:
+                table.row([_short_date(day), *(["☐"] * len(DIARY_DOMAINS))])
+
+
 def _first_page(pdf: Any, plan: Plan, note: str | None) -> None:
     pdf.add_page()
     names = " and ".join(drug_names(drug) for drug in plan.drugs)
@@ -343,12 +471,15 @@ def _first_page(pdf: Any, plan: Plan, note: str | None) -> None:
         "Do not stop this plan, and do not go faster, without talking to your prescriber.",
         "B",
     )
-    first = plan.steps[0]
-    _heading(pdf, f"What to take from {_long_date(plan.start_date)}", 16)
+    if plan.revisions:
+        _paragraph(pdf, revised_text(plan), "B")
+    from_day = first_day(plan)
+    first = next(step for step in plan.steps if step.start_day <= from_day <= step.end_day)
+    _heading(pdf, f"What to take from {_long_date(plan.date_of(from_day))}", 16)
     for slot in plan.slots:
         _paragraph(pdf, f"{slot.capitalize()}: {_slot_text(plan, _taken(first.doses, slot))}")
-    if len(plan.steps) > 1:
-        following = plan.steps[1]
+    if first.number < len(plan.steps):
+        following = plan.steps[first.number]
         when = _long_date(plan.date_of(following.start_day))
         if following.phase == "stop":
             _heading(pdf, f"On {when}: stop", 16)
@@ -399,6 +530,20 @@ def _guidance_page(pdf: Any, plan: Plan) -> None:
         _paragraph(pdf, text)
     _paragraph(pdf, "If you miss a dose", "B")
     _paragraph(pdf, MISSED_DOSE)
+    reviews = [r for r in plan_reviews(plan) if r.day >= first_day(plan)]
+    if reviews:
+        _heading(pdf, "Your reviews with your prescriber", 16)
+        _paragraph(
+            pdf,
+            "Book these with your prescriber. Bring your symptom diary. A review can keep you "
+            "on a dose for longer, or slow the plan down.",
+        )
+        for review in reviews:
+            when = _short_date(review.date, year=True).replace(NBSP, " ")
+            what = "the switch" if review.kind == "switch" else review.reason.split(":")[0]
+            if review.kind == "interval":
+                what = "a regular check"
+            _paragraph(pdf, f"•  {when}: {what}")
 
 
 def _calendar(pdf: Any, plan: Plan) -> None:
@@ -408,7 +553,7 @@ def _calendar(pdf: Any, plan: Plan) -> None:
     pdf.add_page()
     _heading(pdf, "Your calendar", 16)
     _paragraph(pdf, "Grey rows with NEW DOSE start a new dose. Tick a box for each dose taken.")
-    date_width = 48
+    date_width = 52  # a bold "Wed 10 Feb 2027" on one line
     slot_width = (WIDTH_MM - date_width) / len(plan.slots)
     pdf.set_font(FONT_NAME, "", BODY_PT)
     change_style = FontFace(emphasis="BOLD", fill_color=(215, 215, 215))
@@ -424,7 +569,7 @@ def _calendar(pdf: Any, plan: Plan) -> None:
     ) as table:
         table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
         shown_year = None
-        for item in calendar_rows(plan):
+        for item in calendar_rows(plan, first_day(plan)):
             # The year with the first date and wherever it changes: a plan can span two.
             dates = _short_date(item.first, year=item.first.year != shown_year)
             shown_year = item.first.year
@@ -473,6 +618,17 @@ def _clinician_page(pdf: Any, plan: Plan) -> None:
         _paragraph(pdf, "Warnings", "B", 12)
         for warning in plan.warnings:
             _paragraph(pdf, f"•  {warning.message}", size=11)
+    if plan.revisions:
+        _paragraph(pdf, "Revisions", "B", 12)
+        for revision in plan.revisions:
+            _paragraph(
+                pdf,
+                f"•  Revision {revision.number} from {revision.on.isoformat()}: "
+                f"{revision.description}. Replaces the plan with sha256 "
+                f"{revision.replaces_sha256[:16]}..."
+                + "".join(f" {note}." for note in revision.notes),
+                size=11,
+            )
     _paragraph(pdf, "Where the patient wording comes from", "B", 12)
     for source in PATIENT_SOURCES:
         _paragraph(

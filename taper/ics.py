@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 
 from taper.errors import InvalidRequestError, require_extra
 from taper.formatting import format_dose
-from taper.plan import DoseTime, Plan
+from taper.plan import Plan
+from taper.reviews import plan_reviews
 
 PRODUCT_ID = "-//taper//benzodiazepine taper drafting aid//EN"
 
@@ -50,40 +50,20 @@ def plan_key(plan: Plan, patient: str | None = None) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
-def plan_calendar(
-    plan: Plan,
-    reminders: dict[str, dt.time] | None = None,
-    *,
-    patient: str | None = None,
-    revision: int = 0,
-) -> bytes:
-    """The plan as an iCalendar file.
+@dataclass(frozen=True)
+class _Event:
+    """What a calendar event says: a dose change, a review or a reminder."""
 
-    Event ids name the plan (:func:`plan_key`) and the event, never its content: the n-th
-    dose change is ``change-n``, a reminder is its date and dose time. ``SEQUENCE`` is the
-    plan's ``revision``, so a calendar replaces the events of an earlier revision on import.
-    A revision that ends earlier leaves the earlier one's reminders after its end: remove the
-    old calendar first in that case (the README says so).
-    """
-    require_extra("icalendar", "--ics", "ics")
-    import icalendar
+    summary: str
+    description: str
+    start: dt.date | dt.datetime
+    #: An all-day event lasts the day; a reminder 15 minutes, with an alarm.
+    reminder: bool = False
 
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", PRODUCT_ID)
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", f"{plan.drug.name} taper (draft for clinical review)")
-    stamp = dt.datetime.combine(plan.start_date, dt.time(0, 0), tzinfo=dt.UTC)
-    key = plan_key(plan, patient)
 
-    def event(uid: str, summary: str, description: str) -> icalendar.Event:
-        item = icalendar.Event()
-        item.add("uid", f"{key}-{uid}@taper")
-        item.add("dtstamp", stamp)
-        item.add("sequence", revision)
-        item.add("summary", summary)
-        item.add("description", description)
-        return item
-
+def _plan_events(plan: Plan, reminders: dict[str, dt.time] | None) -> dict[str, _Event]:
+    """The events of one plan, by event id (without the plan's key)."""
+    events: dict[str, _Event] = {}
     for step in plan.steps:
         taken = [dose for dose in step.doses if dose.dose_mg]
         if step.phase == "stop":
@@ -96,36 +76,107 @@ def plan_calendar(
                 "\n".join(f"{dose.slot}: {dose.preparation.words()}" for dose in taken)
                 + f"\nFor {step.days} days, until {plan.date_of(step.end_day).isoformat()}."
             )
-        change = event(f"change-{step.number}", summary, description)
-        change.add("dtstart", plan.date_of(step.start_day))
-        change.add("dtend", plan.date_of(step.start_day) + dt.timedelta(days=1))
-        calendar.add_component(change)
+        events[f"change-{step.number}"] = _Event(summary, description, plan.date_of(step.start_day))
+    for number, review in enumerate(plan_reviews(plan), start=1):
+        events[f"review-{number}"] = _Event(
+            "Review with your prescriber",
+            f"{review.reason}. Bring your symptom diary.",
+            review.date,
+        )
     if reminders is not None:
         for day in plan.days():
             for dose in day.doses:
                 if dose.dose_mg:
-                    calendar.add_component(_reminder(event, day.date, dose, reminders))
-    return bytes(calendar.to_ical())
+                    events[f"{day.date.isoformat()}-{dose.slot}-{dose.drug}"] = _Event(
+                        f"Take {dose.drug} {format_dose(dose.dose_mg)} ({dose.slot})",
+                        dose.preparation.words(),
+                        dt.datetime.combine(day.date, reminders[dose.slot]),
+                        reminder=True,
+                    )
+    return events
 
 
-def _reminder(
-    event: Callable[[str, str, str], Any],
-    date: dt.date,
-    dose: DoseTime,
-    reminders: dict[str, dt.time],
-) -> Any:
+def plan_calendar(
+    plan: Plan,
+    reminders: dict[str, dt.time] | None = None,
+    *,
+    patient: str | None = None,
+    revision: int | None = None,
+) -> bytes:
+    """The plan as an iCalendar file: a dose change, a review, and with ``reminders`` a dose.
+
+    Event ids name the plan (:func:`plan_key`) and the event, never its content: the n-th
+    dose change is ``change-n``, the n-th review ``review-n``, a reminder its date and dose
+    time. For a revised plan (:mod:`taper.revise`) every event of the plans it replaced is
+    written too: one unchanged since keeps its ``SEQUENCE``, one changed or new takes the
+    number of the revision that changed it, and one a revision removed is written
+    ``STATUS:CANCELLED``,
+    so that a calendar app that imported any earlier revision updates in place. ``revision``
+    sets every ``SEQUENCE`` of a plan without recorded revisions (a plan drafted again by
+    hand: then a revision that ends earlier leaves the earlier one's reminders after its
+    end).
+    """
+    require_extra("icalendar", "--ics", "ics")
     import icalendar
 
-    reminder = event(
-        f"{date.isoformat()}-{dose.slot}-{dose.drug}",
-        f"Take {dose.drug} {format_dose(dose.dose_mg)} ({dose.slot})",
-        dose.preparation.words(),
-    )
-    reminder.add("dtstart", dt.datetime.combine(date, reminders[dose.slot]))
-    reminder.add("duration", dt.timedelta(minutes=15))
-    alarm = icalendar.Alarm()
-    alarm.add("action", "DISPLAY")
-    alarm.add("description", reminder["summary"])
-    alarm.add("trigger", dt.timedelta(0))
-    reminder.add_component(alarm)
-    return reminder
+    if revision is not None and plan.revisions and revision != plan.revision:
+        raise InvalidRequestError(
+            f"this plan is revision {plan.revision}: its calendar numbers its own events"
+        )
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    name = f"{plan.drug.name} taper (draft for clinical review)"
+    if plan.revisions:
+        last = plan.revisions[-1]
+        name += f", revision {last.number} of {last.on.isoformat()}"
+        calendar.add(
+            "x-wr-caldesc",
+            "; ".join(
+                f"Revision {r.number}, {r.on.isoformat()}: {r.description}" for r in plan.revisions
+            )
+            + f". Replaces the plan of {last.replaces_start.isoformat()}.",
+        )
+    calendar.add("x-wr-calname", name)
+    key = plan_key(plan, patient)
+    # Each event's last content over the plans of the history, and the revision (number and
+    # date) that last changed it, added it or cancelled it.
+    chain = [plan]
+    while chain[-1].replaces is not None:
+        chain.append(chain[-1].replaces)
+    sequence: dict[str, int] = {}
+    stamp: dict[str, dt.date] = {}
+    seen: dict[str, _Event] = {}
+    current: dict[str, _Event] = {}
+    for version in reversed(chain):
+        number = version.revision
+        changed_on = version.revisions[-1].on if version.revisions else version.start_date
+        before, current = current, _plan_events(version, reminders)
+        for uid in current.keys() | before.keys():
+            if current.get(uid) != before.get(uid):
+                sequence[uid], stamp[uid] = number, changed_on
+        seen |= current
+    for uid, item in seen.items():
+        cancelled = uid not in current
+        component = icalendar.Event()
+        component.add("uid", f"{key}-{uid}@taper")
+        on = stamp[uid] if plan.revisions else plan.start_date
+        component.add("dtstamp", dt.datetime.combine(on, dt.time(0, 0), tzinfo=dt.UTC))
+        component.add("sequence", revision if revision is not None else sequence[uid])
+        component.add("summary", ("Cancelled: " if cancelled else "") + item.summary)
+        component.add("description", item.description)
+        component.add("dtstart", item.start)
+        if item.reminder:
+            component.add("duration", dt.timedelta(minutes=15))
+        else:
+            component.add("dtend", item.start + dt.timedelta(days=1))
+        if cancelled:
+            component.add("status", "CANCELLED")
+        elif item.reminder:
+            alarm = icalendar.Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", item.summary)
+            alarm.add("trigger", dt.timedelta(0))
+            component.add_component(alarm)
+        calendar.add_component(component)
+    return bytes(calendar.to_ical())

@@ -8,11 +8,12 @@ above it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from taper.convert import Conversion
 from taper.formatting import format_dose, format_dose_range, is_exact, to_decimal
@@ -109,6 +110,29 @@ class SupplyPeriod:
 
 
 @dataclass(frozen=True)
+class Revision:
+    """One revision of a running plan (:mod:`taper.revise`): from ``on``, the plan changed.
+
+    ``parameters`` are what rebuilds it from the plan it replaces (JSON-ready: numbers as
+    Decimal or int, dates as text), ``replaces_sha256`` that plan's checksum.
+    """
+
+    number: int
+    on: dt.date
+    action: str  # "hold", "back", "taken" or "pace"
+    description: str
+    reason: str | None
+    replaces_sha256: str
+    replaces_start: dt.date
+    parameters: Mapping[str, Any]
+    #: What the prescriber should know about the revision (a patient's own fast cut...).
+    notes: tuple[str, ...] = ()
+    #: The pace the plan goes on at from this revision (the method's request from the
+    #: revision's date; a hold keeps the pace before it). Rebuilt with the revision.
+    pace: TaperRequest | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
 class Plan:
     """A day-by-day plan: the steps, the checks, what to dispense, and how it was made.
 
@@ -139,6 +163,40 @@ class Plan:
     conversion: Conversion | None = None
     #: Withdrawal risk and dose band at the start, from the guardrails.
     risk: RiskAssessment | None = None
+    #: The revisions that made this plan from the one first drafted, oldest first.
+    revisions: tuple[Revision, ...] = ()
+    #: The plan this one revises (None for a plan as first drafted).
+    replaces: Plan | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def revision(self) -> int:
+        """This plan's revision number: 0 as first drafted."""
+        return self.revisions[-1].number if self.revisions else 0
+
+    def content_sha256(self) -> str:
+        """The plan's checksum: SHA-256 of its content (first date, each step's days, phase
+        and doses, and its revisions) as canonical text (see :func:`content_checksum`)."""
+        return content_checksum(
+            self.start_date,
+            (
+                (
+                    step.start_day,
+                    step.days,
+                    step.hold_days,
+                    "hold" if step.hold_days == step.days else step.phase,
+                    [
+                        (dose.drug, dose.slot, _plain(dose.dose_mg), dose.preparation.text())
+                        for dose in step.doses
+                    ],
+                )
+                for step in self.steps
+            ),
+            (
+                (revision.number, revision.on.isoformat(), revision.action,
+                 revision.parameters, revision.reason)
+                for revision in self.revisions
+            ),
+        )  # fmt: skip
 
     @property
     def formulary(self) -> Formulary:
@@ -211,6 +269,44 @@ class Plan:
             return "—"
         text = format_dose_range(*value)
         return text if is_exact(value[0]) and is_exact(value[1]) else f"about {text}"
+
+
+#: A step as the checksum reads it: first day, days, days of hold, the first day's phase,
+#: and each dose (drug, dose time, mg as plain text, what to take).
+ContentStep = tuple[int, int, int, str, Iterable[tuple[str, str, str, str]]]
+#: A revision as the checksum reads it: number, date, action, parameters, reason.
+ContentRevision = tuple[int, str, str, Mapping[str, Any], "str | None"]
+
+
+def content_checksum(
+    start_date: dt.date, steps: Iterable[ContentStep], revisions: Iterable[ContentRevision]
+) -> str:
+    """SHA-256 of a plan's content as canonical text: a first line naming the format and the
+    first date, a line per step (``start days hold phase`` and its doses as
+    ``drug|slot|mg|take``), a line per revision (number, date, action, parameters sorted,
+    reason). What a plan file says of its steps and revisions gives it back, so a file can be
+    checked without rebuilding its plan."""
+    lines = [f"taper plan content 1; start {start_date.isoformat()}"]
+    for start, days, hold, phase, doses in steps:
+        text = " ".join("|".join(dose) for dose in doses)
+        lines.append(f"{start} {days} {hold} {phase} {text}")
+    for number, on, action, parameters, reason in revisions:
+        lines.append(f"revision {number} {on} {action} {_canonical(parameters)} {reason or ''}")
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def _canonical(value: object) -> str:
+    """Recorded parameters as one text, whatever the exponent of their Decimals."""
+    if isinstance(value, Decimal):
+        return _plain(value)
+    if isinstance(value, Mapping):
+        return "{" + ",".join(f"{k}={_canonical(v)}" for k, v in sorted(value.items())) + "}"
+    return str(value)
+
+
+def _plain(value: Decimal) -> str:
+    """``Decimal("0.750")`` -> ``"0.75"``, ``Decimal("10")`` -> ``"10"`` (never exponents)."""
+    return f"{value.normalize():f}"
 
 
 def diazepam_of(

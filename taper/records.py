@@ -22,6 +22,7 @@ from taper.notices import Kind, Notice
 from taper.options import TaperRequest
 from taper.params import Hold
 from taper.plan import DispensedProduct, DoseTime, Plan, Step, SupplyPeriod
+from taper.reviews import plan_reviews
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange
 
 if TYPE_CHECKING:
@@ -396,12 +397,52 @@ def plan_summary(plan: Plan) -> Record:
     }
 
 
+def revision_records(plan: Plan) -> list[Record]:
+    """The plan's revisions, oldest first, as recorded in its outputs (what rebuilds them)."""
+    return [
+        {
+            "revision": revision.number,
+            "on": revision.on.isoformat(),
+            "action": revision.action,
+            "reason": revision.reason,
+            "description": revision.description,
+            "parameters": {
+                name: {slot: number(dose) for slot, dose in value.items()}
+                if isinstance(value, Mapping)
+                else _parameter(value)
+                for name, value in revision.parameters.items()
+            },
+            "replaces_sha256": revision.replaces_sha256,
+            "replaces_start_date": revision.replaces_start.isoformat(),
+            "notes": list(revision.notes),
+        }
+        for revision in plan.revisions
+    ]
+
+
+def review_records(plan: Plan) -> list[Record]:
+    """The plan's review schedule (:mod:`taper.reviews`)."""
+    return [
+        {
+            "day": review.day,
+            "date": review.date.isoformat(),
+            "kind": review.kind,
+            "reason": review.reason,
+            "source": review.source,
+        }
+        for review in plan_reviews(plan)
+    ]
+
+
 def plan_document(plan: Plan, table: EquivalenceTable) -> Record:
     checks = plan.checks
     return {
         "schema_version": SCHEMA_VERSION,
         **provenance(table),
+        "plan_sha256": plan.content_sha256(),
         "meta": {
+            "revision": plan.revision,
+            "revisions": revision_records(plan),
             "parameters": request_record(plan.request),
             "drug": plan.drug.name,
             "source": plan.source.id,
@@ -452,6 +493,7 @@ def plan_document(plan: Plan, table: EquivalenceTable) -> Record:
             "smallest_dose_mg": number(checks.smallest_dose_mg),
         },
         "warnings": notice_records(plan.warnings),
+        "reviews": review_records(plan),
         "dispensing": {
             "total": _dispensed(plan.dispensing),
             "periods": _periods(plan.supply),
@@ -495,7 +537,7 @@ def check_document(result: PlanCheck, table: EquivalenceTable) -> Record:
     }
 
 
-def dumps_compact_json(record: Record) -> str:
+def dumps_compact_json(record: Record | list[Record]) -> str:
     """One line of JSON with exact decimal numbers (for CSV comments and JSON Lines)."""
     import simplejson  # only when JSON is written: not at start-up
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from taper.engine import make_plan
 from taper.errors import InvalidRequestError, ParameterError
 from taper.options import TaperRequest, resolve_request, schedule_options
-from taper.plan import Plan
+from taper.plan import Plan, Revision
 from taper.regimen import check_products_belong, current_regimen
 from taper.table import EquivalenceTable, table_of
 from taper.values import path_value, regimen_text
@@ -59,6 +59,53 @@ class TaperPlan(Plan):
             write_atomic(path, text, force=force)
         return text
 
+    def revise(
+        self,
+        *,
+        on: dt.date | str,
+        hold: dt.timedelta | int | str | None = None,
+        back: bool = False,
+        taken: Any = None,
+        rate: Any = None,
+        every: dt.timedelta | int | str | None = None,
+        reason: str | None = None,
+        allow_high_dose: bool = False,
+    ) -> TaperPlan:
+        """The plan's next revision from the date ``on``: every day before it kept, the rest
+        changed by one action (see :func:`taper.revise.revise_plan` and ``docs/revise.md``)::
+
+            plan.revise(on=date(2027, 2, 10), hold=timedelta(weeks=2), reason="poor sleep")
+            plan.revise(on="2027-02-10", back=True)
+            plan.revise(on="2027-02-10", taken="morning=0.25mg,night=0.5mg")
+            plan.revise(on="2027-02-10", rate="5%", every="4w")
+        """
+        from taper.revise import revise_plan
+
+        return as_taper_plan(
+            revise_plan(
+                self,
+                on=on,
+                hold=hold,
+                back=back,
+                taken=taken,
+                rate=rate,
+                every=every,
+                reason=reason,
+                allow_high_dose=allow_high_dose,
+            )
+        )
+
+    @property
+    def history(self) -> tuple[Revision, ...]:
+        """The revisions that made this plan from its first draft, oldest first (each with
+        its number, date, action, reason and the checksum of the plan it replaced)."""
+        return self.revisions
+
+    @property
+    def sha256(self) -> str:
+        """The plan's checksum, as its outputs record it (``plan_sha256``)."""
+        return self.content_sha256()
+
     @property
     def day_count(self) -> int:
         """The number of days the plan covers, from day 1 to the first day without any drug."""
@@ -73,6 +120,24 @@ class TaperPlan(Plan):
         return plan_frame(self)
 
 
+def as_taper_plan(plan: Plan) -> TaperPlan:
+    """A plan as the library returns it (its outputs one call away)."""
+    if isinstance(plan, TaperPlan):
+        return plan
+    return TaperPlan(**{f.name: getattr(plan, f.name) for f in dataclasses.fields(plan)})
+
+
+def load_plan(
+    path: str | os.PathLike[str], *, table: EquivalenceTable | str | os.PathLike[str] | None = None
+) -> TaperPlan:
+    """Read back a plan ``taper`` wrote (its JSON, or its CSV with the ``#`` lines), with its
+    revisions: rebuilt from its recorded parameters and refused in one line if the file does
+    not match its checksum (edited by hand) or was made with another table."""
+    from taper.revise import load_plan as load
+
+    return as_taper_plan(load(path_value(path, "path"), table))
+
+
 def build_plan(
     request: TaperRequest, table: EquivalenceTable | None = None, *, today: dt.date | None = None
 ) -> TaperPlan:
@@ -80,10 +145,7 @@ def build_plan(
     if not isinstance(request, TaperRequest):
         raise ParameterError("request", request, "a TaperRequest")
     table = table_of(table)
-    plan = make_plan(request, table, today=today)
-    return TaperPlan(
-        **{field.name: getattr(plan, field.name) for field in dataclasses.fields(plan)}
-    )
+    return as_taper_plan(make_plan(request, table, today=today))
 
 
 def plan_taper(

@@ -25,6 +25,7 @@ def check_schedule_outputs(
     paper: str | None = None,
     clinician_page: bool = True,
     reminders: str | None = None,
+    inputs: tuple[Path, ...] = (),
 ) -> None:
     """Refuse, before any work, outputs that cannot all be written (see check_outputs) and
     options that need an output not asked for."""
@@ -46,7 +47,7 @@ def check_schedule_outputs(
     check_outputs(
         outputs,
         force=force,
-        inputs=[table_file if table_file is not None else bundled_table_path()],
+        inputs=[table_file if table_file is not None else bundled_table_path(), *inputs],
     )
 
 
@@ -62,7 +63,7 @@ def write_side_files(
     clinician_page: bool = True,
     ics: Path | None = None,
     reminders: str | None = None,
-    revision: int = 0,
+    revision: int | None = 0,
     force: bool = False,
     main: tuple[PathLike, str] | None = None,
 ) -> None:

@@ -188,7 +188,9 @@ def build_substitution(
         rate_percent=resolved.rate_percent,
         step_mg=resolved.step_mg,
         interval_days=resolved.interval_days,
-        order=resolved.order,
+        # A plan that finishes on another drug records the order as given: the lead-in
+        # resolved it for its own drug, and only "auto" rebuilds both.
+        order=resolved.order if recorded is None else recorded.order,
     )
     warnings = _warnings(request, conversion, target, crossing, switched)
     return assemble_plan(

@@ -26,6 +26,7 @@ from taper.notices import Kind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from decimal import Decimal
 
     from taper.check import PlanCheck
     from taper.convert import Conversion
@@ -351,6 +352,16 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
         out.print(f"Withdrawal risk: {plan.risk.summary}{band}.", markup=False)
     start_note = " (today: set --start to fix it)" if plan.start_is_default else ""
     out.print(f"Starts {plan.start_date.isoformat()}{start_note}.", markup=False)
+    for revision in plan.revisions:
+        out.print(
+            f"Revision {revision.number} from {revision.on.isoformat()}: "
+            f"{printable(revision.description)}; replaces the plan with sha256 "
+            f"{revision.replaces_sha256[:12]}...",
+            markup=False,
+            style="bold",
+        )
+        for note in revision.notes:
+            out.print(f"  {note}", markup=False)
     grid: Table = GluedTable()
     phases = plan.is_substitution
     if daily:
@@ -374,7 +385,7 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
                 *(["over ceiling"] if item.exceeds_ceiling else []),
                 *(["stop"] if item.phase == "stop" else []),
             ]
-            cut = f"{format_number(item.cut_percent)}%" if item.cut_percent else ""
+            cut = _cut_text(item.cut_percent)
             days = f"{item.days} days" if item.days > 1 else "1 day"
             phase = f"\n{item.phase}" if phases and item.phase != "stop" else ""
             rows.append(
@@ -425,6 +436,16 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
     for warning in plan.warnings:
         if warning.kind not in _FIRST_LINES:
             out.print(f"Warning: {printable(str(warning))}", markup=False, style="yellow")
+    from taper.reviews import plan_reviews
+
+    reviews = plan_reviews(plan)
+    if reviews:
+        out.print(
+            "Reviews (NHS Scotland 2024; 2025 Joint Guideline): "
+            + ", ".join(f"{review.date.isoformat()} ({review.kind})" for review in reviews)
+            + f". Plan sha256 {plan.content_sha256()}.",
+            markup=False,
+        )
     dispense = GluedTable(title="To dispense for the whole plan", title_justify="left")
     dispense.add_column("Product")
     dispense.add_column("Quantity", justify="right")
@@ -434,6 +455,13 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
     out.print(dispense, markup=False)
     _print_supply(out, plan.supply)
     out.print(footer(table), markup=False, style="dim")
+
+
+def _cut_text(cut: Decimal | None) -> str:
+    """``"12.5%"`` for a cut, ``"up 14.3%"`` for a rise (a revision's step back)."""
+    if not cut:
+        return ""
+    return f"up {format_number(-cut)}%" if cut < 0 else f"{format_number(cut)}%"
 
 
 def _print_supply(out: Console, periods: Sequence[SupplyPeriod]) -> None:

@@ -1,0 +1,942 @@
+"""Revising a running plan from a date: a hold, a step back, the dose actually taken, a new
+pace. Every day before the date stays as it was; the revision is recorded in the plan (its
+number, date, reason and what it replaces), so that a revision of a revision works and the
+whole history can be rebuilt from a plan file.
+
+The rules (``docs/revise.md`` gives them with their sources):
+
+- **hold** ``N`` days: the dose taken the day before the date, for ``N`` days; then the rest
+  of the plan as it was, shifted by ``N`` days.
+- **back**: the dose of the last step before the current one (the last tolerated) for one
+  interval (or ``hold``), then the plan's method from there at half the pace (half the
+  percent or the mg step; twice the interval for the other methods), or at a slower pace
+  named with ``rate``/``every``: the cuts are never larger than before.
+- **taken**: the dose actually taken from the date (faster or slower than the plan), for one
+  interval; then the plan's method from it, never rising. Above the plan's starting dose only
+  with ``allow_high_dose``.
+- **pace** (``rate``/``every`` alone): the dose of the day before the date for one interval
+  of the new pace, then the plan's method at that pace.
+
+A plan file (JSON, or CSV through its ``#`` lines) is read back by :func:`load_plan`: the plan
+is rebuilt from its recorded parameters and revisions and must match the file exactly, and
+its checksum (:meth:`taper.plan.Plan.content_sha256`) must hold; a plan edited by hand is
+refused in one line.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from taper.assemble import Segment, assemble_plan
+from taper.direct import smallest_cut, taper_segments
+from taper.doses import parse_dose
+from taper.engine import make_plan
+from taper.errors import DataFileError, InvalidRequestError, ParameterError
+from taper.files import read_text
+from taper.formatting import format_dose
+from taper.guardrails import PatientFactors
+from taper.notices import Kind, Notice
+from taper.options import Crossover, End, Method, Order, TaperRequest
+from taper.params import SLOTS, Hold, parse_date, parse_days, parse_percent, parse_regimen
+from taper.plan import (
+    ContentRevision,
+    ContentStep,
+    Plan,
+    Revision,
+    Step,
+    content_checksum,
+)
+from taper.regimen import check_regimen, dose_step, split_daily_dose
+from taper.table import EquivalenceTable, table_of
+
+#: Plan files larger than this are refused (a plan of ten years at four dose times is ~2 MB).
+MAX_PLAN_FILE_BYTES = 64 * 1024 * 1024
+#: The longest reason a revision records (it is printed in the handout and the calendar).
+MAX_REASON = 200
+#: The warnings the assembly of a plan works out again for a revised plan.
+_RECOMPUTED = {Kind.CEILING, Kind.TARGET_PACE, Kind.LONG_PLAN, Kind.FORCED_CUT, Kind.STOP_DOSE}
+#: Warnings about cuts that name their cause ("the chosen pace", "the products").
+_CAUSED = {Kind.CEILING, Kind.TARGET_PACE, Kind.FORCED_CUT}
+
+
+def revise_plan(
+    plan: Plan,
+    *,
+    on: dt.date | str,
+    hold: dt.timedelta | int | str | None = None,
+    back: bool = False,
+    taken: str | Mapping[str, Any] | Decimal | int | None = None,
+    rate: str | Decimal | int | None = None,
+    every: dt.timedelta | int | str | None = None,
+    reason: str | None = None,
+    allow_high_dose: bool = False,
+) -> Plan:
+    """The next revision of ``plan`` from the date ``on`` (see the module docstring).
+
+    Give one action: ``hold`` (a length: ``timedelta(weeks=2)``, days, or ``"2w"``),
+    ``back=True``, ``taken`` (a daily total, ``"0.5mg"``, or doses per dose time,
+    ``"morning=0.25mg,night=0.5mg"`` or ``{"night": "0.5mg"}``), or a new pace alone
+    (``rate``, ``every``). ``back`` takes ``hold`` (how long at the dose gone back to) and a
+    slower ``rate``/``every``; ``taken`` takes ``rate``/``every`` too.
+    """
+    if not isinstance(plan, Plan):
+        raise ParameterError("plan", plan, "a Plan")
+    on_date = _date(on, "on")
+    hold_days = _days(hold, "hold")
+    rate_percent = None if rate is None else parse_percent(_text(rate, "rate"), "rate")
+    interval = _days(every, "every")
+    if not isinstance(back, bool):
+        raise ParameterError("back", back, "True or False")
+    if not isinstance(allow_high_dose, bool):
+        raise ParameterError("allow_high_dose", allow_high_dose, "True or False")
+    if reason is not None and not isinstance(reason, str):
+        raise ParameterError("reason", reason, "text")
+    if reason is not None:
+        reason = " ".join(reason.split()) or None
+    if reason is not None:
+        if any(unicodedata.category(char).startswith("C") for char in reason):
+            raise InvalidRequestError("reason= has a control character: write plain text")
+        if len(reason) > MAX_REASON:
+            raise InvalidRequestError(
+                f"reason= is longer than {MAX_REASON} characters: write a short reason"
+            )
+    actions = [name for name, given in (("back", back), ("taken", taken is not None)) if given]
+    if len(actions) > 1:
+        raise InvalidRequestError("give one of back= and taken=, not both")
+    if actions:
+        action = actions[0]
+        if action == "taken" and hold_days is not None:
+            raise InvalidRequestError("hold= goes with back= or alone, not with taken=")
+    elif hold_days is not None:
+        action = "hold"
+        if rate_percent is not None or interval is not None:
+            raise InvalidRequestError(
+                "a hold keeps the plan's pace: give hold= alone, or back= with rate=/every="
+            )
+    elif rate_percent is not None or interval is not None:
+        action = "pace"
+    else:
+        raise InvalidRequestError(
+            "say how the plan changes: hold=, back=True, taken= or a new rate=/every="
+        )
+    day = _revision_day(plan, on_date)
+    parameters: dict[str, Any] = {}
+    if hold_days is not None:
+        parameters["hold_days"] = hold_days
+    if rate_percent is not None:
+        parameters["rate_percent"] = rate_percent
+    if interval is not None:
+        parameters["interval_days"] = interval
+    if allow_high_dose:
+        parameters["allow_high_dose"] = True
+    layout, segments = plan_segments(plan)
+    kept = _kept(plan, segments, day)
+    current = _step_on(plan, day - 1)
+    notes: list[str] = []
+    number = plan.revision + 1
+    mark = f"revision {number} from {on_date.isoformat()}"
+    request: TaperRequest | None = None  # the pace from the date (None: a hold keeps it)
+    if action == "hold":
+        assert hold_days is not None
+        tail = _held(plan, segments, day, hold_days, mark)
+        description = (
+            f"hold {hold_days} days on {plan.doses_text(current.doses)} a day (the dose of "
+            f"{(on_date - dt.timedelta(days=1)).isoformat()}), then the rest of the plan "
+            f"{hold_days} days later"
+        )
+    else:
+        name = _tapered_drug(plan, current, action)
+        if action == "back":
+            before = _last_tolerated(plan, current, name)
+            regimen = _regimen(before, name)
+            request, pace = _slower(plan, rate_percent, interval)
+            first = hold_days
+            description = (
+                f"back to {plan.doses_text(before.doses)} a day (step {before.number}, the "
+                f"last dose before {plan.doses_text(current.doses)}), then {pace}"
+            )
+        elif action == "taken":
+            regimen = _taken(plan, current, name, taken, allow_high_dose)
+            parameters["taken_mg"] = dict(regimen)
+            request = _paced(plan, rate_percent, interval)
+            first = None
+            taken_total = sum(regimen.values(), Decimal(0))
+            planned = _total_of(current, name)
+            how = (
+                "less than"
+                if taken_total < planned
+                else "more than"
+                if taken_total > planned
+                else "the same as"
+            )
+            description = (
+                f"taken from {on_date.isoformat()}: {_regimen_text(regimen)} "
+                f"({format_dose(taken_total)} a day, {how} the plan's "
+                f"{format_dose(planned)}), then {request.pace_text()} every "
+                f"{request.interval_days} days from it"
+            )
+            if taken_total < planned:
+                notes.append(
+                    f"the patient went faster than the plan from {on_date.isoformat()}: a cut "
+                    "over the guideline's ceiling there is the patient's own, not the plan's"
+                )
+        else:
+            regimen = _regimen(current, name)
+            request = _paced(plan, rate_percent, interval)
+            first = None
+            description = (
+                f"from {plan.doses_text(current.doses)} a day, {request.pace_text()} every "
+                f"{request.interval_days} days"
+            )
+        what = {
+            "back": "back to the last dose before the current one",
+            "taken": "the dose taken",
+            "pace": "a new pace",
+        }[action]
+        tail = _continued(plan, layout, name, regimen, request, on_date, first, mark, what)
+    if reason:
+        description += f" ({reason})"
+    revision = Revision(
+        number=number,
+        on=on_date,
+        action=action,
+        description=description,
+        reason=reason,
+        replaces_sha256=plan.content_sha256(),
+        replaces_start=plan.start_date,
+        parameters=parameters,
+        notes=tuple(notes),
+        pace=None if action == "hold" else request,
+    )
+    return _assembled(plan, layout, [*kept, *tail], revision, own_cut=action == "taken")
+
+
+def current_pace(plan: Plan) -> TaperRequest:
+    """The request whose method and pace the plan follows now: its own, or that of the last
+    revision that changed the pace."""
+    for revision in reversed(plan.revisions):
+        if revision.pace is not None:
+            return revision.pace
+    return plan.request
+
+
+def plan_history(plan: Plan) -> list[Plan]:
+    """The plan and every plan it revised, the first draft first."""
+    chain = [plan]
+    while chain[-1].replaces is not None:
+        previous = chain[-1].replaces
+        assert previous is not None
+        chain.append(previous)
+    return chain[::-1]
+
+
+# --- the pieces of a revision ---------------------------------------------------------------
+
+
+def plan_segments(plan: Plan) -> tuple[tuple[tuple[str, str], ...], list[Segment]]:
+    """The plan's layout (drug, dose time) and its segments, as the engine made them: each
+    step but the stop, with the smallest cut the products allow from a taper step (which the
+    guideline checks of the step after it need)."""
+    layout = tuple((dose.drug, dose.slot) for dose in plan.steps[0].doses)
+    segments = []
+    for step in plan.steps[:-1]:
+        config = tuple(dose.dose_mg for dose in step.doses)
+        segments.append(
+            Segment(
+                config=config,
+                days=step.days,
+                phase=step.phase,
+                hold_days=step.hold_days,
+                stalled=any(note.startswith("held:") for note in step.notes),
+                notes=step.notes,
+                next_possible=_next_possible(plan, layout, step),
+            )
+        )
+    return layout, segments
+
+
+def _next_possible(
+    plan: Plan, layout: tuple[tuple[str, str], ...], step: Step
+) -> tuple[Decimal, ...] | None:
+    if step.phase != "taper":
+        return None
+    drugs = {dose.drug for dose in step.doses if dose.dose_mg}
+    if len(drugs) != 1:
+        return None
+    (name,) = drugs
+    formulary = plan.formularies[name]
+    quantum = dose_step(plan.request, plan.ratios.get(name), formulary)
+    mine = tuple(dose.dose_mg for dose in step.doses if dose.drug == name)
+    cut = iter(smallest_cut(mine, formulary, quantum))
+    return tuple(
+        next(cut) if drug == name else dose
+        for (drug, _), dose in zip(layout, (d.dose_mg for d in step.doses), strict=True)
+    )
+
+
+def _revision_day(plan: Plan, on: dt.date) -> int:
+    """The plan's day number of the date ``on``, which must be after its first day and no
+    later than its stop, and not before the last revision's date."""
+    day = (on - plan.start_date).days + 1
+    stop = plan.steps[-1].start_day
+    if not 2 <= day <= stop:
+        raise InvalidRequestError(
+            f"the revision date {on.isoformat()} is outside the plan: give a date from "
+            f"{plan.date_of(2).isoformat()} to {plan.date_of(stop).isoformat()} (the plan runs "
+            f"from {plan.start_date.isoformat()}, its first day without any drug is "
+            f"{plan.date_of(stop).isoformat()})"
+        )
+    if plan.revisions and on < plan.revisions[-1].on:
+        last = plan.revisions[-1]
+        raise InvalidRequestError(
+            f"the revision date {on.isoformat()} is before revision {last.number}'s "
+            f"({last.on.isoformat()}): a revision changes the plan from its date on, so give "
+            f"{last.on.isoformat()} or later"
+        )
+    return day
+
+
+def _step_on(plan: Plan, day: int) -> Step:
+    return next(step for step in plan.steps if step.start_day <= day <= step.end_day)
+
+
+def _kept(plan: Plan, segments: Sequence[Segment], day: int) -> list[Segment]:
+    """The segments before ``day``, the one running then cut to end the day before (its
+    hold, which comes at its end, cut with it)."""
+    kept = []
+    for step, segment in zip(plan.steps, segments, strict=False):
+        if step.start_day >= day:
+            break
+        if step.end_day >= day:
+            days = day - step.start_day
+            held = max(0, days - (step.days - step.hold_days))
+            segment = replace(segment, days=days, hold_days=held)
+        kept.append(segment)
+    return kept
+
+
+def _held(
+    plan: Plan, segments: Sequence[Segment], day: int, hold_days: int, mark: str
+) -> list[Segment]:
+    """A hold from ``day``: the dose of the day before, then the rest as it was."""
+    current = _step_on(plan, day - 1)
+    segment = segments[current.number - 1]
+    tail = [
+        replace(
+            segment,
+            days=hold_days,
+            hold_days=hold_days,
+            stalled=False,
+            notes=(f"{mark}: hold {hold_days} days",),
+        )
+    ]
+    rest = current.end_day - day + 1
+    if rest > 0:
+        tail.append(replace(segment, days=rest, hold_days=min(segment.hold_days, rest)))
+    tail += segments[current.number :]
+    return tail
+
+
+def _tapered_drug(plan: Plan, current: Step, action: str) -> str:
+    """The drug whose dose the revision changes: the drug tapered, alone, in a taper step."""
+    drugs = current.totals_by_drug()
+    if current.phase != "taper" or set(drugs) != {plan.drug.name}:
+        what = {"back": "back=", "taken": "taken=", "pace": "rate=/every="}[action]
+        raise InvalidRequestError(
+            f"on the day before the revision the plan is in its {current.phase} phase "
+            f"({plan.doses_text(current.doses).replace(chr(10), ', ')}): {what} revises the "
+            f"taper of {plan.drug.name} only; give hold= to stay on the dose"
+        )
+    return plan.drug.name
+
+
+def _total_of(step: Step, name: str) -> Decimal:
+    return step.totals_by_drug().get(name, Decimal(0))
+
+
+def _regimen(step: Step, name: str) -> dict[str, Decimal]:
+    return {dose.slot: dose.dose_mg for dose in step.doses if dose.drug == name and dose.dose_mg}
+
+
+def _regimen_text(regimen: Mapping[str, Decimal]) -> str:
+    return ", ".join(f"{format_dose(dose)} {slot}" for slot, dose in regimen.items())
+
+
+def _last_tolerated(plan: Plan, current: Step, name: str) -> Step:
+    """The last step before ``current`` with a higher dose of the drug."""
+    now = _total_of(current, name)
+    for step in reversed(plan.steps[: current.number - 1]):
+        if set(step.totals_by_drug()) - {name}:
+            break  # a crossover: going back there is not a dose of this drug alone
+        if _total_of(step, name) > now:
+            return step
+    raise InvalidRequestError(
+        f"there is no earlier dose of {name} alone to go back to before "
+        f"{plan.doses_text(current.doses)} a day (step {current.number}); give hold= or taken="
+    )
+
+
+def _taken(
+    plan: Plan,
+    current: Step,
+    name: str,
+    taken: str | Mapping[str, Any] | Decimal | int | None,
+    allow_high_dose: bool,
+) -> dict[str, Decimal]:
+    """The doses taken from the revision's date, per dose time of the plan."""
+    slots = tuple(dose.slot for dose in plan.steps[0].doses if dose.drug == name)
+    formulary = plan.formularies[name]
+    if isinstance(taken, Mapping):
+        text = ",".join(f"{slot}={_text(dose, 'taken')}" for slot, dose in taken.items())
+    else:
+        text = _text(taken, "taken")
+    if "=" in text:
+        regimen = parse_regimen(text)
+        other = [slot for slot in regimen if slot not in slots]
+        if other:
+            raise InvalidRequestError(
+                f"taken= gives a dose at {', '.join(other)}, which is not a dose time of the "
+                f"plan ({', '.join(slots)})"
+            )
+    else:
+        total = parse_dose(text)
+        using = (
+            tuple(
+                slot
+                for slot in slots
+                if any(
+                    dose.slot == slot and dose.drug == name and dose.dose_mg
+                    for dose in current.doses
+                )
+            )
+            or slots[-1:]
+        )
+        quantum = dose_step(plan.request, plan.ratios.get(name), formulary)
+        regimen = split_daily_dose(total, using, formulary, quantum) if total else {}
+    regimen = {slot: dose for slot, dose in regimen.items() if dose}
+    total = sum(regimen.values(), Decimal(0))
+    start = max(_total_of(step, name) for step in plan.steps)
+    if total > start and not allow_high_dose:
+        raise InvalidRequestError(
+            f"the dose taken ({format_dose(total)} of {name} a day) is above the plan's "
+            f"starting dose ({format_dose(start)} a day): check it, and give "
+            "allow_high_dose=True if it is right"
+        )
+    check_regimen(
+        plan.drug, regimen, formulary, replace(plan.request, allow_high_dose=allow_high_dose)
+    )
+    return regimen
+
+
+def _paced(plan: Plan, rate: Decimal | None, interval: int | None) -> TaperRequest:
+    """The plan's request with a new pace, where given."""
+    request = current_pace(plan)
+    if rate is not None:
+        if request.method is not Method.PERCENT:
+            raise InvalidRequestError(
+                f"rate= is a pace of the percent method; this plan's method is "
+                f"{request.method.value}: give every="
+            )
+        request = replace(request, rate_percent=rate)
+    if interval is not None:
+        request = replace(request, interval_days=interval)
+    return request
+
+
+def _slower(plan: Plan, rate: Decimal | None, interval: int | None) -> tuple[TaperRequest, str]:
+    """The pace after a step back: the one named (which must be slower), else half the
+    plan's (half the percent or mg step; twice the interval for the other methods)."""
+    request = current_pace(plan)
+    if rate is not None or interval is not None:
+        slower = _paced(plan, rate, interval)
+        if (
+            slower.rate_percent > request.rate_percent
+            or slower.interval_days < request.interval_days
+            or (
+                slower.rate_percent == request.rate_percent
+                and slower.interval_days == request.interval_days
+            )
+        ):
+            raise InvalidRequestError(
+                f"back= resumes more slowly than the plan ({request.pace_text()} every "
+                f"{request.interval_days} days): give a smaller rate= or a longer every="
+            )
+        return slower, f"{slower.pace_text()} every {slower.interval_days} days"
+    if request.method is Method.PERCENT:
+        slower = replace(request, rate_percent=request.rate_percent / 2)
+    elif request.method is Method.LINEAR and request.step_mg is not None:
+        slower = replace(request, step_mg=request.step_mg / 2)
+    else:
+        slower = replace(request, interval_days=request.interval_days * 2)
+    return slower, f"half the pace: {slower.pace_text()} every {slower.interval_days} days"
+
+
+def _continued(
+    plan: Plan,
+    layout: tuple[tuple[str, str], ...],
+    name: str,
+    regimen: Mapping[str, Decimal],
+    request: TaperRequest,
+    on: dt.date,
+    first_days: int | None,
+    mark: str,
+    what: str,
+) -> list[Segment]:
+    """The plan's method from ``regimen`` on ``on``: the regimen for one interval (or
+    ``first_days``), then the method's cuts, laid out over the plan's dose times."""
+    drug = plan.drug
+    formulary = plan.formularies[name]
+    total = sum(regimen.values(), Decimal(0))
+    note = f"{mark}: {_regimen_text(regimen) or 'no dose'} ({what})"
+    days = first_days or request.interval_days
+    first_hold = first_days or 0
+    if not total:
+        return []
+    taper = replace(
+        request,
+        drug=name,
+        regimen=dict(regimen),
+        switch_to=None,
+        also=(),
+        finish_on=None,
+        finish_from_mg=None,
+        switch_reduction_percent=Decimal(0),
+        part_mg=None,
+        crossover=Crossover.SLOT,
+        start=on,
+        until=None,
+        duration_days=None,
+        # Holds after a numbered step counted the first draft's steps: they do not carry
+        # over; holds at a dose and after every few cuts do.
+        holds=tuple(hold for hold in request.holds if hold.kind != "after-step"),
+        steps_mg=tuple(dose for dose in request.steps_mg if dose < total),
+    )
+    finished = (taper.method is Method.STEPS and not taper.steps_mg) or (
+        taper.final_mg is not None and total <= taper.final_mg
+    )
+    used = tuple(slot for slot in SLOTS if slot in regimen)
+    if finished:
+        config = tuple(regimen[slot] for slot in used)
+        own = [Segment(config=config, days=days, phase="taper")]
+    else:
+        own = taper_segments(
+            taper, plan.table, drug, regimen, formulary, plan.ratios.get(name), plan.source, on
+        ).segments
+    own[0] = replace(own[0], days=days, hold_days=first_hold, stalled=False, notes=(note,))
+    aligned = []
+    for segment in own:
+        possible = segment.next_possible
+        aligned.append(
+            replace(
+                segment,
+                config=_aligned(layout, name, dict(zip(used, segment.config, strict=True))),
+                next_possible=None
+                if possible is None
+                else _aligned(layout, name, dict(zip(used, possible, strict=True))),
+            )
+        )
+    return aligned
+
+
+def _aligned(
+    layout: tuple[tuple[str, str], ...], name: str, doses: Mapping[str, Decimal]
+) -> tuple[Decimal, ...]:
+    return tuple(
+        doses.get(slot, Decimal(0)) if drug == name else Decimal(0) for drug, slot in layout
+    )
+
+
+def _assembled(
+    plan: Plan,
+    layout: tuple[tuple[str, str], ...],
+    segments: list[Segment],
+    revision: Revision,
+    *,
+    own_cut: bool,
+) -> Plan:
+    risk = set(plan.risk.warnings) if plan.risk is not None else set()
+    kept = [w for w in plan.warnings if w not in risk and w.kind not in _RECOMPUTED]
+    revised = assemble_plan(
+        request=plan.request,
+        drugs=plan.drugs,
+        layout=layout,
+        segments=segments,
+        formularies=plan.formularies,
+        ratios=plan.ratios,
+        source=plan.source,
+        resolved_pace=plan.resolved_pace,
+        warnings=kept,
+        today=plan.start_date,
+        table=plan.table,
+        conversion=plan.conversion,
+    )
+    warnings = list(revised.warnings)
+    if own_cut:
+        day = (revision.on - plan.start_date).days + 1
+        own = next((s for s in revised.steps if s.start_day == day), None)
+        if own is not None and (own.exceeds_ceiling or own.forced):
+            warnings = _without_step(warnings, own.number)
+            warnings.append(
+                Notice(
+                    Kind.CEILING,
+                    f"step {own.number} (the dose taken from {revision.on.isoformat()}, "
+                    f"revision {revision.number}) cuts more in 2 weeks than the ceiling of 25% "
+                    "every 2 weeks (2025 Joint Guideline); the cause is the patient's own cut, "
+                    "not the plan's pace: watch for withdrawal",
+                )
+            )
+    return replace(
+        revised,
+        warnings=tuple(warnings),
+        revisions=(*plan.revisions, revision),
+        replaces=plan,
+    )
+
+
+_STEP_LIST = re.compile(r"step\(s\) ([0-9, ]+)")
+
+
+def _without_step(warnings: list[Notice], number: int) -> list[Notice]:
+    """The warnings with step ``number`` taken out of those that name a cause for a cut."""
+    result = []
+    for notice in warnings:
+        match = _STEP_LIST.search(notice.message) if notice.kind in _CAUSED else None
+        if match is None:
+            result.append(notice)
+            continue
+        numbers = [n.strip() for n in match.group(1).split(",") if n.strip() != str(number)]
+        if numbers:
+            message = notice.message.replace(match.group(0), f"step(s) {', '.join(numbers)}", 1)
+            result.append(Notice(notice.kind, message))
+    return result
+
+
+# --- values people give ---------------------------------------------------------------------
+
+
+def _text(value: object, name: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise ParameterError(name, value, "text, an int or a Decimal")
+    return str(value)
+
+
+def _date(value: object, name: str) -> dt.date:
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
+        raise ParameterError(name, value, "a datetime.date or 'YYYY-MM-DD'")
+    return value if isinstance(value, dt.date) else parse_date(value, f"{name}= date")
+
+
+def _days(value: object, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.timedelta):
+        if value.seconds or value.microseconds or value.days < 1:
+            raise ParameterError(name, value, "a whole number of days, at least one")
+        return parse_days(str(value.days), name)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ParameterError(name, value, "a timedelta, a number of days or text such as '2w'")
+    return parse_days(str(value), name)
+
+
+# --- reading a plan file back ---------------------------------------------------------------
+
+
+def request_from_record(record: Mapping[str, Any]) -> TaperRequest:
+    """The request a plan's recorded parameters describe (the inverse of
+    :func:`taper.records.request_record`)."""
+    hints = get_type_hints(TaperRequest)
+    factor_names = {f.name for f in dataclasses.fields(PatientFactors)}
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(TaperRequest):
+        if f.name == "factors":
+            values["factors"] = PatientFactors(
+                **{name: record[name] for name in factor_names if name in record}
+            )
+            continue
+        key = "regimen_mg" if f.name == "regimen" else f.name
+        if key not in record:
+            raise KeyError(key)
+        values[f.name] = _field_value(f.name, str(hints[f.name]), record[key])
+    return TaperRequest(**values)
+
+
+_ENUMS: dict[str, Any] = {"method": Method, "end": End, "order": Order, "crossover": Crossover}
+_HOLD = re.compile(r"hold ([0-9]+) days (?:after step ([0-9]+)|after every ([0-9]+) steps|at (.+))")
+
+
+def _field_value(name: str, hint: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in _ENUMS:
+        return _ENUMS[name](value)
+    if name == "regimen":
+        return {slot: Decimal(str(dose)) for slot, dose in value.items()}
+    if name == "also":
+        return tuple(
+            (item["drug"], {s: Decimal(str(d)) for s, d in item["regimen_mg"].items()})
+            for item in value
+        )
+    if name == "holds":
+        return tuple(_hold(text) for text in value)
+    if name == "steps_mg":
+        return tuple(Decimal(str(dose)) for dose in value)
+    if name == "products":
+        return tuple(str(text) for text in value)
+    if "date" in hint:
+        return dt.date.fromisoformat(value)
+    if "Decimal" in hint:
+        return Decimal(str(value))
+    return value
+
+
+def _hold(text: str) -> Hold:
+    match = _HOLD.fullmatch(text)
+    if match is None:
+        raise ValueError(f"cannot read hold {text!r}")
+    days = int(match.group(1))
+    if match.group(2):
+        return Hold("after-step", days, step=int(match.group(2)))
+    if match.group(3):
+        return Hold("every", days, step=int(match.group(3)))
+    return Hold("at", days, dose_mg=parse_dose(match.group(4)))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Recorded:
+    """What a plan file records: enough to rebuild the plan and check it."""
+
+    table_sha256: str
+    parameters: Mapping[str, Any]
+    start: dt.date
+    checksum: str
+    revisions: Sequence[Mapping[str, Any]]
+    #: Compares the file's day rows with a rebuilt plan's (True: the same).
+    same_days: Any
+
+
+def load_plan(
+    path: str | os.PathLike[str], table: EquivalenceTable | str | os.PathLike[str] | None = None
+) -> Plan:
+    """Read a plan file taper wrote (JSON, or CSV with its ``#`` lines) back into the plan,
+    its revisions included: rebuilt from its parameters and checked against the file."""
+    shown = str(path)
+    file = Path(os.fspath(path))
+
+    def fail(line: int | None, reason: str) -> DataFileError:
+        return DataFileError(shown, line, reason)
+
+    table = table_of(table)
+    text, _ = read_text(file, kind="plan file", max_bytes=MAX_PLAN_FILE_BYTES, fail=fail)
+    try:
+        if text.lstrip().startswith("{"):
+            recorded = _json_recorded(text)
+        else:
+            recorded = _csv_recorded(text, fail)
+        request = request_from_record(recorded.parameters)
+    except DataFileError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise fail(
+            None,
+            f"is not a plan taper wrote, or its parameters were edited ({type(exc).__name__}: "
+            f"{exc}); give the JSON or CSV of 'taper schedule'",
+        ) from None
+    if recorded.table_sha256 != table.sha256:
+        raise fail(
+            None,
+            f"was made with the equivalence table of sha256 {recorded.table_sha256[:12]}..., "
+            f"not this one ({table.sha256[:12]}...): give that table with --table",
+        )
+    plan = make_plan(request, table, today=recorded.start)
+    for record in recorded.revisions:
+        plan = _replayed(plan, record, fail)
+    checksum = plan.content_sha256()
+    if checksum != recorded.checksum or not recorded.same_days(plan, table):
+        raise fail(
+            None,
+            f"does not match its checksum (plan sha256 {recorded.checksum[:12]}...): it was "
+            "edited after taper wrote it, or written by another version of taper; revise the "
+            "file taper wrote, or draft the plan again with 'taper schedule'",
+        )
+    return plan
+
+
+def _replayed(plan: Plan, record: Mapping[str, Any], fail: Any) -> Plan:
+    parameters = record.get("parameters", {})
+    taken = parameters.get("taken_mg")
+    try:
+        return revise_plan(
+            plan,
+            on=dt.date.fromisoformat(record["on"]),
+            hold=parameters.get("hold_days"),
+            back=record["action"] == "back",
+            taken=None
+            if taken is None
+            else ",".join(f"{slot}={dose}mg" for slot, dose in taken.items()) or "0mg",
+            rate=None
+            if parameters.get("rate_percent") is None
+            else str(parameters["rate_percent"]),
+            every=parameters.get("interval_days"),
+            reason=record.get("reason"),
+            allow_high_dose=bool(parameters.get("allow_high_dose", False)),
+        )
+    except (InvalidRequestError, KeyError, ValueError, TypeError) as exc:
+        raise fail(None, f"has a revision taper cannot make again ({exc})") from None
+
+
+def _plain(value: object) -> str:
+    return f"{Decimal(str(value)).normalize():f}"
+
+
+def _content_revisions(records: Sequence[Mapping[str, Any]]) -> list[ContentRevision]:
+    return [(r["revision"], r["on"], r["action"], r["parameters"], r["reason"]) for r in records]
+
+
+def csv_content_checksum(
+    start: dt.date, rows: Sequence[Sequence[str]], revisions: Sequence[Mapping[str, Any]]
+) -> str:
+    """The checksum of what a plan's CSV says (:func:`taper.plan.content_checksum`): its
+    rows (day, date, step, phase, drug, slot, dose_mg, take) grouped by step, and its
+    revisions as recorded on its ``# revisions`` line."""
+    steps: list[ContentStep] = []
+    by_step: dict[str, list[Sequence[str]]] = {}
+    for row in rows:
+        by_step.setdefault(row[2], []).append(row)
+    for group in by_step.values():
+        days = sorted({int(row[0]) for row in group})
+        held = {int(row[0]) for row in group if row[3] == "hold"}
+        first = [row for row in group if int(row[0]) == days[0]]
+        doses = [(row[4], row[5], _plain(row[6]), _take(row[7])) for row in first]
+        steps.append((days[0], len(days), len(held), first[0][3], doses))
+    return content_checksum(start, steps, _content_revisions(revisions))
+
+
+def _take(cell: str) -> str:
+    """A 'take' cell as taper made it (without the ``'`` that neutralises a formula)."""
+    return cell[1:] if cell.startswith("'") and cell[1:2] in ("=", "+", "-", "@") else cell
+
+
+def _day_rows(plan: Plan) -> list[tuple[str, ...]]:
+    """The plan's rows as its CSV and JSON write them: day, date, step, phase, drug, dose time,
+    dose in mg, what to take."""
+    return [
+        (
+            str(day.day),
+            day.date.isoformat(),
+            str(day.step),
+            day.phase,
+            dose.drug,
+            dose.slot,
+            f"{dose.dose_mg.normalize():f}",
+            dose.preparation.text(),
+        )
+        for day in plan.days()
+        for dose in day.doses
+    ]
+
+
+def _json_recorded(text: str) -> _Recorded:
+    document = json.loads(text, parse_float=Decimal)
+    meta = document["meta"]
+    found = [
+        (
+            str(day["day"]),
+            day["date"],
+            str(day["step"]),
+            day["phase"],
+            dose["drug"],
+            dose["slot"],
+            _plain(dose["dose_mg"]),
+        )
+        for day in document["days"]
+        for dose in day["doses"]
+    ]
+
+    revisions = meta.get("revisions", [])
+    steps = [
+        (
+            step["start_day"],
+            step["days"],
+            step["hold_days"],
+            "hold" if step["hold_days"] == step["days"] else step["phase"],
+            [(d["drug"], d["slot"], _plain(d["dose_mg"]), d["take"]) for d in step["doses"]],
+        )
+        for step in document["steps"]
+    ]
+    start = dt.date.fromisoformat(meta["start_date"])
+    content = content_checksum(start, steps, _content_revisions(revisions))
+
+    def same_days(plan: Plan, table: EquivalenceTable) -> bool:
+        return content == document["plan_sha256"] and found == [row[:-1] for row in _day_rows(plan)]
+
+    return _Recorded(
+        table_sha256=document["table"]["sha256"],
+        parameters=meta["parameters"],
+        start=start,
+        checksum=document["plan_sha256"],
+        revisions=revisions,
+        same_days=same_days,
+    )
+
+
+_TABLE_LINE = re.compile(r"# taper \S+; table .* sha256 ([0-9a-f]{64})")
+_PLAN_LINE = re.compile(r"# plan sha256 ([0-9a-f]{64}); revision ([0-9]+)")
+#: The columns of a plan's CSV that say what is taken (the others are worked out from them).
+_ROW_COLUMNS = ("day", "date", "step", "phase", "drug", "slot", "dose_mg", "take")
+
+
+def _csv_recorded(text: str, fail: Any) -> _Recorded:
+    lines = text.splitlines(keepends=True)
+    comments = 0
+    while comments < len(lines) and lines[comments].startswith("#"):
+        comments += 1
+    head = [line.rstrip("\n") for line in lines[:comments]]
+    table_match = _TABLE_LINE.fullmatch(head[0]) if head else None
+    plan_match = next((m for line in head if (m := _PLAN_LINE.fullmatch(line))), None)
+    detail = re.fullmatch(r"# source \S+; parameters (\{.*\})", head[1]) if len(head) > 1 else None
+    if table_match is None or detail is None or plan_match is None:
+        raise fail(
+            1,
+            "has no '# taper', '# source ... parameters' and '# plan sha256' lines: not a "
+            "plan CSV of 'taper schedule' (or written before plans had a checksum)",
+        )
+    revisions: list[Any] = []
+    for line in head:
+        if line.startswith("# revisions "):
+            revisions = json.loads(line.removeprefix("# revisions "), parse_float=Decimal)
+    records = list(csv.DictReader(io.StringIO("".join(lines[comments:]))))
+    found = [tuple(record[column] for column in _ROW_COLUMNS) for record in records]
+    start = dt.date.fromisoformat(found[0][1])
+    content = csv_content_checksum(start, found, revisions)
+
+    def same_days(plan: Plan, table: EquivalenceTable) -> bool:
+        expected = _day_rows(plan)
+        return (
+            content == plan_match.group(1)
+            and len(found) == len(expected)
+            and all(
+                row[:-1] == want[:-1] and row[-1] in (want[-1], "'" + want[-1])
+                for row, want in zip(found, expected, strict=True)
+            )
+        )
+
+    return _Recorded(
+        table_sha256=table_match.group(1),
+        parameters=json.loads(detail.group(1), parse_float=Decimal),
+        start=start,
+        checksum=plan_match.group(1),
+        revisions=revisions,
+        same_days=same_days,
+    )

@@ -1,0 +1,620 @@
+"""Revising a running plan (taper/revise.py): each rule, the history, the files read back,
+the calendar that updates in place, and the one-line refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from taper import load_plan, plan_taper
+from taper.check import check_plan
+from taper.csvout import plan_csv
+from taper.errors import DataFileError, InvalidRequestError, TaperError
+from taper.records import dumps_json, plan_document
+from taper.reviews import MOST_GAP_DAYS, plan_reviews
+from taper.schedule import TaperPlan
+from taper.table import EquivalenceTable
+
+START = "2027-01-04"
+
+
+def _plan(table: EquivalenceTable, *args: Any, **options: Any) -> TaperPlan:
+    return plan_taper(*args, table=table, start=START, **options)
+
+
+@pytest.fixture(scope="module")
+def diazepam(table: EquivalenceTable) -> TaperPlan:
+    return _plan(table, "diazepam", "20mg", times=2)
+
+
+@pytest.fixture(scope="module")
+def switch(table: EquivalenceTable) -> TaperPlan:
+    return _plan(table, "clonazepam", "2mg", switch_to="diazepam")
+
+
+def _rows(plan: TaperPlan) -> list[str]:
+    """The CSV's day rows (no # lines, no header)."""
+    return [line for line in plan.to_csv().splitlines() if not line.startswith(("#", "day,"))]
+
+
+def _before(plan: TaperPlan, day: int) -> list[str]:
+    return [row for row in _rows(plan) if int(row.split(",")[0]) < day]
+
+
+def _totals(plan: TaperPlan) -> dict[int, Decimal]:
+    """Each day's total dose of the drug tapered."""
+    return {
+        day.day: sum((d.dose_mg for d in day.doses if d.drug == plan.drug.name), Decimal(0))
+        for day in plan.days()
+    }
+
+
+def _day(plan: TaperPlan, date: str) -> int:
+    return (dt.date.fromisoformat(date) - plan.start_date).days + 1
+
+
+def _json_days_before(plan: TaperPlan, day: int) -> list[Any]:
+    return [d for d in plan.to_dict()["days"] if d["day"] < day]
+
+
+# --- the rules --------------------------------------------------------------------------------
+
+
+def test_hold_keeps_the_dose_of_the_day_before_then_shifts_the_rest(diazepam: TaperPlan) -> None:
+    on = diazepam.date_of(diazepam.steps[3].start_day + 5)
+    day = _day(diazepam, on.isoformat())
+    revised = diazepam.revise(on=on, hold=dt.timedelta(weeks=2), reason="poor sleep")
+    assert _before(revised, day) == _before(diazepam, day)
+    assert _json_days_before(revised, day) == _json_days_before(diazepam, day)
+    before, after = _totals(diazepam), _totals(revised)
+    assert all(after[d] == before[day - 1] for d in range(day, day + 14))
+    assert all(after[d + 14] == before[d] for d in before if d >= day)
+    assert revised.checks.duration_days == diazepam.checks.duration_days + 14
+    held = [d for d in revised.days() if day <= d.day < day + 14]
+    assert {d.phase for d in held} == {"hold"}
+
+
+def test_hold_on_a_cut_day_and_on_the_stop_day(diazepam: TaperPlan) -> None:
+    cut = diazepam.steps[2].start_day
+    revised = diazepam.revise(on=diazepam.date_of(cut), hold="10d")
+    assert _totals(revised)[cut] == diazepam.steps[1].total_mg
+    assert _totals(revised)[cut + 10] == diazepam.steps[2].total_mg
+    stop = diazepam.steps[-1].start_day
+    longer = diazepam.revise(on=diazepam.date_of(stop), hold=7)
+    assert longer.steps[-1].start_day == stop + 7
+    assert _totals(longer)[stop + 6] == diazepam.steps[-2].total_mg
+
+
+def test_back_returns_to_the_previous_dose_then_cuts_no_larger(diazepam: TaperPlan) -> None:
+    current = diazepam.steps[4]
+    on = diazepam.date_of(current.start_day + 3)
+    day = _day(diazepam, on.isoformat())
+    revised = diazepam.revise(on=on, back=True, reason="withdrawal")
+    assert _before(revised, day) == _before(diazepam, day)
+    back = next(step for step in revised.steps if step.start_day == day)
+    assert back.total_mg == diazepam.steps[3].total_mg > current.total_mg
+    assert back.days == diazepam.request.interval_days
+    # Cuts from each dose never larger than the first draft's from the same dose, and the
+    # pace half the first draft's (5% instead of 10%): each dose lasts at least as long.
+    first_cut = {s.total_mg: s.cut_percent for s in diazepam.steps[1:]}
+    first_days = {}
+    for earlier, later in zip(diazepam.steps, diazepam.steps[1:], strict=False):
+        first_days[earlier.total_mg] = earlier.days
+        first_cut[earlier.total_mg] = later.cut_percent
+    after = [s for s in revised.steps if s.start_day > day]
+    previous = back
+    for step in after:
+        assert step.total_mg <= previous.total_mg  # never rising
+        assert step.cut_percent is not None
+        assert step.cut_percent <= (first_cut.get(previous.total_mg) or Decimal(100))
+        if step.phase != "stop" and previous is not back:
+            assert previous.days >= first_days.get(previous.total_mg, 0)
+        previous = step
+    assert "half the pace" in revised.history[-1].description
+
+
+def test_back_with_a_named_pace_must_be_slower(diazepam: TaperPlan) -> None:
+    on = diazepam.date_of(diazepam.steps[4].start_day + 1)
+    slower = diazepam.revise(on=on, back=True, every="4w", hold="3w")
+    assert "every 28 days" in slower.history[-1].description
+    first = next(s for s in slower.steps if s.start_day == _day(diazepam, on.isoformat()))
+    assert first.days == 21
+    with pytest.raises(InvalidRequestError, match="resumes more slowly"):
+        diazepam.revise(on=on, back=True, rate="25%")
+
+
+def test_taken_continues_from_the_dose_taken_never_rising(diazepam: TaperPlan) -> None:
+    on = diazepam.date_of(diazepam.steps[2].start_day + 2)
+    day = _day(diazepam, on.isoformat())
+    for taken in ("12mg", "morning=4mg,night=10mg", {"night": "16mg"}):
+        revised = diazepam.revise(on=on, taken=taken)
+        assert _before(revised, day) == _before(diazepam, day)
+        totals = _totals(revised)
+        expected = {"12mg": 12, "morning=4mg,night=10mg": 14}.get(str(taken), 16)
+        assert totals[day] == expected
+        later = [totals[d] for d in sorted(totals) if d >= day]
+        assert all(b <= a for a, b in itertools.pairwise(later))
+    faster = diazepam.revise(on=on, taken="10mg")
+    assert "faster than the plan" in faster.history[-1].notes[0]
+
+
+def test_taken_above_the_starting_dose_needs_allow_high_dose(diazepam: TaperPlan) -> None:
+    on = diazepam.date_of(30)
+    with pytest.raises(InvalidRequestError, match="above the plan's starting dose"):
+        diazepam.revise(on=on, taken="25mg")
+    assert _totals(diazepam.revise(on=on, taken="25mg", allow_high_dose=True))[30] == 25
+
+
+def test_a_new_rate_or_interval_from_the_date(diazepam: TaperPlan) -> None:
+    on = diazepam.date_of(diazepam.steps[3].start_day + 1)
+    day = _day(diazepam, on.isoformat())
+    slower = diazepam.revise(on=on, every="4w")
+    assert _before(slower, day) == _before(diazepam, day)
+    after = [s for s in slower.steps if s.start_day >= day and s.phase != "stop"]
+    assert all(s.days >= 28 for s in after[:-1])
+    assert slower.checks.duration_days > diazepam.checks.duration_days
+    gentler = diazepam.revise(on=on, rate=5)
+    assert gentler.checks.duration_days > diazepam.checks.duration_days
+
+
+def test_a_revision_of_a_revision_keeps_its_history(table: EquivalenceTable) -> None:
+    first = _plan(table, "diazepam", "20mg", times=2)
+    once = first.revise(on="2027-02-20", hold="2w", reason="exams")
+    twice = once.revise(on="2027-04-01", back=True, reason="anxiety")
+    assert [(r.number, r.action, r.reason) for r in twice.history] == [
+        (1, "hold", "exams"),
+        (2, "back", "anxiety"),
+    ]
+    assert twice.history[0].replaces_sha256 == first.sha256
+    assert twice.history[1].replaces_sha256 == once.sha256
+    assert twice.replaces is not None
+    assert twice.replaces.sha256 == once.sha256
+    assert _before(twice, _day(first, "2027-02-20")) == _before(first, _day(first, "2027-02-20"))
+    document = twice.to_dict()
+    assert document["meta"]["revision"] == 2
+    assert [r["reason"] for r in document["meta"]["revisions"]] == ["exams", "anxiety"]
+    assert document["plan_sha256"] == twice.sha256
+
+
+@given(
+    offset=st.integers(min_value=1, max_value=300),
+    hold=st.integers(min_value=1, max_value=60),
+)
+def test_property_days_before_the_date_never_change(offset: int, hold: int) -> None:
+    plan = _property_plan()
+    stop = plan.steps[-1].start_day
+    day = 1 + offset % (stop - 1) + 1
+    revised = plan.revise(on=plan.date_of(day), hold=hold)
+    assert _before(revised, day) == _before(plan, day)
+    totals, before = _totals(revised), _totals(plan)
+    assert all(totals[d + hold] == before[d] for d in before if d >= day)
+
+
+@given(
+    offset=st.integers(min_value=1, max_value=300),
+    taken=st.decimals(min_value=Decimal(1), max_value=Decimal(20), places=0),
+)
+def test_property_taken_never_rises_after_the_dose_taken(offset: int, taken: Decimal) -> None:
+    plan = _property_plan()
+    day = 2 + offset % (plan.steps[-1].start_day - 2)
+    revised = plan.revise(on=plan.date_of(day), taken=f"night={taken}mg")
+    totals = _totals(revised)
+    assert totals[day] == taken
+    later = [totals[d] for d in sorted(totals) if d >= day]
+    assert all(b <= a for a, b in itertools.pairwise(later))
+
+
+_PROPERTY_PLAN: list[TaperPlan] = []
+
+
+def _property_plan() -> TaperPlan:
+    if not _PROPERTY_PLAN:
+        _PROPERTY_PLAN.append(plan_taper("diazepam", "20mg", start=START))
+    return _PROPERTY_PLAN[0]
+
+
+# --- refusals, one line each ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"on": "2026-12-01", "hold": "2w"}, "outside the plan"),
+        ({"on": "2027-01-04", "hold": "2w"}, "outside the plan"),
+        ({"on": "2031-01-01", "hold": "2w"}, "outside the plan"),
+        ({"on": "2027-02-01"}, "say how the plan changes"),
+        ({"on": "2027-02-01", "hold": "2w", "rate": "5%"}, "keeps the plan's pace"),
+        ({"on": "2027-02-01", "back": True, "taken": "5mg"}, "not both"),
+        ({"on": "2027-01-10", "back": True}, "no earlier dose"),
+        ({"on": "2027-02-01", "taken": "midday=5mg"}, "not a dose time of the plan"),
+        ({"on": "2027-02-01", "hold": "0d"}, "at least one day"),
+        ({"on": "2027-02-01", "hold": "1w", "reason": "a\x00b"}, "control character"),
+        ({"on": "2027-02-01", "hold": "1w", "reason": "x" * 201}, "longer than 200"),
+    ],
+)
+def test_impossible_revisions_are_one_line(
+    diazepam: TaperPlan, options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(TaperError, match=message) as caught:
+        diazepam.revise(**options)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_revision_before_the_last_one_is_refused(diazepam: TaperPlan) -> None:
+    once = diazepam.revise(on="2027-03-01", hold="1w")
+    with pytest.raises(InvalidRequestError, match="before revision 1's"):
+        once.revise(on="2027-02-01", hold="1w")
+
+
+def test_back_or_taken_during_a_switch_is_refused_hold_works(switch: TaperPlan) -> None:
+    on = switch.date_of(switch.steps[1].start_day + 2)
+    with pytest.raises(InvalidRequestError, match="crossover phase"):
+        switch.revise(on=on, back=True)
+    held = switch.revise(on=on, hold="1w")
+    assert held.checks.duration_days == switch.checks.duration_days + 7
+
+
+# --- files read back ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_a_revised_plan_file_reads_back_exactly(
+    table: EquivalenceTable, tmp_path: Path, suffix: str
+) -> None:
+    plan = _plan(table, "lorazepam", "2mg", times=2, finish_on="diazepam")
+    revised = plan.revise(on="2027-02-15", hold="2w").revise(on="2027-06-01", every="4w")
+    path = tmp_path / f"plan{suffix}"
+    text = (
+        plan_csv(revised, table) if suffix == ".csv" else dumps_json(plan_document(revised, table))
+    )
+    path.write_text(text, encoding="utf-8")
+    again = load_plan(path, table=table)
+    assert again.sha256 == revised.sha256
+    assert [r.description for r in again.history] == [r.description for r in revised.history]
+
+
+def test_finish_on_plan_rebuilds_from_its_recorded_parameters(
+    table: EquivalenceTable, tmp_path: Path
+) -> None:
+    """The recorded order was the second drug's, so the first drug's lead-in came out in
+    another order when the plan was rebuilt from its parameters."""
+    plan = _plan(table, "alprazolam", "2mg", times=3, finish_on="diazepam")
+    path = tmp_path / "plan.json"
+    path.write_text(dumps_json(plan_document(plan, table)), encoding="utf-8")
+    assert load_plan(path, table=table).sha256 == plan.sha256
+
+
+@pytest.mark.parametrize(
+    ("suffix", "edit"),
+    [
+        (".csv", lambda text: text.replace(",morning,10,", ",morning,9,", 1)),
+        (".csv", lambda text: text.replace('"reason":"exams"', '"reason":"none"', 1)),
+        (".json", lambda text: text.replace('"dose_mg": 10', '"dose_mg": 9', 1)),
+        (".json", lambda text: text.replace('"rate_percent": 10', '"rate_percent": 5', 1)),
+    ],
+)
+def test_a_plan_edited_by_hand_is_refused_by_its_checksum(
+    table: EquivalenceTable, tmp_path: Path, suffix: str, edit: Any
+) -> None:
+    plan = _plan(table, "diazepam", "20mg", times=2).revise(
+        on="2027-02-01", hold="1w", reason="exams"
+    )
+    text = plan_csv(plan, table) if suffix == ".csv" else dumps_json(plan_document(plan, table))
+    edited = edit(text)
+    assert edited != text
+    path = tmp_path / f"plan{suffix}"
+    path.write_text(edited, encoding="utf-8")
+    with pytest.raises(DataFileError, match="checksum") as caught:
+        load_plan(path, table=table)
+    assert "\n" not in str(caught.value)
+
+
+def test_every_output_names_the_revision(table: EquivalenceTable) -> None:
+    plan = _plan(table, "diazepam", "20mg", times=2).revise(
+        on="2027-02-01", hold="1w", reason="exams"
+    )
+    csv_head = [line for line in plan_csv(plan, table).splitlines() if line.startswith("#")]
+    assert any(line.endswith("; revision 1") for line in csv_head)
+    revisions = next(line for line in csv_head if line.startswith("# revisions "))
+    record = json.loads(revisions.removeprefix("# revisions "))[0]
+    assert (record["revision"], record["on"], record["reason"]) == (1, "2027-02-01", "exams")
+    assert plan.to_dict()["meta"]["revisions"][0]["on"] == "2027-02-01"
+
+
+# --- taper check --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "revision",
+    [{"hold": "2w"}, {"back": True}, {"taken": "night=14mg,morning=4mg"}, {"every": "3w"}],
+    ids=["hold", "back", "taken", "every"],
+)
+def test_a_revised_plan_passes_taper_check(
+    table: EquivalenceTable, tmp_path: Path, revision: dict[str, Any]
+) -> None:
+    plan = _plan(table, "diazepam", "20mg", times=2)
+    path = tmp_path / "plan.csv"
+    path.write_text(plan_csv(plan, table), encoding="utf-8")
+    assert check_plan(path, table).clean
+    on = plan.date_of(plan.steps[2].start_day + 3)
+    revised = plan.revise(on=on, **revision)
+    path.write_text(plan_csv(revised, table), encoding="utf-8")
+    result = check_plan(path, table)
+    assert result.clean, result.problems
+    if "back" in revision:
+        assert any("the dose goes up: revision 1" in note for note in result.notes)
+
+
+def test_a_step_back_is_a_problem_again_once_the_file_is_edited(
+    table: EquivalenceTable, tmp_path: Path
+) -> None:
+    plan = _plan(table, "diazepam", "20mg", times=2)
+    revised = plan.revise(on=plan.date_of(plan.steps[2].start_day + 3), back=True)
+    path = tmp_path / "plan.csv"
+    path.write_text(
+        plan_csv(revised, table).replace('"reason":null', '"reason":"x"'), encoding="utf-8"
+    )
+    result = check_plan(path, table)
+    assert [p.kind for p in result.problems] == ["increase"]
+    assert any("not taken into account" in note for note in result.notes)
+
+
+# --- reviews ------------------------------------------------------------------------------------
+
+
+def test_reviews_follow_the_switch_the_cuts_and_four_weeks_at_most(switch: TaperPlan) -> None:
+    reviews = plan_reviews(switch)
+    crossover = [s for s in switch.steps if s.phase == "crossover"]
+    assert reviews[0].kind == "switch"
+    assert reviews[0].day == crossover[-1].start_day + 5
+    days = [1, *(r.day for r in reviews)]
+    assert all(b - a <= MOST_GAP_DAYS for a, b in itertools.pairwise(days))
+    cut_days = {s.start_day for s in switch.steps if s.phase == "taper" and s.cut_percent}
+    assert {r.day for r in reviews if r.kind == "reduction"} <= cut_days | {
+        switch.steps[-1].start_day
+    }
+    assert "NHS Scotland" in reviews[0].source
+
+
+# --- the calendar ---------------------------------------------------------------------------
+
+
+def _store(store: dict[str, Any], calendar: bytes) -> None:
+    """Import a calendar as a calendar app does (RFC 5546): an event replaces the one with its
+    UID when its SEQUENCE is not lower; a cancelled one removes it."""
+    import icalendar
+
+    for event in icalendar.Calendar.from_ical(calendar).walk("VEVENT"):
+        uid, sequence = str(event["UID"]), int(event["SEQUENCE"])
+        held = store.get(uid)
+        if held is not None and int(held["SEQUENCE"]) > sequence:
+            continue
+        if str(event.get("STATUS", "")) == "CANCELLED":
+            store.pop(uid, None)
+        else:
+            store[uid] = event
+
+
+def test_a_revised_calendar_replaces_the_old_events_in_place(table: EquivalenceTable) -> None:
+    pytest.importorskip("icalendar")
+    from taper.ics import plan_calendar, plan_key
+
+    plan = _plan(table, "diazepam", "20mg", times=2)
+    times = {"morning": dt.time(8), "night": dt.time(22)}
+    once = plan.revise(on="2027-02-20", taken="10mg")  # shorter: events to cancel
+    twice = once.revise(on="2027-03-10", hold="2w")
+    key = plan_key(plan)
+    for previous, revised in ((plan, once), (once, twice), (plan, twice)):
+        store: dict[str, Any] = {}
+        _store(store, plan_calendar(previous, times))
+        old = dict(store)
+        new_calendar = plan_calendar(revised, times)
+        _store(store, new_calendar)
+        fresh: dict[str, Any] = {}
+        _store(fresh, new_calendar)
+        # What the app holds is exactly the revision's events.
+        assert {u: e.to_ical() for u, e in store.items()} == {
+            u: e.to_ical() for u, e in fresh.items()
+        }
+        day = revised.revisions[previous.revision].on  # the first change since ``previous``
+        for uid, event in old.items():
+            assert uid.startswith(key)
+            start = event.decoded("DTSTART")
+            start = start.date() if isinstance(start, dt.datetime) else start
+            if uid in store and start < day and "-change-" not in uid:
+                assert store[uid]["SEQUENCE"] == event["SEQUENCE"]  # unchanged, same UID
+        assert any(int(e["SEQUENCE"]) == revised.revision for e in store.values())
+    import icalendar
+
+    parsed = icalendar.Calendar.from_ical(plan_calendar(once, times))
+    cancelled = [e for e in parsed.walk("VEVENT") if str(e.get("STATUS", "")) == "CANCELLED"]
+    assert cancelled
+    assert all(int(e["SEQUENCE"]) == 1 for e in cancelled)
+    assert "revision 1 of 2027-02-20" in str(parsed["X-WR-CALNAME"])
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def test_cli_revise_writes_the_revision(run: Any, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    made = run("schedule", "diazepam", "20mg", "--times", "2", "--start", START, "-o", str(plan))
+    assert made.exit_status == 0, made.stderr
+    revised = tmp_path / "plan-1.csv"
+    result = run(
+        "revise", str(plan), "--on", "2027-02-10", "--hold", "2w", "--reason", "poor sleep",
+        "-o", str(revised),
+    )  # fmt: skip
+    assert result.exit_status == 0, result.stderr
+    text = revised.read_text(encoding="utf-8")
+    assert "poor sleep" in text
+    assert "; revision 1\n" in text
+    again = run("revise", str(revised), "--on", "2027-03-01", "--back", "-f", "json")
+    assert again.exit_status == 0, again.stderr
+    assert json.loads(again.stdout)["meta"]["revision"] == 2
+    pdf = tmp_path / "plan-2.pdf"
+    letter = run(
+        "revise", str(revised), "--on", "2027-03-01", "--every", "4w", "--handout", str(pdf),
+        "--paper", "letter", "--note", "Call on Mondays.", "-o", str(tmp_path / "plan-2.json"),
+    )  # fmt: skip
+    assert letter.exit_status == 0, letter.stderr
+    assert pdf.read_bytes().startswith(b"%PDF")
+    shown = run("revise", str(revised), "--on", "2027-03-01", "--every", "4w")
+    assert "Revision 2 from 2027-03-01" in shown.stdout
+
+
+def test_cli_revise_refuses_in_one_line(run: Any, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.csv"
+    run("schedule", "diazepam", "20mg", "--start", START, "-o", str(plan))
+    outside = run("revise", str(plan), "--on", "2030-01-01", "--hold", "2w")
+    assert outside.exit_status == 2  # a request the plan cannot take
+    assert outside.stderr.startswith("taper: error: the revision date 2030-01-01 is outside")
+    assert outside.stderr.count("\n") == 1
+    plan.write_text(plan.read_text().replace(",night,20,", ",night,19,", 1), encoding="utf-8")
+    edited = run("revise", str(plan), "--on", "2027-02-01", "--hold", "2w")
+    assert edited.exit_status == 1
+    assert "does not match its checksum" in edited.stderr
+    assert edited.stderr.count("\n") == 1
+    same = run("revise", str(plan), "--on", "2027-02-01", "--hold", "2w", "-o", str(plan))
+    assert same.exit_status != 0
+
+
+def test_a_negative_cut_is_shown_as_a_rise(diazepam: TaperPlan) -> None:
+    """A step back made the terminal table fail: 'a dose cannot be negative'."""
+    from taper.render import plan_text
+
+    revised = diazepam.revise(on=diazepam.date_of(diazepam.steps[3].start_day + 2), back=True)
+    assert "up " in plan_text(revised, revised.table, daily=False)
+
+
+# --- the handout ----------------------------------------------------------------------------
+
+
+def _pdf_pages(pdf: bytes) -> list[str]:
+    pypdfium2 = pytest.importorskip("pypdfium2")
+    document = pypdfium2.PdfDocument(pdf)
+    texts = [" ".join(page.get_textpage().get_text_range().split()) for page in document]
+    return [text.replace("\u00a0", " ") for text in texts]
+
+
+def test_the_revised_handout_says_what_it_replaces_and_starts_on_the_date(
+    diazepam: TaperPlan,
+) -> None:
+    pytest.importorskip("fpdf")
+    from taper.handout import plan_handout
+
+    revised = diazepam.revise(on="2027-02-10", back=True, reason="poor sleep")
+    pages = _pdf_pages(plan_handout(revised, patient="J. Smith"))
+    first = pages[0]
+    assert "revised 10 February 2027" in first
+    assert (
+        "Revised on Wednesday 10 February 2027 (revision 1) because of poor sleep. This "
+        "replaces the plan of Monday 4 January 2027" in first
+    )
+    assert "What to take from Wednesday 10 February 2027" in first
+    calendar = " ".join(page for page in pages if "Dates Morning Night" in page)
+    assert "Wed 10 Feb 2027" in calendar
+    assert "Mon 4 Jan" not in calendar  # the days before the revision are not repeated
+    assert "Revision 1 from 2027-02-10" in pages[-1]
+
+
+def test_the_handout_has_reviews_and_a_symptom_diary_that_is_no_scale(
+    diazepam: TaperPlan,
+) -> None:
+    pytest.importorskip("fpdf")
+    from taper.handout import DIARY_DAYS, DIARY_DOMAINS, plan_handout
+
+    pages = _pdf_pages(plan_handout(diazepam))
+    text = " ".join(pages)
+    assert "Your reviews with your prescriber" in text
+    first_review = plan_reviews(diazepam)[0].date.strftime("%a %-d %b %Y")
+    assert first_review in text
+    diary = [page for page in pages if "Your symptom diary" in page]
+    assert "This diary is not a validated scale" in diary[0]
+    for title, _ in DIARY_DOMAINS:
+        assert title in diary[0]
+    assert "Get urgent help now (call 911) for a starred symptom" in diary[0]
+    days = " ".join(diary[1:])
+    assert days.count("☐") == DIARY_DAYS * len(DIARY_DOMAINS)
+    # The scales are cited for the prescriber, never reproduced.
+    assert "CIWA-B (Busto et al. 1989)" in diary[0]
+    assert "their items are not reproduced" in diary[0]
+
+
+def test_a_revision_after_a_new_pace_goes_on_at_that_pace(diazepam: TaperPlan) -> None:
+    """A revision after a new interval went back to the first draft's interval."""
+    slower = diazepam.revise(on="2027-02-10", every="3w")
+    later = slower.revise(on="2027-04-01", taken="12mg")
+    assert "every 21 days" in later.history[-1].description
+    held = slower.revise(on="2027-03-01", hold="1w").revise(on="2027-05-01", rate="5%")
+    assert "5% of the current dose (exponential) every 21 days" in held.history[-1].description
+
+
+def _doc_examples() -> list[list[str]]:
+    import re
+    import shlex
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "revise.md").read_text("utf-8")
+    return [
+        shlex.split(line[2:])[1:]
+        for block in re.findall(r"```console\n(.*?)```", text, re.DOTALL)
+        for line in block.splitlines()
+        if line.startswith("$ taper ")
+    ]
+
+
+def test_the_docs_examples_run_in_order(
+    run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("fpdf")
+    pytest.importorskip("icalendar")
+    monkeypatch.chdir(tmp_path)
+    examples = _doc_examples()
+    assert len(examples) >= 5
+    for args in examples:
+        result = run(*args)
+        assert result.exit_status == 0, (args, result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("drug", "dose", "options"),
+    [
+        ("clonazepam", "2mg", {"switch_to": "diazepam"}),
+        ("lorazepam", "2mg", {"times": 2, "finish_on": "diazepam"}),
+        ("diazepam", "30mg", {"times": 3, "until": "2027-12-01"}),
+        ("diazepam", "20mg", {"method": "bands", "times": 2}),
+        ("diazepam", "15mg", {"method": "linear", "step": "1mg"}),
+        ("diazepam", "10mg", {"method": "steps", "steps": "8mg,6mg,4mg,2mg,1mg"}),
+    ],
+    ids=["switch", "finish-on", "until", "bands", "linear", "steps"],
+)
+def test_every_kind_of_plan_revises_cleanly(
+    table: EquivalenceTable, tmp_path: Path, drug: str, dose: str, options: dict[str, Any]
+) -> None:
+    """Each action on each kind of plan: the days before kept, taper check clean, the file
+    read back to the same plan."""
+    plan = _plan(table, drug, dose, **options)
+    middle = [s for s in plan.steps if s.phase == "taper"]
+    step = middle[len(middle) // 2]
+    day = step.start_day + 2
+    path = tmp_path / "plan.csv"
+    for action in (
+        {"hold": "2w"},
+        {"back": True},
+        {"taken": f"{step.total_mg}mg"},
+        {"every": "4w"},
+    ):
+        revised = plan.revise(on=plan.date_of(day), **action)
+        assert _before(revised, day) == _before(plan, day)
+        path.write_text(plan_csv(revised, table), encoding="utf-8")
+        result = check_plan(path, table)
+        assert result.clean, (action, result.problems)
+        assert load_plan(path, table=table).sha256 == revised.sha256
