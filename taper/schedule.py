@@ -22,7 +22,7 @@ from taper.options import TaperRequest, resolve_request, schedule_options
 from taper.plan import Plan
 from taper.regimen import check_products_belong, current_regimen
 from taper.table import EquivalenceTable, table_of
-from taper.values import path_value, regimen_text
+from taper.values import date_value, path_value, regimen_text
 
 if TYPE_CHECKING:
     from taper.records import Record
@@ -110,8 +110,8 @@ def plan_taper(
     :class:`~taper.errors.ParameterError` naming the parameter.
     """
     table = table_of(table)
-    if today is not None and (isinstance(today, dt.datetime) or not isinstance(today, dt.date)):
-        raise ParameterError("today", today, "a datetime.date")
+    if today is not None:
+        today = date_value(today, "today")
     current = _current(drug, dose)
     given = schedule_options(options)
     if len(current) > 1 and given.switch_to is None:
