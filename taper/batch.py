@@ -800,5 +800,11 @@ class _CallableModule(types.ModuleType):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return batch(*args, **kwargs)
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickled by name, as a module is (a function sent to a Dask worker refers to it)."""
+        import importlib
+
+        return importlib.import_module, (self.__name__,)
+
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -16,6 +16,7 @@ is not a dependency of taper: install it to use this module.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -28,6 +29,8 @@ from typing import Any
 from taper.csvout import CSV_COLUMNS, csv_line, plan_csv_rows
 from taper.errors import DataFileError, require_extra
 from taper.files import read_text
+from taper.guardrails import PatientFactors
+from taper.options import TaperRequest
 from taper.params import SLOTS
 from taper.plan import Plan
 from taper.records import dumps_compact_json, provenance, request_record
@@ -46,6 +49,14 @@ NUMBER_COLUMNS = frozenset({"fold", "emax_percent", "occupancy_step", "quantity"
 INTEGER_COLUMNS = frozenset(
     {"day", "step", "steps", "reductions", "times", "age", "days_per_week", "warnings",
      "dispensed_tablets", "dispensed_capsules"}
+)  # fmt: skip
+#: Columns of booleans (nullable): the summary's yes/no checks and the request's switches,
+#: so that a frame without rows (Dask's meta) or with only error rows is typed as a full one.
+BOOLEAN_COLUMNS = frozenset(
+    {"start_date_is_today", "exceeds_guideline_ceiling", "starts_faster_than_guideline",
+     "forced_by_products"}
+    | {f.name for f in dataclasses.fields(TaperRequest) if f.type == "bool"}
+    | {f.name for f in dataclasses.fields(PatientFactors) if f.type == "bool"}
 )  # fmt: skip
 #: Columns of text although their names end like numbers' (lists, joined by "; ").
 TEXT_COLUMNS = frozenset({"steps_mg"})
@@ -108,7 +119,7 @@ def _convert(pandas: Any, column: str, values: Any) -> Any:
         or column in NUMBER_COLUMNS
     ):
         return pandas.to_numeric(values.where(~blank, None)).astype("float64")
-    if len(present) and present.isin(["true", "false"]).all():
+    if column in BOOLEAN_COLUMNS or (len(present) and present.isin(["true", "false"]).all()):
         return values.map({"true": True, "false": False, "": None}).astype("boolean")
     return values.astype("string")
 
