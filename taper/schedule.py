@@ -30,7 +30,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TaperPlan(Plan):
-    """A plan as the library returns it: its data, and its outputs one call away."""
+    """A plan as the library returns it: its data, and its outputs one call away.
+
+    Its ``repr`` is one line (what, how fast, when, how long); a notebook shows it as HTML:
+    the steps and, with the ``plot`` extra, the curve (see :mod:`taper.notebook`)."""
+
+    def __repr__(self) -> str:
+        from taper.notebook import plan_repr
+
+        return plan_repr(self)
+
+    def _repr_html_(self) -> str:
+        from taper.notebook import plan_html
+
+        return plan_html(self)
 
     @property
     def summary(self) -> Record:

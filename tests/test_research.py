@@ -358,3 +358,48 @@ def test_no_frame_the_library_returns_has_object_columns(
     assert frames.summary["status"].dtype == "category"
     assert list(frames.days["phase"].cat.categories)[:3] == ["crossover", "stabilization", "taper"]
     assert frames.days["phase"].cat.ordered
+
+
+# ------------------------------------------------------------------ a plan in a notebook
+
+
+def test_a_plans_repr_is_one_short_line_not_23883_characters(table: EquivalenceTable) -> None:
+    plan = plan_taper("clonazepam", 1, start=START, table=table)
+    text = repr(plan)
+    assert len(text) < 250
+    assert "\n" not in text
+    assert text.startswith("<TaperPlan clonazepam 1 mg a day to 0: 10% of the current dose")
+    assert "2027-01-04 to " in text
+    assert f"({plan.checks.duration_days} days, {len(plan.steps)} steps)" in text
+    switch = plan_taper([("lorazepam", 2), ("alprazolam", 0.5)], switch_to="diazepam", table=table)
+    assert "lorazepam 2 mg a day, alprazolam 0.5 mg a day, onto diazepam" in repr(switch)
+
+
+def test_a_plan_shows_its_steps_and_curve_in_a_notebook(table: EquivalenceTable) -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    plan = plan_taper("clonazepam", 1, start=START, table=table)
+    page = plan._repr_html_()
+    assert page.count("<tr>") == len(plan.steps) + 1  # the heading row and one per step
+    assert "<td>2027-01-04</td>" in page
+    assert "<svg" in page
+    assert "the products&#x27; finest step" in page  # warnings, escaped
+    assert matplotlib.get_backend() == backend
+
+
+def test_without_the_plot_extra_a_notebook_shows_the_table(
+    table: EquivalenceTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "matplotlib" else real(name, *a),
+    )
+    page = plan_taper("clonazepam", 1, start=START, table=table)._repr_html_()
+    assert "<table>" in page
+    assert "<svg" not in page
