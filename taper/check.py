@@ -50,7 +50,7 @@ from taper.plan import DispensedProduct, DoseTime, SupplyPeriod
 from taper.products import Formulary
 from taper.regimen import products_for
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
-from taper.values import path_value
+from taper.values import days_value, path_value
 
 #: Plan files larger than this are not plans.
 MAX_PLAN_BYTES = 20 * 1024 * 1024
@@ -386,6 +386,8 @@ def check_plan(
 ) -> PlanCheck:
     """Read and check a plan file (see the module docstring)."""
     path = path_value(path, "path")
+    if supply_days is not None:
+        supply_days = days_value(supply_days, "supply_days")
     read = read_plan(path, table, drug, date_format)
     by_day, first_date = read.by_day, read.first_date
     chosen = table.source(source or read.source or table.default_source)

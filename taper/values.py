@@ -222,6 +222,16 @@ def _whole_days(value: object, parameter: str) -> int | None:
     return days
 
 
+def days_value(value: object, parameter: str) -> int:
+    """A whole number of days from a number, a ``timedelta`` or ``pandas.Timedelta``, or a
+    numpy ``timedelta64`` (not text)."""
+    if isinstance(value, str):
+        raise ParameterError(parameter, value, "a number of days or a timedelta")
+    days = _whole_days(value, parameter)
+    assert days is not None  # only text gives None
+    return days
+
+
 def days_text(value: object, parameter: str) -> str:
     """``14``, ``timedelta(weeks=2)`` or ``"2w"`` -> text of days (``"14d"``)."""
     days = _whole_days(value, parameter)

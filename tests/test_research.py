@@ -403,3 +403,17 @@ def test_without_the_plot_extra_a_notebook_shows_the_table(
     page = plan_taper("clonazepam", 1, start=START, table=table)._repr_html_()
     assert "<table>" in page
     assert "<svg" not in page
+
+
+def test_check_plan_takes_its_supply_period_as_numpy_or_pandas_values(
+    table: EquivalenceTable, tmp_path: Path
+) -> None:
+    path = tmp_path / "plan.csv"
+    plan_taper("clonazepam", 1, start=START, table=table).to_csv(path)
+    by_int = taper.check_plan(path, table, supply_days=28)
+    for value in (numpy.int64(28), pandas.Timedelta(weeks=4), numpy.timedelta64(28, "D")):
+        assert taper.check_plan(path, table, supply_days=value).supply == by_int.supply
+    with pytest.raises(ParameterError, match="supply_days must be a whole number of days"):
+        taper.check_plan(path, table, supply_days=pandas.Timedelta(hours=12))
+    with pytest.raises(ParameterError, match="supply_days must be a number of days"):
+        taper.check_plan(path, table, supply_days="28d")
