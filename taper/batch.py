@@ -779,6 +779,7 @@ def sweep(
             listed, values = False, [value]  # one list of texts: one value
         texts = []
         for item in values:
+            _refuse_comma_list(name, item)
             text = option_text(name, item)
             if text is None:
                 raise ParameterError(name, item, "a value (not a missing one)")
@@ -790,6 +791,18 @@ def sweep(
         else:
             fixed[name] = texts[0]
     return _run(Grid(fixed, tuple(axes)), the_table, plans, jobs)
+
+
+def _refuse_comma_list(name: str, value: object) -> None:
+    """A sweep's values are a list in Python: ``"0.5mg,1mg"`` (the command line's way) is
+    refused at once, not planned as one value that every scenario then fails on. The
+    options whose one value has commas (``steps``, doses per dose time) keep them."""
+    if not isinstance(value, str) or "," not in value or name == "steps":
+        return
+    if name == "dose" and "=" in value:
+        return
+    items = [part.strip() for part in value.split(",")]
+    raise ParameterError(name, value, f"one value; to sweep several, give a list: {items!r}")
 
 
 class _CallableModule(types.ModuleType):

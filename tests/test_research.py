@@ -417,3 +417,37 @@ def test_check_plan_takes_its_supply_period_as_numpy_or_pandas_values(
         taper.check_plan(path, table, supply_days=pandas.Timedelta(hours=12))
     with pytest.raises(ParameterError, match="supply_days must be a number of days"):
         taper.check_plan(path, table, supply_days="28d")
+
+
+def test_a_dataframe_of_pandas_extension_dtypes_is_read_by_value() -> None:
+    cohort = pandas.DataFrame(
+        {
+            "id": pandas.array(["a", "b"], dtype="string"),
+            "drug": pandas.Categorical(["clonazepam", "lorazepam"]),
+            "dose": pandas.array([1, 2], dtype="Int64"),
+            "rate": pandas.array([25, None], dtype="Int64"),  # <NA>: not given, so 10%
+            "seizures": pandas.array([True, None], dtype="boolean"),
+            "start": pandas.to_datetime(["2027-01-04", "2027-02-01"]),
+            "every": pandas.to_timedelta(["14D", "28D"]),
+        }
+    )
+    summary = taper.batch(cohort).summary
+    assert summary["status"].tolist() == ["ok", "ok"]
+    assert summary["rate_percent"].tolist() == [25, 10]
+    assert summary["seizures"].tolist() == [True, False]
+    assert summary["interval_days"].tolist() == [14, 28]
+    assert [day.date() for day in summary["start_date"]] == [START, dt.date(2027, 2, 1)]
+
+
+def test_sweep_refuses_the_command_lines_comma_lists_at_once() -> None:
+    """As `taper sweep clonazepam,lorazepam 1mg` is one usage error, not one per scenario."""
+    with pytest.raises(
+        ParameterError,
+        match=r"drug must be one value; to sweep several, give a list: \['clonazepam', 'lorazepam'\]",
+    ):
+        taper.sweep(drug="clonazepam,lorazepam", dose=1)
+    with pytest.raises(ParameterError, match="rate must be one value"):
+        taper.sweep(drug="clonazepam", dose=1, rate="5%,10%")
+    frames = taper.sweep(drug="clonazepam", dose="morning=0.5mg,night=0.5mg", method="steps",
+                         steps="0.75mg,0.5mg,0.25mg")  # fmt: skip
+    assert frames.summary["status"].tolist() == ["ok"]
