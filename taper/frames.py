@@ -64,6 +64,7 @@ TEXT_COLUMNS = frozenset({"steps_mg"})
 ORDERED = {
     "phase": ("crossover", "stabilization", "taper", "hold", "stop"),
     "slot": SLOTS,
+    "status": ("ok", "error"),  # a batch summary's: both always, so that frames concatenate
 }
 #: Largest output file read back.
 MAX_PLANS_FILE_BYTES = 2 * 1024 * 1024 * 1024

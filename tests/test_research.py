@@ -351,11 +351,16 @@ def test_no_frame_the_library_returns_has_object_columns(
     args = ("sweep", "clonazepam", "0.5mg,1mg", "-q", "-j", "1")
     assert run(*args, "-o", str(days), "--summary", str(summary)).exit_status == 0
     assert run(*args, "-o", str(lines)).exit_status == 0
-    for path in (days, summary, lines):
+    dispensing = tmp_path / "p.csv"
+    assert (
+        run(*args, "-o", str(tmp_path / "x.csv"), "--dispensing", str(dispensing)).exit_status == 0
+    )
+    for path in (days, summary, lines, dispensing):
         returned[path.name] = taper.read_plans(path)
     for where, frame in returned.items():
         _assert_analysable(frame, where)
-    assert frames.summary["status"].dtype == "category"
+    assert list(frames.summary["status"].cat.categories) == ["ok", "error"]
+    assert frames.summary["status"].cat.ordered
     assert list(frames.days["phase"].cat.categories)[:3] == ["crossover", "stabilization", "taper"]
     assert frames.days["phase"].cat.ordered
 
