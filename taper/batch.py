@@ -7,6 +7,9 @@ tables). A bad scenario does not stop the others: its summary row says what was 
 
 Outputs stream to disk in scenario order whatever the number of processes, so memory stays
 flat however many scenarios there are, and the same input gives the same bytes.
+
+From Python, :func:`batch` and :func:`sweep` run the same scenarios into typed DataFrames;
+the module itself is callable, ``taper.batch(scenarios)`` being :func:`batch`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast, overload
 
 from taper.csvout import (
     CSV_COLUMNS,
@@ -691,6 +694,28 @@ def _frames(scenarios: Iterable[Scenario], table: EquivalenceTable, jobs: int) -
     return frames
 
 
+@overload
+def batch(
+    scenarios: object,
+    *,
+    table: EquivalenceTable | str | os.PathLike[str] | None = ...,
+    plans: Literal[False] = ...,
+    jobs: int = ...,
+    **common: object,
+) -> BatchFrames: ...
+
+
+@overload
+def batch(
+    scenarios: object,
+    *,
+    table: EquivalenceTable | str | os.PathLike[str] | None = ...,
+    plans: Literal[True],
+    jobs: int = ...,
+    **common: object,
+) -> Iterator[ScenarioPlan]: ...
+
+
 def batch(
     scenarios: object,
     *,
@@ -698,7 +723,7 @@ def batch(
     plans: bool = False,
     jobs: int = 1,
     **common: object,
-) -> Any:
+) -> BatchFrames | Iterator[ScenarioPlan]:
     """Plan many scenarios: the library's ``taper batch``, with the same engine and rows.
 
     ``scenarios`` is a pandas DataFrame with a column per option (``drug``, ``dose``,
@@ -730,13 +755,33 @@ def batch(
     return _run(scenarios_of(scenarios, common), the_table, plans, jobs)
 
 
+@overload
+def sweep(
+    *,
+    table: EquivalenceTable | str | os.PathLike[str] | None = ...,
+    plans: Literal[False] = ...,
+    jobs: int = ...,
+    **grid: object,
+) -> BatchFrames: ...
+
+
+@overload
+def sweep(
+    *,
+    table: EquivalenceTable | str | os.PathLike[str] | None = ...,
+    plans: Literal[True],
+    jobs: int = ...,
+    **grid: object,
+) -> Iterator[ScenarioPlan]: ...
+
+
 def sweep(
     *,
     table: EquivalenceTable | str | os.PathLike[str] | None = None,
     plans: bool = False,
     jobs: int = 1,
     **grid: object,
-) -> Any:
+) -> BatchFrames | Iterator[ScenarioPlan]:
     """Plan every combination of the values given: the library's ``taper sweep``.
 
     Each keyword is an option; a list (or tuple, range, numpy array or pandas Series) is an
@@ -812,6 +857,13 @@ class _CallableModule(types.ModuleType):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return batch(*args, **kwargs)
+
+    @property
+    def __signature__(self) -> Any:
+        """The function's signature, for ``help()``, ``inspect`` and notebooks' hints."""
+        import inspect
+
+        return inspect.signature(batch)
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
         """Pickled by name, as a module is (a function sent to a Dask worker refers to it)."""
