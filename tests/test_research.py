@@ -175,6 +175,9 @@ def test_numpy_and_pandas_values_give_the_plan_their_text_gives(
         every=pandas.Timedelta(weeks=weeks), start=pandas.Timestamp("2027-01-04"), table=table,
     )  # fmt: skip
     assert _parameters(as_numpy) == _parameters(as_text)
+    by_text = taper.convert_dose("clonazepam", f"{dose}mg", "diazepam", table=table)
+    by_numpy = taper.convert_dose("clonazepam", numpy.float32(float(dose)), "diazepam", table=table)
+    assert by_numpy.chosen == by_text.chosen
     frames = taper.batch(
         pandas.DataFrame({"drug": ["clonazepam"], "dose": [numpy.float64(float(dose))],
                           "rate": [numpy.int64(rate)], "every": [pandas.Timedelta(weeks=weeks)],
