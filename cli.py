@@ -26,6 +26,7 @@ from typer.core import TyperCommand, TyperGroup
 
 import taper
 from taper import files
+from taper.completion import complete_drugs, complete_methods, complete_regions, complete_sources
 from taper.errors import InvalidRequestError, TaperError
 from taper.formatting import printable
 from taper.table import load_table
@@ -295,6 +296,7 @@ SourceOption = Annotated[
         "-s",
         metavar="SOURCE",
         help="Equivalence source id (see 'taper sources'). Default: the table's default, ashton.",
+        autocompletion=complete_sources,
         show_default=False,
     ),
 ]
@@ -317,6 +319,7 @@ RegionOption = Annotated[
         metavar="REGION",
         envvar="TAPER_REGION",
         help="Product set: us or uk (any case; default from TAPER_REGION, else us).",
+        autocompletion=complete_regions,
         callback=lambda value: value.strip().lower() if isinstance(value, str) else value,
     ),
 ]
@@ -374,7 +377,10 @@ def _pairs(items: list[str]) -> list[tuple[str, str]]:
 @app.command(cls=PanelCommand)
 def drugs(
     names: Annotated[
-        list[str] | None, typer.Argument(help="Drugs to show (default: all).", show_default=False)
+        list[str] | None,
+        typer.Argument(
+            help="Drugs to show (default: all).", show_default=False, autocompletion=complete_drugs
+        ),
     ] = None,
     output_format: FormatOption = OutputFormat.table,
     table_file: TableOption = None,
@@ -426,9 +432,19 @@ def convert(
             metavar="DRUG DOSE [DRUG DOSE]...",
             help="Current drugs, each followed by its dose, e.g. clonazepam 1.5mg.",
             show_default=False,
+            autocompletion=complete_drugs,
         ),
     ],
-    to: Annotated[str, typer.Option("--to", "-t", metavar="DRUG", help="The drug to convert to.")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            "-t",
+            metavar="DRUG",
+            help="The drug to convert to.",
+            autocompletion=complete_drugs,
+        ),
+    ],
     source: SourceOption = None,
     all_sources: Annotated[
         bool, typer.Option("--all-sources", "-a", help="Show the result under every source.")
@@ -492,6 +508,7 @@ def schedule(
             "dose per time of day ('morning=0.5mg,night=1mg'; times: morning, midday, "
             "afternoon, evening, night). Several drugs need --switch-to.",
             show_default=False,
+            autocompletion=complete_drugs,
         ),
     ],
     times: Annotated[
@@ -523,6 +540,7 @@ def schedule(
             "bands (NICE CKS fixed steps), steps (your list), occupancy (equal steps in "
             "receptor occupancy; needs --ed50, for which no published benzodiazepine value "
             "exists).",
+            autocompletion=complete_methods,
         ),
     ] = None,
     rate: Annotated[
@@ -662,6 +680,7 @@ def schedule(
             metavar="DRUG",
             help="Cross over to this drug (e.g. diazepam, chlordiazepoxide, clonazepam) before "
             "tapering it.",
+            autocompletion=complete_drugs,
         ),
     ] = None,
     finish_on: Annotated[
@@ -672,6 +691,7 @@ def schedule(
             help="Taper the current drug while its products keep the pace (or to "
             "--finish-from), then cross over to this drug (e.g. diazepam) and finish on it "
             "(Ashton Manual).",
+            autocompletion=complete_drugs,
         ),
     ] = None,
     finish_from: Annotated[
@@ -958,12 +978,20 @@ def _show_plan(
 def check(
     plan_file: Annotated[
         Path,
-        typer.Argument(metavar="PLAN.csv", help="The plan to check (CSV).", show_default=False),
+        typer.Argument(
+            metavar="PLAN.csv",
+            help="The plan to check (CSV); - reads it from standard input.",
+            show_default=False,
+        ),
     ],
     drug: Annotated[
         str | None,
         typer.Option(
-            "--drug", "-d", metavar="DRUG", help="The drug, when the file has no drug column."
+            "--drug",
+            "-d",
+            metavar="DRUG",
+            help="The drug, when the file has no drug column.",
+            autocompletion=complete_drugs,
         ),
     ] = None,
     region: RegionOption = "us",
@@ -1198,7 +1226,9 @@ def batch(
     scenarios: Annotated[
         Path,
         typer.Argument(
-            metavar="SCENARIOS", help="Scenario file: .csv or .toml.", show_default=False
+            metavar="SCENARIOS",
+            help="Scenario file: .csv or .toml; - reads CSV from standard input.",
+            show_default=False,
         ),
     ],
     output: Annotated[
@@ -1247,7 +1277,7 @@ def batch(
         summary=summary,
         dispensing=dispensing,
         jsonl=_batch_format(output_format, output) is BatchFormat.jsonl,
-        what=f"scenarios from {scenarios}",
+        what=f"scenarios from {'standard input' if str(scenarios) == '-' else scenarios}",
         jobs=jobs,
         quiet=quiet,
         raw_csv=raw_csv,
@@ -1258,7 +1288,12 @@ def batch(
 
 @app.command(cls=PanelCommand)
 def sweep(
-    drug: Annotated[str, typer.Argument(help="The current drug.", show_default=False)],
+    drug: Annotated[
+        str,
+        typer.Argument(
+            help="The current drug (one).", show_default=False, autocompletion=complete_drugs
+        ),
+    ],
     doses: Annotated[
         str, typer.Argument(help="Daily doses to try, e.g. 0.5mg,1mg,2mg.", show_default=False)
     ],
@@ -1277,17 +1312,29 @@ def sweep(
     source: Annotated[
         str | None,
         typer.Option(
-            "--source", "-s", metavar="SOURCE,...", help="Sources, e.g. ashton,va-dod-2021."
+            "--source",
+            "-s",
+            metavar="SOURCE,...",
+            help="Sources, e.g. ashton,va-dod-2021.",
+            autocompletion=complete_sources,
         ),
     ] = None,
     method: Annotated[
         str | None,
-        typer.Option("--method", metavar="METHOD,...", help="Methods, e.g. percent,bands."),
+        typer.Option(
+            "--method",
+            metavar="METHOD,...",
+            help="Methods, e.g. percent,bands.",
+            autocompletion=complete_methods,
+        ),
     ] = None,
     switch_to: Annotated[
         str | None,
         typer.Option(
-            "--switch-to", metavar="DRUG,...", help="Drugs to cross over to, e.g. diazepam."
+            "--switch-to",
+            metavar="DRUG,...",
+            help="Drugs to cross over to, e.g. diazepam.",
+            autocompletion=complete_drugs,
         ),
     ] = None,
     times: Annotated[
@@ -1365,7 +1412,8 @@ def _run_batch(scenarios: Any, table: Any, output: Path, *, quiet: bool, **optio
     from taper.batch import write_batch
     from taper.render import progress
 
-    with progress(not quiet and sys.stderr.isatty()) as advance:
+    total = len(scenarios) if hasattr(scenarios, "__len__") else None  # a sweep's is known
+    with progress(not quiet and sys.stderr.isatty(), total) as advance:
         failed = write_batch(scenarios, table, output, on_progress=advance, **options)
     if failed:
         sys.stderr.write(f"taper: {failed} scenario(s) failed; see the summary or the output\n")

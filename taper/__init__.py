@@ -18,6 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from taper.batch import BatchFrames, ScenarioPlan, batch, sweep
     from taper.check import PlanCheck, check_plan
     from taper.convert import Conversion, SourceResult, Spread, convert_dose
     from taper.doses import parse_dose
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 #: Where each public name lives; modules are imported on first use, so that
 #: ``import taper`` (and the command line's start-up) does no work it does not need.
 _EXPORTS = {
+    "taper.batch": ("BatchFrames", "ScenarioPlan", "sweep"),
     "taper.convert": ("Conversion", "SourceResult", "Spread", "convert_dose"),
     "taper.doses": ("parse_dose",),
     "taper.errors": (
@@ -65,6 +67,8 @@ _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in nam
 
 
 def __getattr__(name: str) -> Any:
+    if name == "batch":  # the module taper.batch, which is callable: taper.batch(scenarios)
+        return importlib.import_module("taper.batch")
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module 'taper' has no attribute {name!r}")
@@ -74,6 +78,7 @@ def __getattr__(name: str) -> Any:
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchFrames",
     "Conversion",
     "DoseSyntaxError",
     "Drug",
@@ -87,6 +92,7 @@ __all__ = [
     "ParameterError",
     "Plan",
     "PlanCheck",
+    "ScenarioPlan",
     "ScheduleOptions",
     "SourceResult",
     "Spread",
@@ -98,6 +104,7 @@ __all__ = [
     "UnknownNameError",
     "ValueRange",
     "__version__",
+    "batch",
     "build_plan",
     "check_plan",
     "convert_dose",
@@ -108,4 +115,5 @@ __all__ = [
     "parse_dose",
     "plan_taper",
     "read_plans",
+    "sweep",
 ]

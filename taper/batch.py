@@ -7,6 +7,9 @@ tables). A bad scenario does not stop the others: its summary row says what was 
 
 Outputs stream to disk in scenario order whatever the number of processes, so memory stays
 flat however many scenarios there are, and the same input gives the same bytes.
+
+From Python, :func:`batch` and :func:`sweep` run the same scenarios into typed DataFrames;
+the module itself is callable, ``taper.batch(scenarios)`` being :func:`batch`.
 """
 
 from __future__ import annotations
@@ -14,14 +17,16 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import math
 import os
 import signal
 import sys
 import tomllib
+import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast, overload
 
 from taper.csvout import (
     CSV_COLUMNS,
@@ -35,7 +40,13 @@ from taper.csvout import (
     summary_row,
     write_row,
 )
-from taper.errors import InvalidRequestError, ScenarioFileError, TaperError
+from taper.errors import (
+    InvalidRequestError,
+    ParameterError,
+    ScenarioFileError,
+    TaperError,
+    shorten,
+)
 from taper.files import (
     STOP_SIGNALS,
     Fail,
@@ -48,8 +59,8 @@ from taper.formatting import printable
 from taper.options import OPTION_KINDS
 from taper.outputs import is_stdout
 from taper.records import dumps_compact_json, plan_document, plan_summary
-from taper.schedule import plan_taper
-from taper.table import EquivalenceTable, table_file
+from taper.schedule import TaperPlan, plan_taper
+from taper.table import EquivalenceTable, table_file, table_of
 
 #: What a scenario may set: the current drugs and doses, and the schedule options.
 SCENARIO_COLUMNS = {"drug": "list", "dose": "list", **OPTION_KINDS}
@@ -161,14 +172,38 @@ def _toml_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
 
 def sweep_scenarios(
     drug: str, doses: str, grid: Mapping[str, str], fixed: Mapping[str, str]
-) -> Iterator[Scenario]:
-    """The cartesian product of comma-separated values: ``doses`` and each ``grid`` option."""
+) -> Grid:
+    """The cartesian product of comma-separated values: ``doses`` and each ``grid`` option.
+
+    ``drug`` is one drug: a comma list there is refused at once, not once per scenario."""
+    if "," in drug:
+        raise InvalidRequestError(
+            f"sweep one drug at a time, not {shorten(drug)!r}: run 'taper sweep' once per drug, "
+            "or write the drugs into a scenario file for 'taper batch' (a drug column)"
+        )
     axes = [("dose", _split(doses, "dose"))]
     axes += [(name, _split(values, name)) for name, values in grid.items() if values]
-    names = [name for name, _ in axes]
-    for number, values in enumerate(itertools.product(*(v for _, v in axes)), start=1):
-        options = {"drug": drug, **fixed, **dict(zip(names, values, strict=True))}
-        yield Scenario(f"sweep-{number:06d}", options)
+    return Grid({"drug": drug, **fixed}, tuple((name, tuple(v)) for name, v in axes))
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The scenarios of a sweep, numbered ``sweep-000001`` on: every combination of the
+    values of its axes (the first axis varies slowest), with the fixed options. Its length
+    is known before any is planned (for a progress bar's total)."""
+
+    fixed: Mapping[str, str]
+    axes: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def __len__(self) -> int:
+        return math.prod(len(values) for _, values in self.axes)
+
+    def __iter__(self) -> Iterator[Scenario]:
+        names = [name for name, _ in self.axes]
+        combinations = itertools.product(*(values for _, values in self.axes))
+        for number, values in enumerate(combinations, start=1):
+            options = {**self.fixed, **dict(zip(names, values, strict=True))}
+            yield Scenario(f"sweep-{number:06d}", options)
 
 
 def _split(values: str, name: str) -> list[str]:
@@ -219,15 +254,9 @@ def run_scenario(
     """Plan one scenario and format the output asked for (CSV rows, or a JSON line) and, if
     asked, its summary and dispensing rows; a bad scenario becomes an error outcome.
     ``cells`` keeps the cells of the doses written across the scenarios of a batch."""
-    if scenario.error is not None:
-        return _failed(scenario, scenario.error)
-    try:
-        plan = plan_taper(**_arguments(scenario.options), table=table)
-    except TaperError as exc:
-        return _failed(scenario, str(exc))
-    except Exception as exc:  # a bug in taper for this scenario must not cost the others
-        # their results: it becomes this scenario's error row
-        return _failed(scenario, f"internal error ({type(exc).__name__}: {exc}); report it")
+    plan, error = plan_scenario(scenario, table)
+    if plan is None:
+        return _failed(scenario, error)
     days_csv = line = ""
     if jsonl:
         line = dumps_compact_json({"scenario": scenario.id, **plan_document(plan, table)}) + "\n"
@@ -241,13 +270,27 @@ def run_scenario(
     return Outcome(scenario.id, True, None, days_csv, summary, line, dispensing)
 
 
-def _failed(scenario: Scenario, error: str) -> Outcome:
+def plan_scenario(scenario: Scenario, table: EquivalenceTable) -> tuple[TaperPlan | None, str]:
+    """One scenario's plan, or None and what was wrong with the scenario (its error row's
+    text, with the line of the scenario file it came from)."""
     where = f"line {scenario.line}: " if scenario.line else ""
-    record = {"scenario": scenario.id, "error": where + error}
+    if scenario.error is not None:
+        return None, where + scenario.error
+    try:
+        return plan_taper(**_arguments(scenario.options), table=table), ""
+    except TaperError as exc:
+        return None, where + str(exc)
+    except Exception as exc:  # a bug in taper for this scenario must not cost the others
+        # their results: it becomes this scenario's error row
+        return None, f"{where}internal error ({type(exc).__name__}: {exc}); report it"
+
+
+def _failed(scenario: Scenario, error: str) -> Outcome:
+    record = {"scenario": scenario.id, "error": error}
     return Outcome(
         scenario.id,
         False,
-        where + error,
+        error,
         "",
         {"parameters": dumps_compact_json(dict(scenario.options))},
         dumps_compact_json(record) + "\n",
@@ -430,3 +473,403 @@ def write_batch(
 def loads_jsonl(text: str) -> list[dict[str, Any]]:
     """Parse JSON Lines (for tests and readers of the output)."""
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+# ------------------------------------------------------------------ the Python API
+
+#: The first day of every plan of a sweep unless another is given (as ``taper sweep``), so
+#: that a sweep gives the same plans whenever it is run.
+SWEEP_START = "2027-01-04"
+
+
+@dataclass(frozen=True)
+class BatchFrames:
+    """What :func:`batch` and :func:`sweep` return: typed pandas DataFrames (see
+    :mod:`taper.frames`), the same as :func:`taper.read_plans` gives for the files that
+    ``taper batch`` writes.
+
+    ``days`` has one row per scenario, day, drug and dose time; ``summary`` one row per
+    scenario (``status`` is ``ok`` or ``error``, ``error`` says what was wrong, and
+    ``parameters`` holds the scenario's options as JSON); ``dispensing`` one row per scenario
+    and product to dispense."""
+
+    days: Any
+    summary: Any
+    dispensing: Any
+
+    @property
+    def failed(self) -> int:
+        """The number of scenarios that have an error row instead of a plan."""
+        return int((self.summary["status"] == "error").sum())
+
+
+@dataclass(frozen=True)
+class ScenarioPlan:
+    """One scenario of :func:`batch` or :func:`sweep` with ``plans=True``: its id, and its
+    plan or what was wrong with it (the text of its error row)."""
+
+    id: str
+    plan: TaperPlan | None
+    error: str | None
+
+
+def _is_frame(value: object) -> bool:
+    return hasattr(value, "itertuples") and hasattr(value, "columns")
+
+
+def _is_array(value: object) -> bool:
+    """A numpy array, a pandas Series or Index: one axis of values."""
+    return getattr(value, "ndim", 0) == 1 and hasattr(value, "tolist")
+
+
+def _items(value: object) -> list[object]:
+    """The values of a list, tuple, numpy array or pandas Series; else the one value."""
+    if isinstance(value, list | tuple | range) or _is_array(value):
+        return list(cast(Iterable[object], value))
+    return [value]
+
+
+def _drug_text(value: object) -> str:
+    from taper.values import text_value
+
+    names = _items(value)
+    if not names:
+        raise ParameterError("drug", value, "a drug name or a list of drug names")
+    return ";".join(text_value(name, "drug") for name in names)
+
+
+def _dose_text(value: object) -> str:
+    from taper.values import regimen_text
+
+    doses = _items(value)
+    if not doses:
+        raise ParameterError("dose", value, "a dose or a list of doses (one per drug)")
+    return ";".join(regimen_text(dose, "dose") for dose in doses)
+
+
+def option_text(name: str, value: object) -> str | None:
+    """A scenario's value (text or a Python value, see :mod:`taper.values`) as the text of a
+    scenario file's cell, checked against the option's kind; None when it is missing (None,
+    NaN, ``pandas.NA``, ``NaT`` or blank), as an empty cell is."""
+    from taper.options import OPTION_VALUES
+    from taper.values import is_missing, option_value
+
+    if is_missing(value) or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        return value.strip()  # as a scenario file's cell: the same parser reads it
+    if name == "drug":
+        return _drug_text(value)
+    if name == "dose":
+        return _dose_text(value)
+    if _is_array(value):
+        value = value.tolist()  # type: ignore[attr-defined]
+    converted = option_value(OPTION_VALUES[name], value, name)
+    if isinstance(converted, bool):
+        return "true" if converted else "false"
+    if isinstance(converted, tuple):
+        return ";".join(converted)
+    return str(converted)
+
+
+def _given_options(options: object) -> dict[str, object]:
+    """The fields of a ScheduleOptions that differ from their defaults."""
+    import dataclasses
+
+    return {
+        field.name: getattr(options, field.name)
+        for field in dataclasses.fields(options)  # type: ignore[arg-type]
+        if getattr(options, field.name) != field.default
+    }
+
+
+def _unknown(names: Iterable[object]) -> list[str]:
+    return [str(name) for name in names if name not in SCENARIO_COLUMNS and name != "id"]
+
+
+def _scenario(number: int, item: object, common: Mapping[str, object]) -> Scenario:
+    """One scenario from a row (a mapping), a ScheduleOptions or ``(drug, dose, options)``,
+    with the options every scenario shares; a value that cannot be read makes an error row,
+    as a bad row of a scenario file does."""
+    from taper.options import ScheduleOptions
+    from taper.values import is_missing
+
+    values: dict[Any, object] = dict(common)
+    if isinstance(item, ScheduleOptions):
+        values |= _given_options(item)
+    elif isinstance(item, tuple) and len(item) == 3 and isinstance(item[2], ScheduleOptions):
+        values |= {"drug": item[0], "dose": item[1], **_given_options(item[2])}
+    elif isinstance(item, Mapping):
+        values |= {key: value for key, value in item.items() if not is_missing(value)}
+    else:
+        shown = shorten(repr(item))
+        reason = f"a scenario is a dict, a ScheduleOptions or (drug, dose, options), not {shown}"
+        return Scenario(f"row-{number}", {}, 0, reason)
+    given_id = values.pop("id", None)
+    scenario_id = f"row-{number}" if is_missing(given_id) else printable(str(given_id).strip())
+    unknown = _unknown(values)
+    if unknown:
+        return Scenario(scenario_id, {}, 0, f"unknown option(s) {', '.join(unknown)}")
+    try:
+        options = {
+            str(key): text
+            for key, value in values.items()
+            if (text := option_text(str(key), value)) is not None
+        }
+    except TaperError as exc:
+        return Scenario(scenario_id, {}, 0, str(exc))
+    return Scenario(scenario_id, options, 0)
+
+
+def scenarios_of(scenarios: object, common: Mapping[str, object]) -> Iterator[Scenario]:
+    """The scenarios :func:`batch` takes: a pandas DataFrame (a column per option, and an
+    ``id`` column), an iterable of dicts, of ``ScheduleOptions`` or of ``(drug, dose,
+    ScheduleOptions)``, or the path of a scenario file; ``common`` options apply to every
+    scenario that does not set them. Unknown columns or options are refused at once."""
+    unknown = _unknown(common)
+    if unknown:
+        raise InvalidRequestError(
+            f"unknown option(s) {', '.join(unknown)}; options are {', '.join(SCENARIO_COLUMNS)}"
+        )
+    if isinstance(scenarios, str | os.PathLike):
+        return read_scenarios(scenarios)
+    if _is_frame(scenarios):
+        columns = list(scenarios.columns)  # type: ignore[attr-defined]
+        unknown = _unknown(columns)
+        if unknown:
+            raise InvalidRequestError(
+                f"scenarios has unknown column(s) {', '.join(unknown)}; columns are id and "
+                f"the schedule options ({', '.join(SCENARIO_COLUMNS)})"
+            )
+        rows = scenarios.itertuples(index=False, name=None)  # type: ignore[attr-defined]
+        items: Iterable[object] = (dict(zip(columns, row, strict=True)) for row in rows)
+    elif isinstance(scenarios, Iterable) and not isinstance(scenarios, Mapping | bytes):
+        items = scenarios
+    else:
+        raise ParameterError(
+            "scenarios",
+            scenarios,
+            "a DataFrame, a list of dicts or of ScheduleOptions, or a scenario file's path",
+        )
+    return (_scenario(number, item, common) for number, item in enumerate(items, start=1))
+
+
+def _run(
+    scenarios: Iterable[Scenario], table: EquivalenceTable, plans: object, jobs: object
+) -> BatchFrames | Iterator[ScenarioPlan]:
+    from taper.values import bool_value, int_value
+
+    if bool_value(plans, "plans"):
+        return (
+            ScenarioPlan(scenario.id, plan, error or None)
+            for scenario in scenarios
+            for plan, error in [plan_scenario(scenario, table)]
+        )
+    jobs = int_value(jobs, "jobs")
+    if jobs < 1:
+        raise ParameterError("jobs", jobs, "at least 1")
+    return _frames(scenarios, table, jobs)
+
+
+def _frames(scenarios: Iterable[Scenario], table: EquivalenceTable, jobs: int) -> BatchFrames:
+    from taper.frames import csv_frame, provenance_attrs, typed_frame
+
+    days: list[str] = []
+    summaries: list[list[str]] = []
+    dispensing: list[str] = []
+
+    def take(outcome: Outcome) -> None:
+        days.append(outcome.days_csv)
+        summaries.append(summary_row(outcome.id, outcome.error, outcome.summary, raw=True))
+        dispensing.append(outcome.dispensing_csv)
+
+    run_batch(scenarios, table, jobs=jobs, raw_csv=True, on_outcome=take)
+    frames = BatchFrames(
+        csv_frame(("scenario", *CSV_COLUMNS), "".join(days)),
+        typed_frame(summaries, SUMMARY_COLUMNS),
+        csv_frame(DISPENSING_COLUMNS, "".join(dispensing)),
+    )
+    for frame in (frames.days, frames.summary, frames.dispensing):
+        frame.attrs = provenance_attrs(table)
+    return frames
+
+
+@overload
+def batch(
+    scenarios: object,
+    *,
+    table: EquivalenceTable | str | os.PathLike[str] | None = ...,
+    plans: Literal[False] = ...,
+    jobs: int = ...,
+    **common: object,
+) -> BatchFrames: ...
+
+
+@overload
+def batch(
+    scenarios: object,
+    *,
+    table: EquivalenceTable | str | os.PathLike[str] | None = ...,
+    plans: Literal[True],
+    jobs: int = ...,
+    **common: object,
+) -> Iterator[ScenarioPlan]: ...
+
+
+def batch(
+    scenarios: object,
+    *,
+    table: EquivalenceTable | str | os.PathLike[str] | None = None,
+    plans: bool = False,
+    jobs: int = 1,
+    **common: object,
+) -> BatchFrames | Iterator[ScenarioPlan]:
+    """Plan many scenarios: the library's ``taper batch``, with the same engine and rows.
+
+    ``scenarios`` is a pandas DataFrame with a column per option (``drug``, ``dose``,
+    ``rate``, ...; an ``id`` column names the scenarios, else they are ``row-1``, ...), a
+    list (or any iterable) of dicts, of :class:`~taper.options.ScheduleOptions` (with
+    ``drug=`` and ``dose=`` among ``common``) or of ``(drug, dose, ScheduleOptions)``, or the
+    path of a scenario file. Values are text, as in a scenario file, or Python values (see
+    :mod:`taper.values`: numpy and pandas values too); a missing value (None, NaN, ``NA``,
+    ``NaT``) is an option not given. ``common`` options apply to every scenario that leaves
+    them out. A scenario that cannot be planned does not stop the others: its summary row
+    (``status`` ``error``) says why, in the words of ``taper batch``.
+
+    Returns :class:`BatchFrames` (``.days``, ``.summary``, ``.dispensing``: typed
+    DataFrames equal to :func:`taper.read_plans` of the files ``taper batch`` writes), or
+    with ``plans=True`` an iterator of :class:`ScenarioPlan` (planned one at a time, as the
+    iterator is read). ``jobs`` worker processes plan the frames (default 1: one process;
+    on a cluster, see ``docs/python.md``).
+
+    >>> import taper
+    >>> result = taper.batch([{"id": "a", "drug": "clonazepam", "dose": 1},
+    ...                       {"id": "b", "drug": "clonazepam", "dose": "lots"}],
+    ...                      start="2027-01-04")
+    >>> result.summary["status"].tolist()
+    ['ok', 'error']
+    >>> result.summary["error"][1].startswith("invalid dose 'lots'")
+    True
+    """
+    the_table = table_of(table)
+    return _run(scenarios_of(scenarios, common), the_table, plans, jobs)
+
+
+@overload
+def sweep(
+    *,
+    table: EquivalenceTable | str | os.PathLike[str] | None = ...,
+    plans: Literal[False] = ...,
+    jobs: int = ...,
+    **grid: object,
+) -> BatchFrames: ...
+
+
+@overload
+def sweep(
+    *,
+    table: EquivalenceTable | str | os.PathLike[str] | None = ...,
+    plans: Literal[True],
+    jobs: int = ...,
+    **grid: object,
+) -> Iterator[ScenarioPlan]: ...
+
+
+def sweep(
+    *,
+    table: EquivalenceTable | str | os.PathLike[str] | None = None,
+    plans: bool = False,
+    jobs: int = 1,
+    **grid: object,
+) -> BatchFrames | Iterator[ScenarioPlan]:
+    """Plan every combination of the values given: the library's ``taper sweep``.
+
+    Each keyword is an option; a list (or tuple, range, numpy array or pandas Series) is an
+    axis of values to try, anything else a value every scenario shares. ``drug`` and
+    ``dose`` are needed; a list of drugs is an axis too (one drug per scenario). For
+    ``holds`` and ``products``, whose one value is a list, an axis is a list of lists. The
+    scenarios are numbered ``sweep-000001`` on, the ``drug`` and ``dose`` axes varying
+    slowest then the others in the order given, as ``taper sweep`` numbers them; the plans
+    start on 2027-01-04 unless ``start`` is given. Returns what :func:`batch` returns.
+
+    >>> import taper
+    >>> result = taper.sweep(drug="clonazepam", dose=[0.5, 1], rate=[10, 25])
+    >>> result.summary["scenario"].tolist()
+    ['sweep-000001', 'sweep-000002', 'sweep-000003', 'sweep-000004']
+    >>> result.summary[["dose_mg", "rate_percent"]].values.tolist()
+    [[0.5, 10.0], [0.5, 25.0], [1.0, 10.0], [1.0, 25.0]]
+    """
+    from taper.options import OPTION_VALUES
+    from taper.values import Value
+
+    the_table = table_of(table)
+    unknown = [name for name in grid if name not in SCENARIO_COLUMNS]
+    if unknown:
+        raise InvalidRequestError(
+            f"unknown option(s) {', '.join(unknown)}; options are {', '.join(SCENARIO_COLUMNS)}"
+        )
+    for needed in ("drug", "dose"):
+        if needed not in grid:
+            raise InvalidRequestError(f"give the {needed} (drug= and dose=) to sweep")
+    grid = {"start": SWEEP_START, **grid}
+    order = ["drug", "dose", *(name for name in grid if name not in {"drug", "dose"})]
+    fixed: dict[str, str] = {}
+    axes: list[tuple[str, tuple[str, ...]]] = []
+    for name in order:
+        value = grid[name]
+        listed = isinstance(value, list | tuple | range) or _is_array(value)
+        values = _items(value)
+        is_list_option = name in OPTION_VALUES and OPTION_VALUES[name] is Value.LIST
+        if is_list_option and not all(isinstance(v, list | tuple) for v in values):
+            listed, values = False, [value]  # one list of texts: one value
+        texts = []
+        for item in values:
+            _refuse_comma_list(name, item)
+            text = option_text(name, item)
+            if text is None:
+                raise ParameterError(name, item, "a value (not a missing one)")
+            texts.append(text)
+        if not texts:
+            raise ParameterError(name, value, "at least one value")
+        if listed:
+            axes.append((name, tuple(texts)))
+        else:
+            fixed[name] = texts[0]
+    return _run(Grid(fixed, tuple(axes)), the_table, plans, jobs)
+
+
+def _refuse_comma_list(name: str, value: object) -> None:
+    """A sweep's values are a list in Python: ``"0.5mg,1mg"`` (the command line's way) is
+    refused at once, not planned as one value that every scenario then fails on. The
+    options whose one value has commas (``steps``, doses per dose time) keep them."""
+    if not isinstance(value, str) or "," not in value or name == "steps":
+        return
+    if name == "dose" and "=" in value:
+        return
+    items = [part.strip() for part in value.split(",")]
+    raise ParameterError(name, value, f"one value; to sweep several, give a list: {items!r}")
+
+
+class _CallableModule(types.ModuleType):
+    """``taper.batch`` is both this module and its function :func:`batch`: calling the
+    module plans a batch. (A package's submodule and a function of the same name cannot
+    both be its attribute: importing ``taper.batch`` sets the attribute to the module.)"""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return batch(*args, **kwargs)
+
+    @property
+    def __signature__(self) -> Any:
+        """The function's signature, for ``help()``, ``inspect`` and notebooks' hints."""
+        import inspect
+
+        return inspect.signature(batch)
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickled by name, as a module is (a function sent to a Dask worker refers to it)."""
+        import importlib
+
+        return importlib.import_module, (self.__name__,)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -50,7 +50,7 @@ from taper.plan import DispensedProduct, DoseTime, SupplyPeriod
 from taper.products import Formulary
 from taper.regimen import products_for
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
-from taper.values import path_value
+from taper.values import days_value, path_value
 
 #: Plan files larger than this are not plans.
 MAX_PLAN_BYTES = 20 * 1024 * 1024
@@ -128,6 +128,9 @@ class PlanRows:
     #: The equivalence source named in the file's provenance line (a taper plan's ``#``
     #: line "# source ID; parameters ..."), if any.
     source: str | None = None
+    #: The file's text when its first lines record revisions (a plan ``taper revise`` wrote),
+    #: so that the revisions can be read back from the very bytes that were checked.
+    revised_text: str | None = None
 
 
 def _dose(text: str, column: str) -> Decimal:
@@ -293,7 +296,18 @@ def read_plan(
         sha256,
         _repeat_problems(repeats, offset, first_date),
         _provenance_source(text),
+        text if _records_revisions(text) else None,
     )
+
+
+def _records_revisions(text: str) -> bool:
+    """Whether the file's leading ``#`` lines include a ``# revisions`` line."""
+    for line in itertools.islice(text.splitlines(), 8):
+        if not line.startswith("#"):
+            return False
+        if line.startswith("# revisions "):
+            return True
+    return False
 
 
 _PROVENANCE_SOURCE = re.compile(r"# source ([a-z0-9][a-z0-9-]*); ", re.ASCII)
@@ -386,6 +400,8 @@ def check_plan(
 ) -> PlanCheck:
     """Read and check a plan file (see the module docstring)."""
     path = path_value(path, "path")
+    if supply_days is not None:
+        supply_days = days_value(supply_days, "supply_days")
     read = read_plan(path, table, drug, date_format)
     by_day, first_date = read.by_day, read.first_date
     chosen = table.source(source or read.source or table.default_source)
@@ -413,7 +429,7 @@ def check_plan(
     if chosen.id in steps[0].diazepam_by_source:
         ratios = {drug.name: ratio_to_diazepam(table, drug, chosen) for drug in drugs}
         per_diazepam = {name: ratio[0] for name, ratio in ratios.items() if ratio is not None}
-    rises = _recorded_rises(path, table, first_date, notes) if read.source is not None else {}
+    rises = _recorded_rises(read, table, first_date, notes, str(path))
     _check_pace(steps, loads, formularies, problems, notes, per_diazepam, first_date, rises)
     runs = []
     left_out: list[int] = []
@@ -652,22 +668,22 @@ def _check_pace(
 
 
 def _recorded_rises(
-    path: str | os.PathLike[str],
+    read: PlanRows,
     table: EquivalenceTable,
     first_date: dt.date | None,
     notes: list[str],
+    shown: str,
 ) -> dict[int, str]:
     """The days on which a revised plan taper wrote goes back up on purpose (a revision's
     step back, or a dose taken above the plan's), by day: only from a file whose checksum
-    holds (:func:`taper.revise.load_plan`), so that no edited line can excuse a rise."""
-    with open(path, encoding="utf-8", errors="replace") as stream:
-        head = [line for line in itertools.islice(stream, 6) if line.startswith("#")]
-    if first_date is None or not any(line.startswith("# revisions ") for line in head):
+    holds (:func:`taper.revise.plan_from_text`), so that no edited line can excuse a rise.
+    The revisions are read from the text that was checked (standard input is read once)."""
+    if first_date is None or read.revised_text is None:
         return {}
-    from taper.revise import load_plan
+    from taper.revise import plan_from_text
 
     try:
-        plan = load_plan(path, table)
+        plan = plan_from_text(read.revised_text, table, shown)
     except TaperError as exc:
         notes.append(f"the file's revisions are not taken into account: {exc}")
         return {}

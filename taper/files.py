@@ -38,7 +38,11 @@ def read_text(
     """The text of a file and the SHA-256 of its bytes, or ``fail(line, reason)``.
 
     An empty file is refused unless ``allow_empty`` (a table's schema says what it lacks).
+    ``-`` is standard input (a pipe is fine there), read with the same cap and checks.
     """
+    if str(path) == STDIN:
+        raw = read_stdin(max_bytes, fail)
+        return _decoded(raw, kind=kind, fail=fail, allow_empty=allow_empty)
     try:
         if path.is_dir():
             raise fail(None, f"is a directory, not a {kind}")
@@ -54,6 +58,30 @@ def read_text(
         if isinstance(exc, TaperError):
             raise
         raise fail(None, f"cannot be read: {exc.strerror or exc}") from exc
+    return _decoded(raw, kind=kind, fail=fail, allow_empty=allow_empty)
+
+
+#: The file name that means standard input (and, for an output, standard output).
+STDIN = "-"
+
+
+def read_stdin(max_bytes: int, fail: Fail) -> bytes:
+    """The bytes of standard input, at most ``max_bytes``."""
+    import sys
+
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise fail(None, "cannot be read: there is no standard input")
+    try:
+        raw = bytes(stream.read(max_bytes + 1))
+    except OSError as exc:
+        raise fail(None, f"cannot be read: {exc.strerror or exc}") from exc
+    if len(raw) > max_bytes:
+        raise fail(None, f"is larger than {max_bytes // 2**20} MiB")
+    return raw
+
+
+def _decoded(raw: bytes, *, kind: str, fail: Fail, allow_empty: bool) -> tuple[str, str]:
     if b"\0" in raw:
         raise fail(None, f"is a binary file, not a {kind}")
     try:

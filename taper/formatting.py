@@ -9,11 +9,13 @@ output.
 
 from __future__ import annotations
 
+import numbers
 import re
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
 from taper.errors import ParameterError
+from taper.values import is_bool
 
 #: Units the formatter prints, exactly as the ISMP list spells them.
 DISPLAY_UNITS = ("mg", "mcg", "mL")
@@ -27,8 +29,12 @@ ISMP_DOSE_PATTERN = re.compile(r"^(?:0|[1-9]\d{0,2}(?:,\d{3})*)(?:\.\d*[1-9])? (
 
 def to_decimal(value: Decimal | Fraction | int) -> tuple[Decimal, bool]:
     """Return ``value`` as a Decimal at display precision, and whether that is exact."""
-    if isinstance(value, bool) or not isinstance(value, Decimal | Fraction | int):
+    if is_bool(value) or not isinstance(value, Decimal | Fraction | numbers.Integral):
         raise ParameterError("value", value, "a number (Decimal, Fraction or int)")
+    if isinstance(value, numbers.Integral):
+        value = int(value)  # numpy's integers too
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ParameterError("value", value, "a finite number")
     if isinstance(value, Fraction):
         exact_decimal = Decimal(value.numerator) / Decimal(value.denominator)
         rounded = exact_decimal.quantize(DISPLAY_QUANTUM, rounding=ROUND_HALF_EVEN)

@@ -2,8 +2,9 @@
 
 :meth:`taper.TaperPlan.to_dataframe` and :func:`read_plans` give the same frame for the same
 plan: day-level rows with numbers as numbers (``float64`` for mg and percent, nullable
-integers for days and steps), dates as ``datetime64``, categories for the columns that name
-a phase, drug, dose time, scenario or status, and the provenance (tool, table and its
+integers for days and steps), dates as ``datetime64[s]``, categories for the columns that name
+a phase, drug, dose time, scenario or status (phases and dose times ordered as in a plan and a
+day, scenarios in their order), and the provenance (tool, table and its
 SHA-256, source, parameters) in ``df.attrs``. :func:`read_plans` reads the day-level CSV of
 ``taper schedule``, ``taper batch`` and ``taper sweep``, their JSON Lines, and the batch
 summary, typed by the same rules.
@@ -15,6 +16,7 @@ is not a dependency of taper: install it to use this module.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -24,12 +26,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from taper.csvout import CSV_COLUMNS, plan_csv_rows
+from taper.csvout import CSV_COLUMNS, csv_line, plan_csv_rows
 from taper.errors import DataFileError, require_extra
 from taper.files import read_text
+from taper.guardrails import PatientFactors
+from taper.options import TaperRequest
 from taper.params import SLOTS
 from taper.plan import Plan
 from taper.records import dumps_compact_json, provenance, request_record
+from taper.table import EquivalenceTable
 from taper.values import path_value
 
 #: Columns that are categories; columns ending in ``_mg``, ``_percent`` or ``_ml`` (or one of
@@ -45,12 +50,21 @@ INTEGER_COLUMNS = frozenset(
     {"day", "step", "steps", "reductions", "times", "age", "days_per_week", "warnings",
      "dispensed_tablets", "dispensed_capsules"}
 )  # fmt: skip
+#: Columns of booleans (nullable): the summary's yes/no checks and the request's switches,
+#: so that a frame without rows (Dask's meta) or with only error rows is typed as a full one.
+BOOLEAN_COLUMNS = frozenset(
+    {"start_date_is_today", "exceeds_guideline_ceiling", "starts_faster_than_guideline",
+     "forced_by_products"}
+    | {f.name for f in dataclasses.fields(TaperRequest) if f.type == "bool"}
+    | {f.name for f in dataclasses.fields(PatientFactors) if f.type == "bool"}
+)  # fmt: skip
 #: Columns of text although their names end like numbers' (lists, joined by "; ").
 TEXT_COLUMNS = frozenset({"steps_mg"})
 #: Categories with a natural order: phases in the order of a plan, dose times in the day's.
 ORDERED = {
     "phase": ("crossover", "stabilization", "taper", "hold", "stop"),
     "slot": SLOTS,
+    "status": ("ok", "error"),  # a batch summary's: both always, so that frames concatenate
 }
 #: Largest output file read back.
 MAX_PLANS_FILE_BYTES = 2 * 1024 * 1024 * 1024
@@ -89,10 +103,14 @@ def _convert(pandas: Any, column: str, values: Any) -> Any:
         known = list(ORDERED[column])  # all of them, so that frames concatenate cleanly
         others = sorted(set(present) - set(known))
         return pandas.Categorical(values.where(~blank, None), [*known, *others], ordered=True)
+    if column == "scenario":  # in the order of the scenarios, as groupby then shows them
+        return pandas.Categorical(values.where(~blank, None), list(dict.fromkeys(present)))
     if column in CATEGORY_COLUMNS:
         return values.where(~blank, None).astype("category")
     if column == "date" or column.endswith("_date") or column in {"start", "until"}:
-        return pandas.to_datetime(values.where(~blank, None), format="%Y-%m-%d")
+        # one unit whatever the values (pandas infers one per column): days, years 1 to 9999
+        dates = pandas.to_datetime(values.where(~blank, None), format="%Y-%m-%d")
+        return dates.astype("datetime64[s]")
     if column in TEXT_COLUMNS:
         return values.astype("string")
     if column in INTEGER_COLUMNS or column.startswith("warnings_") or column.endswith("_days"):
@@ -102,9 +120,28 @@ def _convert(pandas: Any, column: str, values: Any) -> Any:
         or column in NUMBER_COLUMNS
     ):
         return pandas.to_numeric(values.where(~blank, None)).astype("float64")
-    if len(present) and present.isin(["true", "false"]).all():
+    if column in BOOLEAN_COLUMNS or (len(present) and present.isin(["true", "false"]).all()):
         return values.map({"true": True, "false": False, "": None}).astype("boolean")
     return values.astype("string")
+
+
+def csv_frame(columns: Sequence[str], rows: str) -> Any:
+    """A DataFrame of CSV rows without their header (as a batch writes them), read and typed
+    as :func:`read_plans` reads a file."""
+    pandas = _pandas()
+    text = csv_line(columns) + rows
+    body = pandas.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    return _typed(pandas, body)
+
+
+def provenance_attrs(table: EquivalenceTable) -> dict[str, Any]:
+    """The provenance of frames made with ``table``: the ``attrs`` of :func:`read_plans`."""
+    origin = provenance(table)
+    return {
+        "tool": f"{origin['tool']['name']} {origin['tool']['version']}",
+        "table": origin["table"]["path"],
+        "table_sha256": origin["table"]["sha256"],
+    }
 
 
 def plan_frame(plan: Plan) -> Any:

@@ -732,13 +732,24 @@ def load_plan(
     """Read a plan file taper wrote (JSON, or CSV with its ``#`` lines) back into the plan,
     its revisions included: rebuilt from its parameters and checked against the file."""
     shown = str(path)
+
+    def fail(line: int | None, reason: str) -> DataFileError:
+        return DataFileError(shown, line, reason)
+
     file = Path(os.fspath(path))
+    text, _ = read_text(file, kind="plan file", max_bytes=MAX_PLAN_FILE_BYTES, fail=fail)
+    return plan_from_text(text, table, shown)
+
+
+def plan_from_text(
+    text: str, table: EquivalenceTable | str | os.PathLike[str] | None, shown: str
+) -> Plan:
+    """The plan of a file's text (see :func:`load_plan`); ``shown`` names the file in errors."""
 
     def fail(line: int | None, reason: str) -> DataFileError:
         return DataFileError(shown, line, reason)
 
     table = table_of(table)
-    text, _ = read_text(file, kind="plan file", max_bytes=MAX_PLAN_FILE_BYTES, fail=fail)
     try:
         if text.lstrip().startswith("{"):
             recorded = _json_recorded(text)

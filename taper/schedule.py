@@ -22,7 +22,7 @@ from taper.options import TaperRequest, resolve_request, schedule_options
 from taper.plan import Plan, Revision
 from taper.regimen import check_products_belong, current_regimen
 from taper.table import EquivalenceTable, table_of
-from taper.values import path_value, regimen_text
+from taper.values import date_value, path_value, regimen_text
 
 if TYPE_CHECKING:
     from taper.records import Record
@@ -30,7 +30,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TaperPlan(Plan):
-    """A plan as the library returns it: its data, and its outputs one call away."""
+    """A plan as the library returns it: its data, and its outputs one call away.
+
+    Its ``repr`` is one line (what, how fast, when, how long); a notebook shows it as HTML:
+    the steps and, with the ``plot`` extra, the curve (see :mod:`taper.notebook`)."""
+
+    def __repr__(self) -> str:
+        from taper.notebook import plan_repr
+
+        return plan_repr(self)
+
+    def _repr_html_(self) -> str:
+        from taper.notebook import plan_html
+
+        return plan_html(self)
 
     @property
     def summary(self) -> Record:
@@ -172,8 +185,8 @@ def plan_taper(
     :class:`~taper.errors.ParameterError` naming the parameter.
     """
     table = table_of(table)
-    if today is not None and (isinstance(today, dt.datetime) or not isinstance(today, dt.date)):
-        raise ParameterError("today", today, "a datetime.date")
+    if today is not None:
+        today = date_value(today, "today")
     current = _current(drug, dose)
     given = schedule_options(options)
     if len(current) > 1 and given.switch_to is None:

@@ -3,19 +3,35 @@
 Options are text as people type them (``"10%"``, ``"2w"``, ``"0.5mg"``); a Python caller may
 give the values themselves instead: numbers of mg (``int``, ``Decimal``, or ``float`` through
 its shortest decimal repr, so ``0.1`` is 0.1 and never binary noise), ``datetime.date``,
-``datetime.timedelta``, percentages as numbers (``10`` is 10%), booleans and lists. Each
-function here takes one value of one named parameter and returns the text the parsers read,
-so that every value goes through the same checks whichever way it came; anything else raises
-:class:`~taper.errors.ParameterError` naming the parameter.
+``datetime.timedelta``, percentages as numbers (``10`` is 10%), booleans and lists.
+
+The values a notebook holds are taken the same way, by their exact value: numpy integers
+(``numpy.int64``) as ints, numpy floats through their shortest repr at their own precision
+(``numpy.float64(0.1)`` is 0.1, as the float is; ``numpy.float32(0.1)`` is 0.1 too),
+``numpy.bool_`` as a bool, a ``pandas.Timestamp`` (or ``datetime.datetime``,
+``numpy.datetime64``) at midnight without a time zone as its date, a ``pandas.Timedelta``
+(or ``numpy.timedelta64``) of whole days as its days, and a float that is a whole number
+(``65.0``, as a pandas column with a gap holds ages) where a whole number is wanted.
+A time of day, a part of a day, a time zone, NaN, ``pandas.NA`` or ``NaT`` is refused.
+
+A percentage given as a Python number below 1 (``rate=0.1``) is refused: rates are
+percentages, ``10`` or ``"10%"``, and a fraction is the likeliest slip. A rate below 1% is
+still possible, as text with its sign (``rate="0.5%"``).
+
+Each function here takes one value of one named parameter and returns the text the parsers
+read, so that every value goes through the same checks whichever way it came; anything else
+raises :class:`~taper.errors.ParameterError` naming the parameter.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 import os
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from taper.errors import ParameterError
 
@@ -43,16 +59,82 @@ _MAX_EXPONENT = 12
 _MAX_DAYS = 99_999
 
 
+def _from_numpy(value: object) -> bool:
+    return type(value).__module__ == "numpy"
+
+
+def is_bool(value: object) -> bool:
+    """True for ``True``/``False`` and numpy's booleans (never a number here)."""
+    return isinstance(value, bool) or (_from_numpy(value) and type(value).__name__ == "bool")
+
+
+def is_number(value: object) -> bool:
+    """A real number taper reads by its exact value: an int or numpy integer, a Decimal, or a
+    float or numpy float (not a bool, a complex number or a Fraction)."""
+    if is_bool(value):
+        return False
+    if isinstance(value, numbers.Integral | Decimal | float):
+        return True
+    return _from_numpy(value) and isinstance(value, numbers.Real)
+
+
+def is_missing(value: object) -> bool:
+    """None, NaN (float, numpy or Decimal), ``pandas.NA`` or ``NaT``: a cell left empty."""
+    if value is None:
+        return True
+    if isinstance(value, Decimal):
+        return value.is_nan()
+    if isinstance(value, float) or (_from_numpy(value) and isinstance(value, numbers.Real)):
+        return value != value  # NaN
+    return type(value).__name__ in {"NAType", "NaTType"} or (
+        _from_numpy(value)
+        and type(value).__name__ in {"datetime64", "timedelta64"}
+        and str(value) == "NaT"
+    )
+
+
 def decimal_of(value: object, parameter: str) -> Decimal:
-    """An exact Decimal from an int, a Decimal or a float (through its shortest repr)."""
-    if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
+    """An exact Decimal from an int, a Decimal or a float (through its shortest repr), or
+    their numpy kinds (a numpy float through its shortest repr at its own precision)."""
+    if not is_number(value):
         raise ParameterError(parameter, value, "a number")
-    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if isinstance(value, numbers.Integral):
+        number = Decimal(int(value))
+    elif isinstance(value, Decimal):
+        number = value
+    elif _from_numpy(value):
+        # numpy writes its floats shortest-first at their own precision; repr() would give
+        # "np.float64(0.1)", which is not a number
+        number = _decimal_text(str(value), value, parameter)
+    else:
+        number = _decimal_text(repr(value), value, parameter)
     if not number.is_finite():
         raise ParameterError(parameter, value, "a finite number")
     if number and not -_MAX_EXPONENT <= number.adjusted() <= _MAX_EXPONENT:
         raise ParameterError(parameter, value, "a number of a plausible size")
     return number
+
+
+def _decimal_text(text: str, value: object, parameter: str) -> Decimal:
+    import decimal
+
+    try:
+        return Decimal(text)
+    except decimal.InvalidOperation:
+        raise ParameterError(parameter, value, "a finite number") from None
+
+
+def whole_number(value: object, parameter: str, expected: str = "a whole number") -> int | None:
+    """The int a number holds exactly (``3``, ``numpy.int64(3)``, ``3.0``), or None if it is
+    not a number; a number with a fraction is refused."""
+    if not is_number(value):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    number = decimal_of(value, parameter)
+    if number != number.to_integral_value():
+        raise ParameterError(parameter, value, expected)
+    return int(number)
 
 
 def number_text(value: Decimal) -> str:
@@ -64,7 +146,7 @@ def number_text(value: Decimal) -> str:
 def _text(value: object, parameter: str) -> str | None:
     if isinstance(value, str):
         return value
-    if isinstance(value, bool | int | Decimal | float):
+    if is_number(value) or is_bool(value):
         return None
     raise ParameterError(parameter, value, "a number or text")
 
@@ -84,10 +166,25 @@ def doses_text(value: object, parameter: str) -> str:
     raise ParameterError(parameter, value, "a list of doses or text such as '0.75mg,0.5mg'")
 
 
+#: What a percentage given as a fraction is told.
+PERCENTAGES = "rates are percentages: 10 or '10%'"
+
+
 def percent_text(value: object, parameter: str) -> str:
-    """``10``, ``7.5`` or ``"10%"`` -> ``"10%"`` (a number is a number of percent)."""
+    """``10``, ``7.5`` or ``"10%"`` -> ``"10%"`` (a number is a number of percent).
+
+    A number above 0 and below 1 is refused: ``rate=0.1`` is almost surely 10% written as a
+    fraction, and read as 0.1% it would make a plan of years. Below 1%, write text with
+    the sign, ``"0.5%"``."""
     text = _text(value, parameter)
-    return text if text is not None else number_text(decimal_of(value, parameter)) + "%"
+    if text is not None:
+        return text
+    number = decimal_of(value, parameter)
+    if 0 < number < 1:
+        raise ParameterError(
+            parameter, value, f"a number of percent ({PERCENTAGES}; below 1%, text such as '0.5%')"
+        )
+    return number_text(number) + "%"
 
 
 def number_value_text(value: object, parameter: str) -> str:
@@ -95,19 +192,43 @@ def number_value_text(value: object, parameter: str) -> str:
     return text if text is not None else number_text(decimal_of(value, parameter))
 
 
+def _numpy_count(value: Any, unit: str) -> int:
+    """A numpy datetime64 or timedelta64 as a count of ``unit`` (since 1970 for a date);
+    of nanoseconds, only those a value at nanosecond precision has (others would overflow)."""
+    if unit.endswith("[ns]") and not str(value.dtype).endswith("[ns]"):
+        return 0
+    return int(value.astype(unit).astype("int64"))
+
+
 def _whole_days(value: object, parameter: str) -> int | None:
     if isinstance(value, str):
         return None
+    expected = "a number of days, a timedelta or text such as '2w'"
+    given = value
+    if _from_numpy(value) and type(value).__name__ == "timedelta64" and not is_missing(value):
+        if _numpy_count(value, "timedelta64[ns]") % 1000:
+            raise ParameterError(parameter, given, "a whole number of days")
+        value = dt.timedelta(microseconds=_numpy_count(value, "timedelta64[us]"))
     if isinstance(value, dt.timedelta):
-        if value % dt.timedelta(days=1):
-            raise ParameterError(parameter, value, "a whole number of days")
+        if value % dt.timedelta(days=1) or getattr(value, "nanoseconds", None):
+            raise ParameterError(parameter, given, "a whole number of days")
         days = value.days
-    elif isinstance(value, int) and not isinstance(value, bool):
-        days = value
+    elif (number := whole_number(value, parameter, expected)) is not None:
+        days = number
     else:
-        raise ParameterError(parameter, value, "a number of days, a timedelta or text such as '2w'")
+        raise ParameterError(parameter, given, expected)
     if not 0 <= days <= _MAX_DAYS:
-        raise ParameterError(parameter, value, f"from 0 to {_MAX_DAYS:,} days")
+        raise ParameterError(parameter, given, f"from 0 to {_MAX_DAYS:,} days")
+    return days
+
+
+def days_value(value: object, parameter: str) -> int:
+    """A whole number of days from a number, a ``timedelta`` or ``pandas.Timedelta``, or a
+    numpy ``timedelta64`` (not text)."""
+    if isinstance(value, str):
+        raise ParameterError(parameter, value, "a number of days or a timedelta")
+    days = _whole_days(value, parameter)
+    assert days is not None  # only text gives None
     return days
 
 
@@ -117,27 +238,48 @@ def days_text(value: object, parameter: str) -> str:
     return value if isinstance(value, str) else f"{days}d"
 
 
+def date_value(value: object, parameter: str) -> dt.date:
+    """A ``datetime.date``; a datetime (``pandas.Timestamp``, ``numpy.datetime64``) only at
+    midnight without a time zone, read as its date."""
+    given = value
+    if is_missing(value):
+        raise ParameterError(parameter, given, "a datetime.date or text YYYY-MM-DD")
+    without_time = "a date without a time (datetime.date)"
+    if _from_numpy(value) and type(value).__name__ == "datetime64":
+        if _numpy_count(value, "datetime64[ns]") % 1000:
+            raise ParameterError(parameter, given, without_time)
+        microseconds = _numpy_count(value, "datetime64[us]")
+        value = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=microseconds)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None or value.time() != dt.time():
+            raise ParameterError(parameter, given, without_time)
+        if getattr(value, "nanosecond", 0):
+            raise ParameterError(parameter, given, without_time)
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raise ParameterError(parameter, given, "a datetime.date or text YYYY-MM-DD")
+
+
 def date_text(value: object, parameter: str) -> str:
-    """``date(2027, 1, 4)`` or ``"2027-01-04"`` -> ``"2027-01-04"``."""
+    """``date(2027, 1, 4)``, ``pandas.Timestamp("2027-01-04")`` or ``"2027-01-04"`` ->
+    ``"2027-01-04"``."""
     if isinstance(value, str):
         return value
-    if isinstance(value, dt.datetime):
-        raise ParameterError(parameter, value, "a date without a time (datetime.date)")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    raise ParameterError(parameter, value, "a datetime.date or text YYYY-MM-DD")
+    return date_value(value, parameter).isoformat()
 
 
 def int_value(value: object, parameter: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    number = whole_number(value, parameter)
+    if number is None:
         raise ParameterError(parameter, value, "a whole number")
-    return value
+    return number
 
 
 def bool_value(value: object, parameter: str) -> bool:
-    if not isinstance(value, bool):
+    if not is_bool(value):
         raise ParameterError(parameter, value, "True or False")
-    return value
+    return bool(value)
 
 
 def text_value(value: object, parameter: str) -> str:

@@ -243,7 +243,7 @@ def test_drugs_shows_duration_of_action_single_dose_and_product_sources(run: Any
         "1 mg/mL oral solution",
     ]
     assert all("medicines.org.uk" in p["source"] or "C copy" in p["source"] for p in uk)
-    table = run("drugs", "diazepam", "Ativan")
+    table = run("drugs", "diazepam", "Ativan", env={"COLUMNS": "120"})  # the cell on one line
     assert table.exit_status == 0
     assert "long-acting" in table.stdout
     assert "short-acting" in table.stdout

@@ -618,3 +618,19 @@ def test_every_kind_of_plan_revises_cleanly(
         result = check_plan(path, table)
         assert result.clean, (action, result.problems)
         assert load_plan(path, table=table).sha256 == revised.sha256
+
+
+def test_a_revised_plan_checked_from_standard_input_reads_its_revisions(
+    diazepam: TaperPlan,
+) -> None:
+    """`taper check -` of a revised plan re-opened the path '-' to read its revisions and
+    failed with 'cannot write to standard output: No such file or directory'."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    current = diazepam.steps[4]
+    revised = diazepam.revise(on=diazepam.date_of(current.start_day + 3), back=True)
+    result = CliRunner().invoke(app, ["check", "-"], input=revised.to_csv(), prog_name="taper")
+    assert result.exit_code == 0, result.output
+    assert "the dose goes up: revision 1" in result.output

@@ -107,13 +107,11 @@ def value_text(value: ValueRange | None, unit: str = "") -> str:
 
 def render_drugs(table: EquivalenceTable, selected: list[Drug]) -> None:
     """The drugs, their half-lives, usual maximum and equivalents under each source."""
-    grid = GluedTable(
-        title=f"Doses equal to {table.reference_drug} "
-        f"{format_dose(table.reference_dose_mg)}, by source",
-        show_lines=True,
+    title = (
+        f"Doses equal to {table.reference_drug} {format_dose(table.reference_dose_mg)}, by source"
     )
-    for column in ("Drug", "Class", "Half-life (hours)", "Usual max/day", "Equivalent (mg)"):
-        grid.add_column(column, overflow="fold")
+    headings = ("Drug", "Class", "Half-life (hours)", "Usual max/day", "Equivalent (mg)")
+    rows: list[tuple[str, ...]] = []
     for drug in selected:
         names_cell = "\n".join(printable(n) for n in [drug.tall_man or drug.name, *drug.aliases])
         half_lives = [
@@ -140,15 +138,17 @@ def render_drugs(table: EquivalenceTable, selected: list[Drug]) -> None:
                 + [f"({printable(drug.max_daily.note)})"]
             )
         acting = f"\n{drug.acting}-acting" if drug.acting else ""
-        grid.add_row(
-            names_cell,
-            drug.drug_class + acting,
-            "\n".join(half_lives) or "not in reference",
-            maximum,
-            "\n".join(equivalents + [printable(note) for note in drug.notes]),
+        rows.append(
+            (
+                names_cell,
+                drug.drug_class + acting,
+                "\n".join(half_lives) or "not in reference",
+                maximum,
+                "\n".join(equivalents + [printable(note) for note in drug.notes]),
+            )
         )
     out = console()
-    out.print(grid, markup=False)
+    print_table_or_records(out, title, headings, rows)
     out.print(
         "* published per diazepam 5 mg and doubled here. [brackets]: active metabolite.",
         markup=False,
@@ -157,10 +157,11 @@ def render_drugs(table: EquivalenceTable, selected: list[Drug]) -> None:
 
 
 def render_sources(table: EquivalenceTable) -> None:
-    """The equivalence sources: id, title, year, grade, reference dose."""
-    grid = GluedTable(title="Equivalence sources", show_lines=True)
-    for column in ("Id", "Source", "Year", "Grade", "Published per"):
-        grid.add_column(column, overflow="fold")
+    """The equivalence sources: id, title, year, grade, reference dose; the addresses after
+    them, one a line and never broken, so that they can be copied."""
+    headings = ("Id", "Source", "Year", "Grade", "Published per")
+    rows: list[tuple[str, ...]] = []
+    addresses: list[str] = []
     for source in table.sources.values():
         factor = table.rescale_factor(source)
         reference = f"{table.reference_drug} {format_dose(source.reference_dose_mg)}"
@@ -168,25 +169,66 @@ def render_sources(table: EquivalenceTable) -> None:
             reference += f"\n(values ×{format_number(factor)} here)"
         default = "\n(default)" if source.id == table.default_source else ""
         details = "\n".join(
-            printable(part)
-            for part in (source.title, source.author, source.url, source.note)
-            if part
+            printable(part) for part in (source.title, source.author, source.note) if part
         )
-        grid.add_row(
-            source.id + default,
-            details,
-            str(source.year) if source.year else "—",
-            source.grade,
-            reference,
+        rows.append(
+            (
+                source.id + default,
+                details,
+                str(source.year) if source.year else "—",
+                source.grade,
+                reference,
+            )
         )
+        if source.url:
+            addresses.append(f"{source.id}: {printable(source.url)}")
     out = console()
-    out.print(grid, markup=False)
+    print_table_or_records(out, "Equivalence sources", headings, rows)
+    if addresses:
+        out.print("Addresses:", markup=False)
+        for line in addresses:
+            out.print(line, markup=False, soft_wrap=True)
     out.print(
         "Grades: A guideline, regulator or label; B professional secondary source; "
         "C secondary copy.",
         markup=False,
     )
     out.print(footer(table), markup=False, style="dim")
+
+
+def print_table_or_records(
+    out: Console, title: str, headings: Sequence[str], rows: Sequence[Sequence[str]]
+) -> None:
+    """Rows as a table whose columns keep every word whole (and every number with its
+    unit); when the terminal is too narrow for that, as records: the first cell as a
+    heading line, then one ``Heading: value`` paragraph per other cell, wrapped at spaces."""
+    widths = column_widths(headings, rows, out.width)
+    if widths is not None:
+        grid = GluedTable(title=title, show_lines=True)
+        for heading, size in zip(headings, widths, strict=True):
+            grid.add_column(heading, width=size)
+        for row in rows:
+            grid.add_row(*row)
+        out.print(grid, markup=False)
+        return
+    import textwrap
+
+    out.print(title, markup=False, style="bold")
+    for first, *cells in rows:
+        out.print(markup=False)
+        out.print(" · ".join(first.splitlines()), markup=False, style="bold", soft_wrap=True)
+        for heading, cell in zip(headings[1:], cells, strict=True):
+            text = glue(f"{heading}: " + "; ".join(cell.splitlines()))
+            for line in textwrap.wrap(
+                text,
+                width=max(out.width - 1, 20),
+                initial_indent="  ",
+                subsequent_indent="    ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            ):
+                out.print(line, markup=False, soft_wrap=True)
+    out.print(markup=False)
 
 
 #: What a source's grade means (the schema of equivalences.toml).
@@ -578,19 +620,64 @@ def render_check(result: PlanCheck, table: EquivalenceTable) -> None:
 
 
 @contextmanager
-def progress(show: bool) -> Iterator[Callable[[], None] | None]:
-    """A spinner with a count of scenarios on standard error, or nothing when not ``show``."""
+def progress(
+    show: bool, total: int | None = None, *, stream: IO[str] | None = None
+) -> Iterator[Callable[[], None] | None]:
+    """Progress of a batch on standard error (or ``stream``), or nothing when not ``show``
+    (on a pipe): the count of scenarios (out of ``total`` when known), a bar, the rate and
+    the time left, then one closing line when the batch is over."""
     if not show:
         yield None
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    import time
 
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.completed} scenarios"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("plans", total=None)
-        yield lambda: bar.advance(task)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        SpinnerColumn,
+        Task,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("" if speed is None else f"{speed:,.0f}/s")
+
+    out = Console(file=stream, stderr=stream is None, highlight=False)
+    if total is None:
+        columns: tuple[ProgressColumn, ...] = (
+            SpinnerColumn(),
+            TextColumn("{task.completed:,} scenarios"),
+            RateColumn(),
+            TimeElapsedColumn(),
+        )
+    else:
+        columns = (
+            TextColumn("scenarios"),
+            MofNCompleteColumn(),
+            BarColumn(),
+            RateColumn(),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+        )
+    started = time.monotonic()
+    done = 0
+    with Progress(*columns, console=out, transient=True) as bar:
+        task = bar.add_task("plans", total=total)
+
+        def advance() -> None:
+            nonlocal done
+            done += 1
+            bar.advance(task)
+
+        yield advance
+    elapsed = time.monotonic() - started
+    rate = f" ({done / elapsed:,.0f} a second)" if elapsed > 0 and done else ""
+    out.print(f"taper: planned {done:,} scenarios in {elapsed:,.1f} s{rate}", markup=False)
