@@ -9,7 +9,10 @@ in :class:`TaperGroup.main`: one line on stderr, ``taper: error: ...``, with exi
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
+import functools
+import inspect
 import io
 import os
 import signal
@@ -19,7 +22,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar, cast, get_type_hints
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -28,7 +31,13 @@ import taper
 from taper import files
 from taper.errors import InvalidRequestError, TaperError
 from taper.formatting import printable
+from taper.options import OPTION_SPECS, REGIMEN, ScheduleOptions
+from taper.outputs import PlanFormat, PlanOutputs
 from taper.table import load_table
+from taper.values import OptionSpec, option_specs
+
+_Options = TypeVar("_Options")
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 
 
 class ExitCode(IntEnum):
@@ -43,12 +52,6 @@ class ExitCode(IntEnum):
 
 class OutputFormat(StrEnum):
     table = "table"
-    json = "json"
-
-
-class PlanFormat(StrEnum):
-    table = "table"
-    csv = "csv"
     json = "json"
 
 
@@ -174,7 +177,8 @@ class TaperGroup(TyperGroup):
         except TaperError as exc:
             if debug:
                 traceback.print_exc()
-            _fail(str(exc), ExitCode.USAGE_ERROR if exc.is_usage else ExitCode.DOMAIN_ERROR)
+            message = exc.render(flag_spelling)
+            _fail(message, ExitCode.USAGE_ERROR if exc.is_usage else ExitCode.DOMAIN_ERROR)
         except typer.TyperException as exc:
             if debug:
                 traceback.print_exc()
@@ -213,14 +217,11 @@ class TaperGroup(TyperGroup):
 
 
 class PanelCommand(TyperCommand):
-    """A command whose options are listed in panels (``PANELS``, by parameter name), each
-    help text wrapped at spaces only, so that no example such as a dose is broken."""
-
-    #: Each panel's title and the names of its parameters (space-separated).
-    PANELS: ClassVar[Mapping[str, str]] = {}
+    """A command whose options are listed in panels (each parameter's ``rich_help_panel``,
+    from its option's declaration), each help text wrapped at spaces only, so that no example
+    such as a dose is broken."""
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
-        panel_of = {name: panel for panel, names in self.PANELS.items() for name in names.split()}
         panels: dict[str, list[tuple[str, str]]] = {}
         for param in self.get_params(ctx):
             record = param.get_help_record(ctx)
@@ -228,7 +229,7 @@ class PanelCommand(TyperCommand):
                 record = (param.metavar or str(param.name).upper(), getattr(param, "help", ""))
             if record is not None:
                 kind = "Arguments" if param.param_type_name == "argument" else "Options"
-                panel = panel_of.get(param.name or "", kind)
+                panel = getattr(param, "rich_help_panel", None) or kind
                 panels.setdefault(panel, []).append(record)
         for panel, records in panels.items():
             with formatter.section(panel):
@@ -272,13 +273,109 @@ app = typer.Typer(
 
 # ------------------------------------------------------------------ options, defined once
 
+
+def typer_option(spec: OptionSpec, panel: str | None = None) -> Any:
+    """The typer option of a declaration, listed in ``panel`` (default: Options)."""
+    return typer.Option(
+        *(spec.flag, *([spec.short] if spec.short else [])),
+        metavar=spec.placeholder,
+        help=spec.help,
+        envvar=spec.envvar,
+        min=spec.minimum,
+        max=spec.maximum,
+        show_default=spec.show_default,
+        case_sensitive=False,
+        rich_help_panel=panel,
+    )
+
+
+def option_parameters(options: type[Any]) -> list[inspect.Parameter]:
+    """One typer parameter per field of a dataclass of options, built from the field's
+    :class:`~taper.values.OptionSpec` (flag, short name, placeholder, panel, help), its type
+    and its default: the command line's copy of the declaration, never written by hand."""
+    types = get_type_hints(options)
+    parameters = []
+    for field in dataclasses.fields(options):
+        spec: OptionSpec = OPTION_SPECS_OF[options][field.name]
+        kind, default = types[field.name], field.default
+        if spec.repeatable:  # --hold A --hold B: a list, empty when not given
+            kind, default = list[str] | None, None
+        info = typer_option(spec, spec.panel)
+        parameters.append(
+            inspect.Parameter(
+                field.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=default,
+                annotation=cast(Any, Annotated)[kind, info],
+            )
+        )
+    return parameters
+
+
+def options_object(options: type[_Options], values: Mapping[str, Any]) -> _Options:
+    """The dataclass of options from the values of its parameters (lists as tuples)."""
+    given = {name: tuple(v) if isinstance(v, list) else v for name, v in values.items()}
+    return options(**{name: value for name, value in given.items() if value is not None})
+
+
+def with_options(**bundles: type[Any]) -> Callable[[_Command], _Command]:
+    """Give a command the options of each dataclass in ``bundles`` (its parameter's name ->
+    the dataclass): typer sees one parameter per field (:func:`option_parameters`), and the
+    command receives one object of each dataclass. Adding an option is one field."""
+
+    def decorate(command: _Command) -> _Command:
+        signature = inspect.signature(command, eval_str=True)
+        parameters: list[inspect.Parameter] = []
+        for parameter in signature.parameters.values():
+            bundle = bundles.get(parameter.name)
+            parameters.extend(
+                option_parameters(bundle)
+                if bundle
+                else [parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY)]
+            )
+
+        @functools.wraps(command)
+        def run(**values: Any) -> Any:
+            for name, bundle in bundles.items():
+                fields = [field.name for field in dataclasses.fields(bundle)]
+                values[name] = options_object(bundle, {f: values.pop(f) for f in fields})
+            return command(**values)
+
+        run.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        return cast(_Command, run)
+
+    return decorate
+
+
+def flag_spelling(name: str, value: object) -> str:
+    """A parameter named in a library error, as the command line takes it: ``--rate 25%``,
+    ``--allow-high-dose``, ``--switch-to`` (see :mod:`taper.errors`)."""
+    spec = next((specs[name] for specs in OPTION_SPECS_OF.values() if name in specs), None)
+    flag = spec.flag if spec else "--" + name.replace("_", "-")
+    return flag if value is None or isinstance(value, bool) else f"{flag} {value}"
+
+
+#: The declarations of each dataclass of options the commands take.
+OPTION_SPECS_OF: dict[type[Any], dict[str, OptionSpec]] = {
+    ScheduleOptions: OPTION_SPECS,
+    PlanOutputs: option_specs(PlanOutputs),
+}
+OUTPUT_SPECS = OPTION_SPECS_OF[PlanOutputs]
+# Options other commands share with schedule, from the same declarations.
+SourceOption = Annotated[str | None, typer_option(OPTION_SPECS["source"])]
+RegionOption = Annotated[str, typer_option(OPTION_SPECS["region"])]
+AllowHighDoseOption = Annotated[bool, typer_option(OPTION_SPECS["allow_high_dose"])]
+ForceOption = Annotated[bool, typer_option(OUTPUT_SPECS["force"])]
+
 FormatOption = Annotated[
     OutputFormat,
     typer.Option("--format", "-f", metavar="FORMAT", help="Output format.", case_sensitive=False),
 ]
-TableOption = Annotated[
-    Path | None,
-    typer.Option(
+
+
+def table_option(panel: str | None = None) -> Any:
+    """The ``--table`` option, listed in ``panel`` (default: Options)."""
+    return typer.Option(
         "--table",
         metavar="FILE",
         envvar="TAPER_TABLE",
@@ -286,47 +383,11 @@ TableOption = Annotated[
         "(for a local formulary). Default: the bundled table.",
         dir_okay=True,
         show_default=False,
-    ),
-]
-SourceOption = Annotated[
-    str | None,
-    typer.Option(
-        "--source",
-        "-s",
-        metavar="SOURCE",
-        help="Equivalence source id (see 'taper sources'). Default: the table's default, ashton.",
-        show_default=False,
-    ),
-]
+        rich_help_panel=panel,
+    )
 
 
-OutputOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--output",
-        "-o",
-        metavar="FILE",
-        help="Write to this file (atomically) instead of the terminal; - is standard output.",
-        show_default=False,
-    ),
-]
-RegionOption = Annotated[
-    str,
-    typer.Option(
-        "--region",
-        metavar="REGION",
-        envvar="TAPER_REGION",
-        help="Product set: us or uk (any case; default from TAPER_REGION, else us).",
-        callback=lambda value: value.strip().lower() if isinstance(value, str) else value,
-    ),
-]
-ForceOption = Annotated[
-    bool, typer.Option("--force", help="Replace the --output file if it exists.")
-]
-AllowHighDoseOption = Annotated[
-    bool,
-    typer.Option("--allow-high-dose", help="Accept doses above the usual maximum."),
-]
+TableOption = Annotated[Path | None, table_option()]
 
 
 def _version_callback(value: bool) -> None:
@@ -465,25 +526,11 @@ def convert(
     render_conversion(conversion, table, all_sources=all_sources)
 
 
-class ScheduleCommand(PanelCommand):
-    PANELS: ClassVar[Mapping[str, str]] = {
-        "Regimen": "items times source allow_high_dose table_file",
-        "Pace": "method rate every step steps slow_below slow_rate final end holds order start "
-        "until duration ed50 emax occupancy_step cautious",
-        "Products": "region products supply",
-        "Switch": "switch_to finish_on finish_from switch_reduction crossover stage stabilize part",
-        "Patient": "used_for days_per_week age seizures with_opioids with_alcohol liver_impairment",
-        "Outputs": "plot plot_file handout patient note paper patient_copy ics reminders revision "
-        "daily raw_csv "
-        "output_format output force",
-    }
-
-
 @app.command(
-    cls=ScheduleCommand, short_help="Draft a day-by-day taper, direct or switching drugs first."
+    cls=PanelCommand, short_help="Draft a day-by-day taper, direct or switching drugs first."
 )
+@with_options(options=ScheduleOptions, outputs=PlanOutputs)
 def schedule(
-    ctx: typer.Context,
     items: Annotated[
         list[str],
         typer.Argument(
@@ -492,343 +539,12 @@ def schedule(
             "dose per time of day ('morning=0.5mg,night=1mg'; times: morning, midday, "
             "afternoon, evening, night). Several drugs need --switch-to.",
             show_default=False,
+            rich_help_panel=REGIMEN,
         ),
     ],
-    times: Annotated[
-        int | None,
-        typer.Option(
-            "--times",
-            metavar="N",
-            help="Split a daily total over 1-4 usual dose times.",
-            min=1,
-            max=4,
-        ),
-    ] = None,
-    method: Annotated[
-        str,
-        typer.Option(
-            "--method",
-            "-m",
-            metavar="METHOD",
-            help="percent (exponential: a fixed % of the current dose), linear (fixed mg), "
-            "bands (NICE CKS fixed steps), steps (your list), occupancy (equal steps in "
-            "receptor occupancy; needs --ed50, for which no published benzodiazepine value "
-            "exists).",
-        ),
-    ] = "percent",
-    rate: Annotated[
-        str | None,
-        typer.Option(
-            "--rate",
-            "-r",
-            metavar="PERCENT",
-            help="percent: cut per interval (default 10%; 5% --cautious).",
-        ),
-    ] = None,
-    every: Annotated[
-        str | None,
-        typer.Option(
-            "--every",
-            "-e",
-            metavar="INTERVAL",
-            help="Interval between cuts: '14d', '2w' (default 2w).",
-        ),
-    ] = None,
-    step: Annotated[
-        str | None,
-        typer.Option("--step", metavar="DOSE", help="linear: mg cut per interval, e.g. 0.125mg."),
-    ] = None,
-    steps: Annotated[
-        str | None,
-        typer.Option(
-            "--steps",
-            metavar="DOSES",
-            help="steps: daily doses in order, e.g. '0.75mg,0.5mg,0.25mg'.",
-        ),
-    ] = None,
-    slow_below: Annotated[
-        str | None,
-        typer.Option("--slow-below", metavar="DOSE", help="Use --slow-rate at or below this dose."),
-    ] = None,
-    slow_rate: Annotated[
-        str | None,
-        typer.Option(
-            "--slow-rate", metavar="PERCENT", help="percent: cut per interval at low doses."
-        ),
-    ] = None,
-    final: Annotated[
-        str | None,
-        typer.Option(
-            "--final",
-            metavar="DOSE",
-            help="Stop after this daily dose (default: see --end).",
-        ),
-    ] = None,
-    end: Annotated[
-        str,
-        typer.Option(
-            "--end",
-            metavar="END",
-            help="clinical: stop from about 1 mg diazepam equivalent (or the smallest dose the "
-            "products make), in fixed steps below 10 mg diazepam equivalent (NICE CKS, NHS "
-            "Scotland); micro: percent cuts down to the smallest dose the products make, e.g. "
-            "with a liquid (hyperbolic tapering, Maudsley Deprescribing Guidelines): much "
-            "longer plans.",
-        ),
-    ] = "clinical",
-    holds: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--hold",
-            metavar="HOLD",
-            help="Stay longer at a dose: 'after-step:3:2w', 'every:3:2w', 'at:0.5mg:4w'. "
-            "Repeatable.",
-        ),
-    ] = None,
-    order: Annotated[
-        str,
-        typer.Option(
-            "--order",
-            metavar="ORDER",
-            help="Which dose times go down first: auto (daytime-first for long-acting drugs, "
-            "even for short-acting ones), daytime-first (one dose time at a time: midday, "
-            "then morning, then night; Ashton, NHS Scotland), even (largest dose first, keeping "
-            "every dose time), night-first.",
-        ),
-    ] = "auto",
-    start: Annotated[
-        str | None,
-        typer.Option(
-            "--start",
-            metavar="DATE",
-            help="First day, YYYY-MM-DD (default: today, as the output says).",
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option("--until", metavar="DATE", help="Find the pace that stops by this date."),
-    ] = None,
-    duration: Annotated[
-        str | None,
-        typer.Option(
-            "--duration", metavar="DURATION", help="Find the pace that stops within e.g. 26w."
-        ),
-    ] = None,
-    region: RegionOption = "us",
-    products: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--product",
-            metavar="PRODUCT",
-            help="Use these products instead of the region's, e.g. '0.5mg tablet scored', "
-            "'0.125mg odt', '0.5mg/5mL solution'. Repeatable.",
-        ),
-    ] = None,
-    source: SourceOption = None,
-    ed50: Annotated[
-        str | None,
-        typer.Option(
-            "--ed50", metavar="DOSE", help="occupancy: dose giving half of Emax (cite it)."
-        ),
-    ] = None,
-    emax: Annotated[
-        str, typer.Option("--emax", metavar="PERCENT", help="occupancy: maximum occupancy, %.")
-    ] = "100",
-    occupancy_step: Annotated[
-        str,
-        typer.Option(
-            "--occupancy-step", metavar="POINTS", help="occupancy: points of occupancy per step."
-        ),
-    ] = "5",
-    supply: Annotated[
-        str | None,
-        typer.Option(
-            "--supply", metavar="INTERVAL", help="Also count what to dispense per period, e.g. 28d."
-        ),
-    ] = None,
-    switch_to: Annotated[
-        str | None,
-        typer.Option(
-            "--switch-to",
-            metavar="DRUG",
-            help="Cross over to this drug (e.g. diazepam, chlordiazepoxide, clonazepam) before "
-            "tapering it.",
-        ),
-    ] = None,
-    finish_on: Annotated[
-        str | None,
-        typer.Option(
-            "--finish-on",
-            metavar="DRUG",
-            help="Taper the current drug while its products keep the pace (or to "
-            "--finish-from), then cross over to this drug (e.g. diazepam) and finish on it "
-            "(Ashton Manual).",
-        ),
-    ] = None,
-    finish_from: Annotated[
-        str | None,
-        typer.Option(
-            "--finish-from",
-            metavar="DOSE",
-            help="With --finish-on: the daily dose at which to cross over.",
-        ),
-    ] = None,
-    switch_reduction: Annotated[
-        str | None,
-        typer.Option(
-            "--switch-reduction",
-            metavar="PERCENT",
-            help="Start the new drug this much below the full equivalent, e.g. 25% "
-            "(incomplete cross-tolerance, e.g. in older people).",
-        ),
-    ] = None,
-    crossover: Annotated[
-        str,
-        typer.Option(
-            "--crossover",
-            metavar="STRATEGY",
-            help="slot: one whole dose time per stage, night first (Ashton); partial: --part "
-            "of one dose time per stage; direct: everything at once.",
-        ),
-    ] = "slot",
-    stage: Annotated[
-        str, typer.Option("--stage", metavar="INTERVAL", help="Length of a crossover stage.")
-    ] = "1w",
-    stabilize: Annotated[
-        str,
-        typer.Option(
-            "--stabilize",
-            metavar="INTERVAL",
-            help="Time on the new drug before the taper (0 allowed).",
-        ),
-    ] = "2w",
-    part: Annotated[
-        str | None,
-        typer.Option(
-            "--part",
-            metavar="DOSE",
-            help="partial: mg of the current drug switched per stage (default: half).",
-        ),
-    ] = None,
-    used_for: Annotated[
-        str | None,
-        typer.Option(
-            "--used-for",
-            metavar="DURATION",
-            help="How long the drug has been used: '10d', '6w', '18m', '2y'.",
-        ),
-    ] = None,
-    days_per_week: Annotated[
-        int | None,
-        typer.Option("--days-per-week", metavar="DAYS", help="Days a week it is taken (1-7)."),
-    ] = None,
-    age: Annotated[
-        int | None, typer.Option("--age", metavar="YEARS", help="The patient's age in years.")
-    ] = None,
-    seizures: Annotated[
-        bool, typer.Option("--seizures", help="The patient has a history of seizures.")
-    ] = False,
-    with_opioids: Annotated[
-        bool, typer.Option("--with-opioids", help="Taken together with opioids.")
-    ] = False,
-    with_alcohol: Annotated[
-        bool, typer.Option("--with-alcohol", help="Taken together with alcohol.")
-    ] = False,
-    liver_impairment: Annotated[
-        bool, typer.Option("--liver", help="The patient has liver impairment.")
-    ] = False,
-    cautious: Annotated[
-        bool,
-        typer.Option(
-            "--cautious",
-            help="Slower defaults: 5% every 2 weeks and a 2-week hold after every third cut.",
-        ),
-    ] = False,
-    plot: Annotated[
-        bool, typer.Option("--plot", help="Draw the taper curve in the terminal (taper[plot]).")
-    ] = False,
-    plot_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--plot-file",
-            metavar="FILE",
-            help="Write the taper curve to a .png or .svg (taper[plot]).",
-        ),
-    ] = None,
-    handout: Annotated[
-        Path | None,
-        typer.Option(
-            "--handout",
-            metavar="FILE",
-            help="Write a printable patient calendar, a .pdf (taper[pdf]).",
-        ),
-    ] = None,
-    patient: Annotated[
-        str | None,
-        typer.Option("--patient", metavar="NAME", help="The patient's name, for the handout."),
-    ] = None,
-    note: Annotated[
-        str | None,
-        typer.Option("--note", metavar="TEXT", help="The prescriber's note, for the handout."),
-    ] = None,
-    paper: Annotated[
-        str | None,
-        typer.Option("--paper", metavar="SIZE", help="Handout paper: a4 (default) or letter."),
-    ] = None,
-    patient_copy: Annotated[
-        bool,
-        typer.Option(
-            "--patient-copy",
-            help="With --handout: leave out the page for the prescriber and pharmacist.",
-        ),
-    ] = False,
-    ics: Annotated[
-        Path | None,
-        typer.Option(
-            "--ics", metavar="FILE", help="Write a calendar of dose changes, a .ics (taper[ics])."
-        ),
-    ] = None,
-    reminders: Annotated[
-        str | None,
-        typer.Option(
-            "--reminders",
-            metavar="TIMES",
-            help="With --ics: a daily reminder per dose time at these times, e.g. 08:00,22:00.",
-        ),
-    ] = None,
-    revision: Annotated[
-        int,
-        typer.Option(
-            "--revision",
-            metavar="N",
-            min=0,
-            help="With --ics: this plan's revision (0 first); raise it for a revised plan so "
-            "that importing it replaces the old events.",
-        ),
-    ] = 0,
-    daily: Annotated[bool, typer.Option("--daily", help="One row per day, not per step.")] = False,
-    raw_csv: Annotated[
-        bool,
-        typer.Option(
-            "--raw-csv",
-            help="Write CSV text exactly, without neutralising cells that a spreadsheet would "
-            "run as formulas.",
-        ),
-    ] = False,
-    allow_high_dose: AllowHighDoseOption = False,
-    output_format: Annotated[
-        PlanFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help="table, csv or json (default: from the --output extension, else table).",
-            case_sensitive=False,
-        ),
-    ] = None,
-    output: OutputOption = None,
-    force: ForceOption = False,
-    table_file: TableOption = None,
+    options: ScheduleOptions,
+    outputs: PlanOutputs,
+    table_file: Annotated[Path | None, table_option(REGIMEN)] = None,
 ) -> None:
     """Draft a day-by-day taper, direct or switching drugs first, that can be dispensed.
 
@@ -840,96 +556,63 @@ def schedule(
 
     Example: taper schedule clonazepam 1.5mg --times 3 --start 2027-01-04
     """
-
-    from taper.options import OPTION_KINDS
-    from taper.outputs import is_stdout
     from taper.schedule import plan_taper
     from taper.sidefiles import check_schedule_outputs, write_side_files
 
-    to_file = None if is_stdout(output) else output
-    check_schedule_outputs(
-        output=to_file, plot_file=plot_file, handout=handout, ics=ics, force=force,
-        table_file=table_file, patient=patient, note=note, paper=paper,
-        clinician_page=not patient_copy, reminders=reminders,
-    )  # fmt: skip
+    check_schedule_outputs(outputs, table_file)
     table = load_table(table_file)
-    options = {k: v for k, v in ctx.params.items() if k in OPTION_KINDS and v is not None}
-    plan = plan_taper(_pairs(items), table=table, **options)
+    plan = plan_taper(_pairs(items), table=table, **dataclasses.asdict(options))
     curve = None
-    if plot:
+    if outputs.plot:
         from taper.curve import terminal_plot
         from taper.render import console
 
         curve = terminal_plot(plan, table, width=min(console().width, 120))
-    chosen, text = _plan_output(plan, table, output_format, output, raw_csv=raw_csv, daily=daily)
-    write_side_files(
-        plan,
-        table,
-        plot_file=plot_file,
-        handout=handout,
-        patient=patient,
-        note=note,
-        paper=paper,
-        clinician_page=not patient_copy,
-        ics=ics,
-        reminders=reminders,
-        revision=revision,
-        force=force,
-        main=None if to_file is None or text is None else (to_file, text),
-    )
+    chosen, text = _plan_output(plan, table, outputs)
+    to_file = outputs.output_file
+    main = None if to_file is None or text is None else (to_file, text)
+    write_side_files(plan, table, outputs, main=main)
     if curve is not None:
         sys.stdout.write(curve + "\n")
-    _show_plan(plan, table, chosen, text, to_file, daily=daily)
+    _show_plan(plan, table, chosen, text, outputs)
 
 
-def _plan_output(
-    plan: Any,
-    table: Any,
-    given: PlanFormat | None,
-    output: Path | None,
-    *,
-    raw_csv: bool,
-    daily: bool,
-) -> tuple[PlanFormat, str | None]:
+def _plan_output(plan: Any, table: Any, outputs: PlanOutputs) -> tuple[PlanFormat, str | None]:
     """The format asked (or named by the output's extension) and the plan as text in it;
     None: render it on the terminal."""
     from taper.outputs import output_format
 
-    chosen = PlanFormat(output_format(given, output, list(PlanFormat), PlanFormat.table))
-    if chosen is PlanFormat.json:
+    given, output = outputs.format, outputs.output
+    chosen = PlanFormat(output_format(given, output, list(PlanFormat), PlanFormat.TABLE))
+    if chosen is PlanFormat.JSON:
         from taper.records import dumps_json, plan_document
 
         return chosen, dumps_json(plan_document(plan, table))
-    if chosen is PlanFormat.csv:
+    if chosen is PlanFormat.CSV:
         from taper.csvout import plan_csv
 
-        return chosen, plan_csv(plan, table, raw=raw_csv)
+        return chosen, plan_csv(plan, table, raw=outputs.raw_csv)
     if output is None:
         return chosen, None
     from taper.render import plan_text
 
-    return chosen, plan_text(plan, table, daily=daily)
+    return chosen, plan_text(plan, table, daily=outputs.daily)
 
 
 def _show_plan(
-    plan: Any,
-    table: Any,
-    chosen: PlanFormat,
-    text: str | None,
-    to_file: Path | None,
-    *,
-    daily: bool,
+    plan: Any, table: Any, chosen: PlanFormat, text: str | None, outputs: PlanOutputs
 ) -> None:
     """The plan to the terminal or standard output (``-o -``) unless written to a file; CSV
     warnings and the file written go to stderr."""
     if text is None:
         from taper.render import console, render_plan
 
-        render_plan(plan, table, console(), daily=daily)
+        render_plan(plan, table, console(), daily=outputs.daily)
         return
+    to_file = outputs.output_file
     if to_file is None:
         sys.stdout.write(text)
-    if chosen is PlanFormat.csv:
+    if chosen is PlanFormat.CSV:
         from taper.notices import warning_lines
 
         sys.stderr.write(warning_lines(plan.warnings))
@@ -990,8 +673,6 @@ def check(
     from taper.check import check_plan
     from taper.params import parse_days
 
-    if region not in {"us", "uk"}:
-        raise InvalidRequestError(f"unknown region {region!r}; use us or uk")
     table = load_table(table_file)
     result = check_plan(
         plan_file,

@@ -84,7 +84,8 @@ def assemble_plan(
     if last_day > (dt.date.max - start_date).days + 1:
         raise InvalidRequestError(
             f"a plan starting {start_date.isoformat()} would run past the last date the "
-            f"calendar can write ({dt.date.max.isoformat()}); choose an earlier --start"
+            f"calendar can write ({dt.date.max.isoformat()}); choose an earlier {{start}}",
+            parameters={"start": None},
         )
     checks = plan_checks(steps, loads, formularies[drug.name], start_date)
     start_load = diazepam_of(steps[0].doses, ratios)

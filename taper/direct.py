@@ -224,7 +224,9 @@ def _ideal_function(
         return percent
     if method is Method.LINEAR:
         if request.step_mg is None:
-            raise InvalidRequestError("the linear method needs --step, e.g. --step 0.125mg")
+            raise InvalidRequestError(
+                "the linear method needs {step}", parameters={"step": "0.125mg"}
+            )
         step = request.step_mg
         return lambda ideal: ideal - step
     if method is Method.BANDS:
@@ -232,15 +234,17 @@ def _ideal_function(
             what = "no value" if ratio is None else "a range"
             raise InvalidRequestError(
                 f"the bands method converts through diazepam and needs one equivalence value; "
-                f"source {source.id!r} gives {what} for {drug.name}: choose another --source"
+                f"source {source.id!r} gives {what} for {drug.name}: choose another {{source}}",
+                parameters={"source": None},
             )
         per_mg = Decimal(ratio[0].numerator) / Decimal(ratio[0].denominator)
         return lambda ideal: ideal - cks_band_step(ideal * per_mg) / per_mg
     if method is Method.OCCUPANCY:
         if request.ed50_mg is None:
             raise InvalidRequestError(
-                "the occupancy method needs --ed50 (and optionally --emax); no published "
-                "values exist for benzodiazepines, so give ones you can cite"
+                "the occupancy method needs {ed50} (and optionally {emax}); no published "
+                "values exist for benzodiazepines, so give ones you can cite",
+                parameters={"ed50": None, "emax": None},
             )
         ed50, emax, delta = request.ed50_mg, request.emax_percent, request.occupancy_step
 
@@ -433,7 +437,9 @@ def taper_segments(
             request, totals, quantum, ratio, source, drug, today, total
         )
     if request.method is Method.STEPS and not request.steps_mg:
-        raise InvalidRequestError("the steps method needs --steps, e.g. --steps '0.75mg,0.5mg'")
+        raise InvalidRequestError(
+            "the steps method needs {steps}", parameters={"steps": "0.75mg,0.5mg"}
+        )
     next_ideal, end = method_pace(request, ratio, source, drug, total)
     raw = choose_configurations(request, totals, quantum, next_ideal, request.interval_days, end)
     segments = []

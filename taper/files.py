@@ -127,7 +127,7 @@ def csv_records(
 
 #: Errors of ``os.link`` on file systems without hard links: fall back to an exclusive create.
 _NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
-_EXISTS = "it already exists (pass --force to replace it)"
+_EXISTS = "it already exists (pass {force} to replace it)"
 
 PathLike = str | os.PathLike[str]
 
@@ -158,7 +158,7 @@ def check_target(path: PathLike, *, force: bool) -> None:
         if stat.S_ISDIR(found.st_mode):
             raise OutputFileError(shown, "it is a directory")
         if not force:
-            raise OutputFileError(shown, _EXISTS)
+            raise OutputFileError(shown, _EXISTS, parameters={"force": True})
         if stat.S_ISLNK(found.st_mode):
             try:  # where the links lead in the end, by name (/proc/self/fd/1 leads nowhere)
                 found = os.stat(os.path.realpath(target))
@@ -191,7 +191,7 @@ def check_outputs(
 ) -> None:
     """Refuse, before any work, output paths that taper may not write.
 
-    ``outputs`` maps each option (``--output``, ``--summary``, ...) to its path or ``None``.
+    ``outputs`` maps each parameter (``output``, ``summary``, ...) to its path or ``None``.
     Each path must name a file in an existing folder; an existing one is replaced only with
     ``force``, and only if it is a regular file or a symbolic link to one (never a device,
     a pipe or a link to nothing). No two outputs may be the same file, and no output may be
@@ -202,10 +202,18 @@ def check_outputs(
         check_target(path, force=force)
         for other_option, other in given[:index]:
             if _same(path, other):
-                raise OutputFileError(_shown(path), f"it is also given as {other_option}")
+                raise OutputFileError(
+                    _shown(path),
+                    f"it is also given as {{{other_option}}}",
+                    parameters={other_option: None},
+                )
         for source in inputs:
             if source is not None and _same(path, source):
-                raise OutputFileError(_shown(path), f"{option} names a file this command reads")
+                raise OutputFileError(
+                    _shown(path),
+                    f"{{{option}}} names a file this command reads",
+                    parameters={option: None},
+                )
 
 
 def _umask() -> int:
@@ -350,7 +358,7 @@ def _commit(item: _Staged, force: bool) -> None:
         try:
             os.close(os.open(item.target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:
-            raise OutputFileError(shown, _EXISTS) from None
+            raise OutputFileError(shown, _EXISTS, parameters={"force": True}) from None
         item.created = True
         os.replace(item.temporary, item.target)
         return

@@ -65,7 +65,7 @@ def plan_calendar(
     A revision that ends earlier leaves the earlier one's reminders after its end: remove the
     old calendar first in that case (the README says so).
     """
-    require_extra("icalendar", "--ics", "ics")
+    require_extra("icalendar", "a calendar", "ics", parameter="ics")
     import icalendar
 
     calendar = icalendar.Calendar()

@@ -225,7 +225,8 @@ class Formulary:
     def __post_init__(self) -> None:
         if not self.products:
             raise InvalidRequestError(
-                f"no products are known for {self.drug}; give them with --product"
+                f"no products are known for {self.drug}; give them with {{products}}",
+                parameters={"products": None},
             )
         for product in self.products:
             piece = product.smallest_piece_mg

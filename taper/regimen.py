@@ -66,8 +66,9 @@ def products_for(
         regions = sorted({region for p in drug.products for region in p.regions})
         where = f" (products are listed for: {', '.join(regions)})" if regions else ""
         raise InvalidRequestError(
-            f"no {drug.name} products are listed for region {region!r}{where}; "
-            f"give the products with --product, e.g. --product '{drug.name} 1mg tablet'"
+            f"no {drug.name} products are listed for {{region}}{where}; "
+            f"give the products with {{products}}, e.g. '{drug.name} 1mg tablet'",
+            parameters={"region": str(region), "products": None},
         )
     return formulary_for(drug.name, products)
 
@@ -85,7 +86,8 @@ def check_regimen(
         if not formulary.can_make(dose):
             raise UndispensableDoseError(
                 f"{drug.name} {format_dose(dose)} ({slot}) cannot be made from "
-                f"{formulary.describe()}; give the products with --product"
+                f"{formulary.describe()}; give the products with {{products}}",
+                parameters={"products": None},
             )
 
 
@@ -167,7 +169,10 @@ def current_regimen(
         raise InvalidRequestError(f"give the dose of {drug.name}")
     if "=" in text:
         if times is not None:
-            raise InvalidRequestError("give --times only with a daily total, not with dose times")
+            raise InvalidRequestError(
+                "give {times} only with a daily total, not with dose times",
+                parameters={"times": times},
+            )
         return parse_regimen(text)
     total = parse_dose(text)
     count = times if times is not None else 1

@@ -230,7 +230,8 @@ def _point_ratio(
         ]
         raise InvalidRequestError(
             f"source {source.id!r} gives a range for {drug.name}; a crossover needs one value: "
-            f"choose --source {' or '.join(single) if single else 'another source'}"
+            f"choose another {{source}}{' (' + ' or '.join(single) + ')' if single else ''}",
+            parameters={"source": None},
         )
     return ratio
 
@@ -331,8 +332,9 @@ class _Crossing:
                 raise InvalidRequestError(
                     f"{target.name} {format_dose(_decimal(total))} a day cannot be given in four "
                     f"doses or fewer within the label's largest single dose of "
-                    f"{format_dose(single)}; give a lower start (--switch-reduction) or another "
-                    "source, or pass --allow-high-dose to go ahead deliberately"
+                    f"{format_dose(single)}; give a lower start ({{switch_reduction}}) or another "
+                    "{source}, or pass {allow_high_dose} to go ahead deliberately",
+                    parameters={"switch_reduction": None, "source": None, "allow_high_dose": True},
                 )
             return
         diazepam = self.load(self.start)
@@ -343,11 +345,11 @@ class _Crossing:
         ]
         ways = [
             f"a source whose equivalents give less ({', '.join(lower)})" if lower else "",
-            "a start lower than the full equivalent (--switch-reduction, e.g. 25%)",
+            "a start lower than the full equivalent ({switch_reduction}, e.g. 25%)",
             "switching part of the dose and tapering the rest first",
             "specialist advice above 40 mg diazepam equivalent a day, and inpatient withdrawal "
             "above 50 mg (Australian guidance)",
-            "--allow-high-dose to go ahead deliberately",
+            "{allow_high_dose} to go ahead deliberately",
         ]
         raise HighDoseError(
             target.name,
@@ -371,10 +373,11 @@ class _Crossing:
                 f"{self.target.name}, less than the smallest dose the products can make "
                 f"({self.formularies[self.target.name].describe()})"
                 + (
-                    "; choose a larger --part"
+                    "; choose a larger {part}"
                     if self.request.crossover is Crossover.PARTIAL
                     else ""
-                )
+                ),
+                parameters={"part": None},
             )
         return dose
 
@@ -436,7 +439,8 @@ class _Crossing:
                             raise UndispensableDoseError(
                                 f"after moving {format_dose(step)} of the {slot} {name} dose, "
                                 f"{format_dose(remaining)} is left, which the products cannot "
-                                "make; choose another --part"
+                                "make; choose another {part}",
+                                parameters={"part": format_dose(part)},
                             )
                         move(slot, {name: step})
                         stages.append(

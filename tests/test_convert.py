@@ -95,7 +95,7 @@ def test_a_source_without_a_value_names_the_sources_that_have_one(table: Equival
 def test_doses_above_the_usual_maximum_need_a_deliberate_override(table: EquivalenceTable) -> None:
     with pytest.raises(HighDoseError, match="above the usual maximum of 20 mg") as caught:
         convert_dose([("clonazepam", "25mg")], "diazepam", table=table)
-    assert "--allow-high-dose" in str(caught.value)
+    assert "allow_high_dose=True" in str(caught.value)
     conversion = convert_dose(
         [("clonazepam", "25mg")], "diazepam", table=table, allow_high_dose=True
     )

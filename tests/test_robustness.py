@@ -175,7 +175,7 @@ MORE_BAD = [
     (["drugs", "--table", "/nonexistent/table.toml"], 1, "cannot be read"),
     (["drugs", "clonazepam", "--format", "csv"], 2, "'csv' is not one of"),
     (["check"], 2, "Missing argument"),
-    (["check", "plan.csv", "--region", "mars"], 2, "unknown region"),
+    (["check", "plan.csv", "--region", "mars"], 2, "unknown --region mars; use us, uk"),
     (["convert", "clonazepam", "1mg", "--to", "diazepam", "--table", "."], 1, "is a directory"),
 ]
 
