@@ -8,31 +8,37 @@ in :class:`TaperGroup.main`: one line on stderr, ``taper: error: ...``, with exi
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import errno
 import functools
 import inspect
-import io
-import os
-import signal
 import sys
-import threading
-import traceback
-from collections.abc import Callable, Mapping
-from enum import IntEnum, StrEnum
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar, cast, get_type_hints
+from typing import Annotated, Any, TypeVar, cast, get_type_hints
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
 import taper
-from taper import files
-from taper.errors import InvalidRequestError, TaperError
 from taper.formatting import printable
-from taper.options import OPTION_SPECS, REGIMEN, ScheduleOptions
-from taper.outputs import PlanFormat, PlanOutputs
+from taper.options import (
+    OPTION_SPECS,
+    REGIMEN,
+    TABLE,
+    ScheduleOptions,
+    SweepGrid,
+    flag_spelling,
+)
+from taper.outputs import (
+    REPORT_FORMAT,
+    BatchFormat,
+    BatchOutputs,
+    PlanFormat,
+    PlanOutputs,
+    ReportFormat,
+)
+from taper.params import drug_dose_pairs
+from taper.process import Environment, ExitCode, current, definition_lines
 from taper.table import load_table
 from taper.values import OptionSpec, option_specs
 
@@ -40,110 +46,9 @@ _Options = TypeVar("_Options")
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
 
-class ExitCode(IntEnum):
-    OK = 0
-    DOMAIN_ERROR = 1
-    USAGE_ERROR = 2
-    SOFTWARE = 70  # EX_SOFTWARE: an internal error, a bug in taper
-    HUNG_UP = 129  # 128 + SIGHUP
-    INTERRUPTED = 130  # 128 + SIGINT
-    TERMINATED = 143  # 128 + SIGTERM
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-def _fail(message: str, code: ExitCode) -> NoReturn:
-    """One line on stderr: control characters of file names or table keys made visible."""
-    with contextlib.suppress(OSError, AttributeError, ValueError):  # stderr closed: just exit
-        sys.stderr.write(f"taper: error: {printable(message)}\n")
-        sys.stderr.flush()
-    sys.exit(code)
-
-
-def _root_debug(argv: list[str]) -> bool:
-    """Whether ``--debug`` is given as the root option (before the command), and only there:
-    ``taper schedule ... --note --debug`` is a note, not a request for tracebacks."""
-    command = next((i for i, arg in enumerate(argv) if not arg.startswith("-")), len(argv))
-    return "--debug" in argv[:command]
-
-
-#: What taper says when a stop signal (:data:`taper.files.STOP_SIGNALS`) ends it.
-STOP_MESSAGES = {
-    signal.SIGINT: "interrupted",
-    signal.SIGTERM: "terminated",
-    signal.SIGHUP: "hung up",
-}
-
-
-class Stopped(BaseException):
-    """A signal asked taper to stop: clean-up runs (workers, temporary files), then it exits
-    with 128 + the signal's number. Not an Exception, so that nothing catches it by mistake."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _stop(signum: int, frame: object) -> None:
-    for number in files.STOP_SIGNALS:  # a second signal must not interrupt the clean-up
-        signal.signal(number, signal.SIG_IGN)
-    raise Stopped(signum)
-
-
-def _catch_stop_signals() -> Callable[[], None]:
-    """Turn SIGINT, SIGTERM and SIGHUP into :class:`Stopped`; returns how to undo it."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    previous = {number: signal.getsignal(number) for number in files.STOP_SIGNALS}
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])  # as it is: to put back at the end
-    for number, handler in previous.items():
-        if handler is not signal.SIG_IGN:  # ignored by whoever started taper (nohup): keep
-            signal.signal(number, _stop)
-
-    def restore() -> None:
-        """Put the handlers back with the signals held, and let a stop signal that came
-        after the command had finished change nothing (its outcome stands). The taper
-        process itself ends right after: it ignores them to the end instead."""
-        signal.pthread_sigmask(signal.SIG_BLOCK, files.STOP_SIGNALS)
-        for number, handler in previous.items():
-            signal.signal(number, signal.SIG_IGN if files.HOLD_SIGNALS_AFTER_COMMIT else handler)
-        late = signal.sigpending() & set(files.STOP_SIGNALS)
-        for _ in late:
-            signal.sigwait(late)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-
-    return restore
-
-
-def _discard_stdout() -> None:
-    """After a failed write to stdout, let the exit flush nothing more (no second message)."""
-    with contextlib.suppress(OSError, AttributeError, ValueError, io.UnsupportedOperation):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-
-
-class _ClosedOutput(io.TextIOBase):
-    """Standard output when taper was started with it closed: every write fails clearly."""
-
-    def write(self, text: str) -> int:
-        raise OSError(errno.EBADF, "it is closed")
-
-
-def _prepare_streams() -> None:
-    """Standard output closed or unable to encode the text: never an internal error."""
-    if sys.stdout is None:
-        sys.stdout = _ClosedOutput()
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None and (stream.encoding or "").lower().replace("-", "") != "utf8":
-            reconfigure(errors="backslashreplace")  # PYTHONIOENCODING=ascii: "\u2192", no crash
-
-
 class TaperGroup(TyperGroup):
-    """The one error boundary: every failure becomes one line on stderr and an exit code."""
+    """The commands, run inside the process's one error boundary
+    (:meth:`taper.process.Environment.run`)."""
 
     def main(  # type: ignore[override]
         self,
@@ -151,62 +56,22 @@ class TaperGroup(TyperGroup):
         prog_name: str | None = None,
         complete_var: str | None = None,
         standalone_mode: bool = True,
+        environment: Environment | None = None,
         **extra: Any,
     ) -> Any:
+        env = environment or Environment(spell=flag_spelling)
         argv = list(sys.argv[1:] if args is None else args)
-        if any("\x00" in arg for arg in argv):  # typer < 0.29 fails on it in os.stat
-            _fail(
-                "an argument contains a NUL character; no file name or value can hold one",
-                ExitCode.USAGE_ERROR,
-            )
-        debug = _root_debug(argv)
-        restore_signals = _catch_stop_signals()
-        try:
-            code = super().main(
+
+        def command() -> Any:
+            return super(TaperGroup, self).main(
                 args=argv,
                 prog_name=prog_name or "taper",
                 complete_var=complete_var,
                 standalone_mode=False,
                 **extra,
             )
-            if threading.current_thread() is threading.main_thread():
-                signal.pthread_sigmask(signal.SIG_BLOCK, files.STOP_SIGNALS)  # the work is done
-            sys.stdout.flush()
-        except Stopped as exc:
-            _fail(STOP_MESSAGES[signal.Signals(exc.signum)], ExitCode(128 + exc.signum))
-        except TaperError as exc:
-            if debug:
-                traceback.print_exc()
-            message = exc.render(flag_spelling)
-            _fail(message, ExitCode.USAGE_ERROR if exc.is_usage else ExitCode.DOMAIN_ERROR)
-        except typer.TyperException as exc:
-            if debug:
-                traceback.print_exc()
-            message = " ".join(exc.format_message().split())
-            context = getattr(exc, "ctx", None)
-            if context is not None:
-                message = f"{message.rstrip('.')}; try '{context.command_path} -h' for help"
-            option = str(getattr(exc, "option_name", ""))
-            if option[1:2].isdigit() or option[1:2] == ".":  # "-1mg" read as an option
-                message = f"invalid dose starting {option!r}: a dose must be greater than zero"
-            _fail(message, ExitCode(getattr(exc, "exit_code", ExitCode.USAGE_ERROR)))
-        except (typer.Abort, KeyboardInterrupt):
-            _fail("interrupted", ExitCode.INTERRUPTED)
-        except OSError as exc:  # writing to standard output: closed, full, a closed pipe
-            _discard_stdout()
-            _fail(f"cannot write to standard output: {exc.strerror or exc}", ExitCode.DOMAIN_ERROR)
-        except Exception as exc:  # a bug in taper: still one line, unless --debug
-            if debug:
-                raise
-            _fail(
-                f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it",
-                ExitCode.SOFTWARE,
-            )
-        finally:
-            restore_signals()
-        if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into exit status 130
-            _fail("interrupted", ExitCode.INTERRUPTED)
-        sys.exit(code if isinstance(code, int) else ExitCode.OK)
+
+        env.run(command, argv, explain=_usage_error)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         """Bare ``taper`` prints the help as click formats it, on standard output (exit 0)."""
@@ -233,7 +98,8 @@ class PanelCommand(TyperCommand):
                 panels.setdefault(panel, []).append(record)
         for panel, records in panels.items():
             with formatter.section(panel):
-                _write_definitions(formatter, records)
+                for line in definition_lines(records, formatter.current_indent, formatter.width):
+                    formatter.write(line + "\n")
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         """``[OPTIONS] DRUG DOSE [DRUG DOSE]...``: arguments by their metavars as written."""
@@ -244,21 +110,20 @@ class PanelCommand(TyperCommand):
         return pieces
 
 
-def _write_definitions(formatter: Any, records: list[tuple[str, str]]) -> None:
-    import textwrap
-
-    indent = " " * formatter.current_indent
-    first = min(max(len(term) for term, _ in records), 24)
-    width = max(formatter.width - formatter.current_indent - first - 2, 20)
-    for term, text in records:
-        lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
-        if len(term) > first:
-            formatter.write(f"{indent}{term}\n")
-        else:
-            formatter.write(f"{indent}{term:<{first}}  {lines.pop(0) if lines else ''}".rstrip())
-            formatter.write("\n")
-        for line in lines:
-            formatter.write(f"{indent}{'':<{first}}  {line}\n")
+def _usage_error(exc: Exception) -> tuple[str, int] | None:
+    """A usage error of typer (click) as one line and its exit status; None for others."""
+    if isinstance(exc, typer.Abort):
+        return "interrupted", ExitCode.INTERRUPTED
+    if not isinstance(exc, typer.TyperException):
+        return None
+    message = " ".join(exc.format_message().split())
+    context = getattr(exc, "ctx", None)
+    if context is not None:
+        message = f"{message.rstrip('.')}; try '{context.command_path} -h' for help"
+    option = str(getattr(exc, "option_name", ""))
+    if option[1:2].isdigit() or option[1:2] == ".":  # "-1mg" read as an option
+        message = f"invalid dose starting {option!r}: a dose must be greater than zero"
+    return message, getattr(exc, "exit_code", ExitCode.USAGE_ERROR)
 
 
 app = typer.Typer(
@@ -293,11 +158,13 @@ def option_parameters(options: type[Any]) -> list[inspect.Parameter]:
     """One typer parameter per field of a dataclass of options, built from the field's
     :class:`~taper.values.OptionSpec` (flag, short name, placeholder, panel, help), its type
     and its default: the command line's copy of the declaration, never written by hand."""
-    types = get_type_hints(options)
+    types, specs = get_type_hints(options), option_specs(options)
     parameters = []
     for field in dataclasses.fields(options):
-        spec: OptionSpec = OPTION_SPECS_OF[options][field.name]
+        spec = specs[field.name]
         kind, default = types[field.name], field.default
+        if default is dataclasses.MISSING:  # a required option
+            default = inspect.Parameter.empty
         if spec.repeatable:  # --hold A --hold B: a list, empty when not given
             kind, default = list[str] | None, None
         info = typer_option(spec, spec.panel)
@@ -324,14 +191,17 @@ def with_options(**bundles: type[Any]) -> Callable[[_Command], _Command]:
     command receives one object of each dataclass. Adding an option is one field."""
 
     def decorate(command: _Command) -> _Command:
-        signature = inspect.signature(command, eval_str=True)
+        signature = inspect.signature(command)  # the bundles' annotations are not read
         parameters: list[inspect.Parameter] = []
         for parameter in signature.parameters.values():
             bundle = bundles.get(parameter.name)
+            annotation = parameter.annotation
+            if isinstance(annotation, str):
+                annotation = eval(annotation, command.__globals__)  # as typer would read it
             parameters.extend(
                 option_parameters(bundle)
                 if bundle
-                else [parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY)]
+                else [parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=annotation)]
             )
 
         @functools.wraps(command)
@@ -347,47 +217,13 @@ def with_options(**bundles: type[Any]) -> Callable[[_Command], _Command]:
     return decorate
 
 
-def flag_spelling(name: str, value: object) -> str:
-    """A parameter named in a library error, as the command line takes it: ``--rate 25%``,
-    ``--allow-high-dose``, ``--switch-to`` (see :mod:`taper.errors`)."""
-    spec = next((specs[name] for specs in OPTION_SPECS_OF.values() if name in specs), None)
-    flag = spec.flag if spec else "--" + name.replace("_", "-")
-    return flag if value is None or isinstance(value, bool) else f"{flag} {value}"
-
-
-#: The declarations of each dataclass of options the commands take.
-OPTION_SPECS_OF: dict[type[Any], dict[str, OptionSpec]] = {
-    ScheduleOptions: OPTION_SPECS,
-    PlanOutputs: option_specs(PlanOutputs),
-}
-OUTPUT_SPECS = OPTION_SPECS_OF[PlanOutputs]
 # Options other commands share with schedule, from the same declarations.
 SourceOption = Annotated[str | None, typer_option(OPTION_SPECS["source"])]
 RegionOption = Annotated[str, typer_option(OPTION_SPECS["region"])]
 AllowHighDoseOption = Annotated[bool, typer_option(OPTION_SPECS["allow_high_dose"])]
-ForceOption = Annotated[bool, typer_option(OUTPUT_SPECS["force"])]
 
-FormatOption = Annotated[
-    OutputFormat,
-    typer.Option("--format", "-f", metavar="FORMAT", help="Output format.", case_sensitive=False),
-]
-
-
-def table_option(panel: str | None = None) -> Any:
-    """The ``--table`` option, listed in ``panel`` (default: Options)."""
-    return typer.Option(
-        "--table",
-        metavar="FILE",
-        envvar="TAPER_TABLE",
-        help="An equivalence table file with the schema of the bundled equivalences.toml "
-        "(for a local formulary). Default: the bundled table.",
-        dir_okay=True,
-        show_default=False,
-        rich_help_panel=panel,
-    )
-
-
-TableOption = Annotated[Path | None, table_option()]
+FormatOption = Annotated[ReportFormat, typer_option(REPORT_FORMAT)]
+TableOption = Annotated[Path | None, typer_option(TABLE)]
 
 
 def _version_callback(value: bool) -> None:
@@ -418,15 +254,7 @@ def _root(
 def _emit_json(record: dict[str, Any]) -> None:
     from taper.records import dumps_json
 
-    sys.stdout.write(dumps_json(record))
-
-
-def _pairs(items: list[str]) -> list[tuple[str, str]]:
-    if len(items) % 2:
-        raise InvalidRequestError(
-            f"give each current drug with its dose (DRUG DOSE ...); {items[-1]!r} has no dose"
-        )
-    return list(zip(items[0::2], items[1::2], strict=True))
+    current().stdout.write(dumps_json(record))
 
 
 # ------------------------------------------------------------------ commands
@@ -437,7 +265,7 @@ def drugs(
     names: Annotated[
         list[str] | None, typer.Argument(help="Drugs to show (default: all).", show_default=False)
     ] = None,
-    output_format: FormatOption = OutputFormat.table,
+    output_format: FormatOption = ReportFormat.TABLE,
     table_file: TableOption = None,
 ) -> None:
     """List drugs: names, class, half-lives, maximum daily dose, equivalents per source.
@@ -449,7 +277,7 @@ def drugs(
     """
     table = load_table(table_file)
     selected = [table.drug(name) for name in names] if names else list(table.drugs.values())
-    if output_format is OutputFormat.json:
+    if output_format is ReportFormat.JSON:
         from taper.records import drugs_document
 
         _emit_json(drugs_document(table, selected))
@@ -461,7 +289,7 @@ def drugs(
 
 @app.command(cls=PanelCommand)
 def sources(
-    output_format: FormatOption = OutputFormat.table,
+    output_format: FormatOption = ReportFormat.TABLE,
     table_file: TableOption = None,
 ) -> None:
     """List the equivalence sources: id, title, year, grade, reference dose, address.
@@ -469,7 +297,7 @@ def sources(
     Example: taper sources --format json
     """
     table = load_table(table_file)
-    if output_format is OutputFormat.json:
+    if output_format is ReportFormat.JSON:
         from taper.records import sources_document
 
         _emit_json(sources_document(table))
@@ -495,7 +323,7 @@ def convert(
         bool, typer.Option("--all-sources", "-a", help="Show the result under every source.")
     ] = False,
     allow_high_dose: AllowHighDoseOption = False,
-    output_format: FormatOption = OutputFormat.table,
+    output_format: FormatOption = ReportFormat.TABLE,
     table_file: TableOption = None,
 ) -> None:
     """Convert current doses into an equivalent dose of another drug.
@@ -509,17 +337,14 @@ def convert(
 
     table = load_table(table_file)
     conversion = convert_dose(
-        _pairs(items), to, source=source, table=table, allow_high_dose=allow_high_dose
+        drug_dose_pairs(items), to, source=source, table=table, allow_high_dose=allow_high_dose
     )
     conversion.require_writable()
-    if output_format is OutputFormat.json:
+    if output_format is ReportFormat.JSON:
         from taper.records import conversion_document
 
-        _emit_json(
-            conversion_document(
-                conversion, table, all_sources=all_sources, allow_high_dose=allow_high_dose
-            )
-        )
+        flags = {"all_sources": all_sources, "allow_high_dose": allow_high_dose}
+        _emit_json(conversion_document(conversion, table, **flags))
         return
     from taper.render import render_conversion
 
@@ -544,7 +369,7 @@ def schedule(
     ],
     options: ScheduleOptions,
     outputs: PlanOutputs,
-    table_file: Annotated[Path | None, table_option(REGIMEN)] = None,
+    table_file: Annotated[Path | None, typer_option(TABLE, REGIMEN)] = None,
 ) -> None:
     """Draft a day-by-day taper, direct or switching drugs first, that can be dispensed.
 
@@ -561,7 +386,7 @@ def schedule(
 
     check_schedule_outputs(outputs, table_file)
     table = load_table(table_file)
-    plan = plan_taper(_pairs(items), table=table, **dataclasses.asdict(options))
+    plan = plan_taper(drug_dose_pairs(items), table=table, **dataclasses.asdict(options))
     curve = None
     if outputs.plot:
         from taper.curve import terminal_plot
@@ -573,7 +398,7 @@ def schedule(
     main = None if to_file is None or text is None else (to_file, text)
     write_side_files(plan, table, outputs, main=main)
     if curve is not None:
-        sys.stdout.write(curve + "\n")
+        current().stdout.write(curve + "\n")
     _show_plan(plan, table, chosen, text, outputs)
 
 
@@ -611,13 +436,13 @@ def _show_plan(
         return
     to_file = outputs.output_file
     if to_file is None:
-        sys.stdout.write(text)
+        current().stdout.write(text)
     if chosen is PlanFormat.CSV:
         from taper.notices import warning_lines
 
-        sys.stderr.write(warning_lines(plan.warnings))
+        current().stderr.write(warning_lines(plan.warnings))
     if to_file is not None:
-        sys.stderr.write(f"wrote {printable(str(to_file))}: {plan.day_count} days\n")
+        current().stderr.write(f"wrote {printable(str(to_file))}: {plan.day_count} days\n")
 
 
 @app.command(cls=PanelCommand)
@@ -658,7 +483,7 @@ def check(
             help="Also count what to dispense per period, e.g. 28d (halves carried over).",
         ),
     ] = None,
-    output_format: FormatOption = OutputFormat.table,
+    output_format: FormatOption = ReportFormat.TABLE,
     table_file: TableOption = None,
 ) -> int:
     """Check a plan someone wrote: dispensable doses, increases, pace, missing days.
@@ -674,17 +499,12 @@ def check(
     from taper.params import parse_days
 
     table = load_table(table_file)
+    supply_days = parse_days(supply, "supply period") if supply else None
     result = check_plan(
-        plan_file,
-        table,
-        drug=drug,
-        region=region,
-        products=product or (),
-        source=source,
-        date_format=date_format,
-        supply_days=parse_days(supply, "supply period") if supply else None,
-    )
-    if output_format is OutputFormat.json:
+        plan_file, table, drug=drug, region=region, products=product or (), source=source,
+        date_format=date_format, supply_days=supply_days,
+    )  # fmt: skip
+    if output_format is ReportFormat.JSON:
         from taper.records import check_document
 
         _emit_json(check_document(result, table))
@@ -695,39 +515,8 @@ def check(
     return ExitCode.OK if result.clean else ExitCode.DOMAIN_ERROR
 
 
-class BatchFormat(StrEnum):
-    csv = "csv"
-    jsonl = "jsonl"
-
-
-JobsOption = Annotated[
-    int | None,
-    typer.Option(
-        "--jobs",
-        "-j",
-        metavar="N",
-        help="Worker processes (default: all cores).",
-        show_default=False,
-    ),
-]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
-SummaryOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--summary", metavar="FILE", help="Also write one summary row per scenario (CSV)."
-    ),
-]
-DispensingOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--dispensing",
-        metavar="FILE",
-        help="Also write what to dispense, one row per scenario and product (CSV).",
-    ),
-]
-
-
 @app.command(cls=PanelCommand)
+@with_options(outputs=BatchOutputs)
 def batch(
     scenarios: Annotated[
         Path,
@@ -735,31 +524,7 @@ def batch(
             metavar="SCENARIOS", help="Scenario file: .csv or .toml.", show_default=False
         ),
     ],
-    output: Annotated[
-        Path,
-        typer.Option(
-            "--output", "-o", metavar="FILE", help="Where to write the plans.", show_default=False
-        ),
-    ],
-    summary: SummaryOption = None,
-    dispensing: DispensingOption = None,
-    output_format: Annotated[
-        BatchFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help="csv: one row per scenario, day, drug and dose time; jsonl: one plan per line "
-            "(default: from the --output extension, else csv).",
-            case_sensitive=False,
-        ),
-    ] = None,
-    jobs: JobsOption = None,
-    quiet: QuietOption = False,
-    raw_csv: Annotated[
-        bool, typer.Option("--raw-csv", help="Do not neutralise CSV formulas.")
-    ] = False,
-    force: ForceOption = False,
+    outputs: BatchOutputs,
     table_file: TableOption = None,
 ) -> int:
     """Plan every scenario of a file: one per row (CSV) or [[scenario]] table (TOML).
@@ -774,83 +539,24 @@ def batch(
     from taper.batch import read_scenarios
 
     table = load_table(table_file)
-    return _run_batch(
-        read_scenarios(scenarios),
-        table,
-        output,
-        summary=summary,
-        dispensing=dispensing,
-        jsonl=_batch_format(output_format, output) is BatchFormat.jsonl,
-        what=f"scenarios from {scenarios}",
-        jobs=jobs,
-        quiet=quiet,
-        raw_csv=raw_csv,
-        force=force,
-        inputs=[scenarios],
-    )
+    what = f"scenarios from {scenarios}"
+    return _run_batch(read_scenarios(scenarios), table, outputs, what, inputs=[scenarios])
 
 
 @app.command(cls=PanelCommand)
+@with_options(grid=SweepGrid, outputs=BatchOutputs)
 def sweep(
     drug: Annotated[str, typer.Argument(help="The current drug.", show_default=False)],
     doses: Annotated[
         str, typer.Argument(help="Daily doses to try, e.g. 0.5mg,1mg,2mg.", show_default=False)
     ],
-    output: Annotated[
-        Path,
-        typer.Option(
-            "--output", "-o", metavar="FILE", help="Where to write the plans.", show_default=False
-        ),
-    ],
-    rate: Annotated[
-        str | None, typer.Option("--rate", metavar="PERCENT,...", help="Rates, e.g. 5%,10%,25%.")
-    ] = None,
-    every: Annotated[
-        str | None, typer.Option("--every", metavar="INTERVAL,...", help="Intervals, e.g. 2w,4w.")
-    ] = None,
-    source: Annotated[
-        str | None,
-        typer.Option(
-            "--source", "-s", metavar="SOURCE,...", help="Sources, e.g. ashton,va-dod-2021."
-        ),
-    ] = None,
-    method: Annotated[
-        str | None,
-        typer.Option("--method", metavar="METHOD,...", help="Methods, e.g. percent,bands."),
-    ] = None,
-    switch_to: Annotated[
-        str | None,
-        typer.Option(
-            "--switch-to", metavar="DRUG,...", help="Drugs to cross over to, e.g. diazepam."
-        ),
-    ] = None,
-    times: Annotated[
-        str | None, typer.Option("--times", metavar="N,...", help="Dose times a day, e.g. 1,2,3.")
-    ] = None,
-    duration: Annotated[
-        str | None,
-        typer.Option("--duration", metavar="DURATION,...", help="Target durations, e.g. 26w,52w."),
-    ] = None,
-    final: Annotated[str | None, typer.Option("--final", help="Final doses, e.g. 1mg,2mg.")] = None,
+    *,
+    grid: Any,
     region: RegionOption = "us",
     start: Annotated[
         str, typer.Option("--start", metavar="DATE", help="First day of every plan, YYYY-MM-DD.")
     ] = "2027-01-04",
-    summary: SummaryOption = None,
-    dispensing: DispensingOption = None,
-    output_format: Annotated[
-        BatchFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help="csv or jsonl (default: from the --output extension, else csv).",
-            case_sensitive=False,
-        ),
-    ] = None,
-    jobs: JobsOption = None,
-    quiet: QuietOption = False,
-    force: ForceOption = False,
+    outputs: BatchOutputs,
     table_file: TableOption = None,
 ) -> int:
     """Plan every combination of the values given (comma-separated): a parameter sweep.
@@ -860,58 +566,33 @@ def sweep(
     from taper.batch import sweep_scenarios
 
     table = load_table(table_file)
-    grid = {
-        "rate": rate,
-        "every": every,
-        "source": source,
-        "method": method,
-        "switch_to": switch_to,
-        "times": times,
-        "duration": duration,
-        "final": final,
-    }
-    scenarios = sweep_scenarios(
-        drug, doses, {k: v for k, v in grid.items() if v}, {"region": region, "start": start}
-    )
-    return _run_batch(
-        scenarios,
-        table,
-        output,
-        summary=summary,
-        dispensing=dispensing,
-        jsonl=_batch_format(output_format, output) is BatchFormat.jsonl,
-        what=f"sweep of {drug} {doses}",
-        jobs=jobs,
-        quiet=quiet,
-        raw_csv=False,
-        force=force,
-    )
+    values = {name: value for name, value in dataclasses.asdict(grid).items() if value}
+    scenarios = sweep_scenarios(drug, doses, values, {"region": region, "start": start})
+    return _run_batch(scenarios, table, outputs, f"sweep of {drug} {doses}")
 
 
-def _batch_format(given: BatchFormat | None, output: Path) -> BatchFormat:
-    from taper.outputs import output_format
-
-    return BatchFormat(output_format(given, output, list(BatchFormat), BatchFormat.csv))
-
-
-def _run_batch(scenarios: Any, table: Any, output: Path, *, quiet: bool, **options: Any) -> int:
+def _run_batch(
+    scenarios: Any, table: Any, outputs: BatchOutputs, what: str, inputs: Sequence[Path] = ()
+) -> int:
     """Write a batch with a progress count on a terminal; exit status 1 if any failed."""
     from taper.batch import write_batch
     from taper.render import progress
 
-    with progress(not quiet and sys.stderr.isatty()) as advance:
-        failed = write_batch(scenarios, table, output, on_progress=advance, **options)
+    o, env = outputs, current()
+    with progress(not o.quiet and env.stderr.isatty()) as advance:
+        failed = write_batch(
+            scenarios, table, o.output, summary=o.summary, dispensing=o.dispensing,
+            jsonl=o.chosen_format() is BatchFormat.JSONL, what=what, jobs=o.jobs,
+            raw_csv=o.raw_csv, force=o.force, inputs=inputs, on_progress=advance,
+        )  # fmt: skip
     if failed:
-        sys.stderr.write(f"taper: {failed} scenario(s) failed; see the summary or the output\n")
+        env.stderr.write(f"taper: {failed} scenario(s) failed; see the summary or the output\n")
     return ExitCode.DOMAIN_ERROR if failed else ExitCode.OK
 
 
 def main() -> None:
-    """The ``taper`` process: it owns its signals, so once a command's outputs are in place
-    or it has finished, a late stop signal is let go (the outcome stands)."""
-    files.HOLD_SIGNALS_AFTER_COMMIT = True
-    _prepare_streams()
-    app(prog_name="taper")
+    """The ``taper`` process: it owns its streams and signals (see :mod:`taper.process`)."""
+    app(prog_name="taper", environment=Environment.for_process(spell=flag_spelling))
 
 
 if __name__ == "__main__":

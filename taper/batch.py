@@ -37,7 +37,6 @@ from taper.csvout import (
 )
 from taper.errors import InvalidRequestError, ScenarioFileError, TaperError
 from taper.files import (
-    STOP_SIGNALS,
     Fail,
     atomic_text_streams,
     check_outputs,
@@ -47,6 +46,7 @@ from taper.files import (
 from taper.formatting import printable
 from taper.options import OPTION_KINDS
 from taper.outputs import is_stdout
+from taper.process import STOP_SIGNALS
 from taper.records import dumps_compact_json, plan_document, plan_summary
 from taper.schedule import plan_taper
 from taper.table import EquivalenceTable, table_file

@@ -28,6 +28,8 @@ from typing import IO, Any
 
 from taper.errors import OutputFileError, TaperError
 from taper.formatting import printable
+from taper.process import STOP_SIGNALS
+from taper.process import current as current_process
 
 Fail = Callable[[int | None, str], TaperError]
 
@@ -311,16 +313,6 @@ def _atomic_group(
         raise
 
 
-#: The signals that stop taper (turned into an exception by the command line, left to the
-#: main process by batch workers, held while outputs are put in place).
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-#: Keep the stop signals held once outputs are in place, and ignore them once a command has
-#: finished: set by the ``taper`` process, which owns its signals and ends right after, so
-#: that a signal then cannot undo a finished command (a library caller's or a test runner's
-#: signals are left as they were).
-HOLD_SIGNALS_AFTER_COMMIT = False
-
-
 @contextlib.contextmanager
 def _stop_signals_held() -> Iterator[None]:
     """Hold the stop signals while the outputs are put in place, so that a signal arrives
@@ -335,7 +327,9 @@ def _stop_signals_held() -> Iterator[None]:
         yield
         committed = True
     finally:
-        if not (committed and HOLD_SIGNALS_AFTER_COMMIT):
+        # The taper process keeps them held once outputs are in place, so that a late
+        # signal cannot undo a finished command; a library caller's mask is put back.
+        if not (committed and current_process().owns_process):
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 

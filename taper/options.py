@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
@@ -28,6 +28,7 @@ from taper.doses import parse_dose
 from taper.errors import InvalidRequestError
 from taper.formatting import format_dose, format_number
 from taper.guardrails import PatientFactors, parse_duration_of_use
+from taper.outputs import BatchOutputs, PlanOutputs
 from taper.params import (
     Hold,
     Region,
@@ -304,6 +305,50 @@ class ScheduleOptions:
 
 #: How each schedule option is given (flag, help, panel, value), by field name.
 OPTION_SPECS: dict[str, OptionSpec] = option_specs(ScheduleOptions)
+#: The equivalence table a command reads (every command takes it).
+TABLE = OptionSpec(
+    Value.PATH, "--table", "Options",
+    "An equivalence table file with the schema of the bundled equivalences.toml (for a local "
+    "formulary). Default: the bundled table.",
+    "FILE", envvar="TAPER_TABLE", show_default=False,
+)  # fmt: skip
+
+
+#: The options ``taper sweep`` takes as comma-separated lists, each with its example.
+SWEEP_EXAMPLES = {
+    "rate": "Rates, e.g. 5%,10%,25%.",
+    "every": "Intervals, e.g. 2w,4w.",
+    "source": "Sources, e.g. ashton,va-dod-2021.",
+    "method": "Methods, e.g. percent,bands.",
+    "switch_to": "Drugs to cross over to, e.g. diazepam.",
+    "times": "Dose times a day, e.g. 1,2,3.",
+    "duration": "Target durations, e.g. 26w,52w.",
+    "final": "Final doses, e.g. 1mg,2mg.",
+}
+
+
+def _sweep_spec(name: str) -> OptionSpec:
+    spec = OPTION_SPECS[name]
+    return replace(
+        spec,
+        value=Value.TEXT,
+        placeholder=f"{spec.placeholder},...",
+        help=SWEEP_EXAMPLES[name],
+        panel="Options",
+        minimum=None,
+        maximum=None,
+    )
+
+
+#: The values ``taper sweep`` tries, from the schedule options' declarations: each field
+#: takes a comma-separated list of what the schedule option takes.
+SweepGrid = make_dataclass(
+    "SweepGrid",
+    [(name, Annotated[str | None, _sweep_spec(name)], None) for name in SWEEP_EXAMPLES],
+    frozen=True,
+    kw_only=True,
+)
+
 #: What each option's value means (:class:`~taper.values.Value`).
 OPTION_VALUES: dict[str, Value] = {name: spec.value for name, spec in OPTION_SPECS.items()}
 #: The kind of each option's value: "text", "int", "bool" or "list" (batch columns).
@@ -501,3 +546,19 @@ def resolve_request(
         ),
         cautious=o.cautious,
     )
+
+
+#: How a command line names every parameter it takes, by name: the schedule's options and
+#: the outputs' (the first declaration of a name wins; they agree on the flag).
+FLAGS: dict[str, str] = {
+    name: spec.flag
+    for specs in (OPTION_SPECS, option_specs(PlanOutputs), option_specs(BatchOutputs))
+    for name, spec in specs.items()
+}
+
+
+def flag_spelling(name: str, value: object) -> str:
+    """A parameter named in a library error as the command line takes it (see
+    :mod:`taper.errors`): ``--rate 25%``, ``--allow-high-dose``, ``--switch-to``."""
+    flag = FLAGS.get(name) or "--" + name.replace("_", "-")
+    return flag if value is None or isinstance(value, bool) else f"{flag} {value}"

@@ -14,6 +14,19 @@ from taper.errors import InvalidRequestError, literal
 from taper.values import OptionSpec, Value
 
 
+class ReportFormat(StrEnum):
+    """The formats of a report (drugs, sources, a conversion, a check)."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+#: The ``--format`` of a report.
+REPORT_FORMAT = OptionSpec(
+    Value.TEXT, "--format", "Options", "Output format.", "FORMAT", short="-f", choices=ReportFormat
+)
+
+
 class PlanFormat(StrEnum):
     """The formats a plan is written in."""
 
@@ -100,6 +113,63 @@ class PlanOutputs:
     def output_file(self) -> Path | None:
         """The main output's file; None for the terminal or standard output (``-o -``)."""
         return None if is_stdout(self.output) else self.output
+
+
+class BatchFormat(StrEnum):
+    """The formats of many plans: CSV rows, or JSON Lines (one plan per line)."""
+
+    CSV = "csv"
+    JSONL = "jsonl"
+
+
+#: The help panel of the options of ``taper batch`` and ``taper sweep``.
+OPTIONS = "Options"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchOutputs:
+    """Where many plans go (``taper batch``, ``taper sweep``), declared like
+    :class:`PlanOutputs`."""
+
+    output: Annotated[
+        Path, OptionSpec(Value.PATH, "--output", OPTIONS, "Where to write the plans.", "FILE",
+                         short="-o", show_default=False)
+    ]  # fmt: skip
+    summary: Annotated[
+        Path | None, OptionSpec(Value.PATH, "--summary", OPTIONS,
+                                "Also write one summary row per scenario (CSV).", "FILE")
+    ] = None  # fmt: skip
+    dispensing: Annotated[
+        Path | None, OptionSpec(Value.PATH, "--dispensing", OPTIONS,
+                                "Also write what to dispense, one row per scenario and product "
+                                "(CSV).", "FILE")
+    ] = None  # fmt: skip
+    format: Annotated[
+        BatchFormat | None, OptionSpec(Value.TEXT, "--format", OPTIONS,
+                                       "csv: one row per scenario, day, drug and dose time; "
+                                       "jsonl: one plan per line (default: from the --output "
+                                       "extension, else csv).", "FORMAT", short="-f",
+                                       choices=BatchFormat)
+    ] = None  # fmt: skip
+    jobs: Annotated[
+        int | None, OptionSpec(Value.INT, "--jobs", OPTIONS,
+                               "Worker processes (default: all cores).", "N", short="-j",
+                               show_default=False)
+    ] = None  # fmt: skip
+    quiet: Annotated[
+        bool, OptionSpec(Value.BOOL, "--quiet", OPTIONS, "No progress bar.", short="-q")
+    ] = False  # fmt: skip
+    raw_csv: Annotated[
+        bool, OptionSpec(Value.BOOL, "--raw-csv", OPTIONS, "Do not neutralise CSV formulas.")
+    ] = False  # fmt: skip
+    force: Annotated[
+        bool, OptionSpec(Value.BOOL, "--force", OPTIONS, "Replace the --output file if it exists.")
+    ] = False  # fmt: skip
+
+    def chosen_format(self) -> BatchFormat:
+        """The format asked, or named by the output's extension, else CSV."""
+        formats = list(BatchFormat)
+        return BatchFormat(output_format(self.format, self.output, formats, BatchFormat.CSV))
 
 
 #: The output name that means standard output.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -60,6 +61,15 @@ def parse_choice(kind: type[_Choice], value: object, parameter: str) -> _Choice:
         raise InvalidRequestError(
             f"unknown {{{parameter}}}; use {choices}", parameters={parameter: value}
         ) from None
+
+
+def drug_dose_pairs(items: Sequence[str]) -> list[tuple[str, str]]:
+    """``["clonazepam", "1mg", "diazepam", "5mg"]`` -> the (drug, dose) pairs."""
+    if len(items) % 2:
+        raise InvalidRequestError(
+            f"give each current drug with its dose (DRUG DOSE ...); {items[-1]!r} has no dose"
+        )
+    return list(zip(items[0::2], items[1::2], strict=True))
 
 
 def parse_slot(text: str) -> str:

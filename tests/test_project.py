@@ -7,12 +7,14 @@ import shlex
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 
 import taper
+from taper.values import OptionSpec, Value
 
 from .conftest import ROOT
 
@@ -216,33 +218,55 @@ def test_only_the_renderer_imports_rich() -> None:
 
 
 def test_cli_functions_are_short() -> None:
+    """The command line holds the commands only: no function over 80 lines counting its
+    signature (``schedule`` was 401, a 348-line signature), and under 600 lines in all."""
     import ast
 
-    tree = ast.parse((ROOT / "cli.py").read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
+    source = (ROOT / "cli.py").read_text(encoding="utf-8")
+    assert len(source.splitlines()) < 600
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.FunctionDef):
-            length = node.body[-1].end_lineno - node.body[0].lineno + 1  # type: ignore[operator]
-            assert length <= 60, (node.name, length)
+            length = node.end_lineno - node.lineno + 1  # type: ignore[operator]
+            assert length <= 80, (node.name, length)
 
 
-def test_schedule_options_are_declared_once() -> None:
-    """The schedule command, plan_taper and batch scenarios all take ScheduleOptions: the
-    command's parameters carry the same names and defaults, and batch columns follow."""
-    import dataclasses
+@dataclass(frozen=True, kw_only=True)
+class Extra:
+    """A dataclass of options with one declared field."""
 
-    import typer.main
+    pace: Annotated[
+        str | None, OptionSpec(Value.TEXT, "--pace", "Pace", "A named pace.", "NAME")
+    ] = None
+
+
+def test_adding_an_option_is_one_field() -> None:
+    """The command's parameters are built from the fields' declarations (no second list to
+    keep in step): a dataclass with one declared field gives a command that option, its
+    help, and the command receives the object."""
+    import typer
+    from typer.testing import CliRunner
 
     from taper.__main__ import load_cli
+
+    seen: list[Extra] = []
+    app = typer.Typer(rich_markup_mode=None)
+
+    @app.command()
+    @load_cli().with_options(extra=Extra)
+    def command(extra: Extra) -> None:
+        seen.append(extra)
+
+    runner = CliRunner()
+    assert "--pace NAME" in runner.invoke(app, ["--help"]).stdout
+    assert runner.invoke(app, ["--pace", "ashton"]).exit_code == 0
+    assert seen == [Extra(pace="ashton")]
+
+
+def test_batch_columns_are_the_schedule_options() -> None:
+    import dataclasses
+
     from taper.batch import SCENARIO_COLUMNS
     from taper.options import ScheduleOptions
 
-    command = typer.main.get_command(load_cli().app).commands["schedule"]  # type: ignore[attr-defined]
-    parameters = {p.name: p for p in command.params if p.param_type_name == "option"}
-    for option in dataclasses.fields(ScheduleOptions):
-        assert option.name in parameters, option.name
-        given = parameters[option.name].default
-        assert (() if given is None else given) == (
-            () if option.default is None else option.default
-        ) or (given is None and option.default is None), option.name
     names = {field.name for field in dataclasses.fields(ScheduleOptions)}
     assert set(SCENARIO_COLUMNS) == {"drug", "dose"} | names
