@@ -390,9 +390,8 @@ def schedule(
     curve = None
     if outputs.plot:
         from taper.curve import terminal_plot
-        from taper.render import console
 
-        curve = terminal_plot(plan, table, width=min(console().width, 120))
+        curve = terminal_plot(plan, table, width=min(current().terminal_width(), 120))
     chosen, text = _plan_output(plan, table, outputs)
     to_file = outputs.output_file
     main = None if to_file is None or text is None else (to_file, text)

@@ -43,6 +43,7 @@ from taper.guideline import (
 )
 from taper.options import End, Method, Order, TaperRequest
 from taper.params import SLOTS
+from taper.plan import Phase
 from taper.products import Formulary
 from taper.regimen import dose_step
 from taper.table import Drug, EquivalenceSource, EquivalenceTable
@@ -453,7 +454,7 @@ def taper_segments(
             Segment(
                 config=path[item.index],
                 days=item.days,
-                phase="taper",
+                phase=Phase.TAPER,
                 hold_days=item.hold_days,
                 stalled=item.stalled,
                 notes=tuple(notes),

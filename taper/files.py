@@ -241,13 +241,6 @@ def write_all_atomic(files: Sequence[tuple[PathLike, str | bytes]], *, force: bo
             stream.write(content.encode("utf-8") if isinstance(content, str) else content)
 
 
-@contextlib.contextmanager
-def atomic_text_stream(path: PathLike, *, force: bool = False) -> Iterator[IO[str]]:
-    """A text file to stream into; it appears at ``path`` only if the block succeeds."""
-    with _atomic_group([path], force=force, binary=False) as streams:
-        yield streams[0]
-
-
 def atomic_text_streams(
     paths: Sequence[PathLike], *, force: bool = False
 ) -> contextlib.AbstractContextManager[list[IO[Any]]]:

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -21,6 +22,17 @@ from taper.notices import Notice
 from taper.options import TaperRequest
 from taper.products import Formulary, Preparation, Product
 from taper.table import Drug, EquivalenceSource, EquivalenceTable
+
+
+class Phase(StrEnum):
+    """What a stretch of a plan does (``phase`` in every output)."""
+
+    CROSSOVER = "crossover"
+    STABILIZATION = "stabilization"
+    TAPER = "taper"
+    #: The days a dose is held longer (day rows only).
+    HOLD = "hold"
+    STOP = "stop"
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,7 @@ class Step:
     total_mg: Decimal
     #: The cut from the previous step, in percent of its daily total (None for step 1).
     cut_percent: Decimal | None
-    phase: str  # "crossover", "stabilization", "taper" or "stop"
+    phase: Phase  # crossover, stabilization, taper or stop
     hold_days: int = 0
     #: The products forced a cut larger than the method's pace.
     forced: bool = False
@@ -69,7 +81,7 @@ class Day(NamedTuple):
     day: int
     date: dt.date
     step: int
-    phase: str  # "crossover", "stabilization", "taper", "hold" or "stop"
+    phase: Phase
     doses: tuple[DoseTime, ...]
     total_mg: Decimal
 
@@ -156,7 +168,7 @@ class Plan:
                 day = step.start_day + offset
                 phase = step.phase
                 if step.hold_days and offset >= step.days - step.hold_days:
-                    phase = "hold"
+                    phase = Phase.HOLD
                 yield Day(
                     day=day,
                     date=self.start_date + dt.timedelta(days=day - 1),

@@ -51,7 +51,7 @@ from taper.guideline import JOINT_GUIDELINE, percent
 from taper.notices import Kind, Notice
 from taper.options import Crossover, TaperRequest
 from taper.params import SLOTS, TIMES
-from taper.plan import Plan
+from taper.plan import Phase, Plan
 from taper.products import Formulary
 from taper.regimen import (
     SPLIT_PREFERENCE,
@@ -65,9 +65,6 @@ from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diaz
 CROSSOVER_ORDER = ("night", "evening", "afternoon", "midday", "morning")
 
 Config = dict[tuple[str, str], Decimal]
-#: Drugs without active metabolites, which may suit older people and liver impairment
-#: better than diazepam or chlordiazepoxide (UK Specialist Pharmacy Service).
-ALTERNATIVES = ("oxazepam", "lorazepam")
 
 
 def build_substitution(
@@ -117,7 +114,7 @@ def build_substitution(
             Segment(
                 config=_aligned(crossing.start, layout),
                 days=request.stage_days,
-                phase="crossover",
+                phase=Phase.CROSSOVER,
                 notes=("current regimen",),
             )
         )
@@ -125,7 +122,7 @@ def build_substitution(
         Segment(
             config=_aligned(config, layout),
             days=request.stage_days,
-            phase="crossover",
+            phase=Phase.CROSSOVER,
             notes=(note,),
         )
         for config, note in stages
@@ -136,7 +133,7 @@ def build_substitution(
             Segment(
                 config=_aligned(switched, layout),
                 days=request.stabilize_days,
-                phase="stabilization",
+                phase=Phase.STABILIZATION,
                 notes=(f"stabilization on {target.name}",),
             )
         )

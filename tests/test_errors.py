@@ -152,3 +152,18 @@ def test_check_plan_refuses_an_unknown_region(table: EquivalenceTable, tmp_path:
     plan.write_text("day,drug,dose_mg\n1,clonazepam,1\n", encoding="utf-8")
     with pytest.raises(InvalidRequestError, match="unknown region='eu'; use us, uk"):
         check_plan(plan, table, region="eu")
+
+
+def test_phases_and_forms_are_closed_sets(table: EquivalenceTable) -> None:
+    """Phases and product forms are enumerations (StrEnum: they compare and print as the
+    text they were)."""
+    from taper.plan import Phase
+    from taper.products import Form
+
+    plan = taper.plan_taper(
+        "clonazepam", "1mg", table=table, switch_to="diazepam", start="2027-01-04"
+    )
+    assert {step.phase for step in plan.steps} <= set(Phase)
+    assert all(isinstance(step.phase, Phase) for step in plan.steps)
+    assert plan.steps[0].phase == "crossover"
+    assert all(isinstance(p.form, Form) for d in table.drugs.values() for p in d.products)
