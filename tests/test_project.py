@@ -67,37 +67,53 @@ def test_readme_quick_start_is_two_commands_and_ci_runs_them() -> None:
     commands = _quick_start()
     assert len(commands) == 2
     install_and_run, install_and_test = commands
-    assert re.search(r"pip install (-q )?\. ", install_and_run)
-    assert "taper convert" in install_and_run
+    assert re.search(r"pip install (-q )?('\.\[all\]'|\.) ", install_and_run)
+    assert re.search(r"taper (schedule|convert) ", install_and_run)
     assert re.search(r"pip install (-q )?-e '\.\[test\]'", install_and_test)
     assert "pytest" in install_and_test
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "quick-start" in ci  # CI extracts and runs the README block, not a copy of it
 
 
-def _readme_examples() -> list[list[str]]:
+#: The pages whose examples are run: the README and every page of the docs site.
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _console_examples() -> list[tuple[str, list[str]]]:
+    """Every ``$ taper ...`` line of a console block with its page, in the order a reader
+    meets them."""
     examples = []
-    for block in re.findall(r"```console\n(.*?)```", README, re.DOTALL):
-        for line in block.splitlines():
-            if line.startswith("$ taper "):
-                examples.append(shlex.split(line[2:])[1:])
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for block in re.findall(r"```console\n(.*?)```", text, re.DOTALL):
+            for line in block.splitlines():
+                if line.startswith("$ taper "):
+                    examples.append((page.name, shlex.split(line[2:])[1:]))
     return examples
 
 
 @pytest.fixture(scope="module")
-def readme_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One folder for all README examples, run in order: one may read what another wrote.
-    It holds a copy of examples/, which the README's examples name."""
-    folder = tmp_path_factory.mktemp("readme")
-    shutil.copytree(ROOT / "examples", folder / "examples")
-    return folder
+def page_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One folder per page, its examples run in order in it: one may read what another
+    wrote. Each holds a copy of examples/, which the examples name."""
+    folders = {}
+    for page in PAGES:
+        folder = tmp_path_factory.mktemp(page.stem)
+        shutil.copytree(ROOT / "examples", folder / "examples")
+        folders[page.name] = folder
+    return folders
 
 
-@pytest.mark.parametrize("args", _readme_examples(), ids=lambda a: " ".join(a))
-def test_readme_examples_run(
-    run: Any, args: list[str], readme_dir: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.xdist_group("examples")  # one page's examples in order, on one worker
+@pytest.mark.parametrize(
+    ("page", "args"), _console_examples(), ids=lambda a: " ".join(a) if isinstance(a, list) else a
+)
+def test_console_examples_run(
+    run: Any, page: str, args: list[str], page_dirs: dict[str, Path], monkeypatch: Any
 ) -> None:
-    monkeypatch.chdir(readme_dir)
+    """Every console example of the README and the docs runs as shown (sqlite-utils' docs
+    tests are the model), from a folder holding the repository's examples/."""
+    monkeypatch.chdir(page_dirs[page])
     result = run(*args)
     if args[0] == "check":  # exit status 1 means it found a problem, which it reports
         assert result.exit_status in (0, 1), result.stderr
@@ -106,18 +122,19 @@ def test_readme_examples_run(
     assert result.exit_status == 0, result.stderr
 
 
-def test_readme_has_examples() -> None:
-    assert len(_readme_examples()) >= 8
+def test_docs_have_examples() -> None:
+    assert len(_console_examples()) >= 40
 
 
-def test_readme_python_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    blocks = re.findall(r"```python\n(.*?)```", README, re.DOTALL)
-    assert blocks
+@pytest.mark.parametrize("page", [p for p in PAGES if "```python" in p.read_text("utf-8")],
+                         ids=lambda p: p.name)  # fmt: skip
+def test_python_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each page's Python blocks run in order, as a reader would: one builds on another."""
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL)
     monkeypatch.chdir(tmp_path)
-    namespace: dict[str, Any] = {}  # run in order, as a reader would: one builds on another
+    namespace: dict[str, Any] = {}
     for block in blocks:
-        exec(compile(block, "README.md", "exec"), namespace)
-    assert (tmp_path / "plan.csv").read_text(encoding="utf-8").startswith("# taper ")
+        exec(compile(block, page.name, "exec"), namespace)
 
 
 def test_example_scenario_file_runs(run: Any, tmp_path: Path) -> None:

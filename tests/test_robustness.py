@@ -150,6 +150,7 @@ VALID = st.sampled_from(
 COMMANDS = st.sampled_from(["convert", "schedule", "drugs", "sources", "check", "sweep", "batch"])
 
 
+@pytest.mark.slow
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(command=COMMANDS, args=st.lists(st.one_of(VALID, JUNK, HOSTILE), max_size=8))
 def test_any_arguments_give_a_result_or_one_line_error(
@@ -296,6 +297,7 @@ def assert_ismp(text: str) -> None:
         assert match.group(0) == f"{number} {unit}", match.group(0)  # one space before the unit
 
 
+@pytest.mark.slow
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     drug_dose=st.sampled_from(
