@@ -166,7 +166,6 @@ def _built(table: EquivalenceTable, params: dict[str, Any]) -> TaperPlan | None:
         return None  # refused (the products cannot split the dose that way, or too high)
 
 
-@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(params=_percent_plans())
 def test_cuts_are_never_larger_than_the_method_asks_and_holds_keep_the_pace(
@@ -215,7 +214,6 @@ def test_splits_are_as_even_as_the_products_allow(table: EquivalenceTable) -> No
     assert "Now: chlordiazepoxide 75 mg a day: 20 mg morning" in chlordiazepoxide.regimen_text()
 
 
-@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(
     drug_total=st.sampled_from(
@@ -381,7 +379,6 @@ def test_a_switch_above_the_new_drugs_maximum_is_refused(run: Any) -> None:
     assert "inpatient" in result.stderr
 
 
-@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(
     regimen=st.sampled_from(

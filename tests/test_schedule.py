@@ -238,7 +238,6 @@ def _build(params: dict[str, object], table: EquivalenceTable) -> Plan | None:
         return None  # a daily total the products cannot split that way: refused, not drawn
 
 
-@pytest.mark.slow
 @settings(max_examples=60)
 @given(params=_plan_strategy())
 def test_plan_invariants(table: EquivalenceTable, params: dict[str, object]) -> None:
@@ -275,7 +274,6 @@ def test_plan_invariants(table: EquivalenceTable, params: dict[str, object]) -> 
         assert not (step.exceeds_ceiling and step.forced)
 
 
-@pytest.mark.slow
 @settings(max_examples=15)
 @given(params=_plan_strategy())
 def test_csv_and_json_of_a_plan_agree(table: EquivalenceTable, params: dict[str, object]) -> None:

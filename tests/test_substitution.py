@@ -184,7 +184,6 @@ substitutions = st.sampled_from(
 )
 
 
-@pytest.mark.slow
 @settings(max_examples=60)
 @given(params=substitutions)
 def test_substitution_invariants(table: EquivalenceTable, params: dict[str, Any]) -> None:
