@@ -1,9 +1,12 @@
 """The `taper` command line: a thin translator over the `taper` library.
 
-Each command declares its options, calls the library and hands the result to the terminal
-renderer (:mod:`taper.render`) or writes the library's JSON or CSV. All error display happens
-in :class:`TaperGroup.main`: one line on stderr, ``taper: error: ...``, with exit status 1
-(domain), 2 (usage) or 130 (interrupted); ``--debug`` shows the traceback instead.
+Each command declares its arguments, takes its options as objects built from their
+declarations (:func:`with_options`: ``ScheduleOptions``, ``PlanOutputs``, ``BatchOutputs``),
+calls the library and hands the result to the terminal renderer (:mod:`taper.render`) or
+writes the library's JSON or CSV. Running them as a process (streams, signals, exit codes) is
+:mod:`taper.process`: all error display happens in its one boundary, one line on stderr,
+``taper: error: ...`` with the library's parameters spelled as flags, exit status 1 (domain),
+2 (usage) or 130 (interrupted); ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -191,17 +194,14 @@ def with_options(**bundles: type[Any]) -> Callable[[_Command], _Command]:
     command receives one object of each dataclass. Adding an option is one field."""
 
     def decorate(command: _Command) -> _Command:
-        signature = inspect.signature(command)  # the bundles' annotations are not read
+        signature = inspect.signature(command, eval_str=True)
         parameters: list[inspect.Parameter] = []
         for parameter in signature.parameters.values():
             bundle = bundles.get(parameter.name)
-            annotation = parameter.annotation
-            if isinstance(annotation, str):
-                annotation = eval(annotation, command.__globals__)  # as typer would read it
             parameters.extend(
                 option_parameters(bundle)
                 if bundle
-                else [parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=annotation)]
+                else [parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY)]
             )
 
         @functools.wraps(command)
