@@ -226,7 +226,7 @@ def _ideal_function(
     if method is Method.LINEAR:
         if request.step_mg is None:
             raise InvalidRequestError(
-                "the linear method needs {step}", parameters={"step": "0.125mg"}
+                "the linear method needs {step} (e.g. 0.125mg)", parameters={"step": None}
             )
         step = request.step_mg
         return lambda ideal: ideal - step
@@ -439,7 +439,7 @@ def taper_segments(
         )
     if request.method is Method.STEPS and not request.steps_mg:
         raise InvalidRequestError(
-            "the steps method needs {steps}", parameters={"steps": "0.75mg,0.5mg"}
+            "the steps method needs {steps} (e.g. '0.75mg,0.5mg')", parameters={"steps": None}
         )
     next_ideal, end = method_pace(request, ratio, source, drug, total)
     raw = choose_configurations(request, totals, quantum, next_ideal, request.interval_days, end)
