@@ -1,147 +1,60 @@
 """The `taper` command line: a thin translator over the `taper` library.
 
-Each command declares its options, calls the library and hands the result to the terminal
-renderer (:mod:`taper.render`) or writes the library's JSON or CSV. All error display happens
-in :class:`TaperGroup.main`: one line on stderr, ``taper: error: ...``, with exit status 1
-(domain), 2 (usage) or 130 (interrupted); ``--debug`` shows the traceback instead.
+Each command declares its arguments, takes its options as objects built from their
+declarations (:func:`with_options`: ``ScheduleOptions``, ``PlanOutputs``, ``BatchOutputs``),
+calls the library and hands the result to the terminal renderer (:mod:`taper.render`) or
+writes the library's JSON or CSV. Running them as a process (streams, signals, exit codes) is
+:mod:`taper.process`: all error display happens in its one boundary, one line on stderr,
+``taper: error: ...`` with the library's parameters spelled as flags, exit status 1 (domain),
+2 (usage) or 130 (interrupted); ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import io
-import os
-import signal
+import dataclasses
 import sys
-import threading
-import traceback
-from collections.abc import Callable, Mapping
-from enum import IntEnum, StrEnum
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, NoReturn
+from typing import Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
 import taper
-from taper import files
-from taper.completion import complete_drugs, complete_methods, complete_regions, complete_sources
-from taper.errors import InvalidRequestError, TaperError
+from taper import signatures
+from taper.completion import COMPLETIONS, complete_drugs
 from taper.formatting import printable
+from taper.options import (
+    OPTION_SPECS,
+    REGIMEN,
+    TABLE,
+    CheckOptions,
+    ConvertOptions,
+    ReviseOptions,
+    ScheduleOptions,
+    ServeOptions,
+    SweepGrid,
+    flag_spelling,
+)
+from taper.outputs import (
+    REPORT_FORMAT,
+    BatchFormat,
+    BatchOutputs,
+    PlanFormat,
+    PlanOutputs,
+    ReportFormat,
+)
+from taper.params import drug_dose_pairs
+from taper.process import Environment, ExitCode, Stopped, current, definition_lines
 from taper.table import load_table
+from taper.values import OptionSpec
 
-
-class ExitCode(IntEnum):
-    OK = 0
-    DOMAIN_ERROR = 1
-    USAGE_ERROR = 2
-    SOFTWARE = 70  # EX_SOFTWARE: an internal error, a bug in taper
-    HUNG_UP = 129  # 128 + SIGHUP
-    INTERRUPTED = 130  # 128 + SIGINT
-    TERMINATED = 143  # 128 + SIGTERM
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-class PlanFormat(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
-def _fail(message: str, code: ExitCode) -> NoReturn:
-    """One line on stderr: control characters of file names or table keys made visible."""
-    with contextlib.suppress(OSError, AttributeError, ValueError):  # stderr closed: just exit
-        sys.stderr.write(f"taper: error: {printable(message)}\n")
-        sys.stderr.flush()
-    sys.exit(code)
-
-
-def _root_debug(argv: list[str]) -> bool:
-    """Whether ``--debug`` is given as the root option (before the command), and only there:
-    ``taper schedule ... --note --debug`` is a note, not a request for tracebacks."""
-    command = next((i for i, arg in enumerate(argv) if not arg.startswith("-")), len(argv))
-    return "--debug" in argv[:command]
-
-
-#: What taper says when a stop signal (:data:`taper.files.STOP_SIGNALS`) ends it.
-STOP_MESSAGES = {
-    signal.SIGINT: "interrupted",
-    signal.SIGTERM: "terminated",
-    signal.SIGHUP: "hung up",
-}
-
-
-class Stopped(BaseException):
-    """A signal asked taper to stop: clean-up runs (workers, temporary files), then it exits
-    with 128 + the signal's number. Not an Exception, so that nothing catches it by mistake."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _stop(signum: int, frame: object) -> None:
-    for number in files.STOP_SIGNALS:  # a second signal must not interrupt the clean-up
-        signal.signal(number, signal.SIG_IGN)
-    raise Stopped(signum)
-
-
-def _catch_stop_signals() -> Callable[[], None]:
-    """Turn SIGINT, SIGTERM and SIGHUP into :class:`Stopped`; returns how to undo it."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    previous = {number: signal.getsignal(number) for number in files.STOP_SIGNALS}
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])  # as it is: to put back at the end
-    for number, handler in previous.items():
-        if handler is not signal.SIG_IGN:  # ignored by whoever started taper (nohup): keep
-            signal.signal(number, _stop)
-
-    def restore() -> None:
-        """Put the handlers back with the signals held, and let a stop signal that came
-        after the command had finished change nothing (its outcome stands). The taper
-        process itself ends right after: it ignores them to the end instead."""
-        signal.pthread_sigmask(signal.SIG_BLOCK, files.STOP_SIGNALS)
-        for number, handler in previous.items():
-            signal.signal(number, signal.SIG_IGN if files.HOLD_SIGNALS_AFTER_COMMIT else handler)
-        late = signal.sigpending() & set(files.STOP_SIGNALS)
-        for _ in late:
-            signal.sigwait(late)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-
-    return restore
-
-
-def _discard_stdout() -> None:
-    """After a failed write to stdout, let the exit flush nothing more (no second message)."""
-    with contextlib.suppress(OSError, AttributeError, ValueError, io.UnsupportedOperation):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-
-
-class _ClosedOutput(io.TextIOBase):
-    """Standard output when taper was started with it closed: every write fails clearly."""
-
-    def write(self, text: str) -> int:
-        raise OSError(errno.EBADF, "it is closed")
-
-
-def _prepare_streams() -> None:
-    """Standard output closed or unable to encode the text: never an internal error."""
-    if sys.stdout is None:
-        sys.stdout = _ClosedOutput()
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None and (stream.encoding or "").lower().replace("-", "") != "utf8":
-            reconfigure(errors="backslashreplace")  # PYTHONIOENCODING=ascii: "\u2192", no crash
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 
 
 class TaperGroup(TyperGroup):
-    """The one error boundary: every failure becomes one line on stderr and an exit code."""
+    """The commands, run inside the process's one error boundary
+    (:meth:`taper.process.Environment.run`)."""
 
     def main(  # type: ignore[override]
         self,
@@ -149,61 +62,22 @@ class TaperGroup(TyperGroup):
         prog_name: str | None = None,
         complete_var: str | None = None,
         standalone_mode: bool = True,
+        environment: Environment | None = None,
         **extra: Any,
     ) -> Any:
+        env = environment or Environment(spell=flag_spelling)
         argv = list(sys.argv[1:] if args is None else args)
-        if any("\x00" in arg for arg in argv):  # typer < 0.29 fails on it in os.stat
-            _fail(
-                "an argument contains a NUL character; no file name or value can hold one",
-                ExitCode.USAGE_ERROR,
-            )
-        debug = _root_debug(argv)
-        restore_signals = _catch_stop_signals()
-        try:
-            code = super().main(
+
+        def command() -> Any:
+            return super(TaperGroup, self).main(
                 args=argv,
                 prog_name=prog_name or "taper",
                 complete_var=complete_var,
                 standalone_mode=False,
                 **extra,
             )
-            if threading.current_thread() is threading.main_thread():
-                signal.pthread_sigmask(signal.SIG_BLOCK, files.STOP_SIGNALS)  # the work is done
-            sys.stdout.flush()
-        except Stopped as exc:
-            _fail(STOP_MESSAGES[signal.Signals(exc.signum)], ExitCode(128 + exc.signum))
-        except TaperError as exc:
-            if debug:
-                traceback.print_exc()
-            _fail(str(exc), ExitCode.USAGE_ERROR if exc.is_usage else ExitCode.DOMAIN_ERROR)
-        except typer.TyperException as exc:
-            if debug:
-                traceback.print_exc()
-            message = " ".join(exc.format_message().split())
-            context = getattr(exc, "ctx", None)
-            if context is not None:
-                message = f"{message.rstrip('.')}; try '{context.command_path} -h' for help"
-            option = str(getattr(exc, "option_name", ""))
-            if option[1:2].isdigit() or option[1:2] == ".":  # "-1mg" read as an option
-                message = f"invalid dose starting {option!r}: a dose must be greater than zero"
-            _fail(message, ExitCode(getattr(exc, "exit_code", ExitCode.USAGE_ERROR)))
-        except (typer.Abort, KeyboardInterrupt):
-            _fail("interrupted", ExitCode.INTERRUPTED)
-        except OSError as exc:  # writing to standard output: closed, full, a closed pipe
-            _discard_stdout()
-            _fail(f"cannot write to standard output: {exc.strerror or exc}", ExitCode.DOMAIN_ERROR)
-        except Exception as exc:  # a bug in taper: still one line, unless --debug
-            if debug:
-                raise
-            _fail(
-                f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it",
-                ExitCode.SOFTWARE,
-            )
-        finally:
-            restore_signals()
-        if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into exit status 130
-            _fail("interrupted", ExitCode.INTERRUPTED)
-        sys.exit(code if isinstance(code, int) else ExitCode.OK)
+
+        env.run(command, argv, explain=_usage_error)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         """Bare ``taper`` prints the help as click formats it, on standard output (exit 0)."""
@@ -214,14 +88,11 @@ class TaperGroup(TyperGroup):
 
 
 class PanelCommand(TyperCommand):
-    """A command whose options are listed in panels (``PANELS``, by parameter name), each
-    help text wrapped at spaces only, so that no example such as a dose is broken."""
-
-    #: Each panel's title and the names of its parameters (space-separated).
-    PANELS: ClassVar[Mapping[str, str]] = {}
+    """A command whose options are listed in panels (each parameter's ``rich_help_panel``,
+    from its option's declaration), each help text wrapped at spaces only, so that no example
+    such as a dose is broken."""
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
-        panel_of = {name: panel for panel, names in self.PANELS.items() for name in names.split()}
         panels: dict[str, list[tuple[str, str]]] = {}
         for param in self.get_params(ctx):
             record = param.get_help_record(ctx)
@@ -229,11 +100,12 @@ class PanelCommand(TyperCommand):
                 record = (param.metavar or str(param.name).upper(), getattr(param, "help", ""))
             if record is not None:
                 kind = "Arguments" if param.param_type_name == "argument" else "Options"
-                panel = panel_of.get(param.name or "", kind)
+                panel = getattr(param, "rich_help_panel", None) or kind
                 panels.setdefault(panel, []).append(record)
         for panel, records in panels.items():
             with formatter.section(panel):
-                _write_definitions(formatter, records)
+                for line in definition_lines(records, formatter.current_indent, formatter.width):
+                    formatter.write(line + "\n")
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         """``[OPTIONS] DRUG DOSE [DRUG DOSE]...``: arguments by their metavars as written."""
@@ -244,21 +116,20 @@ class PanelCommand(TyperCommand):
         return pieces
 
 
-def _write_definitions(formatter: Any, records: list[tuple[str, str]]) -> None:
-    import textwrap
-
-    indent = " " * formatter.current_indent
-    first = min(max(len(term) for term, _ in records), 24)
-    width = max(formatter.width - formatter.current_indent - first - 2, 20)
-    for term, text in records:
-        lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
-        if len(term) > first:
-            formatter.write(f"{indent}{term}\n")
-        else:
-            formatter.write(f"{indent}{term:<{first}}  {lines.pop(0) if lines else ''}".rstrip())
-            formatter.write("\n")
-        for line in lines:
-            formatter.write(f"{indent}{'':<{first}}  {line}\n")
+def _usage_error(exc: Exception) -> tuple[str, int] | None:
+    """A usage error of typer (click) as one line and its exit status; None for others."""
+    if isinstance(exc, typer.Abort):
+        return "interrupted", ExitCode.INTERRUPTED
+    if not isinstance(exc, typer.TyperException):
+        return None
+    message = " ".join(exc.format_message().split())
+    context = getattr(exc, "ctx", None)
+    if context is not None:
+        message = f"{message.rstrip('.')}; try '{context.command_path} -h' for help"
+    option = str(getattr(exc, "option_name", ""))
+    if option[1:2].isdigit() or option[1:2] == ".":  # "-1mg" read as an option
+        message = f"invalid dose starting {option!r}: a dose must be greater than zero"
+    return message, getattr(exc, "exit_code", ExitCode.USAGE_ERROR)
 
 
 app = typer.Typer(
@@ -273,63 +144,37 @@ app = typer.Typer(
 
 # ------------------------------------------------------------------ options, defined once
 
-FormatOption = Annotated[
-    OutputFormat,
-    typer.Option("--format", "-f", metavar="FORMAT", help="Output format.", case_sensitive=False),
-]
-TableOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--table",
-        metavar="FILE",
-        envvar="TAPER_TABLE",
-        help="An equivalence table file with the schema of the bundled equivalences.toml "
-        "(for a local formulary). Default: the bundled table.",
-        dir_okay=True,
-        show_default=False,
-    ),
-]
-SourceOption = Annotated[
-    str | None,
-    typer.Option(
-        "--source",
-        "-s",
-        metavar="SOURCE",
-        help="Equivalence source id (see 'taper sources'). Default: the table's default, ashton.",
-        autocompletion=complete_sources,
-        show_default=False,
-    ),
-]
+
+def typer_option(spec: OptionSpec, panel: str | None = None, name: str | None = None) -> Any:
+    """The typer option of a declaration, listed in ``panel`` (default: Options), with the
+    shell completion of the field ``name``'s values if they are names."""
+    return typer.Option(
+        *(spec.flag, *([spec.short] if spec.short else [])),
+        metavar=spec.placeholder,
+        help=spec.help,
+        envvar=spec.envvar,
+        min=spec.minimum,
+        max=spec.maximum,
+        show_default=spec.show_default,
+        case_sensitive=False,
+        rich_help_panel=panel,
+        autocompletion=COMPLETIONS.get(name or ""),
+    )
 
 
-OutputOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--output",
-        "-o",
-        metavar="FILE",
-        help="Write to this file (atomically) instead of the terminal; - is standard output.",
-        show_default=False,
-    ),
-]
-RegionOption = Annotated[
-    str,
-    typer.Option(
-        "--region",
-        metavar="REGION",
-        envvar="TAPER_REGION",
-        help="Product set: us or uk (any case; default from TAPER_REGION, else us).",
-        autocompletion=complete_regions,
-        callback=lambda value: value.strip().lower() if isinstance(value, str) else value,
-    ),
-]
-ForceOption = Annotated[
-    bool, typer.Option("--force", help="Replace the --output file if it exists.")
-]
-AllowHighDoseOption = Annotated[
-    bool,
-    typer.Option("--allow-high-dose", help="Accept doses above the usual maximum."),
-]
+def with_options(**bundles: type[Any]) -> Callable[[_Command], _Command]:
+    """Give a command the options of each dataclass in ``bundles`` as typer options (see
+    :func:`taper.signatures.with_options`)."""
+    return signatures.with_options(
+        lambda spec, name: typer_option(spec, spec.panel, name), **bundles
+    )
+
+
+# Options other commands share with schedule, from the same declarations.
+RegionOption = Annotated[str, typer_option(OPTION_SPECS["region"], name="region")]
+
+FormatOption = Annotated[ReportFormat, typer_option(REPORT_FORMAT)]
+TableOption = Annotated[Path | None, typer_option(TABLE)]
 
 
 def _version_callback(value: bool) -> None:
@@ -360,15 +205,7 @@ def _root(
 def _emit_json(record: dict[str, Any]) -> None:
     from taper.records import dumps_json
 
-    sys.stdout.write(dumps_json(record))
-
-
-def _pairs(items: list[str]) -> list[tuple[str, str]]:
-    if len(items) % 2:
-        raise InvalidRequestError(
-            f"give each current drug with its dose (DRUG DOSE ...); {items[-1]!r} has no dose"
-        )
-    return list(zip(items[0::2], items[1::2], strict=True))
+    current().stdout.write(dumps_json(record))
 
 
 # ------------------------------------------------------------------ commands
@@ -382,7 +219,7 @@ def drugs(
             help="Drugs to show (default: all).", show_default=False, autocompletion=complete_drugs
         ),
     ] = None,
-    output_format: FormatOption = OutputFormat.table,
+    output_format: FormatOption = ReportFormat.TABLE,
     table_file: TableOption = None,
 ) -> None:
     """List drugs: names, class, half-lives, maximum daily dose, equivalents per source.
@@ -394,7 +231,7 @@ def drugs(
     """
     table = load_table(table_file)
     selected = [table.drug(name) for name in names] if names else list(table.drugs.values())
-    if output_format is OutputFormat.json:
+    if output_format is ReportFormat.JSON:
         from taper.records import drugs_document
 
         _emit_json(drugs_document(table, selected))
@@ -406,7 +243,7 @@ def drugs(
 
 @app.command(cls=PanelCommand)
 def sources(
-    output_format: FormatOption = OutputFormat.table,
+    output_format: FormatOption = ReportFormat.TABLE,
     table_file: TableOption = None,
 ) -> None:
     """List the equivalence sources: id, title, year, grade, reference dose, address.
@@ -414,7 +251,7 @@ def sources(
     Example: taper sources --format json
     """
     table = load_table(table_file)
-    if output_format is OutputFormat.json:
+    if output_format is ReportFormat.JSON:
         from taper.records import sources_document
 
         _emit_json(sources_document(table))
@@ -425,6 +262,7 @@ def sources(
 
 
 @app.command(cls=PanelCommand)
+@with_options(given=ConvertOptions)
 def convert(
     items: Annotated[
         list[str],
@@ -435,22 +273,8 @@ def convert(
             autocompletion=complete_drugs,
         ),
     ],
-    to: Annotated[
-        str,
-        typer.Option(
-            "--to",
-            "-t",
-            metavar="DRUG",
-            help="The drug to convert to.",
-            autocompletion=complete_drugs,
-        ),
-    ],
-    source: SourceOption = None,
-    all_sources: Annotated[
-        bool, typer.Option("--all-sources", "-a", help="Show the result under every source.")
-    ] = False,
-    allow_high_dose: AllowHighDoseOption = False,
-    output_format: FormatOption = OutputFormat.table,
+    given: ConvertOptions,
+    output_format: FormatOption = ReportFormat.TABLE,
     table_file: TableOption = None,
 ) -> None:
     """Convert current doses into an equivalent dose of another drug.
@@ -463,43 +287,28 @@ def convert(
     from taper.convert import convert_dose
 
     table = load_table(table_file)
+    o = given
     conversion = convert_dose(
-        _pairs(items), to, source=source, table=table, allow_high_dose=allow_high_dose
-    )
+        drug_dose_pairs(items), o.to, source=o.source, table=table,
+        allow_high_dose=o.allow_high_dose,
+    )  # fmt: skip
     conversion.require_writable()
-    if output_format is OutputFormat.json:
+    if output_format is ReportFormat.JSON:
         from taper.records import conversion_document
 
-        _emit_json(
-            conversion_document(
-                conversion, table, all_sources=all_sources, allow_high_dose=allow_high_dose
-            )
-        )
+        flags = {"all_sources": o.all_sources, "allow_high_dose": o.allow_high_dose}
+        _emit_json(conversion_document(conversion, table, **flags))
         return
     from taper.render import render_conversion
 
-    render_conversion(conversion, table, all_sources=all_sources)
-
-
-class ScheduleCommand(PanelCommand):
-    PANELS: ClassVar[Mapping[str, str]] = {
-        "Regimen": "items times source allow_high_dose table_file",
-        "Pace": "pace method rate every step steps slow_below slow_rate final end holds order "
-        "start until duration ed50 emax occupancy_step cautious",
-        "Products": "region products supply",
-        "Switch": "switch_to finish_on finish_from switch_reduction crossover stage stabilize part",
-        "Patient": "used_for days_per_week age seizures with_opioids with_alcohol liver_impairment",
-        "Outputs": "plot plot_file handout patient note paper patient_copy ics reminders revision "
-        "daily raw_csv "
-        "output_format output force",
-    }
+    render_conversion(conversion, table, all_sources=o.all_sources)
 
 
 @app.command(
-    cls=ScheduleCommand, short_help="Draft a day-by-day taper, direct or switching drugs first."
+    cls=PanelCommand, short_help="Draft a day-by-day taper, direct or switching drugs first."
 )
+@with_options(options=ScheduleOptions, outputs=PlanOutputs)
 def schedule(
-    ctx: typer.Context,
     items: Annotated[
         list[str],
         typer.Argument(
@@ -508,364 +317,13 @@ def schedule(
             "dose per time of day ('morning=0.5mg,night=1mg'; times: morning, midday, "
             "afternoon, evening, night). Several drugs need --switch-to.",
             show_default=False,
+            rich_help_panel=REGIMEN,
             autocompletion=complete_drugs,
         ),
     ],
-    times: Annotated[
-        int | None,
-        typer.Option(
-            "--times",
-            metavar="N",
-            help="Split a daily total over 1-4 usual dose times.",
-            min=1,
-            max=4,
-        ),
-    ] = None,
-    pace: Annotated[
-        str | None,
-        typer.Option(
-            "--pace",
-            metavar="NAME",
-            help="A published method by name: ashton, cks, label (clonazepam), joint-slow, "
-            "joint-moderate, deprescribing; options given override it (docs/presets.md).",
-        ),
-    ] = None,
-    method: Annotated[
-        str | None,
-        typer.Option(
-            "--method",
-            "-m",
-            metavar="METHOD",
-            help="percent (exponential: a fixed % of the current dose), linear (fixed mg), "
-            "bands (NICE CKS fixed steps), steps (your list), occupancy (equal steps in "
-            "receptor occupancy; needs --ed50, for which no published benzodiazepine value "
-            "exists).",
-            autocompletion=complete_methods,
-        ),
-    ] = None,
-    rate: Annotated[
-        str | None,
-        typer.Option(
-            "--rate",
-            "-r",
-            metavar="PERCENT",
-            help="percent: cut per interval (default 10%; 5% --cautious).",
-        ),
-    ] = None,
-    every: Annotated[
-        str | None,
-        typer.Option(
-            "--every",
-            "-e",
-            metavar="INTERVAL",
-            help="Interval between cuts: '14d', '2w' (default 2w).",
-        ),
-    ] = None,
-    step: Annotated[
-        str | None,
-        typer.Option("--step", metavar="DOSE", help="linear: mg cut per interval, e.g. 0.125mg."),
-    ] = None,
-    steps: Annotated[
-        str | None,
-        typer.Option(
-            "--steps",
-            metavar="DOSES",
-            help="steps: daily doses in order, e.g. '0.75mg,0.5mg,0.25mg'.",
-        ),
-    ] = None,
-    slow_below: Annotated[
-        str | None,
-        typer.Option("--slow-below", metavar="DOSE", help="Use --slow-rate at or below this dose."),
-    ] = None,
-    slow_rate: Annotated[
-        str | None,
-        typer.Option(
-            "--slow-rate", metavar="PERCENT", help="percent: cut per interval at low doses."
-        ),
-    ] = None,
-    final: Annotated[
-        str | None,
-        typer.Option(
-            "--final",
-            metavar="DOSE",
-            help="Stop after this daily dose (default: see --end).",
-        ),
-    ] = None,
-    end: Annotated[
-        str,
-        typer.Option(
-            "--end",
-            metavar="END",
-            help="clinical: stop from about 1 mg diazepam equivalent (or the smallest dose the "
-            "products make), in fixed steps below 10 mg diazepam equivalent (NICE CKS, NHS "
-            "Scotland); micro: percent cuts down to the smallest dose the products make, e.g. "
-            "with a liquid (hyperbolic tapering, Maudsley Deprescribing Guidelines): much "
-            "longer plans.",
-        ),
-    ] = "clinical",
-    holds: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--hold",
-            metavar="HOLD",
-            help="Stay longer at a dose: 'after-step:3:2w', 'every:3:2w', 'at:0.5mg:4w'. "
-            "Repeatable.",
-        ),
-    ] = None,
-    order: Annotated[
-        str | None,
-        typer.Option(
-            "--order",
-            metavar="ORDER",
-            help="Which dose times go down first: auto (daytime-first for long-acting drugs, "
-            "even for short-acting ones), daytime-first (one dose time at a time: midday, "
-            "then morning, then night; Ashton, NHS Scotland), even (largest dose first, keeping "
-            "every dose time), night-first.",
-        ),
-    ] = None,
-    start: Annotated[
-        str | None,
-        typer.Option(
-            "--start",
-            metavar="DATE",
-            help="First day, YYYY-MM-DD (default: today, as the output says).",
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option("--until", metavar="DATE", help="Find the pace that stops by this date."),
-    ] = None,
-    duration: Annotated[
-        str | None,
-        typer.Option(
-            "--duration", metavar="DURATION", help="Find the pace that stops within e.g. 26w."
-        ),
-    ] = None,
-    region: RegionOption = "us",
-    products: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--product",
-            metavar="PRODUCT",
-            help="Use these products instead of the region's, e.g. '0.5mg tablet scored', "
-            "'0.125mg odt', '0.5mg/5mL solution'. Repeatable.",
-        ),
-    ] = None,
-    source: SourceOption = None,
-    ed50: Annotated[
-        str | None,
-        typer.Option(
-            "--ed50", metavar="DOSE", help="occupancy: dose giving half of Emax (cite it)."
-        ),
-    ] = None,
-    emax: Annotated[
-        str, typer.Option("--emax", metavar="PERCENT", help="occupancy: maximum occupancy, %.")
-    ] = "100",
-    occupancy_step: Annotated[
-        str,
-        typer.Option(
-            "--occupancy-step", metavar="POINTS", help="occupancy: points of occupancy per step."
-        ),
-    ] = "5",
-    supply: Annotated[
-        str | None,
-        typer.Option(
-            "--supply", metavar="INTERVAL", help="Also count what to dispense per period, e.g. 28d."
-        ),
-    ] = None,
-    switch_to: Annotated[
-        str | None,
-        typer.Option(
-            "--switch-to",
-            metavar="DRUG",
-            help="Cross over to this drug (e.g. diazepam, chlordiazepoxide, clonazepam) before "
-            "tapering it.",
-            autocompletion=complete_drugs,
-        ),
-    ] = None,
-    finish_on: Annotated[
-        str | None,
-        typer.Option(
-            "--finish-on",
-            metavar="DRUG",
-            help="Taper the current drug while its products keep the pace (or to "
-            "--finish-from), then cross over to this drug (e.g. diazepam) and finish on it "
-            "(Ashton Manual).",
-            autocompletion=complete_drugs,
-        ),
-    ] = None,
-    finish_from: Annotated[
-        str | None,
-        typer.Option(
-            "--finish-from",
-            metavar="DOSE",
-            help="With --finish-on: the daily dose at which to cross over.",
-        ),
-    ] = None,
-    switch_reduction: Annotated[
-        str | None,
-        typer.Option(
-            "--switch-reduction",
-            metavar="PERCENT",
-            help="Start the new drug this much below the full equivalent, e.g. 25% "
-            "(incomplete cross-tolerance; 25% by default onto diazepam or chlordiazepoxide "
-            "with --age 65+ or --liver; 0% for the full equivalent).",
-        ),
-    ] = None,
-    crossover: Annotated[
-        str | None,
-        typer.Option(
-            "--crossover",
-            metavar="STRATEGY",
-            help="slot: one whole dose time per stage, night first; partial: --part "
-            "of one dose time per stage; direct: everything at once; ashton: night, morning, "
-            "midday, large dose times in halves, cutting above 40 mg diazepam equivalent.",
-        ),
-    ] = None,
-    stage: Annotated[
-        str | None,
-        typer.Option(
-            "--stage",
-            metavar="INTERVAL",
-            help="Length of a crossover stage (default 1w; 2w where a --switch-reduction "
-            "would otherwise cut more than 25% in 2 weeks).",
-        ),
-    ] = None,
-    stabilize: Annotated[
-        str | None,
-        typer.Option(
-            "--stabilize",
-            metavar="INTERVAL",
-            help="Time on the new drug before the taper (0 allowed; default 2w).",
-        ),
-    ] = None,
-    part: Annotated[
-        str | None,
-        typer.Option(
-            "--part",
-            metavar="DOSE",
-            help="partial: mg of the current drug switched per stage (default: half).",
-        ),
-    ] = None,
-    used_for: Annotated[
-        str | None,
-        typer.Option(
-            "--used-for",
-            metavar="DURATION",
-            help="How long the drug has been used: '10d', '6w', '18m', '2y'.",
-        ),
-    ] = None,
-    days_per_week: Annotated[
-        int | None,
-        typer.Option("--days-per-week", metavar="DAYS", help="Days a week it is taken (1-7)."),
-    ] = None,
-    age: Annotated[
-        int | None, typer.Option("--age", metavar="YEARS", help="The patient's age in years.")
-    ] = None,
-    seizures: Annotated[
-        bool, typer.Option("--seizures", help="The patient has a history of seizures.")
-    ] = False,
-    with_opioids: Annotated[
-        bool, typer.Option("--with-opioids", help="Taken together with opioids.")
-    ] = False,
-    with_alcohol: Annotated[
-        bool, typer.Option("--with-alcohol", help="Taken together with alcohol.")
-    ] = False,
-    liver_impairment: Annotated[
-        bool, typer.Option("--liver", help="The patient has liver impairment.")
-    ] = False,
-    cautious: Annotated[
-        bool,
-        typer.Option(
-            "--cautious",
-            help="Slower defaults: 5% every 2 weeks and a 2-week hold after every third cut.",
-        ),
-    ] = False,
-    plot: Annotated[
-        bool, typer.Option("--plot", help="Draw the taper curve in the terminal (taper[plot]).")
-    ] = False,
-    plot_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--plot-file",
-            metavar="FILE",
-            help="Write the taper curve to a .png or .svg (taper[plot]).",
-        ),
-    ] = None,
-    handout: Annotated[
-        Path | None,
-        typer.Option(
-            "--handout",
-            metavar="FILE",
-            help="Write a printable patient calendar, a .pdf (taper[pdf]).",
-        ),
-    ] = None,
-    patient: Annotated[
-        str | None,
-        typer.Option("--patient", metavar="NAME", help="The patient's name, for the handout."),
-    ] = None,
-    note: Annotated[
-        str | None,
-        typer.Option("--note", metavar="TEXT", help="The prescriber's note, for the handout."),
-    ] = None,
-    paper: Annotated[
-        str | None,
-        typer.Option("--paper", metavar="SIZE", help="Handout paper: a4 (default) or letter."),
-    ] = None,
-    patient_copy: Annotated[
-        bool,
-        typer.Option(
-            "--patient-copy",
-            help="With --handout: leave out the page for the prescriber and pharmacist.",
-        ),
-    ] = False,
-    ics: Annotated[
-        Path | None,
-        typer.Option(
-            "--ics", metavar="FILE", help="Write a calendar of dose changes, a .ics (taper[ics])."
-        ),
-    ] = None,
-    reminders: Annotated[
-        str | None,
-        typer.Option(
-            "--reminders",
-            metavar="TIMES",
-            help="With --ics: a daily reminder per dose time at these times, e.g. 08:00,22:00.",
-        ),
-    ] = None,
-    revision: Annotated[
-        int,
-        typer.Option(
-            "--revision",
-            metavar="N",
-            min=0,
-            help="With --ics: this plan's revision (0 first); raise it for a revised plan so "
-            "that importing it replaces the old events.",
-        ),
-    ] = 0,
-    daily: Annotated[bool, typer.Option("--daily", help="One row per day, not per step.")] = False,
-    raw_csv: Annotated[
-        bool,
-        typer.Option(
-            "--raw-csv",
-            help="Write CSV text exactly, without neutralising cells that a spreadsheet would "
-            "run as formulas.",
-        ),
-    ] = False,
-    allow_high_dose: AllowHighDoseOption = False,
-    output_format: Annotated[
-        PlanFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help="table, csv or json (default: from the --output extension, else table).",
-            case_sensitive=False,
-        ),
-    ] = None,
-    output: OutputOption = None,
-    force: ForceOption = False,
-    table_file: TableOption = None,
+    options: ScheduleOptions,
+    outputs: PlanOutputs,
+    table_file: Annotated[Path | None, typer_option(TABLE, REGIMEN)] = None,
 ) -> None:
     """Draft a day-by-day taper, direct or switching drugs first, that can be dispensed.
 
@@ -877,104 +335,71 @@ def schedule(
 
     Example: taper schedule clonazepam 1.5mg --times 3 --start 2027-01-04
     """
-
-    from taper.options import OPTION_KINDS
-    from taper.outputs import is_stdout
     from taper.schedule import plan_taper
     from taper.sidefiles import check_schedule_outputs, write_side_files
 
-    to_file = None if is_stdout(output) else output
-    check_schedule_outputs(
-        output=to_file, plot_file=plot_file, handout=handout, ics=ics, force=force,
-        table_file=table_file, patient=patient, note=note, paper=paper,
-        clinician_page=not patient_copy, reminders=reminders,
-    )  # fmt: skip
+    check_schedule_outputs(outputs, table_file)
     table = load_table(table_file)
-    options = {k: v for k, v in ctx.params.items() if k in OPTION_KINDS and v is not None}
-    plan = plan_taper(_pairs(items), table=table, **options)
+    plan = plan_taper(drug_dose_pairs(items), table=table, **dataclasses.asdict(options))
     curve = None
-    if plot:
+    if outputs.plot:
         from taper.curve import terminal_plot
-        from taper.render import console
 
-        curve = terminal_plot(plan, table, width=min(console().width, 120))
-    chosen, text = _plan_output(plan, table, output_format, output, raw_csv=raw_csv, daily=daily)
-    write_side_files(
-        plan,
-        table,
-        plot_file=plot_file,
-        handout=handout,
-        patient=patient,
-        note=note,
-        paper=paper,
-        clinician_page=not patient_copy,
-        ics=ics,
-        reminders=reminders,
-        revision=revision,
-        force=force,
-        main=None if to_file is None or text is None else (to_file, text),
-    )
+        curve = terminal_plot(plan, table, width=min(current().terminal_width(), 120))
+    chosen, text = _plan_output(plan, table, outputs)
+    to_file = outputs.output_file
+    main = None if to_file is None or text is None else (to_file, text)
+    write_side_files(plan, table, outputs, main=main)
     if curve is not None:
-        sys.stdout.write(curve + "\n")
-    _show_plan(plan, table, chosen, text, to_file, daily=daily)
+        current().stdout.write(curve + "\n")
+    _show_plan(plan, table, chosen, text, outputs)
 
 
-def _plan_output(
-    plan: Any,
-    table: Any,
-    given: PlanFormat | None,
-    output: Path | None,
-    *,
-    raw_csv: bool,
-    daily: bool,
-) -> tuple[PlanFormat, str | None]:
+def _plan_output(plan: Any, table: Any, outputs: PlanOutputs) -> tuple[PlanFormat, str | None]:
     """The format asked (or named by the output's extension) and the plan as text in it;
     None: render it on the terminal."""
     from taper.outputs import output_format
 
-    chosen = PlanFormat(output_format(given, output, list(PlanFormat), PlanFormat.table))
-    if chosen is PlanFormat.json:
+    given, output = outputs.format, outputs.output
+    chosen = PlanFormat(output_format(given, output, list(PlanFormat), PlanFormat.TABLE))
+    if chosen is PlanFormat.JSON:
         from taper.records import dumps_json, plan_document
 
         return chosen, dumps_json(plan_document(plan, table))
-    if chosen is PlanFormat.csv:
+    if chosen is PlanFormat.CSV:
         from taper.csvout import plan_csv
 
-        return chosen, plan_csv(plan, table, raw=raw_csv)
+        return chosen, plan_csv(plan, table, raw=outputs.raw_csv)
     if output is None:
         return chosen, None
     from taper.render import plan_text
 
-    return chosen, plan_text(plan, table, daily=daily)
+    return chosen, plan_text(plan, table, daily=outputs.daily)
 
 
 def _show_plan(
-    plan: Any,
-    table: Any,
-    chosen: PlanFormat,
-    text: str | None,
-    to_file: Path | None,
-    *,
-    daily: bool,
+    plan: Any, table: Any, chosen: PlanFormat, text: str | None, outputs: PlanOutputs
 ) -> None:
     """The plan to the terminal or standard output (``-o -``) unless written to a file; CSV
     warnings and the file written go to stderr."""
     if text is None:
         from taper.render import console, render_plan
 
-        render_plan(plan, table, console(), daily=daily)
+        render_plan(plan, table, console(), daily=outputs.daily)
         return
+    to_file = outputs.output_file
     if to_file is None:
-        sys.stdout.write(text)
-    if chosen is PlanFormat.csv:
+        current().stdout.write(text)
+    if chosen is PlanFormat.CSV:
         from taper.notices import warning_lines
 
-        sys.stderr.write(warning_lines(plan.warnings))
+        current().stderr.write(warning_lines(plan.warnings))
     if to_file is not None:
-        sys.stderr.write(f"wrote {printable(str(to_file))}: {plan.day_count} days\n")
+        current().stderr.write(f"wrote {printable(str(to_file))}: {plan.day_count} days\n")
 
 
 @app.command(cls=PanelCommand)
+@with_options(given=CheckOptions)
 def check(
     plan_file: Annotated[
         Path,
@@ -984,43 +409,8 @@ def check(
             show_default=False,
         ),
     ],
-    drug: Annotated[
-        str | None,
-        typer.Option(
-            "--drug",
-            "-d",
-            metavar="DRUG",
-            help="The drug, when the file has no drug column.",
-            autocompletion=complete_drugs,
-        ),
-    ] = None,
-    region: RegionOption = "us",
-    product: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--product",
-            metavar="PRODUCT",
-            help="The products dispensed (as for schedule). Repeatable.",
-        ),
-    ] = None,
-    source: SourceOption = None,
-    date_format: Annotated[
-        str | None,
-        typer.Option(
-            "--date-format",
-            metavar="FORMAT",
-            help="How the file writes dates that are not YYYY-MM-DD: dd/mm/yyyy or mm/dd/yyyy.",
-        ),
-    ] = None,
-    supply: Annotated[
-        str | None,
-        typer.Option(
-            "--supply",
-            metavar="INTERVAL",
-            help="Also count what to dispense per period, e.g. 28d (halves carried over).",
-        ),
-    ] = None,
-    output_format: FormatOption = OutputFormat.table,
+    given: CheckOptions,
+    output_format: FormatOption = ReportFormat.TABLE,
     table_file: TableOption = None,
 ) -> int:
     """Check a plan someone wrote: dispensable doses, increases, pace, missing days.
@@ -1035,20 +425,14 @@ def check(
     from taper.check import check_plan
     from taper.params import parse_days
 
-    if region not in {"us", "uk"}:
-        raise InvalidRequestError(f"unknown region {region!r}; use us or uk")
     table = load_table(table_file)
+    o = given
+    supply_days = parse_days(o.supply, "supply period") if o.supply else None
     result = check_plan(
-        plan_file,
-        table,
-        drug=drug,
-        region=region,
-        products=product or (),
-        source=source,
-        date_format=date_format,
-        supply_days=parse_days(supply, "supply period") if supply else None,
-    )
-    if output_format is OutputFormat.json:
+        plan_file, table, drug=o.drug, region=o.region, products=o.products, source=o.source,
+        date_format=o.date_format, supply_days=supply_days,
+    )  # fmt: skip
+    if output_format is ReportFormat.JSON:
         from taper.records import check_document
 
         _emit_json(check_document(result, table))
@@ -1060,6 +444,7 @@ def check(
 
 
 @app.command(cls=PanelCommand)
+@with_options(change=ReviseOptions, outputs=PlanOutputs)
 def revise(
     plan_file: Annotated[
         Path,
@@ -1067,94 +452,8 @@ def revise(
             metavar="PLAN", help="A plan taper wrote: its JSON or CSV.", show_default=False
         ),
     ],
-    on: Annotated[
-        str,
-        typer.Option(
-            "--on",
-            metavar="DATE",
-            help="The first day the plan changes (YYYY-MM-DD).",
-            show_default=False,
-        ),
-    ],
-    hold: Annotated[
-        str | None,
-        typer.Option(
-            "--hold",
-            metavar="INTERVAL",
-            help="Stay on the dose of the day before for this long (e.g. 2w), then go on; "
-            "with --back, how long to stay on the dose gone back to.",
-        ),
-    ] = None,
-    back: Annotated[
-        bool,
-        typer.Option(
-            "--back", help="Go back to the last dose before the current one, then go on slower."
-        ),
-    ] = False,
-    taken: Annotated[
-        str | None,
-        typer.Option(
-            "--taken",
-            metavar="DOSE",
-            help="The dose actually taken from --on, e.g. 0.5mg or 'morning=0.25mg,night=0.5mg'.",
-        ),
-    ] = None,
-    rate: Annotated[
-        str | None,
-        typer.Option("--rate", metavar="PERCENT", help="A new rate from --on (percent method)."),
-    ] = None,
-    every: Annotated[
-        str | None,
-        typer.Option("--every", metavar="INTERVAL", help="A new interval between cuts from --on."),
-    ] = None,
-    reason: Annotated[
-        str | None,
-        typer.Option("--reason", metavar="TEXT", help="Why, for the plan's history."),
-    ] = None,
-    allow_high_dose: AllowHighDoseOption = False,
-    handout: Annotated[
-        Path | None,
-        typer.Option("--handout", metavar="FILE", help="Write the revised handout (.pdf)."),
-    ] = None,
-    patient: Annotated[
-        str | None,
-        typer.Option("--patient", metavar="NAME", help="The patient's name, for the handout."),
-    ] = None,
-    note: Annotated[
-        str | None,
-        typer.Option("--note", metavar="TEXT", help="The prescriber's note, for the handout."),
-    ] = None,
-    paper: Annotated[
-        str | None,
-        typer.Option("--paper", metavar="SIZE", help="Handout paper: a4 (default) or letter."),
-    ] = None,
-    ics: Annotated[
-        Path | None,
-        typer.Option(
-            "--ics", metavar="FILE", help="Write the revised calendar (.ics): it updates the old."
-        ),
-    ] = None,
-    reminders: Annotated[
-        str | None,
-        typer.Option(
-            "--reminders", metavar="TIMES", help="With --ics: daily reminders, e.g. 08:00,22:00."
-        ),
-    ] = None,
-    raw_csv: Annotated[
-        bool, typer.Option("--raw-csv", help="Write CSV text exactly (see schedule).")
-    ] = False,
-    output_format: Annotated[
-        PlanFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help="table, csv or json (default: from the --output extension, else table).",
-            case_sensitive=False,
-        ),
-    ] = None,
-    output: OutputOption = None,
-    force: ForceOption = False,
+    change: ReviseOptions,
+    outputs: PlanOutputs,
     table_file: TableOption = None,
 ) -> None:
     """Revise a running plan from a date: hold, step back, the dose taken, or a new pace.
@@ -1165,63 +464,21 @@ def revise(
 
     Example: taper revise plan.json --on 2027-02-10 --hold 2w --reason "poor sleep" -o plan-1.json
     """
-    from taper.outputs import is_stdout
     from taper.schedule import load_plan
     from taper.sidefiles import check_schedule_outputs, write_side_files
 
-    to_file = None if is_stdout(output) else output
-    check_schedule_outputs(
-        output=to_file, plot_file=None, handout=handout, ics=ics, force=force,
-        table_file=table_file, patient=patient, note=note, paper=paper, reminders=reminders,
-        inputs=(plan_file,),
-    )  # fmt: skip
+    check_schedule_outputs(outputs, table_file, inputs=(plan_file,))
     table = load_table(table_file)
-    plan = load_plan(plan_file, table=table).revise(
-        on=on, hold=hold, back=back, taken=taken, rate=rate, every=every, reason=reason,
-        allow_high_dose=allow_high_dose,
-    )  # fmt: skip
-    chosen, text = _plan_output(plan, table, output_format, output, raw_csv=raw_csv, daily=False)
+    plan = load_plan(plan_file, table=table).revise(**dataclasses.asdict(change))
+    chosen, text = _plan_output(plan, table, outputs)
+    to_file = outputs.output_file
     main = None if to_file is None or text is None else (to_file, text)
-    write_side_files(
-        plan, table, handout=handout, patient=patient, note=note, paper=paper, ics=ics,
-        reminders=reminders, revision=None, force=force, main=main,
-    )  # fmt: skip
-    _show_plan(plan, table, chosen, text, to_file, daily=False)
-
-
-class BatchFormat(StrEnum):
-    csv = "csv"
-    jsonl = "jsonl"
-
-
-JobsOption = Annotated[
-    int | None,
-    typer.Option(
-        "--jobs",
-        "-j",
-        metavar="N",
-        help="Worker processes (default: all cores).",
-        show_default=False,
-    ),
-]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
-SummaryOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--summary", metavar="FILE", help="Also write one summary row per scenario (CSV)."
-    ),
-]
-DispensingOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--dispensing",
-        metavar="FILE",
-        help="Also write what to dispense, one row per scenario and product (CSV).",
-    ),
-]
+    write_side_files(plan, table, outputs, main=main)
+    _show_plan(plan, table, chosen, text, outputs)
 
 
 @app.command(cls=PanelCommand)
+@with_options(outputs=BatchOutputs)
 def batch(
     scenarios: Annotated[
         Path,
@@ -1231,31 +488,7 @@ def batch(
             show_default=False,
         ),
     ],
-    output: Annotated[
-        Path,
-        typer.Option(
-            "--output", "-o", metavar="FILE", help="Where to write the plans.", show_default=False
-        ),
-    ],
-    summary: SummaryOption = None,
-    dispensing: DispensingOption = None,
-    output_format: Annotated[
-        BatchFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help="csv: one row per scenario, day, drug and dose time; jsonl: one plan per line "
-            "(default: from the --output extension, else csv).",
-            case_sensitive=False,
-        ),
-    ] = None,
-    jobs: JobsOption = None,
-    quiet: QuietOption = False,
-    raw_csv: Annotated[
-        bool, typer.Option("--raw-csv", help="Do not neutralise CSV formulas.")
-    ] = False,
-    force: ForceOption = False,
+    outputs: BatchOutputs,
     table_file: TableOption = None,
 ) -> int:
     """Plan every scenario of a file: one per row (CSV) or [[scenario]] table (TOML).
@@ -1270,23 +503,14 @@ def batch(
     from taper.batch import read_scenarios
 
     table = load_table(table_file)
+    shown = "standard input" if str(scenarios) == "-" else scenarios
     return _run_batch(
-        read_scenarios(scenarios),
-        table,
-        output,
-        summary=summary,
-        dispensing=dispensing,
-        jsonl=_batch_format(output_format, output) is BatchFormat.jsonl,
-        what=f"scenarios from {'standard input' if str(scenarios) == '-' else scenarios}",
-        jobs=jobs,
-        quiet=quiet,
-        raw_csv=raw_csv,
-        force=force,
-        inputs=[scenarios],
+        read_scenarios(scenarios), table, outputs, f"scenarios from {shown}", inputs=[scenarios]
     )
 
 
 @app.command(cls=PanelCommand)
+@with_options(grid=SweepGrid, outputs=BatchOutputs)
 def sweep(
     drug: Annotated[
         str,
@@ -1297,73 +521,13 @@ def sweep(
     doses: Annotated[
         str, typer.Argument(help="Daily doses to try, e.g. 0.5mg,1mg,2mg.", show_default=False)
     ],
-    output: Annotated[
-        Path,
-        typer.Option(
-            "--output", "-o", metavar="FILE", help="Where to write the plans.", show_default=False
-        ),
-    ],
-    rate: Annotated[
-        str | None, typer.Option("--rate", metavar="PERCENT,...", help="Rates, e.g. 5%,10%,25%.")
-    ] = None,
-    every: Annotated[
-        str | None, typer.Option("--every", metavar="INTERVAL,...", help="Intervals, e.g. 2w,4w.")
-    ] = None,
-    source: Annotated[
-        str | None,
-        typer.Option(
-            "--source",
-            "-s",
-            metavar="SOURCE,...",
-            help="Sources, e.g. ashton,va-dod-2021.",
-            autocompletion=complete_sources,
-        ),
-    ] = None,
-    method: Annotated[
-        str | None,
-        typer.Option(
-            "--method",
-            metavar="METHOD,...",
-            help="Methods, e.g. percent,bands.",
-            autocompletion=complete_methods,
-        ),
-    ] = None,
-    switch_to: Annotated[
-        str | None,
-        typer.Option(
-            "--switch-to",
-            metavar="DRUG,...",
-            help="Drugs to cross over to, e.g. diazepam.",
-            autocompletion=complete_drugs,
-        ),
-    ] = None,
-    times: Annotated[
-        str | None, typer.Option("--times", metavar="N,...", help="Dose times a day, e.g. 1,2,3.")
-    ] = None,
-    duration: Annotated[
-        str | None,
-        typer.Option("--duration", metavar="DURATION,...", help="Target durations, e.g. 26w,52w."),
-    ] = None,
-    final: Annotated[str | None, typer.Option("--final", help="Final doses, e.g. 1mg,2mg.")] = None,
+    *,
+    grid: Any,
     region: RegionOption = "us",
     start: Annotated[
         str, typer.Option("--start", metavar="DATE", help="First day of every plan, YYYY-MM-DD.")
     ] = "2027-01-04",
-    summary: SummaryOption = None,
-    dispensing: DispensingOption = None,
-    output_format: Annotated[
-        BatchFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help="csv or jsonl (default: from the --output extension, else csv).",
-            case_sensitive=False,
-        ),
-    ] = None,
-    jobs: JobsOption = None,
-    quiet: QuietOption = False,
-    force: ForceOption = False,
+    outputs: BatchOutputs,
     table_file: TableOption = None,
 ) -> int:
     """Plan every combination of the values given (comma-separated): a parameter sweep.
@@ -1373,75 +537,34 @@ def sweep(
     from taper.batch import sweep_scenarios
 
     table = load_table(table_file)
-    grid = {
-        "rate": rate,
-        "every": every,
-        "source": source,
-        "method": method,
-        "switch_to": switch_to,
-        "times": times,
-        "duration": duration,
-        "final": final,
-    }
-    scenarios = sweep_scenarios(
-        drug, doses, {k: v for k, v in grid.items() if v}, {"region": region, "start": start}
-    )
-    return _run_batch(
-        scenarios,
-        table,
-        output,
-        summary=summary,
-        dispensing=dispensing,
-        jsonl=_batch_format(output_format, output) is BatchFormat.jsonl,
-        what=f"sweep of {drug} {doses}",
-        jobs=jobs,
-        quiet=quiet,
-        raw_csv=False,
-        force=force,
-    )
+    values = {name: value for name, value in dataclasses.asdict(grid).items() if value}
+    scenarios = sweep_scenarios(drug, doses, values, {"region": region, "start": start})
+    return _run_batch(scenarios, table, outputs, f"sweep of {drug} {doses}")
 
 
-def _batch_format(given: BatchFormat | None, output: Path) -> BatchFormat:
-    from taper.outputs import output_format
-
-    return BatchFormat(output_format(given, output, list(BatchFormat), BatchFormat.csv))
-
-
-def _run_batch(scenarios: Any, table: Any, output: Path, *, quiet: bool, **options: Any) -> int:
+def _run_batch(
+    scenarios: Any, table: Any, outputs: BatchOutputs, what: str, inputs: Sequence[Path] = ()
+) -> int:
     """Write a batch with a progress count on a terminal; exit status 1 if any failed."""
     from taper.batch import write_batch
     from taper.render import progress
 
+    o, env = outputs, current()
     total = len(scenarios) if hasattr(scenarios, "__len__") else None  # a sweep's is known
-    with progress(not quiet and sys.stderr.isatty(), total) as advance:
-        failed = write_batch(scenarios, table, output, on_progress=advance, **options)
+    with progress(not o.quiet and env.stderr.isatty(), total) as advance:
+        failed = write_batch(
+            scenarios, table, o.output, summary=o.summary, dispensing=o.dispensing,
+            jsonl=o.chosen_format() is BatchFormat.JSONL, what=what, jobs=o.jobs,
+            raw_csv=o.raw_csv, force=o.force, inputs=inputs, on_progress=advance,
+        )  # fmt: skip
     if failed:
-        sys.stderr.write(f"taper: {failed} scenario(s) failed; see the summary or the output\n")
+        env.stderr.write(f"taper: {failed} scenario(s) failed; see the summary or the output\n")
     return ExitCode.DOMAIN_ERROR if failed else ExitCode.OK
 
 
 @app.command(cls=PanelCommand)
-def serve(
-    port: Annotated[
-        int,
-        typer.Option(
-            "--port", "-p", metavar="PORT", min=0, max=65535, help="Port (0: any free one)."
-        ),
-    ] = 8000,
-    host: Annotated[
-        str | None,
-        typer.Option(
-            "--host",
-            metavar="ADDRESS",
-            help="Serve on this address instead of 127.0.0.1 (this machine only); warns, as the "
-            "page has no login.",
-            show_default=False,
-        ),
-    ] = None,
-    open_browser: Annotated[
-        bool, typer.Option("--open", help="Open the page in the default browser.")
-    ] = False,
-) -> None:
+@with_options(given=ServeOptions)
+def serve(given: ServeOptions) -> None:
     """Serve the plan, convert and check pages in a local web page (taper[web]).
 
     The pages use the bundled table and the same library as the command line; the files they
@@ -1451,24 +574,22 @@ def serve(
     """
     from taper.web.server import serve as run_server
 
+    env = current()
     try:
         run_server(
-            host,
-            port,
-            open_browser=open_browser,
-            say=lambda line: print(line, flush=True),
-            warn=lambda line: print(line, file=sys.stderr, flush=True),
+            given.host,
+            given.port,
+            open_browser=given.open_browser,
+            say=lambda line: print(line, file=env.stdout, flush=True),
+            warn=lambda line: print(line, file=env.stderr, flush=True),
         )
     except Stopped:  # Ctrl-C is how a server is stopped: not an error
-        sys.stderr.write("taper: stopped\n")
+        env.stderr.write("taper: stopped\n")
 
 
 def main() -> None:
-    """The ``taper`` process: it owns its signals, so once a command's outputs are in place
-    or it has finished, a late stop signal is let go (the outcome stands)."""
-    files.HOLD_SIGNALS_AFTER_COMMIT = True
-    _prepare_streams()
-    app(prog_name="taper")
+    """The ``taper`` process: it owns its streams and signals (see :mod:`taper.process`)."""
+    app(prog_name="taper", environment=Environment.for_process(spell=flag_spelling))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from taper.guideline import (
 from taper.notices import Kind, Notice
 from taper.options import End, TaperRequest
 from taper.params import SLOTS
-from taper.plan import Checks, DoseTime, Plan, Step, diazepam_of
+from taper.plan import Checks, DoseTime, Phase, Plan, Step, diazepam_of
 from taper.products import Formulary, Product
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 
@@ -44,7 +44,7 @@ class Segment:
 
     config: tuple[Decimal, ...]
     days: int
-    phase: str
+    phase: Phase
     hold_days: int = 0
     stalled: bool = False
     notes: tuple[str, ...] = ()
@@ -85,7 +85,8 @@ def assemble_plan(
     if last_day > (dt.date.max - start_date).days + 1:
         raise InvalidRequestError(
             f"a plan starting {start_date.isoformat()} would run past the last date the "
-            f"calendar can write ({dt.date.max.isoformat()}); choose an earlier --start"
+            f"calendar can write ({dt.date.max.isoformat()}); choose an earlier {{start}}",
+            parameters={"start": None},
         )
     checks = plan_checks(steps, loads, formularies[drug.name], start_date)
     start_load = diazepam_of(steps[0].doses, ratios)
@@ -247,7 +248,7 @@ def build_steps(
                 doses=dose_times(config, segment is None or segment.phase == "taper"),
                 total_mg=sum(config, Decimal(0)),
                 cut_percent=cut,
-                phase=segment.phase if segment else "stop",
+                phase=segment.phase if segment else Phase.STOP,
                 hold_days=segment.hold_days if segment else 0,
                 forced=forced,
                 exceeds_ceiling=exceeds,

@@ -48,7 +48,6 @@ from taper.errors import (
     shorten,
 )
 from taper.files import (
-    STOP_SIGNALS,
     Fail,
     atomic_text_streams,
     check_outputs,
@@ -58,6 +57,7 @@ from taper.files import (
 from taper.formatting import printable
 from taper.options import OPTION_KINDS
 from taper.outputs import is_stdout
+from taper.process import STOP_SIGNALS
 from taper.records import dumps_compact_json, plan_document, plan_summary
 from taper.schedule import TaperPlan, plan_taper
 from taper.table import EquivalenceTable, table_file, table_of
@@ -366,7 +366,7 @@ def run_batch(
     memory stays flat and the order of outputs never depends on the number of jobs.
     """
     if jobs is not None and jobs < 1:
-        raise InvalidRequestError("--jobs must be at least 1")
+        raise InvalidRequestError("{jobs} must be at least 1", parameters={"jobs": jobs})
     cores = os.cpu_count() or 1
     items = ((scenario, raw_csv, jsonl, with_summary, with_dispensing) for scenario in scenarios)
     first = list(itertools.islice(items, WINDOW))
@@ -417,11 +417,13 @@ def write_batch(
     Returns the number of scenarios that failed.
     """
     if any(path is not None and is_stdout(path) for path in (summary, dispensing)):
-        raise InvalidRequestError("only --output can be standard output (-o -)")
+        raise InvalidRequestError(
+            "only {output} can be standard output ('-')", parameters={"output": None}
+        )
     named = {
-        "--output": None if is_stdout(output) else output,
-        "--summary": summary,
-        "--dispensing": dispensing,
+        "output": None if is_stdout(output) else output,
+        "summary": summary,
+        "dispensing": dispensing,
     }
     check_outputs(named, force=force, inputs=[*inputs, table_file(table)])
     failed = 0
@@ -430,9 +432,9 @@ def write_batch(
         given = {option: path for option, path in named.items() if path is not None}
         opened = stack.enter_context(atomic_text_streams(list(given.values()), force=force))
         streams = dict(zip(given, opened, strict=True))
-        out = streams.get("--output", sys.stdout)
-        summary_stream = streams.get("--summary")
-        dispensing_stream = streams.get("--dispensing")
+        out = streams.get("output", sys.stdout)
+        summary_stream = streams.get("summary")
+        dispensing_stream = streams.get("dispensing")
         if not jsonl:
             out.write(provenance_lines(table, detail))
             write_row(out, ("scenario", *CSV_COLUMNS))

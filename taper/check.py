@@ -35,7 +35,13 @@ from pathlib import Path
 
 from taper.dispensing import DosePreparer, quantities, supply_periods, units_used
 from taper.doses import parse_dose
-from taper.errors import InvalidRequestError, NoEquivalenceError, PlanFileError, TaperError
+from taper.errors import (
+    InvalidRequestError,
+    NoEquivalenceError,
+    PlanFileError,
+    TaperError,
+    literal,
+)
 from taper.files import csv_records, read_text
 from taper.formatting import format_dose, format_number, to_decimal
 from taper.guideline import (
@@ -45,7 +51,7 @@ from taper.guideline import (
     percent,
     smallest_dose_mg,
 )
-from taper.params import parse_slot
+from taper.params import Region, parse_choice, parse_slot
 from taper.plan import DispensedProduct, DoseTime, SupplyPeriod
 from taper.products import Formulary
 from taper.regimen import products_for
@@ -163,8 +169,9 @@ def parse_plan_date(text: str, date_format: str | None) -> dt.date:
         raise InvalidRequestError(f"cannot read date {text!r}; write YYYY-MM-DD")
     if date_format is None or date_format == "yyyy-mm-dd":
         raise InvalidRequestError(
-            f"date {text!r} could be day-first or month-first: say which with "
-            "--date-format dd/mm/yyyy or --date-format mm/dd/yyyy"
+            f"date {literal(repr(text))} could be day-first or month-first: say which with "
+            "{date_format} dd/mm/yyyy or mm/dd/yyyy",
+            parameters={"date_format": None},
         )
     try:
         return dt.datetime.strptime(re.sub(r"[.-]", "/", text), DATE_FORMATS[date_format]).date()
@@ -224,7 +231,10 @@ def read_plan(
     if dose_column is None and not wide:
         raise fail(header_line, "needs a 'dose_mg' or 'dose' column, or one per dose time")
     if "drug" not in header and drug is None:
-        raise fail(header_line, "has no 'drug' column: give the drug with --drug")
+        raise PlanFileError(
+            shown, header_line, "has no 'drug' column: give the drug with {drug}",
+            parameters={"drug": None},
+        )  # fmt: skip
     default_drug = table.drug(drug).name if drug else None
     names: dict[str, str] = {}
     # Day numbers, and date ordinals until the first date is known.
@@ -254,7 +264,9 @@ def read_plan(
                 raise InvalidRequestError("gives neither a day nor a date")
             name = record.get("drug", "").strip()
             if not name and default_drug is None:
-                raise InvalidRequestError("has an empty drug cell: fill it in or give --drug")
+                raise InvalidRequestError(
+                    "has an empty drug cell: fill it in or give {drug}", parameters={"drug": None}
+                )
             the_drug = (names.get(name) or table.drug(name).name) if name else default_drug
             assert the_drug is not None
             names[name] = the_drug
@@ -263,7 +275,10 @@ def read_plan(
                 doses = [(slot, _dose(record[dose_column], dose_column))]
             else:
                 doses = [(slot, _dose(record[column], "slot")) for column, slot in wide.items()]
-        except (TaperError, ValueError) as exc:
+        except TaperError as exc:  # at its line, still naming its parameters
+            reason = literal(exc.context) + exc.template if exc.parameters else str(exc)
+            raise PlanFileError(shown, line, reason, parameters=exc.parameters) from exc
+        except ValueError as exc:
             raise fail(line, str(exc)) from exc
         target = found.setdefault(key, {})
         for slot, dose in doses:
@@ -392,14 +407,16 @@ def check_plan(
     table: EquivalenceTable,
     *,
     drug: str | None = None,
-    region: str = "us",
+    region: Region | str = Region.US,
     products: Sequence[str] = (),
     source: str | None = None,
     date_format: str | None = None,
     supply_days: int | None = None,
 ) -> PlanCheck:
-    """Read and check a plan file (see the module docstring)."""
+    """Read and check a plan file (see the module docstring). ``region`` is a
+    :class:`~taper.params.Region` or its name in any case."""
     path = path_value(path, "path")
+    region = parse_choice(Region, region, "region")
     if supply_days is not None:
         supply_days = days_value(supply_days, "supply_days")
     read = read_plan(path, table, drug, date_format)
@@ -555,8 +572,8 @@ def _formularies(
             formularies[drug.name] = products_for(table, drug, region, products, drugs[-1].name)
         except InvalidRequestError:
             notes.append(
-                f"no {drug.name} products are listed for region {region!r}: its doses were not "
-                "checked against products (give them with --product)"
+                f"no {drug.name} products are listed for region '{region}': its doses were "
+                "not checked against products (give them with --product)"
             )
     return formularies
 

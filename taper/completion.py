@@ -1,4 +1,5 @@
-"""What a shell offers on Tab: drug names (and brand names), sources, regions and methods.
+"""What a shell offers on Tab: drug names (and brand names), sources, regions, methods and
+paces.
 
 Each function takes the word being typed and returns the matching values with a few words
 of help, ``[(value, help), ...]``; the command line attaches them to its arguments (see
@@ -78,3 +79,24 @@ def complete_methods(incomplete: str) -> Completions:
         Method.OCCUPANCY: "equal steps in receptor occupancy",
     }
     return _matching(incomplete, [(method.value, words.get(method, "")) for method in Method])
+
+
+def complete_paces(incomplete: str) -> Completions:
+    """Named paces (``--pace``), with their sources."""
+    from taper.presets import PACES
+
+    return _matching(incomplete, [(pace.name, pace.source) for pace in PACES.values()])
+
+
+#: The completion of each option whose values are names, by the option's field name (the
+#: command line attaches it to the option built from the field's declaration).
+COMPLETIONS = {
+    "switch_to": complete_drugs,
+    "finish_on": complete_drugs,
+    "to": complete_drugs,
+    "drug": complete_drugs,
+    "source": complete_sources,
+    "region": complete_regions,
+    "method": complete_methods,
+    "pace": complete_paces,
+}

@@ -57,7 +57,8 @@ def curve_data(plan: Plan, table: EquivalenceTable) -> CurveData:
     if first is None:
         raise InvalidRequestError(
             f"source {plan.source.id!r} gives no equivalent for {plan.drug.name}: there is no "
-            "diazepam-equivalent curve to draw; choose another --source"
+            "diazepam-equivalent curve to draw; choose another {source}",
+            parameters={"source": None},
         )
     other_id, other_ratios = None, None
     spread = Fraction(1)
@@ -115,7 +116,7 @@ def curve_data(plan: Plan, table: EquivalenceTable) -> CurveData:
 
 def terminal_plot(plan: Plan, table: EquivalenceTable, *, width: int = 80, height: int = 20) -> str:
     """The curve as text for a terminal (plotext), ``width`` columns wide."""
-    require_extra("plotext", "--plot", "plot")
+    require_extra("plotext", "a terminal plot", "plot", parameter="plot")
     import plotext
 
     data = curve_data(plan, table)
@@ -158,7 +159,7 @@ def image_plot(plan: Plan, table: EquivalenceTable, suffix: str) -> bytes:
     """
     if suffix not in {".png", ".svg"}:
         raise InvalidRequestError(f"a plot file ends in .png or .svg, not {suffix!r}")
-    require_extra("matplotlib", "--plot-file", "plot")
+    require_extra("matplotlib", "a plot file", "plot", parameter="plot_file")
     last = plan.checks.end_date
     if plan.start_date < dt.date(1, 2, 1) or last > dt.date(9999, 11, 30):
         raise InvalidRequestError(

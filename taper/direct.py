@@ -43,6 +43,7 @@ from taper.guideline import (
 )
 from taper.options import End, Method, Order, TaperRequest
 from taper.params import SLOTS
+from taper.plan import Phase
 from taper.products import Formulary
 from taper.regimen import dose_step
 from taper.table import Drug, EquivalenceSource, EquivalenceTable
@@ -224,7 +225,9 @@ def _ideal_function(
         return percent
     if method is Method.LINEAR:
         if request.step_mg is None:
-            raise InvalidRequestError("the linear method needs --step, e.g. --step 0.125mg")
+            raise InvalidRequestError(
+                "the linear method needs {step} (e.g. 0.125mg)", parameters={"step": None}
+            )
         step = request.step_mg
         return lambda ideal: ideal - step
     if method is Method.BANDS:
@@ -232,15 +235,17 @@ def _ideal_function(
             what = "no value" if ratio is None else "a range"
             raise InvalidRequestError(
                 f"the bands method converts through diazepam and needs one equivalence value; "
-                f"source {source.id!r} gives {what} for {drug.name}: choose another --source"
+                f"source {source.id!r} gives {what} for {drug.name}: choose another {{source}}",
+                parameters={"source": None},
             )
         per_mg = Decimal(ratio[0].numerator) / Decimal(ratio[0].denominator)
         return lambda ideal: ideal - cks_band_step(ideal * per_mg) / per_mg
     if method is Method.OCCUPANCY:
         if request.ed50_mg is None:
             raise InvalidRequestError(
-                "the occupancy method needs --ed50 (and optionally --emax); no published "
-                "values exist for benzodiazepines, so give ones you can cite"
+                "the occupancy method needs {ed50} (and optionally {emax}); no published "
+                "values exist for benzodiazepines, so give ones you can cite",
+                parameters={"ed50": None, "emax": None},
             )
         ed50, emax, delta = request.ed50_mg, request.emax_percent, request.occupancy_step
 
@@ -433,7 +438,9 @@ def taper_segments(
             request, totals, quantum, ratio, source, drug, today, total
         )
     if request.method is Method.STEPS and not request.steps_mg:
-        raise InvalidRequestError("the steps method needs --steps, e.g. --steps '0.75mg,0.5mg'")
+        raise InvalidRequestError(
+            "the steps method needs {steps} (e.g. '0.75mg,0.5mg')", parameters={"steps": None}
+        )
     next_ideal, end = method_pace(request, ratio, source, drug, total)
     raw = choose_configurations(request, totals, quantum, next_ideal, request.interval_days, end)
     segments = []
@@ -447,7 +454,7 @@ def taper_segments(
             Segment(
                 config=path[item.index],
                 days=item.days,
-                phase="taper",
+                phase=Phase.TAPER,
                 hold_days=item.hold_days,
                 stalled=item.stalled,
                 notes=tuple(notes),

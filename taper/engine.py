@@ -114,7 +114,8 @@ def _crossover_point(
             return index
     if request.finish_from_mg is not None:
         raise InvalidRequestError(
-            f"the plan never reaches --finish-from {format_dose(request.finish_from_mg)}"
+            "the plan never reaches {finish_from}",
+            parameters={"finish_from": format_dose(request.finish_from_mg)},
         )
     return None
 

@@ -3,13 +3,46 @@
 Every error the library raises on purpose is a :class:`TaperError`. Each subclass also
 inherits the matching built-in (``ValueError``, ``LookupError``) so that callers who do not
 know this library can still catch it sensibly, and carries structured fields for programs.
-The command line shows ``str(error)`` on one line; ``is_usage`` tells it whether the user
-typed something malformed (exit 2) or asked for something the data refuses (exit 1).
+The command line shows the error on one line; ``is_usage`` tells it whether the user typed
+something malformed (exit 2) or asked for something the data refuses (exit 1).
+
+**Errors speak to their reader.** A library error never spells a command-line flag: a
+Python caller passed ``switch_reduction=``, not ``--switch-reduction``. A message names a
+parameter by a placeholder in braces, and gives the parameter's value (or None, to name it
+without one) in ``parameters``::
+
+    raise InvalidRequestError(
+        "{switch_reduction} goes with {switch_to} or {finish_on}",
+        parameters={"switch_reduction": "25%", "switch_to": None, "finish_on": None},
+    )
+
+``str(error)`` (what a Python caller sees) spells each as Python does:
+``switch_reduction='25%' goes with switch_to= or finish_on=``. The command line calls
+``error.render(spell)`` with its own speller, which looks the flag up in the options'
+declarations: ``--switch-reduction 25% goes with --switch-to or --finish-on``. Only names in
+``parameters`` are replaced, so other braces in a message are left as they are.
+``tests/test_errors.py`` checks that no message a Python caller can see names a flag.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
+
+#: A parameter named in a message template: ``{switch_reduction}``.
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([a-z_][a-z0-9_]*)\}")
+#: How a parameter is spelled in a message: from its name and value (None: no value).
+Speller = Callable[[str, object], str]
+
+
+def literal(text: str) -> str:
+    """User text put into a message that names parameters: its braces kept as they are."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def python_spelling(name: str, value: object) -> str:
+    """A parameter as a Python caller passes it: ``switch_reduction='25%'``, ``switch_to=``."""
+    return f"{name}=" if value is None else f"{name}={value!r}"
 
 
 def shorten(text: str, limit: int = 60) -> str:
@@ -19,10 +52,43 @@ def shorten(text: str, limit: int = 60) -> str:
 
 
 class TaperError(Exception):
-    """Base class of every deliberate `taper` error."""
+    """Base class of every deliberate `taper` error.
+
+    ``message`` may name parameters as ``{name}`` placeholders, with their values in
+    ``parameters`` (see the module's docstring); ``str(error)`` spells them as Python does.
+    """
 
     #: True when the error is about the form of what the user typed (exit status 2).
     is_usage: bool = False
+    #: The message with its parameters as ``{name}`` placeholders.
+    template: str = ""
+    #: The parameters the message names, with the value given (None: named without one).
+    parameters: Mapping[str, object] = {}
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        parameters: Mapping[str, object] | None = None,
+        context: str = "",
+    ) -> None:
+        self.template = message
+        self.parameters = dict(parameters or {})
+        self.context = context
+        super().__init__(self.render(python_spelling))
+
+    def render(self, spell: Speller) -> str:
+        """The message with each named parameter spelled by ``spell(name, value)``."""
+        if not self.parameters:
+            return self.context + self.template
+
+        def spelled(match: re.Match[str]) -> str:
+            if match[0] in ("{{", "}}"):
+                return match[0][0]
+            name = match[1]
+            return spell(name, self.parameters[name]) if name in self.parameters else match[0]
+
+        return self.context + _PLACEHOLDER.sub(spelled, self.template)
 
 
 class DoseSyntaxError(TaperError, ValueError):
@@ -88,14 +154,21 @@ class HighDoseError(TaperError, ValueError):
         note: str,
         advice: str | None = None,
         limit: str = "the usual maximum",
+        parameters: Mapping[str, object] | None = None,
     ) -> None:
         self.drug = drug
         self.dose_text = dose_text
         self.max_text = max_text
         self.note = note
-        advice = advice or "check the dose, or pass --allow-high-dose to go ahead deliberately"
+        advice = advice or "check the dose, or pass {allow_high_dose} to go ahead deliberately"
         super().__init__(
-            f"{drug} {dose_text} is above {limit} of {max_text} a day ({note}); " + advice
+            f"{drug} {dose_text} is above {limit} of {max_text} a day ({note}); " + advice,
+            parameters={
+                "allow_high_dose": True,
+                "switch_reduction": None,
+                "source": None,
+                **(parameters or {}),
+            },
         )
 
 
@@ -125,12 +198,19 @@ class UndispensableDoseError(TaperError, ValueError):
 class DataFileError(TaperError, ValueError):
     """A plan or scenario file that cannot be read as one."""
 
-    def __init__(self, path: str, line: int | None, reason: str) -> None:
+    def __init__(
+        self,
+        path: str,
+        line: int | None,
+        reason: str,
+        *,
+        parameters: Mapping[str, object] | None = None,
+    ) -> None:
         self.path = path
         self.line = line
         self.reason = reason
         where = f"{path}, line {line}" if line else path
-        super().__init__(f"{where}: {reason}")
+        super().__init__(reason, parameters=parameters, context=f"{where}: ")
 
 
 class PlanFileError(DataFileError):
@@ -144,25 +224,30 @@ class ScenarioFileError(DataFileError):
 class OutputFileError(TaperError, OSError):
     """An output file that cannot (or may not) be written."""
 
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(
+        self, path: str, reason: str, *, parameters: Mapping[str, object] | None = None
+    ) -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"cannot write {path}: {reason}")
+        super().__init__(reason, parameters=parameters, context=f"cannot write {path}: ")
 
 
 class MissingExtraError(TaperError, ImportError):
     """An optional library that an output needs is not installed."""
 
-    def __init__(self, what: str, extra: str, module: str) -> None:
+    def __init__(self, what: str, extra: str, module: str, *, parameter: str | None = None):
         self.extra = extra
-        super().__init__(
-            f"{what} needs the optional package {module!r}: pip install 'taper[{extra}]'"
-        )
+        needs = f"needs the optional package {module!r}: pip install 'taper[{extra}]'"
+        if parameter is None:
+            super().__init__(f"{what} {needs}")
+        else:  # the option that asked for it
+            super().__init__(f"{{{parameter}}} {needs}", parameters={parameter: None})
 
 
-def require_extra(module: str, what: str, extra: str) -> None:
-    """Fail with a clear message if the optional library ``module`` is missing."""
+def require_extra(module: str, what: str, extra: str, *, parameter: str | None = None) -> None:
+    """Fail with a clear message if the optional library ``module`` is missing; ``what``
+    names the output that needs it, or ``parameter`` the option that asked for it."""
     import importlib.util
 
     if importlib.util.find_spec(module) is None:
-        raise MissingExtraError(what, extra, module)
+        raise MissingExtraError(what, extra, module, parameter=parameter)

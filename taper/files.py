@@ -28,6 +28,8 @@ from typing import IO, Any
 
 from taper.errors import OutputFileError, TaperError
 from taper.formatting import printable
+from taper.process import STOP_SIGNALS
+from taper.process import current as current_process
 
 Fail = Callable[[int | None, str], TaperError]
 
@@ -155,7 +157,7 @@ def csv_records(
 
 #: Errors of ``os.link`` on file systems without hard links: fall back to an exclusive create.
 _NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
-_EXISTS = "it already exists (pass --force to replace it)"
+_EXISTS = "it already exists (pass {force} to replace it)"
 
 PathLike = str | os.PathLike[str]
 
@@ -186,7 +188,7 @@ def check_target(path: PathLike, *, force: bool) -> None:
         if stat.S_ISDIR(found.st_mode):
             raise OutputFileError(shown, "it is a directory")
         if not force:
-            raise OutputFileError(shown, _EXISTS)
+            raise OutputFileError(shown, _EXISTS, parameters={"force": True})
         if stat.S_ISLNK(found.st_mode):
             try:  # where the links lead in the end, by name (/proc/self/fd/1 leads nowhere)
                 found = os.stat(os.path.realpath(target))
@@ -219,7 +221,7 @@ def check_outputs(
 ) -> None:
     """Refuse, before any work, output paths that taper may not write.
 
-    ``outputs`` maps each option (``--output``, ``--summary``, ...) to its path or ``None``.
+    ``outputs`` maps each parameter (``output``, ``summary``, ...) to its path or ``None``.
     Each path must name a file in an existing folder; an existing one is replaced only with
     ``force``, and only if it is a regular file or a symbolic link to one (never a device,
     a pipe or a link to nothing). No two outputs may be the same file, and no output may be
@@ -230,10 +232,18 @@ def check_outputs(
         check_target(path, force=force)
         for other_option, other in given[:index]:
             if _same(path, other):
-                raise OutputFileError(_shown(path), f"it is also given as {other_option}")
+                raise OutputFileError(
+                    _shown(path),
+                    f"it is also given as {{{other_option}}}",
+                    parameters={other_option: None},
+                )
         for source in inputs:
             if source is not None and _same(path, source):
-                raise OutputFileError(_shown(path), f"{option} names a file this command reads")
+                raise OutputFileError(
+                    _shown(path),
+                    f"{{{option}}} names a file this command reads",
+                    parameters={option: None},
+                )
 
 
 def _umask() -> int:
@@ -257,13 +267,6 @@ def write_all_atomic(files: Sequence[tuple[PathLike, str | bytes]], *, force: bo
     with _atomic_group([path for path, _ in files], force=force, binary=True) as streams:
         for stream, (_, content) in zip(streams, files, strict=True):
             stream.write(content.encode("utf-8") if isinstance(content, str) else content)
-
-
-@contextlib.contextmanager
-def atomic_text_stream(path: PathLike, *, force: bool = False) -> Iterator[IO[str]]:
-    """A text file to stream into; it appears at ``path`` only if the block succeeds."""
-    with _atomic_group([path], force=force, binary=False) as streams:
-        yield streams[0]
 
 
 def atomic_text_streams(
@@ -331,16 +334,6 @@ def _atomic_group(
         raise
 
 
-#: The signals that stop taper (turned into an exception by the command line, left to the
-#: main process by batch workers, held while outputs are put in place).
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-#: Keep the stop signals held once outputs are in place, and ignore them once a command has
-#: finished: set by the ``taper`` process, which owns its signals and ends right after, so
-#: that a signal then cannot undo a finished command (a library caller's or a test runner's
-#: signals are left as they were).
-HOLD_SIGNALS_AFTER_COMMIT = False
-
-
 @contextlib.contextmanager
 def _stop_signals_held() -> Iterator[None]:
     """Hold the stop signals while the outputs are put in place, so that a signal arrives
@@ -355,7 +348,9 @@ def _stop_signals_held() -> Iterator[None]:
         yield
         committed = True
     finally:
-        if not (committed and HOLD_SIGNALS_AFTER_COMMIT):
+        # The taper process keeps them held once outputs are in place, so that a late
+        # signal cannot undo a finished command; a library caller's mask is put back.
+        if not (committed and current_process().owns_process):
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
@@ -378,7 +373,7 @@ def _commit(item: _Staged, force: bool) -> None:
         try:
             os.close(os.open(item.target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:
-            raise OutputFileError(shown, _EXISTS) from None
+            raise OutputFileError(shown, _EXISTS, parameters={"force": True}) from None
         item.created = True
         os.replace(item.temporary, item.target)
         return

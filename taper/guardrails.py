@@ -48,16 +48,6 @@ class PatientFactors:
     with_alcohol: bool = False
     liver_impairment: bool = False
 
-    @property
-    def calls_for_caution(self) -> bool:
-        return bool(
-            (self.age is not None and self.age >= 65)
-            or self.seizures
-            or self.with_opioids
-            or self.with_alcohol
-            or self.liver_impairment
-        )
-
 
 @dataclass(frozen=True)
 class RiskAssessment:

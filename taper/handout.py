@@ -167,7 +167,7 @@ def drug_names(drug: Drug) -> str:
 
 def font_path(style: str = "") -> Path:
     """DejaVu Sans (or its bold) as shipped by matplotlib, found without importing it."""
-    require_extra("matplotlib", "--handout", "pdf")
+    require_extra("matplotlib", "a handout", "pdf", parameter="handout")
     spec = importlib.util.find_spec("matplotlib")
     assert spec is not None
     assert spec.origin is not None
@@ -185,7 +185,8 @@ def check_printable(text: str, what: str) -> None:
             name = unicodedata.name(char, "an unnamed character")
             raise InvalidRequestError(
                 f"the handout's font ({FONT_NAME}) cannot print {char!r} (U+{ord(char):04X} "
-                f"{name}) in {what}; write it in Latin, Greek or Cyrillic letters"
+                f"{name}) in {{{what}}}; write it in Latin, Greek or Cyrillic letters",
+                parameters={what: None},
             )
 
 
@@ -285,11 +286,11 @@ def plan_handout(
     """The handout as PDF bytes."""
     if paper not in PAPER:
         raise InvalidRequestError(f"unknown paper {paper!r}; use a4 or letter")
-    require_extra("fpdf", "--handout", "pdf")
+    require_extra("fpdf", "a handout", "pdf", parameter="handout")
     if patient is not None:
-        check_printable(patient, "--patient")
+        check_printable(patient, "patient")
     if note is not None:
-        check_printable(note, "--note")
+        check_printable(note, "note")
     for revision in plan.revisions:
         if revision.reason:
             check_printable(revision.reason, f"the reason of revision {revision.number}")

@@ -116,12 +116,14 @@ def plan_calendar(
     hand: then a revision that ends earlier leaves the earlier one's reminders after its
     end).
     """
-    require_extra("icalendar", "--ics", "ics")
+    require_extra("icalendar", "a calendar", "ics", parameter="ics")
     import icalendar
 
     if revision is not None and plan.revisions and revision != plan.revision:
         raise InvalidRequestError(
-            f"this plan is revision {plan.revision}: its calendar numbers its own events"
+            f"this plan is revision {plan.revision}: its calendar numbers its own events "
+            "(leave out {revision})",
+            parameters={"revision": revision},
         )
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODUCT_ID)

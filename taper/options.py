@@ -7,28 +7,32 @@ arguments. :func:`resolve_request` parses them, once, into a :class:`TaperReques
 typed and normalised, which with the equivalence table reproduces a plan exactly and is
 written into every output as its provenance.
 
-Adding an option means: a field here, annotated with the kind of value it takes
-(:class:`~taper.values.Value`: which Python values the library accepts for it), its parsing
-in :func:`resolve_request`, the parameter of the ``schedule`` command (with a placeholder
-and a help panel), and the README.
+Adding an option means: a field of :class:`ScheduleOptions` carrying its :class:`OptionSpec`
+(flag, placeholder, help panel, help, and the kind of value it takes), and its parsing in
+:func:`resolve_request`. The ``schedule`` command's parameters, the batch columns and the
+Python API are all built from the fields; the documentation's CLI reference is regenerated
+from the command's help.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, make_dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
+from typing import Annotated, Any
 
 from taper.doses import parse_dose
 from taper.errors import InvalidRequestError
 from taper.formatting import format_dose, format_number
 from taper.guardrails import PatientFactors, parse_duration_of_use
+from taper.outputs import BatchOutputs, PlanOutputs
 from taper.params import (
-    TIMES,
     Hold,
+    Region,
+    parse_choice,
     parse_date,
     parse_days,
     parse_dose_list,
@@ -37,7 +41,7 @@ from taper.params import (
     parse_positive_number,
 )
 from taper.presets import Pace, check_pace_covers, find_pace
-from taper.values import Value, option_value
+from taper.values import OptionSpec, Value, option_specs, option_value
 
 
 class Method(StrEnum):
@@ -72,76 +76,364 @@ class Crossover(StrEnum):
     ASHTON = "ashton"
 
 
+#: The help panels of ``taper schedule``, in the order they are listed.
+REGIMEN, PACE, PRODUCTS, SWITCH, PATIENT = "Regimen", "Pace", "Products", "Switch", "Patient"
+
+
 @dataclass(frozen=True, kw_only=True)
 class ScheduleOptions:
     """Every option of a schedule besides the current drugs and doses, as people give them.
 
     The field names are the keyword arguments of :func:`taper.plan_taper`, the parameters
     of the ``taper schedule`` command and the columns of a batch scenario file. Each field's
-    :class:`~taper.values.Value` says which Python values it also takes (``rate=10``,
-    ``every=timedelta(weeks=2)``, ``start=date(2027, 1, 4)``, ``step=0.125``).
+    :class:`OptionSpec` declares how it is given everywhere: its flag, placeholder, help
+    panel and help, and the kind of value (:class:`~taper.values.Value`) that says which
+    Python values it also takes (``rate=10``, ``every=timedelta(weeks=2)``,
+    ``start=date(2027, 1, 4)``, ``step=0.125``). Adding an option is one field here and its
+    parsing in :func:`resolve_request`.
     """
 
-    times: Annotated[int | None, Value.INT] = None
-    pace: Annotated[str | None, Value.TEXT] = None
+    times: Annotated[
+        int | None,
+        OptionSpec(Value.INT, "--times", REGIMEN, "Split a daily total over 1-4 usual dose times.",
+                   "N", minimum=1, maximum=4),
+    ] = None  # fmt: skip
+    pace: Annotated[
+        str | None,
+        OptionSpec(Value.TEXT, "--pace", PACE,
+                   "A published method by name: ashton, cks, label (clonazepam), joint-slow, "
+                   "joint-moderate, deprescribing; options given override it (docs/presets.md).",
+                   "NAME"),
+    ] = None  # fmt: skip
     #: None: the default ("percent"), or the pace's.
-    method: Annotated[str | None, Value.TEXT] = None
-    rate: Annotated[str | None, Value.PERCENT] = None
-    every: Annotated[str | None, Value.DAYS] = None
-    step: Annotated[str | None, Value.DOSE] = None
-    steps: Annotated[str | None, Value.DOSES] = None
-    slow_below: Annotated[str | None, Value.DOSE] = None
-    slow_rate: Annotated[str | None, Value.PERCENT] = None
-    final: Annotated[str | None, Value.DOSE] = None
-    end: Annotated[str, Value.TEXT] = "clinical"
-    holds: Annotated[tuple[str, ...], Value.LIST] = ()
-    order: Annotated[str | None, Value.TEXT] = None
-    start: Annotated[str | None, Value.DATE] = None
-    until: Annotated[str | None, Value.DATE] = None
-    duration: Annotated[str | None, Value.DAYS] = None
-    region: Annotated[str, Value.TEXT] = "us"
-    products: Annotated[tuple[str, ...], Value.LIST] = ()
-    source: Annotated[str | None, Value.TEXT] = None
-    ed50: Annotated[str | None, Value.DOSE] = None
-    emax: Annotated[str, Value.NUMBER] = "100"
-    occupancy_step: Annotated[str, Value.NUMBER] = "5"
-    supply: Annotated[str | None, Value.DAYS] = None
-    switch_to: Annotated[str | None, Value.TEXT] = None
-    finish_on: Annotated[str | None, Value.TEXT] = None
-    finish_from: Annotated[str | None, Value.DOSE] = None
-    switch_reduction: Annotated[str | None, Value.PERCENT] = None
-    crossover: Annotated[str | None, Value.TEXT] = None
+    method: Annotated[
+        str | None,
+        OptionSpec(
+            Value.TEXT, "--method", PACE,
+            "percent (exponential: a fixed % of the current dose), linear (fixed mg), bands "
+            "(NICE CKS fixed steps), steps (your list), occupancy (equal steps in receptor "
+            "occupancy; needs --ed50, for which no published benzodiazepine value exists).",
+            "METHOD", short="-m", choices=Method, show_default=False,
+        ),
+    ] = None  # fmt: skip
+    rate: Annotated[
+        str | None,
+        OptionSpec(Value.PERCENT, "--rate", PACE,
+                   "percent: cut per interval (default 10%; 5% --cautious).", "PERCENT",
+                   short="-r"),
+    ] = None  # fmt: skip
+    every: Annotated[
+        str | None,
+        OptionSpec(Value.DAYS, "--every", PACE, "Interval between cuts: '14d', '2w' (default 2w).",
+                   "INTERVAL", short="-e"),
+    ] = None  # fmt: skip
+    step: Annotated[
+        str | None,
+        OptionSpec(Value.DOSE, "--step", PACE, "linear: mg cut per interval, e.g. 0.125mg.",
+                   "DOSE"),
+    ] = None  # fmt: skip
+    steps: Annotated[
+        str | None,
+        OptionSpec(Value.DOSES, "--steps", PACE,
+                   "steps: daily doses in order, e.g. '0.75mg,0.5mg,0.25mg'.", "DOSES"),
+    ] = None  # fmt: skip
+    slow_below: Annotated[
+        str | None,
+        OptionSpec(Value.DOSE, "--slow-below", PACE, "Use --slow-rate at or below this dose.",
+                   "DOSE"),
+    ] = None  # fmt: skip
+    slow_rate: Annotated[
+        str | None,
+        OptionSpec(Value.PERCENT, "--slow-rate", PACE, "percent: cut per interval at low doses.",
+                   "PERCENT"),
+    ] = None  # fmt: skip
+    final: Annotated[
+        str | None,
+        OptionSpec(Value.DOSE, "--final", PACE, "Stop after this daily dose (default: see --end).",
+                   "DOSE"),
+    ] = None  # fmt: skip
+    end: Annotated[
+        str,
+        OptionSpec(
+            Value.TEXT, "--end", PACE,
+            "clinical: stop from about 1 mg diazepam equivalent (or the smallest dose the "
+            "products make), in fixed steps below 10 mg diazepam equivalent (NICE CKS, NHS "
+            "Scotland); micro: percent cuts down to the smallest dose the products make, e.g. "
+            "with a liquid (hyperbolic tapering, Maudsley Deprescribing Guidelines): much "
+            "longer plans.",
+            "END", choices=End,
+        ),
+    ] = "clinical"  # fmt: skip
+    holds: Annotated[
+        tuple[str, ...],
+        OptionSpec(Value.LIST, "--hold", PACE,
+                   "Stay longer at a dose: 'after-step:3:2w', 'every:3:2w', 'at:0.5mg:4w'. "
+                   "Repeatable.", "HOLD"),
+    ] = ()  # fmt: skip
+    order: Annotated[
+        str | None,
+        OptionSpec(
+            Value.TEXT, "--order", PACE,
+            "Which dose times go down first: auto (daytime-first for long-acting drugs, even "
+            "for short-acting ones), daytime-first (one dose time at a time: midday, then "
+            "morning, then night; Ashton, NHS Scotland), even (largest dose first, keeping "
+            "every dose time), night-first.",
+            "ORDER", choices=Order, show_default=False,
+        ),
+    ] = None  # fmt: skip
+    start: Annotated[
+        str | None,
+        OptionSpec(Value.DATE, "--start", PACE,
+                   "First day, YYYY-MM-DD (default: today, as the output says).", "DATE"),
+    ] = None  # fmt: skip
+    until: Annotated[
+        str | None,
+        OptionSpec(Value.DATE, "--until", PACE, "Find the pace that stops by this date.", "DATE"),
+    ] = None  # fmt: skip
+    duration: Annotated[
+        str | None,
+        OptionSpec(Value.DAYS, "--duration", PACE, "Find the pace that stops within e.g. 26w.",
+                   "DURATION"),
+    ] = None  # fmt: skip
+    region: Annotated[
+        str,
+        OptionSpec(Value.TEXT, "--region", PRODUCTS,
+                   "Product set: us or uk (any case; default from TAPER_REGION, else us).",
+                   "REGION", choices=Region, envvar="TAPER_REGION"),
+    ] = "us"  # fmt: skip
+    products: Annotated[
+        tuple[str, ...],
+        OptionSpec(Value.LIST, "--product", PRODUCTS,
+                   "Use these products instead of the region's, e.g. '0.5mg tablet scored', "
+                   "'0.125mg odt', '0.5mg/5mL solution'. Repeatable.", "PRODUCT"),
+    ] = ()  # fmt: skip
+    source: Annotated[
+        str | None,
+        OptionSpec(Value.TEXT, "--source", REGIMEN,
+                   "Equivalence source id (see 'taper sources'). Default: the table's default, "
+                   "ashton.", "SOURCE", short="-s", show_default=False),
+    ] = None  # fmt: skip
+    ed50: Annotated[
+        str | None,
+        OptionSpec(Value.DOSE, "--ed50", PACE, "occupancy: dose giving half of Emax (cite it).",
+                   "DOSE"),
+    ] = None  # fmt: skip
+    emax: Annotated[
+        str,
+        OptionSpec(Value.NUMBER, "--emax", PACE, "occupancy: maximum occupancy, %.", "PERCENT"),
+    ] = "100"  # fmt: skip
+    occupancy_step: Annotated[
+        str,
+        OptionSpec(Value.NUMBER, "--occupancy-step", PACE,
+                   "occupancy: points of occupancy per step.", "POINTS"),
+    ] = "5"  # fmt: skip
+    supply: Annotated[
+        str | None,
+        OptionSpec(Value.DAYS, "--supply", PRODUCTS,
+                   "Also count what to dispense per period, e.g. 28d.", "INTERVAL"),
+    ] = None  # fmt: skip
+    switch_to: Annotated[
+        str | None,
+        OptionSpec(Value.TEXT, "--switch-to", SWITCH,
+                   "Cross over to this drug (e.g. diazepam, chlordiazepoxide, clonazepam) before "
+                   "tapering it.", "DRUG"),
+    ] = None  # fmt: skip
+    finish_on: Annotated[
+        str | None,
+        OptionSpec(Value.TEXT, "--finish-on", SWITCH,
+                   "Taper the current drug while its products keep the pace (or to "
+                   "--finish-from), then cross over to this drug (e.g. diazepam) and finish on "
+                   "it (Ashton Manual).", "DRUG"),
+    ] = None  # fmt: skip
+    finish_from: Annotated[
+        str | None,
+        OptionSpec(Value.DOSE, "--finish-from", SWITCH,
+                   "With --finish-on: the daily dose at which to cross over.", "DOSE"),
+    ] = None  # fmt: skip
+    switch_reduction: Annotated[
+        str | None,
+        OptionSpec(Value.PERCENT, "--switch-reduction", SWITCH,
+                   "Start the new drug this much below the full equivalent, e.g. 25% "
+                   "(incomplete cross-tolerance, e.g. in older people).", "PERCENT"),
+    ] = None  # fmt: skip
+    crossover: Annotated[
+        str | None,
+        OptionSpec(Value.TEXT, "--crossover", SWITCH,
+                   "slot: one whole dose time per stage, night first; partial: --part of one "
+                   "dose time per stage; direct: everything at once; ashton: night, morning, "
+                   "midday, large dose times in halves, cutting above 40 mg diazepam "
+                   "equivalent (default slot).", "STRATEGY", choices=Crossover,
+                   show_default=False),
+    ] = None  # fmt: skip
     #: None: 1 week, or 2 weeks where a switch reduction needs it.
-    stage: Annotated[str | None, Value.DAYS] = None
-    stabilize: Annotated[str | None, Value.DAYS] = None
-    part: Annotated[str | None, Value.DOSE] = None
-    used_for: Annotated[str | None, Value.DURATION_OF_USE] = None
-    days_per_week: Annotated[int | None, Value.INT] = None
-    age: Annotated[int | None, Value.INT] = None
-    seizures: Annotated[bool, Value.BOOL] = False
-    with_opioids: Annotated[bool, Value.BOOL] = False
-    with_alcohol: Annotated[bool, Value.BOOL] = False
-    liver_impairment: Annotated[bool, Value.BOOL] = False
-    cautious: Annotated[bool, Value.BOOL] = False
-    allow_high_dose: Annotated[bool, Value.BOOL] = False
+    stage: Annotated[
+        str | None,
+        OptionSpec(Value.DAYS, "--stage", SWITCH,
+                   "Length of a crossover stage (default 1w; 2w where a --switch-reduction "
+                   "would otherwise cut more than 25% in 2 weeks).", "INTERVAL"),
+    ] = None  # fmt: skip
+    stabilize: Annotated[
+        str | None,
+        OptionSpec(Value.DAYS, "--stabilize", SWITCH,
+                   "Time on the new drug before the taper (0 allowed; default 2w).", "INTERVAL"),
+    ] = None  # fmt: skip
+    part: Annotated[
+        str | None,
+        OptionSpec(Value.DOSE, "--part", SWITCH,
+                   "partial: mg of the current drug switched per stage (default: half).", "DOSE"),
+    ] = None  # fmt: skip
+    used_for: Annotated[
+        str | None,
+        OptionSpec(Value.DURATION_OF_USE, "--used-for", PATIENT,
+                   "How long the drug has been used: '10d', '6w', '18m', '2y'.", "DURATION"),
+    ] = None  # fmt: skip
+    days_per_week: Annotated[
+        int | None,
+        OptionSpec(Value.INT, "--days-per-week", PATIENT, "Days a week it is taken (1-7).", "DAYS"),
+    ] = None  # fmt: skip
+    age: Annotated[
+        int | None,
+        OptionSpec(Value.INT, "--age", PATIENT, "The patient's age in years.", "YEARS"),
+    ] = None  # fmt: skip
+    seizures: Annotated[
+        bool,
+        OptionSpec(Value.BOOL, "--seizures", PATIENT, "The patient has a history of seizures."),
+    ] = False  # fmt: skip
+    with_opioids: Annotated[
+        bool, OptionSpec(Value.BOOL, "--with-opioids", PATIENT, "Taken together with opioids.")
+    ] = False
+    with_alcohol: Annotated[
+        bool, OptionSpec(Value.BOOL, "--with-alcohol", PATIENT, "Taken together with alcohol.")
+    ] = False
+    liver_impairment: Annotated[
+        bool, OptionSpec(Value.BOOL, "--liver", PATIENT, "The patient has liver impairment.")
+    ] = False
+    cautious: Annotated[
+        bool,
+        OptionSpec(Value.BOOL, "--cautious", PACE,
+                   "Slower defaults: 5% every 2 weeks and a 2-week hold after every third cut."),
+    ] = False  # fmt: skip
+    allow_high_dose: Annotated[
+        bool,
+        OptionSpec(Value.BOOL, "--allow-high-dose", REGIMEN,
+                   "Accept doses above the usual maximum."),
+    ] = False  # fmt: skip
 
 
-def _kind(annotation: Any) -> str:
-    if annotation is bool:
-        return "bool"
-    if get_origin(annotation) is tuple:
-        return "list"
-    return "int" if int in get_args(annotation) else "text"
+#: How each schedule option is given (flag, help, panel, value), by field name.
+OPTION_SPECS: dict[str, OptionSpec] = option_specs(ScheduleOptions)
+#: The equivalence table a command reads (every command takes it).
+TABLE = OptionSpec(
+    Value.PATH, "--table", "Options",
+    "An equivalence table file with the schema of the bundled equivalences.toml (for a local "
+    "formulary). Default: the bundled table.",
+    "FILE", envvar="TAPER_TABLE", show_default=False,
+)  # fmt: skip
 
 
-#: The kind of each option's value: "text", "int", "bool" or "list" (from the fields' types).
-OPTION_KINDS: dict[str, str] = {
-    name: _kind(annotation) for name, annotation in get_type_hints(ScheduleOptions).items()
+@dataclass(frozen=True, kw_only=True)
+class ConvertOptions:
+    """The options of ``taper convert`` (:func:`taper.convert_dose`'s keywords, and how the
+    result is shown)."""
+
+    to: Annotated[
+        str, OptionSpec(Value.TEXT, "--to", "Options", "The drug to convert to.", "DRUG",
+                        short="-t", show_default=False)
+    ]  # fmt: skip
+    source: Annotated[str | None, OPTION_SPECS["source"]] = None
+    all_sources: Annotated[
+        bool, OptionSpec(Value.BOOL, "--all-sources", "Options",
+                         "Show the result under every source.", short="-a")
+    ] = False  # fmt: skip
+    allow_high_dose: Annotated[bool, OPTION_SPECS["allow_high_dose"]] = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckOptions:
+    """The options of ``taper check`` (:func:`taper.check_plan`'s keywords)."""
+
+    drug: Annotated[
+        str | None, OptionSpec(Value.TEXT, "--drug", "Options",
+                               "The drug, when the file has no drug column.", "DRUG", short="-d")
+    ] = None  # fmt: skip
+    region: Annotated[str, OPTION_SPECS["region"]] = "us"
+    products: Annotated[
+        tuple[str, ...], OptionSpec(Value.LIST, "--product", "Options",
+                                    "The products dispensed (as for schedule). Repeatable.",
+                                    "PRODUCT")
+    ] = ()  # fmt: skip
+    source: Annotated[str | None, OPTION_SPECS["source"]] = None
+    date_format: Annotated[
+        str | None, OptionSpec(Value.TEXT, "--date-format", "Options",
+                               "How the file writes dates that are not YYYY-MM-DD: dd/mm/yyyy or "
+                               "mm/dd/yyyy.", "FORMAT")
+    ] = None  # fmt: skip
+    supply: Annotated[
+        str | None, OptionSpec(Value.DAYS, "--supply", "Options",
+                               "Also count what to dispense per period, e.g. 28d (halves carried "
+                               "over).", "INTERVAL")
+    ] = None  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServeOptions:
+    """The options of ``taper serve`` (:func:`taper.web.server.serve`)."""
+
+    port: Annotated[
+        int, OptionSpec(Value.INT, "--port", "Options", "Port (0: any free one).", "PORT",
+                        short="-p", minimum=0, maximum=65535)
+    ] = 8000  # fmt: skip
+    host: Annotated[
+        str | None, OptionSpec(Value.TEXT, "--host", "Options",
+                               "Serve on this address instead of 127.0.0.1 (this machine only); "
+                               "warns, as the page has no login.", "ADDRESS", show_default=False)
+    ] = None  # fmt: skip
+    open_browser: Annotated[
+        bool, OptionSpec(Value.BOOL, "--open", "Options", "Open the page in the default browser.")
+    ] = False  # fmt: skip
+
+
+#: The options ``taper sweep`` takes as comma-separated lists, each with its example.
+SWEEP_EXAMPLES = {
+    "rate": "Rates, e.g. 5%,10%,25%.",
+    "every": "Intervals, e.g. 2w,4w.",
+    "source": "Sources, e.g. ashton,va-dod-2021.",
+    "method": "Methods, e.g. percent,bands.",
+    "switch_to": "Drugs to cross over to, e.g. diazepam.",
+    "times": "Dose times a day, e.g. 1,2,3.",
+    "duration": "Target durations, e.g. 26w,52w.",
+    "final": "Final doses, e.g. 1mg,2mg.",
 }
-#: What each option's value means (:class:`~taper.values.Value`), from the fields' annotations.
-OPTION_VALUES: dict[str, Value] = {
-    name: annotation.__metadata__[0]
-    for name, annotation in get_type_hints(ScheduleOptions, include_extras=True).items()
+
+
+def _sweep_spec(name: str) -> OptionSpec:
+    spec = OPTION_SPECS[name]
+    return replace(
+        spec,
+        value=Value.TEXT,
+        placeholder=f"{spec.placeholder},...",
+        help=SWEEP_EXAMPLES[name],
+        panel="Options",
+        minimum=None,
+        maximum=None,
+    )
+
+
+#: The values ``taper sweep`` tries, from the schedule options' declarations: each field
+#: takes a comma-separated list of what the schedule option takes.
+SweepGrid = make_dataclass(
+    "SweepGrid",
+    [(name, Annotated[str | None, _sweep_spec(name)], None) for name in SWEEP_EXAMPLES],
+    frozen=True,
+    kw_only=True,
+)
+
+#: What each option's value means (:class:`~taper.values.Value`).
+OPTION_VALUES: dict[str, Value] = {name: spec.value for name, spec in OPTION_SPECS.items()}
+#: The kind of each option's value: "text", "int", "bool" or "list" (batch columns).
+OPTION_KINDS: dict[str, str] = {
+    name: {Value.INT: "int", Value.BOOL: "bool", Value.LIST: "list"}.get(spec.value, "text")
+    for name, spec in OPTION_SPECS.items()
 }
 
 
@@ -190,7 +482,7 @@ class TaperRequest:
     start: dt.date | None = None
     until: dt.date | None = None
     duration_days: int | None = None
-    region: str = "us"
+    region: Region = Region.US
     products: tuple[str, ...] = ()
     source: str | None = None
     ed50_mg: Decimal | None = None
@@ -240,16 +532,13 @@ class TaperRequest:
         }[self.method]
 
 
-_Choice = TypeVar("_Choice", Method, Order, End, Crossover)
-
-
-def choice(kind: type[_Choice], value: str, what: str) -> _Choice:
-    """The member of an enumeration of choices that ``value`` names."""
-    try:
-        return kind(value)
-    except ValueError:
-        choices = ", ".join(member.value for member in kind)
-        raise InvalidRequestError(f"unknown {what} {value!r}; use {choices}") from None
+def _conflict(template: str, options: ScheduleOptions) -> InvalidRequestError:
+    """An error about options that do not go together, naming each with its value (if
+    given)."""
+    names = re.findall(r"\{([a-z_0-9]+)\}", template)
+    return InvalidRequestError(
+        template, parameters={name: getattr(options, name) or None for name in names}
+    )
 
 
 def resolve_request(
@@ -269,41 +558,43 @@ def resolve_request(
     given = options
     options, adjusted = _for_the_patient(options, accumulates)
     o, pace, overrides = _with_pace(options, finish_on or switch_to or drug)
-    if o.region not in {"us", "uk"}:
-        raise InvalidRequestError(f"unknown region {o.region!r}; use us or uk")
     if o.until is not None and o.duration is not None:
-        raise InvalidRequestError("give a target end date (--until) or a duration, not both")
-    method = choice(Method, o.method or Method.PERCENT.value, "method")
-    for option, value, wanted in (
-        ("--steps", o.steps, Method.STEPS),
-        ("--step", o.step, Method.LINEAR),
-        ("--ed50", o.ed50, Method.OCCUPANCY),
+        raise _conflict("give a target end date {until} or a {duration}, not both", o)
+    method = parse_choice(Method, o.method or Method.PERCENT.value, "method")
+    for name, value, wanted in (
+        ("steps", o.steps, Method.STEPS),
+        ("step", o.step, Method.LINEAR),
+        ("ed50", o.ed50, Method.OCCUPANCY),
     ):
         if value and method is not wanted:  # it would be dropped without a word
             raise InvalidRequestError(
-                f"{option} goes with --method {wanted.value} (this plan's method is {method.value})"
+                f"{{{name}}} goes with {{method}} (this plan's method is {method.value})",
+                parameters={name: value, "method": wanted.value},
             )
     if o.rate and method is Method.PERCENT and (o.until or o.duration):
-        raise InvalidRequestError(
-            "give --rate or a target end (--until, --duration), not both: the target end "
-            "finds the rate"
+        raise _conflict(
+            "give {rate} or a target end ({until}, {duration}), not both: the target end "
+            "finds the rate",
+            o,
         )
     if o.part and not (o.switch_to or o.finish_on):
-        raise InvalidRequestError("--part goes with --switch-to or --finish-on")
+        raise _conflict("{part} goes with {switch_to} or {finish_on}", o)
     if o.finish_from and not o.finish_on:
-        raise InvalidRequestError("--finish-from needs --finish-on, the drug to finish on")
+        raise _conflict("{finish_from} needs {finish_on}, the drug to finish on", o)
     if o.switch_reduction and not (o.switch_to or o.finish_on):
-        raise InvalidRequestError("--switch-reduction goes with --switch-to or --finish-on")
+        raise _conflict("{switch_reduction} goes with {switch_to} or {finish_on}", o)
     if o.finish_on and o.switch_to:
-        raise InvalidRequestError("give --switch-to (switch first) or --finish-on, not both")
+        raise _conflict("give {switch_to} (switch first) or {finish_on}, not both", o)
     if given.slow_rate and not given.slow_below:
-        raise InvalidRequestError("--slow-rate needs --slow-below, the dose below which it applies")
-    if o.times is not None and o.times not in TIMES:
-        raise InvalidRequestError("--times must be 1, 2, 3 or 4")
-    if o.days_per_week is not None and not 1 <= o.days_per_week <= 7:
-        raise InvalidRequestError("--days-per-week must be from 1 to 7")
-    if o.age is not None and not 0 <= o.age <= 130:
-        raise InvalidRequestError("--age must be from 0 to 130")
+        raise _conflict("{slow_rate} needs {slow_below}, the dose below which it applies", given)
+    bounded: tuple[tuple[str, int | None, int, int, str], ...] = (
+        ("times", o.times, 1, 4, "1, 2, 3 or 4"),
+        ("days_per_week", o.days_per_week, 1, 7, "from 1 to 7"),
+        ("age", o.age, 0, 130, "from 0 to 130"),
+    )
+    for name, number, low, high, allowed in bounded:
+        if number is not None and not low <= number <= high:
+            raise InvalidRequestError(f"{{{name}}} must be {allowed}", parameters={name: number})
     holds = o.holds or (("every:3:2w",) if o.cautious else ())
     return TaperRequest(
         drug=drug,
@@ -316,13 +607,13 @@ def resolve_request(
         slow_below_mg=parse_dose(o.slow_below) if o.slow_below else None,
         slow_rate_percent=parse_percent(o.slow_rate, "slow rate") if o.slow_rate else None,
         final_mg=parse_dose(o.final) if o.final else None,
-        end=choice(End, o.end, "end"),
+        end=parse_choice(End, o.end, "end"),
         holds=tuple(parse_hold(text) for text in holds),
-        order=choice(Order, o.order or Order.AUTO.value, "order"),
+        order=parse_choice(Order, o.order or Order.AUTO.value, "order"),
         start=parse_date(o.start, "start date") if o.start else None,
         until=parse_date(o.until, "target end date") if o.until else None,
         duration_days=parse_days(o.duration, "duration") if o.duration else None,
-        region=o.region,
+        region=parse_choice(Region, o.region, "region"),
         products=o.products,
         source=o.source,
         ed50_mg=parse_dose(o.ed50) if o.ed50 else None,
@@ -336,7 +627,7 @@ def resolve_request(
         switch_reduction_percent=parse_percent(o.switch_reduction, "switch reduction")
         if o.switch_reduction and o.switch_reduction.strip() not in {"0", "0%"}
         else Decimal(0),  # 0%: the full equivalent, also for an older patient
-        crossover=choice(Crossover, o.crossover or Crossover.SLOT.value, "crossover"),
+        crossover=parse_choice(Crossover, o.crossover or Crossover.SLOT.value, "crossover"),
         stage_days=parse_days(o.stage, "stage") if o.stage else None,
         stabilize_days=0
         if (o.stabilize or "2w").strip() in {"0", "0d", "0w"}
@@ -423,3 +714,72 @@ def _with_pace(
     if options.cautious:
         filled.pop("rate", None)  # the cautious rate, unless a rate is given
     return replace(options, **filled), pace, overrides
+
+
+#: The help panel of a revision's options.
+REVISION = "Revision"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviseOptions:
+    """What changes in a running plan, and from when (``taper revise``,
+    :meth:`taper.TaperPlan.revise`): one of a hold, a step back, the dose taken or a new pace
+    (a hold also goes with a step back)."""
+
+    on: Annotated[
+        str, OptionSpec(Value.DATE, "--on", REVISION,
+                        "The first day the plan changes (YYYY-MM-DD).", "DATE",
+                        show_default=False)
+    ]  # fmt: skip
+    hold: Annotated[
+        str | None, OptionSpec(Value.DAYS, "--hold", REVISION,
+                               "Stay on the dose of the day before for this long (e.g. 2w), "
+                               "then go on; with --back, how long to stay on the dose gone "
+                               "back to.", "INTERVAL")
+    ] = None  # fmt: skip
+    back: Annotated[
+        bool, OptionSpec(Value.BOOL, "--back", REVISION,
+                         "Go back to the last dose before the current one, then go on slower.")
+    ] = False  # fmt: skip
+    taken: Annotated[
+        str | None, OptionSpec(Value.TEXT, "--taken", REVISION,
+                               "The dose actually taken from --on, e.g. 0.5mg or "
+                               "'morning=0.25mg,night=0.5mg'.", "DOSE")
+    ] = None  # fmt: skip
+    rate: Annotated[
+        str | None, OptionSpec(Value.PERCENT, "--rate", REVISION,
+                               "A new rate from --on (percent method).", "PERCENT")
+    ] = None  # fmt: skip
+    every: Annotated[
+        str | None, OptionSpec(Value.DAYS, "--every", REVISION,
+                               "A new interval between cuts from --on.", "INTERVAL")
+    ] = None  # fmt: skip
+    reason: Annotated[
+        str | None, OptionSpec(Value.TEXT, "--reason", REVISION, "Why, for the plan's history.",
+                               "TEXT")
+    ] = None  # fmt: skip
+    allow_high_dose: Annotated[
+        bool, OptionSpec(Value.BOOL, "--allow-high-dose", REVISION,
+                         "Accept a dose taken above the plan's starting dose.")
+    ] = False  # fmt: skip
+
+
+#: How a command line names every parameter it takes, by name: the schedule's options and
+#: the outputs' (the first declaration of a name wins; they agree on the flag).
+FLAGS: dict[str, str] = {
+    name: spec.flag
+    for specs in (
+        OPTION_SPECS,
+        option_specs(PlanOutputs),
+        option_specs(BatchOutputs),
+        option_specs(ReviseOptions),
+    )
+    for name, spec in specs.items()
+}
+
+
+def flag_spelling(name: str, value: object) -> str:
+    """A parameter named in a library error as the command line takes it (see
+    :mod:`taper.errors`): ``--rate 25%``, ``--allow-high-dose``, ``--switch-to``."""
+    flag = FLAGS.get(name) or "--" + name.replace("_", "-")
+    return flag if value is None or isinstance(value, bool) else f"{flag} {value}"

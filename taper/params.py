@@ -9,8 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
+from typing import TypeVar
 
 from taper.doses import parse_dose
 from taper.errors import InvalidRequestError
@@ -29,6 +32,44 @@ TIMES = {
 _UNIT_DAYS = {"d": 1, "w": 7}
 #: Longest interval, hold or duration accepted (five years).
 MAX_DAYS = 5 * 366
+
+
+class Region(StrEnum):
+    """The product sets of the table (``regions`` of each product). Any case is accepted:
+    ``Region("UK")`` is ``Region.UK``."""
+
+    US = "us"
+    UK = "uk"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Region | None:
+        text = value.strip().lower() if isinstance(value, str) else None
+        return next((member for member in cls if member.value == text), None)
+
+
+_Choice = TypeVar("_Choice", bound=StrEnum)
+
+
+def parse_choice(kind: type[_Choice], value: object, parameter: str) -> _Choice:
+    """The member of the closed set ``kind`` that ``value`` names (a member, or its text in
+    the set's case; :class:`Region` in any case); anything else is refused with the choices,
+    naming the parameter."""
+    try:
+        return kind(value)  # type: ignore[arg-type]  # anything else raises ValueError
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise InvalidRequestError(
+            f"unknown {{{parameter}}}; use {choices}", parameters={parameter: value}
+        ) from None
+
+
+def drug_dose_pairs(items: Sequence[str]) -> list[tuple[str, str]]:
+    """``["clonazepam", "1mg", "diazepam", "5mg"]`` -> the (drug, dose) pairs."""
+    if len(items) % 2:
+        raise InvalidRequestError(
+            f"give each current drug with its dose (DRUG DOSE ...); {items[-1]!r} has no dose"
+        )
+    return list(zip(items[0::2], items[1::2], strict=True))
 
 
 def parse_slot(text: str) -> str:

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from fractions import Fraction
 from typing import Any, NamedTuple
 
@@ -22,6 +23,17 @@ from taper.notices import Notice
 from taper.options import TaperRequest
 from taper.products import Formulary, Preparation, Product
 from taper.table import Drug, EquivalenceSource, EquivalenceTable
+
+
+class Phase(StrEnum):
+    """What a stretch of a plan does (``phase`` in every output)."""
+
+    CROSSOVER = "crossover"
+    STABILIZATION = "stabilization"
+    TAPER = "taper"
+    #: The days a dose is held longer (day rows only).
+    HOLD = "hold"
+    STOP = "stop"
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,7 @@ class Step:
     total_mg: Decimal
     #: The cut from the previous step, in percent of its daily total (None for step 1).
     cut_percent: Decimal | None
-    phase: str  # "crossover", "stabilization", "taper" or "stop"
+    phase: Phase  # crossover, stabilization, taper or stop
     hold_days: int = 0
     #: The products forced a cut larger than the method's pace.
     forced: bool = False
@@ -70,7 +82,7 @@ class Day(NamedTuple):
     day: int
     date: dt.date
     step: int
-    phase: str  # "crossover", "stabilization", "taper", "hold" or "stop"
+    phase: Phase
     doses: tuple[DoseTime, ...]
     total_mg: Decimal
 
@@ -214,7 +226,7 @@ class Plan:
                 day = step.start_day + offset
                 phase = step.phase
                 if step.hold_days and offset >= step.days - step.hold_days:
-                    phase = "hold"
+                    phase = Phase.HOLD
                 yield Day(
                     day=day,
                     date=self.start_date + dt.timedelta(days=day - 1),

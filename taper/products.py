@@ -18,11 +18,24 @@ import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
+from enum import StrEnum
 from fractions import Fraction
 from functools import cached_property
 
 from taper.errors import InvalidRequestError
 from taper.formatting import format_dose, format_number, to_decimal
+
+
+class Form(StrEnum):
+    """The forms a product comes in (``form`` in the table and in ``--product``)."""
+
+    TABLET = "tablet"
+    ODT = "odt"
+    CAPSULE = "capsule"
+    SOLUTION = "solution"
+    SUSPENSION = "suspension"
+    CONCENTRATE = "concentrate"
+
 
 FORM_WORDS = {
     "tablet": "tablet",
@@ -33,7 +46,7 @@ FORM_WORDS = {
     "concentrate": "oral concentrate",
 }
 #: Forms measured by volume: an oral solution, or a suspension (shaken before measuring).
-LIQUID_FORMS = frozenset({"solution", "suspension", "concentrate"})
+LIQUID_FORMS = frozenset({Form.SOLUTION, Form.SUSPENSION, Form.CONCENTRATE})
 PIECES_PER_UNIT = {"none": 1, "half": 2, "quarter": 4}
 #: Cost of one piece by how finely it is cut: whole pieces are preferred, then halves.
 _PIECE_COST = {1: 10, 2: 14, 4: 18}
@@ -57,7 +70,7 @@ class Product:
     """One marketed (or user-declared) product of a drug."""
 
     drug: str
-    form: str
+    form: Form
     strength_mg: Decimal
     split: str = "none"
     volume_ml: Decimal | None = None
@@ -225,7 +238,8 @@ class Formulary:
     def __post_init__(self) -> None:
         if not self.products:
             raise InvalidRequestError(
-                f"no products are known for {self.drug}; give them with --product"
+                f"no products are known for {self.drug}; give them with {{products}}",
+                parameters={"products": None},
             )
         for product in self.products:
             piece = product.smallest_piece_mg
@@ -484,7 +498,7 @@ def parse_product(text: str, drug: str, named: str | None = None) -> Product:
         )
     if match["drug"] and match["drug"].lower() not in {drug.lower(), (named or "").lower()}:
         raise InvalidRequestError(f"product {text!r} is not a product of {drug}")
-    form = "solution" if match["form"] == "liquid" else match["form"]
+    form = Form.SOLUTION if match["form"] == "liquid" else Form(match["form"])
     strength = parse_dose(match["strength"].replace(" ", ""))
     if form == "solution":
         if match["split"]:

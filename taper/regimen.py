@@ -13,7 +13,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from taper.doses import parse_dose
-from taper.errors import HighDoseError, InvalidRequestError, UndispensableDoseError
+from taper.errors import HighDoseError, InvalidRequestError, UndispensableDoseError, literal
 from taper.formatting import format_dose
 from taper.guideline import END_DIAZEPAM_MG
 from taper.options import End, TaperRequest
@@ -66,13 +66,14 @@ def products_for(
         regions = sorted({region for p in drug.products for region in p.regions})
         where = f" (products are listed for: {', '.join(regions)})" if regions else ""
         example = (
-            f", e.g. --product '{drug.name} {drug.products[0].label()}' if it is dispensed there"
+            f", e.g. '{drug.name} {drug.products[0].label()}' if it is dispensed there"
             if drug.products
             else f" ('{drug.name} STRENGTH FORM', e.g. the tablet the patient has)"
         )
         raise InvalidRequestError(
-            f"no {drug.name} products are listed for region {region!r}{where}; "
-            f"give the products dispensed with --product{example}"
+            f"no {drug.name} products are listed for {{region}}{where}; "
+            f"give the products dispensed with {{products}}{literal(example)}",
+            parameters={"region": str(region), "products": None},
         )
     return formulary_for(drug.name, products)
 
@@ -89,7 +90,8 @@ def check_regimen(
         if not formulary.can_make(dose):
             raise UndispensableDoseError(
                 f"{drug.name} {format_dose(dose)} ({slot}) cannot be made from "
-                f"{formulary.describe()}; give the products with --product"
+                f"{formulary.describe()}; give the products with {{products}}",
+                parameters={"products": None},
             )
 
 
@@ -171,7 +173,10 @@ def current_regimen(
         raise InvalidRequestError(f"give the dose of {drug.name}")
     if "=" in text:
         if times is not None:
-            raise InvalidRequestError("give --times only with a daily total, not with dose times")
+            raise InvalidRequestError(
+                "give {times} only with a daily total, not with dose times",
+                parameters={"times": times},
+            )
         return parse_regimen(text)
     total = parse_dose(text)
     count = times if times is not None else 1

@@ -53,6 +53,7 @@ from taper.params import SLOTS, Hold, parse_date, parse_days, parse_percent, par
 from taper.plan import (
     ContentRevision,
     ContentStep,
+    Phase,
     Plan,
     Revision,
     Step,
@@ -529,7 +530,7 @@ def _continued(
     used = tuple(slot for slot in SLOTS if slot in regimen)
     if finished:
         config = tuple(regimen[slot] for slot in used)
-        own = [Segment(config=config, days=days, phase="taper")]
+        own = [Segment(config=config, days=days, phase=Phase.TAPER)]
     else:
         own = taper_segments(
             taper, plan.table, drug, regimen, formulary, plan.ratios.get(name), plan.source, on
@@ -768,7 +769,7 @@ def plan_from_text(
         raise fail(
             None,
             f"was made with the equivalence table of sha256 {recorded.table_sha256[:12]}..., "
-            f"not this one ({table.sha256[:12]}...): give that table with --table",
+            f"not this one ({table.sha256[:12]}...): give the table it was made with",
         )
     plan = make_plan(request, table, today=recorded.start)
     for record in recorded.revisions:

@@ -191,7 +191,8 @@ def plan_taper(
     given = schedule_options(options)
     if len(current) > 1 and given.switch_to is None:
         raise InvalidRequestError(
-            "several current drugs are tapered by crossing them over to one: add --switch-to"
+            "several current drugs are tapered by crossing them over to one: add {switch_to}",
+            parameters={"switch_to": None},
         )
     drugs = [table.drug(name) for name, _ in current]
     names = [d.name for d in drugs]

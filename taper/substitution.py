@@ -52,7 +52,7 @@ from taper.guideline import JOINT_GUIDELINE, WINDOW_DAYS, over_ceiling, percent
 from taper.notices import Kind, Notice
 from taper.options import Crossover, Method, TaperRequest
 from taper.params import SLOTS, TIMES
-from taper.plan import Plan
+from taper.plan import Phase, Plan
 from taper.presets import DEPRESCRIBING_NEAR_END, LABEL_LAST_DOSE_MG, ashton_diazepam_steps
 from taper.products import Formulary
 from taper.regimen import (
@@ -141,7 +141,7 @@ def build_substitution(
             Segment(
                 config=_aligned(crossing.start, layout),
                 days=stage_days,
-                phase="crossover",
+                phase=Phase.CROSSOVER,
                 notes=("current regimen",),
             )
         )
@@ -149,7 +149,7 @@ def build_substitution(
         Segment(
             config=_aligned(config, layout),
             days=stage_days,
-            phase="crossover",
+            phase=Phase.CROSSOVER,
             notes=(note,),
         )
         for config, note in stages
@@ -160,7 +160,7 @@ def build_substitution(
             Segment(
                 config=_aligned(switched, layout),
                 days=request.stabilize_days,
-                phase="stabilization",
+                phase=Phase.STABILIZATION,
                 notes=(f"stabilization on {target.name}",),
             )
         )
@@ -258,7 +258,8 @@ def _point_ratio(
         ]
         raise InvalidRequestError(
             f"source {source.id!r} gives a range for {drug.name}; a crossover needs one value: "
-            f"choose --source {' or '.join(single) if single else 'another source'}"
+            f"choose another {{source}}{' (' + ' or '.join(single) + ')' if single else ''}",
+            parameters={"source": None},
         )
     return ratio
 
@@ -371,8 +372,9 @@ class _Crossing:
                 raise InvalidRequestError(
                     f"{target.name} {format_dose(_decimal(total))} a day cannot be given in four "
                     f"doses or fewer within the label's largest single dose of "
-                    f"{format_dose(single)}; give a lower start (--switch-reduction) or another "
-                    "source, or pass --allow-high-dose to go ahead deliberately"
+                    f"{format_dose(single)}; give a lower start ({{switch_reduction}}) or another "
+                    "{source}, or pass {allow_high_dose} to go ahead deliberately",
+                    parameters={"switch_reduction": None, "source": None, "allow_high_dose": True},
                 )
             return
         diazepam = self.load(self.start)
@@ -384,11 +386,11 @@ class _Crossing:
         ways = [
             f"a source whose equivalents give less ({', '.join(lower)})" if lower else "",
             self._ashton_way(ceiling),
-            "a start lower than the full equivalent (--switch-reduction, e.g. 25%)",
+            "a start lower than the full equivalent ({switch_reduction}, e.g. 25%)",
             "switching part of the dose and tapering the rest first",
             "specialist advice above 40 mg diazepam equivalent a day, and inpatient withdrawal "
             "above 50 mg (Australian guidance)",
-            "--allow-high-dose to go ahead deliberately",
+            "{allow_high_dose} to go ahead deliberately",
         ]
         raise HighDoseError(
             target.name,
@@ -400,6 +402,7 @@ class _Crossing:
             limit="the usual maximum"
             if maximum is not None and Fraction(maximum.mg) == ceiling
             else "the ceiling of a switch",
+            parameters={"pace": "ashton", "crossover": "ashton"},
         )
 
     def ceiling(self) -> tuple[Fraction, str]:
@@ -482,7 +485,7 @@ class _Crossing:
             return ""
         return (
             f"the Ashton Manual's crossover, which cuts the old drug as it is replaced "
-            f"(--pace ashton or --crossover ashton: {self.target.name} "
+            f"({{pace}} or {{crossover}}: {self.target.name} "
             f"{format_dose(_decimal(reached))} a day)"
         )
 
@@ -499,10 +502,11 @@ class _Crossing:
                 f"{self.target.name}, less than the smallest dose the products can make "
                 f"({self.formularies[self.target.name].describe()})"
                 + (
-                    "; choose a larger --part"
+                    "; choose a larger {part}"
                     if self.request.crossover is Crossover.PARTIAL
                     else ""
-                )
+                ),
+                parameters={"part": None},
             )
         return dose
 
@@ -588,7 +592,8 @@ class _Crossing:
                             raise UndispensableDoseError(
                                 f"after moving {format_dose(step)} of the {slot} {name} dose, "
                                 f"{format_dose(remaining)} is left, which the products cannot "
-                                "make; choose another --part"
+                                "make; choose another {part}",
+                                parameters={"part": format_dose(part)},
                             )
                         move(slot, {name: step})
                         stages.append(

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from taper.cache import code_fingerprint, entry_key, read_entry, write_entry
 from taper.errors import ParameterError, TableError, UnknownNameError
 from taper.files import read_text
-from taper.products import LIQUID_FORMS, Product
+from taper.products import LIQUID_FORMS, Form, Product
 
 if TYPE_CHECKING:
     from taper._schema import DrugSpec, ProductSpec, SourceSpec, TableSpec
@@ -163,10 +163,6 @@ class EquivalenceTable:
         published = drug.equivalents.get(source.id)
         return None if published is None else published.scaled(self.rescale_factor(source))
 
-    def sources_with(self, drug: Drug) -> list[str]:
-        """Ids of the sources that give a value for ``drug``, in table order."""
-        return [source_id for source_id in self.sources if source_id in drug.equivalents]
-
 
 def ratio_to_diazepam(
     table: EquivalenceTable, drug: Drug, source: EquivalenceSource
@@ -242,6 +238,7 @@ _CACHED_CLASSES: tuple[type, ...] = (
     MaxDailyDose,
     ValueRange,
     Product,
+    Form,
     Decimal,
 )
 
@@ -336,7 +333,7 @@ def _drug(name: str, spec: DrugSpec) -> Drug:
         products=tuple(
             Product(
                 drug=name,
-                form=product.form,
+                form=Form(product.form),
                 strength_mg=Decimal(product.strength_mg),
                 split=product.split,
                 volume_ml=None if product.volume_ml is None else Decimal(product.volume_ml),

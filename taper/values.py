@@ -29,9 +29,10 @@ import datetime as dt
 import numbers
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, get_type_hints
 
 from taper.errors import ParameterError
 
@@ -50,6 +51,60 @@ class Value(StrEnum):
     INT = "int"  # a whole number
     BOOL = "bool"  # True or False
     LIST = "list"  # a list of texts (one text is a list of one)
+    PATH = "path"  # a file's path: text or a pathlib.Path
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """How one option is given: its flag, short name, placeholder, help panel and help text,
+    the kind of value it takes and, for a closed set, its choices.
+
+    A dataclass of options (:class:`taper.options.ScheduleOptions`,
+    :class:`taper.outputs.PlanOutputs`) carries one in each field's ``Annotated[...]``, and
+    every surface that takes the option is built from it: the command's parameters
+    (``cli.py``), the columns of a batch scenario file, the Python values the library accepts
+    and the way an error names the option on the command line. Nothing here imports a
+    command-line library.
+    """
+
+    #: What the value means, and so which Python values it takes.
+    value: Value
+    #: The long flag, ``"--rate"``.
+    flag: str
+    #: The help panel of ``taper schedule --help`` it is listed in.
+    panel: str
+    #: One sentence or two of help, shown as written.
+    help: str
+    #: The placeholder in the help (``"PERCENT"``); None for an on/off switch.
+    placeholder: str | None = None
+    #: The short flag, ``"-r"``, if any.
+    short: str | None = None
+    #: The closed set of values, if any (the enumeration's values are what people type).
+    choices: type[StrEnum] | None = None
+    #: The environment variable that gives a default, if any.
+    envvar: str | None = None
+    #: Bounds of a whole number, if any (inclusive).
+    minimum: int | None = None
+    maximum: int | None = None
+    #: Whether the default is shown in the help (``[default: percent]``).
+    show_default: bool = True
+
+    @property
+    def repeatable(self) -> bool:
+        """A list option is given once per item: ``--hold A --hold B``."""
+        return self.value is Value.LIST
+
+
+def option_specs(options: type[Any]) -> dict[str, OptionSpec]:
+    """The :class:`OptionSpec` of each field of a dataclass of options, by field name, in
+    the order of the fields; a field without one is a mistake, named."""
+    specs: dict[str, OptionSpec] = {}
+    for name, annotation in get_type_hints(options, include_extras=True).items():
+        found = [m for m in getattr(annotation, "__metadata__", ()) if isinstance(m, OptionSpec)]
+        if len(found) != 1:
+            raise TypeError(f"{options.__name__}.{name} needs one OptionSpec in its Annotated[]")
+        specs[name] = found[0]
+    return specs
 
 
 #: Largest and smallest decimal exponents of a number accepted from Python (keeps a number
@@ -311,6 +366,7 @@ def option_value(kind: Value, value: object, parameter: str) -> object:
         Value.INT: int_value,
         Value.BOOL: bool_value,
         Value.LIST: text_list,
+        Value.PATH: path_value,
     }[kind]
     return convert(value, parameter)
 

@@ -233,7 +233,7 @@ def test_the_python_api(tmp_path: Path) -> None:
 def test_jobs_must_be_positive(run: Any, scenario_file: Path, tmp_path: Path) -> None:
     result = run("batch", str(scenario_file), "-o", str(tmp_path / "x.csv"), "--jobs", "0")
     assert result.exit_status == 2
-    assert "--jobs must be at least 1" in result.stderr
+    assert "--jobs 0 must be at least 1" in result.stderr
     assert not (tmp_path / "x.csv").exists()
 
 

@@ -208,7 +208,7 @@ def test_a_date_that_could_be_either_is_one_clear_line(run: Any, tmp_path: Path)
     assert result.exit_status == 1
     assert result.stderr.count("\n") == 1
     assert "isoformat" not in result.stderr
-    assert "--date-format dd/mm/yyyy or --date-format mm/dd/yyyy" in result.stderr
+    assert "--date-format dd/mm/yyyy or mm/dd/yyyy" in result.stderr
     result = run("check", str(path), "--drug", "clonazepam", "--date-format", "dd/mm/yyyy")
     assert result.stderr == ""
     assert "2027-01-04" in result.stdout

@@ -705,11 +705,11 @@ def test_finish_on_keeps_the_products_given_for_the_current_drug(table: Equivale
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"steps": "0.5mg,0.25mg"}, "--steps goes with --method steps"),
-        ({"step": "0.125mg"}, "--step goes with --method linear"),
-        ({"ed50": "1mg"}, "--ed50 goes with --method occupancy"),
-        ({"rate": "10.5%", "until": "2027-12-31"}, "give --rate or a target end"),
-        ({"part": "0.5mg"}, "--part goes with --switch-to"),
+        ({"steps": "0.5mg,0.25mg"}, "steps='0.5mg,0.25mg' goes with method='steps'"),
+        ({"step": "0.125mg"}, "step='0.125mg' goes with method='linear'"),
+        ({"ed50": "1mg"}, "ed50='1mg' goes with method='occupancy'"),
+        ({"rate": "10.5%", "until": "2027-12-31"}, "give rate='10.5%' or a target end"),
+        ({"part": "0.5mg"}, "part='0.5mg' goes with switch_to="),
     ],
 )
 def test_an_option_the_plan_would_not_use_is_refused(

@@ -96,7 +96,7 @@ def test_doses_above_the_usual_maximum_need_a_deliberate_override(table: Equival
     # Clonazepam's maximum is the panic-disorder 4 mg a day (issue 19), no longer 20 mg.
     with pytest.raises(HighDoseError, match="above the usual maximum of 4 mg") as caught:
         convert_dose([("clonazepam", "25mg")], "diazepam", table=table)
-    assert "--allow-high-dose" in str(caught.value)
+    assert "allow_high_dose=True" in str(caught.value)
     conversion = convert_dose(
         [("clonazepam", "25mg")], "diazepam", table=table, allow_high_dose=True
     )

@@ -136,8 +136,8 @@ def test_guardrails_reach_the_plan_and_its_outputs(run: Any) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--days-per-week", "8"], "--days-per-week must be from 1 to 7"),
-        (["--age", "200"], "--age must be from 0 to 130"),
+        (["--days-per-week", "8"], "--days-per-week 8 must be from 1 to 7"),
+        (["--age", "200"], "--age 200 must be from 0 to 130"),
         (["--used-for", "a while"], "cannot read duration of use"),
     ],
 )

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from taper import plan_taper
 from taper.errors import HighDoseError, InvalidRequestError, TaperError
+from taper.options import flag_spelling
 from taper.table import EquivalenceTable
 
 START = "2027-01-04"
@@ -213,7 +214,8 @@ def test_ashton_crossover_cuts_never_below_40mg(table: EquivalenceTable) -> None
         assert switched.total_mg == 40
     with pytest.raises(HighDoseError) as error:
         _plan(table, "lorazepam", "6mg", times=3, switch_to="diazepam")
-    assert "--pace ashton" in str(error.value)
+    assert "pace='ashton' or crossover='ashton'" in str(error.value)
+    assert "--pace ashton or --crossover ashton" in error.value.render(flag_spelling)
 
 
 # ------------------------------------------------------------------ dose times
@@ -426,7 +428,7 @@ def test_the_ceiling_of_a_switch_depends_on_the_exposure_not_the_drug(
         _plan(table, "lorazepam", "6mg", times=3, switch_to="clonazepam")
     message = str(error.value)
     assert "the ceiling of a switch of 2 mg a day" in message
-    assert "--pace ashton" in message
+    assert "pace='ashton'" in message
     plan = _plan(table, "lorazepam", "6mg", times=3, switch_to="clonazepam", pace="ashton")
     switched = [step for step in plan.steps if step.phase == "crossover"][-1]
     assert switched.totals_by_drug() == {"clonazepam": 2}

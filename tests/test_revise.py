@@ -558,32 +558,6 @@ def test_a_revision_after_a_new_pace_goes_on_at_that_pace(diazepam: TaperPlan) -
     assert "5% of the current dose (exponential) every 21 days" in held.history[-1].description
 
 
-def _doc_examples() -> list[list[str]]:
-    import re
-    import shlex
-
-    text = (Path(__file__).resolve().parent.parent / "docs" / "revise.md").read_text("utf-8")
-    return [
-        shlex.split(line[2:])[1:]
-        for block in re.findall(r"```console\n(.*?)```", text, re.DOTALL)
-        for line in block.splitlines()
-        if line.startswith("$ taper ")
-    ]
-
-
-def test_the_docs_examples_run_in_order(
-    run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pytest.importorskip("fpdf")
-    pytest.importorskip("icalendar")
-    monkeypatch.chdir(tmp_path)
-    examples = _doc_examples()
-    assert len(examples) >= 5
-    for args in examples:
-        result = run(*args)
-        assert result.exit_status == 0, (args, result.stderr)
-
-
 @pytest.mark.parametrize(
     ("drug", "dose", "options"),
     [

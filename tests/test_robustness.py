@@ -150,6 +150,7 @@ VALID = st.sampled_from(
 COMMANDS = st.sampled_from(["convert", "schedule", "drugs", "sources", "check", "sweep", "batch"])
 
 
+@pytest.mark.slow
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(command=COMMANDS, args=st.lists(st.one_of(VALID, JUNK, HOSTILE), max_size=8))
 def test_any_arguments_give_a_result_or_one_line_error(
@@ -175,7 +176,7 @@ MORE_BAD = [
     (["drugs", "--table", "/nonexistent/table.toml"], 1, "cannot be read"),
     (["drugs", "clonazepam", "--format", "csv"], 2, "'csv' is not one of"),
     (["check"], 2, "Missing argument"),
-    (["check", "plan.csv", "--region", "mars"], 2, "unknown region"),
+    (["check", "plan.csv", "--region", "mars"], 2, "unknown --region mars; use us, uk"),
     (["convert", "clonazepam", "1mg", "--to", "diazepam", "--table", "."], 1, "is a directory"),
 ]
 
@@ -296,6 +297,7 @@ def assert_ismp(text: str) -> None:
         assert match.group(0) == f"{number} {unit}", match.group(0)  # one space before the unit
 
 
+@pytest.mark.slow
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     drug_dose=st.sampled_from(

@@ -186,7 +186,7 @@ def test_bad_requests(table: EquivalenceTable) -> None:
     with pytest.raises(InvalidRequestError, match="unknown dose time 'lunch'"):
         plan_taper("clonazepam", "lunch=1mg", table=table)
     with pytest.raises(
-        InvalidRequestError, match="no nitrazepam products are listed for region 'us'"
+        InvalidRequestError, match="no nitrazepam products are listed for region='us'"
     ):
         plan_taper("nitrazepam", "5mg", table=table)
     with pytest.raises(HighDoseError):

@@ -145,7 +145,7 @@ def test_bad_substitutions(table: EquivalenceTable) -> None:
         plan_taper(
             "clonazepam", "1mg", switch_to="diazepam", crossover="partial", part="2mg", table=table
         )
-    with pytest.raises(InvalidRequestError, match="add --switch-to"):
+    with pytest.raises(InvalidRequestError, match="add switch_to="):
         plan_taper([("lorazepam", "1mg"), ("alprazolam", "0.5mg")], table=table)
     with pytest.raises(UndispensableDoseError, match="which the products cannot make"):
         plan_taper(
@@ -322,7 +322,7 @@ def test_golden_two_drugs_to_chlordiazepoxide_json(run: Any, golden: Any) -> Non
         (
             ["clonazepam", "1mg", "--switch-to", "diazepam", "--crossover", "sideways"],
             2,
-            "unknown crossover",
+            "unknown --crossover sideways; use slot, partial, direct",
         ),
         (["clonazepam", "1mg", "--switch-to", "diazepam", "--stage", "0d"], 2, "at least one day"),
         (["lorazepam", "1mg", "alprazolam", "0.5mg"], 2, "add --switch-to"),

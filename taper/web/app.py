@@ -35,6 +35,7 @@ from starlette.templating import Jinja2Templates
 
 from taper import __version__
 from taper.errors import InvalidRequestError, TaperError
+from taper.options import flag_spelling
 from taper.table import EquivalenceTable, load_table
 from taper.web import views
 from taper.web.form import Field, drug_choices, option_fields, panels, read_plan_form
@@ -142,7 +143,7 @@ async def plan_page(request: Request) -> Response:
         context["values"] = asked.values
         plan = views.make_plan(asked, site.table)
     except TaperError as exc:
-        context["error"] = str(exc)
+        context["error"] = _said(exc)
         return site.page(request, "plan.html", context, _status(exc))
     context.update(
         plan=views.plan_view(plan),
@@ -166,7 +167,7 @@ async def plan_download(request: Request) -> Response:
         paper = str(form.get("paper") or "a4")
         content = views.download(plan, site.table, str(kind), patient=patient, paper=paper)
     except TaperError as exc:
-        return error_page(request, str(exc), _status(exc))
+        return error_page(request, _said(exc), _status(exc))
     media_type, suffix = DOWNLOADS[str(kind)]
     name = f"{plan.drug.name}-taper-{plan.start_date.isoformat()}.{suffix}"
     return Response(
@@ -191,7 +192,7 @@ async def convert_page(request: Request) -> Response:
         context["values"] = values
         context["conversion"] = views.conversion_view(values, site.table)
     except TaperError as exc:
-        context["error"] = str(exc)
+        context["error"] = _said(exc)
         return site.page(request, "convert.html", context, _status(exc))
     return site.page(request, "convert.html", context)
 
@@ -236,10 +237,11 @@ async def check_page(request: Request) -> Response:
             try:
                 context["check"] = views.check_view(path, name, values, site.table)
             except TaperError as exc:  # the message names the file as uploaded
-                exc.args = (str(exc).replace(f"{folder}{os.sep}", ""),)
+                exc.args = (_said(exc).replace(f"{folder}{os.sep}", ""),)
+                exc.template, exc.parameters, exc.context = exc.args[0], {}, ""
                 raise
     except TaperError as exc:
-        context["error"] = str(exc)
+        context["error"] = _said(exc)
         return site.page(request, "check.html", context, _status(exc))
     return site.page(request, "check.html", context)
 
@@ -318,3 +320,9 @@ def create_app(host: str = "127.0.0.1", *, secret: bytes | None = None) -> Any:
     )
     limited = BodyLimit(app, {"/check": MAX_UPLOAD_BYTES}, MAX_FORM_BYTES)
     return SecurityHeaders(HostCheck(limited, allowed_hosts(host)))
+
+
+def _said(error: TaperError) -> str:
+    """An error as the command line says it (its parameters spelled as flags), so the page and
+    ``taper schedule`` give the same one line."""
+    return error.render(flag_spelling)

@@ -14,7 +14,7 @@ import threading
 import webbrowser
 from collections.abc import Callable
 
-from taper.errors import InvalidRequestError, require_extra
+from taper.errors import InvalidRequestError, literal, require_extra
 from taper.web.security import is_loopback
 
 LOOPBACK = "127.0.0.1"
@@ -33,9 +33,10 @@ def bind(host: str, port: int) -> socket.socket:
     if host in {"", "0.0.0.0", "::", "*"}:
         shown = host or "''"
         raise InvalidRequestError(
-            f"--host {shown} would serve every interface, and the page checks each "
-            "request's Host header against the address it serves; give the address to serve "
-            "on (e.g. --host 192.168.1.10)"
+            "{host} would serve every interface, and the page checks each request's Host "
+            "header against the address it serves; give the one address to serve on, e.g. "
+            "192.168.1.10",
+            parameters={"host": shown},
         )
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
@@ -49,7 +50,9 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as exc:
         listener.close()
         raise InvalidRequestError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port"
+            f"cannot listen on {literal(host)}:{port}: {literal(str(exc.strerror or exc))}; "
+            "choose another {port}",
+            parameters={"port": None},
         ) from None
     return listener
 
