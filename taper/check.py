@@ -45,7 +45,7 @@ from taper.guideline import (
     percent,
     smallest_dose_mg,
 )
-from taper.params import parse_slot
+from taper.params import SLOTS, parse_slot
 from taper.plan import DispensedProduct, DoseTime, SupplyPeriod
 from taper.products import Formulary
 from taper.regimen import products_for
@@ -128,20 +128,29 @@ class PlanRows:
     #: The equivalence source named in the file's provenance line (a taper plan's ``#``
     #: line "# source ID; parameters ..."), if any.
     source: str | None = None
+    #: The file is a step table (a ``from`` column): each row lasts to the next.
+    step_table: bool = False
+    #: The file gives its days only as dates (a ``date`` column and no ``day``).
+    dated: bool = False
 
 
-def _dose(text: str, column: str) -> Decimal:
+def _dose(text: str, column: str, per_unit: Decimal | None = None) -> Decimal:
+    """A dose cell in mg. ``column``: ``dose`` (a unit in the cell unless the header gives
+    one), ``dose_mg`` (a plain number) or ``slot`` (a column per dose time or a total: a
+    plain number of mg, a dose with its unit, or a word for no dose). ``per_unit``: mg per
+    plain number, from a unit in brackets in the header (None: none given)."""
     text = text.strip()
-    if column == "dose":
-        return Decimal(0) if text in {"0", "0mg"} else parse_dose(text)
-    if column != "dose_mg":  # a column per dose time, or a step table: "10", "10mg", "stop"
-        if text.lower().replace(" ", "") in NO_DOSE:
-            return Decimal(0)
-        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text, re.ASCII):
-            return parse_dose(text)
+    if column == "slot" and text.lower().replace(" ", "") in NO_DOSE:
+        return Decimal(0)
+    if column == "dose" and text in {"0", "0mg"}:
+        return Decimal(0)
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text, re.ASCII):
-        raise InvalidRequestError(f"dose_mg {text!r} is not a plain number of mg")
-    value = Decimal(text)
+        if column == "dose_mg":
+            raise InvalidRequestError(f"dose_mg {text!r} is not a plain number of mg")
+        return parse_dose(text)
+    if column == "dose" and per_unit is None:
+        return parse_dose(text)  # a unit is needed: the parser says so
+    value = Decimal(text) * (per_unit or Decimal(1))
     if value > 10000 or value % Decimal("0.001"):
         raise InvalidRequestError(f"dose {text!r} is not a plausible dose")
     return value
@@ -169,19 +178,159 @@ def parse_plan_date(text: str, date_format: str | None) -> dt.date:
         raise InvalidRequestError(f"date {text!r} is not a {date_format} date") from None
 
 
-def _columns(header: list[str]) -> tuple[str | None, dict[str, str]]:
-    """The dose column (``dose_mg`` or ``dose``) or, without one, a column per dose time."""
-    if "dose_mg" in header:
-        return "dose_mg", {}
-    if "dose" in header:
-        return "dose", {}
-    wide = {}
-    for name in header:
-        try:
-            wide[name] = parse_slot(name)
-        except InvalidRequestError:
-            continue
-    return None, wide
+#: The names a clinic's file may give each dose time (any case; a unit in brackets after the
+#: name, ``Morning (mg)``, says what plain numbers in the column are). The one table of
+#: accepted dose-time headers: the checker reads it and ``docs/check.md`` shows it.
+DOSE_TIME_NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("morning", ("morning", "am", "a.m.", "breakfast", "mane")),
+    ("midday", ("midday", "noon", "lunch", "lunchtime")),
+    ("afternoon", ("afternoon",)),
+    ("evening", ("evening", "pm", "p.m.", "dinner", "tea", "teatime", "supper")),
+    ("night", ("night", "bedtime", "nocte", "at night")),
+)
+#: The other columns, by what they hold (any case; ``_`` and spaces are the same).
+COLUMN_NAMES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("day", ("day",), "day number of a row (1, 2, ...)"),
+    ("date", ("date",), "date of a row, one row per day"),
+    (
+        "from",
+        ("from", "from date", "start", "start date", "starting"),
+        "a step table: the first day or date of each step, which lasts to the next row",
+    ),
+    ("to", ("to", "to date", "until", "end date"), "the last day or date of a step (optional)"),
+    ("drug", ("drug", "medicine", "medication"), "the drug of a row (or give --drug)"),
+    ("slot", ("slot", "dose time", "time"), "the dose time of a row in a long table"),
+    ("dose_mg", ("dose_mg",), "a plain number of mg"),
+    ("dose", ("dose",), "a dose with its unit, such as 0.5mg or 500mcg"),
+    (
+        "total",
+        ("total", "total dose", "total daily dose", "daily total", "daily dose", "total_mg"),
+        "the day's total, compared with the sum of the dose-time columns",
+    ),
+    (
+        "not read",
+        (
+            "note",
+            "notes",
+            "comment",
+            "comments",
+            "step",
+            "phase",
+            "take",
+            "diazepam_eq_mg",
+            "diazepam_eq_mg_low",
+            "diazepam_eq_mg_high",
+        ),
+        "information only (taper's own CSV columns, notes)",
+    ),
+)
+#: Units a header may give in brackets, as mg per unit.
+HEADER_UNITS = {"mg": Decimal(1), "mcg": Decimal("0.001"), "microgram": Decimal("0.001")}
+_HEADER_UNIT = re.compile(r"^(.*?)\s*[(\[]\s*([^)\]]*?)\s*[)\]]\s*$")
+
+
+@dataclass(frozen=True)
+class Column:
+    """What a header of a plan file holds: ``role`` (a key of :data:`COLUMN_NAMES`, or
+    ``"time"``), the dose time for a dose-time column, and mg per plain number."""
+
+    header: str
+    role: str
+    slot: str = ""
+    #: mg per plain number, from a unit in brackets (None: the header gives no unit).
+    per_unit: Decimal | None = None
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[\s_]+", " ", name.strip().lower())
+
+
+_ROLE_OF = {_normal(name): role for role, names, _ in COLUMN_NAMES for name in names}
+_SLOT_OF = {_normal(name): slot for slot, names in DOSE_TIME_NAMES for name in names}
+
+
+def accepted_headers() -> str:
+    """The accepted headers in one line, for an error message."""
+    times = "; ".join(f"{slot}: {', '.join(names)}" for slot, names in DOSE_TIME_NAMES)
+    others = ", ".join(names[0] for role, names, _ in COLUMN_NAMES if role != "not read")
+    return f"dose times ({times}), or {others}"
+
+
+def columns_markdown() -> str:
+    """The table of accepted headers as Markdown (``docs/check.md`` holds it; a test keeps
+    the two the same)."""
+    lines = ["| Column | Headers accepted (any case) | Holds |", "| --- | --- | --- |"]
+    for slot, names in DOSE_TIME_NAMES:
+        shown = ", ".join(f"`{name}`" for name in names)
+        lines.append(f"| dose time {slot} | {shown} | that dose time's dose |")
+    for role, names, meaning in COLUMN_NAMES:
+        shown = ", ".join(f"`{name}`" for name in names)
+        lines.append(f"| {role} | {shown} | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+def classify_columns(header: Sequence[str]) -> list[Column]:
+    """Each header's role; a header that is none of the accepted names is an error naming it
+    and listing what is accepted (never a column dropped without a word)."""
+    result = []
+    for raw in header:
+        name, per_unit = raw, None
+        if match := _HEADER_UNIT.match(raw):
+            unit = match.group(2).strip().lower()
+            if unit.endswith("s") and unit[:-1] in HEADER_UNITS:
+                unit = unit[:-1]
+            if unit not in HEADER_UNITS:
+                raise InvalidRequestError(
+                    f"column {raw!r} gives its doses in {match.group(2)!r}; "
+                    f"write them in {' or '.join(HEADER_UNITS)}"
+                )
+            name, per_unit = match.group(1), HEADER_UNITS[unit]
+        key = _normal(name)
+        if key in _SLOT_OF:
+            result.append(Column(raw, "time", _SLOT_OF[key], per_unit))
+        elif key in _ROLE_OF:
+            result.append(Column(raw, _ROLE_OF[key], per_unit=per_unit))
+        else:
+            raise InvalidRequestError(
+                f"cannot place column {raw!r}; accepted: {accepted_headers()} (see docs/check.md)"
+            )
+    return result
+
+
+def _columns(header: list[str]) -> tuple[list[Column], str | None, list[Column]]:
+    """The columns, the dose column (a header of role ``dose_mg`` or ``dose``) or, without
+    one, a column per dose time."""
+    columns = classify_columns(header)
+    times = [column for column in columns if column.role == "time"]
+    doses = [column for column in columns if column.role in {"dose_mg", "dose"}]
+    for role in ("day", "date", "from", "to", "drug", "slot", "total"):
+        given = [column.header for column in columns if column.role == role]
+        if len(given) > 1:
+            raise InvalidRequestError(f"columns {', '.join(map(repr, given))} both give the {role}")
+    if len(doses) > 1:
+        raise InvalidRequestError(
+            f"columns {', '.join(repr(c.header) for c in doses)} both give the dose"
+        )
+    by_slot: dict[str, list[str]] = {}
+    for column in times:
+        by_slot.setdefault(column.slot, []).append(column.header)
+    for slot, headers in by_slot.items():
+        if len(headers) > 1:
+            raise InvalidRequestError(
+                f"columns {', '.join(map(repr, headers))} are both the {slot} dose"
+            )
+    if doses and times:
+        raise InvalidRequestError(
+            f"gives doses both in column {doses[0].header!r} and in columns per dose time "
+            f"({', '.join(repr(c.header) for c in times)}): give one or the other"
+        )
+    if not doses and any(column.role == "slot" for column in columns):
+        raise InvalidRequestError("has a 'slot' column but no 'dose_mg' or 'dose' column")
+    if doses and any(column.role == "total" for column in columns):
+        raise InvalidRequestError(
+            "a 'total' column is read only with a column per dose time (each row one day)"
+        )
+    return columns, (doses[0].header if doses else None), times
 
 
 def _when(cell: str, column: str, date_format: str | None) -> tuple[bool, int]:
@@ -214,29 +363,40 @@ def read_plan(
 
     text, sha256 = read_text(Path(path), kind="CSV plan", max_bytes=MAX_PLAN_BYTES, fail=fail)
     header, header_line, records = csv_records(text, fail)
-    steps = "from" in header
-    if not steps and "day" not in header and "date" not in header:
+    try:
+        columns, dose_column, wide = _columns(header)
+    except InvalidRequestError as exc:
+        raise fail(header_line, str(exc)) from exc
+    role = {column.role: column.header for column in columns if column.role != "time"}
+    steps = "from" in role
+    if not steps and "day" not in role and "date" not in role:
         raise fail(header_line, "needs a 'day', 'date' or 'from' column")
-    dose_column, wide = _columns(header)
     if dose_column is None and not wide:
-        raise fail(header_line, "needs a 'dose_mg' or 'dose' column, or one per dose time")
-    if "drug" not in header and drug is None:
+        raise fail(
+            header_line,
+            f"needs a 'dose_mg' or 'dose' column, or one per dose time; found "
+            f"{', '.join(repr(name) for name in header)}; accepted: {accepted_headers()}",
+        )
+    if "drug" not in role and drug is None:
         raise fail(header_line, "has no 'drug' column: give the drug with --drug")
     default_drug = table.drug(drug).name if drug else None
+    per_unit = next((c.per_unit for c in columns if c.header == dose_column), None)
+    total_column = next((c for c in columns if c.role == "total"), None)
     names: dict[str, str] = {}
     # Day numbers, and date ordinals until the first date is known.
     found: dict[tuple[bool, int], Doses] = {}
     ends: dict[tuple[bool, int], tuple[bool, int]] = {}  # a step table's 'to' cells
     repeats: dict[tuple[bool, int, str, str], list[int]] = {}
+    totals: list[Problem] = []
     anchor: dt.date | None = None  # day 1's date, from a row with both a day and a date
     for line, cells in records:
         if None in cells or any(value is None for value in cells.values()):
             raise fail(line, "has a different number of cells than the header")
-        record = {str(key): str(value) for key, value in cells.items()}
+        record = {role_name: str(cells[name]) for role_name, name in role.items()}
         try:
             if steps:
                 if not record["from"].strip():
-                    raise InvalidRequestError("gives no 'from' day or date")
+                    raise InvalidRequestError(f"gives no {role['from']!r} day or date")
                 key = _when(record["from"], "from", date_format)
                 if record.get("to", "").strip():
                     ends[key] = _when(record["to"], "to", date_format)
@@ -257,9 +417,25 @@ def read_plan(
             names[name] = the_drug
             if dose_column is not None:
                 slot = parse_slot(record["slot"]) if record.get("slot", "").strip() else DAILY
-                doses = [(slot, _dose(record[dose_column], dose_column))]
+                kind = "dose_mg" if role.get("dose_mg") == dose_column else "dose"
+                doses = [(slot, _dose(str(cells[dose_column]), kind, per_unit))]
             else:
-                doses = [(slot, _dose(record[column], "slot")) for column, slot in wide.items()]
+                doses = [
+                    (column.slot, _dose(str(cells[column.header]), "slot", column.per_unit))
+                    for column in wide
+                ]
+            if total_column is not None and str(cells[total_column.header]).strip():
+                stated = _dose(str(cells[total_column.header]), "slot", total_column.per_unit)
+                summed = sum((dose for _, dose in doses), Decimal(0))
+                if stated != summed:
+                    totals.append(
+                        Problem(
+                            "total",
+                            None,
+                            f"line {line}: the {total_column.header!r} cell says "
+                            f"{format_dose(stated)} but the doses add up to {format_dose(summed)}",
+                        )
+                    )
         except (TaperError, ValueError) as exc:
             raise fail(line, str(exc)) from exc
         target = found.setdefault(key, {})
@@ -291,8 +467,10 @@ def read_plan(
         by_day,
         first_date,
         sha256,
-        _repeat_problems(repeats, offset, first_date),
+        [*_repeat_problems(repeats, offset, first_date), *totals[:MAX_REPEAT_PROBLEMS]],
         _provenance_source(text),
+        step_table=steps,
+        dated="date" in role and "day" not in role,
     )
 
 
@@ -398,13 +576,24 @@ def check_plan(
         notes.append(f"equivalents by {chosen.id}, the source named in the file's first lines")
     missing = sorted(set(range(days[0], days[-1] + 1)) - set(days))
     if missing:
+        column = "date" if read.dated else "day"
         problems.append(
-            Problem("missing-days", missing[0], f"missing: {_ranges(missing, first_date)}")
+            Problem(
+                "missing-days",
+                missing[0],
+                f"missing: {_ranges(missing, first_date)} (each row is read as one day; if "
+                f"each row starts a step that lasts until the next row, name the {column!r} "
+                "column 'from' to read the file as a step table, see docs/check.md)",
+            )
         )
+        notes.append("the totals to dispense count only the days the file lists")
     if days[0] != 1:
         notes.append(f"the plan starts on day {days[0]}")
 
-    keys = sorted({key for doses in by_day.values() for key in doses})
+    keys = sorted(
+        {key for doses in by_day.values() for key in doses},
+        key=lambda key: (drug_names.index(key[0]), _day_order(key[1])),
+    )
     steps = _steps(by_day, keys, table, drugs, problems)
     formularies = _formularies(table, drugs, region, products, notes)
     _check_dispensable(steps, formularies, problems, first_date)
@@ -455,6 +644,11 @@ def check_plan(
         if supply_days and any(run[2] for run in runs)
         else (),
     )
+
+
+def _day_order(slot: str) -> int:
+    """Where a dose time comes in the day (a daily total first)."""
+    return SLOTS.index(slot) if slot in SLOTS else -1
 
 
 def _ranges(days: Sequence[int], first_date: dt.date | None = None) -> str:
