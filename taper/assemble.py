@@ -21,12 +21,13 @@ from taper.errors import InvalidRequestError, UndispensableDoseError
 from taper.formatting import format_dose, format_number
 from taper.guardrails import assess
 from taper.guideline import (
-    END_DIAZEPAM_MG,
     JOINT_GUIDELINE,
     LONG_PLAN_DAYS,
     START_FRACTION,
     WINDOW_DAYS,
-    over_ceiling,
+    CutVerdict,
+    clinical_end_mg,
+    judge_cut,
     percent,
     smallest_dose_mg,
 )
@@ -193,14 +194,16 @@ def build_steps(
 
     def flags(index: int, day: int, load: Fraction) -> tuple[bool, bool]:
         """(forced, over the ceiling) for a step starting on ``day`` at ``load``."""
-        before = loads[bisect.bisect_right(starts, max(1, day - WINDOW_DAYS)) - 1]
-        if not over_ceiling(before, load, diazepam):
-            return False, False
+        window_start = loads[bisect.bisect_right(starts, max(1, day - WINDOW_DAYS)) - 1]
         possible = segments[index - 1].next_possible
-        if possible is None:
-            return False, True
-        forced = over_ceiling(loads[-1], load_of(possible), diazepam)
-        return forced, not forced
+        verdict = judge_cut(
+            window_start,
+            loads[-1],
+            load,
+            None if possible is None else load_of(possible),
+            diazepam,
+        )
+        return verdict is CutVerdict.FORCED, verdict is CutVerdict.BREACH
 
     day = 1
     for number, segment in enumerate([*segments, None], start=1):
@@ -361,11 +364,7 @@ def _end_warnings(
             )
         )
     stop_from = steps[-2].total_mg
-    smallest = smallest_dose_mg(formulary, stop_from)
-    if ratio is None:
-        clinical_end = smallest
-    else:
-        clinical_end = max(smallest, Decimal(END_DIAZEPAM_MG) / _decimal(ratio[0]))
+    clinical_end = clinical_end_mg(formulary, stop_from, None if ratio is None else ratio[0])
     if stop_from > clinical_end:
         asked = " (the final dose asked for)" if request.final_mg is not None else ""
         warnings.append(

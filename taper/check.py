@@ -39,11 +39,13 @@ from taper.errors import InvalidRequestError, NoEquivalenceError, PlanFileError,
 from taper.files import csv_records, read_text
 from taper.formatting import format_dose, format_number, to_decimal
 from taper.guideline import (
-    END_DIAZEPAM_MG,
     WINDOW_DAYS,
-    over_ceiling,
+    CutVerdict,
+    clinical_end_mg,
+    judge_cut,
     percent,
-    smallest_dose_mg,
+    prescribing_step,
+    smallest_cut,
 )
 from taper.params import SLOTS, parse_slot
 from taper.plan import DispensedProduct, DoseTime, SupplyPeriod
@@ -776,6 +778,37 @@ def _loads(
     return [Fraction(sum(step.doses.values(), Decimal(0))) for step in steps]
 
 
+def _possible_load(
+    step: CheckedStep,
+    formularies: Mapping[str, Formulary],
+    per_diazepam: Mapping[str, Fraction] | None,
+) -> Fraction | None:
+    """The load after the smallest cut the products allow from ``step`` (at any one dose
+    time of any drug), as the schedule measures it; None if a drug has no products."""
+    best: Fraction | None = None
+    doses = step.doses
+    for name in dict.fromkeys(drug for drug, _ in doses):
+        formulary = formularies.get(name)
+        if formulary is None:
+            return None
+        keys = [key for key in doses if key[0] == name]
+        per_mg = None if per_diazepam is None else per_diazepam[name]
+        lowered = smallest_cut(
+            tuple(doses[key] for key in keys), formulary, prescribing_step(per_mg, formulary)
+        )
+        changed = {**doses, **dict(zip(keys, lowered, strict=True))}
+        load = sum(
+            (
+                (Fraction(1) if per_diazepam is None else per_diazepam[drug]) * Fraction(dose)
+                for (drug, _), dose in changed.items()
+            ),
+            Fraction(0),
+        )
+        if best is None or load > best:
+            best = load
+    return best
+
+
 def _check_pace(
     steps: list[CheckedStep],
     loads: Sequence[Fraction],
@@ -785,11 +818,14 @@ def _check_pace(
     per_diazepam: Mapping[str, Fraction] | None,
     first_date: dt.date | None,
 ) -> None:
-    """Increases, 14-day windows over the ceiling (as the engine judges them, the stop
-    included), and a stop from more than the clinical end. ``per_diazepam`` holds each
-    drug's diazepam mg per mg when the loads are diazepam equivalents."""
+    """Increases, 14-day windows over the ceiling, and a stop from more than the clinical
+    end, judged by the rules the schedule flags its own steps by
+    (:func:`taper.guideline.judge_cut`, :func:`taper.guideline.clinical_end_mg`): a cut the
+    products force is noted, not a problem. ``per_diazepam`` holds each drug's diazepam mg
+    per mg when the loads are diazepam equivalents."""
     single = len({name for step in steps for name in step.totals_by_drug()}) <= 1
     starts = [step.start_day for step in steps]
+    forced: list[int] = []
 
     def load_on(day: int) -> Fraction:
         return loads[max(0, bisect.bisect_right(starts, day) - 1)]
@@ -805,7 +841,18 @@ def _check_pace(
                 Problem("increase", day, f"{day_name(day, first_date)}: the dose goes up")
             )
         earlier = load_on(day - WINDOW_DAYS)
-        if over_ceiling(earlier, now, per_diazepam is not None):
+        verdict = judge_cut(
+            earlier,
+            before,
+            now,
+            _possible_load(steps[index - 1], formularies, per_diazepam)
+            if len(steps[index - 1].totals_by_drug()) == 1
+            else None,  # a crossover: no reduction path to compare with, as in the schedule
+            per_diazepam is not None,
+        )
+        if verdict is CutVerdict.FORCED:
+            forced.append(day)
+        elif verdict is CutVerdict.BREACH:
             cut = format_number(percent((earlier - now) / earlier))
             problems.append(
                 Problem(
@@ -813,9 +860,16 @@ def _check_pace(
                     day,
                     f"{day_name(day, first_date)}: the 14 days up to it cut {cut}%, above the 2025 "
                     "Joint Guideline's ceiling of 25% every 2 weeks"
-                    + ("" if per_diazepam is None else " (and CKS's 2 mg diazepam equivalent)"),
+                    + ("" if per_diazepam is None else " (and CKS's 2 mg diazepam equivalent)")
+                    + "; a smaller cut could be made from the products",
                 )
             )
+    if forced:
+        notes.append(
+            f"the products force the cuts over the guideline's ceiling on "
+            f"{', '.join(day_name(day, first_date) for day in forced)}: no smaller cut can be "
+            "made at these dose times from the products (not a problem of the plan's pace)"
+        )
     if loads[-1] != 0:
         notes.append("the plan does not end at zero")
         return
@@ -824,9 +878,9 @@ def _check_pace(
         formulary = formularies.get(name)
         if formulary is None:
             continue
-        end = smallest_dose_mg(formulary, total)
-        if per_diazepam is not None:
-            end = max(end, _decimal(Fraction(END_DIAZEPAM_MG) / per_diazepam[name]))
+        end = clinical_end_mg(
+            formulary, total, None if per_diazepam is None else per_diazepam[name]
+        )
         if total > end:
             problems.append(
                 Problem(

@@ -40,6 +40,7 @@ from taper.guideline import (
     WINDOW_DAYS,
     cks_band_step,
     over_ceiling,
+    smallest_cut,
 )
 from taper.options import End, Method, Order, TaperRequest
 from taper.params import SLOTS
@@ -143,22 +144,6 @@ def dispensable_path(
             offset = totals[index] - rest_totals[0]
             return path[:index] + rest, totals[:index] + [t + offset for t in rest_totals]
     return path, totals
-
-
-def smallest_cut(
-    config: tuple[Decimal, ...], formulary: Formulary, step: Fraction | None
-) -> tuple[Decimal, ...]:
-    """The configuration one dose down at whichever dose time makes the smallest cut: the
-    smallest cut the products allow from ``config``, whatever the order of dose times."""
-    best: tuple[Decimal, ...] | None = None
-    for slot, dose in enumerate(config):
-        if not dose:
-            continue
-        below = [d for d in formulary.ladder(dose, step) if d < dose]
-        lowered = (*config[:slot], below[-1] if below else Decimal(0), *config[slot + 1 :])
-        if best is None or sum(lowered) > sum(best):
-            best = lowered
-    return best if best is not None else config
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from fractions import Fraction
 from taper.doses import parse_dose
 from taper.errors import HighDoseError, InvalidRequestError, UndispensableDoseError
 from taper.formatting import format_dose
-from taper.guideline import END_DIAZEPAM_MG
+from taper.guideline import prescribing_step
 from taper.options import End, TaperRequest
 from taper.params import SLOTS, TIMES, parse_regimen
 from taper.products import Formulary, formulary_for, parse_product, product_drug
@@ -103,8 +103,7 @@ def dose_step(
     8.5 mg as three pieces). None with ``--end micro`` or without a diazepam equivalent."""
     if request.end is End.MICRO or ratio is None:
         return None
-    step = Fraction(END_DIAZEPAM_MG) / ratio[0]
-    return max(formulary.quantum, formulary.quantum * int(step / formulary.quantum))
+    return prescribing_step(ratio[0], formulary)
 
 
 def split_daily_dose(

@@ -103,7 +103,7 @@ def test_the_tools_own_plans_check_as_the_engine_flagged_them(
 ) -> None:
     plan = plan_taper(start=START, table=table, **params)
     result = check_plan(write(tmp_path, plan_csv(plan, table)), table, region=region)
-    flagged = {s.start_day for s in plan.steps if s.exceeds_ceiling or s.forced}
+    flagged = {s.start_day for s in plan.steps if s.exceeds_ceiling}
     found = {p.day for p in result.problems if p.kind == "ceiling"}
     assert found == flagged
     engine_stop_warning = any("stops from" in w.message for w in plan.warnings)
