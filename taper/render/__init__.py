@@ -198,8 +198,6 @@ GRADE_WORDS = {
 def render_conversion(
     conversion: Conversion, table: EquivalenceTable, *, all_sources: bool
 ) -> None:
-    from taper.convert import format_fold
-
     inputs = " + ".join(
         f"{item.drug.name} {format_dose(item.dose_mg)}" for item in conversion.inputs
     )
@@ -218,7 +216,7 @@ def render_conversion(
         grid.add_row(
             "all sources",
             "",
-            f"{format_dose_range(spread.low_mg, spread.high_mg)} ({format_fold(spread.fold)})",
+            f"{format_dose_range(spread.low_mg, spread.high_mg)} ({spread.agreement()})",
         )
     out = console()
     out.print(DRAFT_NOTICE, markup=False, style="bold")
