@@ -28,6 +28,7 @@ from taper.guideline import (
     CutVerdict,
     clinical_end_mg,
     judge_cut,
+    over_ceiling,
     percent,
     smallest_dose_mg,
 )
@@ -97,7 +98,9 @@ def assemble_plan(
         cautious=request.cautious,
         highest=highest_diazepam(table, current),
     )
-    pace = _pace_warnings(steps, checks, request, method_start_cut, resolved_pace)
+    # The stop alone over the ceiling (not the 2 weeks before it): the final dose is the cause.
+    stop_alone = over_ceiling(loads[-1], Fraction(0), diazepam)
+    pace = _pace_warnings(steps, checks, request, method_start_cut, resolved_pace, stop_alone)
     ends = _end_warnings(steps, request, drug, formularies[drug.name], ratios[drug.name])
     products = tuple(product for d in drugs for product in formularies[d.name].products)
     runs = [(step.start_day, step.end_day, step.doses) for step in steps if step.phase != "stop"]
@@ -295,24 +298,44 @@ def plan_checks(
     )
 
 
+#: The cause named by a ceiling warning when the method's own pace goes over the ceiling;
+#: :func:`taper.engine.make_plan` follows it with a remedy checked on the plan.
+METHOD_PACE_CAUSE = "the cause is the method's pace: "
+
+
 def _pace_warnings(
     steps: Sequence[Step],
     checks: Checks,
     request: TaperRequest,
     method_start_cut: Fraction | None,
     resolved_pace: str | None,
+    stop_alone: bool = False,
 ) -> list[Notice]:
     """Warnings about the pace: each only where it is true, naming its cause."""
     warnings = []
     over = [step for step in steps if step.exceeds_ceiling]
     slower = "a slower pace (--rate, --every)" + ("" if request.cautious else " or --cautious")
-    if over:
-        numbers = ", ".join(str(step.number) for step in over)
-        cause = (
-            f"the pace found for the target end ({resolved_pace}): consider a later target"
-            if resolved_pace
-            else f"the chosen pace or order of dose times: {slower} or another --order avoids it"
-        )
+    final = request.final_mg is not None and stop_alone
+    stops = [step for step in over if step.phase == "stop" and final]
+    tapering = [
+        step for step in over if step.phase == "taper" or (step.phase == "stop" and not final)
+    ]
+    others = [step for step in over if step.phase not in {"taper", "stop"}]
+    for group, method_cause in ((stops, None), (tapering, True), (others, False)):
+        if not group:
+            continue
+        numbers = ", ".join(str(step.number) for step in group)
+        if method_cause is None:
+            cause = (
+                f"the final dose asked for (--final {format_dose(request.final_mg or 0)}): "
+                "a lower --final, or none (the clinical end), avoids it"
+            )
+        elif resolved_pace:
+            cause = f"the pace found for the target end ({resolved_pace}): consider a later target"
+        elif method_cause:
+            cause = "the method's pace: a slower pace avoids it"
+        else:
+            cause = f"the chosen pace or order of dose times: {slower} or another --order avoids it"
         warnings.append(
             Notice(
                 Kind.TARGET_PACE if resolved_pace else Kind.CEILING,

@@ -257,6 +257,18 @@ def resolve_request(
             raise InvalidRequestError(
                 f"{option} goes with --method {wanted.value} (this plan's method is {method.value})"
             )
+    for option, parameter, given, wanted in (
+        ("--rate", "rate", o.rate, Method.PERCENT),
+        ("--slow-below", "slow_below", o.slow_below, Method.PERCENT),
+        ("--slow-rate", "slow_rate", o.slow_rate, Method.PERCENT),
+        ("--emax", "emax", o.emax.strip() not in {"", "100"}, Method.OCCUPANCY),
+        ("--occupancy-step", "occupancy_step", o.occupancy_step.strip() != "5", Method.OCCUPANCY),
+    ):
+        if given and method is not wanted:  # it would be ignored without a word
+            raise InvalidRequestError(
+                f"{option} ({parameter}=) is used only by --method {wanted.value}; the "
+                f"{method.value} method does not use it: leave it out"
+            )
     if o.rate and method is Method.PERCENT and (o.until or o.duration):
         raise InvalidRequestError(
             "give --rate or a target end (--until, --duration), not both: the target end "
