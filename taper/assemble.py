@@ -36,7 +36,7 @@ from taper.notices import Kind, Notice
 from taper.options import End, TaperRequest
 from taper.params import SLOTS
 from taper.plan import Checks, DoseTime, Plan, Step, diazepam_of
-from taper.products import Formulary, Product
+from taper.products import MEASURABLE_CONCENTRATE_ML, Formulary, Product
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 
 
@@ -100,6 +100,7 @@ def assemble_plan(
     )
     # The stop alone over the ceiling (not the 2 weeks before it): the final dose is the cause.
     stop_alone = over_ceiling(loads[-1], Fraction(0), diazepam)
+    volumes = _small_volume_warnings(steps)
     pace = _pace_warnings(steps, checks, request, method_start_cut, resolved_pace, stop_alone)
     ends = _end_warnings(steps, request, drug, formularies[drug.name], ratios[drug.name])
     products = tuple(product for d in drugs for product in formularies[d.name].products)
@@ -116,7 +117,7 @@ def assemble_plan(
         start_is_default=request.start is None,
         steps=tuple(steps),
         checks=checks,
-        warnings=(*risk.warnings, *warnings, *pace, *ends),
+        warnings=(*risk.warnings, *warnings, *pace, *ends, *volumes),
         dispensing=quantities(
             units_used((step.doses, step.days) for step in steps if step.phase != "stop"),
             products,
@@ -177,9 +178,9 @@ def build_steps(
     def dose_times(config: tuple[Decimal, ...], taper: bool = True) -> tuple[DoseTime, ...]:
         result = []
         for (drug, slot), dose in zip(layout, config, strict=True):
-            key = (drug, slot, dose, preparer.liquid.get(drug) if taper else None)
+            key = (drug, slot, dose, preparer.liquid.get((drug, slot)) if taper else None)
             if key not in made:
-                preparation = preparer.prepare(drug, dose, taper=taper)
+                preparation = preparer.prepare(drug, dose, taper=taper, slot=slot)
                 if preparation is None:
                     raise UndispensableDoseError(
                         f"{drug} {format_dose(dose)} ({slot}) cannot be made from "
@@ -238,6 +239,45 @@ def build_steps(
         day += steps[-1].days
     loads.pop()  # the stop's load (zero) is not a load taken
     return steps, loads
+
+
+def _small_volume_warnings(steps: Sequence[Step]) -> list[Notice]:
+    """A dose measured from a concentrate in less than a measurable 0.5 mL, said so."""
+    small: dict[Product, tuple[Decimal, list[int]]] = {}
+    for step in steps:
+        for dose in step.doses:
+            for portion in dose.preparation.portions:
+                volume = portion.volume_ml
+                if (
+                    volume is not None
+                    and portion.product.form == "concentrate"
+                    and volume < MEASURABLE_CONCENTRATE_ML
+                ):
+                    least, numbers = small.setdefault(portion.product, (volume, []))
+                    if not numbers or numbers[-1] != step.number:
+                        numbers.append(step.number)
+                    small[portion.product] = (min(least, volume), numbers)
+    return [
+        Notice(
+            Kind.SMALL_VOLUME,
+            f"doses of the {product.label()} under {format_dose(MEASURABLE_CONCENTRATE_ML, 'mL')}"
+            f" (as little as {format_dose(least, 'mL')}) at step(s) "
+            f"{_step_list(numbers)}: measure each with the concentrate's own calibrated "
+            "dropper and check the volume; a misplaced decimal point is a tenfold dose",
+        )
+        for product, (least, numbers) in small.items()
+    ]
+
+
+def _step_list(numbers: Sequence[int]) -> str:
+    """``[3, 4, 5, 9]`` -> ``"3-5, 9"``."""
+    groups: list[list[int]] = []
+    for number in numbers:
+        if groups and number == groups[-1][1] + 1:
+            groups[-1][1] = number
+        else:
+            groups.append([number, number])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in groups)
 
 
 def _stop_note(last: Step) -> str:

@@ -612,7 +612,7 @@ def check_plan(
         made = []
         for (name, slot), dose in step.doses.items():
             formulary = formularies.get(name)
-            preparation = preparer.prepare(name, dose) if formulary else None
+            preparation = preparer.prepare(name, dose, slot=slot) if formulary else None
             if preparation is not None and dose:
                 made.append(DoseTime(name, slot, dose, preparation))
             elif dose and formulary is not None:

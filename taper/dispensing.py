@@ -16,28 +16,36 @@ from taper.products import Formulary, Preparation, Product
 
 
 class DosePreparer:
-    """How to make each dose of a plan, taken in day order: once a drug's doses have come
-    from a liquid, every later dose that liquid measures comes from it too, so that a patient
-    does not go from the bottle back to tablets and back again."""
+    """How to make each dose of a plan, taken in day order: a dose a tablet or capsule makes
+    comes from it until its dose time has started a liquid (a liquid only where the solids
+    cannot make the dose); once a dose time's doses come from a liquid, every later dose
+    there that the same liquid measures comes from it too, so that a patient does not go
+    from the bottle back to tablets and back again, and never takes two liquids at one dose
+    time. Other dose times are not moved to the bottle by it (an unchanged night tablet
+    stays a tablet)."""
 
     def __init__(self, formularies: Mapping[str, Formulary]) -> None:
         self.formularies = formularies
-        self.liquid: dict[str, Product] = {}
+        #: The liquid each (drug, dose time) has started.
+        self.liquid: dict[tuple[str, str], Product] = {}
 
-    def prepare(self, drug: str, dose: Decimal, *, taper: bool = True) -> Preparation | None:
-        """How to make ``dose``; doses outside the taper itself (a crossover, where a liquid
-        may make a converted dose exactly) neither start nor follow a bottle."""
+    def prepare(
+        self, drug: str, dose: Decimal, *, taper: bool = True, slot: str = ""
+    ) -> Preparation | None:
+        """How to make ``dose`` at ``slot``; doses outside the taper itself (a crossover,
+        where a liquid may make a converted dose exactly) neither start nor follow a
+        bottle."""
         formulary = self.formularies[drug]
         if not taper:
             return formulary.preparation(dose)
-        bottle = self.liquid.get(drug)
+        bottle = self.liquid.get((drug, slot))
         preparation = (
             formulary.liquid_preparation(dose, bottle) if bottle and dose else None
         ) or formulary.preparation(dose)
         if preparation is not None:
             for portion in preparation.portions:
                 if portion.volume_ml is not None:
-                    self.liquid.setdefault(drug, portion.product)
+                    self.liquid.setdefault((drug, slot), portion.product)
         return preparation
 
 

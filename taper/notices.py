@@ -28,6 +28,8 @@ class Kind(StrEnum):
     SWITCH_ROUNDING = "switch-rounding"
     SWITCH_REDUCTION = "switch-reduction"
     FINISH_ON = "finish-on"
+    # Dispensing.
+    SMALL_VOLUME = "small-volume"
     ACCUMULATION = "accumulation"
     ABOVE_MAXIMUM = "above-maximum"
     DRUG_NOTE = "drug-note"

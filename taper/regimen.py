@@ -112,47 +112,76 @@ def split_daily_dose(
     formulary: Formulary,
     dose_step: Fraction | None = None,
 ) -> dict[str, Decimal]:
-    """Split a daily total over dose times as evenly as the products allow.
+    """Split a daily total over dose times as a prescriber writes it.
 
-    The split has the smallest largest difference from an even split; doses made from
-    whole or halved tablets (or capsules) are preferred to a liquid wherever they can make
-    the total; among equally even splits the larger doses go to night, then morning.
+    Among the splits near an even one, the fewest doses that need a liquid come first, then
+    the fewest that are not *simple* (at most three whole or half tablets or capsules, of at
+    most two products), then the fewest off the grid of half the smallest tablet (a liquid measures
+    0.25 mg, not 0.35 mg, where tablets halve to 0.25 mg); then the most even (the smallest
+    largest difference from an even split); among equally even splits the larger doses go to
+    night, then morning.
     """
     if len(slots) == 1:
         return {slots[0]: total}
     order = sorted(slots, key=SPLIT_PREFERENCE.index)
     quantum = formulary.quantum
-    units = formulary.ladder_units(total, dose_step)
-    solid = [u for u in units if u and formulary.is_solid(quantum * u)]
-    for doses in (solid, [u for u in units if u]):
-        best = _even_split(int(Fraction(total) / quantum), len(order), doses)
-        if best is not None:
-            split = {slot: _mg(quantum * u) for slot, u in zip(order, best, strict=True)}
-            return {slot: split[slot] for slot in SLOTS if slot in split}
-    raise UndispensableDoseError(
-        f"{format_dose(total)} cannot be split over {len(slots)} dose times with "
-        f"{formulary.describe()}"
-    )
+    units = [u for u in formulary.ladder_units(total, dose_step) if u]
+    best = _prescribable_split(int(Fraction(total) / quantum), len(order), units, formulary)
+    if best is None:
+        raise UndispensableDoseError(
+            f"{format_dose(total)} cannot be split over {len(slots)} dose times with "
+            f"{formulary.describe()}"
+        )
+    split = {slot: _mg(quantum * u) for slot, u in zip(order, best, strict=True)}
+    return {slot: split[slot] for slot in SLOTS if slot in split}
 
 
 def _mg(amount: Fraction) -> Decimal:
     return Decimal(amount.numerator) / Decimal(amount.denominator)
 
 
-def _even_split(total: int, count: int, doses: Sequence[int]) -> tuple[int, ...] | None:
-    """The most even split of ``total`` (in quanta) into ``count`` doses, the larger ones
-    first (dose times in order of preference), from the ``doses`` nearest the even share;
-    None if none adds up. Counted in integers: ``count * dose - total`` is the difference
-    from the even share, scaled by ``count``."""
-    near = sorted(doses, key=lambda dose: (abs(count * dose - total), dose))[:8]
+def _dose_kind(units: int, formulary: Formulary) -> tuple[int, int, int]:
+    """(needs a liquid, is not simple, is off the half-tablet grid) of a dose, each 0 or 1."""
+    quantum = formulary.quantum
+    preparation = formulary.preparation(quantum * units)
+    solids = [p for p in formulary.products if not p.is_liquid]
+    grid = min((Fraction(p.strength_mg) / 2 for p in solids), default=quantum)
+    off_grid = int((quantum * units) % grid != 0)
+    if preparation is None or any(p.volume_ml is not None for p in preparation.portions):
+        return 1, 1, off_grid
+    simple = (
+        all(portion.denominator <= 2 for portion in preparation.portions)
+        and len({portion.product for portion in preparation.portions}) <= 2
+        and sum(portion.pieces for portion in preparation.portions) <= 3
+    )
+    return 0, int(not simple), off_grid
+
+
+def _prescribable_split(
+    total: int, count: int, doses: Sequence[int], formulary: Formulary
+) -> tuple[int, ...] | None:
+    """The split of ``total`` (in quanta) into ``count`` doses (dose times in order of
+    preference) that :func:`split_daily_dose` describes, from the ``doses`` near the even
+    share; None if none adds up. Counted in integers: ``count * dose - total`` is the
+    difference from the even share, scaled by ``count``."""
+    kinds = {dose: _dose_kind(dose, formulary) for dose in doses}
+    near: list[int] = []
+    for rank in sorted(set(kinds.values())):  # the nearest doses of each kind
+        of_kind = [dose for dose in doses if kinds[dose] == rank]
+        near += sorted(of_kind, key=lambda dose: (abs(count * dose - total), dose))[:6]
     allowed = set(doses)
     best: tuple[tuple[int, ...], tuple[int, ...]] | None = None
-    for combination in itertools.product(near, repeat=count - 1):
+    for combination in itertools.product(sorted(set(near)), repeat=count - 1):
         last = total - sum(combination)
         if last not in allowed:
             continue
         chosen = (*combination, last)
-        key = (max(abs(count * dose - total) for dose in chosen), *(-dose for dose in chosen))
+        kind = [sum(kinds[dose][index] for dose in chosen) for index in range(3)]
+        key = (
+            *kind,
+            max(abs(count * dose - total) for dose in chosen),
+            *(-dose for dose in chosen),
+        )
         if best is None or key < best[0]:
             best = (key, chosen)
     return None if best is None else best[1]

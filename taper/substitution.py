@@ -108,6 +108,7 @@ def build_substitution(
     )
     ratios = {drug.name: _point_ratio(table, drug, source, drugs) for drug in drugs}
     crossing = _Crossing(request, current, drugs, target, formularies, ratios)
+    crossing.finishing = bool(lead_in)
     crossing.check_limits(table, source)
     stages = crossing.stages()
     layout = crossing.layout
@@ -239,12 +240,19 @@ def _aligned(config: Config, layout: tuple[tuple[str, str], ...]) -> tuple[Decim
     return tuple(config[key] for key in layout)
 
 
-def _at_most(formulary: Formulary, amount: Fraction) -> Decimal:
+def _at_most(formulary: Formulary, amount: Fraction, tablets: bool = False) -> Decimal:
     """The largest dose the products make that is not above ``amount`` (rounding down, so
     that a switch never raises the diazepam equivalent). Any dose the products make counts
     here (tablets first, where they make it): a crossover keeps the equivalent as exactly as
-    it can, since what it loses is lost for good."""
+    it can, since what it loses is lost for good. With ``tablets`` (finishing on a drug), only
+    doses tablets or capsules make count, where they make one: no weeks of 7.5 mL of solution
+    where tablets make 7 mg."""
     ladder = formulary.ladder(Decimal(int(amount) + 1))
+    if tablets:
+        solid = tuple(dose for dose in ladder if formulary.is_solid(dose))
+        position = bisect.bisect_right([Fraction(dose) for dose in solid], amount)
+        if position and solid[position - 1]:
+            return solid[position - 1]
     position = bisect.bisect_right([Fraction(dose) for dose in ladder], amount)
     return ladder[position - 1] if position else Decimal(0)
 
@@ -267,6 +275,9 @@ class _Crossing:
         ratios: Mapping[str, tuple[Fraction, Fraction]],
     ) -> None:
         self.request = request
+        #: Finishing on ``target`` after a taper of the current drug (``--finish-on``): its
+        #: doses come from tablets where they make one.
+        self.finishing = False
         self.target = target
         self.old = [drug.name for drug in drugs if drug.name != target.name]
         self.formularies = formularies
@@ -364,7 +375,10 @@ class _Crossing:
         for) converted, rounded down, keeping the day's equivalent at most ``before``."""
         wanted = self.base.get(slot, Fraction(0)) + moved * self.keep
         amount = min(wanted, before - self.load(config)) / self.per_mg[self.target.name]
-        dose = _at_most(self.formularies[self.target.name], amount)
+        # Finishing on the drug, the dose a dose time keeps once the old drug is gone there
+        # (for the stabilisation and the taper's start) comes from tablets where they make one.
+        whole = self.finishing and all(config.get((name, slot), 0) == 0 for name in self.old)
+        dose = _at_most(self.formularies[self.target.name], amount, whole)
         if dose == 0:
             raise UndispensableDoseError(
                 f"the {slot} dose converts to {format_dose(_decimal(amount))} of "
