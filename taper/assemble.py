@@ -18,7 +18,7 @@ from fractions import Fraction
 from taper.convert import Conversion
 from taper.dispensing import DosePreparer, quantities, supply_periods, units_used
 from taper.errors import InvalidRequestError, UndispensableDoseError
-from taper.formatting import format_dose, format_number
+from taper.formatting import consecutive_runs, format_dose, format_number
 from taper.guardrails import assess
 from taper.guideline import (
     JOINT_GUIDELINE,
@@ -271,13 +271,7 @@ def _small_volume_warnings(steps: Sequence[Step]) -> list[Notice]:
 
 def _step_list(numbers: Sequence[int]) -> str:
     """``[3, 4, 5, 9]`` -> ``"3-5, 9"``."""
-    groups: list[list[int]] = []
-    for number in numbers:
-        if groups and number == groups[-1][1] + 1:
-            groups[-1][1] = number
-        else:
-            groups.append([number, number])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in groups)
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in consecutive_runs(numbers))
 
 
 def _stop_note(last: Step) -> str:

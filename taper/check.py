@@ -37,7 +37,7 @@ from taper.dispensing import DosePreparer, quantities, supply_periods, units_use
 from taper.doses import parse_dose
 from taper.errors import InvalidRequestError, NoEquivalenceError, PlanFileError, TaperError
 from taper.files import csv_records, read_text
-from taper.formatting import format_dose, format_number, to_decimal
+from taper.formatting import consecutive_runs, format_dose, format_number, to_decimal
 from taper.guideline import (
     WINDOW_DAYS,
     CutVerdict,
@@ -655,12 +655,7 @@ def _day_order(slot: str) -> int:
 
 def _ranges(days: Sequence[int], first_date: dt.date | None = None) -> str:
     """``[3, 4, 5, 9]`` -> ``"days 3-5, 9"``; with dates, ``"2027-01-06 to 2027-01-08, ..."``."""
-    groups: list[list[int]] = []
-    for day in days:
-        if groups and day == groups[-1][1] + 1:
-            groups[-1][1] = day
-        else:
-            groups.append([day, day])
+    groups = consecutive_runs(days)
     if first_date is not None:
         return ", ".join(
             day_name(a, first_date)
