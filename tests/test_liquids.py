@@ -164,3 +164,14 @@ def test_every_default_plan_is_prescribable(
     except TaperError:
         return
     assert_prescribable(plan)
+
+
+def test_what_to_take_contradicted_step_one(run: object) -> None:
+    """Regression: the "What to take for each dose" list kept one way per dose, so 0.5 mg
+    read "5 mL of solution" although step 1 takes a 0.5 mg tablet in the morning."""
+    result = run(  # type: ignore[operator]
+        "schedule", "clonazepam", "1.5mg", "--times", "2", "--region", "uk", "--start", START
+    )
+    out = " ".join(result.stdout.split())
+    assert "0.5 mg (morning): 1 × 0.5 mg tablet" in out
+    assert "0.5 mg (night): 5 mL of 0.5 mg/5 mL solution" in out
