@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -111,3 +112,16 @@ def test_judge_cut(
     verdict: CutVerdict,
 ) -> None:
     assert judge_cut(window, before, after, possible, diazepam=True) is verdict
+
+
+def test_taper_check_exits_0_on_the_tools_own_clonazepam_plan(run: Any, tmp_path: Path) -> None:
+    """Regression: `taper check` exited 1 on `taper schedule clonazepam 1mg --times 2`'s own
+    CSV, reporting its forced cuts and its stop as ceiling breaches."""
+    path = tmp_path / "plan.csv"
+    made = run("schedule", "clonazepam", "1mg", "--times", "2", "--format", "csv", "-o", str(path))
+    assert made.exit_status == 0, made.stderr
+    checked = run("check", str(path))
+    assert checked.exit_status == 0, checked.stdout
+    out = " ".join(checked.stdout.split())
+    assert "No problems found." in out
+    assert "Note: the products force the cuts over the guideline's ceiling" in out
