@@ -115,11 +115,13 @@ def split_daily_dose(
     """Split a daily total over dose times as a prescriber writes it.
 
     Among the splits near an even one, the fewest doses that need a liquid come first, then
-    the fewest that are not *simple* (at most three whole or half tablets or capsules, of at
-    most two products), then the fewest off the grid of half the smallest tablet (a liquid measures
-    0.25 mg, not 0.35 mg, where tablets halve to 0.25 mg); then the most even (the smallest
-    largest difference from an even split); among equally even splits the larger doses go to
-    night, then morning.
+    the fewest that are not *simple* (at most four whole or half tablets or capsules of one
+    form and at most two products: clonazepam 4 mg over 3 is 1.25 + 1.25 + 1.5 mg, not
+    1.375 + 1.25 + 1.375 mg from tablets and orally disintegrating tablets of three
+    strengths), then the fewest doses off the grid of half the smallest tablet (a liquid
+    measures 0.25 mg, not 0.35 mg, where tablets halve to 0.25 mg); then the most even (the
+    smallest largest difference from an even split); among equally even splits the larger
+    doses go to night, then morning.
     """
     if len(slots) == 1:
         return {slots[0]: total}
@@ -152,7 +154,8 @@ def _dose_kind(units: int, formulary: Formulary) -> tuple[int, int, int]:
     simple = (
         all(portion.denominator <= 2 for portion in preparation.portions)
         and len({portion.product for portion in preparation.portions}) <= 2
-        and sum(portion.pieces for portion in preparation.portions) <= 3
+        and sum(portion.pieces for portion in preparation.portions) <= 4
+        and len({portion.product.form for portion in preparation.portions}) == 1
     )
     return 0, int(not simple), off_grid
 

@@ -257,11 +257,13 @@ def test_splits_minimise_the_largest_difference_from_an_even_split(
         return (
             all(p.denominator <= 2 and p.volume_ml is None for p in portions)
             and len({p.product for p in portions}) <= 2
-            and sum(p.pieces for p in portions) <= 3
+            and sum(p.pieces for p in portions) <= 4
+            and len({p.product.form for p in portions}) == 1
         )
 
-    # The most even split of simple doses (at most three whole or half tablets of at most two
-    # products) if they can make it, else from tablets and capsules, else with a liquid.
+    # The most even split of simple doses (at most four whole or half tablets of one form and
+    # at most two products) if they can make it, else from tablets and capsules, else with a
+    # liquid.
     simple_doses = [d for d in solid if simple(d)]
     assert deviation == min(deviations(simple_doses) or deviations(solid) or deviations(every))
 

@@ -302,7 +302,8 @@ def test_csv_and_json_of_a_plan_agree(table: EquivalenceTable, params: dict[str,
     ("total", "times", "split"),
     [
         ("1mg", 3, {"morning": "0.375", "midday": "0.25", "night": "0.375"}),
-        ("1.25mg", 2, {"morning": "0.625", "night": "0.625"}),
+        # one form a dose (issue 21): not 0.5 mg tablet + 0.125 mg ODT twice a day
+        ("1.25mg", 2, {"morning": "0.5", "night": "0.75"}),
         ("1.5mg", 3, {"morning": "0.5", "midday": "0.5", "night": "0.5"}),
         ("2mg", 4, {"morning": "0.5", "midday": "0.5", "evening": "0.5", "night": "0.5"}),
     ],
