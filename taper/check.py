@@ -8,13 +8,18 @@ dose time); lines starting with ``#`` are comments:
     2,1
     ...
 
-Columns: ``day`` (1, 2, ...) and/or ``date`` (YYYY-MM-DD); ``dose_mg`` (a number of mg) or
-``dose`` (with a unit: ``0.5mg``, ``500mcg``); optional ``slot`` (morning, midday,
-afternoon, evening, night, bedtime) and ``drug``. Other columns are ignored, so the CSV that
-``taper schedule --format csv`` writes is read as it is.
+Columns: ``day`` (1, 2, ...) and/or ``date`` (YYYY-MM-DD), or ``from`` for a step table;
+``dose_mg`` (a number of mg) or ``dose`` (with a unit: ``0.5mg``, ``500mcg``), or a column per
+dose time under the names clinics use (:data:`DOSE_TIME_NAMES`: ``Breakfast``, ``Lunchtime``,
+``Teatime``, ``Bedtime``, ``AM``/``PM``, ``Morning (mg)``...) with an optional ``Total``;
+optional ``slot`` and ``drug``. Every column is read or the file is refused naming the column
+it cannot place (:data:`COLUMN_NAMES` lists those only informative, such as the ``step`` and
+``take`` of the CSV that ``taper schedule --format csv`` writes, which is read as it is).
 
-The check reports: doses that no product can make, increases, steps and 14-day windows beyond
-the guideline ceiling (25% in 2 weeks), a stop from a dose higher than the products' smallest,
+The check reports: doses that no product can make, increases, 14-day windows beyond the
+guideline ceiling (25% in 2 weeks) judged as the schedule judges its own steps
+(:func:`taper.guideline.judge_cut`: a cut the products force is a note), a stop from more
+than the clinical end, a ``Total`` that is not the sum of the doses,
 days missing or repeated, the diazepam equivalent of each step under each source, and the
 total to dispense.
 """
@@ -251,6 +256,11 @@ _ROLE_OF = {_normal(name): role for role, names, _ in COLUMN_NAMES for name in n
 _SLOT_OF = {_normal(name): slot for slot, names in DOSE_TIME_NAMES for name in names}
 
 
+def _slot_cell(text: str) -> str:
+    """A ``slot`` cell: a dose-time name of :data:`DOSE_TIME_NAMES` or the tool's own."""
+    return _SLOT_OF.get(_normal(text)) or parse_slot(text)
+
+
 def accepted_headers() -> str:
     """The accepted headers in one line, for an error message."""
     times = "; ".join(f"{slot}: {', '.join(names)}" for slot, names in DOSE_TIME_NAMES)
@@ -418,7 +428,7 @@ def read_plan(
             assert the_drug is not None
             names[name] = the_drug
             if dose_column is not None:
-                slot = parse_slot(record["slot"]) if record.get("slot", "").strip() else DAILY
+                slot = _slot_cell(record["slot"]) if record.get("slot", "").strip() else DAILY
                 kind = "dose_mg" if role.get("dose_mg") == dose_column else "dose"
                 doses = [(slot, _dose(str(cells[dose_column]), kind, per_unit))]
             else:

@@ -156,3 +156,10 @@ def test_check_command_names_an_unplaceable_column(run: Any, tmp_path: Path) -> 
     result = run("check", str(path), "--drug", "clonazepam")
     assert result.exit_status == 1
     assert "cannot place column 'elevenses'" in result.stderr
+
+
+def test_slot_cells_take_the_same_names(tmp_path: Path, table: EquivalenceTable) -> None:
+    text = "day,slot,dose_mg\n1,Breakfast,5\n1,Bedtime,10\n2,AM,5\n2,nocte,10\n"
+    result = check_plan(write(tmp_path, text), table, drug="diazepam")
+    assert result.steps[0].doses == {("diazepam", "morning"): 5, ("diazepam", "night"): 10}
+    assert len(result.steps) == 1
