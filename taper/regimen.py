@@ -142,20 +142,20 @@ def _mg(amount: Fraction) -> Decimal:
     return Decimal(amount.numerator) / Decimal(amount.denominator)
 
 
-def _dose_kind(units: int, formulary: Formulary) -> tuple[int, int, int]:
-    """(needs a liquid, is not simple, is off the half-tablet grid) of a dose, each 0 or 1."""
+def _dose_kind(units: int, formulary: Formulary, grid: Fraction) -> tuple[int, int, int]:
+    """(needs a liquid, is not simple, is off the ``grid`` of half the smallest tablet) of a
+    dose, each 0 or 1."""
     quantum = formulary.quantum
     preparation = formulary.preparation(quantum * units)
-    solids = [p for p in formulary.products if not p.is_liquid]
-    grid = min((Fraction(p.strength_mg) / 2 for p in solids), default=quantum)
     off_grid = int((quantum * units) % grid != 0)
     if preparation is None or any(p.volume_ml is not None for p in preparation.portions):
         return 1, 1, off_grid
+    portions = preparation.portions
     simple = (
-        all(portion.denominator <= 2 for portion in preparation.portions)
-        and len({portion.product for portion in preparation.portions}) <= 2
-        and sum(portion.pieces for portion in preparation.portions) <= 4
-        and len({portion.product.form for portion in preparation.portions}) == 1
+        all(portion.denominator <= 2 for portion in portions)
+        and len({portion.product for portion in portions}) <= 2
+        and sum(portion.pieces for portion in portions) <= 4
+        and len({portion.product.form for portion in portions}) == 1
     )
     return 0, int(not simple), off_grid
 
@@ -167,22 +167,34 @@ def _prescribable_split(
     preference) that :func:`split_daily_dose` describes, from the ``doses`` near the even
     share; None if none adds up. Counted in integers: ``count * dose - total`` is the
     difference from the even share, scaled by ``count``."""
-    kinds = {dose: _dose_kind(dose, formulary) for dose in doses}
+    solids = [p for p in formulary.products if not p.is_liquid]
+    grid = min((Fraction(p.strength_mg) / 2 for p in solids), default=formulary.quantum)
+    # The doses nearest the even share (a day-1 split far from even is never the answer).
+    nearest = sorted(doses, key=lambda dose: (abs(count * dose - total), dose))[:12]
+    kinds = {dose: _dose_kind(dose, formulary, grid) for dose in nearest}
     near: list[int] = []
     for rank in sorted(set(kinds.values())):  # the nearest doses of each kind
-        of_kind = [dose for dose in doses if kinds[dose] == rank]
-        near += sorted(of_kind, key=lambda dose: (abs(count * dose - total), dose))[:6]
+        near += [dose for dose in nearest if kinds[dose] == rank][:4]
     allowed = set(doses)
+    score: dict[int, tuple[int, int, int, int]] = {}
+
+    def scored(dose: int) -> tuple[int, int, int, int]:
+        if dose not in score:
+            score[dose] = (*_dose_kind(dose, formulary, grid), abs(count * dose - total))
+        return score[dose]
+
     best: tuple[tuple[int, ...], tuple[int, ...]] | None = None
     for combination in itertools.product(sorted(set(near)), repeat=count - 1):
         last = total - sum(combination)
         if last not in allowed:
             continue
         chosen = (*combination, last)
-        kind = [sum(kinds[dose][index] for dose in chosen) for index in range(3)]
+        scores = [scored(dose) for dose in chosen]
         key = (
-            *kind,
-            max(abs(count * dose - total) for dose in chosen),
+            sum(s[0] for s in scores),
+            sum(s[1] for s in scores),
+            sum(s[2] for s in scores),
+            max(s[3] for s in scores),
             *(-dose for dose in chosen),
         )
         if best is None or key < best[0]:
