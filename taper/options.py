@@ -276,6 +276,22 @@ def resolve_request(
         )
     if o.part and not (o.switch_to or o.finish_on):
         raise InvalidRequestError("--part goes with --switch-to or --finish-on")
+    if not (o.switch_to or o.finish_on):
+        for option, parameter, given in (
+            ("--crossover", "crossover", o.crossover.strip().lower() != "slot"),
+            ("--stage", "stage", parse_days(o.stage, "stage") != 7),
+            (
+                "--stabilize",
+                "stabilize",
+                o.stabilize.strip() in {"0", "0d", "0w"}
+                or parse_days(o.stabilize, "stabilization") != 14,
+            ),
+        ):
+            if given:  # it would be ignored without a word: there is no crossover
+                raise InvalidRequestError(
+                    f"{option} ({parameter}=) goes with --switch-to or --finish-on: a direct "
+                    "taper has no crossover"
+                )
     if o.finish_from and not o.finish_on:
         raise InvalidRequestError("--finish-from needs --finish-on, the drug to finish on")
     if o.switch_reduction and not (o.switch_to or o.finish_on):

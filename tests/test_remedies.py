@@ -23,6 +23,9 @@ START = "2027-01-04"
         ({"method": "bands", "slow_below": "5mg"}, r"--slow-below \(slow_below=\)"),
         ({"method": "bands", "emax": "90"}, r"--emax \(emax=\) is used only by --method occupancy"),
         ({"occupancy_step": "10"}, r"--occupancy-step \(occupancy_step=\)"),
+        ({"crossover": "partial"}, r"--crossover \(crossover=\) goes with --switch-to"),
+        ({"stage": "2w"}, r"--stage \(stage=\) goes with --switch-to"),
+        ({"stabilize": "0"}, r"--stabilize \(stabilize=\) goes with --switch-to"),
     ],
 )
 def test_rate_with_bands_was_accepted_and_ignored(
