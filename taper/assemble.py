@@ -36,7 +36,7 @@ from taper.notices import Kind, Notice
 from taper.options import End, TaperRequest
 from taper.params import SLOTS
 from taper.plan import Checks, DoseTime, Plan, Step, diazepam_of
-from taper.products import MEASURABLE_CONCENTRATE_ML, Formulary, Product
+from taper.products import MEASURABLE_CONCENTRATE_ML, Formulary, Preparation, Product
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 
 
@@ -170,7 +170,7 @@ def build_steps(
     steps: list[Step] = []
     loads: list[Fraction] = []
     starts: list[int] = []
-    made: dict[tuple[str, str, Decimal, Product | None], DoseTime] = {}
+    made: dict[tuple[str, str, Decimal, Preparation], DoseTime] = {}
     scale = {drug: (Fraction(1) if ratio is None else ratio[0]) for drug, ratio in ratios.items()}
 
     preparer = DosePreparer(formularies)
@@ -178,14 +178,16 @@ def build_steps(
     def dose_times(config: tuple[Decimal, ...], taper: bool = True) -> tuple[DoseTime, ...]:
         result = []
         for (drug, slot), dose in zip(layout, config, strict=True):
-            key = (drug, slot, dose, preparer.liquid.get((drug, slot)) if taper else None)
+            # Every dose goes through the preparer, in day order: it follows each dose
+            # time's bottle (see DosePreparer).
+            preparation = preparer.prepare(drug, dose, taper=taper, slot=slot)
+            if preparation is None:
+                raise UndispensableDoseError(
+                    f"{drug} {format_dose(dose)} ({slot}) cannot be made from "
+                    f"{formularies[drug].describe()}"
+                )
+            key = (drug, slot, dose, preparation)
             if key not in made:
-                preparation = preparer.prepare(drug, dose, taper=taper, slot=slot)
-                if preparation is None:
-                    raise UndispensableDoseError(
-                        f"{drug} {format_dose(dose)} ({slot}) cannot be made from "
-                        f"{formularies[drug].describe()}"
-                    )
                 made[key] = DoseTime(drug, slot, dose, preparation)
             result.append(made[key])
         return tuple(result)

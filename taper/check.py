@@ -139,6 +139,8 @@ class PlanRows:
     step_table: bool = False
     #: The file gives its days only as dates (a ``date`` column and no ``day``).
     dated: bool = False
+    #: Days the file's ``phase`` column puts in a crossover or stabilization.
+    off_taper_days: frozenset[int] = frozenset()
 
 
 def _dose(text: str, column: str, per_unit: Decimal | None = None) -> Decimal:
@@ -215,6 +217,12 @@ COLUMN_NAMES: tuple[tuple[str, tuple[str, ...], str], ...] = (
         "the day's total, compared with the sum of the dose-time columns",
     ),
     (
+        "phase",
+        ("phase",),
+        "taper's own phase of a row: doses of a crossover or stabilization neither start nor "
+        "follow a liquid, as in the schedule",
+    ),
+    (
         "not read",
         (
             "note",
@@ -222,7 +230,6 @@ COLUMN_NAMES: tuple[tuple[str, tuple[str, ...], str], ...] = (
             "comment",
             "comments",
             "step",
-            "phase",
             "take",
             "diazepam_eq_mg",
             "diazepam_eq_mg_low",
@@ -397,6 +404,7 @@ def read_plan(
     names: dict[str, str] = {}
     # Day numbers, and date ordinals until the first date is known.
     found: dict[tuple[bool, int], Doses] = {}
+    off_taper: set[tuple[bool, int]] = set()  # rows of a crossover or stabilization
     ends: dict[tuple[bool, int], tuple[bool, int]] = {}  # a step table's 'to' cells
     repeats: dict[tuple[bool, int, str, str], list[int]] = {}
     totals: list[Problem] = []
@@ -421,6 +429,8 @@ def read_plan(
                 key = _when(record["date"], "date", date_format)
             else:
                 raise InvalidRequestError("gives neither a day nor a date")
+            if record.get("phase", "").strip().lower() in {"crossover", "stabilization"}:
+                off_taper.add(key)
             name = record.get("drug", "").strip()
             if not name and default_drug is None:
                 raise InvalidRequestError("has an empty drug cell: fill it in or give --drug")
@@ -483,6 +493,7 @@ def read_plan(
         _provenance_source(text),
         step_table=steps,
         dated="date" in role and "day" not in role,
+        off_taper_days=frozenset(day_of(key) for key in off_taper),
     )
 
 
@@ -620,9 +631,15 @@ def check_plan(
     preparer = DosePreparer(formularies)
     for index, step in enumerate(steps):
         made = []
+        # A step of several drugs, or one the file's phase column puts in a crossover or
+        # stabilization, is not the taper: its doses neither start nor follow a bottle, as in
+        # the schedule (a liquid may make a converted dose exactly).
+        tapering = len(step.totals_by_drug()) <= 1 and step.start_day not in read.off_taper_days
         for (name, slot), dose in step.doses.items():
             formulary = formularies.get(name)
-            preparation = preparer.prepare(name, dose, slot=slot) if formulary else None
+            preparation = (
+                preparer.prepare(name, dose, slot=slot, taper=tapering) if formulary else None
+            )
             if preparation is not None and dose:
                 made.append(DoseTime(name, slot, dose, preparation))
             elif dose and formulary is not None:

@@ -22,12 +22,15 @@ class DosePreparer:
     there that the same liquid measures comes from it too, so that a patient does not go
     from the bottle back to tablets and back again, and never takes two liquids at one dose
     time. Other dose times are not moved to the bottle by it (an unchanged night tablet
-    stays a tablet)."""
+    stays a tablet), and neither is a dose carried unchanged from a crossover (a converted
+    dose a liquid makes exactly): a dose time starts a bottle with a dose of its own taper."""
 
     def __init__(self, formularies: Mapping[str, Formulary]) -> None:
         self.formularies = formularies
         #: The liquid each (drug, dose time) has started.
         self.liquid: dict[tuple[str, str], Product] = {}
+        #: The last dose of each (drug, dose time), and whether it was outside the taper.
+        self.last: dict[tuple[str, str], tuple[Decimal, bool]] = {}
 
     def prepare(
         self, drug: str, dose: Decimal, *, taper: bool = True, slot: str = ""
@@ -36,16 +39,23 @@ class DosePreparer:
         where a liquid may make a converted dose exactly) neither start nor follow a
         bottle."""
         formulary = self.formularies[drug]
+        key = (drug, slot)
+        previous = self.last.get(key)
+        self.last[key] = (
+            dose,
+            not taper if previous is None or previous[0] != dose else previous[1],
+        )
         if not taper:
             return formulary.preparation(dose)
-        bottle = self.liquid.get((drug, slot))
+        bottle = self.liquid.get(key)
         preparation = (
             formulary.liquid_preparation(dose, bottle) if bottle and dose else None
         ) or formulary.preparation(dose)
-        if preparation is not None:
+        carried = previous is not None and previous == (dose, True)  # from a crossover
+        if preparation is not None and not carried:
             for portion in preparation.portions:
                 if portion.volume_ml is not None:
-                    self.liquid.setdefault((drug, slot), portion.product)
+                    self.liquid.setdefault(key, portion.product)
         return preparation
 
 
