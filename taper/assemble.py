@@ -16,7 +16,14 @@ from decimal import Decimal
 from fractions import Fraction
 
 from taper.convert import Conversion
-from taper.dispensing import DosePreparer, quantities, supply_periods, units_used
+from taper.dispensing import (
+    SMALL_VOLUME_ADVICE,
+    DosePreparer,
+    quantities,
+    small_volumes,
+    supply_periods,
+    units_used,
+)
 from taper.errors import InvalidRequestError, UndispensableDoseError
 from taper.formatting import consecutive_runs, format_dose, format_number
 from taper.guardrails import assess
@@ -36,7 +43,7 @@ from taper.notices import Kind, Notice
 from taper.options import End, TaperRequest
 from taper.params import SLOTS
 from taper.plan import Checks, DoseTime, Plan, Step, diazepam_of
-from taper.products import MEASURABLE_CONCENTRATE_ML, Formulary, Preparation, Product
+from taper.products import MEASURABLE_CONCENTRATE_ML, Formulary, Preparation
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 
 
@@ -245,27 +252,13 @@ def build_steps(
 
 def _small_volume_warnings(steps: Sequence[Step]) -> list[Notice]:
     """A dose measured from a concentrate in less than a measurable 0.5 mL, said so."""
-    small: dict[Product, tuple[Decimal, list[int]]] = {}
-    for step in steps:
-        for dose in step.doses:
-            for portion in dose.preparation.portions:
-                volume = portion.volume_ml
-                if (
-                    volume is not None
-                    and portion.product.form == "concentrate"
-                    and volume < MEASURABLE_CONCENTRATE_ML
-                ):
-                    least, numbers = small.setdefault(portion.product, (volume, []))
-                    if not numbers or numbers[-1] != step.number:
-                        numbers.append(step.number)
-                    small[portion.product] = (min(least, volume), numbers)
+    small = small_volumes((step.number, dose) for step in steps for dose in step.doses)
     return [
         Notice(
             Kind.SMALL_VOLUME,
             f"doses of the {product.label()} under {format_dose(MEASURABLE_CONCENTRATE_ML, 'mL')}"
             f" (as little as {format_dose(least, 'mL')}) at step(s) "
-            f"{_step_list(numbers)}: measure each with the concentrate's own calibrated "
-            "dropper and check the volume; a misplaced decimal point is a tenfold dose",
+            f"{_step_list(numbers)}: {SMALL_VOLUME_ADVICE}",
         )
         for product, (least, numbers) in small.items()
     ]

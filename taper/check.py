@@ -38,7 +38,14 @@ from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from taper.dispensing import DosePreparer, quantities, supply_periods, units_used
+from taper.dispensing import (
+    SMALL_VOLUME_ADVICE,
+    DosePreparer,
+    quantities,
+    small_volumes,
+    supply_periods,
+    units_used,
+)
 from taper.doses import parse_dose
 from taper.errors import InvalidRequestError, NoEquivalenceError, PlanFileError, TaperError
 from taper.files import csv_records, read_text
@@ -54,7 +61,7 @@ from taper.guideline import (
 )
 from taper.params import SLOTS, parse_slot
 from taper.plan import DispensedProduct, DoseTime, SupplyPeriod
-from taper.products import Formulary
+from taper.products import MEASURABLE_CONCENTRATE_ML, Formulary
 from taper.regimen import products_for
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 from taper.values import path_value
@@ -651,6 +658,14 @@ def check_plan(
             for dose in made
         )
         steps[index] = replace(step, how=how)
+    small = small_volumes((start, dose) for start, _, doses in runs for dose in doses)
+    for product, (least, days) in small.items():
+        notes.append(
+            f"doses of the {product.label()} under "
+            f"{format_dose(MEASURABLE_CONCENTRATE_ML, 'mL')} (as little as "
+            f"{format_dose(least, 'mL')}) from {day_name(days[0], first_date)}: "
+            f"{SMALL_VOLUME_ADVICE}"
+        )
     if left_out:
         notes.append(
             f"the totals to dispense leave out {_ranges(sorted(set(left_out)), first_date)}: "

@@ -175,3 +175,14 @@ def test_what_to_take_contradicted_step_one(run: object) -> None:
     out = " ".join(result.stdout.split())
     assert "0.5 mg (morning): 1 × 0.5 mg tablet" in out
     assert "0.5 mg (night): 5 mL of 0.5 mg/5 mL solution" in out
+
+
+def test_the_check_says_a_concentrate_dose_is_under_half_a_ml(
+    run: object, tmp_path: object
+) -> None:
+    path = f"{tmp_path}/plan.csv"
+    made = run("schedule", "lorazepam", "4mg", "--times", "4", "--format", "csv", "-o", path)  # type: ignore[operator]
+    assert made.exit_status == 0, made.stderr
+    checked = run("check", path)  # type: ignore[operator]
+    out = " ".join(checked.stdout.split())
+    assert "Note: doses of the 2 mg/mL oral concentrate under 0.5 mL (as little as 0.1 mL)" in out
