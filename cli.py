@@ -415,10 +415,12 @@ def check(
 ) -> int:
     """Check a plan someone wrote: dispensable doses, increases, pace, missing days.
 
-    The plan is a CSV with a 'day' or 'date' column and a 'dose_mg' (or 'dose', with a unit)
-    column, optionally 'slot' and 'drug' (or --drug); the CSV of 'taper schedule' works as
-    it is. Reports the diazepam equivalent of each step under each source and the total to
-    dispense. Exit status 0 when no problem is found, 1 otherwise.
+    The plan is a CSV with a 'day', 'date' or 'from' (step table) column and a 'dose_mg' (or
+    'dose', with a unit) column or one per dose time ('Morning', 'Lunchtime', 'Bedtime',
+    'AM', 'Night (mg)'...), optionally 'Total', 'slot' and 'drug' (or --drug); a column it
+    cannot place is refused by name (docs/check.md lists them); the CSV of 'taper schedule'
+    works as it is. Reports the diazepam equivalent of each step under each source and the
+    total to dispense. Exit status 0 when no problem is found, 1 otherwise.
 
     Example: taper check plan.csv --drug clonazepam
     """

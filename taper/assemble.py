@@ -16,16 +16,25 @@ from decimal import Decimal
 from fractions import Fraction
 
 from taper.convert import Conversion
-from taper.dispensing import DosePreparer, quantities, supply_periods, units_used
+from taper.dispensing import (
+    SMALL_VOLUME_ADVICE,
+    DosePreparer,
+    quantities,
+    small_volumes,
+    supply_periods,
+    units_used,
+)
 from taper.errors import InvalidRequestError, UndispensableDoseError
-from taper.formatting import format_dose, format_number
+from taper.formatting import consecutive_runs, format_dose, format_number
 from taper.guardrails import assess
 from taper.guideline import (
-    END_DIAZEPAM_MG,
     JOINT_GUIDELINE,
     LONG_PLAN_DAYS,
     START_FRACTION,
     WINDOW_DAYS,
+    CutVerdict,
+    clinical_end_mg,
+    judge_cut,
     over_ceiling,
     percent,
     smallest_dose_mg,
@@ -34,7 +43,7 @@ from taper.notices import Kind, Notice
 from taper.options import End, TaperRequest
 from taper.params import SLOTS
 from taper.plan import Checks, DoseTime, Phase, Plan, Step, diazepam_of
-from taper.products import Formulary, Product
+from taper.products import MEASURABLE_CONCENTRATE_ML, Formulary, Preparation
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 
 
@@ -98,8 +107,11 @@ def assemble_plan(
         cautious=request.cautious,
         highest=highest_diazepam(table, current),
     )
+    # The stop alone over the ceiling (not the 2 weeks before it): the final dose is the cause.
+    stop_alone = over_ceiling(loads[-1], Fraction(0), diazepam)
+    volumes = _small_volume_warnings(steps)
     pace = _pace_warnings(
-        steps, checks, request, method_start_cut, resolved_pace, crossover_ceiling
+        steps, checks, request, method_start_cut, resolved_pace, stop_alone, crossover_ceiling
     )
     ends = _end_warnings(steps, request, drug, formularies[drug.name], ratios[drug.name])
     products = tuple(product for d in drugs for product in formularies[d.name].products)
@@ -123,6 +135,7 @@ def assemble_plan(
             *[w for w in warnings if w.kind is not Kind.DOSE_TIME_ADDED],
             *pace,
             *ends,
+            *volumes,
         ),
         dispensing=quantities(
             units_used((step.doses, step.days) for step in steps if step.phase != "stop"),
@@ -191,7 +204,7 @@ def build_steps(
     steps: list[Step] = []
     loads: list[Fraction] = []
     starts: list[int] = []
-    made: dict[tuple[str, str, Decimal, Product | None], DoseTime] = {}
+    made: dict[tuple[str, str, Decimal, Preparation], DoseTime] = {}
     scale = {drug: (Fraction(1) if ratio is None else ratio[0]) for drug, ratio in ratios.items()}
 
     preparer = DosePreparer(formularies)
@@ -199,14 +212,16 @@ def build_steps(
     def dose_times(config: tuple[Decimal, ...], taper: bool = True) -> tuple[DoseTime, ...]:
         result = []
         for (drug, slot), dose in zip(layout, config, strict=True):
-            key = (drug, slot, dose, preparer.liquid.get(drug) if taper else None)
+            # Every dose goes through the preparer, in day order: it follows each dose
+            # time's bottle (see DosePreparer).
+            preparation = preparer.prepare(drug, dose, taper=taper, slot=slot)
+            if preparation is None:
+                raise UndispensableDoseError(
+                    f"{drug} {format_dose(dose)} ({slot}) cannot be made from "
+                    f"{formularies[drug].describe()}"
+                )
+            key = (drug, slot, dose, preparation)
             if key not in made:
-                preparation = preparer.prepare(drug, dose, taper=taper)
-                if preparation is None:
-                    raise UndispensableDoseError(
-                        f"{drug} {format_dose(dose)} ({slot}) cannot be made from "
-                        f"{formularies[drug].describe()}"
-                    )
                 made[key] = DoseTime(drug, slot, dose, preparation)
             result.append(made[key])
         return tuple(result)
@@ -219,14 +234,16 @@ def build_steps(
 
     def flags(index: int, day: int, load: Fraction) -> tuple[bool, bool]:
         """(forced, over the ceiling) for a step starting on ``day`` at ``load``."""
-        before = loads[bisect.bisect_right(starts, max(1, day - WINDOW_DAYS)) - 1]
-        if not over_ceiling(before, load, diazepam):
-            return False, False
+        window_start = loads[bisect.bisect_right(starts, max(1, day - WINDOW_DAYS)) - 1]
         possible = segments[index - 1].next_possible
-        if possible is None:
-            return False, True
-        forced = over_ceiling(loads[-1], load_of(possible), diazepam)
-        return forced, not forced
+        verdict = judge_cut(
+            window_start,
+            loads[-1],
+            load,
+            None if possible is None else load_of(possible),
+            diazepam,
+        )
+        return verdict is CutVerdict.FORCED, verdict is CutVerdict.BREACH
 
     day = 1
     for number, segment in enumerate([*segments, None], start=1):
@@ -258,6 +275,25 @@ def build_steps(
         day += steps[-1].days
     loads.pop()  # the stop's load (zero) is not a load taken
     return steps, loads
+
+
+def _small_volume_warnings(steps: Sequence[Step]) -> list[Notice]:
+    """A dose measured from a concentrate in less than a measurable 0.5 mL, said so."""
+    small = small_volumes((step.number, dose) for step in steps for dose in step.doses)
+    return [
+        Notice(
+            Kind.SMALL_VOLUME,
+            f"doses of the {product.label()} under {format_dose(MEASURABLE_CONCENTRATE_ML, 'mL')}"
+            f" (as little as {format_dose(least, 'mL')}) at step(s) "
+            f"{_step_list(numbers)}: {SMALL_VOLUME_ADVICE}",
+        )
+        for product, (least, numbers) in small.items()
+    ]
+
+
+def _step_list(numbers: Sequence[int]) -> str:
+    """``[3, 4, 5, 9]`` -> ``"3-5, 9"``."""
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in consecutive_runs(numbers))
 
 
 def _stop_note(last: Step) -> str:
@@ -318,12 +354,18 @@ def plan_checks(
     )
 
 
+#: The cause named by a ceiling warning when the method's own pace goes over the ceiling;
+#: :func:`taper.engine.make_plan` follows it with a remedy checked on the plan.
+METHOD_PACE_CAUSE = "the cause is the method's pace: "
+
+
 def _pace_warnings(
     steps: Sequence[Step],
     checks: Checks,
     request: TaperRequest,
     method_start_cut: Fraction | None,
     resolved_pace: str | None,
+    stop_alone: bool = False,
     crossover_ceiling: str | None = None,
 ) -> list[Notice]:
     """Warnings about the pace: each only where it is true, naming its cause
@@ -343,13 +385,27 @@ def _pace_warnings(
             )
         over = [step for step in over if step not in crossing]
     slower = "a slower pace (--rate, --every)" + ("" if request.cautious else " or --cautious")
-    if over:
-        numbers = ", ".join(str(step.number) for step in over)
-        cause = (
-            f"the pace found for the target end ({resolved_pace}): consider a later target"
-            if resolved_pace
-            else f"the chosen pace or order of dose times: {slower} or another --order avoids it"
-        )
+    final = request.final_mg is not None and stop_alone
+    stops = [step for step in over if step.phase == "stop" and final]
+    tapering = [
+        step for step in over if step.phase == "taper" or (step.phase == "stop" and not final)
+    ]
+    others = [step for step in over if step.phase not in {"taper", "stop"}]
+    for group, method_cause in ((stops, None), (tapering, True), (others, False)):
+        if not group:
+            continue
+        numbers = ", ".join(str(step.number) for step in group)
+        if method_cause is None:
+            cause = (
+                f"the final dose asked for (--final {format_dose(request.final_mg or 0)}): "
+                "a lower --final, or none (the clinical end), avoids it"
+            )
+        elif resolved_pace:
+            cause = f"the pace found for the target end ({resolved_pace}): consider a later target"
+        elif method_cause:
+            cause = "the method's pace: a slower pace avoids it"
+        else:
+            cause = f"the chosen pace or order of dose times: {slower} or another --order avoids it"
         warnings.append(
             Notice(
                 Kind.TARGET_PACE if resolved_pace else Kind.CEILING,
@@ -401,11 +457,7 @@ def _end_warnings(
             )
         )
     stop_from = steps[-2].total_mg
-    smallest = smallest_dose_mg(formulary, stop_from)
-    if ratio is None:
-        clinical_end = smallest
-    else:
-        clinical_end = max(smallest, Decimal(END_DIAZEPAM_MG) / _decimal(ratio[0]))
+    clinical_end = clinical_end_mg(formulary, stop_from, None if ratio is None else ratio[0])
     if stop_from > clinical_end:
         asked = " (the final dose asked for)" if request.final_mg is not None else ""
         warnings.append(

@@ -8,13 +8,18 @@ dose time); lines starting with ``#`` are comments:
     2,1
     ...
 
-Columns: ``day`` (1, 2, ...) and/or ``date`` (YYYY-MM-DD); ``dose_mg`` (a number of mg) or
-``dose`` (with a unit: ``0.5mg``, ``500mcg``); optional ``slot`` (morning, midday,
-afternoon, evening, night, bedtime) and ``drug``. Other columns are ignored, so the CSV that
-``taper schedule --format csv`` writes is read as it is.
+Columns: ``day`` (1, 2, ...) and/or ``date`` (YYYY-MM-DD), or ``from`` for a step table;
+``dose_mg`` (a number of mg) or ``dose`` (with a unit: ``0.5mg``, ``500mcg``), or a column per
+dose time under the names clinics use (:data:`DOSE_TIME_NAMES`: ``Breakfast``, ``Lunchtime``,
+``Teatime``, ``Bedtime``, ``AM``/``PM``, ``Morning (mg)``...) with an optional ``Total``;
+optional ``slot`` and ``drug``. Every column is read or the file is refused naming the column
+it cannot place (:data:`COLUMN_NAMES` lists those only informative, such as the ``step`` and
+``take`` of the CSV that ``taper schedule --format csv`` writes, which is read as it is).
 
-The check reports: doses that no product can make, increases, steps and 14-day windows beyond
-the guideline ceiling (25% in 2 weeks), a stop from a dose higher than the products' smallest,
+The check reports: doses that no product can make, increases, 14-day windows beyond the
+guideline ceiling (25% in 2 weeks) judged as the schedule judges its own steps
+(:func:`taper.guideline.judge_cut`: a cut the products force is a note), a stop from more
+than the clinical end, a ``Total`` that is not the sum of the doses,
 days missing or repeated, the diazepam equivalent of each step under each source, and the
 total to dispense.
 """
@@ -33,7 +38,14 @@ from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from taper.dispensing import DosePreparer, quantities, supply_periods, units_used
+from taper.dispensing import (
+    SMALL_VOLUME_ADVICE,
+    DosePreparer,
+    quantities,
+    small_volumes,
+    supply_periods,
+    units_used,
+)
 from taper.doses import parse_dose
 from taper.errors import (
     InvalidRequestError,
@@ -43,17 +55,19 @@ from taper.errors import (
     literal,
 )
 from taper.files import csv_records, read_text
-from taper.formatting import format_dose, format_number, to_decimal
+from taper.formatting import consecutive_runs, format_dose, format_number, to_decimal
 from taper.guideline import (
-    END_DIAZEPAM_MG,
     WINDOW_DAYS,
-    over_ceiling,
+    CutVerdict,
+    clinical_end_mg,
+    judge_cut,
     percent,
-    smallest_dose_mg,
+    prescribing_step,
+    smallest_cut,
 )
-from taper.params import Region, parse_choice, parse_slot
+from taper.params import SLOTS, Region, parse_choice, parse_slot
 from taper.plan import DispensedProduct, DoseTime, SupplyPeriod
-from taper.products import Formulary
+from taper.products import MEASURABLE_CONCENTRATE_ML, Formulary
 from taper.regimen import products_for
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 from taper.values import days_value, path_value
@@ -137,20 +151,31 @@ class PlanRows:
     #: The file's text when its first lines record revisions (a plan ``taper revise`` wrote),
     #: so that the revisions can be read back from the very bytes that were checked.
     revised_text: str | None = None
+    #: The file is a step table (a ``from`` column): each row lasts to the next.
+    step_table: bool = False
+    #: The file gives its days only as dates (a ``date`` column and no ``day``).
+    dated: bool = False
+    #: Days the file's ``phase`` column puts in a crossover or stabilization.
+    off_taper_days: frozenset[int] = frozenset()
 
 
-def _dose(text: str, column: str) -> Decimal:
+def _dose(text: str, column: str, per_unit: Decimal | None = None) -> Decimal:
+    """A dose cell in mg. ``column``: ``dose`` (a unit in the cell unless the header gives
+    one), ``dose_mg`` (a plain number) or ``slot`` (a column per dose time or a total: a
+    plain number of mg, a dose with its unit, or a word for no dose). ``per_unit``: mg per
+    plain number, from a unit in brackets in the header (None: none given)."""
     text = text.strip()
-    if column == "dose":
-        return Decimal(0) if text in {"0", "0mg"} else parse_dose(text)
-    if column != "dose_mg":  # a column per dose time, or a step table: "10", "10mg", "stop"
-        if text.lower().replace(" ", "") in NO_DOSE:
-            return Decimal(0)
-        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text, re.ASCII):
-            return parse_dose(text)
+    if column == "slot" and text.lower().replace(" ", "") in NO_DOSE:
+        return Decimal(0)
+    if column == "dose" and text in {"0", "0mg"}:
+        return Decimal(0)
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text, re.ASCII):
-        raise InvalidRequestError(f"dose_mg {text!r} is not a plain number of mg")
-    value = Decimal(text)
+        if column == "dose_mg":
+            raise InvalidRequestError(f"dose_mg {text!r} is not a plain number of mg")
+        return parse_dose(text)
+    if column == "dose" and per_unit is None:
+        return parse_dose(text)  # a unit is needed: the parser says so
+    value = Decimal(text) * (per_unit or Decimal(1))
     if value > 10000 or value % Decimal("0.001"):
         raise InvalidRequestError(f"dose {text!r} is not a plausible dose")
     return value
@@ -179,19 +204,169 @@ def parse_plan_date(text: str, date_format: str | None) -> dt.date:
         raise InvalidRequestError(f"date {text!r} is not a {date_format} date") from None
 
 
-def _columns(header: list[str]) -> tuple[str | None, dict[str, str]]:
-    """The dose column (``dose_mg`` or ``dose``) or, without one, a column per dose time."""
-    if "dose_mg" in header:
-        return "dose_mg", {}
-    if "dose" in header:
-        return "dose", {}
-    wide = {}
-    for name in header:
-        try:
-            wide[name] = parse_slot(name)
-        except InvalidRequestError:
-            continue
-    return None, wide
+#: The names a clinic's file may give each dose time (any case; a unit in brackets after the
+#: name, ``Morning (mg)``, says what plain numbers in the column are). The one table of
+#: accepted dose-time headers: the checker reads it and ``docs/check.md`` shows it.
+DOSE_TIME_NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("morning", ("morning", "am", "a.m.", "breakfast", "mane")),
+    ("midday", ("midday", "noon", "lunch", "lunchtime")),
+    ("afternoon", ("afternoon",)),
+    ("evening", ("evening", "pm", "p.m.", "dinner", "tea", "teatime", "supper")),
+    ("night", ("night", "bedtime", "nocte", "at night")),
+)
+#: The other columns, by what they hold (any case; ``_`` and spaces are the same).
+COLUMN_NAMES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("day", ("day",), "day number of a row (1, 2, ...)"),
+    ("date", ("date",), "date of a row, one row per day"),
+    (
+        "from",
+        ("from", "from date", "start", "start date", "starting"),
+        "a step table: the first day or date of each step, which lasts to the next row",
+    ),
+    ("to", ("to", "to date", "until", "end date"), "the last day or date of a step (optional)"),
+    ("drug", ("drug", "medicine", "medication"), "the drug of a row (or give --drug)"),
+    ("slot", ("slot", "dose time", "time"), "the dose time of a row in a long table"),
+    ("dose_mg", ("dose_mg",), "a plain number of mg"),
+    ("dose", ("dose",), "a dose with its unit, such as 0.5mg or 500mcg"),
+    (
+        "total",
+        ("total", "total dose", "total daily dose", "daily total", "daily dose", "total_mg"),
+        "the day's total, compared with the sum of the dose-time columns",
+    ),
+    (
+        "phase",
+        ("phase",),
+        "taper's own phase of a row: doses of a crossover or stabilization neither start nor "
+        "follow a liquid, as in the schedule",
+    ),
+    (
+        "not read",
+        (
+            "note",
+            "notes",
+            "comment",
+            "comments",
+            "step",
+            "take",
+            "diazepam_eq_mg",
+            "diazepam_eq_mg_low",
+            "diazepam_eq_mg_high",
+        ),
+        "information only (taper's own CSV columns, notes)",
+    ),
+)
+#: Units a header may give in brackets, as mg per unit.
+HEADER_UNITS = {"mg": Decimal(1), "mcg": Decimal("0.001"), "microgram": Decimal("0.001")}
+_HEADER_UNIT = re.compile(r"^(.*?)\s*[(\[]\s*([^)\]]*?)\s*[)\]]\s*$")
+
+
+@dataclass(frozen=True)
+class Column:
+    """What a header of a plan file holds: ``role`` (a key of :data:`COLUMN_NAMES`, or
+    ``"time"``), the dose time for a dose-time column, and mg per plain number."""
+
+    header: str
+    role: str
+    slot: str = ""
+    #: mg per plain number, from a unit in brackets (None: the header gives no unit).
+    per_unit: Decimal | None = None
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[\s_]+", " ", name.strip().lower())
+
+
+_ROLE_OF = {_normal(name): role for role, names, _ in COLUMN_NAMES for name in names}
+_SLOT_OF = {_normal(name): slot for slot, names in DOSE_TIME_NAMES for name in names}
+
+
+def _slot_cell(text: str) -> str:
+    """A ``slot`` cell: a dose-time name of :data:`DOSE_TIME_NAMES` or the tool's own."""
+    return _SLOT_OF.get(_normal(text)) or parse_slot(text)
+
+
+def accepted_headers() -> str:
+    """The accepted headers in one line, for an error message."""
+    times = "; ".join(f"{slot}: {', '.join(names)}" for slot, names in DOSE_TIME_NAMES)
+    others = ", ".join(names[0] for role, names, _ in COLUMN_NAMES if role != "not read")
+    return f"dose times ({times}), or {others}"
+
+
+def columns_markdown() -> str:
+    """The table of accepted headers as Markdown (``docs/check.md`` holds it; a test keeps
+    the two the same)."""
+    lines = ["| Column | Headers accepted (any case) | Holds |", "| --- | --- | --- |"]
+    for slot, names in DOSE_TIME_NAMES:
+        shown = ", ".join(f"`{name}`" for name in names)
+        lines.append(f"| dose time {slot} | {shown} | that dose time's dose |")
+    for role, names, meaning in COLUMN_NAMES:
+        shown = ", ".join(f"`{name}`" for name in names)
+        lines.append(f"| {role} | {shown} | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+def classify_columns(header: Sequence[str]) -> list[Column]:
+    """Each header's role; a header that is none of the accepted names is an error naming it
+    and listing what is accepted (never a column dropped without a word)."""
+    result = []
+    for raw in header:
+        name, per_unit = raw, None
+        if match := _HEADER_UNIT.match(raw):
+            unit = match.group(2).strip().lower()
+            if unit.endswith("s") and unit[:-1] in HEADER_UNITS:
+                unit = unit[:-1]
+            if unit not in HEADER_UNITS:
+                raise InvalidRequestError(
+                    f"column {raw!r} gives its doses in {match.group(2)!r}; "
+                    f"write them in {' or '.join(HEADER_UNITS)}"
+                )
+            name, per_unit = match.group(1), HEADER_UNITS[unit]
+        key = _normal(name)
+        if key in _SLOT_OF:
+            result.append(Column(raw, "time", _SLOT_OF[key], per_unit))
+        elif key in _ROLE_OF:
+            result.append(Column(raw, _ROLE_OF[key], per_unit=per_unit))
+        else:
+            raise InvalidRequestError(
+                f"cannot place column {raw!r}; accepted: {accepted_headers()} (see docs/check.md)"
+            )
+    return result
+
+
+def _columns(header: list[str]) -> tuple[list[Column], str | None, list[Column]]:
+    """The columns, the dose column (a header of role ``dose_mg`` or ``dose``) or, without
+    one, a column per dose time."""
+    columns = classify_columns(header)
+    times = [column for column in columns if column.role == "time"]
+    doses = [column for column in columns if column.role in {"dose_mg", "dose"}]
+    for role in ("day", "date", "from", "to", "drug", "slot", "total"):
+        given = [column.header for column in columns if column.role == role]
+        if len(given) > 1:
+            raise InvalidRequestError(f"columns {', '.join(map(repr, given))} both give the {role}")
+    if len(doses) > 1:
+        raise InvalidRequestError(
+            f"columns {', '.join(repr(c.header) for c in doses)} both give the dose"
+        )
+    by_slot: dict[str, list[str]] = {}
+    for column in times:
+        by_slot.setdefault(column.slot, []).append(column.header)
+    for slot, headers in by_slot.items():
+        if len(headers) > 1:
+            raise InvalidRequestError(
+                f"columns {', '.join(map(repr, headers))} are both the {slot} dose"
+            )
+    if doses and times:
+        raise InvalidRequestError(
+            f"gives doses both in column {doses[0].header!r} and in columns per dose time "
+            f"({', '.join(repr(c.header) for c in times)}): give one or the other"
+        )
+    if not doses and any(column.role == "slot" for column in columns):
+        raise InvalidRequestError("has a 'slot' column but no 'dose_mg' or 'dose' column")
+    if doses and any(column.role == "total" for column in columns):
+        raise InvalidRequestError(
+            "a 'total' column is read only with a column per dose time (each row one day)"
+        )
+    return columns, (doses[0].header if doses else None), times
 
 
 def _when(cell: str, column: str, date_format: str | None) -> tuple[bool, int]:
@@ -224,32 +399,44 @@ def read_plan(
 
     text, sha256 = read_text(Path(path), kind="CSV plan", max_bytes=MAX_PLAN_BYTES, fail=fail)
     header, header_line, records = csv_records(text, fail)
-    steps = "from" in header
-    if not steps and "day" not in header and "date" not in header:
+    try:
+        columns, dose_column, wide = _columns(header)
+    except InvalidRequestError as exc:
+        raise fail(header_line, str(exc)) from exc
+    role = {column.role: column.header for column in columns if column.role != "time"}
+    steps = "from" in role
+    if not steps and "day" not in role and "date" not in role:
         raise fail(header_line, "needs a 'day', 'date' or 'from' column")
-    dose_column, wide = _columns(header)
     if dose_column is None and not wide:
-        raise fail(header_line, "needs a 'dose_mg' or 'dose' column, or one per dose time")
-    if "drug" not in header and drug is None:
+        raise fail(
+            header_line,
+            f"needs a 'dose_mg' or 'dose' column, or one per dose time; found "
+            f"{', '.join(repr(name) for name in header)}; accepted: {accepted_headers()}",
+        )
+    if "drug" not in role and drug is None:
         raise PlanFileError(
             shown, header_line, "has no 'drug' column: give the drug with {drug}",
             parameters={"drug": None},
         )  # fmt: skip
     default_drug = table.drug(drug).name if drug else None
+    per_unit = next((c.per_unit for c in columns if c.header == dose_column), None)
+    total_column = next((c for c in columns if c.role == "total"), None)
     names: dict[str, str] = {}
     # Day numbers, and date ordinals until the first date is known.
     found: dict[tuple[bool, int], Doses] = {}
+    off_taper: set[tuple[bool, int]] = set()  # rows of a crossover or stabilization
     ends: dict[tuple[bool, int], tuple[bool, int]] = {}  # a step table's 'to' cells
     repeats: dict[tuple[bool, int, str, str], list[int]] = {}
+    totals: list[Problem] = []
     anchor: dt.date | None = None  # day 1's date, from a row with both a day and a date
     for line, cells in records:
         if None in cells or any(value is None for value in cells.values()):
             raise fail(line, "has a different number of cells than the header")
-        record = {str(key): str(value) for key, value in cells.items()}
+        record = {role_name: str(cells[name]) for role_name, name in role.items()}
         try:
             if steps:
                 if not record["from"].strip():
-                    raise InvalidRequestError("gives no 'from' day or date")
+                    raise InvalidRequestError(f"gives no {role['from']!r} day or date")
                 key = _when(record["from"], "from", date_format)
                 if record.get("to", "").strip():
                     ends[key] = _when(record["to"], "to", date_format)
@@ -262,6 +449,8 @@ def read_plan(
                 key = _when(record["date"], "date", date_format)
             else:
                 raise InvalidRequestError("gives neither a day nor a date")
+            if record.get("phase", "").strip().lower() in {"crossover", "stabilization"}:
+                off_taper.add(key)
             name = record.get("drug", "").strip()
             if not name and default_drug is None:
                 raise InvalidRequestError(
@@ -271,10 +460,26 @@ def read_plan(
             assert the_drug is not None
             names[name] = the_drug
             if dose_column is not None:
-                slot = parse_slot(record["slot"]) if record.get("slot", "").strip() else DAILY
-                doses = [(slot, _dose(record[dose_column], dose_column))]
+                slot = _slot_cell(record["slot"]) if record.get("slot", "").strip() else DAILY
+                kind = "dose_mg" if role.get("dose_mg") == dose_column else "dose"
+                doses = [(slot, _dose(str(cells[dose_column]), kind, per_unit))]
             else:
-                doses = [(slot, _dose(record[column], "slot")) for column, slot in wide.items()]
+                doses = [
+                    (column.slot, _dose(str(cells[column.header]), "slot", column.per_unit))
+                    for column in wide
+                ]
+            if total_column is not None and str(cells[total_column.header]).strip():
+                stated = _dose(str(cells[total_column.header]), "slot", total_column.per_unit)
+                summed = sum((dose for _, dose in doses), Decimal(0))
+                if stated != summed:
+                    totals.append(
+                        Problem(
+                            "total",
+                            None,
+                            f"line {line}: the {total_column.header!r} cell says "
+                            f"{format_dose(stated)} but the doses add up to {format_dose(summed)}",
+                        )
+                    )
         except TaperError as exc:  # at its line, still naming its parameters
             reason = literal(exc.context) + exc.template if exc.parameters else str(exc)
             raise PlanFileError(shown, line, reason, parameters=exc.parameters) from exc
@@ -309,9 +514,12 @@ def read_plan(
         by_day,
         first_date,
         sha256,
-        _repeat_problems(repeats, offset, first_date),
+        [*_repeat_problems(repeats, offset, first_date), *totals[:MAX_REPEAT_PROBLEMS]],
         _provenance_source(text),
         text if _records_revisions(text) else None,
+        step_table=steps,
+        dated="date" in role and "day" not in role,
+        off_taper_days=frozenset(day_of(key) for key in off_taper),
     )
 
 
@@ -431,13 +639,24 @@ def check_plan(
         notes.append(f"equivalents by {chosen.id}, the source named in the file's first lines")
     missing = sorted(set(range(days[0], days[-1] + 1)) - set(days))
     if missing:
+        column = "date" if read.dated else "day"
         problems.append(
-            Problem("missing-days", missing[0], f"missing: {_ranges(missing, first_date)}")
+            Problem(
+                "missing-days",
+                missing[0],
+                f"missing: {_ranges(missing, first_date)} (each row is read as one day; if "
+                f"each row starts a step that lasts until the next row, name the {column!r} "
+                "column 'from' to read the file as a step table, see docs/check.md)",
+            )
         )
+        notes.append("the totals to dispense count only the days the file lists")
     if days[0] != 1:
         notes.append(f"the plan starts on day {days[0]}")
 
-    keys = sorted({key for doses in by_day.values() for key in doses})
+    keys = sorted(
+        {key for doses in by_day.values() for key in doses},
+        key=lambda key: (drug_names.index(key[0]), _day_order(key[1])),
+    )
     steps = _steps(by_day, keys, table, drugs, problems)
     formularies = _formularies(table, drugs, region, products, notes)
     _check_dispensable(steps, formularies, problems, first_date)
@@ -453,9 +672,15 @@ def check_plan(
     preparer = DosePreparer(formularies)
     for index, step in enumerate(steps):
         made = []
+        # A step of several drugs, or one the file's phase column puts in a crossover or
+        # stabilization, is not the taper: its doses neither start nor follow a bottle, as in
+        # the schedule (a liquid may make a converted dose exactly).
+        tapering = len(step.totals_by_drug()) <= 1 and step.start_day not in read.off_taper_days
         for (name, slot), dose in step.doses.items():
             formulary = formularies.get(name)
-            preparation = preparer.prepare(name, dose) if formulary else None
+            preparation = (
+                preparer.prepare(name, dose, slot=slot, taper=tapering) if formulary else None
+            )
             if preparation is not None and dose:
                 made.append(DoseTime(name, slot, dose, preparation))
             elif dose and formulary is not None:
@@ -467,6 +692,14 @@ def check_plan(
             for dose in made
         )
         steps[index] = replace(step, how=how)
+    small = small_volumes((start, dose) for start, _, doses in runs for dose in doses)
+    for product, (least, days) in small.items():
+        notes.append(
+            f"doses of the {product.label()} under "
+            f"{format_dose(MEASURABLE_CONCENTRATE_ML, 'mL')} (as little as "
+            f"{format_dose(least, 'mL')}) from {day_name(days[0], first_date)}: "
+            f"{SMALL_VOLUME_ADVICE}"
+        )
     if left_out:
         notes.append(
             f"the totals to dispense leave out {_ranges(sorted(set(left_out)), first_date)}: "
@@ -491,14 +724,14 @@ def check_plan(
     )
 
 
+def _day_order(slot: str) -> int:
+    """Where a dose time comes in the day (a daily total first)."""
+    return SLOTS.index(slot) if slot in SLOTS else -1
+
+
 def _ranges(days: Sequence[int], first_date: dt.date | None = None) -> str:
     """``[3, 4, 5, 9]`` -> ``"days 3-5, 9"``; with dates, ``"2027-01-06 to 2027-01-08, ..."``."""
-    groups: list[list[int]] = []
-    for day in days:
-        if groups and day == groups[-1][1] + 1:
-            groups[-1][1] = day
-        else:
-            groups.append([day, day])
+    groups = consecutive_runs(days)
     if first_date is not None:
         return ", ".join(
             day_name(a, first_date)
@@ -616,6 +849,37 @@ def _loads(
     return [Fraction(sum(step.doses.values(), Decimal(0))) for step in steps]
 
 
+def _possible_load(
+    step: CheckedStep,
+    formularies: Mapping[str, Formulary],
+    per_diazepam: Mapping[str, Fraction] | None,
+) -> Fraction | None:
+    """The load after the smallest cut the products allow from ``step`` (at any one dose
+    time of any drug), as the schedule measures it; None if a drug has no products."""
+    best: Fraction | None = None
+    doses = step.doses
+    for name in dict.fromkeys(drug for drug, _ in doses):
+        formulary = formularies.get(name)
+        if formulary is None:
+            return None
+        keys = [key for key in doses if key[0] == name]
+        per_mg = None if per_diazepam is None else per_diazepam[name]
+        lowered = smallest_cut(
+            tuple(doses[key] for key in keys), formulary, prescribing_step(per_mg, formulary)
+        )
+        changed = {**doses, **dict(zip(keys, lowered, strict=True))}
+        load = sum(
+            (
+                (Fraction(1) if per_diazepam is None else per_diazepam[drug]) * Fraction(dose)
+                for (drug, _), dose in changed.items()
+            ),
+            Fraction(0),
+        )
+        if best is None or load > best:
+            best = load
+    return best
+
+
 def _check_pace(
     steps: list[CheckedStep],
     loads: Sequence[Fraction],
@@ -627,11 +891,14 @@ def _check_pace(
     rises: Mapping[int, str] | None = None,
 ) -> None:
     """Increases (a revision's step back in ``rises`` is noted instead), 14-day windows over
-    the ceiling (as the engine judges them, the stop included), and a stop from more than
-    the clinical end. ``per_diazepam`` holds each
-    drug's diazepam mg per mg when the loads are diazepam equivalents."""
+    the ceiling, and a stop from more than the clinical end, judged by the rules the schedule
+    flags its own steps by (:func:`taper.guideline.judge_cut`,
+    :func:`taper.guideline.clinical_end_mg`): a cut the products force is noted, not a
+    problem. ``per_diazepam`` holds each drug's diazepam mg per mg when the loads are diazepam
+    equivalents."""
     single = len({name for step in steps for name in step.totals_by_drug()}) <= 1
     starts = [step.start_day for step in steps]
+    forced: list[int] = []
 
     def load_on(day: int) -> Fraction:
         return loads[max(0, bisect.bisect_right(starts, day) - 1)]
@@ -649,7 +916,18 @@ def _check_pace(
                 Problem("increase", day, f"{day_name(day, first_date)}: the dose goes up")
             )
         earlier = load_on(day - WINDOW_DAYS)
-        if over_ceiling(earlier, now, per_diazepam is not None):
+        verdict = judge_cut(
+            earlier,
+            before,
+            now,
+            _possible_load(steps[index - 1], formularies, per_diazepam)
+            if len(steps[index - 1].totals_by_drug()) == 1
+            else None,  # a crossover: no reduction path to compare with, as in the schedule
+            per_diazepam is not None,
+        )
+        if verdict is CutVerdict.FORCED:
+            forced.append(day)
+        elif verdict is CutVerdict.BREACH:
             cut = format_number(percent((earlier - now) / earlier))
             problems.append(
                 Problem(
@@ -657,9 +935,16 @@ def _check_pace(
                     day,
                     f"{day_name(day, first_date)}: the 14 days up to it cut {cut}%, above the 2025 "
                     "Joint Guideline's ceiling of 25% every 2 weeks"
-                    + ("" if per_diazepam is None else " (and CKS's 2 mg diazepam equivalent)"),
+                    + ("" if per_diazepam is None else " (and CKS's 2 mg diazepam equivalent)")
+                    + "; a smaller cut could be made from the products",
                 )
             )
+    if forced:
+        notes.append(
+            f"the products force the cuts over the guideline's ceiling on "
+            f"{', '.join(day_name(day, first_date) for day in forced)}: no smaller cut can be "
+            "made at these dose times from the products (not a problem of the plan's pace)"
+        )
     if loads[-1] != 0:
         notes.append("the plan does not end at zero")
         return
@@ -668,9 +953,9 @@ def _check_pace(
         formulary = formularies.get(name)
         if formulary is None:
             continue
-        end = smallest_dose_mg(formulary, total)
-        if per_diazepam is not None:
-            end = max(end, _decimal(Fraction(END_DIAZEPAM_MG) / per_diazepam[name]))
+        end = clinical_end_mg(
+            formulary, total, None if per_diazepam is None else per_diazepam[name]
+        )
         if total > end:
             problems.append(
                 Problem(

@@ -28,7 +28,8 @@ from taper.notices import Kind, Notice
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, table_of
 from taper.values import decimal_of, dose_text
 
-#: A spread between sources at or above this fold is flagged (feature brief, issue 2).
+#: A spread between sources at or above this fold is flagged (feature brief, issue 2): the
+#: highest value over the lowest, one value per source with a value (see :func:`_spread`).
 SPREAD_WARNING_FOLD = Fraction(3, 2)
 
 
@@ -78,23 +79,57 @@ class SourceResult:
 
 @dataclass(frozen=True)
 class Spread:
-    """How far apart the sources that cover a conversion are (Decimals at 0.001; ``wide``
-    is decided on the exact fold)."""
+    """How far apart the sources that give a value for a conversion are, measured on one
+    value per source (see :func:`_spread`); Decimals at 0.001 mg (``wide`` is decided on the
+    exact fold)."""
 
+    #: The lowest and highest of the values compared (one per source with a value).
     low_mg: Decimal
     high_mg: Decimal
+    #: Sources with a value.
     source_count: int
     fold: Decimal
     wide: bool
+    #: Sources with no value for a drug of the conversion (left out of the comparison).
+    without_value: int = 0
+    #: Sources that give a range, compared at the value of their own range nearest the
+    #: single values (at its midpoint when fewer than two sources give a single value).
+    ranges: tuple[str, ...] = ()
+    #: How a range was taken: ``"nearest"`` or ``"midpoint"``.
+    range_basis: str = "nearest"
 
     @property
     def is_wide(self) -> bool:
         return self.wide
 
+    def agreement(self) -> str:
+        """``"2-fold"``, or ``"all 4 sources with a value agree; 3 have none"``."""
+        if self.fold != 1:
+            return f"{format_number(self.fold)}-fold"
+        who = "both sources" if self.source_count == 2 else f"all {self.source_count} sources"
+        text = f"{who} with a value agree"
+        if self.ranges and self.range_basis == "nearest":
+            text += (
+                f" (the range of {self.ranges[0]} includes that value)"
+                if len(self.ranges) == 1
+                else f" (the ranges of {', '.join(self.ranges)} include that value)"
+            )
+        if self.without_value:
+            text += f"; {self.without_value} {'has' if self.without_value == 1 else 'have'} none"
+        return text
+
+    def basis(self) -> str:
+        """How ranges entered the comparison, in words (empty when no source gives one)."""
+        if not self.ranges:
+            return ""
+        how = "midpoint" if self.range_basis == "midpoint" else "value nearest the others"
+        return f"{', '.join(self.ranges)}: a range, taken at its {how}"
+
     def text(self) -> str:
+        basis = self.basis()
         return (
             f"{format_dose_range(self.low_mg, self.high_mg)} across {self.source_count} "
-            f"sources ({format_fold(self.fold)})"
+            f"sources ({self.agreement()}{'; ' + basis if basis else ''})"
         )
 
 
@@ -138,11 +173,6 @@ class _Exact:
         low, low_exact = to_decimal(self.low)
         high, high_exact = to_decimal(self.high)
         return SourceResult(self.source, low, high, (), low_exact and high_exact)
-
-
-def format_fold(fold: Fraction | Decimal) -> str:
-    """``"3-fold"``, or ``"all sources agree"`` when they give the same dose."""
-    return "all sources agree" if fold == 1 else f"{format_number(fold)}-fold"
 
 
 def convert_dose(
@@ -215,14 +245,17 @@ def convert_dose(
         raise NoEquivalenceError(missing, chosen_source.id, covering_ids)
 
     covering = [r for r in exact if r.low is not None]
-    spread = _spread(covering)
+    spread = _spread(covering, len(exact) - len(covering))
     if spread is not None and spread.is_wide:
+        basis = spread.basis()
         warnings.append(
             Notice(
                 Kind.SOURCE_SPREAD,
-                f"sources disagree {format_fold(spread.fold)}: {target.name} "
+                f"sources disagree {spread.agreement()}: {target.name} "
                 f"{format_dose_range(spread.low_mg, spread.high_mg)} across "
-                f"{spread.source_count} sources; review every source before relying on one",
+                f"{spread.source_count} sources with a value"
+                + (f" ({basis})" if basis else "")
+                + "; review every source before relying on one",
             )
         )
     high = chosen_exact.high
@@ -317,11 +350,26 @@ def _convert_under(
     return _Exact(source, low, high)
 
 
-def _spread(results: Sequence[_Exact]) -> Spread | None:
+def _spread(results: Sequence[_Exact], without_value: int) -> Spread | None:
+    """The spread of the sources with a value, on one value per source: a single value as
+    it is; a source's range at its value nearest the single values of the others (a range
+    that includes them agrees with them), or at its midpoint when fewer than two sources
+    give a single value. The extreme ends of different sources' ranges are never compared
+    (Medscape's ranges are 4-fold wide by themselves)."""
     if len(results) < 2:
         return None
-    low = min(r.low for r in results if r.low is not None)
-    high = max(r.high for r in results if r.high is not None)
+    points = [r.low for r in results if r.low is not None and r.low == r.high]
+    ranged = [r for r in results if r.low is not None and r.high is not None and r.low != r.high]
+    values = list(points)
+    basis = "nearest" if len(points) >= 2 else "midpoint"
+    for result in ranged:
+        assert result.low is not None
+        assert result.high is not None
+        if basis == "midpoint":
+            values.append((result.low + result.high) / 2)
+        else:
+            values.append(_nearest(result.low, result.high, min(points), max(points)))
+    low, high = min(values), max(values)
     fold = high / low
     return Spread(
         low_mg=to_decimal(low)[0],
@@ -329,7 +377,20 @@ def _spread(results: Sequence[_Exact]) -> Spread | None:
         source_count=len(results),
         fold=to_decimal(fold)[0],
         wide=fold >= SPREAD_WARNING_FOLD,
+        without_value=without_value,
+        ranges=tuple(r.source.id for r in ranged),
+        range_basis=basis,
     )
+
+
+def _nearest(low: Fraction, high: Fraction, first: Fraction, last: Fraction) -> Fraction:
+    """The value of the range ``low``-``high`` nearest the span ``first``-``last`` (inside
+    the span where the two overlap)."""
+    if high < first:
+        return high
+    if low > last:
+        return low
+    return max(low, first)
 
 
 def _disagreement(chosen: _Exact, results: Sequence[_Exact]) -> str | None:

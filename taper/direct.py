@@ -40,6 +40,7 @@ from taper.guideline import (
     WINDOW_DAYS,
     cks_band_step,
     over_ceiling,
+    smallest_cut,
 )
 from taper.options import End, Method, Order, TaperRequest
 from taper.params import SLOTS
@@ -83,11 +84,18 @@ def reduction_path(
     order: Order,
     dose_step: Fraction | None = None,
     liquids: bool = True,
+    bottle: bool = False,
 ) -> tuple[list[tuple[Decimal, ...]], list[int]]:
     """Every configuration from the regimen down to zero, one dose time lowered at a time,
-    with each configuration's daily total in quanta of the formulary (for fast search)."""
-    ladders = [formulary.ladder(dose, dose_step, liquids=liquids) for dose in start]
-    steps = [formulary.ladder_units(dose, dose_step, liquids=liquids) for dose in start]
+    with each configuration's daily total in quanta of the formulary (for fast search).
+    With ``bottle`` (and a liquid among the products), each dose time, once cut, goes
+    through the doses the liquid measures only: it never goes back to tablets."""
+    if bottle and formulary.has_liquid:
+        ladders = [formulary.bottle_ladder(dose, dose_step) for dose in start]
+        steps = [formulary.bottle_ladder_units(dose, dose_step) for dose in start]
+    else:
+        ladders = [formulary.ladder(dose, dose_step, liquids=liquids) for dose in start]
+        steps = [formulary.ladder_units(dose, dose_step, liquids=liquids) for dose in start]
     positions = [len(ladder) - 1 for ladder in ladders]
     is_night = [slot == "night" for slot in slots]
     sequence = SEQUENCES.get(order)
@@ -121,7 +129,7 @@ def dispensable_path(
     cut there; from there on, with the doses a liquid makes too (if that gives smaller
     cuts). A liquid is used only where the solids cannot keep the pace."""
     if not all(formulary.is_solid(dose) for dose in start if dose):
-        return reduction_path(start, slots, formulary, order, step)
+        return reduction_path(start, slots, formulary, order, step, bottle=True)
     path, totals = reduction_path(start, slots, formulary, order, step, liquids=False)
     quantum = Fraction(formulary.quantum)
     scale = quantum * (ratio[0] if ratio is not None else 1)
@@ -138,28 +146,14 @@ def dispensable_path(
 
     for index in range(len(totals) - 1):
         if too_coarse(index):
-            rest, rest_totals = reduction_path(path[index], slots, formulary, order, step)
+            rest, rest_totals = reduction_path(
+                path[index], slots, formulary, order, step, bottle=True
+            )
             if rest_totals[1] <= totals[index + 1]:
                 break  # a liquid gives no smaller cut here
             offset = totals[index] - rest_totals[0]
             return path[:index] + rest, totals[:index] + [t + offset for t in rest_totals]
     return path, totals
-
-
-def smallest_cut(
-    config: tuple[Decimal, ...], formulary: Formulary, step: Fraction | None
-) -> tuple[Decimal, ...]:
-    """The configuration one dose down at whichever dose time makes the smallest cut: the
-    smallest cut the products allow from ``config``, whatever the order of dose times."""
-    best: tuple[Decimal, ...] | None = None
-    for slot, dose in enumerate(config):
-        if not dose:
-            continue
-        below = [d for d in formulary.ladder(dose, step) if d < dose]
-        lowered = (*config[:slot], below[-1] if below else Decimal(0), *config[slot + 1 :])
-        if best is None or sum(lowered) > sum(best):
-            best = lowered
-    return best if best is not None else config
 
 
 @dataclass(frozen=True)

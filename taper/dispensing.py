@@ -12,33 +12,81 @@ from decimal import Decimal
 from fractions import Fraction
 
 from taper.plan import DispensedProduct, DoseTime, SupplyPeriod
-from taper.products import Formulary, Preparation, Product
+from taper.products import MEASURABLE_CONCENTRATE_ML, Formulary, Preparation, Product
 
 
 class DosePreparer:
-    """How to make each dose of a plan, taken in day order: once a drug's doses have come
-    from a liquid, every later dose that liquid measures comes from it too, so that a patient
-    does not go from the bottle back to tablets and back again."""
+    """How to make each dose of a plan, taken in day order: a dose a tablet or capsule makes
+    comes from it until its dose time has started a liquid (a liquid only where the solids
+    cannot make the dose); once a dose time's doses come from a liquid, every later dose
+    there that the same liquid measures comes from it too, so that a patient does not go
+    from the bottle back to tablets and back again, and never takes two liquids at one dose
+    time. Other dose times are not moved to the bottle by it (an unchanged night tablet
+    stays a tablet), and neither is a dose carried unchanged from a crossover (a converted
+    dose a liquid makes exactly): a dose time starts a bottle with a dose of its own taper."""
 
     def __init__(self, formularies: Mapping[str, Formulary]) -> None:
         self.formularies = formularies
-        self.liquid: dict[str, Product] = {}
+        #: The liquid each (drug, dose time) has started.
+        self.liquid: dict[tuple[str, str], Product] = {}
+        #: The last dose of each (drug, dose time), and whether it was outside the taper.
+        self.last: dict[tuple[str, str], tuple[Decimal, bool]] = {}
 
-    def prepare(self, drug: str, dose: Decimal, *, taper: bool = True) -> Preparation | None:
-        """How to make ``dose``; doses outside the taper itself (a crossover, where a liquid
-        may make a converted dose exactly) neither start nor follow a bottle."""
+    def prepare(
+        self, drug: str, dose: Decimal, *, taper: bool = True, slot: str = ""
+    ) -> Preparation | None:
+        """How to make ``dose`` at ``slot``; doses outside the taper itself (a crossover,
+        where a liquid may make a converted dose exactly) neither start nor follow a
+        bottle."""
         formulary = self.formularies[drug]
+        key = (drug, slot)
+        previous = self.last.get(key)
+        self.last[key] = (
+            dose,
+            not taper if previous is None or previous[0] != dose else previous[1],
+        )
         if not taper:
             return formulary.preparation(dose)
-        bottle = self.liquid.get(drug)
+        bottle = self.liquid.get(key)
         preparation = (
             formulary.liquid_preparation(dose, bottle) if bottle and dose else None
         ) or formulary.preparation(dose)
-        if preparation is not None:
+        carried = previous is not None and previous == (dose, True)  # from a crossover
+        if preparation is not None and not carried:
             for portion in preparation.portions:
                 if portion.volume_ml is not None:
-                    self.liquid.setdefault(drug, portion.product)
+                    self.liquid.setdefault(key, portion.product)
         return preparation
+
+
+#: What to do about a dose of a concentrate under a measurable volume.
+SMALL_VOLUME_ADVICE = (
+    "measure each with the concentrate's own calibrated dropper and check the volume; a "
+    "misplaced decimal point is a tenfold dose"
+)
+
+
+def small_volumes(
+    doses: Iterable[tuple[int, DoseTime]],
+) -> dict[Product, tuple[Decimal, list[int]]]:
+    """Doses measured from an oral concentrate in less than a measurable 0.5 mL
+    (:data:`taper.products.MEASURABLE_CONCENTRATE_ML`): for each concentrate, the least
+    volume and the numbers (steps or days) given with the doses, in order and once each."""
+    small: dict[Product, tuple[Decimal, list[int]]] = {}
+    for number, dose in doses:
+        for portion in dose.preparation.portions:
+            volume = portion.volume_ml
+            if (
+                volume is None
+                or portion.product.form != "concentrate"
+                or volume >= MEASURABLE_CONCENTRATE_ML
+            ):
+                continue
+            least, numbers = small.get(portion.product, (volume, []))
+            if not numbers or numbers[-1] != number:
+                numbers.append(number)
+            small[portion.product] = (min(least, volume), numbers)
+    return small
 
 
 def units_used(runs: Iterable[tuple[tuple[DoseTime, ...], int]]) -> dict[Product, Fraction]:

@@ -7,18 +7,18 @@ A direct taper (:mod:`taper.direct`) or, with a drug to switch to, a substitutio
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 
-from taper.assemble import Segment, assemble_plan
+from taper.assemble import METHOD_PACE_CAUSE, Segment, assemble_plan
 from taper.direct import taper_segments
-from taper.errors import InvalidRequestError
-from taper.formatting import format_dose
+from taper.errors import InvalidRequestError, TaperError
+from taper.formatting import format_dose, format_number, to_decimal
 from taper.guideline import over_ceiling
 from taper.notices import Kind, Notice
-from taper.options import TaperRequest
+from taper.options import Method, TaperRequest
 from taper.plan import Plan
 from taper.products import product_drug
 from taper.regimen import check_regimen, request_formulary
@@ -27,6 +27,88 @@ from taper.table import EquivalenceTable, ratio_to_diazepam
 
 
 def make_plan(request: TaperRequest, table: EquivalenceTable, *, today: dt.date | None) -> Plan:
+    """Build the plan a request describes (a direct taper, or a substitution); a warning that
+    the method's pace goes over the ceiling names a remedy checked on this very plan."""
+    plan = _make_plan(request, table, today=today)
+    for index, notice in enumerate(plan.warnings):
+        if notice.kind is Kind.CEILING and METHOD_PACE_CAUSE in notice.message:
+            head = notice.message.partition(METHOD_PACE_CAUSE)[0]
+            remedy = _checked_remedy(request, table, today)
+            warnings = list(plan.warnings)
+            warnings[index] = Notice(Kind.CEILING, f"{head}{METHOD_PACE_CAUSE}{remedy}")
+            return replace(plan, warnings=tuple(warnings))
+    return plan
+
+
+def _breaches(request: TaperRequest, table: EquivalenceTable, today: dt.date | None) -> bool:
+    """Whether the method's pace goes over the ceiling in the plan of ``request`` (a request
+    that cannot be planned counts as one)."""
+    try:
+        plan = _make_plan(request, table, today=today)
+    except TaperError:
+        return True
+    return any(s.exceeds_ceiling and s.phase in {"taper", "stop"} for s in plan.steps)
+
+
+def _checked_remedy(request: TaperRequest, table: EquivalenceTable, today: dt.date | None) -> str:
+    """The options that keep the method's cuts within the ceiling for this plan, each
+    checked by planning with it (the products' rounding can make a pace that looks slow
+    enough cut too much in some 2 weeks)."""
+    found = []
+
+    def largest(count: int, option: Callable[[int], TaperRequest]) -> int | None:
+        """The largest n in 1..count whose request keeps the pace (bisection, checked)."""
+        low, high = 0, count
+        while low < high:
+            middle = (low + high + 1) // 2
+            if _breaches(option(middle), table, today):
+                high = middle - 1
+            else:
+                low = middle
+        return low or None
+
+    if request.method is Method.PERCENT:
+        half_points = int(request.rate_percent * 2) - 1
+
+        def by_rate(n: int) -> TaperRequest:
+            return replace(request, rate_percent=Decimal(n) / 2)
+
+        best = largest(half_points, by_rate)
+        if best is not None:
+            found.append(f"--rate {format_number(Decimal(best) / 2)}%")
+    elif request.method is Method.LINEAR and request.step_mg is not None:
+        quantum = request_formulary(table, table.drug(request.drug), request).quantum
+        units = int(Fraction(request.step_mg) / quantum) - 1
+
+        def by_step(n: int) -> TaperRequest:
+            return replace(request, step_mg=to_decimal(quantum * n)[0])
+
+        best = largest(units, by_step)
+        if best is not None:
+            found.append(f"--step {format_dose(to_decimal(quantum * best)[0])}")
+    for days, text in ((14, "2w"), (21, "3w"), (28, "4w")):
+        if days > request.interval_days and not _breaches(
+            replace(request, interval_days=days), table, today
+        ):
+            found.append(f"--every {text}")
+            break
+    if not found and request.method is Method.PERCENT and request.interval_days < 14:
+        fortnightly = replace(request, interval_days=14)
+        best = largest(
+            min(int(request.rate_percent * 2) - 1, 50),
+            lambda n: replace(fortnightly, rate_percent=Decimal(n) / 2),
+        )
+        if best is not None:
+            found.append(f"--every 2w with --rate {format_number(Decimal(best) / 2)}%")
+    if not found:
+        return (
+            "no slower pace of this method avoids it with these products; try another "
+            "--method or --product"
+        )
+    return " or ".join(found) + " avoids it (checked on this plan)"
+
+
+def _make_plan(request: TaperRequest, table: EquivalenceTable, *, today: dt.date | None) -> Plan:
     """Build the plan a request describes (a direct taper, or a substitution)."""
     if request.switch_to is not None or request.also:
         return build_substitution(request, table, today=today)

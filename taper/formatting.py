@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numbers
 import re
+from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
@@ -106,3 +107,15 @@ def _visible(char: str) -> str:
         if code < 0x10000
         else f"\\U{code:08x}"
     )
+
+
+def consecutive_runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted whole numbers as runs of consecutive ones: ``[3, 4, 5, 9]`` ->
+    ``[(3, 5), (9, 9)]``."""
+    groups: list[list[int]] = []
+    for number in numbers:
+        if groups and number == groups[-1][1] + 1:
+            groups[-1][1] = number
+        else:
+            groups.append([number, number])
+    return [(first, last) for first, last in groups]

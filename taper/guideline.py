@@ -7,7 +7,8 @@ section 4).
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from enum import Enum
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -82,3 +83,81 @@ def over_ceiling(before: Fraction, after: Fraction, diazepam: bool) -> bool:
     if before <= 0 or (before - after) / before <= CEILING_FRACTION:
         return False
     return not diazepam or before - after > Fraction(TAIL_ALLOWANCE_DIAZEPAM_MG)
+
+
+# One judgement for plans and checks: the schedule (:mod:`taper.assemble`) flags its steps
+# and the checker (:mod:`taper.check`) reports a plan's problems by these rules, so that a plan
+# the tool makes passes its own check, and a check reports what the schedule would have warned
+# about.
+
+
+class CutVerdict(Enum):
+    """How the guideline judges a step: its 14 days keep the pace (``WITHIN``), go over the
+    ceiling because no smaller cut can be made from the dose before (``FORCED``, the
+    products are the cause) or go over it when a smaller cut could be made (``BREACH``)."""
+
+    WITHIN = "within"
+    FORCED = "forced"
+    BREACH = "breach"
+
+
+def judge_cut(
+    window_start: Fraction,
+    before: Fraction,
+    after: Fraction,
+    possible: Fraction | None,
+    diazepam: bool,
+) -> CutVerdict:
+    """Judge a step of load ``after`` (diazepam equivalent, or mg of one drug) that follows a
+    step of load ``before``, the load 14 days before it being ``window_start``. ``possible``
+    is the load after the smallest cut the products allow from the step before (see
+    :func:`smallest_cut`; None where there is none to compare, e.g. in a crossover)."""
+    if not over_ceiling(window_start, after, diazepam):
+        return CutVerdict.WITHIN
+    if possible is not None and over_ceiling(before, possible, diazepam):
+        return CutVerdict.FORCED
+    return CutVerdict.BREACH
+
+
+def smallest_cut(
+    config: tuple[Decimal, ...], formulary: Formulary, step: Fraction | None
+) -> tuple[Decimal, ...]:
+    """The configuration one dose down at whichever dose time makes the smallest cut: the
+    smallest cut the products allow from ``config`` (doses of one drug at its dose times),
+    whatever the order of dose times; ``step`` is the plan's dose step
+    (:func:`prescribing_step`)."""
+    best: tuple[Decimal, ...] | None = None
+    for slot, dose in enumerate(config):
+        if not dose:
+            continue
+        below = [d for d in formulary.ladder(dose, step) if d < dose]
+        lowered = (*config[:slot], below[-1] if below else Decimal(0), *config[slot + 1 :])
+        if best is None or sum(lowered) > sum(best):
+            best = lowered
+    return best if best is not None else config
+
+
+def prescribing_step(per_mg: Fraction | None, formulary: Formulary) -> Fraction | None:
+    """The step a plan's doses come in (mg): about 1 mg diazepam equivalent on the products'
+    grid, as a prescriber writes them; None without a diazepam equivalent (``per_mg``, the
+    diazepam mg per mg of the drug)."""
+    if per_mg is None:
+        return None
+    step = Fraction(END_DIAZEPAM_MG) / per_mg
+    return max(formulary.quantum, formulary.quantum * int(step / formulary.quantum))
+
+
+def clinical_end_mg(formulary: Formulary, stop_from: Decimal, per_mg: Fraction | None) -> Decimal:
+    """The clinical end of a drug's taper (mg a day): about 1 mg diazepam equivalent (NICE
+    CKS), or the smallest dose the products make where that is larger (the smallest dose
+    alone without a diazepam equivalent). A stop from no more than this is the normal end."""
+    smallest = smallest_dose_mg(formulary, stop_from)
+    if per_mg is None:
+        return smallest
+    end = Fraction(END_DIAZEPAM_MG) / per_mg
+    return max(
+        smallest,
+        (Decimal(end.numerator) / Decimal(end.denominator)).quantize(
+            Decimal("0.001"), rounding=ROUND_CEILING
+        ),
+    )

@@ -30,6 +30,8 @@ class Kind(StrEnum):
     SWITCH_ROUNDING = "switch-rounding"
     SWITCH_REDUCTION = "switch-reduction"
     FINISH_ON = "finish-on"
+    # Dispensing.
+    SMALL_VOLUME = "small-volume"
     ACCUMULATION = "accumulation"
     ABOVE_MAXIMUM = "above-maximum"
     #: A switch that adds a dose time (a stated maximum single dose requires it).

@@ -571,6 +571,20 @@ def resolve_request(
                 f"{{{name}}} goes with {{method}} (this plan's method is {method.value})",
                 parameters={name: value, "method": wanted.value},
             )
+    g = given  # what the caller gave, not what a named pace filled in
+    for name, value, used, wanted in (
+        ("rate", g.rate, g.rate, Method.PERCENT),
+        ("slow_below", g.slow_below, g.slow_below, Method.PERCENT),
+        ("slow_rate", g.slow_rate, g.slow_rate, Method.PERCENT),
+        ("emax", g.emax, g.emax.strip() not in {"", "100"}, Method.OCCUPANCY),
+        ("occupancy_step", g.occupancy_step, g.occupancy_step.strip() != "5", Method.OCCUPANCY),
+    ):
+        if used and method is not wanted:  # it would be ignored without a word
+            raise InvalidRequestError(
+                f"{{{name}}} is used only by {{method}}; the {method.value} method does not use "
+                "it: leave it out",
+                parameters={name: value, "method": wanted.value},
+            )
     if o.rate and method is Method.PERCENT and (o.until or o.duration):
         raise _conflict(
             "give {rate} or a target end ({until}, {duration}), not both: the target end "
@@ -579,6 +593,26 @@ def resolve_request(
         )
     if o.part and not (o.switch_to or o.finish_on):
         raise _conflict("{part} goes with {switch_to} or {finish_on}", o)
+    if not (o.switch_to or o.finish_on):
+        for name, value, used in (
+            ("crossover", g.crossover, (g.crossover or "slot").strip().lower() != "slot"),
+            ("stage", g.stage, g.stage is not None and parse_days(g.stage, "stage") != 7),
+            (
+                "stabilize",
+                g.stabilize,
+                g.stabilize is not None
+                and (
+                    g.stabilize.strip() in {"0", "0d", "0w"}
+                    or parse_days(g.stabilize, "stabilization") != 14
+                ),
+            ),
+        ):
+            if used:  # it would be ignored without a word: there is no crossover
+                raise InvalidRequestError(
+                    f"{{{name}}} goes with {{switch_to}} or {{finish_on}}: a direct taper has no "
+                    "crossover",
+                    parameters={name: value, "switch_to": None, "finish_on": None},
+                )
     if o.finish_from and not o.finish_on:
         raise _conflict("{finish_from} needs {finish_on}, the drug to finish on", o)
     if o.switch_reduction and not (o.switch_to or o.finish_on):

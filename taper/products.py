@@ -60,6 +60,10 @@ MAX_PRODUCTS = 10
 #: The most quanta (the finest step the products allow) a dose may be made of: bounds the
 #: time and memory of the search, whatever strengths are given.
 MAX_STEPS = 10_000
+#: A dose of a concentrate measured in less than this is a tenfold-error risk and is said so
+#: in the plan's warnings (issue 21's "measurable 0.5 mL"; the markings of the concentrates'
+#: droppers are NOT CONFIRMED: a reviewer reports 0.25 mL steps for lorazepam's).
+MEASURABLE_CONCENTRATE_ML = Decimal("0.5")
 #: A liquid fills in between solid doses only where their step is more than 1/10 (10%) of
 #: the dose.
 LIQUID_STEP_DENOMINATOR = 10
@@ -335,11 +339,12 @@ class Formulary:
 
         Cost counts each piece (a cut piece more than a whole one) and each distinct product
         used, so that a dose is made from few products and few pieces, as a pharmacist would
-        dispense it. Combinations of up to three products are considered.
+        dispense it. Combinations of up to two products are considered (a prescriber writes
+        no dose from three).
         """
         solid = sorted({product for product, _, _, _ in self._pieces})
         best: tuple[int, tuple[int, ...]] | None = None
-        for size in range(1, min(3, len(solid)) + 1):
+        for size in range(1, min(2, len(solid)) + 1):
             for subset in itertools.combinations(solid, size):
                 cost = self._cheapest(units, subset)
                 if cost is not None and (best is None or cost + _PRODUCT_COST * size < best[0]):
@@ -437,6 +442,33 @@ class Formulary:
         if key not in self._ladders:
             self._ladders[key] = self._ladder_units(*key)
         return self._ladders[key]
+
+    @property
+    def has_liquid(self) -> bool:
+        return bool(self._liquids)
+
+    def bottle_ladder_units(
+        self, up_to_mg: Decimal, dose_step: Fraction | None = None
+    ) -> tuple[int, ...]:
+        """The doses one dose time may go through once it is on the liquid (the least
+        concentrated, as :meth:`preparation` measures it), in quanta: ``up_to_mg`` itself and
+        every smaller dose that liquid measures (on the ``dose_step`` grid), so that the dose
+        time stays on the bottle to its end and never goes back to tablets and back again."""
+        top, step, _ = self._ladder_key(up_to_mg, dose_step, True)
+        self._require_few_steps(top)
+        measure = self._liquids[0][1]
+        return tuple(
+            units for units in range(top + 1) if units == top or not units % math.lcm(measure, step)
+        )
+
+    def bottle_ladder(
+        self, up_to_mg: Decimal, dose_step: Fraction | None = None
+    ) -> tuple[Decimal, ...]:
+        """The same doses as :meth:`bottle_ladder_units`, in mg."""
+        return tuple(
+            _as_decimal(self.quantum * units)
+            for units in self.bottle_ladder_units(up_to_mg, dose_step)
+        )
 
     def _ladder_key(
         self, up_to_mg: Decimal, dose_step: Fraction | None, liquids: bool

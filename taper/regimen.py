@@ -15,7 +15,7 @@ from fractions import Fraction
 from taper.doses import parse_dose
 from taper.errors import HighDoseError, InvalidRequestError, UndispensableDoseError, literal
 from taper.formatting import format_dose
-from taper.guideline import END_DIAZEPAM_MG
+from taper.guideline import prescribing_step
 from taper.options import End, TaperRequest
 from taper.params import SLOTS, TIMES, parse_regimen
 from taper.products import Formulary, formulary_for, parse_product, product_drug
@@ -109,8 +109,7 @@ def dose_step(
     8.5 mg as three pieces). None with ``--end micro`` or without a diazepam equivalent."""
     if request.end is End.MICRO or ratio is None:
         return None
-    step = Fraction(END_DIAZEPAM_MG) / ratio[0]
-    return max(formulary.quantum, formulary.quantum * int(step / formulary.quantum))
+    return prescribing_step(ratio[0], formulary)
 
 
 def split_daily_dose(
@@ -119,47 +118,91 @@ def split_daily_dose(
     formulary: Formulary,
     dose_step: Fraction | None = None,
 ) -> dict[str, Decimal]:
-    """Split a daily total over dose times as evenly as the products allow.
+    """Split a daily total over dose times as a prescriber writes it.
 
-    The split has the smallest largest difference from an even split; doses made from
-    whole or halved tablets (or capsules) are preferred to a liquid wherever they can make
-    the total; among equally even splits the larger doses go to night, then morning.
+    Among the splits near an even one, the fewest doses that need a liquid come first, then
+    the fewest that are not *simple* (at most four whole or half tablets or capsules of one
+    form and at most two products: clonazepam 4 mg over 3 is 1.25 + 1.25 + 1.5 mg, not
+    1.375 + 1.25 + 1.375 mg from tablets and orally disintegrating tablets of three
+    strengths), then the fewest doses off the grid of half the smallest tablet (a liquid
+    measures 0.25 mg, not 0.35 mg, where tablets halve to 0.25 mg); then the most even (the
+    smallest largest difference from an even split); among equally even splits the larger
+    doses go to night, then morning.
     """
     if len(slots) == 1:
         return {slots[0]: total}
     order = sorted(slots, key=SPLIT_PREFERENCE.index)
     quantum = formulary.quantum
-    units = formulary.ladder_units(total, dose_step)
-    solid = [u for u in units if u and formulary.is_solid(quantum * u)]
-    for doses in (solid, [u for u in units if u]):
-        best = _even_split(int(Fraction(total) / quantum), len(order), doses)
-        if best is not None:
-            split = {slot: _mg(quantum * u) for slot, u in zip(order, best, strict=True)}
-            return {slot: split[slot] for slot in SLOTS if slot in split}
-    raise UndispensableDoseError(
-        f"{format_dose(total)} cannot be split over {len(slots)} dose times with "
-        f"{formulary.describe()}"
-    )
+    units = [u for u in formulary.ladder_units(total, dose_step) if u]
+    best = _prescribable_split(int(Fraction(total) / quantum), len(order), units, formulary)
+    if best is None:
+        raise UndispensableDoseError(
+            f"{format_dose(total)} cannot be split over {len(slots)} dose times with "
+            f"{formulary.describe()}"
+        )
+    split = {slot: _mg(quantum * u) for slot, u in zip(order, best, strict=True)}
+    return {slot: split[slot] for slot in SLOTS if slot in split}
 
 
 def _mg(amount: Fraction) -> Decimal:
     return Decimal(amount.numerator) / Decimal(amount.denominator)
 
 
-def _even_split(total: int, count: int, doses: Sequence[int]) -> tuple[int, ...] | None:
-    """The most even split of ``total`` (in quanta) into ``count`` doses, the larger ones
-    first (dose times in order of preference), from the ``doses`` nearest the even share;
-    None if none adds up. Counted in integers: ``count * dose - total`` is the difference
-    from the even share, scaled by ``count``."""
-    near = sorted(doses, key=lambda dose: (abs(count * dose - total), dose))[:8]
+def _dose_kind(units: int, formulary: Formulary, grid: Fraction) -> tuple[int, int, int]:
+    """(needs a liquid, is not simple, is off the ``grid`` of half the smallest tablet) of a
+    dose, each 0 or 1."""
+    quantum = formulary.quantum
+    preparation = formulary.preparation(quantum * units)
+    off_grid = int((quantum * units) % grid != 0)
+    if preparation is None or any(p.volume_ml is not None for p in preparation.portions):
+        return 1, 1, off_grid
+    portions = preparation.portions
+    simple = (
+        all(portion.denominator <= 2 for portion in portions)
+        and len({portion.product for portion in portions}) <= 2
+        and sum(portion.pieces for portion in portions) <= 4
+        and len({portion.product.form for portion in portions}) == 1
+    )
+    return 0, int(not simple), off_grid
+
+
+def _prescribable_split(
+    total: int, count: int, doses: Sequence[int], formulary: Formulary
+) -> tuple[int, ...] | None:
+    """The split of ``total`` (in quanta) into ``count`` doses (dose times in order of
+    preference) that :func:`split_daily_dose` describes, from the ``doses`` near the even
+    share; None if none adds up. Counted in integers: ``count * dose - total`` is the
+    difference from the even share, scaled by ``count``."""
+    solids = [p for p in formulary.products if not p.is_liquid]
+    grid = min((Fraction(p.strength_mg) / 2 for p in solids), default=formulary.quantum)
+    # The doses nearest the even share (a day-1 split far from even is never the answer).
+    nearest = sorted(doses, key=lambda dose: (abs(count * dose - total), dose))[:12]
+    kinds = {dose: _dose_kind(dose, formulary, grid) for dose in nearest}
+    near: list[int] = []
+    for rank in sorted(set(kinds.values())):  # the nearest doses of each kind
+        near += [dose for dose in nearest if kinds[dose] == rank][:4]
     allowed = set(doses)
+    score: dict[int, tuple[int, int, int, int]] = {}
+
+    def scored(dose: int) -> tuple[int, int, int, int]:
+        if dose not in score:
+            score[dose] = (*_dose_kind(dose, formulary, grid), abs(count * dose - total))
+        return score[dose]
+
     best: tuple[tuple[int, ...], tuple[int, ...]] | None = None
-    for combination in itertools.product(near, repeat=count - 1):
+    for combination in itertools.product(sorted(set(near)), repeat=count - 1):
         last = total - sum(combination)
         if last not in allowed:
             continue
         chosen = (*combination, last)
-        key = (max(abs(count * dose - total) for dose in chosen), *(-dose for dose in chosen))
+        scores = [scored(dose) for dose in chosen]
+        key = (
+            sum(s[0] for s in scores),
+            sum(s[1] for s in scores),
+            sum(s[2] for s in scores),
+            max(s[3] for s in scores),
+            *(-dose for dose in chosen),
+        )
         if best is None or key < best[0]:
             best = (key, chosen)
     return None if best is None else best[1]

@@ -40,13 +40,14 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from taper.assemble import Segment, assemble_plan
-from taper.direct import smallest_cut, taper_segments
+from taper.direct import taper_segments
 from taper.doses import parse_dose
 from taper.engine import make_plan
 from taper.errors import DataFileError, InvalidRequestError, ParameterError
 from taper.files import read_text
 from taper.formatting import format_dose
 from taper.guardrails import PatientFactors
+from taper.guideline import smallest_cut
 from taper.notices import Kind, Notice
 from taper.options import Crossover, End, Method, Order, TaperRequest
 from taper.params import SLOTS, Hold, parse_date, parse_days, parse_percent, parse_regimen

@@ -37,7 +37,7 @@ from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 
 from taper.assemble import Segment, assemble_plan
-from taper.convert import Conversion, convert_dose, format_fold
+from taper.convert import Conversion, convert_dose
 from taper.direct import taper_segments
 from taper.errors import (
     HighDoseError,
@@ -763,7 +763,8 @@ def _warnings(
                 Kind.SOURCE_SPREAD,
                 f"the {target.name} dose depends on the equivalence source: "
                 f"{format_dose_range(spread.low_mg, spread.high_mg)} a day across "
-                f"{spread.source_count} sources ({format_fold(spread.fold)}); this plan uses "
+                f"{spread.source_count} sources with a value ({spread.agreement()}); this "
+                "plan uses "
                 f"{conversion.chosen.source.id} ({conversion.chosen.text()})",
             )
         )

@@ -103,7 +103,7 @@ def test_the_tools_own_plans_check_as_the_engine_flagged_them(
 ) -> None:
     plan = plan_taper(start=START, table=table, **params)
     result = check_plan(write(tmp_path, plan_csv(plan, table)), table, region=region)
-    flagged = {s.start_day for s in plan.steps if s.exceeds_ceiling or s.forced}
+    flagged = {s.start_day for s in plan.steps if s.exceeds_ceiling}
     found = {p.day for p in result.problems if p.kind == "ceiling"}
     assert found == flagged
     engine_stop_warning = any("stops from" in w.message for w in plan.warnings)
@@ -119,7 +119,8 @@ def test_the_tools_own_plans_check_as_the_engine_flagged_them(
         ("", "is empty"),
         ("# only a comment\n", "has no header line"),
         ("dose_mg\n1\n", "needs a 'day', 'date' or 'from' column"),
-        ("day,mg\n1,1\n", "needs a 'dose_mg' or 'dose' column, or one per dose time"),
+        ("day,mg\n1,1\n", "cannot place column 'mg'; accepted: dose times (morning: morning"),
+        ("day,drug\n1,x\n", "needs a 'dose_mg' or 'dose' column, or one per dose time; found"),
         (
             "date,dose_mg\n04/01/2027,1\n",
             "line 2: date '04/01/2027' could be day-first or month-first",
@@ -248,7 +249,7 @@ def test_problems_and_missing_days_are_dates_when_the_file_has_dates(
     rows = [f"2027-01-{day:02d},1\n" for day in range(4, 32) if day not in (10, 11)]
     result = check_plan(write(tmp_path, "date,dose_mg\n" + "".join(rows)), table, drug="clonazepam")
     (missing,) = [p for p in result.problems if p.kind == "missing-days"]
-    assert missing.message == "missing: 2027-01-10 to 2027-01-11"
+    assert missing.message.startswith("missing: 2027-01-10 to 2027-01-11 (each row is read")
 
 
 def test_days_left_out_of_the_totals_are_named(tmp_path: Path, table: EquivalenceTable) -> None:

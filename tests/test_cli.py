@@ -23,7 +23,7 @@ def test_convert_table_names_the_source_and_other_opinions(run: Any) -> None:
     assert "ashton" in result.stdout
     assert "30 mg" in result.stdout
     assert "va-dod-2021 15 mg (half this)" in result.stdout
-    assert "Warning: sources disagree 4-fold" in " ".join(result.stdout.split())
+    assert "Warning: sources disagree 2-fold" in " ".join(result.stdout.split())
     assert "Draft for clinical review" in result.stdout
     assert f"taper {taper.__version__}" in result.stdout
 
@@ -50,9 +50,12 @@ def test_convert_json_has_schema_results_and_echoed_input(run: Any) -> None:
     assert isinstance(document["results"][0]["dose_mg"], int)
     assert document["spread"] == {
         "low_mg": 15,
-        "high_mg": 60,
-        "fold": 4,
+        "high_mg": 30,
+        "fold": 2,
         "sources": 5,
+        "sources_without_value": 2,
+        "ranges": ["medscape"],
+        "range_basis": "nearest",
         "wide": True,
     }
     assert document["table"]["sha256"]

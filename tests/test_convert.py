@@ -26,8 +26,10 @@ def test_clonazepam_to_diazepam_under_each_source(table: EquivalenceTable) -> No
     assert by_source["medscape"].text() == "15 to 60 mg"
     assert by_source["who-2009"].missing == ("clonazepam",)
     assert conversion.spread is not None
-    assert conversion.spread.fold == 4
-    assert any("disagree 4-fold" in w.message for w in conversion.warnings)
+    assert (
+        conversion.spread.fold == 2
+    )  # the single values 15 and 30 mg; Medscape's range holds them
+    assert any("disagree 2-fold" in w.message for w in conversion.warnings)
     assert conversion.disagreement is not None
     assert "va-dod-2021 15 mg (half this)" in conversion.disagreement
     assert "Same with nhs-scotland-2024, pharmacists-letter-2024" in conversion.disagreement
@@ -199,16 +201,38 @@ def test_grades_are_explained_and_agreement_is_said_in_words(run: Any) -> None:
     result = run("convert", "diazepam", "15mg", "--to", "diazepam", "--all-sources")
     out = " ".join(result.stdout.split())
     assert "Grade: A = a guideline, regulator or label; B = a professional secondary source" in out
-    assert "(all sources agree)" in out
+    assert "(all 7 sources with a value agree)" in out
     assert "1-fold" not in out
 
 
-@pytest.mark.parametrize(("env", "args"), [({"TAPER_REGION": "UK"}, []), ({}, ["--region", "Uk"])])
-def test_region_from_the_environment_in_any_case(
-    run: Any, env: dict[str, str], args: list[str]
+def test_medscapes_paired_range_ends_made_chlordiazepoxide_disagree_5_fold(
+    table: EquivalenceTable,
 ) -> None:
-    result = run(
-        "schedule", "clonazepam", "1mg", "--start", "2027-01-04", "--format", "json", *args, env=env
+    """Regression: "sources disagree 5-fold" for chlordiazepoxide 25 mg, where four sources
+    give 10 mg and the 5-fold was Medscape's low end over its high end."""
+    conversion = convert_dose("chlordiazepoxide", "25mg", "diazepam", table=table)
+    assert conversion.spread is not None
+    assert conversion.spread.fold == 1
+    assert not any(w.kind == "source-spread" for w in conversion.warnings)
+    assert conversion.spread.agreement() == (
+        "all 6 sources with a value agree (the ranges of pharmacists-letter-2024, medscape "
+        "include that value); 1 has none"
     )
-    assert result.exit_status == 0, result.stderr
-    assert result.json["meta"]["parameters"]["region"] == "uk"
+
+
+def test_zolpidem_said_all_sources_agree_when_five_of_seven_had_no_value(
+    table: EquivalenceTable,
+) -> None:
+    conversion = convert_dose("zolpidem", "10mg", "diazepam", table=table)
+    assert conversion.spread is not None
+    assert conversion.spread.agreement() == "both sources with a value agree; 5 have none"
+
+
+def test_ranges_alone_are_compared_at_their_midpoints_and_say_so(
+    table: EquivalenceTable,
+) -> None:
+    # lormetazepam: only ranges (Ashton, NHS Scotland), no two single values.
+    conversion = convert_dose("lormetazepam", "1mg", "diazepam", table=table)
+    assert conversion.spread is not None
+    assert conversion.spread.range_basis == "midpoint"
+    assert conversion.spread.basis() == "ashton, nhs-scotland-2024: a range, taken at its midpoint"

@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from rich.console import Console
@@ -242,8 +243,6 @@ GRADE_WORDS = {
 def render_conversion(
     conversion: Conversion, table: EquivalenceTable, *, all_sources: bool
 ) -> None:
-    from taper.convert import format_fold
-
     inputs = " + ".join(
         f"{item.drug.name} {format_dose(item.dose_mg)}" for item in conversion.inputs
     )
@@ -262,7 +261,7 @@ def render_conversion(
         grid.add_row(
             "all sources",
             "",
-            f"{format_dose_range(spread.low_mg, spread.high_mg)} ({format_fold(spread.fold)})",
+            f"{format_dose_range(spread.low_mg, spread.high_mg)} ({spread.agreement()})",
         )
     out = console()
     out.print(DRAFT_NOTICE, markup=False, style="bold")
@@ -445,19 +444,24 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
         headings = ("Step", "From", *plan.slots, "Daily total (diazepam)", "Cut")
         grid = _steps_table(headings, rows, out.width)
     out.print(grid, markup=False)
-    preparations = {
-        (dose.drug, dose.dose_mg): dose.preparation
-        for item in plan.steps
-        for dose in item.doses
-        if dose.dose_mg > 0
-    }
+    # Each way a dose is made, with the dose times that take it that way where a dose is
+    # made in more than one way (a 0.5 mg night tablet and 5 mL of solution in the morning):
+    # the list never contradicts a step.
+    ways: dict[tuple[str, Decimal], dict[str, list[str]]] = {}
+    for item in plan.steps:
+        for dose in item.doses:
+            if dose.dose_mg > 0:
+                made = ways.setdefault((dose.drug, dose.dose_mg), {})
+                slots = made.setdefault(dose.preparation.text(), [])
+                if dose.slot not in slots:
+                    slots.append(dose.slot)
     out.print("What to take for each dose:", markup=False)
-    for drug_name, dose_mg in sorted(preparations, key=lambda key: (key[0], -key[1])):
+    for drug_name, dose_mg in sorted(ways, key=lambda key: (key[0], -key[1])):
         name = f" {drug_name}" if phases else ""
-        out.print(
-            f"  {format_dose(dose_mg)}{name}: {preparations[drug_name, dose_mg].text()}",
-            markup=False,
-        )
+        made = ways[drug_name, dose_mg]
+        for text, slots in made.items():
+            where = f" ({', '.join(s for s in plan.slots if s in slots)})" if len(made) > 1 else ""
+            out.print(f"  {format_dose(dose_mg)}{name}{where}: {text}", markup=False)
     checks = plan.checks
     out.print(
         f"Duration {checks.duration_days} days, {checks.reductions} reductions, last dose "

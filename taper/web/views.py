@@ -243,7 +243,7 @@ def curve_svg(plan: Plan, table: EquivalenceTable) -> dict[str, str] | None:
 
 def conversion_view(values: Mapping[str, str], table: EquivalenceTable) -> dict[str, Any]:
     """A dose under every source (``taper convert DRUG DOSE --to DRUG --all-sources``)."""
-    from taper.convert import convert_dose, format_fold
+    from taper.convert import convert_dose
 
     drug, dose, target = (values.get(k, "").strip() for k in ("drug", "dose", "to"))
     if not drug or not target:
@@ -271,7 +271,7 @@ def conversion_view(values: Mapping[str, str], table: EquivalenceTable) -> dict[
         if spread is None
         else {
             "text": f"{format_dose_range(spread.low_mg, spread.high_mg)} "
-            f"({format_fold(spread.fold)})",
+            f"({spread.agreement()}{'; ' + spread.basis() if spread.basis() else ''})",
             "count": spread.source_count,
         },
         "warnings": [(str(w.kind), w.message) for w in conversion.warnings],
