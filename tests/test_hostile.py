@@ -606,7 +606,6 @@ def test_no_output_replaces_the_bundled_table(run: Any, tmp_path: Path, monkeypa
     copy.write_bytes(table.bundled_table_path().read_bytes())
     monkeypatch.setattr(table, "bundled_table_path", lambda: copy)
     monkeypatch.setattr(sidefiles, "bundled_table_path", lambda: copy)
-    monkeypatch.setenv("TAPER_CACHE_DIR", "off")
     before = copy.read_bytes()
     result = run("schedule", "clonazepam", "1mg", "-o", str(copy), "--force", "-f", "csv")
     assert result.exit_status == 1
