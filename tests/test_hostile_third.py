@@ -1,0 +1,151 @@
+"""A hostile world, third pass (#23): outputs that are links or devices, formulas through the
+``#`` lines, control characters from tables, handout text, bounded costs, one-line errors,
+batch workers that outlive their parent.
+
+Each test is named after the bug it pins.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SCHEDULE_CSV = ["schedule", "clonazepam", "1mg", "--start", "2027-01-04", "-f", "csv"]
+
+
+def _taper(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "taper", *args],
+        text=True,
+        timeout=120,
+        check=False,
+        **{"capture_output": True, **kwargs},
+    )
+
+
+# ----------------------------------------------------------------- outputs: links, devices
+
+
+def test_force_writes_through_a_link_to_a_file_and_keeps_the_link(run: Any, tmp_path: Path) -> None:
+    real = tmp_path / "real.csv"
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    result = run(*SCHEDULE_CSV, "-o", str(link))
+    assert result.exit_status == 1
+    assert "already exists" in result.stderr
+    result = run(*SCHEDULE_CSV, "-o", str(link), "--force")
+    assert result.exit_status == 0, result.stderr
+    assert link.is_symlink()
+    assert real.read_text(encoding="utf-8").startswith("# taper")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv", "real.csv"]
+
+
+@pytest.mark.parametrize("force", [(), ("--force",)])
+def test_dev_null_is_an_output_written_through(run: Any, force: tuple[str, ...]) -> None:
+    result = run(*SCHEDULE_CSV, "-o", "/dev/null", *force)
+    assert result.exit_status == 0, result.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+@pytest.mark.parametrize("where", ["file", "pipe"])
+def test_dev_stdout_force_with_stdout_redirected_keeps_the_link(tmp_path: Path, where: str) -> None:
+    """As root, '-o /dev/stdout --force' with stdout redirected replaced the system's
+    /dev/stdout link with a regular file. A link made here stands in for /dev/stdout."""
+    stand_in = tmp_path / "stdout"
+    stand_in.symlink_to("/proc/self/fd/1")
+    if where == "file":
+        out = tmp_path / "redirected.csv"
+        with out.open("w") as stream:
+            result = _taper(*SCHEDULE_CSV, "-o", str(stand_in), "--force",
+                            capture_output=False, stdout=stream, stderr=subprocess.PIPE)  # fmt: skip
+        written = out.read_text(encoding="utf-8")
+    else:
+        result = _taper(*SCHEDULE_CSV, "-o", str(stand_in), "--force")
+        written = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert stand_in.is_symlink()
+    assert os.readlink(stand_in) == "/proc/self/fd/1"
+    assert written.startswith("# taper")
+    assert ",clonazepam," in written
+
+
+def test_a_named_pipe_nothing_reads_is_refused_without_a_hang(run: Any, tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    result = run(*SCHEDULE_CSV, "-o", str(fifo))
+    assert result.exit_status == 1
+    assert "a pipe that nothing reads" in result.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_a_named_pipe_with_a_reader_is_written_through(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True)
+    try:
+        result = _taper(*SCHEDULE_CSV, "-o", str(fifo))
+        received, _ = reader.communicate(timeout=60)
+    finally:
+        reader.kill()
+    assert result.returncode == 0, result.stderr
+    assert received.startswith("# taper")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_no_temporary_file_is_made_beside_a_device(run: Any, tmp_path: Path) -> None:
+    """Staging beside /dev/null would create files in /dev as root."""
+    from taper import files
+
+    seen: list[str] = []
+    real = files.tempfile.mkstemp
+
+    def spy(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        handle, name = real(*args, **kwargs)
+        seen.append(name)
+        return handle, name
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(files.tempfile, "mkstemp", spy)
+        assert run(*SCHEDULE_CSV, "-o", "/dev/null").exit_status == 0
+    assert seen
+    assert not any(name.startswith("/dev/") for name in seen)
+
+
+# ----------------------------------------------------------------- messages name the file
+
+
+def _limited(size: int) -> Any:
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
+
+
+def test_the_file_size_limit_error_names_the_file_that_outgrew_it(tmp_path: Path) -> None:
+    """The error blamed the summary file when the day-level output outgrew RLIMIT_FSIZE."""
+    out, summary = tmp_path / "days.csv", tmp_path / "summary.csv"
+    result = _taper("sweep", "diazepam", "10mg,20mg,30mg", "-o", str(out), "--summary",
+                    str(summary), "-j", "1", "--quiet", preexec_fn=_limited(30_000))  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"taper: error: cannot write {out}: File too large")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_the_file_size_limit_error_names_the_summary_when_it_outgrows_it(tmp_path: Path) -> None:
+    out, summary = tmp_path / "days.jsonl", tmp_path / "summary.csv"
+    doses = ",".join(f"{dose}mg" for dose in range(2, 40))
+    result = _taper("sweep", "diazepam", doses, "-o", "-", "-f", "jsonl", "--summary",
+                    str(summary), "-j", "1", "--quiet", preexec_fn=_limited(4_000),
+                    capture_output=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"taper: error: cannot write {summary}: File too large")
+    assert not out.exists()
