@@ -7,6 +7,7 @@ Each test is named after the bug it pins.
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import subprocess
@@ -149,3 +150,76 @@ def test_the_file_size_limit_error_names_the_summary_when_it_outgrows_it(tmp_pat
     assert result.returncode == 1
     assert result.stderr.startswith(f"taper: error: cannot write {summary}: File too large")
     assert not out.exists()
+
+
+# ----------------------------------------------------------------- formulas through '#' lines
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_cells(text: str) -> list[str]:
+    """Every cell of every line (``#`` lines included) that a spreadsheet splitting on commas
+    or semicolons would read as a formula."""
+    import csv
+
+    found = []
+    for delimiter in ",;":
+        for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+            found += [cell for cell in row if cell.lstrip(" ").startswith(FORMULA_STARTS)]
+    return found
+
+
+@pytest.mark.parametrize(
+    "name", ["t,=1+2,.toml", "t;@SUM(1);.toml", 't, "=1+2",.toml', "t,-2+3,.toml", "t,+A1,.toml"]
+)
+def test_a_table_name_puts_no_formula_in_the_provenance_lines(
+    run: Any, tmp_path: Path, name: str
+) -> None:
+    from taper.table import bundled_table_path
+
+    table = tmp_path / name
+    table.write_bytes(bundled_table_path().read_bytes())
+    out = tmp_path / "out.csv"
+    result = run(*SCHEDULE_CSV, "--table", str(table), "-o", str(out))
+    assert result.exit_status == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# taper")
+    assert _formula_cells(text) == []
+
+
+def test_a_scenario_file_name_puts_no_formula_in_any_batch_file(run: Any, tmp_path: Path) -> None:
+    scenarios = tmp_path / "s,=1+2,.csv"
+    scenarios.write_text("id,drug,dose\na,clonazepam,1mg\n", encoding="utf-8")
+    files = [tmp_path / name for name in ("days.csv", "summary.csv", "dispensing.csv")]
+    result = run("batch", str(scenarios), "-o", str(files[0]), "--summary", str(files[1]),
+                 "--dispensing", str(files[2]), "-j", "1")  # fmt: skip
+    assert result.exit_status == 0, result.stderr
+    for path in files:
+        assert _formula_cells(path.read_text(encoding="utf-8")) == [], path.name
+
+
+@pytest.mark.parametrize("doses", ["1mg,=1+2", "1mg;@SUM(1)", "1mg, -2+3", '1mg,"=1+2"'])
+def test_sweep_values_put_no_formula_in_any_file(run: Any, tmp_path: Path, doses: str) -> None:
+    files = [tmp_path / name for name in ("days.csv", "summary.csv", "dispensing.csv")]
+    run("sweep", "clonazepam", doses, "-o", str(files[0]), "--summary", str(files[1]),
+        "--dispensing", str(files[2]), "-j", "1", "--quiet")  # fmt: skip
+    assert files[1].exists()
+    for path in files:
+        assert _formula_cells(path.read_text(encoding="utf-8")) == [], path.name
+
+
+def test_escaped_provenance_parameters_read_back_as_given(tmp_path: Path) -> None:
+    """The JSON escape keeps the parameters' text exact for read_plans."""
+    pytest.importorskip("pandas")
+    from taper import plan_taper
+    from taper.csvout import CSV_COLUMNS, csv_line, plan_csv_text, provenance_lines
+    from taper.frames import read_plans
+    from taper.table import load_table
+
+    plan = plan_taper(drug="clonazepam", dose="1mg", start="2027-01-04")
+    detail = 'source ashton; parameters {"note":"1mg,=1+2;@x, -3","n":[1,2]}'
+    text = provenance_lines(load_table(), detail) + csv_line(CSV_COLUMNS) + plan_csv_text(plan)
+    assert _formula_cells(text) == []
+    path = tmp_path / "p.csv"
+    path.write_text(text, encoding="utf-8")
+    assert read_plans(path).attrs["parameters"] == {"note": "1mg,=1+2;@x, -3", "n": [1, 2]}
