@@ -223,3 +223,114 @@ def test_escaped_provenance_parameters_read_back_as_given(tmp_path: Path) -> Non
     path = tmp_path / "p.csv"
     path.write_text(text, encoding="utf-8")
     assert read_plans(path).attrs["parameters"] == {"note": "1mg,=1+2;@x, -3", "n": [1, 2]}
+
+
+# ----------------------------------------------------------------- control characters from tables
+
+#: C0, C1 (CSI), bidi override and isolate, BEL; then a character the handout's font lacks.
+EVIL = r"EVIL\u001b[31mred\u009b31m \u202eoverride\u2066 {nb} \u0007bell \u4e2d"
+RAW_CONTROLS = ("\x1b", "\x9b", "\u202e", "\u2066", "\x07")
+
+
+@pytest.fixture
+def evil_table(tmp_path: Path) -> Path:
+    """The bundled table with control characters in a source's title and a drug's note."""
+    from taper.table import bundled_table_path
+
+    text = bundled_table_path().read_text(encoding="utf-8")
+    text = text.replace('title = "Benzodiazepines: How', f'title = "{EVIL} Benzodiazepines: How')
+    head = text.index("[drugs.clonazepam]")
+    end = text.index("\n", head)
+    text = f'{text[: end + 1]}notes = ["{EVIL} note"]\n{text[end + 1 :]}'
+    path = tmp_path / "evil.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _no_raw_controls(text: str) -> None:
+    assert not [char for char in RAW_CONTROLS if char in text], repr(text[:300])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["convert", "clonazepam", "1mg", "--to", "diazepam"],
+        ["convert", "clonazepam", "1mg", "--to", "diazepam", "--format", "json"],
+        ["convert", "clonazepam", "1mg", "--to", "diazepam", "--all-sources", "--format", "json"],
+        ["schedule", "clonazepam", "1mg", "--start", "2027-01-04", "-f", "json"],
+        ["schedule", "clonazepam", "1mg", "--start", "2027-01-04"],
+        ["sources", "--format", "json"],
+        ["drugs", "--format", "json"],
+    ],
+)
+def test_control_characters_of_a_table_never_reach_the_terminal(
+    evil_table: Path, args: list[str]
+) -> None:
+    result = _taper(*args, "--table", str(evil_table), "--source", "ashton")
+    if args[0] in {"sources", "drugs"}:
+        result = _taper(*args, "--table", str(evil_table))
+    assert result.returncode == 0, result.stderr
+    assert args[0] == "schedule" or "EVIL" in result.stdout + result.stderr
+    _no_raw_controls(result.stdout)
+    _no_raw_controls(result.stderr)
+
+
+def test_control_characters_of_a_table_never_reach_the_warnings_of_a_csv(
+    evil_table: Path, tmp_path: Path
+) -> None:
+    result = _taper("convert", "clonazepam", "1mg", "--to", "diazepam", "--table",
+                    str(evil_table), "--source", "ashton", "--format", "json")  # fmt: skip
+    assert "EVIL" in result.stdout
+    from taper.notices import Kind, Notice, warning_lines
+
+    _no_raw_controls(warning_lines([Notice(Kind.DRUG_NOTE, "a \x1b[31m \x9b \u202e b")]))
+    out = tmp_path / "plan.csv"
+    result = _taper("schedule", "clonazepam", "1mg", "--start", "2027-01-04", "-f", "csv",
+                    "-o", str(out), "--table", str(evil_table), "--source", "ashton")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    _no_raw_controls(result.stderr)
+
+
+def test_control_characters_of_a_table_never_reach_the_handout_or_its_warnings(
+    evil_table: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("fpdf")
+    from pypdf import PdfReader
+
+    handout = tmp_path / "h.pdf"
+    result = _taper("schedule", "clonazepam", "1mg", "--start", "2027-01-04", "--handout",
+                    str(handout), "--table", str(evil_table), "--source", "ashton",
+                    "-o", str(tmp_path / "p.json"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    _no_raw_controls(result.stderr)
+    assert "missing" not in result.stderr.lower()
+    text = " ".join(page.extract_text() or "" for page in PdfReader(handout).pages)
+    assert "EVIL" in text
+    _no_raw_controls(text)
+    assert "\\x1b" in text
+    assert "{nb}" in text  # the table's '{nb}' stays as written
+
+
+# ----------------------------------------------------------------- handout text kept as written
+
+
+@pytest.mark.parametrize(
+    ("patient", "note"),
+    [("{nb}", "Take {nb} tablets"), ("J. {nb} Smith", "{nb}"), ("{nb}{nb}", "page {nb} of {nb}")],
+)
+def test_nb_in_a_patient_name_or_note_is_not_the_page_count(patient: str, note: str) -> None:
+    """fpdf2 replaced '{nb}' in any text by the number of pages."""
+    pytest.importorskip("fpdf")
+    import io as _io
+
+    from pypdf import PdfReader
+
+    from taper import plan_taper
+    from taper.handout import plan_handout
+
+    plan = plan_taper(drug="clonazepam", dose="1mg", start="2027-01-04")
+    pages = PdfReader(_io.BytesIO(plan_handout(plan, patient=patient, note=note))).pages
+    text = " ".join(page.extract_text() or "" for page in pages)
+    assert patient in text
+    assert note in text
+    assert f"Page 1 of {len(pages)}" in text
