@@ -35,7 +35,7 @@ from taper.csvout import (
     summary_row,
     write_row,
 )
-from taper.errors import InvalidRequestError, ScenarioFileError, TaperError
+from taper.errors import InvalidRequestError, ScenarioFileError, TaperError, shorten
 from taper.files import (
     STOP_SIGNALS,
     Fail,
@@ -43,6 +43,7 @@ from taper.files import (
     check_outputs,
     csv_records,
     read_text,
+    too_long,
 )
 from taper.formatting import printable
 from taper.options import OPTION_KINDS
@@ -136,6 +137,8 @@ def _toml_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
         raise fail(None, f"TOML syntax error: {exc}") from exc
     except RecursionError:
         raise fail(None, "arrays or tables nested too deeply") from None
+    except ValueError as exc:  # an integer longer than Python reads (4,300 digits)
+        raise fail(None, f"a number is too long to read: {too_long(exc)}") from None
     tables = document.get("scenario")
     if not isinstance(tables, list) or set(document) != {"scenario"} or not tables:
         raise fail(None, "expected [[scenario]] tables and nothing else")
@@ -187,8 +190,10 @@ def _arguments(options: Mapping[str, str]) -> dict[str, Any]:
     for key, value in options.items():
         kind = SCENARIO_COLUMNS[key]
         if kind == "int":
-            if not value.isascii() or not value.isdigit():
-                raise InvalidRequestError(f"{key} {value!r} is not a whole number")
+            if not value.isascii() or not value.isdigit() or len(value) > 9:
+                raise InvalidRequestError(
+                    f"{key} {shorten(value)!r} is not a plausible whole number"
+                )
             arguments[key] = int(value)
         elif kind == "bool":
             lowered = value.lower()

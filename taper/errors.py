@@ -18,6 +18,19 @@ def shorten(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
+def shown_value(value: object, limit: int = 60) -> str:
+    """A Python value quoted in a message: its repr, at most ``limit`` characters; an integer
+    too long for Python to write out (``10**5000``) by its size, never an error of its own."""
+    if isinstance(value, int) and value.bit_length() > 3 * limit:
+        digits = int(value.bit_length() * 0.30103) + 1
+        return f"{'-' if value < 0 else ''}<an integer of about {digits:,} digits>"
+    try:
+        shown = repr(value)
+    except Exception:  # a repr that fails is still no reason for a second error
+        shown = f"<{type(value).__name__}>"
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
 class TaperError(Exception):
     """Base class of every deliberate `taper` error."""
 
@@ -106,10 +119,9 @@ class ParameterError(InvalidRequestError, TypeError):
         self.parameter = parameter
         self.value = value
         self.expected = expected
-        shown = repr(value)
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        super().__init__(f"{parameter} must be {expected}, not {type(value).__name__} {shown}")
+        super().__init__(
+            f"{parameter} must be {expected}, not {type(value).__name__} {shown_value(value)}"
+        )
 
 
 class UndispensableDoseError(TaperError, ValueError):

@@ -65,6 +65,16 @@ def read_text(
     return text, hashlib.sha256(raw).hexdigest()
 
 
+def too_long(exc: ValueError) -> str:
+    """What a ValueError from reading a number says: Python reads integers of at most
+    ``sys.get_int_max_str_digits()`` digits (a 5,000-digit integer in a TOML file)."""
+    import sys
+
+    if "integer string conversion" in str(exc):
+        return f"an integer has more than {sys.get_int_max_str_digits():,} digits"
+    return str(exc)
+
+
 def _delimiter(lines: list[str]) -> str:
     """The delimiter of a CSV file (a comma, semicolon, tab or bar), found by the csv
     module's Sniffer from its first lines; a comma when it cannot tell."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from taper.csvout import CSV_COLUMNS, plan_csv_rows
-from taper.errors import DataFileError, require_extra
+from taper.errors import DataFileError, require_extra, shorten
 from taper.files import read_text
 from taper.params import SLOTS
 from taper.plan import Plan
@@ -143,8 +144,13 @@ def read_plans(path: str | os.PathLike[str]) -> Any:
         return _frame(pandas, path, text, fail)
     except DataFileError:
         raise
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # pandas' own errors too
-        raise fail(None, f"is not a taper CSV or JSON Lines output ({exc})") from exc
+    except RecursionError:
+        raise fail(None, "is not a taper output: JSON nested too deeply") from None
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:  # pandas'
+        first = (str(exc).splitlines() or [""])[0]  # own errors too, on one line
+        raise fail(
+            None, f"is not a taper CSV or JSON Lines output ({shorten(first, 120)})"
+        ) from exc
 
 
 def _frame(pandas: Any, path: str | os.PathLike[str], text: str, fail: Any) -> Any:
@@ -184,6 +190,18 @@ def _attrs(comments: Sequence[str]) -> dict[str, Any]:
     return attrs
 
 
+def _finite(text: str) -> float:
+    """A JSON number that a float holds (``1e400`` is no day or dose)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {shorten(text, 20)} is out of range")
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"{text} is not a number taper writes")
+
+
 def _jsonl_frame(text: str, fail: Any) -> Any:
     columns = ("scenario", "day", "date", "step", "phase", "drug", "slot", "dose_mg", "error")
     rows: list[tuple[object, ...]] = []
@@ -192,7 +210,9 @@ def _jsonl_frame(text: str, fail: Any) -> Any:
         if not line.strip():
             continue
         try:
-            record: Mapping[str, Any] = json.loads(line)
+            record: Mapping[str, Any] = json.loads(
+                line, parse_float=_finite, parse_constant=_no_constant
+            )
         except json.JSONDecodeError as exc:
             raise fail(number, f"not JSON Lines ({exc.msg})") from None
         if not attrs and "tool" in record:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from taper.errors import InvalidRequestError, require_extra
+from taper.errors import InvalidRequestError, ParameterError, require_extra, shown_value
 from taper.formatting import format_dose
 from taper.plan import DoseTime, Plan
 
@@ -50,6 +50,10 @@ def plan_key(plan: Plan, patient: str | None = None) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
+#: The largest revision an iCalendar SEQUENCE holds (RFC 5545: a signed 32-bit integer).
+MAX_REVISION = 2**31 - 1
+
+
 def plan_calendar(
     plan: Plan,
     reminders: dict[str, dt.time] | None = None,
@@ -65,6 +69,13 @@ def plan_calendar(
     A revision that ends earlier leaves the earlier one's reminders after its end: remove the
     old calendar first in that case (the README says so).
     """
+    if isinstance(revision, bool) or not isinstance(revision, int):
+        raise ParameterError("revision", revision, "a whole number")
+    if not 0 <= revision <= MAX_REVISION:
+        raise InvalidRequestError(
+            f"revision={shown_value(revision)} must be from 0 to {MAX_REVISION:,} "
+            "(an iCalendar SEQUENCE)"
+        )
     require_extra("icalendar", "--ics", "ics")
     import icalendar
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from taper.errors import ParameterError, TableError, UnknownNameError
-from taper.files import read_text
+from taper.files import read_text, too_long
 from taper.products import LIQUID_FORMS, Product
 
 if TYPE_CHECKING:
@@ -213,6 +213,8 @@ def load_table(path: str | os.PathLike[str] | None = None) -> EquivalenceTable:
         raise TableError(shown, "", f"TOML syntax error: {exc}") from exc
     except RecursionError:
         raise TableError(str(table_path), "", "arrays or tables nested too deeply") from None
+    except ValueError as exc:  # an integer longer than Python reads (4,300 digits)
+        raise TableError(shown, "", f"a number is too long to read: {too_long(exc)}") from None
     return table_from_document(document, path=shown, sha256=sha256)
 
 

@@ -8,6 +8,7 @@ Each test is named after the bug it pins.
 from __future__ import annotations
 
 import io
+import json
 import os
 import stat
 import subprocess
@@ -20,11 +21,11 @@ import pytest
 SCHEDULE_CSV = ["schedule", "clonazepam", "1mg", "--start", "2027-01-04", "-f", "csv"]
 
 
-def _taper(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def _taper(*args: str, timeout: float = 120, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "taper", *args],
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
         **{"capture_output": True, **kwargs},
     )
@@ -334,3 +335,135 @@ def test_nb_in_a_patient_name_or_note_is_not_the_page_count(patient: str, note: 
     assert patient in text
     assert note in text
     assert f"Page 1 of {len(pages)}" in text
+
+
+# ----------------------------------------------------------------- one line, never an internal error
+
+
+def _table_with(tmp_path: Path, value: str, name: str = "t.toml") -> Path:
+    """The bundled table with clonazepam's Ashton value written as ``value``."""
+    from taper.table import bundled_table_path
+
+    text = bundled_table_path().read_text(encoding="utf-8")
+    head = text.index("\n[drugs.clonazepam.equivalents]\n") + 1
+    line = text.index("ashton = ", head)
+    end = text.index("\n", line)
+    path = tmp_path / name
+    path.write_text(f"{text[:line]}ashton = {value}{text[end:]}", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1" + "0" * 5000, "an integer has more than 4,300 digits"),
+        ("0.5" + "0" * 1_000_000 + "1", "has more than 15 significant digits"),
+        ("0.5" + "0" * 20 + "1", "has more than 15 significant digits"),
+        ("[0.25, 0." + "3" * 5000 + "]", "has more than 15 significant digits"),
+        ("1e400", "must be from 0.000001 to 1,000,000"),
+    ],
+    ids=["5000-digit-int", "million-digits", "22-digits", "long-range-end", "1e400"],
+)
+def test_a_huge_number_in_a_table_is_one_line_and_quick(
+    tmp_path: Path, value: str, message: str
+) -> None:
+    """A million digits hung 'convert'; 5,000 digits exited 70 (Python's int-str limit)."""
+    table = _table_with(tmp_path, value)
+    result = _taper("convert", "clonazepam", "1mg", "--to", "diazepam", "--table", str(table),
+                    timeout=30)  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert len(result.stderr) < 400
+
+
+def test_a_5000_digit_integer_in_a_toml_scenario_file_is_one_line(run: Any, tmp_path: Path) -> None:
+    scenarios = tmp_path / "s.toml"
+    scenarios.write_text(
+        f'[[scenario]]\ndrug = "clonazepam"\ndose = "1mg"\nage = {"9" * 5000}\n', encoding="utf-8"
+    )
+    result = run("batch", str(scenarios), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_status == 1
+    assert "an integer has more than 4,300 digits" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("column", ["age", "times", "days_per_week"])
+def test_a_5000_digit_integer_in_a_csv_cell_is_the_scenario_s_error(
+    run: Any, tmp_path: Path, column: str
+) -> None:
+    scenarios = tmp_path / "s.csv"
+    scenarios.write_text(f"drug,dose,{column}\nclonazepam,1mg,{'9' * 5000}\n", encoding="utf-8")
+    result = run("batch", str(scenarios), "-o", "-", "-f", "jsonl")
+    assert result.exit_status == 1
+    error = json.loads(result.stdout)["error"]
+    assert "internal error" not in error
+    assert "is not a plausible whole number" in error
+    assert len(error) < 200
+
+
+@pytest.mark.parametrize(
+    "dose", [10**5000, -(10**5000), 2**20000], ids=["10e5000", "negative", "2e20000"]
+)
+def test_a_5000_digit_dose_in_the_api_is_a_clear_error(dose: int) -> None:
+    """The error message itself failed: Python will not write a 5,000-digit int."""
+    import taper
+
+    with pytest.raises(taper.ParameterError, match="an integer of about"):
+        taper.plan_taper(drug="clonazepam", dose=dose)
+    with pytest.raises(taper.ParameterError, match="an integer of about"):
+        taper.convert_dose("clonazepam", dose, to="diazepam")
+    with pytest.raises(taper.ParameterError, match="an integer of about"):
+        taper.plan_taper(drug="clonazepam", dose="1mg", rate=dose)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"a":' * 100_000 + "1" + "}" * 100_000,
+        '{"scenario":"a","days":[{"day":1e400,"date":"2027-01-04","step":1,"phase":"taper",'
+        '"doses":[{"drug":"clonazepam","slot":"night","dose_mg":1}]}]}',
+        '{"scenario":"a","days":[{"day":NaN}]}',
+        '{"scenario":"a","days":[{"day":1,"date":"2027-01-04","step":1,"phase":"taper",'
+        '"doses":[{"drug":"clonazepam","slot":"night","dose_mg":-Infinity}]}]}',
+    ],
+    ids=["nested-arrays", "nested-objects", "day-1e400", "nan", "infinity"],
+)
+def test_a_hostile_json_lines_file_is_a_data_error(tmp_path: Path, line: str) -> None:
+    """Deeply nested JSON raised RecursionError from read_plans; a day of 1e400 an
+    OverflowError."""
+    pytest.importorskip("pandas")
+    from taper.errors import DataFileError
+    from taper.frames import read_plans
+
+    path = tmp_path / "plans.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as caught:
+        read_plans(path)
+    assert "\n" not in str(caught.value)
+    assert len(str(caught.value)) < 300
+
+
+@pytest.mark.parametrize("columns", ["0", "1", "3"])
+def test_a_plot_in_no_width_is_drawn_at_the_smallest_width(run: Any, columns: str) -> None:
+    pytest.importorskip("plotext")
+    result = run("schedule", "clonazepam", "1mg", "--start", "2027-01-04", "--plot",
+                 env={"COLUMNS": columns})  # fmt: skip
+    assert result.exit_status == 0, result.stderr
+    assert "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("revision", ["2147483648", "99999999999999999999999"])
+def test_a_revision_beyond_the_calendar_s_range_is_refused(
+    run: Any, tmp_path: Path, revision: str
+) -> None:
+    pytest.importorskip("icalendar")
+    result = run("schedule", "clonazepam", "1mg", "--start", "2027-01-04",
+                 "--ics", str(tmp_path / "p.ics"), "--revision", revision)  # fmt: skip
+    assert result.exit_status == 2
+    assert "must be from 0 to 2,147,483,647" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    run("schedule", "clonazepam", "1mg", "--start", "2027-01-04",
+        "--ics", str(tmp_path / "p.ics"), "--revision", "2147483647")  # fmt: skip
+    assert (tmp_path / "p.ics").exists()
