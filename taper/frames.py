@@ -55,6 +55,9 @@ ORDERED = {
 }
 #: Largest output file read back.
 MAX_PLANS_FILE_BYTES = 2 * 1024 * 1024 * 1024
+#: The most columns a file read back may have (taper's widest output, the batch summary, has
+#: under 100); pandas takes about 2 ms a column (40,000 columns took minutes).
+MAX_COLUMNS = 1000
 
 _PROVENANCE = re.compile(r"# taper (?P<tool>\S+); table (?P<table>.*) sha256 (?P<sha256>\S*)")
 
@@ -162,6 +165,12 @@ def _frame(pandas: Any, path: str | os.PathLike[str], text: str, fail: Any) -> A
         comments += 1
     if comments == len(lines):
         raise fail(None, "has no header row")
+    columns = lines[comments].count(",") + 1  # at least the columns: pandas is slow per column
+    if columns > MAX_COLUMNS:
+        raise fail(
+            comments + 1,
+            f"has {columns:,} columns: not a taper output (they have at most {MAX_COLUMNS:,})",
+        )
     body = pandas.read_csv(io.StringIO("".join(lines[comments:])), dtype=str, keep_default_na=False)
     if not {"day", "scenario"} & set(body.columns):
         raise fail(comments + 1, "has no 'day' or 'scenario' column: not a taper CSV output")

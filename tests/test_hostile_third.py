@@ -467,3 +467,90 @@ def test_a_revision_beyond_the_calendar_s_range_is_refused(
     run("schedule", "clonazepam", "1mg", "--start", "2027-01-04",
         "--ics", str(tmp_path / "p.ics"), "--revision", "2147483647")  # fmt: skip
     assert (tmp_path / "p.ics").exists()
+
+
+# ----------------------------------------------------------------- small files, bounded costs
+# (timeouts here only catch a hang; benchmarks/hostile_inputs.py measures the costs)
+
+
+def test_a_step_row_from_year_1_to_9999_is_refused_in_one_line(run: Any, tmp_path: Path) -> None:
+    """One such row took 20 s and 800 MB in 'check', expanded day by day."""
+    for name, text in {
+        "steps.csv": "from,to,drug,dose_mg\n0001-01-01,9999-12-31,clonazepam,1\n",
+        "open.csv": "from,drug,dose_mg\n0001-01-01,clonazepam,1\n9999-12-31,clonazepam,0\n",
+        "days.csv": "day,drug,dose_mg\n1,clonazepam,1\n99999,clonazepam,0\n",
+        "dates.csv": "date,drug,dose_mg\n0001-01-01,clonazepam,1\n9999-12-31,clonazepam,0\n",
+    }.items():
+        plan = tmp_path / name
+        plan.write_text(text, encoding="utf-8")
+        result = run("check", str(plan))
+        assert result.exit_status == 1, name
+        assert "a plan checked here lasts at most 7,305 days" in result.stderr, name
+
+
+def test_a_twenty_year_plan_is_still_checked(run: Any, tmp_path: Path) -> None:
+    plan = tmp_path / "long.csv"
+    plan.write_text("day,drug,dose_mg\n1,diazepam,10\n7305,diazepam,0\n", encoding="utf-8")
+    result = run("check", str(plan))
+    assert "lasts at most" not in result.stderr
+
+
+def _wide(path: Path, columns: int, *, repeated: bool = False, rows: int = 1) -> Path:
+    names = ["day", "drug", "dose_mg", *(f"c{i}" for i in range(columns))]
+    if repeated:
+        names.append("c7")
+    row = ["1", "clonazepam", "1", *([""] * (len(names) - 3))]
+    path.write_text("\n".join([",".join(names), *([",".join(row)] * rows)]) + "\n", "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("repeated", [False, True])
+def test_a_40000_column_header_is_read_in_linear_time(tmp_path: Path, repeated: bool) -> None:
+    """The repeated-column check was quadratic: 40,000 columns took 40 s."""
+    plan = _wide(tmp_path / "wide.csv", 40_000, repeated=repeated)
+    result = _taper("check", str(plan), timeout=30)
+    if repeated:
+        assert result.returncode == 1
+        assert "column(s) c7 appear more than once" in result.stderr
+    else:
+        assert result.returncode == 0, result.stderr
+
+
+def test_delimiter_sniffing_is_bounded_on_a_wide_header(tmp_path: Path) -> None:
+    """csv.Sniffer took a minute on this 140 kB header (its regular expressions backtrack)."""
+    plan = tmp_path / "mixed.csv"
+    plan.write_text('a,"b";' * 20_000 + "\n" + "x" * 1000 + "\n", encoding="utf-8")
+    result = _taper("check", str(plan), timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["a;b;c\n", "1;2;3\n"], ";"),
+        (["a,b,c\n", "1,2,3\n"], ","),
+        (["a\tb\n", "1\t2\n"], "\t"),
+        (["a|b|c\n", "1|2|3\n"], "|"),
+        (["day;" + ";".join(f"x{i}" for i in range(5000)) + "\n", "1;2\n"], ";"),  # wide
+        (["only\n"], ","),
+    ],
+)
+def test_the_delimiter_is_still_found(lines: list[str], expected: str) -> None:
+    from taper.files import csv_records
+
+    text = "".join(lines)
+    header, _, _ = csv_records(text, lambda line, reason: ValueError(reason))  # type: ignore[arg-type, return-value]
+    assert len(header) == len(lines[0].split(expected))
+
+
+def test_read_plans_refuses_a_40000_column_file_in_one_line(tmp_path: Path) -> None:
+    """read_plans ran past 30 s on a 340 kB, 40,000-column file."""
+    pytest.importorskip("pandas")
+    from taper.errors import DataFileError
+    from taper.frames import MAX_COLUMNS, read_plans
+
+    with pytest.raises(DataFileError, match="columns: not a taper output"):
+        read_plans(_wide(tmp_path / "wide.csv", 40_000))
+    with pytest.raises(DataFileError, match="columns: not a taper output"):
+        read_plans(_wide(tmp_path / "just.csv", MAX_COLUMNS - 2))
