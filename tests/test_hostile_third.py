@@ -7,6 +7,7 @@ Each test is named after the bug it pins.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -554,3 +555,73 @@ def test_read_plans_refuses_a_40000_column_file_in_one_line(tmp_path: Path) -> N
         read_plans(_wide(tmp_path / "wide.csv", 40_000))
     with pytest.raises(DataFileError, match="columns: not a taper output"):
         read_plans(_wide(tmp_path / "just.csv", MAX_COLUMNS - 2))
+
+
+# ----------------------------------------------------------------- batch workers and their parent
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_batch_workers_end_when_their_parent_is_killed(tmp_path: Path) -> None:
+    """After 'kill -9' of a batch its workers stayed alive, ignoring SIGTERM."""
+    import signal
+    import time
+
+    doses = ",".join(f"{dose}mg" for dose in range(2, 80))
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "taper", "sweep", "diazepam", doses, "--rate", "1%,2%,3%,4%,5%",
+         "-o", str(tmp_path / "o.csv"), "-j", "2", "--quiet"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and time.monotonic() < deadline and parent.poll() is None:
+            time.sleep(0.05)
+            workers = _children(parent.pid)
+        assert len(workers) >= 2, "the batch started no workers"
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if _alive(pid)]
+    finally:
+        parent.kill()
+        for pid in [*workers, *_children(parent.pid)]:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_a_worker_whose_parent_is_gone_ends_at_once() -> None:
+    """The race: a parent that died before the worker asked to be told."""
+    code = (
+        "import os, sys\n"
+        "from taper import batch\n"
+        "batch._die_with(os.getppid() + 1)\n"
+        "print('still here')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=False)  # fmt: skip
+    assert result.returncode == 1
+    assert "still here" not in result.stdout
