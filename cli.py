@@ -26,7 +26,7 @@ from typer.core import TyperCommand, TyperGroup
 
 import taper
 from taper import files
-from taper.errors import InvalidRequestError, TaperError
+from taper.errors import InvalidRequestError, TaperError, shorten_message
 from taper.formatting import printable
 from taper.table import load_table
 
@@ -55,7 +55,7 @@ class PlanFormat(StrEnum):
 def _fail(message: str, code: ExitCode) -> NoReturn:
     """One line on stderr: control characters of file names or table keys made visible."""
     with contextlib.suppress(OSError, AttributeError, ValueError):  # stderr closed: just exit
-        sys.stderr.write(f"taper: error: {printable(message)}\n")
+        sys.stderr.write(f"taper: error: {shorten_message(printable(shorten_message(message)))}\n")
         sys.stderr.flush()
     sys.exit(code)
 

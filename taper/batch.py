@@ -36,7 +36,13 @@ from taper.csvout import (
     summary_row,
     write_row,
 )
-from taper.errors import InvalidRequestError, ScenarioFileError, TaperError, shorten
+from taper.errors import (
+    InvalidRequestError,
+    ScenarioFileError,
+    TaperError,
+    shorten,
+    shorten_message,
+)
 from taper.files import (
     STOP_SIGNALS,
     Fail,
@@ -249,6 +255,7 @@ def run_scenario(
 
 def _failed(scenario: Scenario, error: str) -> Outcome:
     where = f"line {scenario.line}: " if scenario.line else ""
+    error = shorten_message(error)
     record = {"scenario": scenario.id, "error": where + error}
     return Outcome(
         scenario.id,

@@ -9,6 +9,7 @@ typed something malformed (exit 2) or asked for something the data refuses (exit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 
@@ -16,6 +17,32 @@ def shorten(text: str, limit: int = 60) -> str:
     """User text quoted in a message: at most ``limit`` characters (a 100 KB dose is not
     echoed whole)."""
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+#: The longest error line shown; an echoed value within it is cut to :func:`shorten`'s limit.
+MAX_MESSAGE_CHARS = 1000
+_LONG_QUOTED = re.compile(r"'([^']{81,})'|\"([^\"]{81,})\"")
+_LONG_WORD = re.compile(r"\S{201,}")
+
+
+def shorten_message(message: str) -> str:
+    """An error line with every long value it echoes cut with an ellipsis (a quoted text
+    past 80 characters, a word past 200), and a line still longer than
+    :data:`MAX_MESSAGE_CHARS` cut in its middle: a 100 kB option value is never echoed
+    whole."""
+    if len(message) <= 200:
+        return message
+
+    def quoted(match: re.Match[str]) -> str:
+        quote = "'" if match[1] is not None else '"'
+        return f"{quote}{shorten(match[1] if match[1] is not None else match[2])}{quote}"
+
+    message = _LONG_QUOTED.sub(quoted, message)
+    message = _LONG_WORD.sub(lambda match: shorten(match[0]), message)
+    if len(message) > MAX_MESSAGE_CHARS:  # the start and the end, which says what to do
+        cut = f" ...({len(message) - MAX_MESSAGE_CHARS // 2:,} characters left out)... "
+        message = message[: MAX_MESSAGE_CHARS // 4] + cut + message[-MAX_MESSAGE_CHARS // 4 :]
+    return message
 
 
 def shown_value(value: object, limit: int = 60) -> str:

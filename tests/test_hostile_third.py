@@ -625,3 +625,49 @@ def test_a_worker_whose_parent_is_gone_ends_at_once() -> None:
                             timeout=60, check=False)  # fmt: skip
     assert result.returncode == 1
     assert "still here" not in result.stdout
+
+
+# ----------------------------------------------------------------- no 100 kB echo
+
+BIG_VALUES = {"word": "x" * 100_000, "digits": "1" * 100_000, "spaced": "a b " * 25_000}
+
+
+@pytest.mark.parametrize("value", list(BIG_VALUES.values()), ids=list(BIG_VALUES))
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["schedule", "clonazepam", "1mg", "--hold"],
+        ["schedule", "clonazepam", "1mg", "--age"],
+        ["schedule", "clonazepam", "1mg", "--crossover"],
+        ["schedule", "clonazepam", "1mg", "--product"],
+        ["schedule", "clonazepam", "1mg", "-o"],
+        ["schedule", "clonazepam", "1mg", "--table"],
+        ["schedule", "clonazepam", "1mg", "--start"],
+        ["schedule", "clonazepam"],
+        ["convert", "--to", "diazepam"],
+        ["check"],
+    ],
+    ids=lambda args: args[-1],
+)
+def test_an_error_line_never_echoes_a_100_kb_value_whole(
+    run: Any, args: list[str], value: str
+) -> None:
+    result = run(*args, value)
+    assert result.exit_status in {1, 2}
+    assert result.stderr.startswith("taper: error: ")
+    assert result.stderr.count("\n") == 1
+    assert len(result.stderr) < 1200
+    assert "..." in result.stderr
+
+
+def test_a_scenario_error_never_echoes_a_100_kb_value_whole(run: Any, tmp_path: Path) -> None:
+    scenarios = tmp_path / "s.csv"
+    scenarios.write_text(
+        f"drug,dose,hold,crossover\nclonazepam,1mg,{'a b ' * 25_000},\n"
+        f"clonazepam,1mg,,{'x' * 100_000}\n",
+        encoding="utf-8",
+    )
+    result = run("batch", str(scenarios), "-o", "-", "-f", "jsonl", "-j", "1")
+    assert result.exit_status == 1
+    for line in result.stdout.splitlines():
+        assert len(json.loads(line)["error"]) < 1200
