@@ -199,6 +199,8 @@ def _target_kind(path: PathLike, *, force: bool) -> str:
     """
     target, shown = Path(path), _shown(path)
     try:
+        if os.fspath(path).endswith(("/", os.sep)):  # Path() drops it: 'out/' would be 'out'
+            raise OutputFileError(shown, "it names a folder (it ends with /); name a file")
         if len(os.fsencode(target.name)) > _name_max(target.parent):
             raise OutputFileError(shown, "the file name is too long")
         if not target.parent.is_dir():

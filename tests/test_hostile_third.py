@@ -671,3 +671,24 @@ def test_a_scenario_error_never_echoes_a_100_kb_value_whole(run: Any, tmp_path: 
     assert result.exit_status == 1
     for line in result.stdout.splitlines():
         assert len(json.loads(line)["error"]) < 1200
+
+
+# ----------------------------------------------------------------- found by the campaign
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_an_output_ending_with_a_slash_is_never_written_as_a_file(
+    tmp_path: Path, force: bool
+) -> None:
+    """'out/' wrote (with force, replaced) a file 'out': pathlib drops the slash. (The command
+    line's options are pathlib paths already: there typer drops it before taper sees it.)"""
+    from taper.errors import OutputFileError
+    from taper.files import write_atomic
+
+    existing = tmp_path / "out"
+    existing.write_text("keep", encoding="utf-8")
+    for name in ("out/", "new/"):
+        with pytest.raises(OutputFileError, match=r"it names a folder \(it ends with /\)"):
+            write_atomic(f"{tmp_path}/{name}", "plan", force=force)
+    assert existing.read_text(encoding="utf-8") == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
