@@ -195,6 +195,10 @@ def check_printable(text: str, what: str) -> None:
             )
 
 
+#: The longest patient name (it heads every page, on one line) and prescriber's note.
+MAX_PATIENT_CHARS = 60
+MAX_NOTE_CHARS = 2000
+
 #: fpdf2's alias for the number of pages, set only while a footer is drawn.
 PAGE_COUNT = "{nb}"
 
@@ -320,10 +324,14 @@ def plan_handout(
     if paper not in PAPER:
         raise InvalidRequestError(f"unknown paper {paper!r}; use a4 or letter")
     require_extra("fpdf", "--handout", "pdf")
-    if patient is not None:
-        check_printable(patient, "--patient")
-    if note is not None:
-        check_printable(note, "--note")
+    for text, what, limit in ((patient, "--patient", MAX_PATIENT_CHARS),
+                              (note, "--note", MAX_NOTE_CHARS)):  # fmt: skip
+        if text is not None:
+            if len(text) > limit:
+                raise InvalidRequestError(
+                    f"{what} is {len(text):,} characters; the handout takes at most {limit:,}"
+                )
+            check_printable(text, what)
     pdf = _document(plan, patient, PAPER[paper])
     _first_page(pdf, plan, note)
     _guidance_page(pdf, plan)
@@ -354,7 +362,11 @@ def _document(plan: Plan, patient: str | None, paper: str) -> Any:
         closing = False
 
         def header(self) -> None:
-            self.set_font(FONT_NAME, "", 11)
+            size = 11.0
+            self.set_font(FONT_NAME, "", size)
+            while size > 6 and self.get_string_width(_drawable(running)) > WIDTH_MM:
+                size -= 0.5  # a long name in wide letters: smaller, never past the margin
+                self.set_font(FONT_NAME, "", size)
             self.cell(WIDTH_MM, 6, running, align="L", new_x="LMARGIN", new_y="NEXT")
             self.line(self.l_margin, self.get_y(), self.l_margin + WIDTH_MM, self.get_y())
             self.ln(4)

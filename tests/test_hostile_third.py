@@ -692,3 +692,35 @@ def test_an_output_ending_with_a_slash_is_never_written_as_a_file(
             write_atomic(f"{tmp_path}/{name}", "plan", force=force)
     assert existing.read_text(encoding="utf-8") == "keep"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.parametrize(
+    ("option", "text"),
+    [("--patient", "J" * 61), ("--note", "word " * 401), ("--patient", "ab " * 30_000)],
+)
+def test_a_patient_name_or_note_too_long_for_the_handout_is_refused(
+    run: Any, tmp_path: Path, option: str, text: str
+) -> None:
+    """A 100,000-character name ran off every page's heading."""
+    pytest.importorskip("fpdf")
+    result = run("schedule", "clonazepam", "1mg", "--start", "2027-01-04", "--handout",
+                 str(tmp_path / "h.pdf"), option, text)  # fmt: skip
+    assert result.exit_status == 2
+    assert "the handout takes at most" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_longest_name_in_wide_letters_stays_within_the_heading() -> None:
+    pytest.importorskip("fpdf")
+    import pypdfium2
+
+    from taper import plan_taper
+    from taper.handout import MAX_PATIENT_CHARS, WIDTH_MM, plan_handout
+
+    plan = plan_taper(drug="clonazepam", dose="1mg", start="2027-01-04")
+    document = pypdfium2.PdfDocument(plan_handout(plan, patient="W" * MAX_PATIENT_CHARS))
+    text = document[0].get_textpage()
+    heading = text.get_text_range().split("\n")[0]
+    assert heading.startswith("W" * MAX_PATIENT_CHARS)
+    right = max(text.get_charbox(index)[2] for index in range(len(heading.rstrip())))
+    assert right <= (15 + WIDTH_MM) / 25.4 * 72 + 1  # within the right margin, in points
