@@ -64,6 +64,11 @@ class TaperError(Exception):
     #: True when the error is about the form of what the user typed (exit status 2).
     is_usage: bool = False
 
+    def __str__(self) -> str:
+        """The message, a long value it echoes cut (:func:`shorten_message`); the
+        structured fields keep it whole."""
+        return shorten_message(super().__str__())
+
 
 class DoseSyntaxError(TaperError, ValueError):
     """A dose string that the strict dose parser refuses."""

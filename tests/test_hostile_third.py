@@ -724,3 +724,17 @@ def test_the_longest_name_in_wide_letters_stays_within_the_heading() -> None:
     assert heading.startswith("W" * MAX_PATIENT_CHARS)
     right = max(text.get_charbox(index)[2] for index in range(len(heading.rstrip())))
     assert right <= (15 + WIDTH_MM) / 25.4 * 72 + 1  # within the right margin, in points
+
+
+@pytest.mark.parametrize(
+    "parameter", ["every", "duration", "until", "start", "rate", "used_for", "supply", "stage"]
+)
+def test_a_library_error_never_echoes_a_5000_character_value_whole(parameter: str) -> None:
+    import taper
+
+    value = "9" * 5000
+    arguments = {"drug": "clonazepam", "dose": "1mg", "start": "2027-01-04", parameter: value}
+    with pytest.raises(taper.TaperError) as caught:
+        taper.plan_taper(**arguments)
+    assert len(str(caught.value)) < 400
+    assert "..." in str(caught.value)
