@@ -20,6 +20,7 @@ import itertools
 import os
 import signal
 import stat
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -69,8 +70,6 @@ def read_text(
 def too_long(exc: ValueError) -> str:
     """What a ValueError from reading a number says: Python reads integers of at most
     ``sys.get_int_max_str_digits()`` digits (a 5,000-digit integer in a TOML file)."""
-    import sys
-
     if "integer string conversion" in str(exc):
         return f"an integer has more than {sys.get_int_max_str_digits():,} digits"
     return str(exc)
@@ -176,15 +175,17 @@ def check_target(path: PathLike, *, force: bool) -> None:
 NEW, FILE, STREAM = "new", "file", "stream"
 
 
-def _standard_devices() -> set[tuple[int, int]]:
-    """(device, inode) of taper's own standard streams that are character devices or pipes:
-    ``-o /dev/stdout`` (or a link to it) on a terminal or a pipe is written through."""
-    found = set()
-    for descriptor in (0, 1, 2):
+def _standard_streams() -> dict[tuple[int, int], int | None]:
+    """(device, inode) of taper's own standard streams -> the descriptor to write them by:
+    ``-o /dev/stdout`` (or a link to it) is written through, to the terminal, the pipe or the
+    file the shell opened (appended to when the shell appends, never replaced). Standard
+    input counts only as a terminal or pipe, written by opening it."""
+    found: dict[tuple[int, int], int | None] = {}
+    for descriptor in (0, 2, 1):
         with contextlib.suppress(OSError):
             info = os.fstat(descriptor)
-            if stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode):
-                found.add((info.st_dev, info.st_ino))
+            if descriptor or stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode):
+                found[info.st_dev, info.st_ino] = descriptor or None
     return found
 
 
@@ -194,8 +195,8 @@ def _target_kind(path: PathLike, *, force: bool) -> str:
     ``--force`` replaces a regular file only: a symbolic link to one is kept and the file it
     leads to is replaced; a link to nothing, a folder, a socket or a block device is refused.
     ``/dev/null``, a pipe (a named one only while something reads it) and taper's own
-    terminal are written through, never replaced, with or without ``force``; any other
-    device is refused.
+    standard output or error (a terminal, a pipe or the file the shell opened) are written
+    through, never replaced, with or without ``force``; any other device is refused.
     """
     target, shown = Path(path), _shown(path)
     try:
@@ -216,12 +217,10 @@ def _target_kind(path: PathLike, *, force: bool) -> str:
                 found = os.stat(target)  # where the links lead in the end
             except FileNotFoundError:
                 raise OutputFileError(shown, "it is a symbolic link to nothing") from None
-        if stat.S_ISFIFO(found.st_mode) or (
-            stat.S_ISCHR(found.st_mode)
-            and (
-                (found.st_dev, found.st_ino) in _standard_devices()
-                or os.path.samestat(found, os.stat(os.devnull))
-            )
+        if (
+            stat.S_ISFIFO(found.st_mode)
+            or (found.st_dev, found.st_ino) in _standard_streams()
+            or (stat.S_ISCHR(found.st_mode) and os.path.samestat(found, os.stat(os.devnull)))
         ):
             return STREAM
         if not stat.S_ISREG(found.st_mode):
@@ -488,13 +487,21 @@ def _write_through(item: _Staged) -> None:
     shown = _shown(item.target)
     flags = os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
     try:
-        descriptor = os.open(item.target, flags)
+        info = os.stat(item.target)
+        own = _standard_streams().get((info.st_dev, info.st_ino))
+        if own is not None:  # taper's stdout or stderr: its descriptor, after what it holds
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            descriptor = os.dup(own)
+        else:
+            descriptor = os.open(item.target, flags)
+            os.set_blocking(descriptor, True)
     except OSError as exc:
         if exc.errno == errno.ENXIO:
             raise OutputFileError(shown, "it is a pipe that nothing reads") from None
         raise OutputFileError(shown, exc.strerror or str(exc)) from exc
     try:
-        os.set_blocking(descriptor, True)
         with open(item.temporary, "rb") as staged:
             while chunk := staged.read(1 << 16):
                 view = memoryview(chunk)

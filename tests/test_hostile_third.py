@@ -57,25 +57,33 @@ def test_dev_null_is_an_output_written_through(run: Any, force: tuple[str, ...])
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
-@pytest.mark.parametrize("where", ["file", "pipe"])
-def test_dev_stdout_force_with_stdout_redirected_keeps_the_link(tmp_path: Path, where: str) -> None:
+@pytest.mark.parametrize("force", [(), ("--force",)])
+@pytest.mark.parametrize("where", ["file", "appended file", "pipe"])
+def test_dev_stdout_force_with_stdout_redirected_keeps_the_link(
+    tmp_path: Path, where: str, force: tuple[str, ...]
+) -> None:
     """As root, '-o /dev/stdout --force' with stdout redirected replaced the system's
-    /dev/stdout link with a regular file. A link made here stands in for /dev/stdout."""
+    /dev/stdout link with a regular file. A link made here stands in for /dev/stdout; the
+    output goes to what the shell opened (appended to where it appends), never replaced."""
     stand_in = tmp_path / "stdout"
     stand_in.symlink_to("/proc/self/fd/1")
-    if where == "file":
-        out = tmp_path / "redirected.csv"
-        with out.open("w") as stream:
-            result = _taper(*SCHEDULE_CSV, "-o", str(stand_in), "--force",
+    out = tmp_path / "redirected.csv"
+    out.write_text("before\n", encoding="utf-8")
+    inode = out.stat().st_ino
+    if where == "pipe":
+        result = _taper(*SCHEDULE_CSV, "-o", str(stand_in), *force)
+        written = result.stdout
+    else:
+        with out.open("a" if where == "appended file" else "w") as stream:
+            result = _taper(*SCHEDULE_CSV, "-o", str(stand_in), *force,
                             capture_output=False, stdout=stream, stderr=subprocess.PIPE)  # fmt: skip
         written = out.read_text(encoding="utf-8")
-    else:
-        result = _taper(*SCHEDULE_CSV, "-o", str(stand_in), "--force")
-        written = result.stdout
+        assert out.stat().st_ino == inode  # the shell's file, not a new one
     assert result.returncode == 0, result.stderr
     assert stand_in.is_symlink()
     assert os.readlink(stand_in) == "/proc/self/fd/1"
-    assert written.startswith("# taper")
+    expected = "before\n# taper" if where == "appended file" else "# taper"
+    assert written.startswith(expected)
     assert ",clonazepam," in written
 
 
