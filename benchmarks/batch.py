@@ -111,7 +111,7 @@ def main() -> None:
     results: list[tuple[int, float, float, float, float, float]] = []
     digests: set[str] = set()
     with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "TAPER_CACHE_DIR": folder}
+        env = dict(os.environ)
         for jobs in (int(value) for value in arguments.jobs.split(",")):
             output = Path(folder) / f"sweep-{jobs}.csv"
             command = [exe, "sweep", "diazepam", doses, *options, "--duration", "26w"]

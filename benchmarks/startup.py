@@ -9,9 +9,6 @@ milliseconds, which depend on the machine and its load. Measure in an environmen
 core install only (``pip install -e .``): with matplotlib installed, pint imports numpy,
 which slows the floor and flatters the ratios.
 
-The table cache lives in a temporary folder, filled by the warm-up runs; one row runs with
-the cache off (``TAPER_CACHE_DIR=off``) to show what it saves.
-
     python benchmarks/startup.py [--runs 21]
 """
 
@@ -24,12 +21,10 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 FLOOR = "floor: import typer, rich, pint"
-CACHE_OFF = "  the same, table cache off"
 
 
 def _time(command: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -54,7 +49,6 @@ def main() -> None:
         FLOOR: [sys.executable, "-c", "import typer, rich, pint"],
         "convert clonazepam 1.5mg --to diazepam": convert,
         "  the same, --format json": [*convert, "--format", "json"],
-        CACHE_OFF: convert,
         "convert Klonopin 500mcg --to Librium": [
             *(exe, "convert", "Klonopin", "500mcg", "--to", "Librium"),
         ],
@@ -64,16 +58,13 @@ def main() -> None:
             *(exe, "schedule", "clonazepam", "1.5mg", "--times", "3", "--start", "2027-01-04"),
         ],
     }
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "TAPER_CACHE_DIR": cache, "COLUMNS": "100"}
-        envs = dict.fromkeys(commands, env)
-        envs[CACHE_OFF] = {**env, "TAPER_CACHE_DIR": "off"}
-        for name, command in commands.items():  # warm the file cache, bytecode, table cache
-            _time(command, envs[name])
-        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
-        for _ in range(runs):
-            for name, command in commands.items():
-                samples[name].append(_time(command, envs[name]))
+    env = {**os.environ, "COLUMNS": "100"}
+    for command in commands.values():  # warm the file cache and bytecode
+        _time(command, env)
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            samples[name].append(_time(command, env))
     wall_floor = statistics.median(wall for wall, _ in samples[FLOOR])
     cpu_floor = statistics.median(cpu for _, cpu in samples[FLOOR])
     print(f"{runs} interleaved runs, medians; Python {sys.version.split()[0]}")

@@ -28,6 +28,8 @@ RegionCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}$")]
 #: outside it, and arithmetic on it stays exact and fast.
 SMALLEST_VALUE = Decimal("0.000001")
 LARGEST_VALUE = Decimal(1_000_000)
+#: Significant digits a table number may have (a million digits made a conversion hang).
+MAX_DIGITS = 15
 
 
 class PositiveNumber(Decimal):
@@ -48,6 +50,8 @@ def _positive(value: Any) -> Decimal:
         raise ValueError(
             f"must be from {SMALLEST_VALUE:f} to {LARGEST_VALUE:,f}, not {_short(value)}"
         )
+    if len(number.as_tuple().digits) > MAX_DIGITS:
+        raise ValueError(f"has more than {MAX_DIGITS} significant digits: {_short(value)}")
     return number
 
 

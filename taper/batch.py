@@ -21,6 +21,7 @@ import math
 import os
 import signal
 import sys
+import time
 import tomllib
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -46,6 +47,7 @@ from taper.errors import (
     ScenarioFileError,
     TaperError,
     shorten,
+    shorten_message,
 )
 from taper.files import (
     Fail,
@@ -53,6 +55,7 @@ from taper.files import (
     check_outputs,
     csv_records,
     read_text,
+    too_long,
 )
 from taper.formatting import printable
 from taper.options import OPTION_KINDS
@@ -147,6 +150,8 @@ def _toml_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
         raise fail(None, f"TOML syntax error: {exc}") from exc
     except RecursionError:
         raise fail(None, "arrays or tables nested too deeply") from None
+    except ValueError as exc:  # an integer longer than Python reads (4,300 digits)
+        raise fail(None, f"a number is too long to read: {too_long(exc)}") from None
     tables = document.get("scenario")
     if not isinstance(tables, list) or set(document) != {"scenario"} or not tables:
         raise fail(None, "expected [[scenario]] tables and nothing else")
@@ -222,8 +227,10 @@ def _arguments(options: Mapping[str, str]) -> dict[str, Any]:
     for key, value in options.items():
         kind = SCENARIO_COLUMNS[key]
         if kind == "int":
-            if not value.isascii() or not value.isdigit():
-                raise InvalidRequestError(f"{key} {value!r} is not a whole number")
+            if not value.isascii() or not value.isdigit() or len(value) > 9:
+                raise InvalidRequestError(
+                    f"{key} {shorten(value)!r} is not a plausible whole number"
+                )
             arguments[key] = int(value)
         elif kind == "bool":
             lowered = value.lower()
@@ -286,6 +293,7 @@ def plan_scenario(scenario: Scenario, table: EquivalenceTable) -> tuple[TaperPla
 
 
 def _failed(scenario: Scenario, error: str) -> Outcome:
+    error = shorten_message(error)
     record = {"scenario": scenario.id, "error": error}
     return Outcome(
         scenario.id,
@@ -307,15 +315,54 @@ def _initialise(table: EquivalenceTable) -> None:
     _worker_cells = DoseCells()
 
 
-def _initialise_worker(table: EquivalenceTable) -> None:
+def _initialise_worker(table: EquivalenceTable, parent: int) -> None:
     """A worker process leaves Ctrl-C, SIGTERM and hang-ups to the main process, which
     stops the pool (each worker finishes its small chunk and exits) and removes its
-    temporary files: no traceback from a worker, and no worker dies holding a lock."""
+    temporary files: no traceback from a worker, and no worker dies holding a lock.
+    It ends when its parent ``parent`` does, even by ``kill -9`` (see :func:`_die_with`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by _start_pool
+    _die_with(parent)
     _initialise(table)
+
+
+#: ``prctl(PR_SET_PDEATHSIG, ...)`` (Linux): a signal sent to this process when its parent dies.
+_PR_SET_PDEATHSIG = 1
+#: Seconds between two looks at the parent, where the kernel cannot be asked to tell.
+_WATCH_SECONDS = 1.0
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when its parent ends: at once on Linux (the kernel sends SIGKILL,
+    which nothing can ignore), else within a second (a thread watching ``os.getppid()``).
+    A worker whose parent is already gone ends now. Without it, workers of a batch killed
+    with ``kill -9`` stayed alive, ignoring SIGTERM."""
+    if not _parent_death_signal():
+        import threading
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(_WATCH_SECONDS)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="taper-parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # died before the signal was asked for
+        os._exit(1)
+
+
+def _parent_death_signal() -> bool:
+    """Ask Linux for SIGKILL when the parent dies; False where that cannot be asked."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
 
 
 def _start_pool(jobs: int, table: EquivalenceTable) -> Any:
@@ -329,7 +376,7 @@ def _start_pool(jobs: int, table: EquivalenceTable) -> Any:
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         return ProcessPoolExecutor(
-            jobs, mp_context=context, initializer=_initialise_worker, initargs=(table,)
+            jobs, mp_context=context, initializer=_initialise_worker, initargs=(table, os.getpid())
         )
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)

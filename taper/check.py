@@ -74,6 +74,9 @@ from taper.values import days_value, path_value
 
 #: Plan files larger than this are not plans.
 MAX_PLAN_BYTES = 20 * 1024 * 1024
+#: The longest plan checked: twice the ten years of the longest plan taper makes (one step
+#: row from year 1 to 9999 took 20 s and 800 MB, day by day).
+MAX_PLAN_DAYS = 7305
 #: A rise of the diazepam equivalent by more than this, with several drugs, is an increase
 #: (a crossover rounds each new dose to its products).
 CROSSOVER_TOLERANCE = Fraction(5, 100)
@@ -508,6 +511,13 @@ def read_plan(
                 repeats.setdefault((False, day_of(key), *pair), []).append(0)
             else:
                 day[pair] = dose
+    last_day = max(by_day) if not ends else max(*by_day, *(day_of(end) for end in ends.values()))
+    if last_day - min(by_day) >= MAX_PLAN_DAYS:
+        raise fail(
+            None,
+            f"spans {last_day - min(by_day) + 1:,} days: a plan checked here lasts at most "
+            f"{MAX_PLAN_DAYS:,} days (twenty years)",
+        )
     if steps:
         by_day = _expand_steps(by_day, {day_of(k): day_of(v) for k, v in ends.items()}, fail)
     return PlanRows(

@@ -240,14 +240,23 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
+#: A comma or semicolon that a spreadsheet would split a ``#`` line on right before a formula
+#: start (spaces and a quote may come between).
+_COMMENT_SPLIT_FORMULA = re.compile(r"[,;](?= *\"?[=+\-@])")
+
+
 def provenance_lines(table: EquivalenceTable, detail: str) -> str:
     """The ``#`` lines that open every CSV taper writes: version, table, and ``detail``.
 
     Control characters in the table's path or the detail are written as escapes, so that
-    no text given to taper can end a ``#`` line and start a row of its own.
+    no text given to taper can end a ``#`` line and start a row of its own; a comma or
+    semicolon that would make a spreadsheet read the rest as a formula cell (``t,=1+2``) is
+    written as its JSON escape (``t\\u002c=1+2``), which the parameters' JSON reads back as
+    the same text.
     """
     where = printable(str(table.path))
-    return f"# taper {__version__}; table {where} sha256 {table.sha256}\n# {printable(detail)}\n"
+    lines = f"# taper {__version__}; table {where} sha256 {table.sha256}\n# {printable(detail)}\n"
+    return _COMMENT_SPLIT_FORMULA.sub(lambda match: f"\\u{ord(match[0]):04x}", lines)
 
 
 def write_row(stream: IO[str], row: Sequence[str]) -> None:

@@ -114,11 +114,17 @@ def curve_data(plan: Plan, table: EquivalenceTable) -> CurveData:
     )
 
 
+#: The smallest plot drawn on a terminal, whatever its width says.
+MIN_PLOT_WIDTH, MIN_PLOT_HEIGHT = 40, 10
+
+
 def terminal_plot(plan: Plan, table: EquivalenceTable, *, width: int = 80, height: int = 20) -> str:
-    """The curve as text for a terminal (plotext), ``width`` columns wide."""
+    """The curve as text for a terminal (plotext), ``width`` columns wide (at least
+    :data:`MIN_PLOT_WIDTH`: ``COLUMNS=0`` is no width to draw in)."""
     require_extra("plotext", "a terminal plot", "plot", parameter="plot")
     import plotext
 
+    width, height = max(MIN_PLOT_WIDTH, width), max(MIN_PLOT_HEIGHT, height)
     data = curve_data(plan, table)
     plotext.clear_figure()
     plotext.plotsize(width, height)

@@ -42,13 +42,54 @@ def literal(text: str) -> str:
 
 def python_spelling(name: str, value: object) -> str:
     """A parameter as a Python caller passes it: ``switch_reduction='25%'``, ``switch_to=``."""
-    return f"{name}=" if value is None else f"{name}={value!r}"
+    return f"{name}=" if value is None else f"{name}={shown_value(value)}"
 
 
 def shorten(text: str, limit: int = 60) -> str:
     """User text quoted in a message: at most ``limit`` characters (a 100 KB dose is not
     echoed whole)."""
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+#: The longest error line shown; an echoed value within it is cut to :func:`shorten`'s limit.
+MAX_MESSAGE_CHARS = 1000
+#: A quoted value: the quote opens after no letter and closes before none, so that the
+#: apostrophes of prose ("the Manual's schedules ... the Manual's crossover") are no quotes.
+_LONG_QUOTED = re.compile(r"(?<!\w)'([^']{81,})'(?!\w)|(?<!\w)\"([^\"]{81,})\"(?!\w)")
+_LONG_WORD = re.compile(r"\S{201,}")
+
+
+def shorten_message(message: str) -> str:
+    """An error line with every long value it echoes cut with an ellipsis (a quoted text
+    past 80 characters, a word past 200), and a line still longer than
+    :data:`MAX_MESSAGE_CHARS` cut in its middle: a 100 kB option value is never echoed
+    whole."""
+    if len(message) <= 200:
+        return message
+
+    def quoted(match: re.Match[str]) -> str:
+        quote = "'" if match[1] is not None else '"'
+        return f"{quote}{shorten(match[1] if match[1] is not None else match[2])}{quote}"
+
+    message = _LONG_QUOTED.sub(quoted, message)
+    message = _LONG_WORD.sub(lambda match: shorten(match[0]), message)
+    if len(message) > MAX_MESSAGE_CHARS:  # the start and the end, which says what to do
+        cut = f" ...({len(message) - MAX_MESSAGE_CHARS // 2:,} characters left out)... "
+        message = message[: MAX_MESSAGE_CHARS // 4] + cut + message[-MAX_MESSAGE_CHARS // 4 :]
+    return message
+
+
+def shown_value(value: object, limit: int = 60) -> str:
+    """A Python value quoted in a message: its repr, at most ``limit`` characters; an integer
+    too long for Python to write out (``10**5000``) by its size, never an error of its own."""
+    if isinstance(value, int) and value.bit_length() > 3 * limit:
+        digits = int(value.bit_length() * 0.30103) + 1
+        return f"{'-' if value < 0 else ''}<an integer of about {digits:,} digits>"
+    try:
+        shown = repr(value)
+    except Exception:  # a repr that fails is still no reason for a second error
+        shown = f"<{type(value).__name__}>"
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
 class TaperError(Exception):
@@ -89,6 +130,11 @@ class TaperError(Exception):
             return spell(name, self.parameters[name]) if name in self.parameters else match[0]
 
         return self.context + _PLACEHOLDER.sub(spelled, self.template)
+
+    def __str__(self) -> str:
+        """The message, a long value it echoes cut (:func:`shorten_message`); the
+        structured fields keep it whole."""
+        return shorten_message(super().__str__())
 
 
 class DoseSyntaxError(TaperError, ValueError):
@@ -185,10 +231,9 @@ class ParameterError(InvalidRequestError, TypeError):
         self.parameter = parameter
         self.value = value
         self.expected = expected
-        shown = repr(value)
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        super().__init__(f"{parameter} must be {expected}, not {type(value).__name__} {shown}")
+        super().__init__(
+            f"{parameter} must be {expected}, not {type(value).__name__} {shown_value(value)}"
+        )
 
 
 class UndispensableDoseError(TaperError, ValueError):

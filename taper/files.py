@@ -10,6 +10,7 @@ Writing: all or nothing, never over an existing file by accident.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import errno
@@ -19,12 +20,13 @@ import itertools
 import os
 import signal
 import stat
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from taper.errors import OutputFileError, TaperError
 from taper.formatting import printable
@@ -95,13 +97,32 @@ def _decoded(raw: bytes, *, kind: str, fail: Fail, allow_empty: bool) -> tuple[s
     return text, hashlib.sha256(raw).hexdigest()
 
 
+def too_long(exc: ValueError) -> str:
+    """What a ValueError from reading a number says: Python reads integers of at most
+    ``sys.get_int_max_str_digits()`` digits (a 5,000-digit integer in a TOML file)."""
+    if "integer string conversion" in str(exc):
+        return f"an integer has more than {sys.get_int_max_str_digits():,} digits"
+    return str(exc)
+
+
+#: The most text the csv module's Sniffer is given: its regular expressions take time that
+#: grows with the square of the sample (a 140 kB header took a minute).
+SNIFF_CHARS = 4096
+DELIMITERS = ",;\t|"
+
+
 def _delimiter(lines: list[str]) -> str:
     """The delimiter of a CSV file (a comma, semicolon, tab or bar), found by the csv
-    module's Sniffer from its first lines; a comma when it cannot tell."""
-    if len(lines) < 2:
-        return ","
+    module's Sniffer from its first whole lines up to :data:`SNIFF_CHARS`; when fewer than
+    two fit (a wide file), the candidate the first line has most of; a comma when it cannot
+    tell."""
+    sample = list(itertools.takewhile(lambda total: total <= SNIFF_CHARS,
+                                      itertools.accumulate(map(len, lines))))  # fmt: skip
+    if len(sample) < 2:
+        counts = [lines[0].count(candidate) if lines else 0 for candidate in DELIMITERS]
+        return DELIMITERS[counts.index(max(counts))] if max(counts) else ","
     try:
-        return csv.Sniffer().sniff("".join(lines), delimiters=",;\t|").delimiter
+        return csv.Sniffer().sniff("".join(lines[: len(sample)]), delimiters=DELIMITERS).delimiter
     except csv.Error:
         return ","
 
@@ -138,7 +159,7 @@ def csv_records(
     except csv.Error as exc:
         raise fail(first[0], str(exc)) from exc
     header_line = first.pop()
-    twice = sorted({name for name in header if header.count(name) > 1})
+    twice = sorted(name for name, count in collections.Counter(header).items() if count > 1)
     if twice:
         raise fail(header_line, f"column(s) {', '.join(twice)} appear more than once")
     reader.fieldnames = header
@@ -175,8 +196,42 @@ def _name_max(folder: Path) -> int:
 
 def check_target(path: PathLike, *, force: bool) -> None:
     """Refuse an output path that taper may not write: see :func:`check_outputs`."""
+    _target_kind(path, force=force)
+
+
+#: What an existing output path is, once checked: a regular file (replaced only with
+#: ``force``, atomically, a symbolic link to one kept and the file it leads to replaced), or a
+#: stream that is written through and never replaced (``/dev/null``, a pipe, this terminal).
+NEW, FILE, STREAM = "new", "file", "stream"
+
+
+def _standard_streams() -> dict[tuple[int, int], int | None]:
+    """(device, inode) of taper's own standard streams -> the descriptor to write them by:
+    ``-o /dev/stdout`` (or a link to it) is written through, to the terminal, the pipe or the
+    file the shell opened (appended to when the shell appends, never replaced). Standard
+    input counts only as a terminal or pipe, written by opening it."""
+    found: dict[tuple[int, int], int | None] = {}
+    for descriptor in (0, 2, 1):
+        with contextlib.suppress(OSError):
+            info = os.fstat(descriptor)
+            if descriptor or stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode):
+                found[info.st_dev, info.st_ino] = descriptor or None
+    return found
+
+
+def _target_kind(path: PathLike, *, force: bool) -> str:
+    """NEW, FILE or STREAM for an output path taper may write; refuses any other.
+
+    ``--force`` replaces a regular file only: a symbolic link to one is kept and the file it
+    leads to is replaced; a link to nothing, a folder, a socket or a block device is refused.
+    ``/dev/null``, a pipe (a named one only while something reads it) and taper's own
+    standard output or error (a terminal, a pipe or the file the shell opened) are written
+    through, never replaced, with or without ``force``; any other device is refused.
+    """
     target, shown = Path(path), _shown(path)
     try:
+        if os.fspath(path).endswith(("/", os.sep)):  # Path() drops it: 'out/' would be 'out'
+            raise OutputFileError(shown, "it names a folder (it ends with /); name a file")
         if len(os.fsencode(target.name)) > _name_max(target.parent):
             raise OutputFileError(shown, "the file name is too long")
         if not target.parent.is_dir():
@@ -184,24 +239,48 @@ def check_target(path: PathLike, *, force: bool) -> None:
         try:
             found = os.lstat(target)
         except FileNotFoundError:
-            return
+            return NEW
         if stat.S_ISDIR(found.st_mode):
             raise OutputFileError(shown, "it is a directory")
-        if not force:
-            raise OutputFileError(shown, _EXISTS, parameters={"force": True})
         if stat.S_ISLNK(found.st_mode):
-            try:  # where the links lead in the end, by name (/proc/self/fd/1 leads nowhere)
-                found = os.stat(os.path.realpath(target))
+            try:
+                found = os.stat(target)  # where the links lead in the end
             except FileNotFoundError:
                 raise OutputFileError(shown, "it is a symbolic link to nothing") from None
+        if (
+            stat.S_ISFIFO(found.st_mode)
+            or (found.st_dev, found.st_ino) in _standard_streams()
+            or (stat.S_ISCHR(found.st_mode) and os.path.samestat(found, os.stat(os.devnull)))
+        ):
+            return STREAM
         if not stat.S_ISREG(found.st_mode):
             raise OutputFileError(
-                shown, "it is not a regular file (a device, pipe, socket or folder)"
+                shown,
+                "it is not a regular file (a device, socket or folder); only /dev/null, a pipe "
+                "or this terminal is written through",
             )
+        if not force:
+            raise OutputFileError(shown, _EXISTS, parameters={"force": True})
+        _resolved(target, found)
+        return FILE
     except OSError as exc:
         if isinstance(exc, TaperError):
             raise
         raise OutputFileError(shown, exc.strerror or str(exc)) from exc
+
+
+def _resolved(target: Path, found: os.stat_result) -> Path:
+    """The regular file that ``target`` names, by a path without links: what ``--force``
+    replaces (a symbolic link is kept). Refused when the links do not lead to it by name
+    (``/proc/self/fd/1`` of a deleted file)."""
+    resolved = Path(os.path.realpath(target))
+    try:
+        same = os.path.samestat(os.stat(resolved), found)
+    except OSError:
+        same = False
+    if not same:
+        raise OutputFileError(_shown(target), "it is a link that does not lead to a file by name")
+    return resolved
 
 
 def _same(first: PathLike, second: PathLike) -> bool:
@@ -223,9 +302,10 @@ def check_outputs(
 
     ``outputs`` maps each parameter (``output``, ``summary``, ...) to its path or ``None``.
     Each path must name a file in an existing folder; an existing one is replaced only with
-    ``force``, and only if it is a regular file or a symbolic link to one (never a device,
-    a pipe or a link to nothing). No two outputs may be the same file, and no output may be
-    one of the ``inputs`` (a scenario file, a table).
+    ``force``, and only if it is a regular file (a symbolic link to one is kept and the file
+    it leads to replaced); ``/dev/null``, a pipe and taper's terminal are written through,
+    never replaced (see :func:`_target_kind`). No two outputs may be the same file, and no
+    output may be one of the ``inputs`` (a scenario file, a table).
     """
     given = [(option, path) for option, path in outputs.items() if path is not None]
     for index, (option, path) in enumerate(given):
@@ -281,15 +361,49 @@ def atomic_text_streams(
 class _Staged:
     target: Path
     temporary: str
+    #: What the target was when checked: NEW, FILE or STREAM.
+    kind: str = NEW
     committed: bool = False
     created: bool = False
 
 
-def _stage(target: Path) -> tuple[int, str]:
-    """A new temporary file beside ``target``, with a name short enough for the folder."""
-    room = max(1, _name_max(target.parent) - 20)
-    stem = os.fsdecode(os.fsencode(target.name)[:room])
-    return tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=target.parent)
+def _stage(target: Path, kind: str) -> tuple[int, str]:
+    """A new temporary file (``O_EXCL``, an unpredictable name) beside the file ``target``
+    names, with a name short enough for the folder; in the temporary folder for a stream
+    (nothing is ever created in ``/dev``)."""
+    if kind == STREAM:
+        return tempfile.mkstemp(prefix=".taper.", suffix=".tmp")
+    place = _resolved(target, os.stat(target)) if kind == FILE else target
+    room = max(1, _name_max(place.parent) - 20)
+    stem = os.fsdecode(os.fsencode(place.name)[:room])
+    return tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=place.parent)
+
+
+class _NamedStream:
+    """An output stream whose write errors name its file (a full disk or the file-size
+    limit, ``RLIMIT_FSIZE``, blames the file that outgrew it, not another output)."""
+
+    def __init__(self, stream: IO[Any], shown: str) -> None:
+        self._stream = stream
+        self._shown = shown
+
+    def write(self, data: Any) -> int:
+        try:
+            return self._stream.write(data)
+        except OSError as exc:
+            raise OutputFileError(self._shown, exc.strerror or str(exc)) from exc
+
+    def finish(self) -> None:
+        """Flush and sync, then close (errors name the file)."""
+        try:
+            self._stream.flush()
+            os.fsync(self._stream.fileno())
+            self._stream.close()
+        except OSError as exc:
+            raise OutputFileError(self._shown, exc.strerror or str(exc)) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 @contextlib.contextmanager
@@ -298,31 +412,32 @@ def _atomic_group(
 ) -> Iterator[list[IO[Any]]]:
     check_outputs({str(i): path for i, path in enumerate(paths)}, force=force)
     staged: list[_Staged] = []
-    streams: list[IO[Any]] = []
+    streams: list[_NamedStream] = []
     try:
         for path in paths:
+            kind = _target_kind(path, force=force)
             try:
-                handle, temporary = _stage(Path(path))
+                handle, temporary = _stage(Path(path), kind)
             except OSError as exc:
                 raise OutputFileError(_shown(path), exc.strerror or str(exc)) from exc
-            staged.append(_Staged(Path(path), temporary))
-            streams.append(
+            staged.append(_Staged(Path(path), temporary, kind))
+            stream = (
                 os.fdopen(handle, "wb")
                 if binary
                 else os.fdopen(handle, "w", encoding="utf-8", newline="")
             )
-        yield streams
-        for stream in streams:
-            stream.flush()
-            os.fsync(stream.fileno())
-            stream.close()
+            streams.append(_NamedStream(stream, _shown(path)))
+        yield cast(list[IO[Any]], streams)
+        for named in streams:
+            named.finish()
         with _stop_signals_held():
-            for item in staged:
+            # streams last: what is written through cannot be taken back
+            for item in sorted(staged, key=lambda item: item.kind == STREAM):
                 _commit(item, force)
     except BaseException as exc:
-        for stream in streams:
+        for named in streams:
             with contextlib.suppress(OSError):
-                stream.close()
+                named.close()
         for item in staged:
             if item.created:
                 with contextlib.suppress(OSError):
@@ -356,17 +471,25 @@ def _stop_signals_held() -> Iterator[None]:
 
 def _commit(item: _Staged, force: bool) -> None:
     """Put a written temporary file in place: never over a file unless ``force``, and then
-    only over a regular file or a link to one."""
-    os.chmod(item.temporary, 0o666 & ~_umask())  # as an ordinary file, not mkstemp's 0600
+    only over a regular file (a link to one is kept); a stream is written through."""
     shown = _shown(item.target)
+    kind = _target_kind(item.target, force=force)  # still something taper may write
+    if kind != item.kind and STREAM in (kind, item.kind):
+        raise OutputFileError(shown, "it changed while taper was writing it")
+    if kind == STREAM:
+        _write_through(item)
+        return
+    os.chmod(item.temporary, 0o666 & ~_umask())  # as an ordinary file, not mkstemp's 0600
+    if kind == FILE:
+        os.replace(item.temporary, _resolved(item.target, os.stat(item.target)))
+        return
     if force:
-        check_target(item.target, force=True)  # still something taper may replace
         os.replace(item.temporary, item.target)
         return
     try:
         os.link(item.temporary, item.target)
     except FileExistsError:
-        raise OutputFileError(shown, _EXISTS) from None
+        raise OutputFileError(shown, _EXISTS, parameters={"force": True}) from None
     except OSError as exc:
         if exc.errno not in _NO_HARD_LINKS:
             raise
@@ -378,4 +501,37 @@ def _commit(item: _Staged, force: bool) -> None:
         os.replace(item.temporary, item.target)
         return
     item.created = True
+    Path(item.temporary).unlink(missing_ok=True)
+
+
+def _write_through(item: _Staged) -> None:
+    """Copy a staged file into a stream (``/dev/null``, a pipe, the terminal): opened
+    without waiting for a reader, never created, never truncated or replaced."""
+    shown = _shown(item.target)
+    flags = os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
+    try:
+        info = os.stat(item.target)
+        own = _standard_streams().get((info.st_dev, info.st_ino))
+        if own is not None:  # taper's stdout or stderr: its descriptor, after what it holds
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            descriptor = os.dup(own)
+        else:
+            descriptor = os.open(item.target, flags)
+            os.set_blocking(descriptor, True)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise OutputFileError(shown, "it is a pipe that nothing reads") from None
+        raise OutputFileError(shown, exc.strerror or str(exc)) from exc
+    try:
+        with open(item.temporary, "rb") as staged:
+            while chunk := staged.read(1 << 16):
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(descriptor, view) :]
+    except OSError as exc:
+        raise OutputFileError(shown, exc.strerror or str(exc)) from exc
+    finally:
+        os.close(descriptor)
     Path(item.temporary).unlink(missing_ok=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from taper.csvout import CSV_COLUMNS, csv_line, plan_csv_rows
-from taper.errors import DataFileError, require_extra
+from taper.errors import DataFileError, require_extra, shorten
 from taper.files import read_text
 from taper.guardrails import PatientFactors
 from taper.options import TaperRequest
@@ -68,6 +69,9 @@ ORDERED = {
 }
 #: Largest output file read back.
 MAX_PLANS_FILE_BYTES = 2 * 1024 * 1024 * 1024
+#: The most columns a file read back may have (taper's widest output, the batch summary, has
+#: under 100); pandas takes about 2 ms a column (40,000 columns took minutes).
+MAX_COLUMNS = 1000
 
 _PROVENANCE = re.compile(r"# taper (?P<tool>\S+); table (?P<table>.*) sha256 (?P<sha256>\S*)")
 
@@ -180,8 +184,13 @@ def read_plans(path: str | os.PathLike[str]) -> Any:
         return _frame(pandas, path, text, fail)
     except DataFileError:
         raise
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # pandas' own errors too
-        raise fail(None, f"is not a taper CSV or JSON Lines output ({exc})") from exc
+    except RecursionError:
+        raise fail(None, "is not a taper output: JSON nested too deeply") from None
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:  # pandas'
+        first = (str(exc).splitlines() or [""])[0]  # own errors too, on one line
+        raise fail(
+            None, f"is not a taper CSV or JSON Lines output ({shorten(first, 120)})"
+        ) from exc
 
 
 def _frame(pandas: Any, path: str | os.PathLike[str], text: str, fail: Any) -> Any:
@@ -193,6 +202,12 @@ def _frame(pandas: Any, path: str | os.PathLike[str], text: str, fail: Any) -> A
         comments += 1
     if comments == len(lines):
         raise fail(None, "has no header row")
+    columns = lines[comments].count(",") + 1  # at least the columns: pandas is slow per column
+    if columns > MAX_COLUMNS:
+        raise fail(
+            comments + 1,
+            f"has {columns:,} columns: not a taper output (they have at most {MAX_COLUMNS:,})",
+        )
     body = pandas.read_csv(io.StringIO("".join(lines[comments:])), dtype=str, keep_default_na=False)
     if not {"day", "scenario"} & set(body.columns):
         raise fail(comments + 1, "has no 'day' or 'scenario' column: not a taper CSV output")
@@ -221,6 +236,18 @@ def _attrs(comments: Sequence[str]) -> dict[str, Any]:
     return attrs
 
 
+def _finite(text: str) -> float:
+    """A JSON number that a float holds (``1e400`` is no day or dose)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {shorten(text, 20)} is out of range")
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"{text} is not a number taper writes")
+
+
 def _jsonl_frame(text: str, fail: Any) -> Any:
     columns = ("scenario", "day", "date", "step", "phase", "drug", "slot", "dose_mg", "error")
     rows: list[tuple[object, ...]] = []
@@ -229,7 +256,9 @@ def _jsonl_frame(text: str, fail: Any) -> Any:
         if not line.strip():
             continue
         try:
-            record: Mapping[str, Any] = json.loads(line)
+            record: Mapping[str, Any] = json.loads(
+                line, parse_float=_finite, parse_constant=_no_constant
+            )
         except json.JSONDecodeError as exc:
             raise fail(number, f"not JSON Lines ({exc.msg})") from None
         if not attrs and "tool" in record:

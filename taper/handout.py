@@ -22,6 +22,7 @@ is printed, with what could not be confirmed, on the prescriber's page for revie
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib.util
 import re
 import unicodedata
@@ -175,11 +176,17 @@ def font_path(style: str = "") -> Path:
     return Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / name
 
 
-def check_printable(text: str, what: str) -> None:
-    """Refuse, by name, a character the handout's font cannot print."""
+@functools.cache
+def _covered() -> frozenset[int]:
+    """The characters the handout's font can print (and the line break)."""
     from fontTools.ttLib import TTFont
 
-    covered = {*TTFont(font_path(), lazy=True).getBestCmap(), ord("\n")}
+    return frozenset({*TTFont(font_path(), lazy=True).getBestCmap(), ord("\n")})
+
+
+def check_printable(text: str, what: str) -> None:
+    """Refuse, by name, a character the handout's font cannot print."""
+    covered = _covered()
     for char in text:
         if ord(char) not in covered:
             name = unicodedata.name(char, "an unnamed character")
@@ -188,6 +195,44 @@ def check_printable(text: str, what: str) -> None:
                 f"{name}) in {{{what}}}; write it in Latin, Greek or Cyrillic letters",
                 parameters={what: None},
             )
+
+
+#: The longest patient name (it heads every page, on one line) and prescriber's note.
+MAX_PATIENT_CHARS = 60
+MAX_NOTE_CHARS = 2000
+
+#: fpdf2's alias for the number of pages, set only while a footer is drawn.
+PAGE_COUNT = "{nb}"
+
+
+def _drawable(text: str) -> str:
+    """Text as the handout draws it: a control or format character (bidi overrides), or one
+    the font cannot print (from a custom table's notes or titles), written as its escape
+    (``\\x1b``, ``\\u202e``), never handed to the PDF library, which would warn with the raw
+    character on stderr."""
+    covered = _covered()
+    return "".join(char if _drawn_as_is(char, covered) else _escape(char) for char in text)
+
+
+def _drawn_as_is(char: str, covered: frozenset[int]) -> bool:
+    return char == "\n" or (
+        ord(char) in covered and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
+    )
+
+
+#: Control, format (bidi), separator, surrogate, private and unassigned characters.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
 
 
 def _long_date(day: dt.date) -> str:
@@ -287,10 +332,15 @@ def plan_handout(
     if paper not in PAPER:
         raise InvalidRequestError(f"unknown paper {paper!r}; use a4 or letter")
     require_extra("fpdf", "a handout", "pdf", parameter="handout")
-    if patient is not None:
-        check_printable(patient, "patient")
-    if note is not None:
-        check_printable(note, "note")
+    for text, what, limit in ((patient, "patient", MAX_PATIENT_CHARS),
+                              (note, "note", MAX_NOTE_CHARS)):  # fmt: skip
+        if text is not None:
+            if len(text) > limit:
+                raise InvalidRequestError(
+                    f"{{{what}}} is {len(text):,} characters; the handout takes at most {limit:,}",
+                    parameters={what: None},
+                )
+            check_printable(text, what)
     for revision in plan.revisions:
         if revision.reason:
             check_printable(revision.reason, f"the reason of revision {revision.number}")
@@ -315,8 +365,23 @@ def _document(plan: Plan, patient: str | None, paper: str) -> Any:
         running += f", revised {plan.revisions[-1].on.strftime('%d %B %Y').lstrip('0')}"
 
     class Handout(FPDF):
+        """Every text drawn goes through :func:`_drawable`; the page-count alias ``{nb}``
+        is on only while the footer is drawn, so that no other text can become it."""
+
+        def cell(self, w: Any = None, h: Any = None, text: str = "", *a: Any, **k: Any) -> Any:
+            return super().cell(w, h, _drawable(text), *a, **k)
+
+        def multi_cell(self, w: Any, h: Any = None, text: str = "", *a: Any, **k: Any) -> Any:
+            return super().multi_cell(w, h, _drawable(text), *a, **k)
+
+        closing = False
+
         def header(self) -> None:
-            self.set_font(FONT_NAME, "", 11)
+            size = 11.0
+            self.set_font(FONT_NAME, "", size)
+            while size > 6 and self.get_string_width(_drawable(running)) > WIDTH_MM:
+                size -= 0.5  # a long name in wide letters: smaller, never past the margin
+                self.set_font(FONT_NAME, "", size)
             self.cell(WIDTH_MM, 6, running, align="L", new_x="LMARGIN", new_y="NEXT")
             self.line(self.l_margin, self.get_y(), self.l_margin + WIDTH_MM, self.get_y())
             self.ln(4)
@@ -324,9 +389,20 @@ def _document(plan: Plan, patient: str | None, paper: str) -> Any:
         def footer(self) -> None:
             self.set_y(-20)
             self.set_font(FONT_NAME, "", 11)
-            self.cell(WIDTH_MM, 6, f"Page {self.page_no()} of {{nb}}", align="L")
+            self.alias_nb_pages(PAGE_COUNT)
+            try:
+                self.cell(WIDTH_MM, 6, f"Page {self.page_no()} of {PAGE_COUNT}", align="L")
+            finally:
+                # fpdf2 fills the count in at output only while an alias is set; the last
+                # page's footer, drawn at output, is the last text drawn
+                self.alias_nb_pages(PAGE_COUNT if self.closing else "")
+
+        def output(self, *a: Any, **k: Any) -> Any:
+            self.closing = True
+            return super().output(*a, **k)
 
     pdf = Handout(orientation="portrait", unit="mm", format=paper)
+    pdf.alias_nb_pages("")
     pdf.add_font(FONT_NAME, "", font_path())
     pdf.add_font(FONT_NAME, "B", font_path("B"))
     pdf.set_creation_date(dt.datetime.combine(plan.start_date, dt.time(0), tzinfo=dt.UTC))

@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from taper.errors import InvalidRequestError, require_extra
+from taper.errors import InvalidRequestError, ParameterError, require_extra
 from taper.formatting import format_dose
 from taper.plan import Plan
 from taper.reviews import plan_reviews
@@ -48,6 +48,10 @@ def plan_key(plan: Plan, patient: str | None = None) -> str:
     """
     identity = "\n".join([patient or "", *(drug.name for drug in plan.drugs), str(plan.start_date)])
     return hashlib.sha256(identity.encode()).hexdigest()[:16]
+
+
+#: The largest revision an iCalendar SEQUENCE holds (RFC 5545: a signed 32-bit integer).
+MAX_REVISION = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,13 @@ def plan_calendar(
     hand: then a revision that ends earlier leaves the earlier one's reminders after its
     end).
     """
+    if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int)):
+        raise ParameterError("revision", revision, "a whole number")
+    if revision is not None and not 0 <= revision <= MAX_REVISION:
+        raise InvalidRequestError(
+            "{revision} must be from 0 to " + f"{MAX_REVISION:,} (an iCalendar SEQUENCE)",
+            parameters={"revision": revision},
+        )
     require_extra("icalendar", "a calendar", "ics", parameter="ics")
     import icalendar
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from taper.formatting import printable
+
 
 class Kind(StrEnum):
     # The pace of a plan (2025 Joint Guideline).
@@ -64,5 +66,6 @@ class Notice:
 
 
 def warning_lines(notices: Iterable[Notice]) -> str:
-    """Warnings for a terminal's error stream, one line each: ``taper: warning: ...``."""
-    return "".join(f"taper: warning: {notice.message}\n" for notice in notices)
+    """Warnings for a terminal's error stream, one line each: ``taper: warning: ...``, with
+    control characters (from a custom table's notes) written as escapes."""
+    return "".join(f"taper: warning: {printable(notice.message)}\n" for notice in notices)

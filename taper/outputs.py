@@ -88,7 +88,8 @@ class PlanOutputs:
         int | None, OptionSpec(Value.INT, "--revision", OUTPUTS,
                         "With --ics: this plan's revision (0 first); raise it for a plan drafted "
                         "again by hand so that importing it replaces the old events ('taper "
-                        "revise' numbers its own).", "N", minimum=0, show_default=False)
+                        "revise' numbers its own).", "N", minimum=0,
+                        show_default=False)
     ] = None  # fmt: skip
     daily: Annotated[
         bool, OptionSpec(Value.BOOL, "--daily", OUTPUTS, "One row per day, not per step.")

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import IO, NoReturn
 
-from taper.errors import Speller, TaperError, python_spelling
+from taper.errors import Speller, TaperError, python_spelling, shorten_message
 from taper.formatting import printable
 
 
@@ -135,7 +135,9 @@ class Environment:
     def fail(self, message: str, code: ExitCode) -> NoReturn:
         """One line on stderr (control characters made visible), then exit with ``code``."""
         with contextlib.suppress(OSError, AttributeError, ValueError):  # stderr closed
-            self.stderr.write(f"taper: error: {printable(message)}\n")
+            self.stderr.write(
+                f"taper: error: {shorten_message(printable(shorten_message(message)))}\n"
+            )
             self.stderr.flush()
         sys.exit(code)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -544,13 +545,26 @@ def dumps_compact_json(record: Record | list[Record]) -> str:
     """One line of JSON with exact decimal numbers (for CSV comments and JSON Lines)."""
     import simplejson  # only when JSON is written: not at start-up
 
-    return str(
+    return _escape_invisible(
         simplejson.dumps(record, use_decimal=True, ensure_ascii=False, separators=(",", ":"))
     )
 
 
+#: Characters JSON may carry raw that a terminal obeys or that reorder or break lines: C1
+#: controls (``\x9b`` starts an escape sequence), bidi controls (Trojan Source), U+2028/9.
+_INVISIBLE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def _escape_invisible(text: str) -> str:
+    """JSON text with those characters written as ``\\u`` escapes: the same JSON values,
+    safe on a terminal (they only ever occur inside strings)."""
+    return _INVISIBLE.sub(lambda match: f"\\u{ord(match[0]):04x}", str(text))
+
+
 def dumps_json(record: Record) -> str:
-    """JSON text with exact decimal numbers, keys in the order built, UTF-8 kept."""
+    """JSON text with exact decimal numbers, keys in the order built, UTF-8 kept; control
+    characters a terminal would obey written as escapes."""
     import simplejson  # only when JSON is written: not at start-up
 
-    return str(simplejson.dumps(record, use_decimal=True, indent=2, ensure_ascii=False)) + "\n"
+    dumped = simplejson.dumps(record, use_decimal=True, indent=2, ensure_ascii=False)
+    return _escape_invisible(dumped) + "\n"

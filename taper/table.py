@@ -19,9 +19,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from taper.cache import code_fingerprint, entry_key, read_entry, write_entry
 from taper.errors import ParameterError, TableError, UnknownNameError
-from taper.files import read_text
+from taper.files import read_text, too_long
 from taper.products import LIQUID_FORMS, Form, Product
 
 if TYPE_CHECKING:
@@ -213,10 +212,6 @@ def load_table(path: str | os.PathLike[str] | None = None) -> EquivalenceTable:
         fail=lambda _line, reason: TableError(shown, "", reason),
         allow_empty=True,
     )
-    key = _cache_key(sha256, shown)
-    cached = read_entry("tables", key, _CACHED_CLASSES, EquivalenceTable)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
     import tomllib
 
     try:
@@ -225,32 +220,9 @@ def load_table(path: str | os.PathLike[str] | None = None) -> EquivalenceTable:
         raise TableError(shown, "", f"TOML syntax error: {exc}") from exc
     except RecursionError:
         raise TableError(str(table_path), "", "arrays or tables nested too deeply") from None
-    table = table_from_document(document, path=shown, sha256=sha256)
-    write_entry("tables", key, table)
-    return table
-
-
-#: What a cached table is made of (nothing else is rebuilt from a cache entry).
-_CACHED_CLASSES: tuple[type, ...] = (
-    EquivalenceTable,
-    EquivalenceSource,
-    Drug,
-    MaxDailyDose,
-    ValueRange,
-    Product,
-    Form,
-    Decimal,
-)
-
-
-def _cache_key(sha256: str, shown: str) -> str:
-    """A validated table depends on the file's bytes, its shown name and the code that
-    validates and builds it."""
-    from taper import __version__
-
-    here = Path(__file__).parent
-    code = code_fingerprint([__file__, here / "_schema.py", here / "products.py"])
-    return entry_key(sha256, shown, __version__, code)
+    except ValueError as exc:  # an integer longer than Python reads (4,300 digits)
+        raise TableError(shown, "", f"a number is too long to read: {too_long(exc)}") from None
+    return table_from_document(document, path=shown, sha256=sha256)
 
 
 def table_of(table: EquivalenceTable | str | os.PathLike[str] | None) -> EquivalenceTable:

@@ -60,14 +60,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Tests (and the processes they start) never write to the user's cache directory."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TAPER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        yield
-
-
 @pytest.fixture(scope="session")
 def table() -> EquivalenceTable:
     return load_table()

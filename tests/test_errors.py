@@ -168,3 +168,18 @@ def test_phases_and_forms_are_closed_sets(table: EquivalenceTable) -> None:
     assert all(isinstance(step.phase, Phase) for step in plan.steps)
     assert plan.steps[0].phase == "crossover"
     assert all(isinstance(p.form, Form) for d in table.drugs.values() for p in d.products)
+
+
+def test_apostrophes_of_prose_are_not_quotes_to_shorten() -> None:
+    """A long error naming "the Manual's schedules ... the Manual's crossover" had its middle
+    cut as if it were one long quoted value (the ways forward of a high-dose switch were lost)."""
+    from taper.errors import shorten_message
+
+    prose = (
+        "single doses (the Ashton Manual's schedules give single doses of 15 to 25 mg); Ways "
+        "forward: a source whose equivalents give less (va-dod-2021); the Ashton Manual's "
+        "crossover, which cuts the old drug as it is replaced; " * 2
+    )
+    assert shorten_message(prose) == prose
+    echoed = "invalid dose '" + "9" * 500 + "': " + "a dose is a number and a unit " * 8
+    assert "... (500 characters)'" in shorten_message(echoed)

@@ -142,7 +142,7 @@ def test_a_dangling_symlink_is_not_replaced(run: Any, tmp_path: Path) -> None:
     assert not (tmp_path / "nowhere").exists()
 
 
-@pytest.mark.parametrize("target", ["/dev/null", "/proc/self/fd/1"])
+@pytest.mark.parametrize("target", ["/dev/zero", "/dev/full"])
 def test_force_never_replaces_a_device_or_a_link_to_one(
     run: Any, tmp_path: Path, target: str
 ) -> None:
@@ -151,7 +151,7 @@ def test_force_never_replaces_a_device_or_a_link_to_one(
     result = run("schedule", "clonazepam", "1mg", "--start", "2027-01-04", "-f", "csv",
                  "-o", str(link), "--force")  # fmt: skip
     assert result.exit_status == 1
-    assert "not a regular file" in result.stderr or "link to nothing" in result.stderr
+    assert "not a regular file" in result.stderr
     assert link.is_symlink()
 
 
@@ -610,7 +610,6 @@ def test_no_output_replaces_the_bundled_table(run: Any, tmp_path: Path, monkeypa
     copy.write_bytes(table.bundled_table_path().read_bytes())
     monkeypatch.setattr(table, "bundled_table_path", lambda: copy)
     monkeypatch.setattr(sidefiles, "bundled_table_path", lambda: copy)
-    monkeypatch.setenv("TAPER_CACHE_DIR", "off")
     before = copy.read_bytes()
     result = run("schedule", "clonazepam", "1mg", "-o", str(copy), "--force", "-f", "csv")
     assert result.exit_status == 1

@@ -83,6 +83,18 @@ HOSTILE = st.sampled_from(
         "fifo",
         "a" * 300,
         "x" * 100_000,
+        "9" * 5000,
+        "1" + "0" * 5000 + "mg",
+        "0." + "0" * 5000 + "1mg",
+        "1e400",
+        "2147483648",
+        "{nb}",
+        "\x9b31m",
+        "\u2066",
+        "t,=1+2,.toml",
+        "1mg,=1+2",
+        "/dev/stdout",
+        "/dev/zero",
     ]
 )
 VALID = st.sampled_from(
@@ -374,3 +386,129 @@ def test_a_file_name_with_a_newline_gives_one_line(run: Any) -> None:
     result = run("check", "\n")
     assert result.exit_status == 1
     assert result.stderr == "taper: error: \\n: cannot be read: No such file or directory\n"
+
+
+# ----------------------------------------------------------------- generated hostile files
+
+#: Huge numbers, deep nesting and control characters, as a table, a plan or a scenario
+#: file would carry them (issue 23): TOML or CSV text for one value.
+HUGE_NUMBERS = st.one_of(
+    st.integers(min_value=1, max_value=6000).map(lambda n: "9" * n),
+    st.integers(min_value=1, max_value=100_000).map(lambda n: "0." + "0" * n + "5"),
+    st.integers(min_value=1, max_value=100_000).map(lambda n: "0.5" + "0" * n + "1"),
+    st.sampled_from(["1e400", "1e-400", "5e999999", "inf", "nan", "-0.0", "0"]),
+)
+NESTED = st.integers(min_value=1, max_value=5000).map(lambda depth: "[" * depth + "]" * depth)
+CONTROL_TEXT = st.lists(
+    st.sampled_from(["a", " ", "{nb}", "\x1b[31m", "\x9b", "\u202e", "\u2066", "\x07", "\u4e2d",
+                     ",=1+2", "\r"]),
+    max_size=12,
+).map(
+    lambda parts: "".join(
+        f"\\u{ord(char):04x}"  # as a TOML escape: the file itself stays valid
+        if ord(char) < 32 or 0x7F <= ord(char) <= 0x9F or char in "\u202e\u2066"
+        else char
+        for char in "".join(parts)
+    )
+)  # fmt: skip
+RAW_CONTROLS = ("\x1b", "\x9b", "\u202e", "\u2066", "\x07")
+
+
+def _bundled_text() -> str:
+    from taper.table import bundled_table_path
+
+    return bundled_table_path().read_text(encoding="utf-8")
+
+
+def _hostile_table(value: str, slot: str) -> str:
+    """The bundled table with one value replaced: a number, a title or a note."""
+    text = _bundled_text()
+    if slot == "number":
+        head = text.index("\n[drugs.clonazepam.equivalents]\n") + 1
+        line = text.index("ashton = ", head)
+        return f"{text[:line]}ashton = {value}{text[text.index(chr(10), line) :]}"
+    if slot == "title":
+        return text.replace('title = "Benzodiazepines: How', f'title = "{value} How', 1)
+    head = text.index("[drugs.clonazepam]")
+    end = text.index("\n", head)
+    return f'{text[: end + 1]}notes = ["{value}"]\n{text[end + 1 :]}'
+
+
+def _clean(result: Any) -> None:
+    assert result.exit_status in (0, 1, 2), result.stderr
+    assert "internal error" not in result.stderr, result.stderr[:300]
+    if result.exit_status and (result.stderr or not result.stdout):  # or problems found
+        assert result.stderr.startswith("taper: "), result.stderr[:300]
+        assert result.stderr.count("\n") == 1, result.stderr[:300]
+        assert len(result.stderr) < 1200
+    for raw in RAW_CONTROLS:
+        assert raw not in result.stderr + result.stdout, repr(result.stderr[:300])
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.one_of(
+        st.tuples(HUGE_NUMBERS, st.just("number")),
+        st.tuples(NESTED, st.just("number")),
+        st.tuples(CONTROL_TEXT, st.sampled_from(["title", "note"])),
+    ),
+    args=st.sampled_from(
+        [
+            ["convert", "clonazepam", "1mg", "--to", "diazepam", "--source", "ashton"],
+            ["convert", "clonazepam", "1mg", "--to", "diazepam", "-a", "-f", "json"],
+            ["schedule", "clonazepam", "1mg", "--start", "2027-01-04", "-f", "csv"],
+            ["sources", "-f", "json"],
+            ["drugs"],
+        ]
+    ),
+)
+def test_a_generated_hostile_table_gives_a_result_or_one_line(
+    run: Any, tmp_path: Path, data: tuple[str, str], args: list[str]
+) -> None:
+    value, slot = data
+    table = tmp_path / "hostile.toml"
+    table.write_text(_hostile_table(value, slot), encoding="utf-8")
+    _clean(run(*args, "--table", str(table)))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    columns=st.integers(min_value=0, max_value=20_000),
+    cell=st.one_of(HUGE_NUMBERS, CONTROL_TEXT, st.sampled_from(["0001-01-01", "9999-12-31"])),
+    where=st.sampled_from(["day", "dose_mg", "drug", "extra"]),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+)
+def test_a_generated_hostile_plan_file_gives_a_result_or_one_line(
+    run: Any, tmp_path: Path, columns: int, cell: str, where: str, delimiter: str
+) -> None:
+    names = ["day", "drug", "dose_mg", *(f"c{i}" for i in range(columns))]
+    row = {"day": "1", "drug": "clonazepam", "dose_mg": "1", where: cell}
+    plan = tmp_path / "plan.csv"
+    lines = [delimiter.join(names), delimiter.join(row.get(name, "") for name in names)]
+    plan.write_text("\n".join(lines) + "\n2" + delimiter + "clonazepam" + delimiter + "0\n")
+    _clean(run("check", str(plan)))
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    value=st.one_of(HUGE_NUMBERS, NESTED, CONTROL_TEXT.map(lambda text: f'"{text}"')),
+    key=st.sampled_from(["age", "times", "dose", "hold", "id", "rate"]),
+)
+def test_a_generated_hostile_scenario_file_gives_a_result_or_one_line(
+    run: Any, tmp_path: Path, value: str, key: str
+) -> None:
+    scenarios = tmp_path / "s.toml"
+    extra = "" if key == "dose" else 'dose = "1mg"\n'
+    scenarios.write_text(f'[[scenario]]\ndrug = "clonazepam"\n{extra}{key} = {value}\n')
+    result = run("batch", str(scenarios), "-o", "-", "-f", "jsonl", "-j", "1")
+    _clean(result)
+    for line in result.stdout.splitlines():
+        error = json.loads(line).get("error", "")
+        assert "internal error" not in error, error
+        assert len(error) < 1200
