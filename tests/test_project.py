@@ -92,34 +92,28 @@ def _console_examples() -> list[tuple[str, list[str]]]:
     return examples
 
 
-@pytest.fixture(scope="module")
-def page_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """One folder per page, its examples run in order in it: one may read what another
-    wrote. Each holds a copy of examples/, which the examples name."""
-    folders = {}
-    for page in PAGES:
-        folder = tmp_path_factory.mktemp(page.stem)
-        shutil.copytree(ROOT / "examples", folder / "examples")
-        folders[page.name] = folder
-    return folders
+def _examples_of(page: str) -> list[list[str]]:
+    return [args for name, args in _console_examples() if name == page]
 
 
-@pytest.mark.xdist_group("examples")  # one page's examples in order, on one worker
 @pytest.mark.parametrize(
-    ("page", "args"), _console_examples(), ids=lambda a: " ".join(a) if isinstance(a, list) else a
+    "page", sorted({page for page, _ in _console_examples()}), ids=lambda page: page
 )
-def test_console_examples_run(
-    run: Any, page: str, args: list[str], page_dirs: dict[str, Path], monkeypatch: Any
-) -> None:
+def test_console_examples_run(run: Any, page: str, tmp_path: Path, monkeypatch: Any) -> None:
     """Every console example of the README and the docs runs as shown (sqlite-utils' docs
-    tests are the model), from a folder holding the repository's examples/."""
-    monkeypatch.chdir(page_dirs[page])
-    result = run(*args)
-    if args[0] == "check":  # exit status 1 means it found a problem, which it reports
-        assert result.exit_status in (0, 1), result.stderr
-        assert result.stderr == ""
-        return
-    assert result.exit_status == 0, result.stderr
+    tests are the model), a page's examples in order in one folder (one may read what
+    another wrote) holding a copy of the repository's examples/. One test per page, so that
+    no scheduler can split a page's examples or run them in two folders."""
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    for args in _examples_of(page):
+        result = run(*args)
+        shown = "taper " + shlex.join(args)
+        if args[0] == "check":  # exit status 1 means it found a problem, which it reports
+            assert result.exit_status in (0, 1), (shown, result.stderr)
+            assert result.stderr == "", shown
+        else:
+            assert result.exit_status == 0, (shown, result.stderr)
 
 
 def test_docs_have_examples() -> None:
