@@ -262,6 +262,11 @@ def resolve_request(
             "give --rate or a target end (--until, --duration), not both: the target end "
             "finds the rate"
         )
+    if o.step and method is Method.LINEAR and (o.until or o.duration):
+        raise InvalidRequestError(
+            "give --step or a target end (--until, --duration), not both: the target end "
+            "finds the step"
+        )
     if o.part and not (o.switch_to or o.finish_on):
         raise InvalidRequestError("--part goes with --switch-to or --finish-on")
     if o.finish_from and not o.finish_on:
