@@ -451,6 +451,33 @@ def choose_configurations(
     return raw
 
 
+@_decimal_targets
+def ideal_outlasts(
+    next_ideal: Callable[[Decimal], Decimal],
+    start_units: int,
+    quantum_fraction: Fraction,
+    stop_below: Decimal,
+    interval: int,
+    days: int,
+) -> bool:
+    """Whether every plan of :func:`choose_configurations` following this ideal from
+    ``start_units`` quanta, with a stop below ``stop_below`` (> 0), lasts more than ``days``.
+
+    A lower bound, whatever the path: the ideal does not depend on the doses chosen, the plan
+    cannot stop before the ideal is below ``stop_below`` (or zero), and until then every
+    interval adds at least ``interval`` days. False says only that the bound does not decide.
+    """
+    quantum = Decimal(quantum_fraction.numerator) / Decimal(quantum_fraction.denominator)
+    ideal = start_units * quantum
+    plan_days = interval
+    while plan_days <= days:
+        ideal = next_ideal(ideal)
+        if ideal < stop_below or ideal <= 0:
+            return False
+        plan_days += interval
+    return True
+
+
 def taper_segments(
     request: TaperRequest,
     table: EquivalenceTable,
@@ -589,11 +616,27 @@ def _fit_pace(
 
     breaks_ceiling = functools.cache(ceiling_rule(formulary, ratio))
     paths: dict[tuple[Decimal, Decimal | None], ReductionPath] = {}
+    units = Fraction(start) / quantum
+    start_units = units.numerator if units.denominator == 1 else None
 
     def plan_days(candidate: TaperRequest) -> tuple[int, ReductionPath] | None:
         """The candidate's length and path, or None if it does not stop in time."""
         try:
             next_ideal, end = method_pace(candidate, ratio, source, drug, start)
+            if (
+                next_ideal is not None
+                and start_units is not None
+                and end.stop_below > 0
+                and ideal_outlasts(
+                    next_ideal,
+                    start_units,
+                    quantum,
+                    end.stop_below,
+                    candidate.interval_days,
+                    target,
+                )
+            ):
+                return None  # too slow whatever the products: no path needed
             # The path depends on the pace through the method's ideal, not the interval.
             key = (candidate.rate_percent, candidate.step_mg)
             if key not in paths:
