@@ -660,28 +660,33 @@ def _fit_pace(
         days = sum(item.days for item in raw)
         return (days, (path, totals)) if days <= target else None
 
-    # Candidate paces, from the slowest to the fastest.
-    grid: Sequence[TaperRequest]
+    # Candidate paces, from the slowest to the fastest (requests made only when tried).
+    quantum_mg = _as_decimal(quantum)
     if request.method is Method.PERCENT:
-        grid = [replace(request, rate_percent=Decimal(n) / 2) for n in range(1, 100)]
-        spacing = "in steps of 0.5%"
+        count, spacing = 99, "in steps of 0.5%"
     elif request.method is Method.LINEAR:
-        quantum_mg = _as_decimal(quantum)
         count = int(Fraction(start) / quantum)
-        grid = [replace(request, step_mg=quantum_mg * n) for n in range(1, count + 1)]
         spacing = f"in steps of {format_dose(quantum_mg)}"
     else:
-        grid = [replace(request, interval_days=days) for days in range(56, 0, -1)]
-        spacing = "in whole days"
+        count, spacing = 56, "in whole days"
 
-    tried = ((index, plan_days(candidate)) for index, candidate in enumerate(grid))
+    def candidate(index: int) -> TaperRequest:
+        n = index % count + 1
+        if request.method is Method.PERCENT:
+            return replace(request, rate_percent=Decimal(n) / 2)  # 0.5% to 49.5%
+        if request.method is Method.LINEAR:
+            return replace(request, step_mg=quantum_mg * n)
+        return replace(request, interval_days=57 - n)  # every 56 days to every day
+
+    tried = ((index, plan_days(candidate(index))) for index in range(count))
     index, found = next(((i, f) for i, f in tried if f is not None), (-1, None))
     if found is None:
         raise InvalidRequestError(
             f"no {request.method.value} plan from these products stops within {target} days "
-            f"(tried {_describe_pace(grid[0])} to {_describe_pace(grid[-1])}, {spacing})"
+            f"(tried {_describe_pace(candidate(0))} to {_describe_pace(candidate(-1))}, "
+            f"{spacing})"
         )
-    chosen = grid[index]
+    chosen = candidate(index)
     days, chosen_path = found
     pace = _describe_pace(chosen)
     early = target - days
