@@ -9,9 +9,9 @@ Plans built with :func:`taper.plan_taper` and walked day by day:
   the grid's paces from the slowest up), and the same plan with the pace it finds given as
   ``rate``, timed run by run in the same process (their ratio is the cost of the search).
 
-"First" is the first plan of a fresh process (modules imported, including those the plan
-imports on first use, and the table loaded beforehand: it counts the product searches and
-other first-use work, not imports); "warm" is every later plan with the same products, as in
+"First" is the first plan of a fresh process (taper's modules imported and the table loaded
+beforehand: it counts the product searches, other first-use work and any module a plan
+imports on first use); "warm" is every later plan with the same products, as in
 a batch. Each child process times one first plan, then ``--runs`` warm plans, each followed
 by the baseline: making as many (day, date, Decimal dose) rows with the standard library
 alone. Every ratio is taken sample by sample (a plan over the baseline run next to it) and
@@ -70,8 +70,6 @@ def _baseline(days: int) -> int:
 
 
 def _child(name: str, runs: int) -> None:
-    import msgspec  # noqa: F401  (imported on first use by the options' validation)
-
     from taper import load_table
     from taper.schedule import plan_taper
 

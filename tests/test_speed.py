@@ -1,0 +1,76 @@
+"""Speed work that must not change what taper does (issue 26's cheap leads)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from taper.errors import TaperError
+from taper.options import OPTION_KINDS, OPTION_VALUES, ScheduleOptions, schedule_options
+from taper.values import option_value
+
+_VALUES = {
+    "text": st.text(alphabet="0123456789abcdmgw%.;:-", max_size=6),
+    "int": st.integers(min_value=-3, max_value=200),
+    "bool": st.booleans(),
+    "list": st.lists(st.text(alphabet="0123456789abmgtw:", max_size=6), max_size=3).map(tuple),
+}
+
+
+@st.composite
+def _options(draw: st.DrawFn) -> dict[str, Any]:
+    names = draw(st.lists(st.sampled_from(sorted(OPTION_KINDS)), unique=True, max_size=8))
+    return {name: draw(_VALUES[OPTION_KINDS[name]]) for name in names}
+
+
+@settings(max_examples=200)
+@given(values=_options())
+def test_plain_options_are_the_ones_msgspec_would_make(values: dict[str, Any]) -> None:
+    try:
+        made = schedule_options(values)
+    except TaperError as error:
+        made = error
+    try:
+        converted = {name: option_value(OPTION_VALUES[name], v, name) for name, v in values.items()}
+        expected: Any = msgspec.convert(converted, ScheduleOptions)
+    except TaperError as error:
+        expected = error
+    except msgspec.ValidationError:
+        assert isinstance(made, TaperError)
+        return
+    if isinstance(expected, TaperError):
+        assert type(made) is type(expected)
+        assert str(made) == str(expected)
+    else:
+        assert made == expected
+
+
+def test_a_first_plan_does_not_import_msgspec(tmp_path: Path) -> None:
+    """Importing msgspec cost the first plan of a process 22-25 ms (issue 26). The table comes
+    from the cache (filled by a first process), which needs no msgspec either."""
+    code = (
+        "import sys; from taper import load_table; table = load_table(); "
+        "before = 'msgspec' in sys.modules; "
+        "from taper.schedule import plan_taper; "
+        "plan_taper('lorazepam', '1mg', times=2, switch_to='diazepam', start='2027-01-04', "
+        "table=table); print(before, 'msgspec' in sys.modules)"
+    )
+    env = {**os.environ, "TAPER_CACHE_DIR": str(tmp_path)}
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        )
+    assert done.stdout.split() == ["False", "False"]
+
+
+def test_a_value_of_the_wrong_kind_is_still_refused() -> None:
+    with pytest.raises(TaperError, match="times"):
+        schedule_options({"times": True})
