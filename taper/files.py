@@ -136,20 +136,23 @@ def _lines(stream: IO[bytes], size: int, fail: Fail) -> Iterator[str]:
     decoder = io.IncrementalNewlineDecoder(
         codecs.getincrementaldecoder("utf-8-sig")(), translate=True
     )
+    changed = "changed while it was being read; read it again"
     left = size
     rest = ""
     try:
         stream.seek(0)
         while left:
             chunk = stream.read(min(_CHUNK_BYTES, left))
-            if not chunk:
-                break
+            if not chunk:  # shorter than when it was checked: never a partial reading
+                raise fail(None, changed)
             left -= len(chunk)
             *lines, rest = (rest + decoder.decode(chunk, final=not left)).split("\n")
             for line in lines:
                 yield line + "\n"
+        if stream.read(1):  # longer than when it was checked
+            raise fail(None, changed)
     except (OSError, UnicodeDecodeError) as exc:
-        raise fail(None, "changed while it was being read; read it again") from exc
+        raise fail(None, changed) from exc
     if rest:
         yield rest
 

@@ -354,3 +354,22 @@ def test_streamed_rows_keep_their_line_numbers_across_reads(tmp_path: Path, newl
     assert header == ["id", "drug", "dose", "holds"]
     assert got == expected
     assert got[-1][0] > 6_000
+
+
+@pytest.mark.parametrize("change", ["grown", "shrunk"])
+def test_a_scenario_file_changed_while_read_is_refused_not_read_in_part(
+    tmp_path: Path, change: str
+) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text(_scenario_rows(20_000), encoding="utf-8")  # many reads long
+    scenarios = read_scenarios(path)
+    next(scenarios)
+    if change == "grown":
+        with path.open("a", encoding="utf-8") as stream:
+            stream.write("late,clonazepam,1mg,10%\n")
+    else:
+        with path.open("r+", encoding="utf-8") as stream:
+            stream.truncate(100_000)
+    with pytest.raises(ScenarioFileError, match="changed while it was being read"):
+        for _ in scenarios:
+            pass
