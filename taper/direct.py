@@ -123,6 +123,7 @@ def dispensable_path(
     next_ideal: Callable[[Decimal], Decimal] | None,
     reduce: Callable[[tuple[Decimal, ...], bool], ReductionPath] | None = None,
     breaks_ceiling: Callable[[int, int], bool] | None = None,
+    coarse_above: Callable[[int, int], tuple[Decimal, Fraction]] | None = None,
 ) -> ReductionPath:
     """The reduction path in tablets and capsules, as far as they keep the pace: their
     smallest cut within the guideline's ceiling, and not more than 1.5 times the method's
@@ -131,8 +132,9 @@ def dispensable_path(
 
     ``reduce(config, liquids)``: the reduction path from ``config`` (by default
     :func:`reduction_path` with these arguments); ``breaks_ceiling(before, after)``: whether
-    a cut between these totals in quanta is over the guideline's ceiling. A pace search
-    passes memoised ones (the lists ``reduce`` returns are not changed)."""
+    a cut between these totals in quanta is over the guideline's ceiling;
+    ``coarse_above(before, after)``: see :func:`coarse_threshold`. A pace search passes
+    memoised ones (the lists ``reduce`` returns are not changed)."""
     if reduce is None:
 
         def reduce(config: tuple[Decimal, ...], liquids: bool) -> ReductionPath:
@@ -144,6 +146,8 @@ def dispensable_path(
     quantum = Fraction(formulary.quantum)
     if breaks_ceiling is None:
         breaks_ceiling = ceiling_rule(formulary, ratio)
+    if coarse_above is None:
+        coarse_above = functools.partial(coarse_threshold, quantum)
 
     def too_coarse(index: int) -> bool:
         before, after = totals[index], totals[index + 1]
@@ -151,9 +155,8 @@ def dispensable_path(
             return True
         if next_ideal is None:
             return False
-        dose = quantum * before
-        asked = dose - Fraction(next_ideal(_as_decimal(dose)))
-        return (before - after) * quantum > COARSE_FACTOR * asked
+        dose, threshold = coarse_above(before, after)
+        return Fraction(next_ideal(dose)) > threshold
 
     for index in range(len(totals) - 1):
         if too_coarse(index):
@@ -163,6 +166,15 @@ def dispensable_path(
             offset = totals[index] - rest_totals[0]
             return path[:index] + rest, totals[:index] + [t + offset for t in rest_totals]
     return path, totals
+
+
+def coarse_threshold(quantum: Fraction, before: int, after: int) -> tuple[Decimal, Fraction]:
+    """The dose at ``before`` quanta, as the method's ideal takes it, and the ideal next dose
+    above which the cut to ``after`` quanta is more than :data:`COARSE_FACTOR` times the
+    method's own cut: ``cut > COARSE_FACTOR * (dose - ideal)`` exactly when
+    ``ideal > dose - cut / COARSE_FACTOR``."""
+    dose = quantum * before
+    return _as_decimal(dose), dose - (before - after) * quantum / COARSE_FACTOR
 
 
 def ceiling_rule(
@@ -615,6 +627,7 @@ def _fit_pace(
         return reduction_path(config, slots, formulary, request.order, step, liquids=liquids)
 
     breaks_ceiling = functools.cache(ceiling_rule(formulary, ratio))
+    coarse_above = functools.cache(functools.partial(coarse_threshold, Fraction(quantum)))
     paths: dict[tuple[Decimal, Decimal | None], ReductionPath] = {}
     units = Fraction(start) / quantum
     start_units = units.numerator if units.denominator == 1 else None
@@ -650,6 +663,7 @@ def _fit_pace(
                     next_ideal,
                     reduce,
                     breaks_ceiling,
+                    coarse_above,
                 )
             path, totals = paths[key]
             raw = choose_configurations(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from decimal import Decimal, localcontext
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from taper.direct import COARSE_FACTOR, coarse_threshold
 from taper.errors import TaperError
 from taper.options import OPTION_KINDS, OPTION_VALUES, ScheduleOptions, schedule_options
 from taper.values import option_value
@@ -74,3 +77,23 @@ def test_a_first_plan_does_not_import_msgspec(tmp_path: Path) -> None:
 def test_a_value_of_the_wrong_kind_is_still_refused() -> None:
     with pytest.raises(TaperError, match="times"):
         schedule_options({"times": True})
+
+
+@given(
+    quantum=st.fractions(min_value=Fraction(1, 1000), max_value=5, max_denominator=1000),
+    before=st.integers(min_value=1, max_value=10_000),
+    cut=st.integers(min_value=1, max_value=10_000),
+    ideal=st.decimals(min_value=0, max_value=10_000, places=6),
+)
+def test_the_coarse_threshold_is_the_coarse_rule_rearranged(
+    quantum: Fraction, before: int, cut: int, ideal: Decimal
+) -> None:
+    """dispensable_path's 'a cut more than 1.5 times the method's' is tested as 'the ideal is
+    above a threshold' worked out once per cut in a pace search: the same answer always."""
+    after = max(0, before - cut)
+    dose, threshold = coarse_threshold(quantum, before, after)
+    exact = quantum * before
+    with localcontext(prec=34):  # as the ideal takes a dose (direct._as_decimal)
+        assert dose == Decimal(exact.numerator) / Decimal(exact.denominator)
+    asked = quantum * before - Fraction(ideal)
+    assert ((before - after) * quantum > COARSE_FACTOR * asked) == (Fraction(ideal) > threshold)
