@@ -20,6 +20,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
         ("startup.py", ["floor: import typer, rich, pint", "schedule clonazepam", "ratio"]),
         ("schedule.py", ["lorazepam 1 mg x2 -> diazepam", "search / the same rate given"]),
         ("batch.py", ["taper sweep --jobs 2", "taper batch FILE", "peak at 60 / peak at 20"]),
+        ("units.py", ["taper's registry", "pint's definition cache", "over the floor"]),
     ],
 )
 def test_each_benchmark_runs_at_a_tiny_size(
