@@ -7,6 +7,7 @@ that both see the same load on the machine) and reported as its median with its 
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import statistics
@@ -27,6 +28,26 @@ def spread(values: Sequence[float], scale: float = 1.0, digits: int = 2) -> str:
 def ratios(measured: Sequence[float], floors: Sequence[float]) -> list[float]:
     """Each sample over the floor sample taken next to it."""
     return [m / f for m, f in zip(measured, floors, strict=True)]
+
+
+def rounds(description: str, default: int) -> int:
+    """The number of interleaved rounds from the command line: ``--runs N``, or one with
+    ``--tiny`` (for CI)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--runs", type=int, default=default)
+    parser.add_argument("--tiny", action="store_true", help="one round (for CI)")
+    arguments = parser.parse_args()
+    return 1 if arguments.tiny else int(arguments.runs)
+
+
+def time_process(command: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system) of one whole process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
 def _children(pid: int) -> list[int]:

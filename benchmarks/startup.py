@@ -18,39 +18,20 @@ the cache off (``TAPER_CACHE_DIR=off``) to show what it saves.
 
 from __future__ import annotations
 
-import argparse
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _measure import environment_note, ratios, spread
+from _measure import environment_note, ratios, rounds, spread, time_process
 
 FLOOR = "floor: import typer, rich, pint"
 CACHE_OFF = "  the same, table cache off"
 
 
-def _time(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall-clock and CPU seconds (user + system) of one whole process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return wall, cpu
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=21)
-    parser.add_argument("--tiny", action="store_true", help="one round (for CI)")
-    arguments = parser.parse_args()
-    runs = 1 if arguments.tiny else arguments.runs
+    runs = rounds(__doc__.splitlines()[0], 21)
     exe = shutil.which("taper", path=str(Path(sys.executable).parent)) or shutil.which("taper")
     assert exe, "taper is not installed next to this Python"
     convert = [exe, "convert", "clonazepam", "1.5mg", "--to", "diazepam"]
@@ -73,11 +54,11 @@ def main() -> None:
         envs = dict.fromkeys(commands, env)
         envs[CACHE_OFF] = {**env, "TAPER_CACHE_DIR": "off"}
         for name, command in commands.items():  # warm the file cache, bytecode, table cache
-            _time(command, envs[name])
+            time_process(command, envs[name])
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for _ in range(runs):
             for name, command in commands.items():
-                samples[name].append(_time(command, envs[name]))
+                samples[name].append(time_process(command, envs[name]))
     floor_walls = [wall for wall, _ in samples[FLOOR]]
     floor_cpus = [cpu for _, cpu in samples[FLOOR]]
     print(f"{runs} interleaved rounds, median (min-max); {environment_note()}")

@@ -12,14 +12,11 @@ its excess over the floor sample of the same round, as ``median (min-max)``.
 
 from __future__ import annotations
 
-import argparse
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 
-from _measure import environment_note, spread
+from _measure import environment_note, rounds, spread, time_process
 
 TAPERS_WAY = (
     "from decimal import Decimal; from pint.facets.plain import PlainRegistry; "
@@ -30,18 +27,11 @@ TAPERS_WAY = (
 
 
 def _cpu(code: str) -> float:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-c", code], check=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return time_process([sys.executable, "-c", code])[1]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=11)
-    parser.add_argument("--tiny", action="store_true", help="one round (for CI)")
-    arguments = parser.parse_args()
-    runs = 1 if arguments.tiny else arguments.runs
+    runs = rounds(__doc__.splitlines()[0], 11)
     with tempfile.TemporaryDirectory() as cache:
         variants = {
             "floor: python -c pass": "pass",
