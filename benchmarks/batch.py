@@ -1,24 +1,32 @@
-"""How fast and how lean is a large sweep? Ratios against the csv floor, and peak memory.
+"""How fast and how lean are batches? Ratios against the csv floor, and peak memory.
 
-Runs ``taper sweep`` over N scenarios of six-month plans (diazepam from 10 mg upwards in
-1 mg steps, in 1 to 3 doses a day, 4 sources, 10 final doses, 2 intervals, the percent and
-bands methods, each plan's pace found to stop within 26 weeks; 10,080 scenarios go up to
-30 mg) to a CSV file, with ``--jobs 1`` and ``--jobs 2``, each in a
-child process whose peak memory (of its largest process) is read from the operating system.
-After each run, this process times the baseline: writing as many rows with ``csv.writer``
-alone (cycling through the first 100,000 rows of the output, so that memory stays small).
-Prints the wall-clock time of each and its ratio to the baseline (targets, issue 16:
-``--jobs 1`` at most 1.5, ``--jobs 2`` at most 1.0), the CPU time of all of taper's
-processes against the baseline's (less disturbed by other work on a shared machine; with
-``--jobs 1`` it is the figure to trust) and the peak memory (target: flat in N).
+Sweep: runs ``taper sweep`` over N scenarios of six-month plans (diazepam from 10 mg upwards
+in 1 mg steps, in 1 to 3 doses a day, 4 sources, 10 final doses, 2 intervals, the percent
+and bands methods, each plan's pace found to stop within 26 weeks; 10,080 scenarios go up to
+30 mg) to a CSV file, with ``--jobs 1`` and ``--jobs 2``, ``--repeats`` times, interleaved:
+after each run this process times the floor, writing as many rows with ``csv.writer`` alone
+(cycling through the first 100,000 rows of the output, so that memory stays small). Each
+ratio is a run over the floor run next to it, printed as ``median (min-max)`` over the
+repeats (targets, issue 16: ``--jobs 1`` at most 1.5, ``--jobs 2`` at most 1.0), for wall
+time and for the CPU time of all of taper's processes against the floor's (less disturbed
+by other work on a shared machine; with ``--jobs 1`` it is the figure to trust).
 
-Byte identity: the SHA-256 of the output is compared with the one recorded in
-``benchmarks/sweep-digests.txt`` for the same N (both runs must also agree with each other).
+Scenario file: writes CSV scenario files of each size in ``--file-scenarios`` (short plans
+of clonazepam, lorazepam and diazepam cycling through 40 combinations) and runs ``taper
+batch FILE`` on each, reading the peak memory of the whole process tree (the sum of the
+resident set sizes of the main process and its workers, sampled every 20 ms) and the
+largest peak of any one process (Linux only). Target (issue 28): the largest file's peak
+within 10% of the smallest's.
+
+Byte identity: the SHA-256 of the sweep output is compared with the one recorded in
+``benchmarks/sweep-digests.txt`` for the same N (all runs must also agree with each other).
 The digests belong to the current engine: a change meant to change plans changes them. Once
 the change is checked (``tests/test_sweep_digest.py`` and the golden files show it at a
 smaller scale), record the new digest with ``--record-digest``.
 
-    python benchmarks/batch.py [--scenarios 10000] [--jobs 1,2] [--record-digest]
+    python benchmarks/batch.py [--scenarios 10000] [--jobs 1,2] [--repeats 3]
+        [--file-scenarios 10000,100000] [--file-jobs 2] [--part sweep,file]
+        [--record-digest] [--tiny]
 """
 
 from __future__ import annotations
@@ -26,44 +34,49 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import itertools
 import os
-import resource
 import shutil
-import subprocess
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _measure import cpu_seconds, environment_note, ratios, run_tree, spread
+
 DIGESTS = Path(__file__).with_name("sweep-digests.txt")
-#: Scenarios per starting dose in the grid.
+#: Scenarios per starting dose in the grid (4 sources x 3 x 10 final doses x 2 x 2).
 PER_DOSE = 480
-#: Runs a command and prints the peak memory of its largest process (kB) and the CPU seconds
-#: (user + system) of all its processes.
-PEAK = (
-    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=False, "
-    "stdout=subprocess.DEVNULL); usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
-    "print(usage.ru_maxrss, usage.ru_utime + usage.ru_stime)"
+#: The tiny grid (CI): 1 source x 3 x 1 final dose x 2 x 2.
+PER_DOSE_TINY = 12
+#: The short plans of the scenario files, cycled through.
+FILE_PLANS = list(
+    itertools.product(
+        [
+            ("clonazepam", "0.5mg"),
+            ("clonazepam", "1mg"),
+            ("lorazepam", "1mg"),
+            ("diazepam", "5mg"),
+            ("diazepam", "10mg"),
+        ],
+        ["1", "2"],
+        ["25%", "50%"],
+        ["1w", "2w"],
+    )
 )
 
 
-def _grid(scenarios: int) -> tuple[str, list[str]]:
+def _grid(scenarios: int, tiny: bool = False) -> tuple[str, list[str]]:
     """At least ``scenarios`` combinations: 4 sources x 1-3 dose times x 10 final doses x 2
-    intervals x 2 methods (480 a dose), over doses from 10 mg upwards in 1 mg steps."""
-    count = -(-scenarios // PER_DOSE)
+    intervals x 2 methods (480 a dose), over doses from 10 mg upwards in 1 mg steps (tiny:
+    one source and one final dose, 12 a dose)."""
+    count = -(-scenarios // (PER_DOSE_TINY if tiny else PER_DOSE))
     doses = ",".join(f"{10 + n}mg" for n in range(count))
-    options = [
-        "--source",
-        "ashton,va-dod-2021,nhs-scotland-2024,who-2009",
-        "--times",
-        "1,2,3",
-        "--final",
-        ",".join(f"{0.5 * (n + 1):g}mg" for n in range(10)),
-        "--every",
-        "1w,2w",
-        "--method",
-        "percent,bands",
-    ]
+    sources = "ashton" if tiny else "ashton,va-dod-2021,nhs-scotland-2024,who-2009"
+    finals = "1mg" if tiny else ",".join(f"{0.5 * (n + 1):g}mg" for n in range(10))
+    options = ["--source", sources, "--times", "1,2,3", "--final", finals]
+    options += ["--every", "1w,2w", "--method", "percent,bands"]
     return doses, options
 
 
@@ -72,11 +85,6 @@ def _recorded() -> dict[str, str]:
         return {}
     lines = DIGESTS.read_text(encoding="utf-8").splitlines()
     return dict(line.split(" ", 1) for line in lines if line and not line.startswith("#"))
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _floor(output: Path, target: Path) -> tuple[float, float, int]:
@@ -91,74 +99,139 @@ def _floor(output: Path, target: Path) -> tuple[float, float, int]:
             total += 1
             if len(sample) < 100_000:
                 sample.append(row)
-    start, cpu = time.perf_counter(), _cpu()
+    start, cpu = time.perf_counter(), cpu_seconds()
     with target.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream, lineterminator="\n")
         for index in range(total):
             writer.writerow(sample[index % len(sample)])
-    return time.perf_counter() - start, _cpu() - cpu, total
+    return time.perf_counter() - start, cpu_seconds() - cpu, total
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenarios", type=int, default=10_000)
-    parser.add_argument("--jobs", default="1,2", help="comma-separated, e.g. 1,2")
-    parser.add_argument("--record-digest", action="store_true")
-    arguments = parser.parse_args()
-    exe = shutil.which("taper", path=str(Path(sys.executable).parent)) or shutil.which("taper")
-    assert exe, "taper is not installed next to this Python"
-    doses, options = _grid(arguments.scenarios)
-    results: list[tuple[int, float, float, float, float, float]] = []
+def _memory(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} MB"
+
+
+def _sweeps(exe: str, arguments: argparse.Namespace, folder: str) -> None:
+    doses, options = _grid(arguments.scenarios, arguments.tiny)
+    env = {**os.environ, "TAPER_CACHE_DIR": folder}
+    jobs_list = [int(value) for value in arguments.jobs.split(",")]
+    runs: dict[int, list[tuple[float, float, float, float, float | None, float | None]]] = {
+        jobs: [] for jobs in jobs_list
+    }
     digests: set[str] = set()
-    with tempfile.TemporaryDirectory() as folder:
-        env = dict(os.environ)
-        for jobs in (int(value) for value in arguments.jobs.split(",")):
-            output = Path(folder) / f"sweep-{jobs}.csv"
-            command = [exe, "sweep", "diazepam", doses, *options, "--duration", "26w"]
-            command += ["-o", str(output), "--jobs", str(jobs), "--quiet"]
-            start = time.perf_counter()
-            peak_kb, cpu_seconds = subprocess.run(
-                [sys.executable, "-c", PEAK, *command],
-                check=True,
-                capture_output=True,
-                text=True,
-                env=env,
-            ).stdout.split()
-            elapsed = time.perf_counter() - start
-            # The baseline right after each run, so that both see the same load on the machine.
-            floor, floor_cpu, rows = _floor(output, Path(folder) / "floor.csv")
-            results.append(
-                (jobs, elapsed, floor, float(cpu_seconds), floor_cpu, int(peak_kb) / 1024)
-            )
-            digests.add(hashlib.sha256(output.read_bytes()).hexdigest())
-            output.unlink()
-    key = f"{arguments.scenarios}-scenarios"
-    count = PER_DOSE * len(doses.split(","))
-    print(f"{count} scenarios, {rows} rows; Python {sys.version.split()[0]}")
-    for jobs, elapsed, floor, cpu, floor_cpu, peak_mb in results:
+    rows = 0
+    for _, jobs in itertools.product(range(arguments.repeats), jobs_list):
+        output = Path(folder) / f"sweep-{jobs}.csv"
+        command = [exe, "sweep", "diazepam", doses, *options, "--duration", "26w"]
+        command += ["-o", str(output), "--jobs", str(jobs), "--quiet", "--force"]
+        wall, cpu, tree, largest = run_tree(command, env)
+        # The floor right after each run, so that both see the same load on the machine.
+        floor, floor_cpu, rows = _floor(output, Path(folder) / "floor.csv")
+        runs[jobs].append((wall, floor, cpu, floor_cpu, tree, largest))
+        digests.add(hashlib.sha256(output.read_bytes()).hexdigest())
+        output.unlink()
+    count = (PER_DOSE_TINY if arguments.tiny else PER_DOSE) * len(doses.split(","))
+    print(f"sweep: {count} scenarios, {rows} rows, {arguments.repeats} repeats interleaved")
+    for jobs, samples in runs.items():
+        walls, floors, cpus, floor_cpus, trees, largest = (
+            list(v) for v in zip(*samples, strict=True)
+        )
+        peaks = [value for value in trees if value is not None]
+        biggest = [value for value in largest if value is not None]
         print(
-            f"taper sweep --jobs {jobs}: wall {elapsed:6.2f} s, baseline {floor:5.2f} s, ratio "
-            f"{elapsed / floor:4.2f};  CPU (all processes) {cpu:6.2f} s, baseline "
-            f"{floor_cpu:5.2f} s, ratio {cpu / floor_cpu:4.2f};  peak memory {peak_mb:.0f} MB"
+            f"  taper sweep --jobs {jobs}: wall {spread(walls)} s, floor {spread(floors)} s, "
+            f"ratio {spread(ratios(walls, floors))}; CPU (all processes) {spread(cpus)} s, "
+            f"floor {spread(floor_cpus)} s, ratio {spread(ratios(cpus, floor_cpus))}; "
+            f"peak memory, process tree {spread(peaks, digits=1) if peaks else 'n/a'} MB, "
+            f"largest process {spread(biggest, digits=1) if biggest else 'n/a'} MB"
         )
     (digest,) = digests if len(digests) == 1 else (None,)
     if digest is None:
         print("DIFFERENT outputs for different --jobs: a bug")
         sys.exit(1)
+    key = f"{arguments.scenarios}-scenarios{'-tiny' if arguments.tiny else ''}"
     recorded = _recorded().get(key)
     if arguments.record_digest:
         entries = {**_recorded(), key: digest}
         lines = [f"{name} {value}" for name, value in sorted(entries.items())]
         header = "# SHA-256 of benchmarks/batch.py's sweep output, by scenario count\n"
         DIGESTS.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
-        print(f"digest {digest[:16]}… recorded for {key}")
+        print(f"  digest {digest[:16]}… recorded for {key}")
     elif recorded is None:
-        print(f"digest {digest[:16]}… (none recorded for {key}; --record-digest stores it)")
+        print(f"  digest {digest[:16]}… (none recorded for {key}; --record-digest stores it)")
     elif recorded == digest:
-        print(f"digest {digest[:16]}… matches the recorded one: byte-identical output")
+        print(f"  digest {digest[:16]}… matches the recorded one: byte-identical output")
     else:
-        print(f"digest {digest[:16]}… DIFFERS from the recorded {recorded[:16]}…")
+        print(f"  digest {digest[:16]}… DIFFERS from the recorded {recorded[:16]}…")
         sys.exit(1)
+
+
+def _write_scenarios(path: Path, count: int) -> None:
+    with path.open("w", encoding="utf-8") as stream:
+        stream.write("id,drug,dose,times,rate,every,start\n")
+        for number in range(count):
+            (drug, dose), times, rate, every = FILE_PLANS[number % len(FILE_PLANS)]
+            stream.write(f"s{number + 1:07d},{drug},{dose},{times},{rate},{every},2027-01-04\n")
+
+
+def _files(exe: str, arguments: argparse.Namespace, folder: str) -> None:
+    env = {**os.environ, "TAPER_CACHE_DIR": folder}
+    sizes = [int(value) for value in arguments.file_scenarios.split(",")]
+    peaks: dict[int, list[float]] = {size: [] for size in sizes}
+    print(
+        f"taper batch FILE --jobs {arguments.file_jobs}: {arguments.file_repeats} repeat(s), "
+        "peak memory of the whole process tree (sum of RSS) and of the largest process"
+    )
+    for _, size in itertools.product(range(arguments.file_repeats), sizes):
+        scenarios, output = Path(folder) / f"s{size}.csv", Path(folder) / "batch.csv"
+        _write_scenarios(scenarios, size)
+        command = [exe, "batch", str(scenarios), "-o", str(output), "--quiet", "--force"]
+        command += ["--jobs", str(arguments.file_jobs)]
+        wall, cpu, tree, largest = run_tree(command, env)
+        megabytes = scenarios.stat().st_size / 2**20
+        print(
+            f"  {size:>7} scenarios ({megabytes:.1f} MB file): wall {wall:.1f} s, CPU "
+            f"{cpu:.1f} s; peak memory, process tree {_memory(tree)}, largest process "
+            f"{_memory(largest)}"
+        )
+        if tree is not None:
+            peaks[size].append(tree)
+        output.unlink(missing_ok=True)
+        scenarios.unlink()
+    small, large = sizes[0], sizes[-1]
+    if large != small and peaks[small] and peaks[large]:
+        growth = [b / a for a, b in zip(peaks[small], peaks[large], strict=True)]
+        print(
+            f"  peak at {large} / peak at {small}: {spread(growth)} "
+            f"(median peaks {statistics.median(peaks[large]):.1f} / "
+            f"{statistics.median(peaks[small]):.1f} MB)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenarios", type=int, default=10_000)
+    parser.add_argument("--jobs", default="1,2", help="comma-separated, e.g. 1,2")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--file-scenarios", default="10000,100000")
+    parser.add_argument("--file-jobs", type=int, default=2)
+    parser.add_argument("--file-repeats", type=int, default=1)
+    parser.add_argument("--part", default="sweep,file", help="sweep, file or both")
+    parser.add_argument("--record-digest", action="store_true")
+    parser.add_argument("--tiny", action="store_true", help="a few dozen scenarios (for CI)")
+    arguments = parser.parse_args()
+    if arguments.tiny:
+        arguments.scenarios, arguments.repeats = 24, 1
+        arguments.file_scenarios, arguments.file_repeats = "20,60", 1
+    exe = shutil.which("taper", path=str(Path(sys.executable).parent)) or shutil.which("taper")
+    assert exe, "taper is not installed next to this Python"
+    print(environment_note())
+    parts = arguments.part.split(",")
+    with tempfile.TemporaryDirectory() as folder:
+        if "sweep" in parts:
+            _sweeps(exe, arguments, folder)
+        if "file" in parts:
+            _files(exe, arguments, folder)
 
 
 if __name__ == "__main__":

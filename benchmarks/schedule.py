@@ -1,21 +1,23 @@
 """How fast is a plan computed in-process? First and warm, as ratios against a baseline.
 
-Two plans, each built with :func:`taper.plan_taper` and walked day by day:
+Plans built with :func:`taper.plan_taper` and walked day by day:
 
-- the crossover of issue 16: alprazolam 4 mg a day in 4 doses, switched to diazepam (80 mg
-  diazepam equivalent, above the usual maximum: asked for with ``allow_high_dose``);
-- a direct taper: diazepam 40 mg a day in two doses, 5% every week, US products.
+- a crossover: lorazepam 1 mg a day in 2 doses, switched to diazepam (10 mg diazepam
+  equivalent under the default source: an ordinary dose, no high-dose option needed);
+- a direct taper: diazepam 40 mg a day in two doses, 5% every week, US products;
+- a target end: diazepam 20 mg a day in two doses, ``duration="26w"`` (the pace search plans
+  the grid's paces from the slowest up), and the same plan with the pace it finds given as
+  ``rate``, timed run by run in the same process (their ratio is the cost of the search).
 
-"First" is the first plan of a fresh process (modules imported, including those the plan
-imports on first use, and the table loaded beforehand: it counts the product searches and
-other first-use work, not imports);
-"warm" is every later plan with the same products, as in a batch. Each child process times
-one first plan, then ``--runs`` warm plans interleaved with the baseline: making as many
-(day, date, Decimal dose) rows with the standard library alone. Prints medians over the
-children and their ratio to the baseline. Targets (issue 16, crossover): first <= 5 ms,
-warm <= 1.5 ms.
+"First" is the first plan of a fresh process (taper's modules imported and the table loaded
+beforehand: it counts the product searches, other first-use work and any module a plan
+imports on first use); "warm" is every later plan with the same products, as in
+a batch. Each child process times one first plan, then ``--runs`` warm plans, each followed
+by the baseline: making as many (day, date, Decimal dose) rows with the standard library
+alone. Every ratio is taken sample by sample (a plan over the baseline run next to it) and
+printed as ``median (min-max)`` over all samples (first plans: one a process).
 
-    python benchmarks/schedule.py [--processes 7] [--runs 30]
+    python benchmarks/schedule.py [--processes 7] [--runs 30] [--tiny]
 """
 
 from __future__ import annotations
@@ -23,22 +25,22 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import statistics
 import subprocess
 import sys
 import time
 from decimal import Decimal
 from typing import Any
 
+from _measure import environment_note, ratios, spread
+
+START = "2027-01-04"
 PLANS: dict[str, dict[str, Any]] = {
-    "alprazolam 4 mg x4 -> diazepam": {
-        "drug": "alprazolam",
-        "dose": "4mg",
-        "times": 4,
+    "lorazepam 1 mg x2 -> diazepam": {
+        "drug": "lorazepam",
+        "dose": "1mg",
+        "times": 2,
         "switch_to": "diazepam",
-        "start": "2027-01-04",
-        # 80 mg diazepam equivalent: above the usual maximum, so the switch must be asked for.
-        "allow_high_dose": True,
+        "start": START,
     },
     "diazepam 40 mg x2, 5%/1w": {
         "drug": "diazepam",
@@ -46,9 +48,19 @@ PLANS: dict[str, dict[str, Any]] = {
         "times": 2,
         "rate": "5%",
         "every": "1w",
-        "start": "2027-01-04",
+        "start": START,
+    },
+    "diazepam 20 mg x2, --duration 26w (pace search)": {
+        "drug": "diazepam",
+        "dose": "20mg",
+        "times": 2,
+        "duration": "26w",
+        "start": START,
     },
 }
+#: Timed together with the same plan with the pace it finds given as ``rate``, run by run in
+#: the same child, for the cost of the search.
+SEARCH = "diazepam 20 mg x2, --duration 26w (pace search)"
 
 
 def _baseline(days: int) -> int:
@@ -58,33 +70,46 @@ def _baseline(days: int) -> int:
 
 
 def _child(name: str, runs: int) -> None:
-    import msgspec  # noqa: F401  (imported on first use by the options' validation)
-
     from taper import load_table
     from taper.schedule import plan_taper
 
     table = load_table()
     options = PLANS[name]
 
-    def plan() -> int:
-        return sum(1 for _ in plan_taper(**options, table=table).days())
+    def plan(given: dict[str, Any] = options) -> int:
+        return sum(1 for _ in plan_taper(**given, table=table).days())
 
     start = time.perf_counter()
     days = plan()
     first = time.perf_counter() - start
-    warm, baseline = [], []
+    start = time.perf_counter()
+    _baseline(days)
+    first_floor = time.perf_counter() - start
+    warm, baseline, found = [], [], []
+    rate = None
+    if name == SEARCH:
+        rate = plan_taper(**options, table=table).request.rate_percent
+        given = {**options, "duration": None, "rate": rate}
+        plan(given)
     for _ in range(runs):
         start = time.perf_counter()
         plan()
         warm.append(time.perf_counter() - start)
+        if name == SEARCH:
+            start = time.perf_counter()
+            plan(given)
+            found.append(time.perf_counter() - start)
         start = time.perf_counter()
         _baseline(days)
         baseline.append(time.perf_counter() - start)
     record = {
         "days": days,
         "first": first,
-        "warm": statistics.median(warm),
-        "baseline": statistics.median(baseline),
+        "first_floor": first_floor,
+        "warm": warm,
+        "baseline": baseline,
+        "found": found,
+        "rate": None if rate is None else str(rate),
     }
     print(json.dumps(record))
 
@@ -93,25 +118,41 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, default=7)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--tiny", action="store_true", help="1 process x 2 runs (for CI)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.tiny:
+        arguments.processes, arguments.runs = 1, 2
     if arguments.child:
         _child(arguments.child, arguments.runs)
         return
-    results: dict[str, list[dict[str, float]]] = {name: [] for name in PLANS}
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in PLANS}
     for _ in range(arguments.processes):
         for name in PLANS:
             command = [sys.executable, __file__, "--child", name, "--runs", str(arguments.runs)]
-            output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-            results[name].append(json.loads(output))
-    print(f"{arguments.processes} processes x {arguments.runs} warm runs, medians")
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode:
+                sys.exit(f"{name}: the plan failed:\n{done.stderr.strip()}")
+            results[name].append(json.loads(done.stdout))
+    print(
+        f"{arguments.processes} processes x {arguments.runs} warm runs; "
+        f"median (min-max); {environment_note()}"
+    )
     for name, records in results.items():
         days = int(records[0]["days"])
-        floor = statistics.median(record["baseline"] for record in records)
         print(f"{name} ({days} days)")
-        for what in ("first", "warm", "baseline"):
-            median = statistics.median(record[what] for record in records)
-            print(f"  {what:9} {median * 1000:7.2f} ms   ratio to baseline {median / floor:6.1f}")
+        first = [record["first"] for record in records]
+        first_floor = [record["first_floor"] for record in records]
+        warm = [value for record in records for value in record["warm"]]
+        floor = [value for record in records for value in record["baseline"]]
+        print(f"  first     {spread(first, 1000)} ms, ratio {spread(ratios(first, first_floor))}")
+        print(f"  warm      {spread(warm, 1000)} ms, ratio {spread(ratios(warm, floor))}")
+        print(f"  baseline  {spread(floor, 1000, 3)} ms")
+        if name == SEARCH:
+            found = [value for record in records for value in record["found"]]
+            rate = records[0]["rate"]
+            print(f"  the same with rate {rate}% (the pace found), warm: {spread(found, 1000)} ms")
+            print(f"  search / the same rate given, run by run: {spread(ratios(warm, found))}")
 
 
 if __name__ == "__main__":

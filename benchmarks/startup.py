@@ -1,47 +1,32 @@
 """How fast do one-off commands start? Each as a ratio against the import floor.
 
 Runs, interleaved in one session, whole ``taper`` processes (the start-up rows of issue 16)
-and the floor ``python -c "import typer, rich, pint"``, and prints the median of each and its
-ratio to the floor's median, for wall-clock time and for CPU time (user + system, which the
-load of a shared machine disturbs much less). The figure to watch is the ratio (target: at
+and the floor ``python -c "import typer, rich, pint"``, and prints for each the median of its
+times and of its ratios to the floor, each sample over the floor sample of the same round,
+with their spread, ``median (min-max)``, for wall-clock time and for CPU time (user + system,
+which the load of a shared machine disturbs much less). The figure to watch is the ratio (target: at
 most 1.0 for ``convert``, ``drugs`` and ``sources``; 1.2 for ``schedule``), not the
 milliseconds, which depend on the machine and its load. Measure in an environment with the
 core install only (``pip install -e .``): with matplotlib installed, pint imports numpy,
 which slows the floor and flatters the ratios.
 
-    python benchmarks/startup.py [--runs 21]
+    python benchmarks/startup.py [--runs 21] [--tiny]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import resource
 import shutil
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from _measure import environment_note, ratios, rounds, spread, time_process
 
 FLOOR = "floor: import typer, rich, pint"
 
 
-def _time(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall-clock and CPU seconds (user + system) of one whole process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return wall, cpu
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=21)
-    runs = parser.parse_args().runs
+    runs = rounds(__doc__.splitlines()[0], 21)
     exe = shutil.which("taper", path=str(Path(sys.executable).parent)) or shutil.which("taper")
     assert exe, "taper is not installed next to this Python"
     convert = [exe, "convert", "clonazepam", "1.5mg", "--to", "diazepam"]
@@ -60,21 +45,21 @@ def main() -> None:
     }
     env = {**os.environ, "COLUMNS": "100"}
     for command in commands.values():  # warm the file cache and bytecode
-        _time(command, env)
+        time_process(command, env)
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, command in commands.items():
-            samples[name].append(_time(command, env))
-    wall_floor = statistics.median(wall for wall, _ in samples[FLOOR])
-    cpu_floor = statistics.median(cpu for _, cpu in samples[FLOOR])
-    print(f"{runs} interleaved runs, medians; Python {sys.version.split()[0]}")
-    print(f"{'':42} {'wall':>9} {'ratio':>6}   {'CPU':>9} {'ratio':>6}")
+            samples[name].append(time_process(command, env))
+    floor_walls = [wall for wall, _ in samples[FLOOR]]
+    floor_cpus = [cpu for _, cpu in samples[FLOOR]]
+    print(f"{runs} interleaved rounds, median (min-max); {environment_note()}")
+    print(f"{'':42} {'wall ms':>20} {'ratio':>17}   {'CPU ms':>20} {'ratio':>17}")
     for name, values in samples.items():
-        wall = statistics.median(wall for wall, _ in values)
-        cpu = statistics.median(cpu for _, cpu in values)
+        walls = [wall for wall, _ in values]
+        cpus = [cpu for _, cpu in values]
         print(
-            f"{name:42} {wall * 1000:6.1f} ms {wall / wall_floor:6.2f}"
-            f"   {cpu * 1000:6.1f} ms {cpu / cpu_floor:6.2f}"
+            f"{name:42} {spread(walls, 1000, 1):>20} {spread(ratios(walls, floor_walls)):>17}"
+            f"   {spread(cpus, 1000, 1):>20} {spread(ratios(cpus, floor_cpus)):>17}"
         )
 
 

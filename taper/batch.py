@@ -55,6 +55,7 @@ from taper.files import (
     check_outputs,
     csv_records,
     read_text,
+    text_lines,
     too_long,
 )
 from taper.formatting import printable
@@ -109,17 +110,17 @@ def read_scenarios(path: str | os.PathLike[str]) -> Iterator[Scenario]:
     def fail(line: int | None, reason: str) -> ScenarioFileError:
         return ScenarioFileError(shown, line, reason)
 
-    text, _ = read_text(
-        Path(path), kind="scenario file", max_bytes=MAX_SCENARIO_FILE_BYTES, fail=fail
-    )
-    if Path(path).suffix.lower() == ".toml":
+    kind, limit = "scenario file", MAX_SCENARIO_FILE_BYTES
+    if Path(path).suffix.lower() == ".toml":  # TOML is parsed whole
+        text, _ = read_text(Path(path), kind=kind, max_bytes=limit, fail=fail)
         yield from _toml_scenarios(text, fail)
-    else:
-        yield from _csv_scenarios(text, fail)
+    else:  # CSV is read a row at a time: memory stays flat in the number of scenarios
+        with text_lines(Path(path), kind=kind, max_bytes=limit, fail=fail) as lines:
+            yield from _csv_scenarios(lines, fail)
 
 
-def _csv_scenarios(text: str, fail: Fail) -> Iterator[Scenario]:
-    header, header_line, records = csv_records(text, fail)
+def _csv_scenarios(lines: Iterable[str], fail: Fail) -> Iterator[Scenario]:
+    header, header_line, records = csv_records(lines, fail)
     unknown = [name for name in header if name not in SCENARIO_COLUMNS and name != "id"]
     if unknown:
         raise fail(

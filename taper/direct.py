@@ -14,8 +14,11 @@ How (every step exact, in ``Fraction`` and ``Decimal``):
    reaches the next dose that can be made.
 4. The plan stops (to zero) after the final dose has been taken for one interval.
 
-With a target end (``--until``, ``--duration``) the slowest pace of the method that stops in
-time is found by bisection over candidate paces.
+With a target end (``--until``, ``--duration``) the slowest pace on the method's grid (rates
+of 0.5% to 49.5% in steps of 0.5%; steps of one to all quanta; intervals of 56 days down to
+1) whose plan stops in time is found by trying every pace from the slowest up, each planned
+as that pace given alone would be. Whether a pace stops in time is not monotonic in the pace
+(the products' steps make some faster paces end later), so no bisection is used.
 """
 
 from __future__ import annotations
@@ -115,6 +118,10 @@ def reduction_path(
     return path, totals
 
 
+#: A reduction path and its daily totals in quanta (see :func:`reduction_path`).
+ReductionPath = tuple[list[tuple[Decimal, ...]], list[int]]
+
+
 def dispensable_path(
     start: tuple[Decimal, ...],
     slots: tuple[str, ...],
@@ -123,37 +130,75 @@ def dispensable_path(
     step: Fraction | None,
     ratio: tuple[Fraction, Fraction] | None,
     next_ideal: Callable[[Decimal], Decimal] | None,
-) -> tuple[list[tuple[Decimal, ...]], list[int]]:
+    reduce: Callable[[tuple[Decimal, ...], bool], ReductionPath] | None = None,
+    breaks_ceiling: Callable[[int, int], bool] | None = None,
+    coarse_above: Callable[[int, int], tuple[Decimal, Fraction]] | None = None,
+) -> ReductionPath:
     """The reduction path in tablets and capsules, as far as they keep the pace: their
     smallest cut within the guideline's ceiling, and not more than 1.5 times the method's
     cut there; from there on, with the doses a liquid makes too (if that gives smaller
-    cuts). A liquid is used only where the solids cannot keep the pace."""
+    cuts). A liquid is used only where the solids cannot keep the pace.
+
+    ``reduce(config, liquids)``: the reduction path from ``config`` (by default
+    :func:`reduction_path` with these arguments); ``breaks_ceiling(before, after)``: whether
+    a cut between these totals in quanta is over the guideline's ceiling;
+    ``coarse_above(before, after)``: see :func:`coarse_threshold`. A pace search passes
+    memoised ones (the lists ``reduce`` returns are not changed)."""
+    if reduce is None:
+
+        def reduce(config: tuple[Decimal, ...], liquids: bool) -> ReductionPath:
+            return reduction_path(
+                config, slots, formulary, order, step, liquids=liquids, bottle=liquids
+            )
+
     if not all(formulary.is_solid(dose) for dose in start if dose):
-        return reduction_path(start, slots, formulary, order, step, bottle=True)
-    path, totals = reduction_path(start, slots, formulary, order, step, liquids=False)
+        return reduce(start, True)
+    path, totals = reduce(start, False)
     quantum = Fraction(formulary.quantum)
-    scale = quantum * (ratio[0] if ratio is not None else 1)
+    if breaks_ceiling is None:
+        breaks_ceiling = ceiling_rule(formulary, ratio)
+    if coarse_above is None:
+        coarse_above = functools.partial(coarse_threshold, quantum)
 
     def too_coarse(index: int) -> bool:
         before, after = totals[index], totals[index + 1]
-        if over_ceiling(scale * before, scale * after, ratio is not None):
+        if breaks_ceiling(before, after):
             return True
         if next_ideal is None:
             return False
-        dose = quantum * before
-        asked = dose - Fraction(next_ideal(_as_decimal(dose)))
-        return (before - after) * quantum > COARSE_FACTOR * asked
+        dose, threshold = coarse_above(before, after)
+        return Fraction(next_ideal(dose)) > threshold
 
     for index in range(len(totals) - 1):
         if too_coarse(index):
-            rest, rest_totals = reduction_path(
-                path[index], slots, formulary, order, step, bottle=True
-            )
+            rest, rest_totals = reduce(path[index], True)
             if rest_totals[1] <= totals[index + 1]:
                 break  # a liquid gives no smaller cut here
             offset = totals[index] - rest_totals[0]
             return path[:index] + rest, totals[:index] + [t + offset for t in rest_totals]
     return path, totals
+
+
+def coarse_threshold(quantum: Fraction, before: int, after: int) -> tuple[Decimal, Fraction]:
+    """The dose at ``before`` quanta, as the method's ideal takes it, and the ideal next dose
+    above which the cut to ``after`` quanta is more than :data:`COARSE_FACTOR` times the
+    method's own cut: ``cut > COARSE_FACTOR * (dose - ideal)`` exactly when
+    ``ideal > dose - cut / COARSE_FACTOR``."""
+    dose = quantum * before
+    return _as_decimal(dose), dose - (before - after) * quantum / COARSE_FACTOR
+
+
+def ceiling_rule(
+    formulary: Formulary, ratio: tuple[Fraction, Fraction] | None
+) -> Callable[[int, int], bool]:
+    """Whether a cut between two daily totals in quanta of ``formulary`` is over the
+    guideline's ceiling (see :func:`taper.guideline.over_ceiling`)."""
+    scale = Fraction(formulary.quantum) * (ratio[0] if ratio is not None else 1)
+
+    def breaks_ceiling(before: int, after: int) -> bool:
+        return over_ceiling(scale * before, scale * after, ratio is not None)
+
+    return breaks_ceiling
 
 
 @dataclass(frozen=True)
@@ -255,6 +300,14 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 
+class PastTarget(Exception):
+    """A plan being built is already longer than the target (its days so far)."""
+
+    def __init__(self, days: int) -> None:
+        super().__init__(days)
+        self.days = days
+
+
 @dataclass
 class PathStep:
     """A stretch of the plan at one configuration of the reduction path."""
@@ -306,6 +359,7 @@ def choose_configurations(
     next_ideal: Callable[[Decimal], Decimal] | None,
     interval: int,
     end: TaperEnd,
+    give_up_after: int | None = None,
 ) -> list[PathStep]:
     """Pick, interval by interval, the configurations of the plan (indices into the path).
 
@@ -317,6 +371,9 @@ def choose_configurations(
     that the average pace is the method's (and the end is never faster than the middle).
     The plan stops once the ideal is below the end's dose and the dose taken is no more than
     it (or than the smallest dose the products make).
+
+    ``give_up_after``: raise :class:`PastTarget` as soon as the plan is known to last more
+    than this many days (the days only ever grow while it is built).
     """
     quantum = Decimal(quantum_fraction.numerator) / Decimal(quantum_fraction.denominator)
     last_nonzero = len(totals) - 2
@@ -355,6 +412,8 @@ def choose_configurations(
         plan_days += step.days
 
     while True:
+        if give_up_after is not None and plan_days > give_up_after:
+            raise PastTarget(plan_days)
         if plan_days > MAX_PLAN_DAYS:
             raise InvalidRequestError(
                 "the plan would last more than ten years; choose a faster pace or a final dose"
@@ -403,6 +462,33 @@ def choose_configurations(
     return raw
 
 
+@_decimal_targets
+def ideal_outlasts(
+    next_ideal: Callable[[Decimal], Decimal],
+    start_units: int,
+    quantum_fraction: Fraction,
+    stop_below: Decimal,
+    interval: int,
+    days: int,
+) -> bool:
+    """Whether every plan of :func:`choose_configurations` following this ideal from
+    ``start_units`` quanta, with a stop below ``stop_below`` (> 0), lasts more than ``days``.
+
+    A lower bound, whatever the path: the ideal does not depend on the doses chosen, the plan
+    cannot stop before the ideal is below ``stop_below`` (or zero), and until then every
+    interval adds at least ``interval`` days. False says only that the bound does not decide.
+    """
+    quantum = Decimal(quantum_fraction.numerator) / Decimal(quantum_fraction.denominator)
+    ideal = start_units * quantum
+    plan_days = interval
+    while plan_days <= days:
+        ideal = next_ideal(ideal)
+        if ideal < stop_below or ideal <= 0:
+            return False
+        plan_days += interval
+    return True
+
+
 def taper_segments(
     request: TaperRequest,
     table: EquivalenceTable,
@@ -421,15 +507,16 @@ def taper_segments(
         raise InvalidRequestError("the final dose must be below the current daily dose")
     request = replace(request, order=resolved_order(request.order, drug))
     step = dose_step(request, ratio, formulary)
-    asked, _ = method_pace(request, ratio, source, drug, total)
-    path, totals = dispensable_path(
-        start_config, slots, formulary, request.order, step, ratio, asked
-    )
     quantum = formulary.quantum
     resolved_pace = None
     if request.until is not None or request.duration_days is not None:
-        request, resolved_pace = _fit_pace(
-            request, totals, quantum, ratio, source, drug, today, total
+        request, resolved_pace, (path, totals) = _fit_pace(
+            request, start_config, slots, formulary, step, ratio, source, drug, today, total
+        )
+    else:
+        asked, _ = method_pace(request, ratio, source, drug, total)
+        path, totals = dispensable_path(
+            start_config, slots, formulary, request.order, step, ratio, asked
         )
     if request.method is Method.STEPS and not request.steps_mg:
         raise InvalidRequestError(
@@ -507,16 +594,24 @@ def method_pace(
 
 def _fit_pace(
     request: TaperRequest,
-    totals: Sequence[int],
-    quantum: Fraction,
+    start_config: tuple[Decimal, ...],
+    slots: tuple[str, ...],
+    formulary: Formulary,
+    step: Fraction | None,
     ratio: tuple[Fraction, Fraction] | None,
     source: EquivalenceSource,
     drug: Drug,
     today: dt.date | None,
     start: Decimal,
-) -> tuple[TaperRequest, str]:
-    """The slowest pace of the chosen method that stops by the target end (``start``: the
-    daily dose the taper starts from)."""
+) -> tuple[TaperRequest, str, ReductionPath]:
+    """The slowest pace on the method's grid whose plan stops by the target end, described,
+    with its reduction path (``start``: the daily dose the taper starts from).
+
+    Every pace is planned as it would be if given alone (its own reduction path), from the
+    slowest up, until one stops in time: the first found is the slowest, with no assumption
+    that faster paces stop sooner (they need not: a faster rate can end later when the
+    products' steps fall differently). A plan is abandoned as soon as it runs past the target.
+    """
     if request.until is not None:
         first_day = request.start or today or dt.date.today()
         target = (request.until - first_day).days
@@ -525,62 +620,104 @@ def _fit_pace(
         target = request.duration_days
     if target < 1:
         raise InvalidRequestError("the target end must be after the start date")
+    quantum = formulary.quantum
 
-    lengths: dict[int, int] = {}
+    # Memoised within this search: what does not depend on the pace is worked out once.
+    @functools.cache
+    def reduce(config: tuple[Decimal, ...], liquids: bool) -> ReductionPath:
+        return reduction_path(
+            config, slots, formulary, request.order, step, liquids=liquids, bottle=liquids
+        )
 
-    def ends_in_time(candidate: TaperRequest, n: int) -> bool:
+    breaks_ceiling = functools.cache(ceiling_rule(formulary, ratio))
+    coarse_above = functools.cache(functools.partial(coarse_threshold, Fraction(quantum)))
+    paths: dict[tuple[Decimal, Decimal | None], ReductionPath] = {}
+    units = Fraction(start) / quantum
+    start_units = units.numerator if units.denominator == 1 else None
+
+    def plan_days(candidate: TaperRequest) -> tuple[int, ReductionPath] | None:
+        """The candidate's length and path, or None if it does not stop in time."""
         try:
             next_ideal, end = method_pace(candidate, ratio, source, drug, start)
+            if (
+                next_ideal is not None
+                and start_units is not None
+                and end.stop_below > 0
+                and ideal_outlasts(
+                    next_ideal,
+                    start_units,
+                    quantum,
+                    end.stop_below,
+                    candidate.interval_days,
+                    target,
+                )
+            ):
+                return None  # too slow whatever the products: no path needed
+            # The path depends on the pace through the method's ideal, not the interval.
+            key = (candidate.rate_percent, candidate.step_mg)
+            if key not in paths:
+                paths[key] = dispensable_path(
+                    start_config,
+                    slots,
+                    formulary,
+                    candidate.order,
+                    step,
+                    ratio,
+                    next_ideal,
+                    reduce,
+                    breaks_ceiling,
+                    coarse_above,
+                )
+            path, totals = paths[key]
             raw = choose_configurations(
-                candidate, totals, quantum, next_ideal, candidate.interval_days, end
+                candidate, totals, quantum, next_ideal, candidate.interval_days, end, target
             )
-        except InvalidRequestError:
-            return False
-        lengths[n] = sum(step.days for step in raw)
-        return lengths[n] <= target
+        except (InvalidRequestError, PastTarget):
+            return None
+        days = sum(item.days for item in raw)
+        return (days, (path, totals)) if days <= target else None
 
-    # Candidate paces, from the slowest to the fastest.
+    # Candidate paces, from the slowest to the fastest (requests made only when tried).
+    quantum_mg = _as_decimal(quantum)
     if request.method is Method.PERCENT:
-        count = 99
-
-        def option(n: int) -> TaperRequest:
-            return replace(request, rate_percent=Decimal(n + 1) / 2)  # 0.5% to 49.5%
-
+        count, spacing = 99, "in steps of 0.5%"
     elif request.method is Method.LINEAR:
-        step = Decimal(quantum.numerator) / Decimal(quantum.denominator)
-        count = totals[0]
-
-        def option(n: int) -> TaperRequest:
-            return replace(request, step_mg=step * (n + 1))
-
+        count = int(Fraction(start) / quantum)
+        spacing = f"in steps of {format_dose(quantum_mg)}"
     else:
-        count = 56
+        count, spacing = 56, "in whole days"
 
-        def option(n: int) -> TaperRequest:
-            return replace(request, interval_days=56 - n)  # every 56 days to every day
+    def candidate(index: int) -> TaperRequest:
+        n = index % count + 1
+        if request.method is Method.PERCENT:
+            return replace(request, rate_percent=Decimal(n) / 2)  # 0.5% to 49.5%
+        if request.method is Method.LINEAR:
+            return replace(request, step_mg=quantum_mg * n)
+        return replace(request, interval_days=57 - n)  # every 56 days to every day
 
-    low, high = 0, count - 1
-    if not ends_in_time(option(high), high):
+    tried = ((index, plan_days(candidate(index))) for index in range(count))
+    index, found = next(((i, f) for i, f in tried if f is not None), (-1, None))
+    if found is None:
         raise InvalidRequestError(
-            f"no {request.method.value} plan from these products stops within {target} days"
+            f"no {request.method.value} plan from these products stops within {target} days "
+            f"(tried {_describe_pace(candidate(0))} to {_describe_pace(candidate(-1))}, "
+            f"{spacing})"
         )
-    while low < high:
-        middle = (low + high) // 2
-        if ends_in_time(option(middle), middle):
-            high = middle
-        else:
-            low = middle + 1
-    chosen = option(low)
-    if chosen.method is Method.PERCENT:
-        pace = f"{format_number(chosen.rate_percent)}% every {chosen.interval_days} days"
-    elif chosen.method is Method.LINEAR:
-        pace = f"{format_dose(chosen.step_mg or 0)} every {chosen.interval_days} days"
-    else:
-        pace = f"a step every {chosen.interval_days} days"
-    early = target - lengths[low]
+    chosen = candidate(index)
+    days, chosen_path = found
+    pace = _describe_pace(chosen)
+    early = target - days
     if early >= chosen.interval_days:
-        pace += (
-            f" (it stops {early} days before the target: the products' steps allow no pace "
-            "in between)"
+        why = (
+            "the slowest pace tried" if index == 0 else f"no slower pace, {spacing}, stops in time"
         )
-    return chosen, pace
+        pace += f" (it stops {early} days before the target: {why})"
+    return chosen, pace, chosen_path
+
+
+def _describe_pace(request: TaperRequest) -> str:
+    if request.method is Method.PERCENT:
+        return f"{format_number(request.rate_percent)}% every {request.interval_days} days"
+    if request.method is Method.LINEAR:
+        return f"{format_dose(request.step_mg or 0)} every {request.interval_days} days"
+    return f"a step every {request.interval_days} days"

@@ -10,6 +10,7 @@ Writing: all or nothing, never over an existing file by accident.
 
 from __future__ import annotations
 
+import codecs
 import collections
 import contextlib
 import csv
@@ -23,7 +24,7 @@ import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -109,6 +110,100 @@ def too_long(exc: ValueError) -> str:
 #: grows with the square of the sample (a 140 kB header took a minute).
 SNIFF_CHARS = 4096
 DELIMITERS = ",;\t|"
+#: Bytes read at a time by :func:`text_lines`.
+_CHUNK_BYTES = 1 << 16
+
+
+@contextlib.contextmanager
+def text_lines(path: Path, *, kind: str, max_bytes: int, fail: Fail) -> Iterator[Iterator[str]]:
+    """The lines of a text file, read as they are needed: memory stays flat however long the
+    file is. The file is refused whole, before any line is given, on the same grounds and in
+    the same words as :func:`read_text` (a first pass reads it through without keeping it);
+    lines end in ``\n`` as ``io.StringIO(text, newline=None)`` gives them. Standard input
+    (``-``), which cannot be read twice, is read whole with :func:`read_text`'s checks."""
+    if str(path) == STDIN:
+        text, _ = read_text(path, kind=kind, max_bytes=max_bytes, fail=fail)
+        yield iter(io.StringIO(text, newline=None))
+        return
+    try:
+        if path.is_dir():
+            raise fail(None, f"is a directory, not a {kind}")
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        stream = os.fdopen(descriptor, "rb")
+    except OSError as exc:
+        if isinstance(exc, TaperError):
+            raise
+        raise fail(None, f"cannot be read: {exc.strerror or exc}") from exc
+    with stream:
+        size = _check_text(stream, kind=kind, max_bytes=max_bytes, fail=fail)
+        yield _lines(stream, size, fail)
+
+
+def _check_text(stream: IO[bytes], *, kind: str, max_bytes: int, fail: Fail) -> int:
+    """The size of a regular file of UTF-8 text that is not empty, read through once (the
+    reasons are checked in :func:`read_text`'s order: size, then binary, then UTF-8)."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    size = 0
+    binary, blank = False, True
+    bad_byte: int | None = None
+    try:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise fail(None, f"is not a regular file (a device, pipe or socket), not a {kind}")
+        while chunk := stream.read(min(_CHUNK_BYTES, max_bytes + 1 - size)):
+            size += len(chunk)
+            binary = binary or b"\0" in chunk
+            if bad_byte is not None or size > max_bytes:
+                continue
+            pending = len(decoder.getstate()[0])
+            try:
+                decoded = decoder.decode(chunk)
+                blank = blank and not decoded.strip()
+            except UnicodeDecodeError as exc:
+                bad_byte = size - len(chunk) - pending + exc.start
+    except OSError as exc:
+        if isinstance(exc, TaperError):
+            raise
+        raise fail(None, f"cannot be read: {exc.strerror or exc}") from exc
+    if size > max_bytes:
+        raise fail(None, f"is larger than {max_bytes // 2**20} MiB")
+    if binary:
+        raise fail(None, f"is a binary file, not a {kind}")
+    if bad_byte is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            bad_byte = size - len(exc.object) + exc.start
+    if bad_byte is not None:
+        raise fail(None, f"is not UTF-8 text (byte {bad_byte})")
+    if blank:
+        raise fail(None, "is empty")
+    return size
+
+
+def _lines(stream: IO[bytes], size: int, fail: Fail) -> Iterator[str]:
+    """The file's first ``size`` bytes (checked by :func:`_check_text`) as lines."""
+    decoder = io.IncrementalNewlineDecoder(
+        codecs.getincrementaldecoder("utf-8-sig")(), translate=True
+    )
+    changed = "changed while it was being read; read it again"
+    left = size
+    rest = ""
+    try:
+        stream.seek(0)
+        while left:
+            chunk = stream.read(min(_CHUNK_BYTES, left))
+            if not chunk:  # shorter than when it was checked: never a partial reading
+                raise fail(None, changed)
+            left -= len(chunk)
+            *lines, rest = (rest + decoder.decode(chunk, final=not left)).split("\n")
+            for line in lines:
+                yield line + "\n"
+        if stream.read(1):  # longer than when it was checked
+            raise fail(None, changed)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(None, changed) from exc
+    if rest:
+        yield rest
 
 
 def _delimiter(lines: list[str]) -> str:
@@ -128,32 +223,29 @@ def _delimiter(lines: list[str]) -> str:
 
 
 def csv_records(
-    text: str, fail: Fail
+    text: str | Iterable[str], fail: Fail
 ) -> tuple[list[str], int, Iterator[tuple[int, dict[str | None, str | None]]]]:
     """The header (lower case), its line number, and the rows with their line numbers.
 
-    A row with more or fewer cells than the header has ``None`` among its keys or values:
-    the caller decides what that means.
+    ``text``: the whole text, or its lines (as :func:`text_lines` gives them), read as the
+    rows are. A row with more or fewer cells than the header has ``None`` among its keys or
+    values: the caller decides what that means.
     """
-
-    def lines() -> Iterator[tuple[int, str]]:
-        """The lines that are not comments, read lazily (a plan may have a million)."""
-        for number, line in enumerate(io.StringIO(text, newline=None), 1):
-            if not line.startswith("#"):
-                yield number, line
-
-    head = [line for _, line in itertools.islice(lines(), 20)]
+    source = io.StringIO(text, newline=None) if isinstance(text, str) else text
+    # The lines that are not comments, read lazily (a plan may have a million).
+    lines = ((number, line) for number, line in enumerate(source, 1) if not line.startswith("#"))
+    head = list(itertools.islice(lines, 20))
     if not head:
         raise fail(None, "has no header line, only comments")
     first: list[int] = []  # the file line where the record being read starts
 
     def tracked() -> Iterator[str]:
-        for number, line in lines():
+        for number, line in itertools.chain(head, lines):
             if not first:
                 first.append(number)
             yield line
 
-    reader = csv.DictReader(tracked(), delimiter=_delimiter(head))
+    reader = csv.DictReader(tracked(), delimiter=_delimiter([line for _, line in head]))
     try:
         header = [name.strip().lower() for name in reader.fieldnames or []]
     except csv.Error as exc:

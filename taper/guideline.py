@@ -72,8 +72,11 @@ def cks_band_step(diazepam_mg: Decimal) -> Decimal:
 
 
 def smallest_dose_mg(formulary: Formulary, total: Decimal) -> Decimal:
-    """The smallest daily dose the products make (zero for a zero total)."""
-    return formulary.ladder(total)[1] if total > 0 else Decimal(0)
+    """The smallest daily dose the products make up to ``total`` (zero for a zero total; the
+    total itself when the products make nothing that small, such as a plan file's 0.05 mg of
+    clonazepam, which the check reports as a dose no product makes)."""
+    ladder = formulary.ladder(total) if total > 0 else ()
+    return ladder[1] if len(ladder) > 1 else max(total, Decimal(0))
 
 
 def over_ceiling(before: Fraction, after: Fraction, diazepam: bool) -> bool:

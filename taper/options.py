@@ -437,6 +437,17 @@ OPTION_KINDS: dict[str, str] = {
 }
 
 
+_PLAIN_TYPES = {"text": str, "int": int, "bool": bool}
+
+
+def _plainly(kind: str, value: Any) -> bool:
+    """Whether ``value`` is exactly of the field's kind (no subclass, no bool for an int), so
+    that msgspec's conversion would return it unchanged."""
+    if kind == "list":
+        return type(value) is tuple and all(type(item) is str for item in value)
+    return type(value) is _PLAIN_TYPES[kind]
+
+
 def schedule_options(values: Mapping[str, Any]) -> ScheduleOptions:
     """Options from keyword values (text, or the Python values of :mod:`taper.values`), each
     checked against its declared kind; None means not given."""
@@ -450,7 +461,10 @@ def schedule_options(values: Mapping[str, Any]) -> ScheduleOptions:
         for name, value in values.items()
         if value is not None
     }
-    import msgspec  # validation only: not at import time
+    if all(_plainly(OPTION_KINDS[name], value) for name, value in given.items()):
+        plain: dict[str, Any] = given
+        return ScheduleOptions(**plain)  # what msgspec would return, without importing it
+    import msgspec  # validation and its errors: not at import time, nor for plain values
 
     try:
         return msgspec.convert(given, ScheduleOptions)
@@ -589,6 +603,12 @@ def resolve_request(
         raise _conflict(
             "give {rate} or a target end ({until}, {duration}), not both: the target end "
             "finds the rate",
+            o,
+        )
+    if o.step and method is Method.LINEAR and (o.until or o.duration):
+        raise _conflict(
+            "give {step} or a target end ({until}, {duration}), not both: the target end "
+            "finds the step",
             o,
         )
     if o.part and not (o.switch_to or o.finish_on):

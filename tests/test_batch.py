@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from taper.batch import loads_jsonl, read_scenarios, sweep_scenarios
 from taper.errors import ScenarioFileError
+from taper.files import csv_records
 
 SCENARIOS = """\
 # a comment line
@@ -291,3 +293,83 @@ def test_dispensing_file_reads_back_with_numeric_quantities(run: Any, tmp_path: 
     frame = taper.read_plans(path)
     assert str(frame["quantity"].dtype) == "float64"
     assert set(frame["unit"]) <= {"tablets", "capsules", "mL"}
+
+
+# ------------------------------------------------------------------ streaming (issue 28)
+
+
+def _scenario_rows(count: int) -> str:
+    return "id,drug,dose,rate\n" + "".join(
+        f"s{n},clonazepam,1mg,{n % 40 + 5}%\n" for n in range(count)
+    )
+
+
+def _peak_while_reading(path: Path) -> int:
+    tracemalloc.start()
+    try:
+        for _ in read_scenarios(path):
+            pass
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_batch_file_is_not_held_in_memory_whole(tmp_path: Path) -> None:
+    """The whole scenario file was read into memory (about 5x its size): 65 MB at 100k."""
+    small, large = tmp_path / "small.csv", tmp_path / "large.csv"
+    small.write_text(_scenario_rows(20_000), encoding="utf-8")
+    large.write_text(_scenario_rows(100_000), encoding="utf-8")
+    assert large.stat().st_size > 2_500_000
+    small_peak, large_peak = _peak_while_reading(small), _peak_while_reading(large)
+    assert large_peak < large.stat().st_size / 4
+    assert large_peak < 1.1 * small_peak  # flat in the number of scenarios
+
+
+def test_a_streamed_file_is_refused_whole_before_its_first_scenario(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_bytes(_scenario_rows(20_000).encode() + b"x,clonazepam,1mg caf\xe9,5%\n")
+    scenarios = read_scenarios(path)
+    with pytest.raises(ScenarioFileError, match="is not UTF-8 text"):
+        next(scenarios)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_streamed_rows_keep_their_line_numbers_across_reads(tmp_path: Path, newline: str) -> None:
+    """Rows with comments, quoted cells over several lines and a BOM, long enough to span
+    many reads of the file: the same scenarios and line numbers as reading it whole."""
+    rows = ["\ufeffid,drug,dose,holds"]
+    for n in range(6_000):
+        if n % 7 == 0:
+            rows.append(f"# comment {n}")
+        note = f'"two{newline}lines"' if n % 5 == 0 else "caf\u00e9 \u20ac"
+        rows.append(f"s{n},clonazepam,{n % 9 + 1}mg,{note}")
+    text = newline.join(rows) + newline
+    path = tmp_path / "s.csv"
+    path.write_bytes(text.encode("utf-8"))
+    header, _, records = csv_records(
+        text.removeprefix("\ufeff"), lambda line, why: AssertionError(why)
+    )
+    expected = [(line, record["id"]) for line, record in records]
+    got = [(scenario.line, scenario.id) for scenario in read_scenarios(path)]
+    assert header == ["id", "drug", "dose", "holds"]
+    assert got == expected
+    assert got[-1][0] > 6_000
+
+
+@pytest.mark.parametrize("change", ["grown", "shrunk"])
+def test_a_scenario_file_changed_while_read_is_refused_not_read_in_part(
+    tmp_path: Path, change: str
+) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text(_scenario_rows(20_000), encoding="utf-8")  # many reads long
+    scenarios = read_scenarios(path)
+    next(scenarios)
+    if change == "grown":
+        with path.open("a", encoding="utf-8") as stream:
+            stream.write("late,clonazepam,1mg,10%\n")
+    else:
+        with path.open("r+", encoding="utf-8") as stream:
+            stream.truncate(100_000)
+    with pytest.raises(ScenarioFileError, match="changed while it was being read"):
+        for _ in scenarios:
+            pass

@@ -329,3 +329,17 @@ def test_check_counts_supply_periods_carrying_halves_over(run: Any, tmp_path: Pa
     periods = result.json["periods"]
     assert [(p["start_day"], p["end_day"]) for p in periods] == [(1, 4), (5, 7)]
     assert [p["items"][0]["quantity"] for p in periods] == [6, 5]  # 10.5 tablets: 11, not 12
+
+
+def test_a_stop_from_a_dose_no_product_makes_is_checked_not_an_internal_error(
+    tmp_path: Path, table: EquivalenceTable
+) -> None:
+    """A plan stopping from clonazepam 0.05 mg (below every product) raised IndexError in the
+    clinical-end rule (found by the hostile plan-file fuzz)."""
+    from taper.check import check_plan
+
+    plan = tmp_path / "plan.csv"
+    plan.write_text("day,drug,dose_mg\n1,clonazepam,0.05\n2,clonazepam,0\n", encoding="utf-8")
+    result = check_plan(plan, table)
+    assert not result.clean
+    assert any("cannot be made" in problem.message for problem in result.problems)

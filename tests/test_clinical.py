@@ -724,6 +724,10 @@ def test_finish_on_keeps_the_products_given_for_the_current_drug(table: Equivale
         ({"step": "0.125mg"}, "step='0.125mg' goes with method='linear'"),
         ({"ed50": "1mg"}, "ed50='1mg' goes with method='occupancy'"),
         ({"rate": "10.5%", "until": "2027-12-31"}, "give rate='10.5%' or a target end"),
+        (
+            {"method": "linear", "step": "0.5mg", "duration": "20w"},
+            "give step='0.5mg' or a target end",
+        ),
         ({"part": "0.5mg"}, "part='0.5mg' goes with switch_to="),
     ],
 )
