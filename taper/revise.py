@@ -43,7 +43,7 @@ from taper.assemble import Segment, assemble_plan
 from taper.direct import taper_segments
 from taper.doses import parse_dose
 from taper.engine import make_plan
-from taper.errors import DataFileError, InvalidRequestError, ParameterError
+from taper.errors import DataFileError, InvalidRequestError, ParameterError, literal
 from taper.files import read_text
 from taper.formatting import format_dose
 from taper.guardrails import PatientFactors
@@ -109,29 +109,39 @@ def revise_plan(
         reason = " ".join(reason.split()) or None
     if reason is not None:
         if any(unicodedata.category(char).startswith("C") for char in reason):
-            raise InvalidRequestError("reason= has a control character: write plain text")
+            raise InvalidRequestError(
+                "{reason} has a control character: write plain text", parameters={"reason": None}
+            )
         if len(reason) > MAX_REASON:
             raise InvalidRequestError(
-                f"reason= is longer than {MAX_REASON} characters: write a short reason"
+                "{reason} is longer than " + f"{MAX_REASON} characters: write a short reason",
+                parameters={"reason": None},
             )
     actions = [name for name, given in (("back", back), ("taken", taken is not None)) if given]
     if len(actions) > 1:
-        raise InvalidRequestError("give one of back= and taken=, not both")
+        raise InvalidRequestError(
+            "give one of {back} and {taken}, not both", parameters={"back": True, "taken": None}
+        )
     if actions:
         action = actions[0]
         if action == "taken" and hold_days is not None:
-            raise InvalidRequestError("hold= goes with back= or alone, not with taken=")
+            raise InvalidRequestError(
+                "{hold} goes with {back} or alone, not with {taken}",
+                parameters={"hold": None, "back": True, "taken": None},
+            )
     elif hold_days is not None:
         action = "hold"
         if rate_percent is not None or interval is not None:
             raise InvalidRequestError(
-                "a hold keeps the plan's pace: give hold= alone, or back= with rate=/every="
+                "a hold keeps the plan's pace: give {hold} alone, or {back} with {rate} or {every}",
+                parameters={"hold": None, "back": True, "rate": None, "every": None},
             )
     elif rate_percent is not None or interval is not None:
         action = "pace"
     else:
         raise InvalidRequestError(
-            "say how the plan changes: hold=, back=True, taken= or a new rate=/every="
+            "say how the plan changes: {hold}, {back}, {taken} or a new {rate} or {every}",
+            parameters={"hold": None, "back": True, "taken": None, "rate": None, "every": None},
         )
     day = _revision_day(plan, on_date)
     parameters: dict[str, Any] = {}
@@ -355,11 +365,12 @@ def _tapered_drug(plan: Plan, current: Step, action: str) -> str:
     """The drug whose dose the revision changes: the drug tapered, alone, in a taper step."""
     drugs = current.totals_by_drug()
     if current.phase != "taper" or set(drugs) != {plan.drug.name}:
-        what = {"back": "back=", "taken": "taken=", "pace": "rate=/every="}[action]
+        what = {"back": "{back}", "taken": "{taken}", "pace": "{rate} or {every}"}[action]
         raise InvalidRequestError(
             f"on the day before the revision the plan is in its {current.phase} phase "
-            f"({plan.doses_text(current.doses).replace(chr(10), ', ')}): {what} revises the "
-            f"taper of {plan.drug.name} only; give hold= to stay on the dose"
+            f"({literal(plan.doses_text(current.doses).replace(chr(10), ', '))}): {what} "
+            f"revises the taper of {plan.drug.name} only; give {{hold}} to stay on the dose",
+            parameters={"back": True, "taken": None, "rate": None, "every": None, "hold": None},
         )
     return plan.drug.name
 
@@ -386,7 +397,9 @@ def _last_tolerated(plan: Plan, current: Step, name: str) -> Step:
             return step
     raise InvalidRequestError(
         f"there is no earlier dose of {name} alone to go back to before "
-        f"{plan.doses_text(current.doses)} a day (step {current.number}); give hold= or taken="
+        f"{literal(plan.doses_text(current.doses))} a day (step {current.number}); give "
+        "{hold} or {taken}",
+        parameters={"hold": None, "taken": None},
     )
 
 
@@ -409,8 +422,9 @@ def _taken(
         other = [slot for slot in regimen if slot not in slots]
         if other:
             raise InvalidRequestError(
-                f"taken= gives a dose at {', '.join(other)}, which is not a dose time of the "
-                f"plan ({', '.join(slots)})"
+                f"{{taken}} gives a dose at {literal(', '.join(other))}, which is not a dose "
+                f"time of the plan ({', '.join(slots)})",
+                parameters={"taken": text},
             )
     else:
         total = parse_dose(text)
@@ -434,7 +448,8 @@ def _taken(
         raise InvalidRequestError(
             f"the dose taken ({format_dose(total)} of {name} a day) is above the plan's "
             f"starting dose ({format_dose(start)} a day): check it, and give "
-            "allow_high_dose=True if it is right"
+            "{allow_high_dose} if it is right",
+            parameters={"allow_high_dose": True},
         )
     check_regimen(
         plan.drug, regimen, formulary, replace(plan.request, allow_high_dose=allow_high_dose)
@@ -448,8 +463,9 @@ def _paced(plan: Plan, rate: Decimal | None, interval: int | None) -> TaperReque
     if rate is not None:
         if request.method is not Method.PERCENT:
             raise InvalidRequestError(
-                f"rate= is a pace of the percent method; this plan's method is "
-                f"{request.method.value}: give every="
+                f"{{rate}} is a pace of the percent method; this plan's method is "
+                f"{request.method.value}: give {{every}}",
+                parameters={"rate": None, "every": None},
             )
         request = replace(request, rate_percent=rate)
     if interval is not None:
@@ -472,8 +488,9 @@ def _slower(plan: Plan, rate: Decimal | None, interval: int | None) -> tuple[Tap
             )
         ):
             raise InvalidRequestError(
-                f"back= resumes more slowly than the plan ({request.pace_text()} every "
-                f"{request.interval_days} days): give a smaller rate= or a longer every="
+                f"{{back}} resumes more slowly than the plan ({request.pace_text()} every "
+                f"{request.interval_days} days): give a smaller {{rate}} or a longer {{every}}",
+                parameters={"back": True, "rate": None, "every": None},
             )
         return slower, f"{slower.pace_text()} every {slower.interval_days} days"
     if request.method is Method.PERCENT:
