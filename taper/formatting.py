@@ -99,6 +99,11 @@ def _visible(char: str) -> str:
         return char
     if char in _SHORT_ESCAPES:
         return _SHORT_ESCAPES[char]
+    return escape_code(char)
+
+
+def escape_code(char: str) -> str:
+    """A character as its Python escape by code point: ``\\x1b``, ``\\u202e``."""
     code = ord(char)
     return (
         f"\\x{code:02x}"

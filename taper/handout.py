@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from taper.errors import InvalidRequestError, require_extra
-from taper.formatting import format_dose
+from taper.formatting import escape_code, format_dose
 from taper.plan import DoseTime, Plan, Step
 from taper.reviews import plan_reviews
 from taper.table import Drug
@@ -211,7 +211,7 @@ def _drawable(text: str) -> str:
     (``\\x1b``, ``\\u202e``), never handed to the PDF library, which would warn with the raw
     character on stderr."""
     covered = _covered()
-    return "".join(char if _drawn_as_is(char, covered) else _escape(char) for char in text)
+    return "".join(char if _drawn_as_is(char, covered) else escape_code(char) for char in text)
 
 
 def _drawn_as_is(char: str, covered: frozenset[int]) -> bool:
@@ -222,17 +222,6 @@ def _drawn_as_is(char: str, covered: frozenset[int]) -> bool:
 
 #: Control, format (bidi), separator, surrogate, private and unassigned characters.
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    return (
-        f"\\x{code:02x}"
-        if code < 0x100
-        else f"\\u{code:04x}"
-        if code < 0x10000
-        else f"\\U{code:08x}"
-    )
 
 
 def _long_date(day: dt.date) -> str:
