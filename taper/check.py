@@ -160,6 +160,8 @@ class PlanRows:
     dated: bool = False
     #: Days the file's ``phase`` column puts in a crossover or stabilization.
     off_taper_days: frozenset[int] = frozenset()
+    #: The region named in the file's provenance line (a taper plan's parameters), if any.
+    region: str | None = None
 
 
 def _dose(text: str, column: str, per_unit: Decimal | None = None) -> Decimal:
@@ -530,6 +532,7 @@ def read_plan(
         step_table=steps,
         dated="date" in role and "day" not in role,
         off_taper_days=frozenset(day_of(key) for key in off_taper),
+        region=_provenance_region(text),
     )
 
 
@@ -544,6 +547,19 @@ def _records_revisions(text: str) -> bool:
 
 
 _PROVENANCE_SOURCE = re.compile(r"# source ([a-z0-9][a-z0-9-]*); ", re.ASCII)
+_PROVENANCE_REGION = re.compile(
+    r'# source [a-z0-9-]+; parameters \{.*?"region":"(us|uk)"', re.ASCII
+)
+
+
+def _provenance_region(text: str) -> str | None:
+    """The region a plan written by taper was made for, from its leading ``#`` lines."""
+    for line in itertools.islice(io.StringIO(text), 5):
+        if not line.startswith("#"):
+            return None
+        if match := _PROVENANCE_REGION.match(line):
+            return match.group(1)
+    return None
 
 
 def _provenance_source(text: str) -> str | None:
@@ -625,19 +641,26 @@ def check_plan(
     table: EquivalenceTable,
     *,
     drug: str | None = None,
-    region: Region | str = Region.US,
+    region: Region | str | None = None,
     products: Sequence[str] = (),
     source: str | None = None,
     date_format: str | None = None,
     supply_days: int | None = None,
 ) -> PlanCheck:
     """Read and check a plan file (see the module docstring). ``region`` is a
-    :class:`~taper.params.Region` or its name in any case."""
+    :class:`~taper.params.Region` or its name in any case; None: the region a plan taper
+    wrote names in its first lines, else the US (the report says which)."""
     path = path_value(path, "path")
-    region = parse_choice(Region, region, "region")
+    given_region = None if region is None else parse_choice(Region, region, "region")
     if supply_days is not None:
         supply_days = days_value(supply_days, "supply_days")
     read = read_plan(path, table, drug, date_format)
+    if given_region is not None:
+        region, said = given_region, "as asked"
+    elif read.region is not None:
+        region, said = Region(read.region), "the region named in the file's first lines"
+    else:
+        region, said = Region.US, "by default: give the region the plan is dispensed in"
     by_day, first_date = read.by_day, read.first_date
     chosen = table.source(source or read.source or table.default_source)
     days = sorted(by_day)
@@ -645,6 +668,7 @@ def check_plan(
     drugs = [table.drug(name) for name in drug_names]
     problems: list[Problem] = list(read.problems)
     notes: list[str] = []
+    notes.append(f"products of the {region.value.upper()} ({said})")
     if source is None and read.source is not None:
         notes.append(f"equivalents by {chosen.id}, the source named in the file's first lines")
     missing = sorted(set(range(days[0], days[-1] + 1)) - set(days))

@@ -356,7 +356,13 @@ class CheckOptions:
         str | None, OptionSpec(Value.TEXT, "--drug", "Options",
                                "The drug, when the file has no drug column.", "DRUG", short="-d")
     ] = None  # fmt: skip
-    region: Annotated[str, OPTION_SPECS["region"]] = "us"
+    #: None: the region a plan taper wrote names, else us (the report says which).
+    region: Annotated[
+        str | None, OptionSpec(Value.TEXT, "--region", "Options",
+                               "Product set: us or uk (any case; default from TAPER_REGION, "
+                               "else the region a plan taper wrote names, else us).", "REGION",
+                               choices=Region, envvar="TAPER_REGION", show_default=False)
+    ] = None  # fmt: skip
     products: Annotated[
         tuple[str, ...], OptionSpec(Value.LIST, "--product", "Options",
                                     "The products dispensed (as for schedule). Repeatable.",

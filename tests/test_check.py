@@ -39,7 +39,10 @@ def test_a_careful_hand_written_plan_is_clean(tmp_path: Path, table: Equivalence
     result = check_plan(path, table, drug="clonazepam")
     assert result.problems == ()
     assert result.clean
-    assert result.notes == ("the plan does not end at zero",)
+    assert result.notes == (
+        "products of the US (by default: give the region the plan is dispensed in)",
+        "the plan does not end at zero",
+    )
     assert [s.cut_percent for s in result.steps][1:3] == [Decimal("12.5"), Decimal("14.3")]
     assert result.steps[0].diazepam_by_source["ashton"] == (20, 20)
     assert result.steps[0].diazepam_by_source["va-dod-2021"] == (10, 10)
@@ -343,3 +346,17 @@ def test_a_stop_from_a_dose_no_product_makes_is_checked_not_an_internal_error(
     result = check_plan(plan, table)
     assert not result.clean
     assert any("cannot be made" in problem.message for problem in result.problems)
+
+
+def test_a_uk_plan_taper_wrote_is_checked_against_uk_products(
+    tmp_path: Path, table: EquivalenceTable
+) -> None:
+    """A UK plan checked without --region was checked against US products (15 problems and
+    'To dispense: ... 0.25 mg orally disintegrating tablet', a US-only product)."""
+    plan = plan_taper("clonazepam", "1mg", times=2, region="uk", start="2027-01-04", table=table)
+    path = tmp_path / "uk.csv"
+    path.write_text(plan_csv(plan, table), encoding="utf-8")
+    result = check_plan(path, table)
+    assert result.clean, result.problems
+    assert "products of the UK (the region named in the file's first lines)" in result.notes
+    assert all("orally disintegrating" not in str(line) for line in result.dispensing)
