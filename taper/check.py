@@ -174,6 +174,13 @@ def _dose(text: str, column: str, per_unit: Decimal | None = None) -> Decimal:
         return Decimal(0)
     if column == "dose" and text in {"0", "0mg"}:
         return Decimal(0)
+    if re.fullmatch(r"\.[0-9]+", text, re.ASCII) and column != "dose":
+        # ISMP: never a naked decimal point (".5" is read as 5); the cell is refused rather
+        # than read, so that the writer corrects it where a reader could misread it
+        raise InvalidRequestError(
+            f"dose {text!r} has no leading zero: write 0{text} (a naked decimal point is "
+            "misread as a dose ten times larger)"
+        )
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text, re.ASCII):
         if column == "dose_mg":
             raise InvalidRequestError(f"dose_mg {text!r} is not a plain number of mg")

@@ -61,26 +61,22 @@ class DosePreparer:
 
 #: What to do about a dose of a concentrate under a measurable volume.
 SMALL_VOLUME_ADVICE = (
-    "measure each with the concentrate's own calibrated dropper and check the volume; a "
-    "misplaced decimal point is a tenfold dose"
+    "measure each with the product's own oral syringe or calibrated dropper and check the "
+    "volume; a misplaced decimal point is a tenfold dose"
 )
 
 
 def small_volumes(
     doses: Iterable[tuple[int, DoseTime]],
 ) -> dict[Product, tuple[Decimal, list[int]]]:
-    """Doses measured from an oral concentrate in less than a measurable 0.5 mL
-    (:data:`taper.products.MEASURABLE_CONCENTRATE_ML`): for each concentrate, the least
-    volume and the numbers (steps or days) given with the doses, in order and once each."""
+    """Doses of a liquid (an oral solution or concentrate) measured in less than 0.5 mL
+    (:data:`taper.products.MEASURABLE_CONCENTRATE_ML`): for each liquid, the least volume
+    and the numbers (steps or days) given with the doses, in order and once each."""
     small: dict[Product, tuple[Decimal, list[int]]] = {}
     for number, dose in doses:
         for portion in dose.preparation.portions:
             volume = portion.volume_ml
-            if (
-                volume is None
-                or portion.product.form != "concentrate"
-                or volume >= MEASURABLE_CONCENTRATE_ML
-            ):
+            if volume is None or volume >= MEASURABLE_CONCENTRATE_ML:
                 continue
             least, numbers = small.get(portion.product, (volume, []))
             if not numbers or numbers[-1] != number:

@@ -655,6 +655,15 @@ def resolve_request(
     for name, number, low, high, allowed in bounded:
         if number is not None and not low <= number <= high:
             raise InvalidRequestError(f"{{{name}}} must be {allowed}", parameters={name: number})
+    if o.days_per_week is not None and o.days_per_week <= 3:
+        # A plan is a dose every day: it would give more than an intermittent user takes.
+        raise InvalidRequestError(
+            "{days_per_week}: clinically significant withdrawal is rare at 3 days a week or "
+            "fewer (2025 Joint Clinical Practice Guideline, Table 2), and a taper plan gives a "
+            "dose every day, more than the patient takes now: review stopping without a taper; "
+            "if the drug is in fact taken every day, leave out {days_per_week}",
+            parameters={"days_per_week": o.days_per_week},
+        )
     holds = o.holds or (("every:3:2w",) if o.cautious else ())
     return TaperRequest(
         drug=drug,

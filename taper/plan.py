@@ -120,6 +120,23 @@ class SupplyPeriod:
     end_day: int
     items: tuple[DispensedProduct, ...]
 
+    def days_text(self) -> str:
+        """``"Days 1-28"``."""
+        return f"Days {self.start_day}-{self.end_day}"
+
+    def items_text(self) -> str:
+        """``"56 × clonazepam 0.5 mg tablet; 140 mL of clonazepam 0.5 mg/5 mL solution"``."""
+        return (
+            "; ".join(
+                format_dose(item.quantity, "mL")
+                + f" of {item.product.drug} {item.product.short_label()}"
+                if item.unit == "mL"
+                else f"{item.quantity} × {item.product.drug} {item.product.short_label()}"
+                for item in self.items
+            )
+            or "nothing"
+        )
+
 
 @dataclass(frozen=True)
 class Revision:

@@ -60,9 +60,10 @@ MAX_PRODUCTS = 10
 #: The most quanta (the finest step the products allow) a dose may be made of: bounds the
 #: time and memory of the search, whatever strengths are given.
 MAX_STEPS = 10_000
-#: A dose of a concentrate measured in less than this is a tenfold-error risk and is said so
-#: in the plan's warnings (issue 21's "measurable 0.5 mL"; the markings of the concentrates'
-#: droppers are NOT CONFIRMED: a reviewer reports 0.25 mL steps for lorazepam's).
+#: A dose of a liquid (solution or concentrate) measured in less than this is a tenfold-error
+#: risk and is said so in the plan's warnings (issue 21's "measurable 0.5 mL"; a pharmacist's
+#: review: UK lorazepam 1 mg/mL solution at 0.1 mL was not flagged because only concentrates
+#: were; the markings of syringes and droppers are NOT CONFIRMED).
 MEASURABLE_CONCENTRATE_ML = Decimal("0.5")
 #: A liquid fills in between solid doses only where their step is more than 1/10 (10%) of
 #: the dose.

@@ -163,3 +163,16 @@ def test_slot_cells_take_the_same_names(tmp_path: Path, table: EquivalenceTable)
     result = check_plan(write(tmp_path, text), table, drug="diazepam")
     assert result.steps[0].doses == {("diazepam", "morning"): 5, ("diazepam", "night"): 10}
     assert len(result.steps) == 1
+
+
+def test_a_naked_decimal_point_is_refused_asking_for_a_leading_zero(tmp_path: Path) -> None:
+    """'.5' in a 'Morning (mg)' column was refused for having no unit and the message
+    suggested '.5mg', the error-prone form (ISMP: always a leading zero; clinical reference 7)."""
+    from taper.check import check_plan
+    from taper.errors import TaperError
+    from taper.table import load_table
+
+    plan = tmp_path / "plan.csv"
+    plan.write_text("day;Morning (mg);Night (mg)\n1;.5;1\n2;0;0\n", encoding="utf-8")
+    with pytest.raises(TaperError, match=r"no leading zero: write 0\.5"):
+        check_plan(plan, load_table(None), drug="lorazepam")

@@ -119,7 +119,9 @@ def test_guardrails_reach_the_plan_and_its_outputs(run: Any) -> None:
     assert document["meta"]["risk"]["dose_band"] == "high"
     assert document["meta"]["parameters"]["age"] == 70
     assert any("opioids" in w["message"] for w in document["warnings"])
-    table = run(
+    # Regression: a patient taking it 2 days a week got a plan of daily doses (more than they
+    # took), with only a warning that a taper may not be needed (a prescriber's review).
+    refused = run(
         "schedule",
         "clonazepam",
         "0.5mg",
@@ -130,7 +132,10 @@ def test_guardrails_reach_the_plan_and_its_outputs(run: Any) -> None:
         "--start",
         START,
     )
-    assert "clinically significant withdrawal is rare" in " ".join(table.stdout.split())
+    assert refused.exit_status == 2
+    message = " ".join(refused.stderr.split())
+    assert "--days-per-week 2: clinically significant withdrawal is rare" in message
+    assert "gives a dose every day, more than the patient takes now" in message
 
 
 @pytest.mark.parametrize(

@@ -188,3 +188,20 @@ def test_the_check_says_a_concentrate_dose_is_under_half_a_ml(
     checked = run("check", path)  # type: ignore[operator]
     out = " ".join(checked.stdout.split())
     assert "Note: doses of the 2 mg/mL oral concentrate under 0.5 mL (as little as 0.1 mL)" in out
+
+
+def test_a_uk_solution_measured_under_half_a_millilitre_is_said_so(
+    table: EquivalenceTable,
+) -> None:
+    """Only concentrates were flagged: UK lorazepam 3 mg x3 measured 0.1-0.4 mL of the 1 mg/mL
+    solution with no warning (a pharmacist's review)."""
+    plan = plan_taper("lorazepam", "3mg", times=3, region="uk", start=START, table=table)
+    volumes = [
+        portion.volume_ml
+        for step in plan.steps
+        for dose in step.doses
+        for portion in dose.preparation.portions
+        if portion.volume_ml is not None
+    ]
+    assert min(volumes) < D("0.5")
+    assert [w for w in plan.warnings if w.kind.value == "small-volume"]

@@ -757,3 +757,25 @@ def test_the_readme_quick_start_mentions_the_page() -> None:
     quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     assert "taper serve" in quick_start
     assert "docs/web.md" in quick_start
+
+
+def test_the_check_page_shows_supply_periods_and_the_plan_s_region(
+    client: TestClient, run: Any, tmp_path: Path
+) -> None:
+    """The check page took a supply period but never showed the periods; and it checked a UK
+    plan against US products (a pharmacist's review)."""
+    path = tmp_path / "uk.csv"
+    args = ("clonazepam", "1mg", "--times", "2", "--region", "uk", "--start", "2027-01-04")
+    assert run("schedule", *args, "-f", "csv", "-o", str(path)).exit_status == 0
+    response = post(
+        client,
+        "/check",
+        {"supply": "28d"},
+        files={"plan": ("uk.csv", path.read_bytes(), "text/csv")},
+    )
+    assert response.status_code == 200, response.text[:1000]
+    page = response.text.replace("&#39;", "'")
+    assert "Per supply period" in page
+    assert "Days 1-28" in page
+    assert "products of the UK (the region named in the file's first lines)" in page
+    assert "orally disintegrating" not in page

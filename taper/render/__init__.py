@@ -513,16 +513,7 @@ def _cut_text(cut: Decimal | None) -> str:
 def _print_supply(out: Console, periods: Sequence[SupplyPeriod]) -> None:
     """What to dispense per supply period, one line each (halves carried over)."""
     for period in periods:
-        parts = [
-            format_dose(i.quantity, "mL") + f" of {i.product.drug} {i.product.short_label()}"
-            if i.unit == "mL"
-            else f"{i.quantity} × {i.product.drug} {i.product.short_label()}"
-            for i in period.items
-        ]
-        out.print(
-            f"Days {period.start_day}-{period.end_day}: {'; '.join(parts) or 'nothing'}",
-            markup=False,
-        )
+        out.print(f"{period.days_text()}: {period.items_text()}", markup=False)
 
 
 def plan_text(plan: Plan, table: EquivalenceTable, *, daily: bool) -> str:

@@ -176,20 +176,7 @@ def plan_view(plan: Plan) -> dict[str, Any]:
             )
             for entry in plan.dispensing
         ],
-        "supply": [
-            (
-                f"Days {period.start_day}-{period.end_day}",
-                "; ".join(
-                    format_dose(item.quantity, "mL")
-                    + f" of {item.product.drug} {item.product.short_label()}"
-                    if item.unit == "mL"
-                    else f"{item.quantity} × {item.product.drug} {item.product.short_label()}"
-                    for item in period.items
-                )
-                or "nothing",
-            )
-            for period in plan.supply
-        ],
+        "supply": [(period.days_text(), period.items_text()) for period in plan.supply],
     }
 
 
@@ -285,9 +272,7 @@ def check_view(
     from taper.check import check_plan, day_name, describe_doses
     from taper.params import parse_days
 
-    region = values.get("region") or "us"
-    if region not in {"us", "uk"}:
-        raise InvalidRequestError(f"unknown region {region!r}; use us or uk")
+    region = values.get("region") or None  # None: the plan's own, else us (as the CLI)
     supply = values.get("supply", "").strip()
     result = check_plan(
         path,
@@ -331,6 +316,7 @@ def check_view(
         "problems": [(problem.kind, problem.message) for problem in result.problems],
         "clean": result.clean,
         "notes": list(result.notes),
+        "supply": [(period.days_text(), period.items_text()) for period in result.supply],
         "dispensing": [
             (f"{entry.product.drug} {entry.product.label()}", entry.amount_text())
             for entry in result.dispensing
