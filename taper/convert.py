@@ -106,14 +106,19 @@ class Spread:
         """``"2-fold"``, or ``"all 4 sources with a value agree; 3 have none"``."""
         if self.fold != 1:
             return f"{format_number(self.fold)}-fold"
-        who = "both sources" if self.source_count == 2 else f"all {self.source_count} sources"
-        text = f"{who} with a value agree"
+        singles = self.source_count - len(self.ranges)
         if self.ranges and self.range_basis == "nearest":
-            text += (
-                f" (the range of {self.ranges[0]} includes that value)"
+            # A range that contains the value is no agreement: say what agrees, and what only
+            # includes it (a pharmacist's review: "all 6 agree" beside "Different: 10 to 50 mg").
+            who = "both single values" if singles == 2 else f"the {singles} single values"
+            text = (
+                f"{who} agree; the range of {self.ranges[0]} includes that value"
                 if len(self.ranges) == 1
-                else f" (the ranges of {', '.join(self.ranges)} include that value)"
+                else f"{who} agree; the ranges of {', '.join(self.ranges)} include that value"
             )
+        else:
+            who = "both sources" if self.source_count == 2 else f"all {self.source_count} sources"
+            text = f"{who} with a value agree"
         if self.without_value:
             text += f"; {self.without_value} {'has' if self.without_value == 1 else 'have'} none"
         return text
@@ -126,11 +131,20 @@ class Spread:
         return f"{', '.join(self.ranges)}: a range, taken at its {how}"
 
     def text(self) -> str:
-        basis = self.basis()
-        return (
-            f"{format_dose_range(self.low_mg, self.high_mg)} across {self.source_count} "
-            f"sources ({self.agreement()}{'; ' + basis if basis else ''})"
+        """``"15 to 30 mg across 5 sources (2-fold; medscape: a range, ...)"``."""
+        return f"{format_dose_range(self.low_mg, self.high_mg)} across {self.source_count} " + (
+            f"sources ({self.qualified()})"
         )
+
+    def summary(self) -> str:
+        """``"15 to 30 mg (2-fold; medscape: a range, taken at its value nearest the others)"``:
+        the spread as a table row or a page shows it."""
+        return f"{format_dose_range(self.low_mg, self.high_mg)} ({self.qualified()})"
+
+    def qualified(self) -> str:
+        """The agreement, and how ranges entered it where any did (a midpoint is said)."""
+        basis = "" if self.ranges and self.range_basis == "nearest" else self.basis()
+        return self.agreement() + (f"; {basis}" if basis else "")
 
 
 @dataclass(frozen=True)

@@ -214,9 +214,10 @@ def test_medscapes_paired_range_ends_made_chlordiazepoxide_disagree_5_fold(
     assert conversion.spread is not None
     assert conversion.spread.fold == 1
     assert not any(w.kind == "source-spread" for w in conversion.warnings)
+    # A range that contains the value is no agreement (a pharmacist's review): say which agree.
     assert conversion.spread.agreement() == (
-        "all 6 sources with a value agree (the ranges of pharmacists-letter-2024, medscape "
-        "include that value); 1 has none"
+        "the 4 single values agree; the ranges of pharmacists-letter-2024, medscape include "
+        "that value; 1 has none"
     )
 
 
@@ -236,3 +237,10 @@ def test_ranges_alone_are_compared_at_their_midpoints_and_say_so(
     assert conversion.spread is not None
     assert conversion.spread.range_basis == "midpoint"
     assert conversion.spread.basis() == "ashton, nhs-scotland-2024: a range, taken at its midpoint"
+
+
+def test_a_midpoint_taken_for_a_spread_is_said_on_the_command_line(run: Any) -> None:
+    """lormetazepam 1 mg under sources that all give ranges showed "6.667 to 7.5 mg
+    (1.125-fold)", a midpoint said only in the JSON (a pharmacist's review)."""
+    result = run("convert", "lormetazepam", "1mg", "--to", "diazepam", "--all-sources")
+    assert "taken at its midpoint" in " ".join(result.stdout.split())

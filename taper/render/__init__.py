@@ -261,7 +261,7 @@ def render_conversion(
         grid.add_row(
             "all sources",
             "",
-            f"{format_dose_range(spread.low_mg, spread.high_mg)} ({spread.agreement()})",
+            spread.summary(),
         )
     out = console()
     out.print(DRAFT_NOTICE, markup=False, style="bold")

@@ -257,8 +257,7 @@ def conversion_view(values: Mapping[str, str], table: EquivalenceTable) -> dict[
         "spread": None
         if spread is None
         else {
-            "text": f"{format_dose_range(spread.low_mg, spread.high_mg)} "
-            f"({spread.agreement()}{'; ' + spread.basis() if spread.basis() else ''})",
+            "text": spread.summary(),
             "count": spread.source_count,
         },
         "warnings": [(str(w.kind), w.message) for w in conversion.warnings],
