@@ -685,6 +685,11 @@ def scenarios_of(scenarios: object, common: Mapping[str, object]) -> Iterator[Sc
         return read_scenarios(scenarios)
     if _is_frame(scenarios):
         columns = list(scenarios.columns)  # type: ignore[attr-defined]
+        repeated = sorted({str(c) for c in columns if columns.count(c) > 1})
+        if repeated:  # one would win without a word (a scenario file is refused the same way)
+            raise InvalidRequestError(
+                f"scenarios has column(s) {', '.join(repeated)} more than once: keep one of each"
+            )
         unknown = _unknown(columns)
         if unknown:
             raise InvalidRequestError(

@@ -78,9 +78,30 @@ def plan_lines(plan: Plan) -> str:
     revisions (JSON, oldest first) if any, and its review schedule (JSON)."""
     lines = f"# plan sha256 {plan.content_sha256()}; revision {plan.revision}\n"
     if plan.revisions:
-        lines += f"# revisions {dumps_compact_json(revision_records(plan))}\n"
+        lines += f"# revisions {_neutral_json(dumps_compact_json(revision_records(plan)))}\n"
     reviews = [{k: r[k] for k in ("date", "kind", "reason")} for r in review_records(plan)]
-    return lines + f"# reviews {printable(dumps_compact_json(reviews))}\n"
+    return lines + f"# reviews {_neutral_json(printable(dumps_compact_json(reviews)))}\n"
+
+
+def _neutral_json(text: str) -> str:
+    """JSON for a ``#`` line: a comma or semicolon inside a string that a spreadsheet would
+    split the line on right before a formula start (a revision's reason ``a,=1+2``) is
+    written as its JSON escape, which reads back as the same text; the JSON's own commas are
+    left alone (an attacker's review: the ``# revisions`` line let ``=1+2`` into a cell)."""
+    out = []
+    in_string = escaped = False
+    for index, char in enumerate(text):
+        if in_string and not escaped and char in ",;" and _FORMULA_AFTER.match(text, index + 1):
+            out.append(f"\\u{ord(char):04x}")
+            continue
+        out.append(char)
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = in_string
+        elif char == '"':
+            in_string = not in_string
+    return "".join(out)
 
 
 def csv_line(row: Iterable[object]) -> str:
@@ -243,6 +264,8 @@ def _cell(value: object) -> str:
 #: A comma or semicolon that a spreadsheet would split a ``#`` line on right before a formula
 #: start (spaces and a quote may come between).
 _COMMENT_SPLIT_FORMULA = re.compile(r"[,;](?= *\"?[=+\-@])")
+#: What follows such a comma inside a JSON string: spaces and an escaped quote may come between.
+_FORMULA_AFTER = re.compile(r' *(?:\\")?[=+\-@]')
 
 
 def provenance_lines(table: EquivalenceTable, detail: str) -> str:

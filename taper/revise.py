@@ -43,7 +43,7 @@ from taper.assemble import Segment, assemble_plan
 from taper.direct import taper_segments
 from taper.doses import parse_dose
 from taper.engine import make_plan
-from taper.errors import DataFileError, InvalidRequestError, ParameterError, literal
+from taper.errors import DataFileError, InvalidRequestError, ParameterError, TaperError, literal
 from taper.files import read_text
 from taper.formatting import format_dose
 from taper.guardrails import PatientFactors
@@ -760,6 +760,11 @@ def load_plan(
     return plan_from_text(text, table, shown)
 
 
+#: The most revisions a plan file may record: each is replayed to check the file, so a small
+#: file of thousands of records would cost minutes (an attacker's review: 500 took 27 s).
+MAX_REVISIONS = 100
+
+
 def plan_from_text(
     text: str, table: EquivalenceTable | str | os.PathLike[str] | None, shown: str
 ) -> Plan:
@@ -769,15 +774,27 @@ def plan_from_text(
         return DataFileError(shown, line, reason)
 
     table = table_of(table)
+    text = text.replace("\r\n", "\n")  # a file saved on Windows, or mailed: the same plan
+    edited = (ValueError, KeyError, TypeError, AttributeError, IndexError, ArithmeticError)
     try:
         if text.lstrip().startswith("{"):
             recorded = _json_recorded(text)
         else:
             recorded = _csv_recorded(text, fail)
+        if not isinstance(recorded.checksum, str) or not isinstance(recorded.table_sha256, str):
+            raise ValueError("no checksum")
+        if len(recorded.revisions) > MAX_REVISIONS:
+            raise fail(
+                None,
+                f"records {len(recorded.revisions):,} revisions; a plan file holds at most "
+                f"{MAX_REVISIONS} (draft the plan again with 'taper schedule')",
+            )
         request = request_from_record(recorded.parameters)
     except DataFileError:
         raise
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+    except RecursionError:
+        raise fail(None, "has JSON nested too deeply: not a plan taper wrote") from None
+    except edited as exc:
         raise fail(
             None,
             f"is not a plan taper wrote, or its parameters were edited ({type(exc).__name__}: "
@@ -789,9 +806,18 @@ def plan_from_text(
             f"was made with the equivalence table of sha256 {recorded.table_sha256[:12]}..., "
             f"not this one ({table.sha256[:12]}...): give the table it was made with",
         )
-    plan = make_plan(request, table, today=recorded.start)
-    for record in recorded.revisions:
-        plan = _replayed(plan, record, fail)
+    try:
+        plan = make_plan(request, table, today=recorded.start)
+        for record in recorded.revisions:
+            plan = _replayed(plan, record, fail)
+    except edited as exc:  # parameters edited into values no plan of taper's has
+        if isinstance(exc, TaperError):
+            raise
+        raise fail(
+            None,
+            f"does not rebuild into a plan ({type(exc).__name__}): it was edited after taper "
+            "wrote it; revise the file taper wrote, or draft the plan again",
+        ) from None
     checksum = plan.content_sha256()
     if checksum != recorded.checksum or not recorded.same_days(plan, table):
         raise fail(

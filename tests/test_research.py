@@ -459,3 +459,16 @@ def test_sweep_refuses_the_command_lines_comma_lists_at_once() -> None:
     frames = taper.sweep(drug="clonazepam", dose="morning=0.5mg,night=0.5mg", method="steps",
                          steps="0.75mg,0.5mg,0.25mg")  # fmt: skip
     assert frames.summary["status"].tolist() == ["ok"]
+
+
+def test_a_frame_with_a_column_twice_is_refused_not_read_one_way() -> None:
+    """A DataFrame with two 'dose' columns planned the second without a word, while the same
+    table as a scenario file is refused (an attacker's review)."""
+    import pandas as pd
+
+    import taper
+    from taper.errors import InvalidRequestError
+
+    frame = pd.DataFrame([["diazepam", 10, 20]], columns=["drug", "dose", "dose"])
+    with pytest.raises(InvalidRequestError, match="column\\(s\\) dose more than once"):
+        taper.batch(frame, start="2027-01-04")

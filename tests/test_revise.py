@@ -608,3 +608,81 @@ def test_a_revised_plan_checked_from_standard_input_reads_its_revisions(
     result = CliRunner().invoke(app, ["check", "-"], input=revised.to_csv(), prog_name="taper")
     assert result.exit_code == 0, result.output
     assert "the dose goes up: revision 1" in result.output
+
+
+# ------------------------------------------------------------------ an attacker's review
+
+
+def test_a_file_of_many_revision_records_is_refused_before_any_is_replayed(
+    diazepam: TaperPlan, table: EquivalenceTable, tmp_path: Path
+) -> None:
+    """500 copies of one revision record (a 108 kB file) took 27 s to replay before the
+    checksum failed; 2,000 ran past 5 minutes."""
+    revised = diazepam.revise(on=diazepam.date_of(30), hold="2w")
+    document = json.loads(dumps_json(plan_document(revised, table)))
+    record = document["meta"]["revisions"][0]
+    document["meta"]["revisions"] = [dict(record, revision=i + 1) for i in range(2000)]
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(DataFileError, match="records 2,000 revisions; a plan file holds at most"):
+        load_plan(path, table=table)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update(plan_sha256=None), "not a plan taper wrote"),
+        (lambda d: d["days"][20]["doses"][0].update(dose_mg=True), "not a plan taper wrote"),
+        (lambda d: d["meta"]["parameters"].update(rate_percent="NaN"), "was edited"),
+    ],
+)
+def test_a_hand_edited_plan_file_is_one_line_never_an_internal_error(
+    diazepam: TaperPlan, table: EquivalenceTable, tmp_path: Path, edit: Any, message: str
+) -> None:
+    """A null checksum, a dose of true and a NaN rate were internal errors (exit 70)."""
+    document = json.loads(dumps_json(plan_document(diazepam, table)))
+    edit(document)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(DataFileError, match=message):
+        load_plan(path, table=table)
+
+
+def test_deeply_nested_revisions_are_one_line(
+    diazepam: TaperPlan, table: EquivalenceTable, tmp_path: Path
+) -> None:
+    """A '# revisions' line of 50,000 nested brackets raised RecursionError."""
+    lines = plan_csv(diazepam, table).split("\n")
+    lines.insert(3, "# revisions " + "[" * 50_000 + "]" * 50_000)
+    path = tmp_path / "nested.csv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(DataFileError, match="nested too deeply"):
+        load_plan(path, table=table)
+    check_plan(path, table)  # a note, not an internal error
+
+
+def test_a_plan_csv_with_windows_line_ends_is_revised(
+    diazepam: TaperPlan, table: EquivalenceTable, tmp_path: Path
+) -> None:
+    """A plan CSV saved with CRLF line ends was refused as 'not a plan CSV'."""
+    path = tmp_path / "crlf.csv"
+    path.write_bytes(plan_csv(diazepam, table).replace("\n", "\r\n").encode())
+    assert load_plan(path, table=table).content_sha256() == diazepam.content_sha256()
+
+
+def test_no_formula_reaches_a_cell_through_the_revisions_line(
+    diazepam: TaperPlan, table: EquivalenceTable
+) -> None:
+    """'--reason a,=1+2' put '=1+2' in a cell of a spreadsheet that splits the '# revisions'
+    line on commas; the reason still reads back as written."""
+    import csv
+    import io
+
+    revised = diazepam.revise(on=diazepam.date_of(30), hold="2w", reason="a,=1+2;@x")
+    text = plan_csv(revised, table)
+    for row in csv.reader(io.StringIO(text)):
+        for cell in row:
+            assert not cell.lstrip(' "').startswith(("=", "+", "@")), cell
+    from taper.revise import plan_from_text
+
+    assert plan_from_text(text, table, "plan.csv").revisions[-1].reason == "a,=1+2;@x"

@@ -779,3 +779,15 @@ def test_the_check_page_shows_supply_periods_and_the_plan_s_region(
     assert "Days 1-28" in page
     assert "products of the UK (the region named in the file's first lines)" in page
     assert "orally disintegrating" not in page
+
+
+@pytest.mark.parametrize("cookie", ["é", "a b", "x" * 101])
+def test_a_cookie_this_page_did_not_make_is_replaced_never_a_500(
+    client: TestClient, cookie: str
+) -> None:
+    """A non-ASCII taper_csrf cookie (which any page on localhost can set) gave an internal
+    error on every page (an attacker's review)."""
+    raw = f"taper_csrf={cookie}".encode()  # as a browser sends it (UTF-8 bytes)
+    for path in ("/", "/convert", "/check"):
+        response = client.get(path, headers={"Cookie": raw})  # type: ignore[dict-item]
+        assert response.status_code == 200, response.text[:300]

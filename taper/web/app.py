@@ -89,7 +89,9 @@ class Site:
         status: int = 200,
     ) -> Response:
         cookie = request.cookies.get(CSRF_COOKIE) or ""
-        fresh = not cookie or len(cookie) > 100
+        # A cookie this page did not make (empty, long, or not the URL-safe text it makes: any
+        # page on localhost can set one) is replaced, never signed (it was a 500 for 'é').
+        fresh = not cookie or len(cookie) > 100 or not _TOKEN_TEXT.fullmatch(cookie)
         if fresh:
             cookie = self.tokens.new_cookie()
         response = self.templates.TemplateResponse(
@@ -320,6 +322,10 @@ def create_app(host: str = "127.0.0.1", *, secret: bytes | None = None) -> Any:
     )
     limited = BodyLimit(app, {"/check": MAX_UPLOAD_BYTES}, MAX_FORM_BYTES)
     return SecurityHeaders(HostCheck(limited, allowed_hosts(host)))
+
+
+#: The text of a cookie :meth:`CsrfTokens.new_cookie` makes (URL-safe base64).
+_TOKEN_TEXT = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _said(error: TaperError) -> str:

@@ -216,7 +216,7 @@ class CsrfTokens:
         return hmac.new(self.secret, cookie.encode("ascii"), hashlib.sha256).hexdigest()
 
     def valid(self, cookie: str | None, token: object) -> bool:
-        if not cookie or not isinstance(token, str) or not cookie.isascii():
+        if not cookie or not isinstance(token, str) or not cookie.isascii() or len(cookie) > 100:
             return False
         return hmac.compare_digest(self.token(cookie), token)
 
