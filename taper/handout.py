@@ -7,6 +7,12 @@ extra installs it), so names such as "Łukasz Wróbel" or "Nguyễn Văn An" pri
 character the font lacks (Chinese, Japanese or Korean script, for instance) is refused by
 name rather than dropped.
 
+The first page fits by construction (:func:`lay_out_first_page`): its blocks are measured on
+the paper before anything is placed; the title, today's doses and the urgent-help block always
+stay, the urgent-help block whole and first among the safety content; a block that does not fit
+(the last dose's line, the prescriber's note, the contacts, the next change, in that order)
+moves to the top of page 2 and leaves a one-line pointer.
+
 The patient pages are left-aligned plain language at 14 pt or more. Every page carries the
 patient's name, the plan's first day and "Page N of M". The calendar is one of fpdf2's
 tables: a row is at most a week (a new row starts each Monday and on each dose change), the
@@ -345,8 +351,8 @@ def plan_handout(
         if revision.reason:
             check_printable(revision.reason, f"the reason of revision {revision.number}")
     pdf = _document(plan, patient, PAPER[paper])
-    _first_page(pdf, plan, note)
-    _guidance_page(pdf, plan)
+    moved = _first_page(pdf, plan, note)
+    _guidance_page(pdf, plan, moved)
     _calendar(pdf, plan)
     _diary(pdf, plan)
     if clinician_page:
@@ -539,51 +545,186 @@ def _diary(pdf: Any, plan: Plan) -> None:
                 table.row([_short_date(day), *(["☐"] * len(DIARY_DOMAINS))])
 
 
-def _first_page(pdf: Any, plan: Plan, note: str | None) -> None:
-    pdf.add_page()
-    names = " and ".join(drug_names(drug) for drug in plan.drugs)
-    _heading(pdf, f"Your plan: {names}")
-    _paragraph(
-        pdf,
-        "Do not stop this plan, and do not go faster, without talking to your prescriber.",
-        "B",
+@dataclass(frozen=True)
+class Line:
+    """One heading or paragraph of the first page, measured before it is placed."""
+
+    text: str
+    style: str = ""
+    size: int = BODY_PT
+    heading: bool = False
+    #: Space above it (mm).
+    gap: float = 0
+
+
+#: A block of the first page: lines kept together, whole on one page.
+Block = tuple[Line, ...]
+
+
+def _line_height(line: Line) -> float:
+    return line.size * (0.5 if line.heading else 0.45)
+
+
+def _block_height(pdf: Any, block: Block) -> float:
+    """The height (mm) the block takes, measured as fpdf2 would break its lines."""
+    height = 0.0
+    for line in block:
+        pdf.set_font(FONT_NAME, "B" if line.heading else line.style, line.size)
+        lines = pdf.multi_cell(
+            WIDTH_MM, _line_height(line), line.text, dry_run=True, output="LINES"
+        )
+        height += line.gap + len(lines) * _line_height(line) + 2
+    return height
+
+
+def _place(pdf: Any, block: Block) -> None:
+    for line in block:
+        pdf.ln(line.gap)
+        if line.heading:
+            _heading(pdf, line.text, line.size)
+        else:
+            _paragraph(pdf, line.text, line.style, line.size)
+
+
+def _slot_lines(plan: Plan, step: Step, slots: list[str]) -> tuple[Line, ...]:
+    return tuple(
+        Line(f"{slot.capitalize()}: {_slot_text(plan, _taken(step.doses, slot))}") for slot in slots
     )
+
+
+def _taken_slots(step: Step, slots: tuple[str, ...]) -> list[str]:
+    return [slot for slot in slots if _taken(step.doses, slot)]
+
+
+@dataclass(frozen=True)
+class FirstPage:
+    """The first page's blocks in reading order, and those moved to page 2 (each leaves a
+    pointer where it would have been)."""
+
+    placed: tuple[tuple[str, Block], ...]
+    moved: tuple[tuple[str, Block], ...]
+
+
+#: What a moved block leaves on the first page.
+POINTERS = {
+    "next": "Your next dose change: see page 2.",
+    "last": "Your last dose and the calendar: see page 2.",
+    "contacts": "Who to call, and the prescriber's signature: see page 2.",
+    "note": "Your prescriber has written you a note: see page 2.",
+}
+
+
+def first_page_blocks(plan: Plan, note: str | None) -> dict[str, Block]:
+    """The first page's blocks, by name, in reading order: what the patient takes now and
+    next, then the safety content with the urgent-help block first."""
+    names = " and ".join(drug_names(drug) for drug in plan.drugs)
+    title: list[Line] = [
+        Line(f"Your plan: {names}", size=18, heading=True),
+        Line(
+            "Do not stop this plan, and do not go faster, without talking to your prescriber.",
+            "B",
+        ),
+    ]
     if plan.revisions:
-        _paragraph(pdf, revised_text(plan), "B")
+        title.append(Line(revised_text(plan), "B"))
     from_day = first_day(plan)
     first = next(step for step in plan.steps if step.start_day <= from_day <= step.end_day)
-    _heading(pdf, f"What to take from {_long_date(plan.date_of(from_day))}", 16)
-    for slot in plan.slots:
-        _paragraph(pdf, f"{slot.capitalize()}: {_slot_text(plan, _taken(first.doses, slot))}")
+    now_slots = _taken_slots(first, plan.slots)
+    blocks: dict[str, Block] = {
+        "title": tuple(title),
+        "now": (
+            Line(f"What to take from {_long_date(plan.date_of(from_day))}", size=16, heading=True),
+            *_slot_lines(plan, first, now_slots),
+        ),
+    }
     if first.number < len(plan.steps):
         following = plan.steps[first.number]
         when = _long_date(plan.date_of(following.start_day))
         if following.phase == "stop":
-            _heading(pdf, f"On {when}: stop", 16)
-            _paragraph(pdf, "From this day, take no more doses.")
+            blocks["next"] = (
+                Line(f"On {when}: stop", size=16, heading=True),
+                Line("From this day, take no more doses."),
+            )
         else:
-            _heading(pdf, f"Your dose changes on {when}", 16)
-            for slot in plan.slots:
-                doses = _taken(following.doses, slot)
-                _paragraph(pdf, f"{slot.capitalize()}: {_slot_text(plan, doses)}")
+            # a dose time the patient has now or from the change; one never taken is left out
+            next_slots = [
+                slot for slot in plan.slots
+                if slot in now_slots or _taken(following.doses, slot)
+            ]  # fmt: skip
+            blocks["next"] = (
+                Line(f"Your dose changes on {when}", size=16, heading=True),
+                *_slot_lines(plan, following, next_slots),
+            )
     last = plan.date_of(plan.checks.duration_days)
-    _paragraph(
-        pdf,
-        f"The calendar pages show every change. Your last dose is on {_long_date(last)}. "
-        "Tick each dose when you take it.",
+    blocks["last"] = (
+        Line(
+            f"The calendar pages show every change. Your last dose is on {_long_date(last)}. "
+            "Tick each dose when you take it."
+        ),
+    )
+    number = EMERGENCY_NUMBER.get(plan.request.region, "999 or 911")
+    blocks["urgent"] = (
+        Line(f"Get urgent help now (call {number}) if you have", size=16, heading=True),
+        *(Line(f"•  {item}") for item in URGENT_SYMPTOMS),
+    )
+    blocks["contacts"] = (
+        Line("Who to call", size=16, heading=True),
+        Line(f"Emergency (a fit, trouble breathing): call {number}.", "B"),
+        *(
+            Line(f"{who}: ______________________  Phone: ________________")
+            for who in ("Prescriber", "Pharmacy")
+        ),
+        Line("Prescriber's signature: ______________________  Date: ____________", gap=4),
     )
     if note:
-        _heading(pdf, "From your prescriber", 16)
-        _paragraph(pdf, note)
-    _heading(pdf, "Who to call", 16)
-    number = EMERGENCY_NUMBER.get(plan.request.region, "999 or 911")
-    _paragraph(pdf, f"Emergency (a fit, trouble breathing): call {number}.", "B")
-    for who in ("Prescriber", "Pharmacy"):
-        _paragraph(pdf, f"{who}: ______________________  Phone: ________________")
-    pdf.ln(4)
-    _paragraph(pdf, "Prescriber's signature: ______________________  Date: ____________")
-    _heading(pdf, f"Get urgent help now (call {number}) if you have", 16)
-    _bullets(pdf, URGENT_SYMPTOMS)
+        blocks["note"] = (Line("From your prescriber", size=16, heading=True), Line(note))
+    return blocks
+
+
+#: The order in which blocks give way when the first page is full: the title, today's doses
+#: and the urgent-help block never do.
+GIVES_WAY = ("last", "note", "contacts", "next")
+
+
+def lay_out_first_page(pdf: Any, plan: Plan, note: str | None) -> FirstPage:
+    """Which blocks fit on the first page, measured on this paper before anything is placed;
+    the others move to page 2, each leaving a one-line pointer."""
+    blocks = first_page_blocks(plan, note)
+    room = pdf.page_break_trigger - pdf.get_y()
+    moved: set[str] = set()
+
+    def height() -> float:
+        kept = sum(_block_height(pdf, b) for name, b in blocks.items() if name not in moved)
+        pointers = sum(_block_height(pdf, (Line(POINTERS[name], "B"),)) for name in moved)
+        return kept + pointers
+
+    for name in GIVES_WAY:
+        if height() <= room:
+            break
+        if name in blocks:
+            moved.add(name)
+    for name in reversed(GIVES_WAY):  # one moved early may fit again beside a later move
+        if name in moved:
+            moved.discard(name)
+            if height() > room:
+                moved.add(name)
+    return FirstPage(
+        placed=tuple((n, b) for n, b in blocks.items() if n not in moved),
+        moved=tuple((n, b) for n, b in blocks.items() if n in moved),
+    )
+
+
+def _first_page(pdf: Any, plan: Plan, note: str | None) -> tuple[tuple[str, Block], ...]:
+    """Draw the first page; return the blocks moved to page 2."""
+    pdf.add_page()
+    layout = lay_out_first_page(pdf, plan, note)
+    moved = {name for name, _ in layout.moved}
+    for name in first_page_blocks(plan, note):
+        if name in moved:
+            _place(pdf, (Line(POINTERS[name], "B"),))
+        else:
+            _place(pdf, dict(layout.placed)[name])
+    return layout.moved
 
 
 def _bullets(pdf: Any, items: tuple[str, ...]) -> None:
@@ -591,8 +732,10 @@ def _bullets(pdf: Any, items: tuple[str, ...]) -> None:
         _paragraph(pdf, f"•  {item}")
 
 
-def _guidance_page(pdf: Any, plan: Plan) -> None:
+def _guidance_page(pdf: Any, plan: Plan, moved: tuple[tuple[str, Block], ...] = ()) -> None:
     pdf.add_page()
+    for _, block in moved:  # what did not fit on the first page comes first
+        _place(pdf, block)
     _heading(pdf, "Tell your prescriber if you have", 16)
     _bullets(pdf, REPORT_SYMPTOMS)
     _paragraph(
