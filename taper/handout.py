@@ -38,7 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from taper.errors import InvalidRequestError, require_extra
+from taper.errors import InvalidRequestError, literal, require_extra
 from taper.formatting import format_dose
 from taper.plan import DoseTime, Plan, Step
 from taper.reviews import plan_reviews
@@ -166,10 +166,66 @@ PATIENT_SOURCES = (
 )
 
 
-def drug_names(drug: Drug) -> str:
-    """``"ALPRAZolam (Xanax)"``: Tall Man lettering where recommended, and brand names."""
+#: The paper a region prints on when none is asked for.
+REGION_PAPER = {"us": "letter", "uk": "a4"}
+#: What ``brands=`` takes besides a region: no brand names at all.
+NO_BRANDS = "none"
+
+
+def drug_names(drug: Drug, region: str = NO_BRANDS) -> str:
+    """``"ALPRAZolam (Xanax)"``: Tall Man lettering where recommended, and the brand names
+    sold in ``region`` (none for a region the table gives none, or for ``"none"``)."""
     name = drug.tall_man or drug.name
-    return f"{name} ({', '.join(drug.aliases)})" if drug.aliases else name
+    brands = drug.brands.get(region, ())
+    return f"{name} ({', '.join(brands)})" if brands else name
+
+
+def emergency_number(plan: Plan, override: str | None = None) -> str:
+    """The number to call in an emergency: ``override``, else the plan's region's."""
+    return override or EMERGENCY_NUMBER.get(plan.request.region, "999 or 911")
+
+
+_EMERGENCY_FORMAT = re.compile(r"[0-9][0-9 +\-]{0,18}[0-9]|[0-9]")
+
+
+@dataclass(frozen=True)
+class RegionalWords:
+    """The words of a handout that depend on where it is printed, each overridable: the
+    paper, the brand names beside the generic ones and the emergency number."""
+
+    paper: str
+    brands: str
+    emergency: str
+
+
+def regional_words(
+    plan: Plan,
+    *,
+    paper: str | None = None,
+    brands: str | None = None,
+    emergency: str | None = None,
+) -> RegionalWords:
+    """The plan's region's words, with any given overrides checked."""
+    region = str(plan.request.region)
+    paper = paper if paper is not None else REGION_PAPER.get(region, "a4")
+    if paper not in PAPER:
+        raise InvalidRequestError(
+            f"unknown paper {literal(paper)!r} in {{paper}}; use a4 or letter",
+            parameters={"paper": None},
+        )
+    brands = brands if brands is not None else region
+    if brands not in (*REGION_PAPER, NO_BRANDS):
+        raise InvalidRequestError(
+            f"unknown brand names {literal(brands)!r} in {{brands}}; use us, uk or none",
+            parameters={"brands": None},
+        )
+    if emergency is not None and not _EMERGENCY_FORMAT.fullmatch(emergency):
+        raise InvalidRequestError(
+            f"{{emergency_number}} {literal(emergency)!r} is not a telephone number (digits, "
+            "with spaces, + or -, at most 20 characters)",
+            parameters={"emergency_number": None},
+        )
+    return RegionalWords(paper, brands, emergency_number(plan, emergency))
 
 
 def font_path(style: str = "") -> Path:
@@ -331,12 +387,15 @@ def plan_handout(
     *,
     patient: str | None = None,
     note: str | None = None,
-    paper: str = "a4",
+    paper: str | None = None,
     clinician_page: bool = True,
+    brands: str | None = None,
+    emergency_number: str | None = None,
 ) -> bytes:
-    """The handout as PDF bytes."""
-    if paper not in PAPER:
-        raise InvalidRequestError(f"unknown paper {paper!r}; use a4 or letter")
+    """The handout as PDF bytes. ``paper``, ``brands`` (a region's brand names, or
+    ``"none"``) and ``emergency_number`` default to the plan's region's (Letter, US brands
+    and 911 for the US; A4, UK brands and 999 for the UK)."""
+    words = regional_words(plan, paper=paper, brands=brands, emergency=emergency_number)
     require_extra("fpdf", "a handout", "pdf", parameter="handout")
     for text, what, limit in ((patient, "patient", MAX_PATIENT_CHARS),
                               (note, "note", MAX_NOTE_CHARS)):  # fmt: skip
@@ -350,11 +409,11 @@ def plan_handout(
     for revision in plan.revisions:
         if revision.reason:
             check_printable(revision.reason, f"the reason of revision {revision.number}")
-    pdf = _document(plan, patient, PAPER[paper])
-    moved = _first_page(pdf, plan, note)
+    pdf = _document(plan, patient, PAPER[words.paper])
+    moved = _first_page(pdf, plan, note, words)
     _guidance_page(pdf, plan, moved)
     _calendar(pdf, plan)
-    _diary(pdf, plan)
+    _diary(pdf, plan, words)
     if clinician_page:
         _clinician_page(pdf, plan)
     return bytes(pdf.output())
@@ -498,7 +557,7 @@ REVIEW_RULE = (
 )
 
 
-def _diary(pdf: Any, plan: Plan) -> None:
+def _diary(pdf: Any, plan: Plan, words: RegionalWords) -> None:
     """Symptom diary pages: a row per day for the first four weeks (of the plan, or from its
     revision), a column per symptom domain of the Joint Guideline's Table 3."""
     from fpdf.fonts import FontFace
@@ -506,7 +565,7 @@ def _diary(pdf: Any, plan: Plan) -> None:
     start = first_day(plan)
     last = min(start + DIARY_DAYS - 1, plan.checks.duration_days + 14)
     days = [plan.date_of(day) for day in range(start, last + 1)]
-    number = EMERGENCY_NUMBER.get(plan.request.region, "999 or 911")
+    number = words.emergency
     pdf.add_page()
     _heading(pdf, "Your symptom diary", 16)
     _paragraph(pdf, DIARY_NOTE, "B")
@@ -614,10 +673,10 @@ POINTERS = {
 }
 
 
-def first_page_blocks(plan: Plan, note: str | None) -> dict[str, Block]:
+def first_page_blocks(plan: Plan, note: str | None, words: RegionalWords) -> dict[str, Block]:
     """The first page's blocks, by name, in reading order: what the patient takes now and
     next, then the safety content with the urgent-help block first."""
-    names = " and ".join(drug_names(drug) for drug in plan.drugs)
+    names = " and ".join(drug_names(drug, words.brands) for drug in plan.drugs)
     title: list[Line] = [
         Line(f"Your plan: {names}", size=18, heading=True),
         Line(
@@ -662,7 +721,7 @@ def first_page_blocks(plan: Plan, note: str | None) -> dict[str, Block]:
             "Tick each dose when you take it."
         ),
     )
-    number = EMERGENCY_NUMBER.get(plan.request.region, "999 or 911")
+    number = words.emergency
     blocks["urgent"] = (
         Line(f"Get urgent help now (call {number}) if you have", size=16, heading=True),
         *(Line(f"•  {item}") for item in URGENT_SYMPTOMS),
@@ -686,10 +745,10 @@ def first_page_blocks(plan: Plan, note: str | None) -> dict[str, Block]:
 GIVES_WAY = ("last", "note", "contacts", "next")
 
 
-def lay_out_first_page(pdf: Any, plan: Plan, note: str | None) -> FirstPage:
+def lay_out_first_page(pdf: Any, plan: Plan, note: str | None, words: RegionalWords) -> FirstPage:
     """Which blocks fit on the first page, measured on this paper before anything is placed;
     the others move to page 2, each leaving a one-line pointer."""
-    blocks = first_page_blocks(plan, note)
+    blocks = first_page_blocks(plan, note, words)
     room = pdf.page_break_trigger - pdf.get_y()
     moved: set[str] = set()
 
@@ -714,12 +773,14 @@ def lay_out_first_page(pdf: Any, plan: Plan, note: str | None) -> FirstPage:
     )
 
 
-def _first_page(pdf: Any, plan: Plan, note: str | None) -> tuple[tuple[str, Block], ...]:
+def _first_page(
+    pdf: Any, plan: Plan, note: str | None, words: RegionalWords
+) -> tuple[tuple[str, Block], ...]:
     """Draw the first page; return the blocks moved to page 2."""
     pdf.add_page()
-    layout = lay_out_first_page(pdf, plan, note)
+    layout = lay_out_first_page(pdf, plan, note, words)
     moved = {name for name, _ in layout.moved}
-    for name in first_page_blocks(plan, note):
+    for name in first_page_blocks(plan, note, words):
         if name in moved:
             _place(pdf, (Line(POINTERS[name], "B"),))
         else:
