@@ -427,9 +427,11 @@ def test_a_revised_calendar_replaces_the_old_events_in_place(table: EquivalenceT
         day = revised.revisions[previous.revision].on  # the first change since ``previous``
         for uid, event in old.items():
             assert uid.startswith(key)
-            start = event.decoded("DTSTART")
-            start = start.date() if isinstance(start, dt.datetime) else start
-            if uid in store and start < day and "-change-" not in uid:
+            # issue 22: a reminder recurs daily until its RRULE's UNTIL; one that ended before
+            # the revision keeps its UID and SEQUENCE
+            end = event["RRULE"]["UNTIL"][0] if "RRULE" in event else event.decoded("DTSTART")
+            end = end.date() if isinstance(end, dt.datetime) else end
+            if uid in store and end < day and "-change-" not in uid:
                 assert store[uid]["SEQUENCE"] == event["SEQUENCE"]  # unchanged, same UID
         assert any(int(e["SEQUENCE"]) == revised.revision for e in store.values())
     import icalendar
