@@ -38,9 +38,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from taper.dispensing import supply_periods
 from taper.errors import InvalidRequestError, literal, require_extra
-from taper.formatting import format_dose
-from taper.plan import DoseTime, Plan, Step
+from taper.formatting import format_dose, format_number
+from taper.plan import DoseTime, Plan, Step, SupplyPeriod
 from taper.reviews import plan_reviews
 from taper.table import Drug
 
@@ -883,6 +884,116 @@ def _calendar(pdf: Any, plan: Plan) -> None:
             row.cell("Stop: no more doses.", colspan=len(plan.slots), style=change_style)
 
 
+#: Which form's wording each source backs (None: every handout's).
+SOURCE_FORMS = {
+    "Orally disintegrating tablets": "odt",
+    "Oral liquid": "solution",
+    "Oral concentrate": "concentrate",
+    "Half tablets": "half",
+}
+#: The step table's phase column (short enough for its column).
+PHASE_WORDS = {"taper": "taper", "crossover": "crossover", "stabilization": "stabilise"}
+#: The supply period the prescriber's page counts in when the plan has none (``supply=``).
+DEFAULT_SUPPLY_DAYS = 28
+
+
+def sources_used(plan: Plan) -> list[Source]:
+    """The sources of the wording this handout prints: the forms the plan uses, and the
+    missed-dose and symptom wording every handout has."""
+    forms = set(forms_used(plan))
+    return [s for s in PATIENT_SOURCES if SOURCE_FORMS.get(s.topic, "") in forms | {""}]
+
+
+def supply_by_period(plan: Plan) -> tuple[int, tuple[SupplyPeriod, ...]]:
+    """What to dispense per supply period: the plan's (``supply=``), else 28-day periods."""
+    if plan.supply:
+        first = plan.supply[0]
+        return first.end_day - first.start_day + 1, plan.supply
+    runs = [(s.start_day, s.end_day, s.doses) for s in plan.steps if s.phase != "stop"]
+    products = tuple(p for d in plan.drugs for p in plan.formularies[d.name].products)
+    return DEFAULT_SUPPLY_DAYS, supply_periods(runs, DEFAULT_SUPPLY_DAYS, products)
+
+
+def _date_range(plan: Plan, first_day: int, last_day: int) -> str:
+    return f"{plan.date_of(first_day).isoformat()} to {plan.date_of(last_day).isoformat()}"
+
+
+def _step_dose_text(plan: Plan, step: Step, slot: str) -> str:
+    doses = _taken(step.doses, slot)
+    if not doses:
+        return "-"
+    return "\n".join(
+        f"{d.drug} {format_dose(d.dose_mg)}" if plan.is_substitution else format_dose(d.dose_mg)
+        for d in doses
+    )
+
+
+def _clinician_tables(pdf: Any, plan: Plan) -> None:
+    """The pharmacist's facts: what to dispense per supply period, and the step table."""
+    from fpdf.fonts import FontFace
+
+    days, periods = supply_by_period(plan)
+    _paragraph(
+        pdf,
+        f"To dispense, per {days}-day supply period (split tablets' other halves carried over"
+        + ("" if plan.supply else f"; {DEFAULT_SUPPLY_DAYS} days as no supply period was set")
+        + ")",
+        "B",
+        12,
+    )
+    size = 10
+    pdf.set_font(FONT_NAME, "", size)
+    with pdf.table(
+        col_widths=(55, WIDTH_MM - 55),
+        width=WIDTH_MM,
+        text_align="LEFT",
+        line_height=size * 0.45,
+        padding=1,
+        headings_style=FontFace(emphasis="BOLD"),
+    ) as table:
+        table.row(["Period", "Quantity"])
+        for period in periods:
+            items = "; ".join(
+                (f"{i.product.drug} " if plan.is_substitution else "")
+                + f"{i.product.label()}: {i.amount_text()}"
+                for i in period.items
+            )
+            table.row([_date_range(plan, period.start_day, period.end_day), items or "nothing"])
+    pdf.ln(3)
+    _paragraph(pdf, "Steps", "B", 12)
+    slots = plan.slots
+    pdf.set_font(FONT_NAME, "", size)
+    fixed = (8, 51, 25)
+    slot_width = (WIDTH_MM - sum(fixed) - 16) / len(slots)
+    with pdf.table(
+        col_widths=(*fixed, *([slot_width] * len(slots)), 16),
+        width=WIDTH_MM,
+        text_align="LEFT",
+        line_height=size * 0.45,
+        padding=1,
+        headings_style=FontFace(emphasis="BOLD"),
+    ) as table:
+        table.row(["#", "Dates", "Phase", *(slot.capitalize() for slot in slots), "mg/day"])
+        for step in plan.steps:
+            if step.phase == "stop":
+                when = plan.date_of(step.start_day).isoformat()
+                table.row([str(step.number), f"from {when}", "stop", *(["-"] * len(slots)), "0"])
+                continue
+            phase = PHASE_WORDS.get(step.phase, str(step.phase))
+            if step.hold_days == step.days:
+                phase = "hold"
+            table.row([
+                str(step.number),
+                _date_range(plan, step.start_day, step.end_day),
+                phase,
+                *(_step_dose_text(plan, step, slot) for slot in slots),
+                "\n".join(
+                    f"{format_number(total)}" for total in step.totals_by_drug().values()
+                ),
+            ])  # fmt: skip
+    pdf.ln(3)
+
+
 def _clinician_page(pdf: Any, plan: Plan) -> None:
     pdf.add_page()
     _heading(pdf, "For the prescriber and pharmacist", 16)
@@ -910,8 +1021,9 @@ def _clinician_page(pdf: Any, plan: Plan) -> None:
                 + "".join(f" {note}." for note in revision.notes),
                 size=11,
             )
+    _clinician_tables(pdf, plan)
     _paragraph(pdf, "Where the patient wording comes from", "B", 12)
-    for source in PATIENT_SOURCES:
+    for source in sources_used(plan):
         _paragraph(
             pdf,
             f"{source.topic}: {source.citation} (grade {source.grade}). {source.confirmed}",

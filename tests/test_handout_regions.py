@@ -107,3 +107,42 @@ def test_table_brands_need_their_source(tmp_path: Path) -> None:
     path.write_text(broken, encoding="utf-8")
     with pytest.raises(TableError, match="'brands' needs its source"):
         load_table(path)
+
+
+def _prescriber(pages: list[str]) -> str:
+    start = next(i for i, page in enumerate(pages) if "For the prescriber and pharmacist" in page)
+    return " ".join(pages[start:])
+
+
+def test_prescriber_page_cites_only_the_forms_the_plan_uses(table: EquivalenceTable) -> None:
+    """Regression: an all-tablet UK plan's prescriber page cited the ODT and concentrate
+    wording."""
+    plan = plan_taper("diazepam", "morning=10mg,night=10mg", start=START, region="uk", table=table)
+    prescriber = _prescriber(_pages(plan_handout(plan)))
+    assert "Orally disintegrating tablets:" not in prescriber
+    assert "Oral concentrate:" not in prescriber
+    assert "Oral liquid:" not in prescriber
+    assert "Half tablets:" in prescriber  # it splits tablets
+    assert "Missed dose:" in prescriber
+    assert "Symptoms and urgency:" in prescriber
+
+
+def test_prescriber_page_has_quantities_by_supply_period_and_the_steps(
+    table: EquivalenceTable,
+) -> None:
+    """Regression: the page for the pharmacist had no quantities to dispense and no step
+    table."""
+    plan = plan_taper("diazepam", "morning=10mg,night=10mg", start=START, region="uk", table=table)
+    prescriber = _prescriber(_pages(plan_handout(plan)))
+    assert "To dispense, per 28-day supply period" in prescriber
+    assert "2027-01-04 to 2027-01-31" in prescriber  # the first period, as dates
+    for step in plan.steps:
+        if step.phase != "stop":
+            first = plan.date_of(step.start_day).isoformat()
+            assert f"{first} to {plan.date_of(step.end_day).isoformat()}" in prescriber
+    supplied = plan_taper(
+        "diazepam", "morning=10mg,night=10mg", start=START, region="uk", supply="14d", table=table
+    )
+    prescriber = _prescriber(_pages(plan_handout(supplied)))
+    assert "To dispense, per 14-day supply period" in prescriber
+    assert "2027-01-04 to 2027-01-17" in prescriber

@@ -525,7 +525,8 @@ def test_the_revised_handout_says_what_it_replaces_and_starts_on_the_date(
     calendar = " ".join(page for page in pages if "Dates Morning Night" in page)
     assert "Wed 10 Feb 2027" in calendar
     assert "Mon 4 Jan" not in calendar  # the days before the revision are not repeated
-    assert "Revision 1 from 2027-02-10" in " ".join(pages[-2:])  # the prescriber's pages
+    prescriber = next(i for i, page in enumerate(pages) if "For the prescriber and" in page)
+    assert "Revision 1 from 2027-02-10" in " ".join(pages[prescriber:])
 
 
 def test_the_handout_has_reviews_and_a_symptom_diary_that_is_no_scale(
