@@ -358,8 +358,11 @@ def _slot_doses(step: Step, slot: str) -> tuple[tuple[str, Decimal], ...]:
     return tuple((dose.drug, dose.dose_mg) for dose in _taken(step.doses, slot))
 
 
-def calendar_rows(plan: Plan, from_day: int = 1) -> Iterator[CalendarRow]:
-    """The calendar's rows from ``from_day`` (a revision's first day) to the last dose."""
+def calendar_rows(
+    plan: Plan, from_day: int = 1, to_day: int | None = None, max_days: int = 7
+) -> Iterator[CalendarRow]:
+    """The calendar's rows from ``from_day`` (a revision's first day) to ``to_day`` (else
+    the last dose): a new row each Monday, on each dose change and after ``max_days``."""
     previous: Step | None = None
     for step in plan.steps:
         if step.phase == "stop":
@@ -367,8 +370,10 @@ def calendar_rows(plan: Plan, from_day: int = 1) -> Iterator[CalendarRow]:
         if step.end_day < from_day:
             previous = step
             continue
+        if to_day is not None and step.start_day > to_day:
+            break
         first = plan.date_of(max(step.start_day, from_day))
-        end = plan.date_of(step.end_day)
+        end = plan.date_of(min(step.end_day, to_day) if to_day is not None else step.end_day)
         changed = frozenset(
             slot
             for slot in plan.slots
@@ -378,7 +383,8 @@ def calendar_rows(plan: Plan, from_day: int = 1) -> Iterator[CalendarRow]:
         )
         previous = step
         while first <= end:
-            last = min(end, first + dt.timedelta(days=6 - first.weekday()))
+            sunday = first + dt.timedelta(days=6 - first.weekday())
+            last = min(end, sunday, first + dt.timedelta(days=max_days - 1))
             yield CalendarRow(first, last, step, changed)
             first, changed = last + dt.timedelta(days=1), frozenset()
 
@@ -392,10 +398,13 @@ def plan_handout(
     clinician_page: bool = True,
     brands: str | None = None,
     emergency_number: str | None = None,
+    every_sheet: bool = False,
 ) -> bytes:
     """The handout as PDF bytes. ``paper``, ``brands`` (a region's brand names, or
     ``"none"``) and ``emergency_number`` default to the plan's region's (Letter, US brands
-    and 911 for the US; A4, UK brands and 999 for the UK)."""
+    and 911 for the US; A4, UK brands and 999 for the UK). The calendar is an overview of
+    the steps and the day-by-day sheet of the first supply period; ``every_sheet`` adds the
+    sheet of every period."""
     words = regional_words(plan, paper=paper, brands=brands, emergency=emergency_number)
     require_extra("fpdf", "a handout", "pdf", parameter="handout")
     for text, what, limit in ((patient, "patient", MAX_PATIENT_CHARS),
@@ -413,7 +422,7 @@ def plan_handout(
     pdf = _document(plan, patient, PAPER[words.paper])
     moved = _first_page(pdf, plan, note, words)
     _guidance_page(pdf, plan, moved)
-    _calendar(pdf, plan)
+    _calendar(pdf, plan, every_sheet=every_sheet)
     _diary(pdf, plan, words)
     if clinician_page:
         _clinician_page(pdf, plan)
@@ -828,15 +837,108 @@ def _guidance_page(pdf: Any, plan: Plan, moved: tuple[tuple[str, Block], ...] = 
             _paragraph(pdf, f"•  {when}: {what}")
 
 
-def _calendar(pdf: Any, plan: Plan) -> None:
+def _overview_cell(plan: Plan, step: Step, slot: str) -> str:
+    doses = _taken(step.doses, slot)
+    if not doses:
+        return "-"
+    return "\n".join(
+        _unbroken(f"{d.drug} {format_dose(d.dose_mg)}" if plan.is_substitution else
+                  format_dose(d.dose_mg))
+        for d in doses
+    )  # fmt: skip
+
+
+def _day_month_year(day: dt.date) -> str:
+    """``"4 Jan 2027"``, never broken between lines."""
+    return f"{day.day}{NBSP}{day.strftime('%b')}{NBSP}{day.year}"
+
+
+def _overview(pdf: Any, plan: Plan) -> None:
+    """Every step on a row: its dates (with the year) and each dose time's dose."""
+    from fpdf.fonts import FontFace
+
+    start = first_day(plan)
+    steps = [s for s in plan.steps if s.phase != "stop" and s.end_day >= start]
+    pdf.add_page()
+    _heading(pdf, "Your steps", 16)
+    _paragraph(
+        pdf,
+        "Each row is a step: take these doses every day from its first date to its last. "
+        "The day-by-day sheet to tick follows.",
+    )
+    pdf.set_font(FONT_NAME, "", BODY_PT)
+    cells = [_overview_cell(plan, s, slot) for s in steps for slot in plan.slots]
+    widest = max(
+        (pdf.get_string_width(line) for cell in cells for line in cell.split("\n")), default=0
+    )
+    dates = [
+        (_day_month_year(plan.date_of(max(s.start_day, start))),
+         _day_month_year(plan.date_of(s.end_day)))
+        for s in steps
+    ]  # fmt: skip
+    longest = max((pdf.get_string_width(f"{a} to {b}") for a, b in dates), default=0) + 4
+    # the dates on one line when the doses still fit beside them, else on two
+    one_line = (WIDTH_MM - longest) / len(plan.slots) - 4 >= widest
+    date_width = longest if one_line else 44
+    slot_width = (WIDTH_MM - date_width) / len(plan.slots)
+    with pdf.table(
+        col_widths=(date_width, *([slot_width] * len(plan.slots))),
+        width=WIDTH_MM,
+        text_align="LEFT",
+        line_height=BODY_PT * 0.45,
+        padding=1.5,
+        headings_style=FontFace(emphasis="BOLD"),
+    ) as table:
+        table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
+        for step, (first, last) in zip(steps, dates, strict=True):
+            table.row([f"{first} to {last}", *(_overview_cell(plan, step, s) for s in plan.slots)])
+        stop = plan.steps[-1]
+        if stop.phase == "stop":
+            row = table.row()
+            row.cell(f"From {_day_month_year(plan.date_of(stop.start_day))}")
+            row.cell("Stop: no more doses.", colspan=len(plan.slots))
+
+
+def _box_capacity(pdf: Any, width: float) -> int:
+    """How many tick boxes fit on one line of a column ``width`` mm wide (bold, the wider)."""
+    pdf.set_font(FONT_NAME, "B", BODY_PT)
+    box, space = pdf.get_string_width("☐"), pdf.get_string_width(NBSP)
+    return max(1, min(7, int((width - 3 + space) / (box + space) + 1e-6)))
+
+
+def _calendar(pdf: Any, plan: Plan, *, every_sheet: bool = False) -> None:
+    """The overview of the steps, then the day-by-day sheet of the first supply period (of
+    every period with ``every_sheet``)."""
+    _overview(pdf, plan)
+    start = first_day(plan)
+    _, periods = supply_by_period(plan)
+    chosen = [p for p in periods if p.end_day >= start]
+    shown = chosen if every_sheet else chosen[:1]
+    for period in shown:
+        _sheet(pdf, plan, max(period.start_day, start), period.end_day, more=len(chosen) > 1
+               and not every_sheet)  # fmt: skip
+
+
+def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> None:
+    """One supply period's day-by-day sheet: a row is at most a week (fewer days where the
+    boxes would not fit on one line), the year on every row."""
     from fpdf.enums import TableCellFillMode
     from fpdf.fonts import FontFace
 
     pdf.add_page()
-    _heading(pdf, "Your calendar", 16)
+    first, last = _long_date(plan.date_of(from_day)), _long_date(plan.date_of(to_day))
+    _heading(pdf, f"Your day-by-day sheet: {first} to {last}", 16)
     _paragraph(pdf, "Grey rows with NEW DOSE start a new dose. Tick a box for each dose taken.")
-    date_width = 52  # a bold "Wed 10 Feb 2027" on one line
+    if more:
+        _paragraph(
+            pdf,
+            "This sheet covers one supply of your medicine. Your steps above show the whole "
+            "plan; ask for the next sheet with your next supply.",
+        )
+    pdf.set_font(FONT_NAME, "B", BODY_PT)
+    date_width = pdf.get_string_width(f"to Wed 30 Sep{NBSP}2027") + 4  # the widest, bold
     slot_width = (WIDTH_MM - date_width) / len(plan.slots)
+    max_days = _box_capacity(pdf, slot_width)
     pdf.set_font(FONT_NAME, "", BODY_PT)
     change_style = FontFace(emphasis="BOLD", fill_color=(215, 215, 215))
     same_style = FontFace(fill_color=(215, 215, 215))
@@ -850,20 +952,16 @@ def _calendar(pdf: Any, plan: Plan) -> None:
         cell_fill_mode=TableCellFillMode.NONE,
     ) as table:
         table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
-        shown_year = None
-        for item in calendar_rows(plan, first_day(plan)):
-            # The year with the first date and wherever it changes: a plan can span two.
-            dates = _short_date(item.first, year=item.first.year != shown_year)
-            shown_year = item.first.year
-            if item.last != item.first:
-                dates += f" to {_short_date(item.last, year=item.last.year != shown_year)}"
-                shown_year = item.last.year
+        for item in calendar_rows(plan, from_day, to_day, max_days):
+            dates = _short_date(item.first, year=True)
+            if item.last != item.first:  # "to" starts the second line: the dates stay whole
+                dates += f"\nto {_short_date(item.last, year=True)}"
             row = table.row()
             if item.changed:
                 row.cell(f"NEW DOSE\n{dates}", style=change_style)
             else:
                 row.cell(dates)
-            boxes = " ".join("☐" * ((item.last - item.first).days + 1))
+            boxes = NBSP.join("☐" * ((item.last - item.first).days + 1))
             for slot in plan.slots:
                 doses = _taken(item.step.doses, slot)
                 text = f"{_slot_text(plan, doses)}\n{boxes}" if doses else "no dose"
@@ -874,13 +972,10 @@ def _calendar(pdf: Any, plan: Plan) -> None:
                 else:
                     row.cell(text)
         stop = plan.steps[-1]
-        if stop.phase == "stop":
+        if stop.phase == "stop" and from_day <= stop.start_day <= to_day + 1:
             row = table.row()
             stop_day = plan.date_of(stop.start_day)
-            row.cell(
-                f"STOP from {_short_date(stop_day, year=stop_day.year != shown_year)}",
-                style=change_style,
-            )
+            row.cell(f"STOP from {_short_date(stop_day, year=True)}", style=change_style)
             row.cell("Stop: no more doses.", colspan=len(plan.slots), style=change_style)
 
 

@@ -80,6 +80,11 @@ class PlanOutputs:
                                "The number the handout says to call in an emergency (default: "
                                "the --region's, 911 or 999).", "NUMBER")
     ] = None  # fmt: skip
+    every_sheet: Annotated[
+        bool, OptionSpec(Value.BOOL, "--every-sheet", OUTPUTS,
+                         "With --handout: a day-by-day sheet for every supply period, not only "
+                         "the first.")
+    ] = False  # fmt: skip
     patient_copy: Annotated[
         bool, OptionSpec(Value.BOOL, "--patient-copy", OUTPUTS,
                          "With --handout: leave out the page for the prescriber and pharmacist.")

@@ -28,6 +28,8 @@ def check_schedule_outputs(
         raise _needs("{patient_copy} leaves a page out of the handout: add {handout} FILE", o)
     if o.paper is not None and o.handout is None:
         raise _needs("{paper} sets the handout's paper: add {handout} FILE", o)
+    if o.every_sheet and o.handout is None:
+        raise _needs("{every_sheet} adds sheets to the handout: add {handout} FILE", o)
     if o.brands is not None and o.handout is None:
         raise _needs("{brands} sets the handout's brand names: add {handout} FILE", o)
     if o.emergency_number is not None and o.handout is None:
@@ -75,7 +77,8 @@ def write_side_files(
 
         handout = plan_handout(plan, patient=o.patient, note=o.note, paper=o.paper,
                                clinician_page=not o.patient_copy, brands=o.brands,
-                               emergency_number=o.emergency_number)  # fmt: skip
+                               emergency_number=o.emergency_number,
+                               every_sheet=o.every_sheet)  # fmt: skip
         files.append((o.handout, handout))
     if o.ics is not None:
         from taper.ics import parse_reminders, plan_calendar

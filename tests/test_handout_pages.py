@@ -5,6 +5,8 @@ fit moved to page 2 with a pointer, and only the dose times the patient has."""
 from __future__ import annotations
 
 import io
+import re
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -127,3 +129,77 @@ def test_a_revised_plan_keeps_the_urgent_block_whole(plans: dict[str, Plan], pap
     pages = _pages(plan_handout(revised, paper=paper, note=LONGEST_NOTE, patient=LONGEST_NAME))
     assert "Revised on Wednesday 10 February 2027" in pages[0]
     assert _urgent_pages(pages) == {1}
+
+
+# --- the calendar: an overview of the steps and a day-by-day sheet per supply period -------
+
+
+def _sheet_pages(pages: list[str]) -> list[str]:
+    first = next(i for i, page in enumerate(pages) if "Your day-by-day sheet" in page)
+    end = next(i for i, page in enumerate(pages) if "Your symptom diary" in page)
+    return pages[first:end]
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_tick_boxes_never_wrap(plans: dict[str, Plan], paper: str) -> None:
+    """Regression: in bold change rows of a three- or four-dose-time plan the seventh tick
+    box wrapped onto its own line."""
+    from collections import Counter
+
+    from taper.handout import calendar_rows
+
+    plan = plans["four times"]
+    reader = PdfReader(io.BytesIO(plan_handout(plan, paper=paper)))
+    texts = [page.extract_text() or "" for page in reader.pages]
+    first = next(i for i, text in enumerate(texts) if "day-by-day sheet" in text)
+    end = next(i for i, text in enumerate(texts) if "Your symptom diary" in text)
+    lines = [line for text in texts[first:end] for line in text.splitlines() if "☐" in line]
+    shown = Counter(line.count("☐") for line in lines)
+    capacity = max(line.count("☐") for line in lines)
+    assert capacity < 7  # four dose times: a week's boxes do not fit one line of a column
+    rows = list(calendar_rows(plan, 1, 28, capacity))
+    expected = Counter(
+        (row.last - row.first).days + 1
+        for row in rows
+        for slot in plan.slots
+        if any(d.slot == slot and d.dose_mg for d in row.step.doses)
+    )
+    assert shown == expected  # each row's boxes on one line of its column
+
+
+def test_every_sheet_row_carries_the_year(table: EquivalenceTable) -> None:
+    """Regression: later rows dropped the year ('Mon 17 Jan' was 2028)."""
+    plan = plan_taper("clonazepam", "2mg", times=2, start="2027-10-04", table=table)
+    assert plan.checks.end_date.year > 2027
+    pages = _pages(plan_handout(plan, every_sheet=True))
+    sheets = " ".join(_sheet_pages(pages))
+    assert "2028" in sheets
+    weekday = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [0-9]{1,2} [A-Z][a-z]{2}"
+    without_year = re.findall(weekday + r"(?! [0-9]{4})", sheets)
+    assert without_year == []
+
+
+def test_default_handout_has_the_steps_and_the_first_periods_sheet(
+    table: EquivalenceTable,
+) -> None:
+    """Regression: a 406-day plan with four dose times was 17 pages on A4, 19 on Letter."""
+    plan = plan_taper("clonazepam", "4mg", times=4, start=START, table=table)
+    assert plan.checks.duration_days > 400
+    pages = _pages(plan_handout(plan, paper="a4"))
+    assert len(pages) <= 14
+    overview = " ".join(page for page in pages if "Your steps" in page or "Dates Morning" in page)
+    last = plan.date_of(plan.checks.duration_days)
+    assert f"{last.day} {last:%b %Y}" in overview  # the whole plan in the overview
+    sheets = [page for page in pages if "Your day-by-day sheet:" in page]
+    assert len(sheets) == 1
+    assert "Monday 4 January 2027 to Sunday 31 January 2027" in sheets[0]
+    every = _pages(plan_handout(plan, paper="a4", every_sheet=True))
+    periods = -(-plan.checks.duration_days // 28)
+    assert sum("Your day-by-day sheet:" in page for page in every) == periods
+    assert len(every) > len(pages)
+
+
+def test_every_sheet_needs_a_handout(run: Any) -> None:
+    result = run("schedule", "diazepam", "10mg", "--every-sheet")
+    assert result.exit_status == 2
+    assert "--every-sheet adds sheets to the handout: add --handout FILE" in result.stderr

@@ -182,28 +182,33 @@ def test_handout_grades_symptoms_and_says_how_to_take_the_doses(switch_plan: Pla
 
 
 def test_handout_calendar_is_a_week_per_row_with_changes_marked(table: EquivalenceTable) -> None:
-    """Regression: 18 pages for a 26-week plan, weeks split across pages, changes unmarked."""
+    """Regression: 18 pages for a 26-week plan, weeks split across pages, changes unmarked.
+    Issue 22: an overview of the steps, then the first supply period's day-by-day sheet
+    (every period's with every_sheet), the year on every row."""
     plan = plan_taper("diazepam", "morning=10mg,night=10mg", start=START, region="uk", table=table)
     pages = _pages(plan_handout(plan, patient="J. Smith"))
-    calendar = [page for page in pages if "Dates Morning Night" in page]
-    weeks = plan.checks.duration_days / 7
-    assert len(calendar) <= weeks / 7 + 1  # at least seven weeks to a page
+    first_sheet = next(i for i, page in enumerate(pages) if "Your day-by-day sheet" in page)
+    overview = next(i for i, page in enumerate(pages) if "Your steps" in page)
+    diary_start = next(i for i, page in enumerate(pages) if "Your symptom diary" in page)
+    assert overview < first_sheet < diary_start
+    assert diary_start - overview <= 3  # the steps and one sheet
     diary = [page for page in pages if "Your symptom diary" in page]
     assert len(diary) == 3  # the domains, then two weeks of days to a page
-    # first page, guidance (its list of reviews may run onto a second page), calendar,
-    # diary, prescriber's pages (issue 22: with the step table and supply periods)
     prescriber = len(pages) - next(
         i for i, page in enumerate(pages) if "For the prescriber and pharmacist" in page
     )
     assert prescriber <= 2
-    assert len(pages) - len(calendar) - len(diary) - prescriber in (2, 3)
-    text = " ".join(calendar)
-    assert "Mon 4 Jan 2027 to Sun 10 Jan" in text  # the year with the first date
+    every = _pages(plan_handout(plan, patient="J. Smith", every_sheet=True))
+    start = next(i for i, page in enumerate(every) if "Your day-by-day sheet" in page)
+    end = next(i for i, page in enumerate(every) if "Your symptom diary" in page)
+    text = " ".join(every[start:end])
+    weeks = plan.checks.duration_days / 7
+    assert end - start <= weeks / 4 + 1  # a sheet per 4-week supply, a page each at most
+    assert "Mon 4 Jan 2027 to Sun 10 Jan 2027" in text  # the year on every date
     changes = [step for step in plan.steps[1:] if step.phase != "stop"]
-    assert 0 < text.count("NEW DOSE ") - 1 <= len(changes)  # less the explanation above
-    first_change = plan.date_of(changes[0].start_day).strftime("%a %-d %b")
+    first_change = plan.date_of(changes[0].start_day).strftime("%a %-d %b %Y")
     assert f"NEW DOSE {first_change} to" in text
-    stop = plan.date_of(plan.steps[-1].start_day).strftime("%a %-d %b")
+    stop = plan.date_of(plan.steps[-1].start_day).strftime("%a %-d %b %Y")
     assert f"STOP from {stop} Stop: no more doses." in text
     assert "Half tablets" in pages[1]
     assert "Orally disintegrating" not in pages[1]
