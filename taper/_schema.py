@@ -129,6 +129,8 @@ class DrugSpec(_Spec, frozen=True, rename={"drug_class": "class"}):
     max_daily: MaxDailySpec | None = None
     products: list[ProductSpec] = []
     tall_man: str | None = None
+    brands: dict[Literal["us", "uk"], list[NonEmpty]] = {}
+    brands_source: str = ""
     acting: Literal["long", "short"] | None = None
     acting_source: str = ""
     notes: list[str] = []

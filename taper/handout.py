@@ -7,6 +7,12 @@ extra installs it), so names such as "Łukasz Wróbel" or "Nguyễn Văn An" pri
 character the font lacks (Chinese, Japanese or Korean script, for instance) is refused by
 name rather than dropped.
 
+The first page fits by construction (:func:`lay_out_first_page`): its blocks are measured on
+the paper before anything is placed; the title, today's doses and the urgent-help block always
+stay, the urgent-help block whole and first among the safety content; a block that does not fit
+(the last dose's line, the prescriber's note, the contacts, the next change, in that order)
+moves to the top of page 2 and leaves a one-line pointer.
+
 The patient pages are left-aligned plain language at 14 pt or more. Every page carries the
 patient's name, the plan's first day and "Page N of M". The calendar is one of fpdf2's
 tables: a row is at most a week (a new row starts each Monday and on each dose change), the
@@ -32,9 +38,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from taper.errors import InvalidRequestError, require_extra
-from taper.formatting import escape_code, format_dose
-from taper.plan import DoseTime, Plan, Step
+from taper.dispensing import supply_periods
+from taper.errors import InvalidRequestError, literal, require_extra
+from taper.formatting import escape_code, format_dose, format_number
+from taper.plan import DoseTime, Plan, Step, SupplyPeriod
 from taper.reviews import plan_reviews
 from taper.table import Drug
 
@@ -160,10 +167,66 @@ PATIENT_SOURCES = (
 )
 
 
-def drug_names(drug: Drug) -> str:
-    """``"ALPRAZolam (Xanax)"``: Tall Man lettering where recommended, and brand names."""
+#: The paper a region prints on when none is asked for.
+REGION_PAPER = {"us": "letter", "uk": "a4"}
+#: What ``brands=`` takes besides a region: no brand names at all.
+NO_BRANDS = "none"
+
+
+def drug_names(drug: Drug, region: str = NO_BRANDS) -> str:
+    """``"ALPRAZolam (Xanax)"``: Tall Man lettering where recommended, and the brand names
+    sold in ``region`` (none for a region the table gives none, or for ``"none"``)."""
     name = drug.tall_man or drug.name
-    return f"{name} ({', '.join(drug.aliases)})" if drug.aliases else name
+    brands = drug.brands.get(region, ())
+    return f"{name} ({', '.join(brands)})" if brands else name
+
+
+def emergency_number(plan: Plan, override: str | None = None) -> str:
+    """The number to call in an emergency: ``override``, else the plan's region's."""
+    return override or EMERGENCY_NUMBER.get(plan.request.region, "999 or 911")
+
+
+_EMERGENCY_FORMAT = re.compile(r"[0-9][0-9 +\-]{0,18}[0-9]|[0-9]")
+
+
+@dataclass(frozen=True)
+class RegionalWords:
+    """The words of a handout that depend on where it is printed, each overridable: the
+    paper, the brand names beside the generic ones and the emergency number."""
+
+    paper: str
+    brands: str
+    emergency: str
+
+
+def regional_words(
+    plan: Plan,
+    *,
+    paper: str | None = None,
+    brands: str | None = None,
+    emergency: str | None = None,
+) -> RegionalWords:
+    """The plan's region's words, with any given overrides checked."""
+    region = str(plan.request.region)
+    paper = paper if paper is not None else REGION_PAPER.get(region, "a4")
+    if paper not in PAPER:
+        raise InvalidRequestError(
+            f"unknown paper {literal(paper)!r} in {{paper}}; use a4 or letter",
+            parameters={"paper": None},
+        )
+    brands = brands if brands is not None else region
+    if brands not in (*REGION_PAPER, NO_BRANDS):
+        raise InvalidRequestError(
+            f"unknown brand names {literal(brands)!r} in {{brands}}; use us, uk or none",
+            parameters={"brands": None},
+        )
+    if emergency is not None and not _EMERGENCY_FORMAT.fullmatch(emergency):
+        raise InvalidRequestError(
+            f"{{emergency_number}} {literal(emergency)!r} is not a telephone number (digits, "
+            "with spaces, + or -, at most 20 characters)",
+            parameters={"emergency_number": None},
+        )
+    return RegionalWords(paper, brands, emergency_number(plan, emergency))
 
 
 def font_path(style: str = "") -> Path:
@@ -284,8 +347,11 @@ def _slot_doses(step: Step, slot: str) -> tuple[tuple[str, Decimal], ...]:
     return tuple((dose.drug, dose.dose_mg) for dose in _taken(step.doses, slot))
 
 
-def calendar_rows(plan: Plan, from_day: int = 1) -> Iterator[CalendarRow]:
-    """The calendar's rows from ``from_day`` (a revision's first day) to the last dose."""
+def calendar_rows(
+    plan: Plan, from_day: int = 1, to_day: int | None = None, max_days: int = 7
+) -> Iterator[CalendarRow]:
+    """The calendar's rows from ``from_day`` (a revision's first day) to ``to_day`` (else
+    the last dose): a new row each Monday, on each dose change and after ``max_days``."""
     previous: Step | None = None
     for step in plan.steps:
         if step.phase == "stop":
@@ -293,8 +359,10 @@ def calendar_rows(plan: Plan, from_day: int = 1) -> Iterator[CalendarRow]:
         if step.end_day < from_day:
             previous = step
             continue
+        if to_day is not None and step.start_day > to_day:
+            break
         first = plan.date_of(max(step.start_day, from_day))
-        end = plan.date_of(step.end_day)
+        end = plan.date_of(min(step.end_day, to_day) if to_day is not None else step.end_day)
         changed = frozenset(
             slot
             for slot in plan.slots
@@ -304,7 +372,8 @@ def calendar_rows(plan: Plan, from_day: int = 1) -> Iterator[CalendarRow]:
         )
         previous = step
         while first <= end:
-            last = min(end, first + dt.timedelta(days=6 - first.weekday()))
+            sunday = first + dt.timedelta(days=6 - first.weekday())
+            last = min(end, sunday, first + dt.timedelta(days=max_days - 1))
             yield CalendarRow(first, last, step, changed)
             first, changed = last + dt.timedelta(days=1), frozenset()
 
@@ -314,12 +383,18 @@ def plan_handout(
     *,
     patient: str | None = None,
     note: str | None = None,
-    paper: str = "a4",
+    paper: str | None = None,
     clinician_page: bool = True,
+    brands: str | None = None,
+    emergency_number: str | None = None,
+    every_sheet: bool = False,
 ) -> bytes:
-    """The handout as PDF bytes."""
-    if paper not in PAPER:
-        raise InvalidRequestError(f"unknown paper {paper!r}; use a4 or letter")
+    """The handout as PDF bytes. ``paper``, ``brands`` (a region's brand names, or
+    ``"none"``) and ``emergency_number`` default to the plan's region's (Letter, US brands
+    and 911 for the US; A4, UK brands and 999 for the UK). The calendar is an overview of
+    the steps and the day-by-day sheet of the first supply period; ``every_sheet`` adds the
+    sheet of every period."""
+    words = regional_words(plan, paper=paper, brands=brands, emergency=emergency_number)
     require_extra("fpdf", "a handout", "pdf", parameter="handout")
     for text, what, limit in ((patient, "patient", MAX_PATIENT_CHARS),
                               (note, "note", MAX_NOTE_CHARS)):  # fmt: skip
@@ -333,11 +408,11 @@ def plan_handout(
     for revision in plan.revisions:
         if revision.reason:
             check_printable(revision.reason, f"the reason of revision {revision.number}")
-    pdf = _document(plan, patient, PAPER[paper])
-    _first_page(pdf, plan, note)
-    _guidance_page(pdf, plan)
-    _calendar(pdf, plan)
-    _diary(pdf, plan)
+    pdf = _document(plan, patient, PAPER[words.paper])
+    moved = _first_page(pdf, plan, note, words)
+    _guidance_page(pdf, plan, moved)
+    _calendar(pdf, plan, every_sheet=every_sheet)
+    _diary(pdf, plan, words)
     if clinician_page:
         _clinician_page(pdf, plan)
     return bytes(pdf.output())
@@ -481,7 +556,7 @@ REVIEW_RULE = (
 )
 
 
-def _diary(pdf: Any, plan: Plan) -> None:
+def _diary(pdf: Any, plan: Plan, words: RegionalWords) -> None:
     """Symptom diary pages: a row per day for the first four weeks (of the plan, or from its
     revision), a column per symptom domain of the Joint Guideline's Table 3."""
     from fpdf.fonts import FontFace
@@ -489,7 +564,7 @@ def _diary(pdf: Any, plan: Plan) -> None:
     start = first_day(plan)
     last = min(start + DIARY_DAYS - 1, plan.checks.duration_days + 14)
     days = [plan.date_of(day) for day in range(start, last + 1)]
-    number = EMERGENCY_NUMBER.get(plan.request.region, "999 or 911")
+    number = words.emergency
     pdf.add_page()
     _heading(pdf, "Your symptom diary", 16)
     _paragraph(pdf, DIARY_NOTE, "B")
@@ -528,51 +603,188 @@ def _diary(pdf: Any, plan: Plan) -> None:
                 table.row([_short_date(day), *(["☐"] * len(DIARY_DOMAINS))])
 
 
-def _first_page(pdf: Any, plan: Plan, note: str | None) -> None:
-    pdf.add_page()
-    names = " and ".join(drug_names(drug) for drug in plan.drugs)
-    _heading(pdf, f"Your plan: {names}")
-    _paragraph(
-        pdf,
-        "Do not stop this plan, and do not go faster, without talking to your prescriber.",
-        "B",
+@dataclass(frozen=True)
+class Line:
+    """One heading or paragraph of the first page, measured before it is placed."""
+
+    text: str
+    style: str = ""
+    size: int = BODY_PT
+    heading: bool = False
+    #: Space above it (mm).
+    gap: float = 0
+
+
+#: A block of the first page: lines kept together, whole on one page.
+Block = tuple[Line, ...]
+
+
+def _line_height(line: Line) -> float:
+    return line.size * (0.5 if line.heading else 0.45)
+
+
+def _block_height(pdf: Any, block: Block) -> float:
+    """The height (mm) the block takes, measured as fpdf2 would break its lines."""
+    height = 0.0
+    for line in block:
+        pdf.set_font(FONT_NAME, "B" if line.heading else line.style, line.size)
+        lines = pdf.multi_cell(
+            WIDTH_MM, _line_height(line), line.text, dry_run=True, output="LINES"
+        )
+        height += line.gap + len(lines) * _line_height(line) + 2
+    return height
+
+
+def _place(pdf: Any, block: Block) -> None:
+    for line in block:
+        pdf.ln(line.gap)
+        if line.heading:
+            _heading(pdf, line.text, line.size)
+        else:
+            _paragraph(pdf, line.text, line.style, line.size)
+
+
+def _slot_lines(plan: Plan, step: Step, slots: list[str]) -> tuple[Line, ...]:
+    return tuple(
+        Line(f"{slot.capitalize()}: {_slot_text(plan, _taken(step.doses, slot))}") for slot in slots
     )
+
+
+def _taken_slots(step: Step, slots: tuple[str, ...]) -> list[str]:
+    return [slot for slot in slots if _taken(step.doses, slot)]
+
+
+@dataclass(frozen=True)
+class FirstPage:
+    """The first page's blocks in reading order, and those moved to page 2 (each leaves a
+    pointer where it would have been)."""
+
+    placed: tuple[tuple[str, Block], ...]
+    moved: tuple[tuple[str, Block], ...]
+
+
+#: What a moved block leaves on the first page.
+POINTERS = {
+    "next": "Your next dose change: see page 2.",
+    "last": "Your last dose and the calendar: see page 2.",
+    "contacts": "Who to call, and the prescriber's signature: see page 2.",
+    "note": "Your prescriber has written you a note: see page 2.",
+}
+
+
+def first_page_blocks(plan: Plan, note: str | None, words: RegionalWords) -> dict[str, Block]:
+    """The first page's blocks, by name, in reading order: what the patient takes now and
+    next, then the safety content with the urgent-help block first."""
+    names = " and ".join(drug_names(drug, words.brands) for drug in plan.drugs)
+    title: list[Line] = [
+        Line(f"Your plan: {names}", size=18, heading=True),
+        Line(
+            "Do not stop this plan, and do not go faster, without talking to your prescriber.",
+            "B",
+        ),
+    ]
     if plan.revisions:
-        _paragraph(pdf, revised_text(plan), "B")
+        title.append(Line(revised_text(plan), "B"))
     from_day = first_day(plan)
     first = next(step for step in plan.steps if step.start_day <= from_day <= step.end_day)
-    _heading(pdf, f"What to take from {_long_date(plan.date_of(from_day))}", 16)
-    for slot in plan.slots:
-        _paragraph(pdf, f"{slot.capitalize()}: {_slot_text(plan, _taken(first.doses, slot))}")
+    now_slots = _taken_slots(first, plan.slots)
+    blocks: dict[str, Block] = {
+        "title": tuple(title),
+        "now": (
+            Line(f"What to take from {_long_date(plan.date_of(from_day))}", size=16, heading=True),
+            *_slot_lines(plan, first, now_slots),
+        ),
+    }
     if first.number < len(plan.steps):
         following = plan.steps[first.number]
         when = _long_date(plan.date_of(following.start_day))
         if following.phase == "stop":
-            _heading(pdf, f"On {when}: stop", 16)
-            _paragraph(pdf, "From this day, take no more doses.")
+            blocks["next"] = (
+                Line(f"On {when}: stop", size=16, heading=True),
+                Line("From this day, take no more doses."),
+            )
         else:
-            _heading(pdf, f"Your dose changes on {when}", 16)
-            for slot in plan.slots:
-                doses = _taken(following.doses, slot)
-                _paragraph(pdf, f"{slot.capitalize()}: {_slot_text(plan, doses)}")
+            # a dose time the patient has now or from the change; one never taken is left out
+            next_slots = [
+                slot for slot in plan.slots
+                if slot in now_slots or _taken(following.doses, slot)
+            ]  # fmt: skip
+            blocks["next"] = (
+                Line(f"Your dose changes on {when}", size=16, heading=True),
+                *_slot_lines(plan, following, next_slots),
+            )
     last = plan.date_of(plan.checks.duration_days)
-    _paragraph(
-        pdf,
-        f"The calendar pages show every change. Your last dose is on {_long_date(last)}. "
-        "Tick each dose when you take it.",
+    blocks["last"] = (
+        Line(
+            f"The calendar pages show every change. Your last dose is on {_long_date(last)}. "
+            "Tick each dose when you take it."
+        ),
+    )
+    number = words.emergency
+    blocks["urgent"] = (
+        Line(f"Get urgent help now (call {number}) if you have", size=16, heading=True),
+        *(Line(f"•  {item}") for item in URGENT_SYMPTOMS),
+    )
+    blocks["contacts"] = (
+        Line("Who to call", size=16, heading=True),
+        Line(f"Emergency (a fit, trouble breathing): call {number}.", "B"),
+        *(
+            Line(f"{who}: ______________________  Phone: ________________")
+            for who in ("Prescriber", "Pharmacy")
+        ),
+        Line("Prescriber's signature: ______________________  Date: ____________", gap=4),
     )
     if note:
-        _heading(pdf, "From your prescriber", 16)
-        _paragraph(pdf, note)
-    _heading(pdf, "Who to call", 16)
-    number = EMERGENCY_NUMBER.get(plan.request.region, "999 or 911")
-    _paragraph(pdf, f"Emergency (a fit, trouble breathing): call {number}.", "B")
-    for who in ("Prescriber", "Pharmacy"):
-        _paragraph(pdf, f"{who}: ______________________  Phone: ________________")
-    pdf.ln(4)
-    _paragraph(pdf, "Prescriber's signature: ______________________  Date: ____________")
-    _heading(pdf, f"Get urgent help now (call {number}) if you have", 16)
-    _bullets(pdf, URGENT_SYMPTOMS)
+        blocks["note"] = (Line("From your prescriber", size=16, heading=True), Line(note))
+    return blocks
+
+
+#: The order in which blocks give way when the first page is full: the title, today's doses
+#: and the urgent-help block never do.
+GIVES_WAY = ("last", "note", "contacts", "next")
+
+
+def lay_out_first_page(pdf: Any, plan: Plan, note: str | None, words: RegionalWords) -> FirstPage:
+    """Which blocks fit on the first page, measured on this paper before anything is placed;
+    the others move to page 2, each leaving a one-line pointer."""
+    blocks = first_page_blocks(plan, note, words)
+    room = pdf.page_break_trigger - pdf.get_y()
+    moved: set[str] = set()
+
+    def height() -> float:
+        kept = sum(_block_height(pdf, b) for name, b in blocks.items() if name not in moved)
+        pointers = sum(_block_height(pdf, (Line(POINTERS[name], "B"),)) for name in moved)
+        return kept + pointers
+
+    for name in GIVES_WAY:
+        if height() <= room:
+            break
+        if name in blocks:
+            moved.add(name)
+    for name in reversed(GIVES_WAY):  # one moved early may fit again beside a later move
+        if name in moved:
+            moved.discard(name)
+            if height() > room:
+                moved.add(name)
+    return FirstPage(
+        placed=tuple((n, b) for n, b in blocks.items() if n not in moved),
+        moved=tuple((n, b) for n, b in blocks.items() if n in moved),
+    )
+
+
+def _first_page(
+    pdf: Any, plan: Plan, note: str | None, words: RegionalWords
+) -> tuple[tuple[str, Block], ...]:
+    """Draw the first page; return the blocks moved to page 2."""
+    pdf.add_page()
+    layout = lay_out_first_page(pdf, plan, note, words)
+    moved = {name for name, _ in layout.moved}
+    for name in first_page_blocks(plan, note, words):
+        if name in moved:
+            _place(pdf, (Line(POINTERS[name], "B"),))
+        else:
+            _place(pdf, dict(layout.placed)[name])
+    return layout.moved
 
 
 def _bullets(pdf: Any, items: tuple[str, ...]) -> None:
@@ -580,8 +792,10 @@ def _bullets(pdf: Any, items: tuple[str, ...]) -> None:
         _paragraph(pdf, f"•  {item}")
 
 
-def _guidance_page(pdf: Any, plan: Plan) -> None:
+def _guidance_page(pdf: Any, plan: Plan, moved: tuple[tuple[str, Block], ...] = ()) -> None:
     pdf.add_page()
+    for _, block in moved:  # what did not fit on the first page comes first
+        _place(pdf, block)
     _heading(pdf, "Tell your prescriber if you have", 16)
     _bullets(pdf, REPORT_SYMPTOMS)
     _paragraph(
@@ -612,15 +826,108 @@ def _guidance_page(pdf: Any, plan: Plan) -> None:
             _paragraph(pdf, f"•  {when}: {what}")
 
 
-def _calendar(pdf: Any, plan: Plan) -> None:
+def _overview_cell(plan: Plan, step: Step, slot: str) -> str:
+    doses = _taken(step.doses, slot)
+    if not doses:
+        return "-"
+    return "\n".join(
+        _unbroken(f"{d.drug} {format_dose(d.dose_mg)}" if plan.is_substitution else
+                  format_dose(d.dose_mg))
+        for d in doses
+    )  # fmt: skip
+
+
+def _day_month_year(day: dt.date) -> str:
+    """``"4 Jan 2027"``, never broken between lines."""
+    return f"{day.day}{NBSP}{day.strftime('%b')}{NBSP}{day.year}"
+
+
+def _overview(pdf: Any, plan: Plan) -> None:
+    """Every step on a row: its dates (with the year) and each dose time's dose."""
+    from fpdf.fonts import FontFace
+
+    start = first_day(plan)
+    steps = [s for s in plan.steps if s.phase != "stop" and s.end_day >= start]
+    pdf.add_page()
+    _heading(pdf, "Your steps", 16)
+    _paragraph(
+        pdf,
+        "Each row is a step: take these doses every day from its first date to its last. "
+        "The day-by-day sheet to tick follows.",
+    )
+    pdf.set_font(FONT_NAME, "", BODY_PT)
+    cells = [_overview_cell(plan, s, slot) for s in steps for slot in plan.slots]
+    widest = max(
+        (pdf.get_string_width(line) for cell in cells for line in cell.split("\n")), default=0
+    )
+    dates = [
+        (_day_month_year(plan.date_of(max(s.start_day, start))),
+         _day_month_year(plan.date_of(s.end_day)))
+        for s in steps
+    ]  # fmt: skip
+    longest = max((pdf.get_string_width(f"{a} to {b}") for a, b in dates), default=0) + 4
+    # the dates on one line when the doses still fit beside them, else on two
+    one_line = (WIDTH_MM - longest) / len(plan.slots) - 4 >= widest
+    date_width = longest if one_line else 44
+    slot_width = (WIDTH_MM - date_width) / len(plan.slots)
+    with pdf.table(
+        col_widths=(date_width, *([slot_width] * len(plan.slots))),
+        width=WIDTH_MM,
+        text_align="LEFT",
+        line_height=BODY_PT * 0.45,
+        padding=1.5,
+        headings_style=FontFace(emphasis="BOLD"),
+    ) as table:
+        table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
+        for step, (first, last) in zip(steps, dates, strict=True):
+            table.row([f"{first} to {last}", *(_overview_cell(plan, step, s) for s in plan.slots)])
+        stop = plan.steps[-1]
+        if stop.phase == "stop":
+            row = table.row()
+            row.cell(f"From {_day_month_year(plan.date_of(stop.start_day))}")
+            row.cell("Stop: no more doses.", colspan=len(plan.slots))
+
+
+def _box_capacity(pdf: Any, width: float) -> int:
+    """How many tick boxes fit on one line of a column ``width`` mm wide (bold, the wider)."""
+    pdf.set_font(FONT_NAME, "B", BODY_PT)
+    box, space = pdf.get_string_width("☐"), pdf.get_string_width(NBSP)
+    return max(1, min(7, int((width - 3 + space) / (box + space) + 1e-6)))
+
+
+def _calendar(pdf: Any, plan: Plan, *, every_sheet: bool = False) -> None:
+    """The overview of the steps, then the day-by-day sheet of the first supply period (of
+    every period with ``every_sheet``)."""
+    _overview(pdf, plan)
+    start = first_day(plan)
+    _, periods = supply_by_period(plan)
+    chosen = [p for p in periods if p.end_day >= start]
+    shown = chosen if every_sheet else chosen[:1]
+    for period in shown:
+        _sheet(pdf, plan, max(period.start_day, start), period.end_day, more=len(chosen) > 1
+               and not every_sheet)  # fmt: skip
+
+
+def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> None:
+    """One supply period's day-by-day sheet: a row is at most a week (fewer days where the
+    boxes would not fit on one line), the year on every row."""
     from fpdf.enums import TableCellFillMode
     from fpdf.fonts import FontFace
 
     pdf.add_page()
-    _heading(pdf, "Your calendar", 16)
+    first, last = _long_date(plan.date_of(from_day)), _long_date(plan.date_of(to_day))
+    _heading(pdf, f"Your day-by-day sheet: {first} to {last}", 16)
     _paragraph(pdf, "Grey rows with NEW DOSE start a new dose. Tick a box for each dose taken.")
-    date_width = 52  # a bold "Wed 10 Feb 2027" on one line
+    if more:
+        _paragraph(
+            pdf,
+            "This sheet covers one supply of your medicine. Your steps above show the whole "
+            "plan; ask for the next sheet with your next supply.",
+        )
+    pdf.set_font(FONT_NAME, "B", BODY_PT)
+    date_width = pdf.get_string_width(f"to Wed 30 Sep{NBSP}2027") + 4  # the widest, bold
     slot_width = (WIDTH_MM - date_width) / len(plan.slots)
+    max_days = _box_capacity(pdf, slot_width)
     pdf.set_font(FONT_NAME, "", BODY_PT)
     change_style = FontFace(emphasis="BOLD", fill_color=(215, 215, 215))
     same_style = FontFace(fill_color=(215, 215, 215))
@@ -634,20 +941,16 @@ def _calendar(pdf: Any, plan: Plan) -> None:
         cell_fill_mode=TableCellFillMode.NONE,
     ) as table:
         table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
-        shown_year = None
-        for item in calendar_rows(plan, first_day(plan)):
-            # The year with the first date and wherever it changes: a plan can span two.
-            dates = _short_date(item.first, year=item.first.year != shown_year)
-            shown_year = item.first.year
-            if item.last != item.first:
-                dates += f" to {_short_date(item.last, year=item.last.year != shown_year)}"
-                shown_year = item.last.year
+        for item in calendar_rows(plan, from_day, to_day, max_days):
+            dates = _short_date(item.first, year=True)
+            if item.last != item.first:  # "to" starts the second line: the dates stay whole
+                dates += f"\nto {_short_date(item.last, year=True)}"
             row = table.row()
             if item.changed:
                 row.cell(f"NEW DOSE\n{dates}", style=change_style)
             else:
                 row.cell(dates)
-            boxes = " ".join("☐" * ((item.last - item.first).days + 1))
+            boxes = NBSP.join("☐" * ((item.last - item.first).days + 1))
             for slot in plan.slots:
                 doses = _taken(item.step.doses, slot)
                 text = f"{_slot_text(plan, doses)}\n{boxes}" if doses else "no dose"
@@ -658,14 +961,121 @@ def _calendar(pdf: Any, plan: Plan) -> None:
                 else:
                     row.cell(text)
         stop = plan.steps[-1]
-        if stop.phase == "stop":
+        if stop.phase == "stop" and from_day <= stop.start_day <= to_day + 1:
             row = table.row()
             stop_day = plan.date_of(stop.start_day)
-            row.cell(
-                f"STOP from {_short_date(stop_day, year=stop_day.year != shown_year)}",
-                style=change_style,
-            )
+            row.cell(f"STOP from {_short_date(stop_day, year=True)}", style=change_style)
             row.cell("Stop: no more doses.", colspan=len(plan.slots), style=change_style)
+
+
+#: Which form's wording each source backs (None: every handout's).
+SOURCE_FORMS = {
+    "Orally disintegrating tablets": "odt",
+    "Oral liquid": "solution",
+    "Oral concentrate": "concentrate",
+    "Half tablets": "half",
+}
+#: The step table's phase column (short enough for its column).
+PHASE_WORDS = {"taper": "taper", "crossover": "crossover", "stabilization": "stabilise"}
+#: The supply period the prescriber's page counts in when the plan has none (``supply=``).
+DEFAULT_SUPPLY_DAYS = 28
+
+
+def sources_used(plan: Plan) -> list[Source]:
+    """The sources of the wording this handout prints: the forms the plan uses, and the
+    missed-dose and symptom wording every handout has."""
+    forms = set(forms_used(plan))
+    return [s for s in PATIENT_SOURCES if SOURCE_FORMS.get(s.topic, "") in forms | {""}]
+
+
+def supply_by_period(plan: Plan) -> tuple[int, tuple[SupplyPeriod, ...]]:
+    """What to dispense per supply period: the plan's (``supply=``), else 28-day periods."""
+    if plan.supply:
+        first = plan.supply[0]
+        return first.end_day - first.start_day + 1, plan.supply
+    runs = [(s.start_day, s.end_day, s.doses) for s in plan.steps if s.phase != "stop"]
+    products = tuple(p for d in plan.drugs for p in plan.formularies[d.name].products)
+    return DEFAULT_SUPPLY_DAYS, supply_periods(runs, DEFAULT_SUPPLY_DAYS, products)
+
+
+def _date_range(plan: Plan, first_day: int, last_day: int) -> str:
+    return f"{plan.date_of(first_day).isoformat()} to {plan.date_of(last_day).isoformat()}"
+
+
+def _step_dose_text(plan: Plan, step: Step, slot: str) -> str:
+    doses = _taken(step.doses, slot)
+    if not doses:
+        return "-"
+    return "\n".join(
+        f"{d.drug} {format_dose(d.dose_mg)}" if plan.is_substitution else format_dose(d.dose_mg)
+        for d in doses
+    )
+
+
+def _clinician_tables(pdf: Any, plan: Plan) -> None:
+    """The pharmacist's facts: what to dispense per supply period, and the step table."""
+    from fpdf.fonts import FontFace
+
+    days, periods = supply_by_period(plan)
+    _paragraph(
+        pdf,
+        f"To dispense, per {days}-day supply period (split tablets' other halves carried over"
+        + ("" if plan.supply else f"; {DEFAULT_SUPPLY_DAYS} days as no supply period was set")
+        + ")",
+        "B",
+        12,
+    )
+    size = 10
+    pdf.set_font(FONT_NAME, "", size)
+    with pdf.table(
+        col_widths=(55, WIDTH_MM - 55),
+        width=WIDTH_MM,
+        text_align="LEFT",
+        line_height=size * 0.45,
+        padding=1,
+        headings_style=FontFace(emphasis="BOLD"),
+    ) as table:
+        table.row(["Period", "Quantity"])
+        for period in periods:
+            items = "; ".join(
+                (f"{i.product.drug} " if plan.is_substitution else "")
+                + f"{i.product.label()}: {i.amount_text()}"
+                for i in period.items
+            )
+            table.row([_date_range(plan, period.start_day, period.end_day), items or "nothing"])
+    pdf.ln(3)
+    _paragraph(pdf, "Steps", "B", 12)
+    slots = plan.slots
+    pdf.set_font(FONT_NAME, "", size)
+    fixed = (8, 51, 25)
+    slot_width = (WIDTH_MM - sum(fixed) - 16) / len(slots)
+    with pdf.table(
+        col_widths=(*fixed, *([slot_width] * len(slots)), 16),
+        width=WIDTH_MM,
+        text_align="LEFT",
+        line_height=size * 0.45,
+        padding=1,
+        headings_style=FontFace(emphasis="BOLD"),
+    ) as table:
+        table.row(["#", "Dates", "Phase", *(slot.capitalize() for slot in slots), "mg/day"])
+        for step in plan.steps:
+            if step.phase == "stop":
+                when = plan.date_of(step.start_day).isoformat()
+                table.row([str(step.number), f"from {when}", "stop", *(["-"] * len(slots)), "0"])
+                continue
+            phase = PHASE_WORDS.get(step.phase, str(step.phase))
+            if step.hold_days == step.days:
+                phase = "hold"
+            table.row([
+                str(step.number),
+                _date_range(plan, step.start_day, step.end_day),
+                phase,
+                *(_step_dose_text(plan, step, slot) for slot in slots),
+                "\n".join(
+                    f"{format_number(total)}" for total in step.totals_by_drug().values()
+                ),
+            ])  # fmt: skip
+    pdf.ln(3)
 
 
 def _clinician_page(pdf: Any, plan: Plan) -> None:
@@ -695,8 +1105,9 @@ def _clinician_page(pdf: Any, plan: Plan) -> None:
                 + "".join(f" {note}." for note in revision.notes),
                 size=11,
             )
+    _clinician_tables(pdf, plan)
     _paragraph(pdf, "Where the patient wording comes from", "B", 12)
-    for source in PATIENT_SOURCES:
+    for source in sources_used(plan):
         _paragraph(
             pdf,
             f"{source.topic}: {source.citation} (grade {source.grade}). {source.confirmed}",

@@ -1,20 +1,27 @@
-"""Calendar files: an event for every dose change and, if asked, daily dose reminders.
+"""Calendar files: an event on the first day and on every dose change and, if asked, daily
+dose reminders as recurring events.
 
 Written with icalendar (an optional extra: ``pip install 'taper[ics]'``), imported only when
-a calendar is asked for. The file is reproducible: event ids are derived from the plan and
-the time stamp is the plan's first day, not the time the file was made.
-"""
+a calendar is asked for. A reminder is one event per dose time per stretch of days at one
+dose (``RRULE:FREQ=DAILY;UNTIL=...``), at a floating local time (no time zone: a dose at
+08:00 stays at 08:00 wherever the patient is). The file is reproducible: event ids are
+derived from the plan, and ``DTSTAMP`` is ``SOURCE_DATE_EPOCH`` when set, else the date of
+the revision that last changed the event (the plan's first day for a first draft), never
+the time the file was made."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 
 from taper.errors import InvalidRequestError, ParameterError, require_extra
 from taper.formatting import format_dose
-from taper.plan import Plan
+from taper.plan import DoseTime, Plan, Step
+from taper.process import current as environment
 from taper.reviews import plan_reviews
 
 PRODUCT_ID = "-//taper//benzodiazepine taper drafting aid//EN"
@@ -63,24 +70,83 @@ class _Event:
     start: dt.date | dt.datetime
     #: An all-day event lasts the day; a reminder 15 minutes, with an alarm.
     reminder: bool = False
+    #: A reminder repeats every day until this time (floating, as its start), if given.
+    until: dt.datetime | None = None
 
 
-def _plan_events(plan: Plan, reminders: dict[str, dt.time] | None) -> dict[str, _Event]:
-    """The events of one plan, by event id (without the plan's key)."""
-    events: dict[str, _Event] = {}
+def _taken(step: Step) -> tuple[DoseTime, ...]:
+    return tuple(dose for dose in step.doses if dose.dose_mg)
+
+
+def _dose_key(doses: tuple[DoseTime, ...]) -> tuple[tuple[str, str, Decimal, str], ...]:
+    """What the patient takes, dose time by dose time: a change event only where it moves."""
+    return tuple((d.slot, d.drug, d.dose_mg, d.preparation.words()) for d in doses)
+
+
+def _dose_line(dose: DoseTime) -> str:
+    """``"morning: clonazepam 1 mg, one 1 mg tablet"``: the drug, the dose and the form."""
+    return f"{dose.slot}: {dose.drug} {format_dose(dose.dose_mg)}, {dose.preparation.words()}"
+
+
+def _change_events(plan: Plan) -> dict[str, _Event]:
+    """An event on the first day and on each day the doses change, and on the stop day; none
+    where the doses stay as they were (the start of stabilisation after a crossover)."""
+    changes: list[Step] = []
     for step in plan.steps:
-        taken = [dose for dose in step.doses if dose.dose_mg]
+        moved = not changes or _dose_key(_taken(step)) != _dose_key(_taken(changes[-1]))
+        if step.phase == "stop" or moved:
+            changes.append(step)
+    events: dict[str, _Event] = {}
+    for index, step in enumerate(changes):
         if step.phase == "stop":
             summary = f"Stop {plan.drug.name}: no more doses from today"
             description = "The last dose was yesterday. Do not restart without the prescriber."
         else:
+            taken = _taken(step)
             parts = [f"{dose.slot}: {dose.drug} {format_dose(dose.dose_mg)}" for dose in taken]
-            summary = f"New doses from today: {'; '.join(parts)}"
+            heading = "Your doses from today" if index == 0 else "New doses from today"
+            summary = f"{heading}: {'; '.join(parts)}"
+            following = changes[index + 1] if index + 1 < len(changes) else None
+            last_day = following.start_day - 1 if following is not None else step.end_day
+            days = last_day - step.start_day + 1
             description = (
-                "\n".join(f"{dose.slot}: {dose.preparation.words()}" for dose in taken)
-                + f"\nFor {step.days} days, until {plan.date_of(step.end_day).isoformat()}."
+                "\n".join(_dose_line(dose) for dose in taken)
+                + f"\nFor {days} days, until {plan.date_of(last_day).isoformat()}."
             )
         events[f"change-{step.number}"] = _Event(summary, description, plan.date_of(step.start_day))
+    return events
+
+
+def reminder_runs(plan: Plan) -> list[tuple[dt.date, dt.date, DoseTime]]:
+    """Each dose time's stretches of days at one dose (first day, last day, dose): a step,
+    or several in a row where that dose time's dose does not move."""
+    runs: list[tuple[dt.date, dt.date, DoseTime]] = []
+    open_runs: dict[tuple[str, str], int] = {}
+    for step in plan.steps:
+        if step.phase == "stop":
+            continue
+        first, last = plan.date_of(step.start_day), plan.date_of(step.end_day)
+        current = {}
+        for dose in _taken(step):
+            key = (dose.slot, dose.drug)
+            index = open_runs.get(key)
+            if index is not None:
+                begun, ended, held = runs[index]
+                if ended == first - dt.timedelta(days=1) and _dose_key((held,)) == _dose_key(
+                    (dose,)
+                ):
+                    runs[index] = (begun, last, held)
+                    current[key] = index
+                    continue
+            runs.append((first, last, dose))
+            current[key] = len(runs) - 1
+        open_runs = current
+    return runs
+
+
+def _plan_events(plan: Plan, reminders: dict[str, dt.time] | None) -> dict[str, _Event]:
+    """The events of one plan, by event id (without the plan's key)."""
+    events = _change_events(plan)
     for number, review in enumerate(plan_reviews(plan), start=1):
         events[f"review-{number}"] = _Event(
             "Review with your prescriber",
@@ -88,15 +154,21 @@ def _plan_events(plan: Plan, reminders: dict[str, dt.time] | None) -> dict[str, 
             review.date,
         )
     if reminders is not None:
-        for day in plan.days():
-            for dose in day.doses:
-                if dose.dose_mg:
-                    events[f"{day.date.isoformat()}-{dose.slot}-{dose.drug}"] = _Event(
-                        f"Take {dose.drug} {format_dose(dose.dose_mg)} ({dose.slot})",
-                        dose.preparation.words(),
-                        dt.datetime.combine(day.date, reminders[dose.slot]),
-                        reminder=True,
-                    )
+        ordinal: Counter[tuple[str, str]] = Counter()
+        for first, last, dose in reminder_runs(plan):
+            at = reminders[dose.slot]
+            # the n-th stretch of a dose time's drug: a plan drafted again with a hold (or a
+            # revision) keeps the ids of the one before, so its events replace them
+            ordinal[dose.slot, dose.drug] += 1
+            number = ordinal[dose.slot, dose.drug]
+            events[f"reminder-{dose.slot}-{dose.drug}-{number}"] = _Event(
+                f"Take {dose.drug} {format_dose(dose.dose_mg)} ({dose.slot})",
+                f"{dose.preparation.words()}\nEvery day from {first.isoformat()} to "
+                f"{last.isoformat()}.",
+                dt.datetime.combine(first, at),
+                reminder=True,
+                until=dt.datetime.combine(last, at) if last > first else None,
+            )
     return events
 
 
@@ -110,15 +182,14 @@ def plan_calendar(
     """The plan as an iCalendar file: a dose change, a review, and with ``reminders`` a dose.
 
     Event ids name the plan (:func:`plan_key`) and the event, never its content: the n-th
-    dose change is ``change-n``, the n-th review ``review-n``, a reminder its date and dose
-    time. For a revised plan (:mod:`taper.revise`) every event of the plans it replaced is
-    written too: one unchanged since keeps its ``SEQUENCE``, one changed or new takes the
-    number of the revision that changed it, and one a revision removed is written
-    ``STATUS:CANCELLED``,
-    so that a calendar app that imported any earlier revision updates in place. ``revision``
-    sets every ``SEQUENCE`` of a plan without recorded revisions (a plan drafted again by
-    hand: then a revision that ends earlier leaves the earlier one's reminders after its
-    end).
+    dose change is ``change-n``, the n-th review ``review-n``, the n-th stretch of a dose
+    time's drug ``reminder-SLOT-DRUG-n`` (a daily recurring event). For a revised plan
+    (:mod:`taper.revise`) every event of the plans it replaced is written too: one unchanged
+    since keeps its ``SEQUENCE``, one changed or new takes the number of the revision that
+    changed it, and one a revision removed is written ``STATUS:CANCELLED``, so that a
+    calendar app that imported any earlier revision updates in place. ``revision`` sets
+    every ``SEQUENCE`` of a plan without recorded revisions (a plan drafted again by hand:
+    then one with fewer stretches leaves the earlier one's reminders after its end).
     """
     if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int)):
         raise ParameterError("revision", revision, "a whole number")
@@ -152,6 +223,7 @@ def plan_calendar(
         )
     calendar.add("x-wr-calname", name)
     key = plan_key(plan, patient)
+    fixed = environment().source_date()
     # Each event's last content over the plans of the history, and the revision (number and
     # date) that last changed it, added it or cancelled it.
     chain = [plan]
@@ -174,11 +246,13 @@ def plan_calendar(
         component = icalendar.Event()
         component.add("uid", f"{key}-{uid}@taper")
         on = stamp[uid] if plan.revisions else plan.start_date
-        component.add("dtstamp", dt.datetime.combine(on, dt.time(0, 0), tzinfo=dt.UTC))
+        component.add("dtstamp", fixed or dt.datetime.combine(on, dt.time(0, 0), tzinfo=dt.UTC))
         component.add("sequence", revision if revision is not None else sequence[uid])
         component.add("summary", ("Cancelled: " if cancelled else "") + item.summary)
         component.add("description", item.description)
         component.add("dtstart", item.start)
+        if item.until is not None:
+            component.add("rrule", {"freq": "daily", "until": item.until})
         if item.reminder:
             component.add("duration", dt.timedelta(minutes=15))
         else:

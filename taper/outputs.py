@@ -67,8 +67,24 @@ class PlanOutputs:
     ] = None  # fmt: skip
     paper: Annotated[
         str | None, OptionSpec(Value.TEXT, "--paper", OUTPUTS,
-                               "Handout paper: a4 (default) or letter.", "SIZE")
+                               "Handout paper: a4 or letter (default: letter for --region us, "
+                               "a4 for uk).", "SIZE")
     ] = None  # fmt: skip
+    brands: Annotated[
+        str | None, OptionSpec(Value.TEXT, "--brands", OUTPUTS,
+                               "Brand names the handout prints beside the generic name: those "
+                               "sold in us or uk, or none (default: the --region's).", "REGION")
+    ] = None  # fmt: skip
+    emergency_number: Annotated[
+        str | None, OptionSpec(Value.TEXT, "--emergency-number", OUTPUTS,
+                               "The number the handout says to call in an emergency (default: "
+                               "the --region's, 911 or 999).", "NUMBER")
+    ] = None  # fmt: skip
+    every_sheet: Annotated[
+        bool, OptionSpec(Value.BOOL, "--every-sheet", OUTPUTS,
+                         "With --handout: a day-by-day sheet for every supply period, not only "
+                         "the first.")
+    ] = False  # fmt: skip
     patient_copy: Annotated[
         bool, OptionSpec(Value.BOOL, "--patient-copy", OUTPUTS,
                          "With --handout: leave out the page for the prescriber and pharmacist.")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import datetime as dt
 import errno
 import io
 import os
@@ -32,7 +33,14 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import IO, NoReturn
 
-from taper.errors import Speller, TaperError, python_spelling, shorten_message
+from taper.errors import (
+    InvalidRequestError,
+    Speller,
+    TaperError,
+    python_spelling,
+    shorten,
+    shorten_message,
+)
 from taper.formatting import printable
 
 
@@ -122,6 +130,19 @@ class Environment:
             if self.stdout.isatty():
                 return os.get_terminal_size(self.stdout.fileno()).columns
         return 80
+
+    def source_date(self) -> dt.datetime | None:
+        """The time ``SOURCE_DATE_EPOCH`` fixes for reproducible files (the
+        reproducible-builds.org convention: whole seconds since 1970 UTC), or None."""
+        text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+        if not text:
+            return None
+        if not text.isdigit() or len(text) > 12:
+            raise InvalidRequestError(
+                f"SOURCE_DATE_EPOCH={shorten(text)!r} is not a whole number of seconds since "
+                "1970 (reproducible-builds.org)"
+            )
+        return dt.datetime.fromtimestamp(int(text), tz=dt.UTC)
 
     @contextlib.contextmanager
     def active(self) -> Iterator[Environment]:

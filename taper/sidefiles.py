@@ -28,6 +28,12 @@ def check_schedule_outputs(
         raise _needs("{patient_copy} leaves a page out of the handout: add {handout} FILE", o)
     if o.paper is not None and o.handout is None:
         raise _needs("{paper} sets the handout's paper: add {handout} FILE", o)
+    if o.every_sheet and o.handout is None:
+        raise _needs("{every_sheet} adds sheets to the handout: add {handout} FILE", o)
+    if o.brands is not None and o.handout is None:
+        raise _needs("{brands} sets the handout's brand names: add {handout} FILE", o)
+    if o.emergency_number is not None and o.handout is None:
+        raise _needs("{emergency_number} goes into the handout: add {handout} FILE", o)
     if o.patient is not None and o.handout is None and o.ics is None:
         raise _needs("{patient} goes into the handout or calendar: add {handout} FILE", o)
     if o.handout is not None and o.handout.suffix.lower() != ".pdf":
@@ -69,8 +75,10 @@ def write_side_files(
     if o.handout is not None:
         from taper.handout import plan_handout
 
-        handout = plan_handout(plan, patient=o.patient, note=o.note, paper=o.paper or "a4",
-                               clinician_page=not o.patient_copy)  # fmt: skip
+        handout = plan_handout(plan, patient=o.patient, note=o.note, paper=o.paper,
+                               clinician_page=not o.patient_copy, brands=o.brands,
+                               emergency_number=o.emergency_number,
+                               every_sheet=o.every_sheet)  # fmt: skip
         files.append((o.handout, handout))
     if o.ics is not None:
         from taper.ics import parse_reminders, plan_calendar

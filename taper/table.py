@@ -92,6 +92,10 @@ class Drug:
     metabolite_half_life_hours: Mapping[str, ValueRange] = field(default_factory=dict)
     max_daily: MaxDailyDose | None = None
     tall_man: str | None = None
+    #: The brand names a handout prints beside the generic name, by region (only names
+    #: confirmed as sold there; see ``brands_source``).
+    brands: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    brands_source: str = ""
     notes: tuple[str, ...] = ()
     products: tuple[Product, ...] = ()
     #: "long" or "short" acting (by half-life, with its source), or None if not recorded.
@@ -299,6 +303,8 @@ def _drug(name: str, spec: DrugSpec) -> Drug:
             },
         ),
         tall_man=spec.tall_man,
+        brands={region: tuple(names) for region, names in spec.brands.items()},
+        brands_source=spec.brands_source,
         acting=spec.acting,
         acting_source=spec.acting_source,
         notes=tuple(spec.notes),
@@ -363,6 +369,8 @@ def _check_references(
             raise TableError(
                 path, f"drugs.{name}.tall_man", f"{drug.tall_man!r} does not spell {name!r}"
             )
+        if drug.brands and not drug.brands_source.strip():
+            raise TableError(path, f"drugs.{name}.brands_source", "'brands' needs its source")
         if drug.acting is not None and not drug.acting_source.strip():
             raise TableError(path, f"drugs.{name}.acting_source", "'acting' needs its source")
         limit = drug.max_daily

@@ -427,9 +427,11 @@ def test_a_revised_calendar_replaces_the_old_events_in_place(table: EquivalenceT
         day = revised.revisions[previous.revision].on  # the first change since ``previous``
         for uid, event in old.items():
             assert uid.startswith(key)
-            start = event.decoded("DTSTART")
-            start = start.date() if isinstance(start, dt.datetime) else start
-            if uid in store and start < day and "-change-" not in uid:
+            # issue 22: a reminder recurs daily until its RRULE's UNTIL; one that ended before
+            # the revision keeps its UID and SEQUENCE
+            end = event["RRULE"]["UNTIL"][0] if "RRULE" in event else event.decoded("DTSTART")
+            end = end.date() if isinstance(end, dt.datetime) else end
+            if uid in store and end < day and "-change-" not in uid:
                 assert store[uid]["SEQUENCE"] == event["SEQUENCE"]  # unchanged, same UID
         assert any(int(e["SEQUENCE"]) == revised.revision for e in store.values())
     import icalendar
@@ -523,7 +525,8 @@ def test_the_revised_handout_says_what_it_replaces_and_starts_on_the_date(
     calendar = " ".join(page for page in pages if "Dates Morning Night" in page)
     assert "Wed 10 Feb 2027" in calendar
     assert "Mon 4 Jan" not in calendar  # the days before the revision are not repeated
-    assert "Revision 1 from 2027-02-10" in pages[-1]
+    prescriber = next(i for i, page in enumerate(pages) if "For the prescriber and" in page)
+    assert "Revision 1 from 2027-02-10" in " ".join(pages[prescriber:])
 
 
 def test_the_handout_has_reviews_and_a_symptom_diary_that_is_no_scale(

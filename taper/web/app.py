@@ -166,7 +166,7 @@ async def plan_download(request: Request) -> Response:
             raise InvalidRequestError(f"unknown download {kind!r}; use {', '.join(DOWNLOADS)}")
         plan = views.make_plan(asked, site.table)
         patient = str(form.get("patient") or "").strip() or None
-        paper = str(form.get("paper") or "a4")
+        paper = str(form.get("paper") or "") or None  # the plan's region's by default
         content = views.download(plan, site.table, str(kind), patient=patient, paper=paper)
     except TaperError as exc:
         return error_page(request, _said(exc), _status(exc))

@@ -43,7 +43,7 @@ def make_plan(asked: PlanForm, table: EquivalenceTable) -> Plan:
 
 
 def download(
-    plan: Plan, table: EquivalenceTable, kind: str, *, patient: str | None, paper: str
+    plan: Plan, table: EquivalenceTable, kind: str, *, patient: str | None, paper: str | None
 ) -> bytes:
     """The file ``taper schedule`` writes for ``kind``: ``-o plan.csv``, ``-o plan.json``,
     ``--handout plan.pdf`` or ``--ics plan.ics`` (with ``--patient`` and ``--paper``)."""

@@ -1,0 +1,205 @@
+"""The handout's first page fits by construction (issue 22): measured before anything is
+placed, the urgent-help block whole and first among the safety content, a note that does not
+fit moved to page 2 with a pointer, and only the dose times the patient has."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from taper.handout import MAX_NOTE_CHARS, MAX_PATIENT_CHARS, URGENT_SYMPTOMS, plan_handout
+from taper.plan import Plan
+from taper.revise import revise_plan
+from taper.schedule import plan_taper
+from taper.table import EquivalenceTable
+
+START = "2027-01-04"
+URGENT = "Get urgent help now (call 911) if you have"
+LONGEST_NOTE = ("Please read this note before you start the plan. " * 50)[:MAX_NOTE_CHARS]
+LONGEST_NAME = "Wilhelmina-Maximiliana Featherstonehaugh-Cholmondeley Wóźniak"[:MAX_PATIENT_CHARS]
+
+
+def _pages(pdf: bytes) -> list[str]:
+    """Each page's text as pypdf extracts it, whitespace collapsed."""
+    reader = PdfReader(io.BytesIO(pdf))
+    return [" ".join((page.extract_text() or "").split()) for page in reader.pages]
+
+
+def _urgent_pages(pages: list[str]) -> set[int]:
+    """The pages (from 1) that carry a part of the urgent-help block."""
+    return {
+        number
+        for number, text in enumerate(pages, 1)
+        for part in (URGENT, *(f"• {item}" for item in URGENT_SYMPTOMS))
+        if part in text
+    }
+
+
+@pytest.fixture(scope="module")
+def plans(table: EquivalenceTable) -> dict[str, Plan]:
+    """Four dose times and a switch between the longest drug names, and a plain plan."""
+    return {
+        "four times": plan_taper("clonazepam", "2mg", times=4, start=START, table=table),
+        "switch": plan_taper(
+            "clonazepam",
+            "morning=0.5mg,evening=0.5mg,night=1mg",
+            switch_to="chlordiazepoxide",
+            start=START,
+            table=table,
+        ),
+        "switch, a dose time never taken": plan_taper(
+            "lorazepam",
+            "morning=1mg,evening=1mg,night=2mg",
+            switch_to="chlordiazepoxide",
+            start=START,
+            table=table,
+        ),
+    }
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+@pytest.mark.parametrize("note", [None, "Review at 4 weeks.", LONGEST_NOTE])
+@pytest.mark.parametrize("kind", ["four times", "switch", "switch, a dose time never taken"])
+def test_urgent_help_block_is_whole_on_the_first_page(
+    plans: dict[str, Plan], kind: str, note: str | None, paper: str
+) -> None:
+    """Regression: on Letter three of the four urgent bullets moved to page 2, and a
+    crossover plan with a note on A4 left 'thoughts of harming yourself' alone there."""
+    pages = _pages(plan_handout(plans[kind], patient=LONGEST_NAME, note=note, paper=paper))
+    assert _urgent_pages(pages) == {1}
+    first = pages[0]
+    # nothing of the first page spilled over: its last line and today's doses are there
+    assert "Prescriber's signature" in first or "Who to call, and" in first
+    assert "What to take from Monday 4 January 2027" in first
+    assert first.index(URGENT) < first.index("Who to call")  # first among the safety content
+    if note:
+        assert note[:40] in first or (
+            "Your prescriber has written you a note: see page 2." in first and note[:40] in pages[1]
+        )
+
+
+def test_clonazepam_four_times_on_letter_with_a_note_keeps_the_urgent_block_whole(
+    plans: dict[str, Plan],
+) -> None:
+    """Regression: `clonazepam 2mg --times 4 --paper letter --note 'Review at 4 weeks.'`."""
+    pages = _pages(plan_handout(plans["four times"], paper="letter", note="Review at 4 weeks."))
+    assert _urgent_pages(pages) == {1}
+    assert "Review at 4 weeks." in " ".join(pages[:2])
+
+
+def test_the_longest_note_moves_to_page_2_with_a_pointer(plans: dict[str, Plan]) -> None:
+    pages = _pages(plan_handout(plans["switch"], paper="letter", note=LONGEST_NOTE))
+    assert "Your prescriber has written you a note: see page 2." in pages[0]
+    assert LONGEST_NOTE[:60] not in pages[0]
+    assert "From your prescriber" in pages[1]
+    assert pages[1].index("From your prescriber") < pages[1].index(
+        "Tell your prescriber if you have"
+    )
+
+
+def test_first_page_shows_no_dose_time_the_patient_never_has(plans: dict[str, Plan]) -> None:
+    """Regression: 'Midday: no dose' on page 1 of a switch whose midday dose comes later."""
+    plan = plans["switch, a dose time never taken"]
+    assert "midday" in plan.slots
+    first = _pages(plan_handout(plan))[0]
+    assert "no dose" not in first
+    assert "Midday" not in first
+    assert "Morning: lorazepam: one 1 mg tablet (1 mg)" in first
+    assert "Night: chlordiazepoxide: one 25 mg capsule (25 mg)" in first
+
+
+def test_a_dose_time_that_stops_at_the_next_change_says_no_dose(table: EquivalenceTable) -> None:
+    plan = plan_taper("diazepam", "morning=2mg,night=5mg", start=START, table=table)
+    first = plan.steps[0]
+    following = plan.steps[1]
+    pages = _pages(plan_handout(plan))
+    for slot in plan.slots:
+        now = any(d.slot == slot and d.dose_mg for d in first.doses)
+        later = any(d.slot == slot and d.dose_mg for d in following.doses)
+        assert (f"{slot.capitalize()}:" in pages[0]) == (now or later)
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_a_revised_plan_keeps_the_urgent_block_whole(plans: dict[str, Plan], paper: str) -> None:
+    revised = revise_plan(plans["switch"], on="2027-02-10", hold="2w", reason="a hard week")
+    pages = _pages(plan_handout(revised, paper=paper, note=LONGEST_NOTE, patient=LONGEST_NAME))
+    assert "Revised on Wednesday 10 February 2027" in pages[0]
+    assert _urgent_pages(pages) == {1}
+
+
+# --- the calendar: an overview of the steps and a day-by-day sheet per supply period -------
+
+
+def _sheet_pages(pages: list[str]) -> list[str]:
+    first = next(i for i, page in enumerate(pages) if "Your day-by-day sheet" in page)
+    end = next(i for i, page in enumerate(pages) if "Your symptom diary" in page)
+    return pages[first:end]
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_tick_boxes_never_wrap(plans: dict[str, Plan], paper: str) -> None:
+    """Regression: in bold change rows of a three- or four-dose-time plan the seventh tick
+    box wrapped onto its own line."""
+    from collections import Counter
+
+    from taper.handout import calendar_rows
+
+    plan = plans["four times"]
+    reader = PdfReader(io.BytesIO(plan_handout(plan, paper=paper)))
+    texts = [page.extract_text() or "" for page in reader.pages]
+    first = next(i for i, text in enumerate(texts) if "day-by-day sheet" in text)
+    end = next(i for i, text in enumerate(texts) if "Your symptom diary" in text)
+    lines = [line for text in texts[first:end] for line in text.splitlines() if "☐" in line]
+    shown = Counter(line.count("☐") for line in lines)
+    capacity = max(line.count("☐") for line in lines)
+    assert capacity < 7  # four dose times: a week's boxes do not fit one line of a column
+    rows = list(calendar_rows(plan, 1, 28, capacity))
+    expected = Counter(
+        (row.last - row.first).days + 1
+        for row in rows
+        for slot in plan.slots
+        if any(d.slot == slot and d.dose_mg for d in row.step.doses)
+    )
+    assert shown == expected  # each row's boxes on one line of its column
+
+
+def test_every_sheet_row_carries_the_year(table: EquivalenceTable) -> None:
+    """Regression: later rows dropped the year ('Mon 17 Jan' was 2028)."""
+    plan = plan_taper("clonazepam", "2mg", times=2, start="2027-10-04", table=table)
+    assert plan.checks.end_date.year > 2027
+    pages = _pages(plan_handout(plan, every_sheet=True))
+    sheets = " ".join(_sheet_pages(pages))
+    assert "2028" in sheets
+    weekday = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [0-9]{1,2} [A-Z][a-z]{2}"
+    without_year = re.findall(weekday + r"(?! [0-9]{4})", sheets)
+    assert without_year == []
+
+
+def test_default_handout_has_the_steps_and_the_first_periods_sheet(
+    table: EquivalenceTable,
+) -> None:
+    """Regression: a 406-day plan with four dose times was 17 pages on A4, 19 on Letter."""
+    plan = plan_taper("clonazepam", "4mg", times=4, start=START, table=table)
+    assert plan.checks.duration_days > 400
+    pages = _pages(plan_handout(plan, paper="a4"))
+    assert len(pages) <= 14
+    overview = " ".join(page for page in pages if "Your steps" in page or "Dates Morning" in page)
+    last = plan.date_of(plan.checks.duration_days)
+    assert f"{last.day} {last:%b %Y}" in overview  # the whole plan in the overview
+    sheets = [page for page in pages if "Your day-by-day sheet:" in page]
+    assert len(sheets) == 1
+    assert "Monday 4 January 2027 to Sunday 31 January 2027" in sheets[0]
+    every = _pages(plan_handout(plan, paper="a4", every_sheet=True))
+    periods = -(-plan.checks.duration_days // 28)
+    assert sum("Your day-by-day sheet:" in page for page in every) == periods
+    assert len(every) > len(pages)
+
+
+def test_every_sheet_needs_a_handout(run: Any) -> None:
+    result = run("schedule", "diazepam", "10mg", "--every-sheet")
+    assert result.exit_status == 2
+    assert "--every-sheet adds sheets to the handout: add --handout FILE" in result.stderr
