@@ -10,7 +10,6 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
-from fractions import Fraction
 
 from taper.assemble import METHOD_PACE_CAUSE, Segment, assemble_plan
 from taper.direct import taper_segments
@@ -21,6 +20,7 @@ from taper.notices import Kind, Notice
 from taper.options import Method, TaperRequest
 from taper.plan import Plan
 from taper.products import product_drug
+from taper.rational import Fraction
 from taper.regimen import check_regimen, request_formulary
 from taper.substitution import build_substitution, paced
 from taper.table import EquivalenceTable, ratio_to_diazepam

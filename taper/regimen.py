@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from fractions import Fraction
 
 from taper.doses import parse_dose
 from taper.errors import HighDoseError, InvalidRequestError, UndispensableDoseError, literal
@@ -19,6 +18,7 @@ from taper.guideline import prescribing_step
 from taper.options import End, TaperRequest
 from taper.params import SLOTS, TIMES, parse_regimen
 from taper.products import Formulary, formulary_for, parse_product, product_drug
+from taper.rational import Fraction
 from taper.table import Drug, EquivalenceTable, ratio_to_diazepam
 
 
