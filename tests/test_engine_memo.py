@@ -1,9 +1,10 @@
-"""The remedy search remembers whether a request breaches the ceiling (issue 26), and a plan
-says exactly what it said without the memo.
+"""What the engine remembers (issue 26) changes nothing it says.
 
 A warning that the method's pace goes over the ceiling names a remedy checked by planning
 slower paces; batches ask the same questions again, so ``engine._breaches`` keeps the last
-answers, keyed by every field of the request, the table (by identity) and today.
+answers, keyed by every field of the request, the table (by identity) and today. The split of
+a daily total over dose times is remembered by the exact total, the dose times, the products
+and the step (``regimen._remembered_split``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 import taper.engine as engine
+import taper.regimen as regimen
 from taper.errors import TaperError
+from taper.params import TIMES
 from taper.schedule import plan_taper
 from taper.table import EquivalenceTable, load_table
 
@@ -73,3 +76,41 @@ def test_the_answers_are_keyed_by_the_table_and_the_exact_values() -> None:
     assert engine._cached_breach.cache_info().misses == 2 * asked  # another table: asked anew
     assert engine._frozen(Decimal("1.0")) != engine._frozen(Decimal("1"))
     assert engine._frozen({"morning": Decimal(1)}) != engine._frozen({"morning": 1})
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.sampled_from(["clonazepam", "lorazepam", "diazepam", "alprazolam"]),
+    total=st.decimals(min_value=Decimal("0.25"), max_value=Decimal(40), places=3),
+    times=st.sampled_from([2, 3, 4]),
+    region=st.sampled_from(["us", "uk"]),
+)
+def test_a_remembered_split_is_the_split_worked_out_afresh(
+    table: EquivalenceTable, name: str, total: Decimal, times: int, region: str
+) -> None:
+    """The split of a daily total is remembered (issue 26) by the exact total, the dose
+    times, the products and the step: the same doses, in the same order, as afresh, and the
+    same refusal."""
+    drug = table.drug(name)
+    try:
+        formulary = regimen.products_for(table, drug, region, (), name)
+    except TaperError:  # no products listed for this drug in this region
+        reject()
+
+    def outcome(split: Any) -> Any:
+        try:
+            return list(split(total, TIMES[times], formulary).items())
+        except TaperError as error:
+            return f"refused: {error}"
+
+    remembered = outcome(regimen.split_daily_dose)
+    again = outcome(regimen.split_daily_dose)
+    original = regimen._remembered_split
+    try:
+        regimen._remembered_split = original.__wrapped__  # type: ignore[assignment]
+        afresh = outcome(regimen.split_daily_dose)
+    finally:
+        regimen._remembered_split = original
+    assert remembered == again == afresh
