@@ -18,6 +18,12 @@ resident set sizes of the main process and its workers, sampled every 20 ms) and
 largest peak of any one process (Linux only). Target (issue 28): the largest file's peak
 within 10% of the smallest's.
 
+Short plans (issue 26): ``taper batch FILE`` on 2,000 short clonazepam plans (1-week steps
+of 10-20%, default jobs) and on 2,000 rate plans (clonazepam 1 mg / diazepam 20 mg, 5-15%
+every 2 weeks, ``--jobs 1``), ``--repeats`` times, each run next to its floor: an interpreter
+start (``python -c pass``) plus writing as many rows with ``csv.writer`` (targets: 2.0 and
+1.3).
+
 Byte identity: the SHA-256 of the sweep output is compared with the one recorded in
 ``benchmarks/sweep-digests.txt`` for the same N (all runs must also agree with each other).
 The digests belong to the current engine: a change meant to change plans changes them. Once
@@ -25,7 +31,7 @@ the change is checked (``tests/test_sweep_digest.py`` and the golden files show 
 smaller scale), record the new digest with ``--record-digest``.
 
     python benchmarks/batch.py [--scenarios 10000] [--jobs 1,2] [--repeats 3]
-        [--file-scenarios 10000,100000] [--file-jobs 2] [--part sweep,file]
+        [--file-scenarios 10000,100000] [--file-jobs 2] [--part sweep,file,short]
         [--record-digest] [--tiny]
 """
 
@@ -43,7 +49,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _measure import cpu_seconds, environment_note, ratios, run_tree, spread
+from _measure import cpu_seconds, environment_note, ratios, run_tree, spread, time_process
 
 DIGESTS = Path(__file__).with_name("sweep-digests.txt")
 #: Scenarios per starting dose in the grid (4 sources x 3 x 10 final doses x 2 x 2).
@@ -208,6 +214,58 @@ def _files(exe: str, arguments: argparse.Namespace, folder: str) -> None:
         )
 
 
+#: The short-plan batches of issue 26: name, scenario rows (drug, dose, rate), interval, jobs.
+SHORT = [
+    (
+        "2,000 clonazepam plans, 1-week steps of 10-20%, default jobs",
+        [("clonazepam", dose, f"{rate}%") for dose in ("0.5mg", "1mg") for rate in range(10, 21)],
+        "1w",
+        None,
+    ),
+    (
+        "2,000 rate plans (clonazepam 1 mg / diazepam 20 mg, 5-15% every 2 weeks), --jobs 1",
+        [
+            (drug, dose, f"{rate}%")
+            for drug, dose in (("clonazepam", "1mg"), ("diazepam", "20mg"))
+            for rate in range(5, 16)
+        ],
+        "2w",
+        1,
+    ),
+]
+
+
+def _short(exe: str, arguments: argparse.Namespace, folder: str) -> None:
+    """Short-plan batches against the floor: an interpreter start (``python -c pass``) plus
+    writing as many rows with csv.writer, each run next to its floor."""
+    env = {**os.environ, "TAPER_CACHE_DIR": folder}
+    count = 40 if arguments.tiny else 2000
+    for name, plans, every, jobs in SHORT:
+        scenarios, output = Path(folder) / "short.csv", Path(folder) / "short-out.csv"
+        with scenarios.open("w", encoding="utf-8") as stream:
+            stream.write("id,drug,dose,times,rate,every,start\n")
+            for number in range(count):
+                drug, dose, rate = plans[number % len(plans)]
+                stream.write(f"s{number + 1:05d},{drug},{dose},2,{rate},{every},2027-01-04\n")
+        walls, cpus, floor_walls, floor_cpus, rows = [], [], [], [], 0
+        for _ in range(arguments.repeats):
+            command = [exe, "batch", str(scenarios), "-o", str(output), "--quiet", "--force"]
+            command += [] if jobs is None else ["--jobs", str(jobs)]
+            wall, cpu, _, _ = run_tree(command, env)
+            start_wall, start_cpu = time_process([sys.executable, "-c", "pass"])
+            floor, floor_cpu, rows = _floor(output, Path(folder) / "floor.csv")
+            walls.append(wall)
+            cpus.append(cpu)
+            floor_walls.append(floor + start_wall)
+            floor_cpus.append(floor_cpu + start_cpu)
+        print(
+            f"{name.replace('2,000', f'{count:,}')}: {rows} rows; wall {spread(walls)} s, "
+            f"floor {spread(floor_walls)} s, ratio {spread(ratios(walls, floor_walls))}; "
+            f"CPU {spread(cpus)} s, floor {spread(floor_cpus)} s, "
+            f"ratio {spread(ratios(cpus, floor_cpus))}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", type=int, default=10_000)
@@ -216,7 +274,7 @@ def main() -> None:
     parser.add_argument("--file-scenarios", default="10000,100000")
     parser.add_argument("--file-jobs", type=int, default=2)
     parser.add_argument("--file-repeats", type=int, default=1)
-    parser.add_argument("--part", default="sweep,file", help="sweep, file or both")
+    parser.add_argument("--part", default="sweep,file,short", help="sweep, file, short")
     parser.add_argument("--record-digest", action="store_true")
     parser.add_argument("--tiny", action="store_true", help="a few dozen scenarios (for CI)")
     arguments = parser.parse_args()
@@ -232,6 +290,8 @@ def main() -> None:
             _sweeps(exe, arguments, folder)
         if "file" in parts:
             _files(exe, arguments, folder)
+        if "short" in parts:
+            _short(exe, arguments, folder)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -35,6 +37,19 @@ from _measure import environment_note, ratios, spread
 
 START = "2027-01-04"
 PLANS: dict[str, dict[str, Any]] = {
+    "clonazepam 1 mg x2 (direct)": {
+        "drug": "clonazepam",
+        "dose": "1mg",
+        "times": 2,
+        "start": START,
+    },
+    "lorazepam 2 mg x2 -> diazepam": {
+        "drug": "lorazepam",
+        "dose": "2mg",
+        "times": 2,
+        "switch_to": "diazepam",
+        "start": START,
+    },
     "lorazepam 1 mg x2 -> diazepam": {
         "drug": "lorazepam",
         "dose": "1mg",
@@ -69,7 +84,9 @@ def _baseline(days: int) -> int:
     return len(rows)
 
 
-def _child(name: str, runs: int) -> None:
+def _child(name: str, runs: int, without_quicktions: bool) -> None:
+    if without_quicktions:  # the core install's fractions.Fraction
+        sys.modules["quicktions"] = None  # type: ignore[assignment]
     from taper import load_table
     from taper.schedule import plan_taper
 
@@ -120,27 +137,38 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--tiny", action="store_true", help="1 process x 2 runs (for CI)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--without-quicktions", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.tiny:
         arguments.processes, arguments.runs = 1, 2
     if arguments.child:
-        _child(arguments.child, arguments.runs)
+        _child(arguments.child, arguments.runs, arguments.without_quicktions)
         return
-    results: dict[str, list[dict[str, Any]]] = {name: [] for name in PLANS}
+    # With quicktions installed (the fast extra), each plan is also timed with the standard
+    # library's Fraction, interleaved process by process.
+    kinds = [""]
+    if importlib.util.find_spec("quicktions") is not None:
+        kinds = [" [quicktions]", " [fractions.Fraction]"]
+    results: dict[str, list[dict[str, Any]]] = {name + kind: [] for name in PLANS for kind in kinds}
     for _ in range(arguments.processes):
         for name in PLANS:
-            command = [sys.executable, __file__, "--child", name, "--runs", str(arguments.runs)]
-            done = subprocess.run(command, capture_output=True, text=True)
-            if done.returncode:
-                sys.exit(f"{name}: the plan failed:\n{done.stderr.strip()}")
-            results[name].append(json.loads(done.stdout))
+            for kind in kinds:
+                command = [sys.executable, __file__, "--child", name]
+                command += ["--runs", str(arguments.runs)]
+                if kind == " [fractions.Fraction]":
+                    command.append("--without-quicktions")
+                done = subprocess.run(command, capture_output=True, text=True)
+                if done.returncode:
+                    sys.exit(f"{name}: the plan failed:\n{done.stderr.strip()}")
+                results[name + kind].append(json.loads(done.stdout))
     print(
         f"{arguments.processes} processes x {arguments.runs} warm runs; "
         f"median (min-max); {environment_note()}"
     )
-    for name, records in results.items():
+    for label, records in results.items():
+        name = label.split(" [")[0]
         days = int(records[0]["days"])
-        print(f"{name} ({days} days)")
+        print(f"{label} ({days} days)")
         first = [record["first"] for record in records]
         first_floor = [record["first_floor"] for record in records]
         warm = [value for record in records for value in record["warm"]]
@@ -153,6 +181,16 @@ def main() -> None:
             rate = records[0]["rate"]
             print(f"  the same with rate {rate}% (the pace found), warm: {spread(found, 1000)} ms")
             print(f"  search / the same rate given, run by run: {spread(ratios(warm, found))}")
+    if len(kinds) == 2:
+        print("quicktions / fractions.Fraction, process by process (first; median of warm):")
+        for name in PLANS:
+            quick, standard = (results[name + kind] for kind in kinds)
+            first = ratios([r["first"] for r in quick], [r["first"] for r in standard])
+            warm = ratios(
+                [statistics.median(r["warm"]) for r in quick],
+                [statistics.median(r["warm"]) for r in standard],
+            )
+            print(f"  {name}: first {spread(first)}, warm {spread(warm)}")
 
 
 if __name__ == "__main__":

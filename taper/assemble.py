@@ -13,7 +13,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 
 from taper.convert import Conversion
 from taper.dispensing import (
@@ -44,6 +43,7 @@ from taper.options import End, TaperRequest
 from taper.params import SLOTS
 from taper.plan import Checks, DoseTime, Phase, Plan, Step, diazepam_of
 from taper.products import MEASURABLE_CONCENTRATE_ML, Formulary, Preparation
+from taper.rational import Fraction
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 
 

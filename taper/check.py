@@ -35,7 +35,6 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, Decimal
-from fractions import Fraction
 from pathlib import Path
 
 from taper.dispensing import (
@@ -68,6 +67,7 @@ from taper.guideline import (
 from taper.params import SLOTS, Region, parse_choice, parse_slot
 from taper.plan import DispensedProduct, DoseTime, SupplyPeriod
 from taper.products import MEASURABLE_CONCENTRATE_ML, Formulary
+from taper.rational import Fraction
 from taper.regimen import products_for
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 from taper.values import days_value, path_value

@@ -13,7 +13,6 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 
 from taper.doses import parse_dose
 from taper.errors import HighDoseError, InvalidRequestError, NoEquivalenceError, ParameterError
@@ -25,6 +24,7 @@ from taper.formatting import (
     to_decimal,
 )
 from taper.notices import Kind, Notice
+from taper.rational import Fraction
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, table_of
 from taper.values import decimal_of, dose_text
 

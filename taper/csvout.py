@@ -13,12 +13,12 @@ import functools
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from fractions import Fraction
 from typing import IO
 
 from taper import __version__
 from taper.formatting import printable
 from taper.plan import DoseTime, Plan, diazepam_of
+from taper.rational import Fraction
 from taper.records import (
     SUMMARY_FIELDS,
     dumps_compact_json,

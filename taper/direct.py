@@ -29,7 +29,6 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
-from fractions import Fraction
 from typing import ParamSpec, TypeVar
 
 from taper.assemble import Segment
@@ -49,6 +48,7 @@ from taper.options import End, Method, Order, TaperRequest
 from taper.params import SLOTS
 from taper.plan import Phase
 from taper.products import Formulary
+from taper.rational import Fraction
 from taper.regimen import dose_step
 from taper.table import Drug, EquivalenceSource, EquivalenceTable
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from fractions import Fraction
 
 from taper.plan import DispensedProduct, DoseTime, SupplyPeriod
 from taper.products import MEASURABLE_CONCENTRATE_ML, Formulary, Preparation, Product
+from taper.rational import Fraction
 
 
 class DosePreparer:

@@ -7,10 +7,11 @@ A direct taper (:mod:`taper.direct`) or, with a drug to switch to, a substitutio
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
-from fractions import Fraction
+from typing import Any
 
 from taper.assemble import METHOD_PACE_CAUSE, Segment, assemble_plan
 from taper.direct import taper_segments
@@ -21,6 +22,7 @@ from taper.notices import Kind, Notice
 from taper.options import Method, TaperRequest
 from taper.plan import Plan
 from taper.products import product_drug
+from taper.rational import Fraction
 from taper.regimen import check_regimen, request_formulary
 from taper.substitution import build_substitution, paced
 from taper.table import EquivalenceTable, ratio_to_diazepam
@@ -40,9 +42,60 @@ def make_plan(request: TaperRequest, table: EquivalenceTable, *, today: dt.date 
     return plan
 
 
+def _frozen(value: Any) -> Any:
+    """A hashable key that tells apart every value a request field can hold: its type, and
+    a Decimal by its digits and exponent (``1.0`` and ``1`` are different keys)."""
+    if isinstance(value, dict):
+        return (dict, tuple((_frozen(k), _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return (type(value), tuple(_frozen(item) for item in value))
+    if isinstance(value, Decimal):
+        return (Decimal, str(value))
+    return (type(value), value)
+
+
+@dataclass(frozen=True)
+class _Question:
+    """A request, compared and hashed by the values of all its fields (its regimen is a
+    dict, so the request itself is not hashable)."""
+
+    request: TaperRequest = field(compare=False)
+    key: tuple[Any, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class _SameTable:
+    """A table compared by identity (frozen, but holding dicts), held by the cache's key so
+    that its id is not reused while the entry lives."""
+
+    table: EquivalenceTable
+
+    def __hash__(self) -> int:
+        return id(self.table)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _SameTable) and other.table is self.table
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_breach(question: _Question, table: _SameTable, today: dt.date | None) -> bool:
+    return _plan_breaches(question.request, table.table, today)
+
+
 def _breaches(request: TaperRequest, table: EquivalenceTable, today: dt.date | None) -> bool:
     """Whether the method's pace goes over the ceiling in the plan of ``request`` (a request
-    that cannot be planned counts as one)."""
+    that cannot be planned counts as one). Remembered for the last 4,096 questions, keyed by
+    every field of the request, the table (by identity) and today: a batch asks the same
+    ones again (the same drug and dose at neighbouring rates probe the same slower paces)."""
+    try:
+        key = tuple(_frozen(getattr(request, f.name)) for f in fields(request))
+        hash(key)
+    except TypeError:  # a field of a kind that cannot be a key: planned afresh
+        return _plan_breaches(request, table, today)
+    return _cached_breach(_Question(request, key), _SameTable(table), today)
+
+
+def _plan_breaches(request: TaperRequest, table: EquivalenceTable, today: dt.date | None) -> bool:
     try:
         plan = _make_plan(request, table, today=today)
     except TaperError:

@@ -13,9 +13,10 @@ import numbers
 import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
-from fractions import Fraction
+from typing import cast
 
 from taper.errors import ParameterError
+from taper.rational import RATIONAL_TYPES, Fraction
 from taper.values import is_bool
 
 #: Units the formatter prints, exactly as the ISMP list spells them.
@@ -30,17 +31,17 @@ ISMP_DOSE_PATTERN = re.compile(r"^(?:0|[1-9]\d{0,2}(?:,\d{3})*)(?:\.\d*[1-9])? (
 
 def to_decimal(value: Decimal | Fraction | int) -> tuple[Decimal, bool]:
     """Return ``value`` as a Decimal at display precision, and whether that is exact."""
-    if is_bool(value) or not isinstance(value, Decimal | Fraction | numbers.Integral):
+    if is_bool(value) or not isinstance(value, (Decimal, numbers.Integral, *RATIONAL_TYPES)):
         raise ParameterError("value", value, "a number (Decimal, Fraction or int)")
     if isinstance(value, numbers.Integral):
         value = int(value)  # numpy's integers too
     if isinstance(value, Decimal) and not value.is_finite():
         raise ParameterError("value", value, "a finite number")
-    if isinstance(value, Fraction):
+    if isinstance(value, RATIONAL_TYPES):
         exact_decimal = Decimal(value.numerator) / Decimal(value.denominator)
         rounded = exact_decimal.quantize(DISPLAY_QUANTUM, rounding=ROUND_HALF_EVEN)
         return rounded, Fraction(rounded) == value
-    value = Decimal(value)
+    value = Decimal(cast("Decimal | int", value))  # a Decimal or an int by now
     rounded = value.quantize(DISPLAY_QUANTUM, rounding=ROUND_HALF_EVEN)
     return rounded, rounded == value
 

@@ -26,12 +26,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 
 from taper.errors import InvalidRequestError
 from taper.formatting import format_dose, format_dose_range
 from taper.guideline import JOINT_GUIDELINE
 from taper.notices import Kind, Notice
+from taper.rational import Fraction
 
 _UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 

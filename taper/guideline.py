@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from enum import Enum
-from fractions import Fraction
 from typing import TYPE_CHECKING
+
+from taper.rational import Fraction
 
 if TYPE_CHECKING:
     from taper.products import Formulary

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from fractions import Fraction
 from typing import Any, NamedTuple
 
 from taper.convert import Conversion
@@ -22,6 +21,7 @@ from taper.guardrails import RiskAssessment
 from taper.notices import Notice
 from taper.options import TaperRequest
 from taper.products import Formulary, Preparation, Product
+from taper.rational import Fraction
 from taper.table import Drug, EquivalenceSource, EquivalenceTable
 
 

@@ -19,11 +19,11 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from enum import StrEnum
-from fractions import Fraction
 from functools import cached_property
 
 from taper.errors import InvalidRequestError
 from taper.formatting import format_dose, format_number, to_decimal
+from taper.rational import Fraction
 
 
 class Form(StrEnum):

@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import StrEnum
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from taper import __version__
@@ -23,6 +22,7 @@ from taper.notices import Kind, Notice
 from taper.options import TaperRequest
 from taper.params import Hold
 from taper.plan import DispensedProduct, DoseTime, Plan, Step, SupplyPeriod
+from taper.rational import Fraction
 from taper.reviews import plan_reviews
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange
 

@@ -7,10 +7,10 @@ times.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from fractions import Fraction
 
 from taper.doses import parse_dose
 from taper.errors import HighDoseError, InvalidRequestError, UndispensableDoseError, literal
@@ -19,6 +19,7 @@ from taper.guideline import prescribing_step
 from taper.options import End, TaperRequest
 from taper.params import SLOTS, TIMES, parse_regimen
 from taper.products import Formulary, formulary_for, parse_product, product_drug
+from taper.rational import Fraction
 from taper.table import Drug, EquivalenceTable, ratio_to_diazepam
 
 
@@ -131,17 +132,30 @@ def split_daily_dose(
     """
     if len(slots) == 1:
         return {slots[0]: total}
-    order = sorted(slots, key=SPLIT_PREFERENCE.index)
-    quantum = formulary.quantum
-    units = [u for u in formulary.ladder_units(total, dose_step) if u]
-    best = _prescribable_split(int(Fraction(total) / quantum), len(order), units, formulary)
-    if best is None:
+    split = _remembered_split(Fraction(total), tuple(slots), formulary, dose_step)
+    if split is None:
         raise UndispensableDoseError(
             f"{format_dose(total)} cannot be split over {len(slots)} dose times with "
             f"{formulary.describe()}"
         )
+    return dict(split)
+
+
+@functools.lru_cache(maxsize=4096)
+def _remembered_split(
+    total: Fraction, slots: tuple[str, ...], formulary: Formulary, dose_step: Fraction | None
+) -> tuple[tuple[str, Decimal], ...] | None:
+    """The split of :func:`split_daily_dose` (None if there is none), remembered for the last
+    4,096 questions: it depends only on the exact total, the dose times, the products (a
+    Formulary is equal to another of the same drug and products) and the step."""
+    order = sorted(slots, key=SPLIT_PREFERENCE.index)
+    quantum = formulary.quantum
+    units = [u for u in formulary.ladder_units(_mg(total), dose_step) if u]
+    best = _prescribable_split(int(total / quantum), len(order), units, formulary)
+    if best is None:
+        return None
     split = {slot: _mg(quantum * u) for slot, u in zip(order, best, strict=True)}
-    return {slot: split[slot] for slot in SLOTS if slot in split}
+    return tuple((slot, split[slot]) for slot in SLOTS if slot in split)
 
 
 def _mg(amount: Fraction) -> Decimal:

@@ -34,7 +34,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import ROUND_CEILING, Decimal
-from fractions import Fraction
 
 from taper.assemble import Segment, assemble_plan
 from taper.convert import Conversion, convert_dose
@@ -55,6 +54,7 @@ from taper.params import SLOTS, TIMES
 from taper.plan import Phase, Plan
 from taper.presets import DEPRESCRIBING_NEAR_END, LABEL_LAST_DOSE_MG, ashton_diazepam_steps
 from taper.products import Formulary
+from taper.rational import Fraction
 from taper.regimen import (
     SPLIT_PREFERENCE,
     check_regimen,

@@ -14,7 +14,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING
 from taper.errors import ParameterError, TableError, UnknownNameError
 from taper.files import read_text, too_long
 from taper.products import LIQUID_FORMS, Form, Product
+from taper.rational import Fraction
 
 if TYPE_CHECKING:
     from taper._schema import DrugSpec, ProductSpec, SourceSpec, TableSpec

@@ -19,7 +19,10 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
     [
         ("startup.py", ["floor: import typer, rich, pint", "schedule clonazepam", "ratio"]),
         ("schedule.py", ["lorazepam 1 mg x2 -> diazepam", "search / the same rate given"]),
-        ("batch.py", ["taper sweep --jobs 2", "taper batch FILE", "peak at 60 / peak at 20"]),
+        (
+            "batch.py",
+            ["taper sweep --jobs 2", "taper batch FILE", "peak at 60 / peak at 20", "rate plans"],
+        ),
         ("units.py", ["taper's registry", "pint's definition cache", "over the floor"]),
     ],
 )

@@ -1,0 +1,116 @@
+"""What the engine remembers (issue 26) changes nothing it says.
+
+A warning that the method's pace goes over the ceiling names a remedy checked by planning
+slower paces; batches ask the same questions again, so ``engine._breaches`` keeps the last
+answers, keyed by every field of the request, the table (by identity) and today. The split of
+a daily total over dose times is remembered by the exact total, the dose times, the products
+and the step (``regimen._remembered_split``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import strategies as st
+
+import taper.engine as engine
+import taper.regimen as regimen
+from taper.errors import TaperError
+from taper.params import TIMES
+from taper.schedule import plan_taper
+from taper.table import EquivalenceTable, load_table
+
+
+def _warnings(table: EquivalenceTable, **options: Any) -> list[str] | str:
+    try:
+        plan = plan_taper(**options, table=table, start="2027-01-04")
+    except TaperError as error:
+        return f"refused: {error}"
+    return [notice.message for notice in plan.warnings]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    drug=st.sampled_from(
+        [("clonazepam", Decimal(1)), ("lorazepam", Decimal(1)), ("diazepam", Decimal(10))]
+    ),
+    scale=st.decimals(min_value=Decimal("0.5"), max_value=Decimal(3), places=1),
+    times=st.integers(min_value=1, max_value=3),
+    rate=st.decimals(min_value=Decimal(10), max_value=Decimal(30), places=1),
+    every=st.sampled_from(["1w", "2w"]),
+)
+def test_a_plan_warns_alike_with_and_without_the_remembered_answers(
+    table: EquivalenceTable,
+    monkeypatch: pytest.MonkeyPatch,
+    drug: tuple[str, Decimal],
+    scale: Decimal,
+    times: int,
+    rate: Decimal,
+    every: str,
+) -> None:
+    name, unit = drug
+    options = {"drug": name, "dose": unit * scale, "times": times, "rate": rate, "every": every}
+    remembered = _warnings(table, **options)  # with whatever earlier examples left behind
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "_breaches", engine._plan_breaches)
+        afresh = _warnings(table, **options)
+    assert remembered == afresh
+
+
+def test_the_answers_are_keyed_by_the_table_and_the_exact_values() -> None:
+    engine._cached_breach.cache_clear()
+    first, second = load_table(), load_table()
+    options = {"drug": "clonazepam", "dose": "1mg", "times": 2, "rate": "20%", "every": "1w"}
+    plan = plan_taper(**options, table=first, start="2027-01-04")
+    assert any(engine.METHOD_PACE_CAUSE in notice.message for notice in plan.warnings)
+    asked = engine._cached_breach.cache_info().misses
+    assert asked > 0
+    plan_taper(**options, table=first, start="2027-01-04")
+    assert engine._cached_breach.cache_info().misses == asked  # remembered
+    plan_taper(**options, table=second, start="2027-01-04")
+    assert engine._cached_breach.cache_info().misses == 2 * asked  # another table: asked anew
+    assert engine._frozen(Decimal("1.0")) != engine._frozen(Decimal("1"))
+    assert engine._frozen({"morning": Decimal(1)}) != engine._frozen({"morning": 1})
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.sampled_from(["clonazepam", "lorazepam", "diazepam", "alprazolam"]),
+    total=st.decimals(min_value=Decimal("0.25"), max_value=Decimal(40), places=3),
+    times=st.sampled_from([2, 3, 4]),
+    region=st.sampled_from(["us", "uk"]),
+)
+def test_a_remembered_split_is_the_split_worked_out_afresh(
+    table: EquivalenceTable, name: str, total: Decimal, times: int, region: str
+) -> None:
+    """The split of a daily total is remembered (issue 26) by the exact total, the dose
+    times, the products and the step: the same doses, in the same order, as afresh, and the
+    same refusal."""
+    drug = table.drug(name)
+    try:
+        formulary = regimen.products_for(table, drug, region, (), name)
+    except TaperError:  # no products listed for this drug in this region
+        reject()
+
+    def outcome(split: Any) -> Any:
+        try:
+            return list(split(total, TIMES[times], formulary).items())
+        except TaperError as error:
+            return f"refused: {error}"
+
+    remembered = outcome(regimen.split_daily_dose)
+    again = outcome(regimen.split_daily_dose)
+    original = regimen._remembered_split
+    try:
+        regimen._remembered_split = original.__wrapped__  # type: ignore[assignment]
+        afresh = outcome(regimen.split_daily_dose)
+    finally:
+        regimen._remembered_split = original
+    assert remembered == again == afresh
