@@ -552,6 +552,11 @@ class TaperRequest:
         }[self.method]
 
 
+#: The cautious defaults' hold: 2 weeks after every third cut (with a 5% rate where the
+#: method is a percent taper and no rate is given).
+CAUTIOUS_HOLD = "every:3:2w"
+
+
 def _conflict(template: str, options: ScheduleOptions) -> InvalidRequestError:
     """An error about options that do not go together, naming each with its value (if
     given)."""
@@ -655,7 +660,7 @@ def resolve_request(
     for name, number, low, high, allowed in bounded:
         if number is not None and not low <= number <= high:
             raise InvalidRequestError(f"{{{name}}} must be {allowed}", parameters={name: number})
-    holds = o.holds or (("every:3:2w",) if o.cautious else ())
+    holds = o.holds or ((CAUTIOUS_HOLD,) if o.cautious else ())
     return TaperRequest(
         drug=drug,
         regimen={},

@@ -369,7 +369,13 @@ def test_finish_on_diazepam_builds_ashtons_way_out(table: EquivalenceTable) -> N
     assert phases[0] == "taper"
     assert "crossover" in phases
     loads = diazepam_loads(made)
-    assert all(after <= before for before, after in itertools.pairwise(loads))
+    # The equivalent never rises, except that a crossover stage may make up what an earlier
+    # stage lost to rounding, never above where the crossover started.
+    first = phases.index("crossover")
+    assert all(
+        loads[index] <= (loads[first - 1] if phases[index] == "crossover" else loads[index - 1])
+        for index in range(1, len(loads))
+    )
     assert made.request.finish_on == "diazepam"
 
 
@@ -430,7 +436,9 @@ def test_a_switch_never_goes_above_the_maximum_nor_raises_the_equivalent(
         if single is not None:
             assert all(d.dose_mg <= single for d in step.doses if d.drug == target)
         if index and step.phase in {"crossover", "stabilization"}:
-            assert loads[index] <= loads[index - 1]
+            # Never above where the switch started (a stage may make up what rounding lost
+            # at an earlier one: no cascade of rounding down).
+            assert loads[index] <= loads[0]
 
 
 def test_older_people_and_liver_impairment_are_warned_of_accumulation(
