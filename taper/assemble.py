@@ -43,6 +43,7 @@ from taper.notices import Kind, Notice
 from taper.options import End, TaperRequest
 from taper.params import SLOTS
 from taper.plan import Checks, DoseTime, Phase, Plan, Step, diazepam_of
+from taper.presets import LABEL_LAST_DOSE_MG
 from taper.products import MEASURABLE_CONCENTRATE_ML, Formulary, Preparation
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 
@@ -444,7 +445,14 @@ def _end_warnings(
 ) -> list[Notice]:
     """Cuts the products force (with the ways out), and a stop from a needlessly high dose."""
     warnings = []
-    forced = [step for step in steps if step.forced]
+    # The clonazepam label pace stops from its own last dose (0.125 mg twice daily): that
+    # stop is the label's, not forced by the products nor asked for.
+    label_end = (
+        request.pace == "label"
+        and request.final_mg == LABEL_LAST_DOSE_MG
+        and not any(given.startswith("final=") for given in request.pace_overrides)
+    )
+    forced = [step for step in steps if step.forced and not (label_end and step.phase == "stop")]
     if forced:
         numbers = ", ".join(str(step.number) for step in forced)
         warnings.append(
@@ -458,7 +466,20 @@ def _end_warnings(
         )
     stop_from = steps[-2].total_mg
     clinical_end = clinical_end_mg(formulary, stop_from, None if ratio is None else ratio[0])
-    if stop_from > clinical_end:
+    if stop_from > clinical_end and label_end:
+        warnings.append(
+            Notice(
+                Kind.STOP_DOSE,
+                f"the plan stops from {format_dose(stop_from)} of {drug.name} a day, the label "
+                "pace's last dose (the US label decreases by 0.125 mg twice daily every 3 days, "
+                "so its last dose is 0.125 mg twice daily), more than the clinical end of "
+                f"{format_dose(clinical_end)} a day"
+                + ("" if ratio is None else " (about 1 mg diazepam equivalent, NICE CKS)")
+                + f": a final dose of {format_dose(clinical_end)} (--final "
+                f"{format_dose(clinical_end).replace(' ', '')}) adds that step",
+            )
+        )
+    elif stop_from > clinical_end:
         asked = " (the final dose asked for)" if request.final_mg is not None else ""
         warnings.append(
             Notice(

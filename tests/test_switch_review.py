@@ -3,6 +3,7 @@ remedies, rounding at the crossover, the night dose (each test named after the b
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -172,3 +173,27 @@ def test_high_dose_refusal_suggests_a_switch_reduction_that_still_refuses(
     sources = re.search(r"a source whose equivalents give less \(([^)]*)\)", refused.stderr)
     for source in sources.group(1).split(", ") if sources else []:
         assert run(*base, *asked, "--source", source).exit_status == 0, source
+
+
+def test_label_pace_stop_said_to_be_the_final_dose_asked_for(run: Any) -> None:
+    """The label pace sets its own last dose (0.125 mg twice daily): the plan said the stop
+    from 0.25 mg was 'the final dose asked for' and that the products forced it."""
+    base = ["schedule", "clonazepam", "1mg", "--times", "2", "--pace", "label"]
+    base += ["--region", "us", "--start", START, "--format", "json"]
+    result = run(*base)
+    assert result.exit_status == 0
+    warnings = {w["kind"]: w["message"] for w in json.loads(result.stdout)["warnings"]}
+    stop = warnings["stop-dose"]
+    assert "asked" not in stop
+    assert "the label pace's last dose" in stop
+    assert "0.125 mg twice daily" in stop
+    assert "forced-cut" not in warnings
+    # The remedy it names clears it.
+    assert "--final 0.125mg" in stop
+    remedied = run(*base, "--final", "0.125mg")
+    kinds = {w["kind"] for w in json.loads(remedied.stdout)["warnings"]}
+    assert "stop-dose" not in kinds
+    # A final dose the user gives is still said to be asked for.
+    asked = run(*base, "--final", "0.25mg")
+    messages = {w["kind"]: w["message"] for w in json.loads(asked.stdout)["warnings"]}
+    assert "(the final dose asked for)" in messages["stop-dose"]
