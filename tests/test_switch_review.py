@@ -197,3 +197,22 @@ def test_label_pace_stop_said_to_be_the_final_dose_asked_for(run: Any) -> None:
     asked = run(*base, "--final", "0.25mg")
     messages = {w["kind"]: w["message"] for w in json.loads(asked.stdout)["warnings"]}
     assert "(the final dose asked for)" in messages["stop-dose"]
+
+
+def test_deprescribing_pace_cuts_20_to_50_percent_near_the_end_without_saying_why(
+    run: Any,
+) -> None:
+    """deprescribing.org's 12.5% near the end was recorded but the clinical end's fixed
+    steps cut 20-50% below 0.5 mg of lorazepam, and the plan did not say which rule won."""
+    base = ["schedule", "lorazepam", "2mg", "--times", "2", "--pace", "deprescribing"]
+    base += ["--age", "80", "--region", "uk", "--start", START, "--format", "json"]
+    made = json.loads(run(*base).stdout)
+    said = [w["message"] for w in made["warnings"] if "12.5%" in w["message"]]
+    said = [message for message in said if "clinical end's fixed steps win" in message]
+    assert len(said) == 1
+    assert "below 0.5 mg of lorazepam a day the plan cuts 20-50% a step" in said[0]
+    assert "that the deprescribing pace sets" in said[0]
+    assert "--end micro" in said[0]
+    # The remedy it names clears it.
+    micro = json.loads(run(*base, "--end", "micro").stdout)
+    assert not any("fixed steps win" in w["message"] for w in micro["warnings"])
