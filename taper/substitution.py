@@ -269,24 +269,16 @@ def _aligned(config: Config, layout: tuple[tuple[str, str], ...]) -> tuple[Decim
     return tuple(config[key] for key in layout)
 
 
-def _nearest_within(formulary: Formulary, amount: Fraction, room: Fraction) -> Decimal:
-    """The dose the products make nearest ``amount`` (a tie goes to the lower) that is not
-    above ``room``, from tablets or capsules; a liquid only where they make no dose up to
-    ``amount`` at all (no diazepam 4.8 mg as 12 mL of solution where tablets make 4 mg).
-    Zero where nothing up to ``amount`` is made."""
-    cap = min(amount, room)
+def _at_most(formulary: Formulary, amount: Fraction) -> Decimal:
+    """The largest dose the products make that is not above ``amount``, from tablets or
+    capsules; a liquid only where they make no dose at all (no diazepam 4.8 mg as 12 mL of
+    solution where tablets make 4 mg: what the products lose is said in the plan's
+    warnings). Zero where nothing up to ``amount`` is made."""
     for liquids in (False, True):
-        ladder = formulary.ladder(Decimal(int(max(amount, room)) + 1), liquids=liquids)
-        doses = [Fraction(dose) for dose in ladder]
-        position = bisect.bisect_right(doses, cap)
+        ladder = formulary.ladder(Decimal(int(amount) + 1), liquids=liquids)
+        position = bisect.bisect_right([Fraction(dose) for dose in ladder], amount)
         if position > 1:  # the ladder starts at zero
-            lower = ladder[position - 1]
-            above = [
-                dose for dose, value in zip(ladder, doses, strict=True) if amount < value <= room
-            ]
-            if above and abs(Fraction(above[0]) - amount) < amount - Fraction(lower):
-                return above[0]
-            return lower
+            return ladder[position - 1]
     return Decimal(0)
 
 
@@ -556,23 +548,22 @@ class _Crossing:
         )
 
     def new_dose(self, config: Config, slot: str, moved: Mapping[str, Fraction]) -> Decimal:
-        """The new drug's dose at ``slot`` (``config`` has none there yet): what it had at
-        the start and what has moved there (diazepam mg, less any reduction and cut), converted
-        and made as near as the products allow, so that the new drug's doses of the day never
-        add up to more than the equivalent of what has moved (what an earlier stage lost to
-        rounding is made up where the products allow: no cascade of rounding down)."""
+        """The new drug's dose at ``slot`` (``config`` has none there yet): the largest the
+        products make that keeps the new drug's doses of the day within the equivalent of
+        what has moved (diazepam mg, less any reduction and cut): what it had at the start and
+        what has moved there, plus what the other dose times lost to the products' steps, so
+        that losses to rounding are made up where the products allow instead of adding up."""
         per_mg = self.per_mg[self.target.name]
         ideal = {at: self.base.get(at, Fraction(0)) + moved[at] * self.keep for at in self.slots}
         others = sum(
             (per_mg * Fraction(config[self.target.name, at]) for at in self.slots if at != slot),
             Fraction(0),
         )
-        amount = ideal[slot] / per_mg
         room = (sum(ideal.values(), Fraction(0)) - others) / per_mg
-        dose = _nearest_within(self.formularies[self.target.name], amount, room)
+        dose = _at_most(self.formularies[self.target.name], room)
         if dose == 0:
             raise UndispensableDoseError(
-                f"the {slot} dose converts to {format_dose(_decimal(min(amount, room)))} of "
+                f"the {slot} dose converts to {format_dose(_decimal(room))} of "
                 f"{self.target.name}, less than the smallest dose the products can make "
                 f"({self.formularies[self.target.name].describe()})"
                 + (
