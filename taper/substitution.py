@@ -394,10 +394,11 @@ class _Crossing:
         if total <= ceiling:
             single = maximum.single_mg if maximum else None
             if single is not None and total > 4 * Fraction(single):
+                smaller = self._reduction_way() or "a lower start ({switch_reduction})"
                 raise InvalidRequestError(
                     f"{target.name} {format_dose(_decimal(total))} a day cannot be given in four "
                     f"doses or fewer within the label's largest single dose of "
-                    f"{format_dose(single)}; give a lower start ({{switch_reduction}}) or another "
+                    f"{format_dose(single)}; give {smaller} or another "
                     "{source}, or pass {allow_high_dose} to go ahead deliberately",
                     parameters={"switch_reduction": None, "source": None, "allow_high_dose": True},
                 )

@@ -216,3 +216,17 @@ def test_deprescribing_pace_cuts_20_to_50_percent_near_the_end_without_saying_wh
     # The remedy it names clears it.
     micro = json.loads(run(*base, "--end", "micro").stdout)
     assert not any("fixed steps win" in w["message"] for w in micro["warnings"])
+
+
+def test_single_dose_refusal_names_a_switch_reduction_without_its_size(run: Any) -> None:
+    """Chlordiazepoxide 87.5 mg a day does not fit four UK doses of at most 20 mg: the
+    refusal said 'a lower start' without how much; the size it names must clear it."""
+    base = ["schedule", "lorazepam", "3.5mg", "--times", "2", "--switch-to", "chlordiazepoxide"]
+    base += ["--region", "uk", "--start", START]
+    refused = run(*base)
+    assert refused.exit_status != 0
+    found = re.search(r"--switch-reduction of at least (\d+)%", refused.stderr)
+    assert found, refused.stderr
+    least = int(found.group(1))
+    assert run(*base, "--switch-reduction", f"{least}%").exit_status == 0
+    assert run(*base, "--switch-reduction", f"{least - 1}%").exit_status != 0
