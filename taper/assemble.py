@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,6 +29,7 @@ from taper.formatting import consecutive_runs, format_dose, format_number
 from taper.guardrails import assess
 from taper.guideline import (
     JOINT_GUIDELINE,
+    LAST_BAND_STEP_DIAZEPAM_MG,
     LONG_PLAN_DAYS,
     START_FRACTION,
     WINDOW_DAYS,
@@ -39,9 +41,10 @@ from taper.guideline import (
     smallest_dose_mg,
 )
 from taper.notices import Kind, Notice
-from taper.options import End, TaperRequest
+from taper.options import End, Method, TaperRequest
 from taper.params import SLOTS
 from taper.plan import Checks, DoseTime, Phase, Plan, Step, diazepam_of
+from taper.presets import LABEL_LAST_DOSE_MG
 from taper.products import MEASURABLE_CONCENTRATE_ML, Formulary, Preparation
 from taper.rational import Fraction
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
@@ -444,7 +447,14 @@ def _end_warnings(
 ) -> list[Notice]:
     """Cuts the products force (with the ways out), and a stop from a needlessly high dose."""
     warnings = []
-    forced = [step for step in steps if step.forced]
+    # The clonazepam label pace stops from its own last dose (0.125 mg twice daily): that
+    # stop is the label's, not forced by the products nor asked for.
+    label_end = (
+        request.pace == "label"
+        and request.final_mg == LABEL_LAST_DOSE_MG
+        and not any(given.startswith("final=") for given in request.pace_overrides)
+    )
+    forced = [step for step in steps if step.forced and not (label_end and step.phase == "stop")]
     if forced:
         numbers = ", ".join(str(step.number) for step in forced)
         warnings.append(
@@ -456,9 +466,23 @@ def _end_warnings(
                 + _remedies(drug, formulary, request),
             )
         )
+    warnings += _slow_end_warnings(steps, request, drug, ratio)
     stop_from = steps[-2].total_mg
     clinical_end = clinical_end_mg(formulary, stop_from, None if ratio is None else ratio[0])
-    if stop_from > clinical_end:
+    if stop_from > clinical_end and label_end:
+        warnings.append(
+            Notice(
+                Kind.STOP_DOSE,
+                f"the plan stops from {format_dose(stop_from)} of {drug.name} a day, the label "
+                "pace's last dose (the US label decreases by 0.125 mg twice daily every 3 days, "
+                "so its last dose is 0.125 mg twice daily), more than the clinical end of "
+                f"{format_dose(clinical_end)} a day"
+                + ("" if ratio is None else " (about 1 mg diazepam equivalent, NICE CKS)")
+                + f": a final dose of {format_dose(clinical_end)} (--final "
+                f"{format_dose(clinical_end).replace(' ', '')}) adds that step",
+            )
+        )
+    elif stop_from > clinical_end:
         asked = " (the final dose asked for)" if request.final_mg is not None else ""
         warnings.append(
             Notice(
@@ -469,6 +493,52 @@ def _end_warnings(
             )
         )
     return warnings
+
+
+def _slow_end_warnings(
+    steps: Sequence[Step],
+    request: TaperRequest,
+    drug: Drug,
+    ratio: tuple[Fraction, Fraction] | None,
+) -> list[Notice]:
+    """Where a slower rate near the end (``slow_below``/``slow_rate``, e.g. the
+    deprescribing pace's 12.5%) gives way to the clinical end's fixed steps: which rule
+    wins, why, and how to have the other."""
+    slow_below, slow_rate = request.slow_below_mg, request.slow_rate_percent
+    if (
+        request.method is not Method.PERCENT
+        or slow_below is None
+        or slow_rate is None
+        or request.end is not End.CLINICAL
+        or ratio is None
+    ):
+        return []
+    larger = [
+        after.cut_percent
+        for before, after in itertools.pairwise(steps)
+        if after.phase == Phase.TAPER
+        and before.total_mg <= slow_below
+        and after.cut_percent is not None
+        and after.cut_percent > slow_rate
+    ]
+    if not larger:
+        return []
+    per_mg = Decimal(ratio[0].numerator) / Decimal(ratio[0].denominator)
+    return [
+        Notice(
+            Kind.PACE,
+            f"below {format_dose(slow_below)} of {drug.name} a day the plan cuts "
+            f"{format_number(min(larger))}-{format_number(max(larger))}% a step, not the "
+            f"{format_number(slow_rate)}% near the end "
+            + (f"that the {request.pace} pace sets" if request.pace else "asked for")
+            + ": the clinical end's fixed steps win there (NICE CKS: from 5 mg diazepam "
+            "equivalent, 0.5-1 mg every 1-2 weeks until stopped; here at most "
+            f"{format_dose(LAST_BAND_STEP_DIAZEPAM_MG / per_mg)} of {drug.name} a step), so "
+            "that the plan stops in weeks rather than ever smaller doses; --end micro "
+            f"follows the {format_number(slow_rate)}% rule to the end instead, spacing out "
+            "the products' smallest steps (a longer plan)",
+        )
+    ]
 
 
 def _decimal(value: Fraction) -> Decimal:

@@ -552,6 +552,11 @@ class TaperRequest:
         }[self.method]
 
 
+#: The cautious defaults' hold: 2 weeks after every third cut (with a 5% rate where the
+#: method is a percent taper and no rate is given).
+CAUTIOUS_HOLD = "every:3:2w"
+
+
 def _conflict(template: str, options: ScheduleOptions) -> InvalidRequestError:
     """An error about options that do not go together, naming each with its value (if
     given)."""
@@ -664,7 +669,7 @@ def resolve_request(
             "if the drug is in fact taken every day, leave out {days_per_week}",
             parameters={"days_per_week": o.days_per_week},
         )
-    holds = o.holds or (("every:3:2w",) if o.cautious else ())
+    holds = o.holds or ((CAUTIOUS_HOLD,) if o.cautious else ())
     return TaperRequest(
         drug=drug,
         regimen={},

@@ -101,6 +101,9 @@ PACES: dict[str, Pace] = {
             },
             drugs=("clonazepam",),
             covers="clonazepam only",
+            # The label's last dose, 0.125 mg twice daily, as the final dose (see
+            # taper.substitution.paced): a final dose given overrides it.
+            derived=frozenset({"final"}),
         ),
         Pace(
             "joint-slow",

@@ -15,9 +15,10 @@ A substitution plan has three phases, all in one day-by-day schedule:
      and the plan says so).
 
    Each new dose is the diazepam equivalent of what it replaces, under the chosen source,
-   converted to the new drug and rounded to the nearest dose its products can make (a tie
-   goes to the lower dose). The diazepam equivalent of each day therefore stays the same
-   through the crossover, within what the products allow.
+   converted to the new drug and made as near as its products allow (a tie goes to the lower
+   dose) without the day's new doses adding up to more than the equivalent of what has
+   moved. The diazepam equivalent of each day therefore stays the same through the
+   crossover, within what the products allow, and never goes above where it started.
 2. **Stabilisation** on the new drug (``--stabilize``, 2 weeks by default, 0 allowed).
 3. **Taper** of the new drug with any method and control of the scheduling engine.
 
@@ -49,8 +50,8 @@ from taper.formatting import format_dose, format_dose_range, format_number
 from taper.guardrails import dose_band
 from taper.guideline import JOINT_GUIDELINE, WINDOW_DAYS, over_ceiling, percent
 from taper.notices import Kind, Notice
-from taper.options import Crossover, Method, TaperRequest
-from taper.params import SLOTS, TIMES
+from taper.options import CAUTIOUS_HOLD, Crossover, Method, TaperRequest
+from taper.params import SLOTS, TIMES, parse_hold
 from taper.plan import Phase, Plan
 from taper.presets import DEPRESCRIBING_NEAR_END, LABEL_LAST_DOSE_MG, ashton_diazepam_steps
 from taper.products import Formulary
@@ -192,7 +193,7 @@ def build_substitution(
         # resolved it for its own drug, and only "auto" rebuilds both.
         order=resolved.order if recorded is None else recorded.order,
     )
-    warnings = _warnings(request, conversion, target, crossing, switched)
+    warnings = _warnings(request, conversion, target, crossing, switched, resolved)
     return assemble_plan(
         request=plan_request,
         drugs=drugs,
@@ -269,10 +270,10 @@ def _aligned(config: Config, layout: tuple[tuple[str, str], ...]) -> tuple[Decim
 
 
 def _at_most(formulary: Formulary, amount: Fraction) -> Decimal:
-    """The largest dose the products make that is not above ``amount`` (rounding down, so
-    that a switch never raises the diazepam equivalent), from tablets or capsules; a liquid
-    only where they make no dose at all (no diazepam 4.8 mg as 12 mL of solution where
-    tablets make 4 mg: what rounding loses is said in the plan's warnings)."""
+    """The largest dose the products make that is not above ``amount``, from tablets or
+    capsules; a liquid only where they make no dose at all (no diazepam 4.8 mg as 12 mL of
+    solution where tablets make 4 mg: what the products lose is said in the plan's
+    warnings). Zero where nothing up to ``amount`` is made."""
     for liquids in (False, True):
         ladder = formulary.ladder(Decimal(int(amount) + 1), liquids=liquids)
         position = bisect.bisect_right([Fraction(dose) for dose in ladder], amount)
@@ -285,8 +286,9 @@ class _Crossing:
     """The crossover: which dose times the plan uses, and its stages.
 
     Each new dose is the diazepam equivalent of what has moved so far at its dose time,
-    converted under the source (less any reduction asked for) and rounded down to what the
-    products make, and never more than keeps the day's diazepam equivalent from rising.
+    converted under the source (less any reduction and the Ashton cuts) and made as near as
+    the products allow without the day's new doses adding up to more than the equivalent of
+    what has moved (see :meth:`new_dose`).
     """
 
     def __init__(
@@ -322,6 +324,17 @@ class _Crossing:
         self._stages: list[tuple[Config, str]] | None = None
         #: The diazepam equivalent a day cut during the crossover (Ashton, high doses).
         self.cut = Fraction(0)
+        #: The diazepam equivalent a day the switch aims at: the full equivalent, less any
+        #: switch reduction (asked for, or for the patient); the Ashton crossover's cuts go
+        #: on from there, never below CUT_ABOVE_DIAZEPAM_MG.
+        own = sum(self.base.values(), Fraction(0))
+        self.reduced = own + self.keep * (
+            sum(
+                (self.per_mg[d.name] * Fraction(v) for d, r in current for v in r.values()),
+                Fraction(0),
+            )
+            - own
+        )
         self.start: Config = dict.fromkeys(self.layout, Decimal(0))
         for drug, regimen in current:
             for slot, dose in regimen.items():
@@ -357,22 +370,35 @@ class _Crossing:
             Fraction(0),
         )
 
+    def reached(self) -> Fraction:
+        """The new drug a day (mg) the switch reaches: the full equivalent less any
+        reduction, and for the Ashton crossover, less its cuts."""
+        if self.request.crossover is Crossover.ASHTON:  # what the cuts reach
+            return self.load(self.stages()[-1][0]) / self.per_mg[self.target.name]
+        return self.load(self.start) * self.keep / self.per_mg[self.target.name]
+
+    def fits(self) -> bool:
+        """Whether the switch stays within its ceiling and the label's largest single
+        doses (four dose times at most), as :meth:`check_limits` requires."""
+        total = self.reached()
+        single = self.limit.single_mg if self.limit else None
+        return total <= self.ceiling()[0] and (single is None or total <= 4 * Fraction(single))
+
     def check_limits(self, table: EquivalenceTable, source: EquivalenceSource) -> None:
         """Refuse a switch above the new drug's usual maximum a day, unless allowed."""
         target, maximum = self.target, self.limit
         if self.request.allow_high_dose:
             return
-        total = self.load(self.start) * self.keep / self.per_mg[target.name]
-        if self.request.crossover is Crossover.ASHTON:  # what the cuts reach
-            total = self.load(self.stages()[-1][0]) / self.per_mg[target.name]
+        total = self.reached()
         ceiling, note = self.ceiling()
         if total <= ceiling:
             single = maximum.single_mg if maximum else None
             if single is not None and total > 4 * Fraction(single):
+                smaller = self._reduction_way() or "a lower start ({switch_reduction})"
                 raise InvalidRequestError(
                     f"{target.name} {format_dose(_decimal(total))} a day cannot be given in four "
                     f"doses or fewer within the label's largest single dose of "
-                    f"{format_dose(single)}; give a lower start ({{switch_reduction}}) or another "
+                    f"{format_dose(single)}; give {smaller} or another "
                     "{source}, or pass {allow_high_dose} to go ahead deliberately",
                     parameters={"switch_reduction": None, "source": None, "allow_high_dose": True},
                 )
@@ -386,7 +412,7 @@ class _Crossing:
         ways = [
             f"a source whose equivalents give less ({', '.join(lower)})" if lower else "",
             self._ashton_way(ceiling),
-            "a start lower than the full equivalent ({switch_reduction}, e.g. 25%)",
+            self._reduction_way(),
             "switching part of the dose and tapering the rest first",
             "specialist advice above 40 mg diazepam equivalent a day, and inpatient withdrawal "
             "above 50 mg (Australian guidance)",
@@ -472,6 +498,39 @@ class _Crossing:
                 )
         return f"{cause}: no smaller reduction keeps it within the ceiling at these stages"
 
+    def _reduction_way(self) -> str:
+        """A lower start as a way forward: the smallest whole-percent switch reduction that
+        clears this refusal, found by planning the crossover with it ("" if none up to 90%
+        does)."""
+        asked = int(self.request.switch_reduction_percent)
+        start = self.load(self.start)
+        ceiling = self.ceiling()[0] * self.per_mg[self.target.name]
+        # The reduction that brings the full equivalent to the ceiling: none smaller clears
+        # a crossover without cuts; the Ashton crossover's cuts may clear a smaller one.
+        least = (
+            0 if self.request.crossover is Crossover.ASHTON else int(100 * (1 - ceiling / start))
+        )
+        for reduction in range(max(asked + 1, least, 1), 91):
+            trial = _Crossing(
+                replace(self.request, switch_reduction_percent=Decimal(reduction)),
+                *self._arguments,
+            )
+            try:
+                if not trial.fits():
+                    continue
+            except TaperError:
+                continue
+            advice = (
+                ""
+                if reduction <= 50
+                else ", more than the 25-50% converters advise: a clinical judgement"
+            )
+            return (
+                "a start lower than the full equivalent ({switch_reduction} of at least "
+                f"{reduction}%{advice})"
+            )
+        return ""
+
     def _ashton_way(self, maximum: Fraction) -> str:
         """The Ashton crossover as a way forward, where its cuts reach the maximum."""
         if self.request.crossover is Crossover.ASHTON:
@@ -489,16 +548,23 @@ class _Crossing:
             f"{format_dose(_decimal(reached))} a day)"
         )
 
-    def new_dose(self, config: Config, slot: str, moved: Fraction, before: Fraction) -> Decimal:
-        """The new drug's dose at ``slot`` (``config`` has none there yet): what it had at
-        the start and ``moved`` (diazepam mg moved there so far, less any reduction asked
-        for) converted, rounded down, keeping the day's equivalent at most ``before``."""
-        wanted = self.base.get(slot, Fraction(0)) + moved * self.keep
-        amount = min(wanted, before - self.load(config)) / self.per_mg[self.target.name]
-        dose = _at_most(self.formularies[self.target.name], amount)
+    def new_dose(self, config: Config, slot: str, moved: Mapping[str, Fraction]) -> Decimal:
+        """The new drug's dose at ``slot`` (``config`` has none there yet): the largest the
+        products make that keeps the new drug's doses of the day within the equivalent of
+        what has moved (diazepam mg, less any reduction and cut): what it had at the start and
+        what has moved there, plus what the other dose times lost to the products' steps, so
+        that losses to rounding are made up where the products allow instead of adding up."""
+        per_mg = self.per_mg[self.target.name]
+        ideal = {at: self.base.get(at, Fraction(0)) + moved[at] * self.keep for at in self.slots}
+        others = sum(
+            (per_mg * Fraction(config[self.target.name, at]) for at in self.slots if at != slot),
+            Fraction(0),
+        )
+        room = (sum(ideal.values(), Fraction(0)) - others) / per_mg
+        dose = _at_most(self.formularies[self.target.name], room)
         if dose == 0:
             raise UndispensableDoseError(
-                f"the {slot} dose converts to {format_dose(_decimal(amount))} of "
+                f"the {slot} dose converts to {format_dose(_decimal(room))} of "
                 f"{self.target.name}, less than the smallest dose the products can make "
                 f"({self.formularies[self.target.name].describe()})"
                 + (
@@ -537,20 +603,21 @@ class _Crossing:
             """Move ``amounts`` of the old drugs at ``slot`` to the new drug; above
             ``cut_above`` (diazepam mg a day) the new dose is less by the Ashton cut."""
             nonlocal config
-            before = self.load(config)
+            # Where the crossover ends before this stage's cut: the reduced target less the
+            # cuts so far (and no more than the day holds now).
+            reaches = min(self.load(config), self.reduced - self.cut)
             config = dict(config)
             now = Fraction(0)
             for name, amount in amounts.items():
                 config[name, slot] -= amount
                 now += self.per_mg[name] * Fraction(amount)
             moved[slot] += now
-            if cut_above is not None and before > cut_above:
-                cut = min(CROSSOVER_CUT_MG, before - cut_above, now / 2)
+            if cut_above is not None and reaches > cut_above:
+                cut = min(CROSSOVER_CUT_MG, reaches - cut_above, now * self.keep / 2)
                 moved[slot] -= cut / self.keep
                 self.cut += cut
-                before -= cut
             config[target.name, slot] = Decimal(0)
-            config[target.name, slot] = self.new_dose(config, slot, moved[slot], before)
+            config[target.name, slot] = self.new_dose(config, slot, moved)
 
         if mode is Crossover.DIRECT:
             for slot in to_switch:
@@ -599,7 +666,28 @@ class _Crossing:
                         stages.append(
                             (config, f"{format_dose(step)} of the {slot} {name} dose switched")
                         )
-        return [(self._spread(stage), note) for stage, note in stages]
+        return [(self._night_largest(self._spread(stage)), note) for stage, note in stages]
+
+    def _night_largest(self, config: Config) -> Config:
+        """The stage with the new drug's night dose at least as large as any daytime dose
+        that has finished switching (the Ashton Manual and NHS Scotland reduce daytime doses
+        before the night dose; lorazepam's label gives the largest dose at bedtime): the
+        largest such daytime dose and the night dose change places, the day's total kept."""
+        name = self.target.name
+        night = "night" if "night" in self.slots else self.slots[-1]
+
+        def switched(slot: str) -> bool:
+            return not any(config[old, slot] for old in self.old)
+
+        daytime = [slot for slot in self.slots if slot != night and switched(slot)]
+        if not switched(night) or not daytime:
+            return config
+        largest = max(daytime, key=lambda slot: config[name, slot])
+        if config[name, largest] <= config[name, night]:
+            return config
+        swapped = dict(config)
+        swapped[name, night], swapped[name, largest] = config[name, largest], config[name, night]
+        return swapped
 
     def _spread(self, config: Config) -> Config:
         """The new drug's doses of a stage, divided over as many dose times as it takes so
@@ -727,8 +815,19 @@ def _warnings(
     target: Drug,
     crossing: _Crossing,
     switched: Config,
+    resolved: TaperRequest,
 ) -> list[Notice]:
+    """The switch's warnings; ``resolved``: the request its taper phase was planned with."""
     warnings: list[Notice] = []
+    older = request.factors.age is not None and request.factors.age >= 65
+    for_patient = " and ".join(
+        what
+        for what, given in (
+            (f"age {request.factors.age}", older),
+            ("liver impairment", request.factors.liver_impairment),
+        )
+        if given
+    )
     added = [slot for slot in crossing.slots if slot not in crossing.given]
     if added and crossing.limit is not None and crossing.limit.single_mg is not None:
         warnings.append(
@@ -779,26 +878,44 @@ def _warnings(
                 "benzodiazepine over 1-2 weeks (smaller stages: --crossover partial)",
             )
         )
+    adjusted = request.adjusted_for_patient
     if request.switch_reduction_percent:
+        why = (
+            f"for the patient ({for_patient}: converters advise 25-50% lower in older people; "
+            "give a switch reduction, 0% for the full equivalent, to change it)"
+            if any(item.startswith("switch_reduction") for item in adjusted)
+            else "as asked"
+        )
         warnings.append(
             Notice(
                 Kind.SWITCH_REDUCTION,
                 f"the {target.name} dose starts {format_number(request.switch_reduction_percent)}"
-                "% below the full equivalent, as asked (incomplete cross-tolerance)",
+                f"% below the full equivalent, {why} (incomplete cross-tolerance): diazepam "
+                f"equivalent {format_dose(_decimal(crossing.reduced))} a day instead of "
+                f"{format_dose(_decimal(crossing.load(crossing.start)))}",
             )
         )
     if crossing.cut:
+        start = (
+            "the full equivalent"
+            if crossing.keep == 1
+            else f"the equivalent less the {format_number(request.switch_reduction_percent)}% "
+            "reduction"
+        )
         warnings.append(
             Notice(
                 Kind.CROSSOVER_CUT,
                 f"the crossover also cuts {format_dose(_decimal(crossing.cut))} diazepam "
-                f"equivalent a day as the old drug is replaced (at most "
-                f"{format_dose(_decimal(CROSSOVER_CUT_MG))} a stage, not below "
-                f"{format_dose(_decimal(CUT_ABOVE_DIAZEPAM_MG))}: the Ashton Manual's method "
+                f"equivalent a day as the old drug is replaced, from "
+                f"{format_dose(_decimal(crossing.reduced))} a day ({start}) to "
+                f"{format_dose(_decimal(crossing.reduced - crossing.cut))} before rounding to "
+                f"the products: at most {format_dose(_decimal(CROSSOVER_CUT_MG))} a stage and "
+                "half of what a stage moves, never below "
+                f"{format_dose(_decimal(CUT_ABOVE_DIAZEPAM_MG))} (the Ashton Manual's method "
                 "above about 40 mg)",
             )
         )
-    full = before * crossing.keep - crossing.cut
+    full = crossing.reduced - crossing.cut
     if full != after and full > 0:
         change = (after - full) / full * 100
         rounded = Decimal(change.numerator) / Decimal(change.denominator)
@@ -809,7 +926,15 @@ def _warnings(
             + " and ".join(
                 what
                 for what, given in (
-                    ("reduction asked", crossing.keep != 1),
+                    (
+                        "switch reduction"
+                        + (
+                            " for the patient"
+                            if any(a.startswith("switch_reduction") for a in adjusted)
+                            else " asked"
+                        ),
+                        crossing.keep != 1,
+                    ),
                     ("crossover's cuts", bool(crossing.cut)),
                 )
                 if given
@@ -819,8 +944,9 @@ def _warnings(
         warnings.append(
             Notice(
                 Kind.SWITCH_ROUNDING,
-                f"rounding down to the {target.name} products changes the diazepam equivalent "
-                f"from {format_dose(_decimal(full))}{aimed} to {format_dose(_decimal(after))} "
+                f"the {target.name} products make no dose at the exact equivalent: the nearest "
+                "they make without going above it changes the diazepam equivalent from "
+                f"{format_dose(_decimal(full))}{aimed} to {format_dose(_decimal(after))} "
                 f"a day at the crossover ({'+' if change > 0 else '-'}"
                 f"{format_number(abs(rounded).quantize(Decimal('0.1')))}%)",
             )
@@ -868,27 +994,27 @@ def _warnings(
             if given
         )
         others = " or ".join(name for name in ALTERNATIVES if name not in crossing.old)
-        adjusted = request.adjusted_for_patient
+        changes = []
+        if any(item.startswith("switch_reduction") for item in adjusted):
+            changes.append(
+                f"starts {format_number(request.switch_reduction_percent)}% below the full "
+                "equivalent (converters advise 25-50% lower in older people)"
+            )
+        if any(item.startswith("cautious") for item in adjusted):
+            interval = format_number(Decimal(resolved.interval_days))
+            if resolved.method is Method.PERCENT:
+                changes.append(
+                    f"tapers at {format_number(resolved.rate_percent)}% of the current dose "
+                    f"every {interval} days (the cautious pace: the slow end of the Joint "
+                    "Guideline's 5-10%, unless a rate is given)"
+                )
+            if parse_hold(CAUTIOUS_HOLD) in resolved.holds:
+                changes.append("holds each dose 2 weeks longer after every third cut")
         changed = (
             "; so this switch "
-            + " and ".join(
-                text
-                for text, key in (
-                    (
-                        f"starts {format_number(request.switch_reduction_percent)}% below the "
-                        "full equivalent (converters advise 25-50% lower in older people)",
-                        "switch_reduction",
-                    ),
-                    (
-                        "tapers at the cautious pace (5% every 2 weeks, a 2-week hold after "
-                        "every third cut; the slow end of the Joint Guideline's 5-10%)",
-                        "cautious",
-                    ),
-                )
-                if any(item.startswith(key) for item in adjusted)
-            )
+            + " and ".join(changes)
             + " (a switch reduction, rate or holds given replace these)"
-            if adjusted
+            if changes
             else ""
         )
         warnings.append(

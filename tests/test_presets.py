@@ -411,10 +411,10 @@ def test_switch_rounding_is_measured_from_what_the_switch_aims_at(
     assert "less the crossover's cuts" in message
     assert "-11.1%" not in message
     reduced = _plan(
-        table, "lorazepam", "2mg", times=2, switch_to="diazepam", switch_reduction="25%"
+        table, "lorazepam", "1.5mg", times=2, switch_to="diazepam", switch_reduction="25%"
     )
     (message,) = [w.message for w in reduced.warnings if w.kind.value == "switch-rounding"]
-    assert "from 15 mg (the full equivalent less the reduction asked) to 14 mg" in message
+    assert "from 11.25 mg (the full equivalent less the switch reduction asked) to 11 mg" in message
 
 
 def test_the_ceiling_of_a_switch_depends_on_the_exposure_not_the_drug(
