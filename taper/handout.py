@@ -844,8 +844,6 @@ def _day_month_year(day: dt.date) -> str:
 
 def _overview(pdf: Any, plan: Plan) -> None:
     """Every step on a row: its dates (with the year) and each dose time's dose."""
-    from fpdf.fonts import FontFace
-
     start = first_day(plan)
     steps = [s for s in plan.steps if s.phase != "stop" and s.end_day >= start]
     pdf.add_page()
@@ -870,14 +868,7 @@ def _overview(pdf: Any, plan: Plan) -> None:
     one_line = (WIDTH_MM - longest) / len(plan.slots) - 4 >= widest
     date_width = longest if one_line else 44
     slot_width = (WIDTH_MM - date_width) / len(plan.slots)
-    with pdf.table(
-        col_widths=(date_width, *([slot_width] * len(plan.slots))),
-        width=WIDTH_MM,
-        text_align="LEFT",
-        line_height=BODY_PT * 0.45,
-        padding=1.5,
-        headings_style=FontFace(emphasis="BOLD"),
-    ) as table:
+    with _dates_table(pdf, date_width, slot_width, len(plan.slots)) as table:
         table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
         for step, (first, last) in zip(steps, dates, strict=True):
             table.row([f"{first} to {last}", *(_overview_cell(plan, step, s) for s in plan.slots)])
@@ -931,14 +922,8 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
     pdf.set_font(FONT_NAME, "", BODY_PT)
     change_style = FontFace(emphasis="BOLD", fill_color=(215, 215, 215))
     same_style = FontFace(fill_color=(215, 215, 215))
-    with pdf.table(
-        col_widths=(date_width, *([slot_width] * len(plan.slots))),
-        width=WIDTH_MM,
-        text_align="LEFT",
-        line_height=BODY_PT * 0.45,
-        padding=1.5,
-        headings_style=FontFace(emphasis="BOLD"),
-        cell_fill_mode=TableCellFillMode.NONE,
+    with _dates_table(
+        pdf, date_width, slot_width, len(plan.slots), cell_fill_mode=TableCellFillMode.NONE
     ) as table:
         table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
         for item in calendar_rows(plan, from_day, to_day, max_days):
@@ -1117,3 +1102,19 @@ def _clinician_page(pdf: Any, plan: Plan) -> None:
     _paragraph(pdf, "Drafted with taper; not a prescription until signed.", size=12)
     _paragraph(pdf, "Prescriber: ________________  Signature: ____________  Date: ________")
     _paragraph(pdf, "Pharmacist: ________________  Signature: ____________  Date: ________")
+
+
+def _dates_table(pdf: Any, date_width: float, slot_width: float, slots: int, **extra: Any) -> Any:
+    """A table of a dates column and one column per dose time (the steps overview and the
+    day-by-day sheet), in the handout's body text."""
+    from fpdf.fonts import FontFace
+
+    return pdf.table(
+        col_widths=(date_width, *([slot_width] * slots)),
+        width=WIDTH_MM,
+        text_align="LEFT",
+        line_height=BODY_PT * 0.45,
+        padding=1.5,
+        headings_style=FontFace(emphasis="BOLD"),
+        **extra,
+    )
