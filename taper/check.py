@@ -220,11 +220,39 @@ def parse_plan_date(text: str, date_format: str | None) -> dt.date:
 #: name, ``Morning (mg)``, says what plain numbers in the column are). The one table of
 #: accepted dose-time headers: the checker reads it and ``docs/check.md`` shows it.
 DOSE_TIME_NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("morning", ("morning", "am", "a.m.", "breakfast", "mane")),
-    ("midday", ("midday", "noon", "lunch", "lunchtime")),
-    ("afternoon", ("afternoon",)),
-    ("evening", ("evening", "pm", "p.m.", "dinner", "tea", "teatime", "supper")),
-    ("night", ("night", "bedtime", "nocte", "at night")),
+    ("morning", ("morning", "am", "a.m.", "breakfast", "mane", "morning dose", "breakfast time")),
+    ("midday", ("midday", "noon", "lunch", "lunchtime", "lunch time", "midday dose")),
+    ("afternoon", ("afternoon", "afternoon dose")),
+    (
+        "evening",
+        (
+            "evening",
+            "pm",
+            "p.m.",
+            "dinner",
+            "tea",
+            "teatime",
+            "tea time",
+            "supper",
+            "evening dose",
+            "dinner time",
+            "supper time",
+        ),
+    ),
+    (
+        "night",
+        (
+            "night",
+            "bedtime",
+            "nocte",
+            "at night",
+            "bed time",
+            "night time",
+            "at bedtime",
+            "night dose",
+            "bedtime dose",
+        ),
+    ),
 )
 #: The other columns, by what they hold (any case; ``_`` and spaces are the same).
 COLUMN_NAMES: tuple[tuple[str, tuple[str, ...], str], ...] = (

@@ -176,3 +176,22 @@ def test_a_naked_decimal_point_is_refused_asking_for_a_leading_zero(tmp_path: Pa
     plan.write_text("day;Morning (mg);Night (mg)\n1;.5;1\n2;0;0\n", encoding="utf-8")
     with pytest.raises(TaperError, match=r"no leading zero: write 0\.5"):
         check_plan(plan, load_table(None), drug="lorazepam")
+
+
+@pytest.mark.parametrize(
+    ("header", "slot"),
+    [
+        ("Bed time", "night"),
+        ("Night time", "night"),
+        ("At bedtime", "night"),
+        ("Tea time", "evening"),
+        ("Morning dose", "morning"),
+    ],
+)
+def test_common_clinic_headers_were_refused(
+    tmp_path: Path, table: EquivalenceTable, header: str, slot: str
+) -> None:
+    """A pharmacist's review: 'Bed time', 'Night time', 'Tea time', 'At bedtime' and
+    'Morning dose' were refused (by name, safely) though clinics write them."""
+    result = check_plan(write(tmp_path, f"day;{header}\n1;1\n2;0\n"), table, drug="lorazepam")
+    assert [s for _, s in result.steps[0].doses] == [slot]
