@@ -559,7 +559,6 @@ REVIEW_RULE = (
 def _diary(pdf: Any, plan: Plan, words: RegionalWords) -> None:
     """Symptom diary pages: a row per day for the first four weeks (of the plan, or from its
     revision), a column per symptom domain of the Joint Guideline's Table 3."""
-    from fpdf.fonts import FontFace
 
     start = first_day(plan)
     last = min(start + DIARY_DAYS - 1, plan.checks.duration_days + 14)
@@ -590,14 +589,7 @@ def _diary(pdf: Any, plan: Plan, words: RegionalWords) -> None:
         _heading(pdf, "Your symptom diary", 16)
         _paragraph(pdf, key)
         pdf.set_font(FONT_NAME, "", BODY_PT)
-        with pdf.table(
-            col_widths=(date_width, *([width] * len(DIARY_DOMAINS))),
-            width=WIDTH_MM,
-            text_align="LEFT",
-            line_height=BODY_PT * 0.45,
-            padding=1.5,
-            headings_style=FontFace(emphasis="BOLD"),
-        ) as table:
+        with _dates_table(pdf, date_width, width, len(DIARY_DOMAINS)) as table:
             table.row(["Date", *(str(i) for i in range(1, len(DIARY_DOMAINS) + 1))])
             for day in days[page : page + 14]:
                 table.row([_short_date(day), *(["☐"] * len(DIARY_DOMAINS))])
@@ -1104,13 +1096,13 @@ def _clinician_page(pdf: Any, plan: Plan) -> None:
     _paragraph(pdf, "Pharmacist: ________________  Signature: ____________  Date: ________")
 
 
-def _dates_table(pdf: Any, date_width: float, slot_width: float, slots: int, **extra: Any) -> Any:
-    """A table of a dates column and one column per dose time (the steps overview and the
-    day-by-day sheet), in the handout's body text."""
+def _dates_table(pdf: Any, date_width: float, width: float, columns: int, **extra: Any) -> Any:
+    """A table of a dates column and ``columns`` columns ``width`` wide (the steps overview,
+    the day-by-day sheet, the symptom diary), in the handout's body text."""
     from fpdf.fonts import FontFace
 
     return pdf.table(
-        col_widths=(date_width, *([slot_width] * slots)),
+        col_widths=(date_width, *([width] * columns)),
         width=WIDTH_MM,
         text_align="LEFT",
         line_height=BODY_PT * 0.45,
