@@ -666,7 +666,7 @@ def resolve_request(
             "{days_per_week}: clinically significant withdrawal is rare at 3 days a week or "
             "fewer (2025 Joint Clinical Practice Guideline, Table 2), and a taper plan gives a "
             "dose every day, more than the patient takes now: review stopping without a taper; "
-            "if the drug is in fact taken every day, leave out {days_per_week}",
+            "if the drug is in fact taken every day, give 7 days a week",
             parameters={"days_per_week": o.days_per_week},
         )
     holds = o.holds or ((CAUTIOUS_HOLD,) if o.cautious else ())
