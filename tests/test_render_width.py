@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,3 +58,17 @@ def test_no_word_or_dose_is_split(run: Any, args: list[str], width: int, draft: 
         for cut in range(3, len(word)):
             fragments = len(re.findall(rf"{word[:cut]}(?=\s*(│|$))", text, re.MULTILINE))
             assert fragments == 0, f"{word} split after {word[:cut]!r} at {width} columns"
+
+
+def test_text_files_carry_plain_spaces_not_the_wrapping_glue(run: Any, tmp_path: Path) -> None:
+    """Bug: ``-o plan.txt`` and ``-o -`` wrote the glue that keeps a number with its unit
+    while rich wraps (U+2800, a Braille blank) into the file: "5⠀mg" in every dose cell."""
+    out = tmp_path / "plan.txt"
+    result = run("schedule", "diazepam", "10mg", "--times", "2", "-o", str(out))
+    assert result.exit_status == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "5 mg" in text
+    assert "\u2800" not in text
+    piped = run("schedule", "diazepam", "10mg", "--times", "2", "-o", "-", "--format", "table")
+    assert piped.exit_status == 0, piped.stderr
+    assert "\u2800" not in piped.stdout

@@ -520,7 +520,7 @@ def plan_text(plan: Plan, table: EquivalenceTable, *, daily: bool) -> str:
     """The plan's table as text for a file (120 columns, no colour)."""
     buffer = io.StringIO()
     render_plan(plan, table, Console(file=buffer, width=120, highlight=False), daily=daily)
-    return buffer.getvalue()
+    return buffer.getvalue().replace(GLUE, " ")
 
 
 def _agreeing_sources(result: PlanCheck) -> list[list[str]]:
