@@ -34,7 +34,7 @@ from taper.guardrails import PatientFactors
 from taper.options import TaperRequest
 from taper.params import SLOTS
 from taper.plan import Plan
-from taper.records import dumps_compact_json, provenance, request_record
+from taper.records import dumps_compact_json, loads_json, provenance, request_record
 from taper.table import EquivalenceTable
 from taper.values import path_value
 
@@ -229,7 +229,7 @@ def _attrs(comments: Sequence[str]) -> dict[str, Any]:
     detail = comments[1][2:] if len(comments) > 1 else ""
     plan = re.fullmatch(r"source (?P<source>\S+); parameters (?P<parameters>\{.*\})", detail)
     if plan:
-        parameters = json.loads(plan["parameters"], parse_float=Decimal)
+        parameters = loads_json(plan["parameters"], parse_float=Decimal)
         attrs |= {"source": plan["source"], "parameters": parameters}
     elif detail:
         attrs["detail"] = detail
@@ -256,11 +256,13 @@ def _jsonl_frame(text: str, fail: Any) -> Any:
         if not line.strip():
             continue
         try:
-            record: Mapping[str, Any] = json.loads(
+            record: Mapping[str, Any] = loads_json(
                 line, parse_float=_finite, parse_constant=_no_constant
             )
         except json.JSONDecodeError as exc:
             raise fail(number, f"not JSON Lines ({exc.msg})") from None
+        except ValueError as exc:
+            raise fail(number, f"not a row taper wrote ({exc})") from None
         if not attrs and "tool" in record:
             attrs = {
                 "tool": f"{record['tool']['name']} {record['tool']['version']}",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -16,6 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from taper import __version__
+from taper.errors import shorten
 from taper.formatting import format_dose, to_decimal
 from taper.guardrails import PatientFactors
 from taper.notices import Kind, Notice
@@ -559,6 +561,22 @@ def _escape_invisible(text: str) -> str:
     """JSON text with those characters written as ``\\u`` escapes: the same JSON values,
     safe on a terminal (they only ever occur inside strings)."""
     return _INVISIBLE.sub(lambda match: f"\\u{ord(match[0]):04x}", str(text))
+
+
+def _one_of_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys each appear once: with a key twice, readers disagree on what
+    the file says (most keep the last, some the first), so such a file is refused."""
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        twice = next(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
+        raise ValueError(f"the key {shorten(twice, 40)!r} appears twice in one object")
+    return record
+
+
+def loads_json(text: str, **options: Any) -> Any:
+    """JSON text as Python values, refusing an object with a key twice (see
+    :func:`_one_of_each`); ``options`` as :func:`json.loads` takes them."""
+    return json.loads(text, object_pairs_hook=_one_of_each, **options)
 
 
 def dumps_json(record: Record) -> str:

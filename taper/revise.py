@@ -29,7 +29,6 @@ import csv
 import dataclasses
 import datetime as dt
 import io
-import json
 import os
 import re
 import unicodedata
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from taper.assemble import Segment, assemble_plan
+from taper.csvout import plan_csv
 from taper.direct import taper_segments
 from taper.doses import parse_dose
 from taper.engine import make_plan
@@ -60,6 +60,7 @@ from taper.plan import (
     Step,
     content_checksum,
 )
+from taper.records import dumps_json, loads_json, plan_document
 from taper.regimen import check_regimen, dose_step, split_daily_dose
 from taper.table import EquivalenceTable, table_of
 
@@ -741,8 +742,10 @@ class _Recorded:
     start: dt.date
     checksum: str
     revisions: Sequence[Mapping[str, Any]]
-    #: Compares the file's day rows with a rebuilt plan's (True: the same).
-    same_days: Any
+    #: Compares the whole file with what taper writes for a rebuilt plan (True: the same;
+    #: only the equivalence table's path may differ): nothing outside the checksummed content
+    #: (warnings, equivalents, descriptions, dispensing) may have been edited either.
+    same_file: Any
 
 
 def load_plan(
@@ -819,7 +822,7 @@ def plan_from_text(
             "wrote it; revise the file taper wrote, or draft the plan again",
         ) from None
     checksum = plan.content_sha256()
-    if checksum != recorded.checksum or not recorded.same_days(plan, table):
+    if checksum != recorded.checksum or not recorded.same_file(plan, table):
         raise fail(
             None,
             f"does not match its checksum (plan sha256 {recorded.checksum[:12]}...): it was "
@@ -904,7 +907,7 @@ def _day_rows(plan: Plan) -> list[tuple[str, ...]]:
 
 
 def _json_recorded(text: str) -> _Recorded:
-    document = json.loads(text, parse_float=Decimal)
+    document = loads_json(text, parse_float=Decimal)
     meta = document["meta"]
     found = [
         (
@@ -934,8 +937,12 @@ def _json_recorded(text: str) -> _Recorded:
     start = dt.date.fromisoformat(meta["start_date"])
     content = content_checksum(start, steps, _content_revisions(revisions))
 
-    def same_days(plan: Plan, table: EquivalenceTable) -> bool:
-        return content == document["plan_sha256"] and found == [row[:-1] for row in _day_rows(plan)]
+    def same_file(plan: Plan, table: EquivalenceTable) -> bool:
+        if content != document["plan_sha256"] or found != [row[:-1] for row in _day_rows(plan)]:
+            return False
+        written = loads_json(dumps_json(plan_document(plan, table)), parse_float=Decimal)
+        written["table"]["path"] = document["table"]["path"]  # the table may be named otherwise
+        return bool(written == document)
 
     return _Recorded(
         table_sha256=document["table"]["sha256"],
@@ -943,7 +950,7 @@ def _json_recorded(text: str) -> _Recorded:
         start=start,
         checksum=document["plan_sha256"],
         revisions=revisions,
-        same_days=same_days,
+        same_file=same_file,
     )
 
 
@@ -971,28 +978,38 @@ def _csv_recorded(text: str, fail: Any) -> _Recorded:
     revisions: list[Any] = []
     for line in head:
         if line.startswith("# revisions "):
-            revisions = json.loads(line.removeprefix("# revisions "), parse_float=Decimal)
+            revisions = loads_json(line.removeprefix("# revisions "), parse_float=Decimal)
     records = list(csv.DictReader(io.StringIO("".join(lines[comments:]))))
     found = [tuple(record[column] for column in _ROW_COLUMNS) for record in records]
     start = dt.date.fromisoformat(found[0][1])
     content = csv_content_checksum(start, found, revisions)
 
-    def same_days(plan: Plan, table: EquivalenceTable) -> bool:
+    def same_file(plan: Plan, table: EquivalenceTable) -> bool:
         expected = _day_rows(plan)
-        return (
+        if not (
             content == plan_match.group(1)
             and len(found) == len(expected)
             and all(
                 row[:-1] == want[:-1] and row[-1] in (want[-1], "'" + want[-1])
                 for row, want in zip(found, expected, strict=True)
             )
+        ):
+            return False
+        # Every other line as taper writes it (with or without --raw-csv); the first line's
+        # table path may differ (the same table, by its sha256, named otherwise).
+        own = "".join(lines).rstrip("\n").split("\n")
+        return any(
+            own[1:] == written[1:] and own[0].split(";")[0] == written[0].split(";")[0]
+            for written in (
+                plan_csv(plan, table, raw=raw).rstrip("\n").split("\n") for raw in (False, True)
+            )
         )
 
     return _Recorded(
         table_sha256=table_match.group(1),
-        parameters=json.loads(detail.group(1), parse_float=Decimal),
+        parameters=loads_json(detail.group(1), parse_float=Decimal),
         start=start,
         checksum=plan_match.group(1),
         revisions=revisions,
-        same_days=same_days,
+        same_file=same_file,
     )

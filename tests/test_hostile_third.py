@@ -436,8 +436,10 @@ def test_a_5000_digit_dose_in_the_api_is_a_clear_error(dose: int) -> None:
         '{"scenario":"a","days":[{"day":NaN}]}',
         '{"scenario":"a","days":[{"day":1,"date":"2027-01-04","step":1,"phase":"taper",'
         '"doses":[{"drug":"clonazepam","slot":"night","dose_mg":-Infinity}]}]}',
+        '{"scenario":"a","days":[{"day":1,"date":"2027-01-04","step":1,"phase":"taper",'
+        '"doses":[{"drug":"clonazepam","slot":"night","dose_mg":1,"dose_mg":9}]}]}',
     ],
-    ids=["nested-arrays", "nested-objects", "day-1e400", "nan", "infinity"],
+    ids=["nested-arrays", "nested-objects", "day-1e400", "nan", "infinity", "key-twice"],
 )
 def test_a_hostile_json_lines_file_is_a_data_error(tmp_path: Path, line: str) -> None:
     """Deeply nested JSON raised RecursionError from read_plans; a day of 1e400 an

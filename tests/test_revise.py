@@ -23,6 +23,8 @@ from taper.reviews import MOST_GAP_DAYS, plan_reviews
 from taper.schedule import TaperPlan
 from taper.table import EquivalenceTable
 
+from .conftest import ROOT
+
 START = "2027-01-04"
 
 
@@ -299,6 +301,14 @@ def test_finish_on_plan_rebuilds_from_its_recorded_parameters(
         (".csv", lambda text: text.replace('"reason":"exams"', '"reason":"none"', 1)),
         (".json", lambda text: text.replace('"dose_mg": 10', '"dose_mg": 9', 1)),
         (".json", lambda text: text.replace('"rate_percent": 10', '"rate_percent": 5', 1)),
+        # Outside the checksummed content (an attacker's review): a warning, a revision's
+        # description, an equivalent, what to dispense: each was read back as written.
+        (".json", lambda text: text.replace('"message": "', '"message": "No risk. ', 1)),
+        (".json", lambda text: text.replace('"description": "', '"description": "None. ', 1)),
+        (".json", lambda text: text.replace('"quantity": ', '"quantity": 1', 1)),
+        (".csv", lambda text: text.replace('"description":"', '"description":"None. ', 1)),
+        (".csv", lambda text: text.replace(",morning,10,10,", ",morning,10,1,", 1)),
+        (".csv", lambda text: text.replace("\n# reviews [", "\n# reviews [] [", 1)),
     ],
 )
 def test_a_plan_edited_by_hand_is_refused_by_its_checksum(
@@ -315,6 +325,33 @@ def test_a_plan_edited_by_hand_is_refused_by_its_checksum(
     with pytest.raises(DataFileError, match="checksum") as caught:
         load_plan(path, table=table)
     assert "\n" not in str(caught.value)
+
+
+def test_a_plan_file_with_a_key_twice_is_refused(table: EquivalenceTable, tmp_path: Path) -> None:
+    """Readers disagree on a JSON object with a key twice (most keep the last, some the
+    first): a pharmacy system could show one dose while taper checked another."""
+    plan = _plan(table, "diazepam", "20mg", times=2)
+    text = dumps_json(plan_document(plan, table))
+    doubled = text.replace('"dose_mg": 10,', '"dose_mg": 9, "dose_mg": 10,', 1)
+    assert doubled != text
+    path = tmp_path / "plan.json"
+    path.write_text(doubled, encoding="utf-8")
+    with pytest.raises(DataFileError, match="'dose_mg' appears twice") as caught:
+        load_plan(path, table=table)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_plan_file_loads_with_its_table_named_otherwise(tmp_path: Path) -> None:
+    """The same table (by its sha256) given by another path: the file still loads."""
+    copy = tmp_path / "mine.toml"
+    copy.write_bytes((ROOT / "equivalences.toml").read_bytes())
+    plan = plan_taper("diazepam", "20mg", times=2, table=copy)
+    for suffix in (".csv", ".json"):
+        path = tmp_path / f"plan{suffix}"
+        path.write_text(
+            plan.to_csv() if suffix == ".csv" else dumps_json(plan.to_dict()), encoding="utf-8"
+        )
+        assert load_plan(path, table=tmp_path / "." / "mine.toml").sha256 == plan.sha256
 
 
 def test_every_output_names_the_revision(table: EquivalenceTable) -> None:
