@@ -435,7 +435,7 @@ def check(
         date_format=o.date_format, supply_days=supply_days,
     )  # fmt: skip
     if output_format is ReportFormat.JSON:
-        from taper.records import check_document
+        from taper.check import check_document
 
         _emit_json(check_document(result, table))
     else:

@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
+from typing import Any
 
 from taper.dispensing import (
     SMALL_VOLUME_ADVICE,
@@ -1087,3 +1088,38 @@ def describe_doses(step: CheckedStep, *, with_drug: bool = True) -> str:
             where = "" if slot == DAILY else f" {slot}"
             parts.append(f"{drug}{format_dose(dose)}{where}")
     return ", ".join(parts) or "nothing"
+
+
+def check_document(result: PlanCheck, table: EquivalenceTable) -> dict[str, Any]:
+    """``taper check`` as JSON: the steps found, the problems and the total to dispense."""
+    from taper.records import SCHEMA_VERSION, dispensed_records, number, period_records, provenance
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        **provenance(table),
+        "input": {"path": result.path, "sha256": result.sha256, "source": result.source.id},
+        "clean": result.clean,
+        "drugs": list(result.drugs),
+        "first_date": None if result.first_date is None else result.first_date.isoformat(),
+        "steps": [
+            {
+                "start_day": step.start_day,
+                "end_day": step.end_day,
+                "doses": describe_doses(step),
+                "total_mg_by_drug": {d: number(t) for d, t in step.totals_by_drug().items()},
+                "cut_percent": None if step.cut_percent is None else number(step.cut_percent),
+                "diazepam_eq_mg": {
+                    source: [number(low), number(high)]
+                    for source, (low, high) in step.diazepam_by_source.items()
+                },
+            }
+            for step in result.steps
+        ],
+        "problems": [
+            {"kind": problem.kind, "day": problem.day, "message": problem.message}
+            for problem in result.problems
+        ],
+        "notes": list(result.notes),
+        "dispensing": dispensed_records(result.dispensing),
+        "periods": period_records(result.supply),
+    }

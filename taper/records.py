@@ -29,7 +29,6 @@ from taper.reviews import plan_reviews
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ValueRange
 
 if TYPE_CHECKING:
-    from taper.check import PlanCheck
     from taper.convert import Conversion, SourceResult
 
 #: Version of every JSON document `taper` writes; bumped on any incompatible change.
@@ -275,14 +274,14 @@ def _step_record(plan: Plan, step: Step) -> Record:
     }
 
 
-def _periods(periods: Iterable[SupplyPeriod]) -> list[Record]:
+def period_records(periods: Iterable[SupplyPeriod]) -> list[Record]:
     return [
-        {"start_day": p.start_day, "end_day": p.end_day, "items": _dispensed(p.items)}
+        {"start_day": p.start_day, "end_day": p.end_day, "items": dispensed_records(p.items)}
         for p in periods
     ]
 
 
-def _dispensed(items: tuple[DispensedProduct, ...]) -> list[Record]:
+def dispensed_records(items: tuple[DispensedProduct, ...]) -> list[Record]:
     return [
         {
             "drug": item.product.drug,
@@ -501,45 +500,9 @@ def plan_document(plan: Plan, table: EquivalenceTable) -> Record:
         "warnings": notice_records(plan.warnings),
         "reviews": review_records(plan),
         "dispensing": {
-            "total": _dispensed(plan.dispensing),
-            "periods": _periods(plan.supply),
+            "total": dispensed_records(plan.dispensing),
+            "periods": period_records(plan.supply),
         },
-    }
-
-
-def check_document(result: PlanCheck, table: EquivalenceTable) -> Record:
-    from taper.check import describe_doses
-
-    """``taper check`` as JSON: the steps found, the problems and the total to dispense."""
-
-    return {
-        "schema_version": SCHEMA_VERSION,
-        **provenance(table),
-        "input": {"path": result.path, "sha256": result.sha256, "source": result.source.id},
-        "clean": result.clean,
-        "drugs": list(result.drugs),
-        "first_date": None if result.first_date is None else result.first_date.isoformat(),
-        "steps": [
-            {
-                "start_day": step.start_day,
-                "end_day": step.end_day,
-                "doses": describe_doses(step),
-                "total_mg_by_drug": {d: number(t) for d, t in step.totals_by_drug().items()},
-                "cut_percent": None if step.cut_percent is None else number(step.cut_percent),
-                "diazepam_eq_mg": {
-                    source: [number(low), number(high)]
-                    for source, (low, high) in step.diazepam_by_source.items()
-                },
-            }
-            for step in result.steps
-        ],
-        "problems": [
-            {"kind": problem.kind, "day": problem.day, "message": problem.message}
-            for problem in result.problems
-        ],
-        "notes": list(result.notes),
-        "dispensing": _dispensed(result.dispensing),
-        "periods": _periods(result.supply),
     }
 
 
