@@ -10,9 +10,11 @@ terminal.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import sys
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -45,6 +47,7 @@ DRAFT_NOTICE = (
 GLUE = "\u2800"
 _GLUED = re.compile(
     r"(?<=[0-9]) (?=(?:mg|mL|mcg|days?|tablets?|capsules?|d|times|sources?)\b)|(?<=\bto) (?=[0-9])"
+    r"|(?<=[0-9]) (?=×)|(?<=[0-9]) (?=to [0-9])"
 )
 
 
@@ -499,7 +502,7 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
         drug_name = f"{entry.product.drug} " if plan.is_substitution else ""
         dispense.add_row(drug_name + entry.product.label(), entry.amount_text())
     out.print(dispense, markup=False)
-    _print_supply(out, plan.supply)
+    _print_supply(out, plan.supply, plan.start_date)
     out.print(footer(table), markup=False, style="dim")
 
 
@@ -510,10 +513,29 @@ def _cut_text(cut: Decimal | None) -> str:
     return f"up {format_number(-cut)}%" if cut < 0 else f"{format_number(cut)}%"
 
 
-def _print_supply(out: Console, periods: Sequence[SupplyPeriod]) -> None:
-    """What to dispense per supply period, one line each (halves carried over)."""
+def _print_supply(
+    out: Console, periods: Sequence[SupplyPeriod], first_date: dt.date | None
+) -> None:
+    """What to dispense per supply period, one line each (halves carried over), the period
+    given by its dates when day 1 has a date, else by its day numbers."""
     for period in periods:
-        out.print(f"{period.days_text()}: {period.items_text()}", markup=False)
+        _print_hanging(out, f"{period.when_text(first_date)}:", period.items_text())
+
+
+def _print_hanging(out: Console, head: str, text: str) -> None:
+    """``head`` and ``text`` on one line, or ``text`` wrapped to the console's width under
+    its own first column (a number kept with its unit); no trailing blanks."""
+    room = out.width - len(head) - 1
+    indent = " " * (len(head) + 1) if room >= 30 else "    "
+    lines = textwrap.wrap(
+        glue(f"{head} {text}"),
+        out.width,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+    for line in lines:
+        out.print(line.replace(GLUE, " "), markup=False)
 
 
 def plan_text(plan: Plan, table: EquivalenceTable, *, daily: bool) -> str:
@@ -610,7 +632,7 @@ def render_check(result: PlanCheck, table: EquivalenceTable) -> None:
             f"To dispense: {entry.amount_text()} of {entry.product.drug} {entry.product.label()}",
             markup=False,
         )
-    _print_supply(out, result.supply)
+    _print_supply(out, result.supply, result.first_date)
     out.print(footer(table), markup=False, style="dim")
 
 
