@@ -1,7 +1,9 @@
-"""What `taper check` prints (issue 22): supply periods by date."""
+"""What `taper check` prints (issue 22): supply periods by date, and a step table that
+reads at 80 columns and narrower."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +49,68 @@ def test_schedule_gives_supply_periods_as_dates(run: Any) -> None:
     assert result.exit_status == 0, result.stderr
     assert "2027-01-04 to 2027-01-31: 28 × clonazepam 1 mg tablet" in result.stdout
     assert "Days 1-28" not in result.stdout
+
+
+def _table_rows(text: str) -> list[list[str]]:
+    """The step table's rows, each as its printed lines (rows start at a line whose first
+    cell is not blank)."""
+    lines = text.splitlines()
+    top = next(i for i, line in enumerate(lines) if line.startswith("┡"))
+    rows: list[list[str]] = []
+    for line in lines[top + 1 :]:
+        if line.startswith("└"):
+            break
+        if line.startswith("├"):
+            continue
+        first = line.split("│")[1]
+        if first.strip():
+            rows.append([])
+        rows[-1].append(line)
+    return rows
+
+
+#: A unit left at the start of a cell's line, away from its number.
+ORPHAN_UNIT = re.compile(r"│ +(mg|mL|tablets?|days?|×)(?= )")
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120])
+def test_the_check_table_reads_at_narrow_widths(run: Any, dated_plan: Path, columns: int) -> None:
+    """Regression (issue 22): at 80 columns the "how to make them" column was about 9
+    characters wide, 11 lines a step."""
+    result = run("check", str(dated_plan), env={"COLUMNS": str(columns)})
+    assert result.exit_status == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    rows = _table_rows(result.stdout)
+    assert len(rows) == 9  # one per step
+    assert max(len(row) for row in rows) <= 3, "\n".join(max(rows, key=len))
+    assert not any(ORPHAN_UNIT.search(line) for line in lines)
+    # How each step is made is said in full, in its column or on lines of its own.
+    made = "1 × 0.5 mg tablet + half of a 0.5 mg tablet + 1 × 0.125 mg ODT"
+    if "How to make them" in result.stdout.split("┡")[0]:
+        cell = " ".join(line.split("│")[3].strip() for line in rows[1])
+        assert cell == f"night: {made}"
+    else:
+        assert made in " ".join(result.stdout.split("How to make each step's doses:")[1].split())
+    # Each source's equivalent of the first step, with its unit.
+    assert re.search(r"20 mg", result.stdout)
+    assert re.search(r"10 to 40 mg", result.stdout)
+
+
+def test_the_check_table_at_80_columns_keeps_the_equivalents_in_columns(
+    run: Any, dated_plan: Path
+) -> None:
+    """At 80 columns a step is one row of the table with a column per source; the way to
+    make each step's doses follows the table, one line each, under the step's date."""
+    result = run("check", str(dated_plan), env={"COLUMNS": "80"})
+    header = next(line for line in result.stdout.splitlines() if "From" in line)
+    assert "va-dod-2021" in result.stdout.split("┡")[0]
+    assert "How to make them" not in header
+    assert "2027-02-01: night: 1 × 0.5 mg tablet + half of a 0.5 mg tablet + 1 × 0.125 mg" in (
+        result.stdout
+    )
+
+
+def test_the_check_table_at_120_columns_keeps_the_how_to_column(run: Any, dated_plan: Path) -> None:
+    result = run("check", str(dated_plan), env={"COLUMNS": "120"})
+    assert "How to make them" in result.stdout.split("┡")[0]
