@@ -47,6 +47,9 @@ class CurveData:
     phases: tuple[tuple[str, int, int], ...]
     #: Days on which the dose changes.
     step_days: tuple[int, ...]
+    #: Days on which a cut larger than the method asked begins, because the products make no
+    #: smaller one (the steps the table marks "forced").
+    forced_days: tuple[int, ...] = ()
 
 
 def curve_data(plan: Plan, table: EquivalenceTable) -> CurveData:
@@ -111,6 +114,7 @@ def curve_data(plan: Plan, table: EquivalenceTable) -> CurveData:
         drugs={name: tuple(series) for name, series in drugs.items()},
         phases=tuple(phases),
         step_days=tuple(step.start_day for step in plan.steps[1:]),
+        forced_days=tuple(step.start_day for step in plan.steps[1:] if step.forced),
     )
 
 
@@ -130,11 +134,13 @@ def terminal_plot(plan: Plan, table: EquivalenceTable, *, width: int = 80, heigh
     plotext.plotsize(width, height)
     plotext.theme("clear")
     days = list(data.days)
-    plotext.plot(
-        days, [float(v) for v in data.diazepam], label=f"{plan.source.id}", marker="braille"
-    )
+    # No labels: plotext puts its legend over the top left of the plot, where a taper's
+    # line starts; the key is written under the plot instead.
+    plotext.plot(days, [float(v) for v in data.diazepam], marker="braille")
+    key = [f"\u28ff the plan under {plan.source.id} (its equivalents)"]
     if data.other_source:
-        plotext.plot(days, [float(v) for v in data.other], label=data.other_source, marker="dot")
+        plotext.plot(days, [float(v) for v in data.other], marker="dot")
+        key.append(f"\u2022 same doses under {data.other_source} (its equivalents)")
     plotext.title(f"{plan.drug.name} plan: diazepam equivalent per day (mg)")
     ticks = days[:: max(1, len(days) // max(2, width // 16))]
     plotext.xticks(ticks, [plan.date_of(day).isoformat() for day in ticks])
@@ -152,7 +158,13 @@ def terminal_plot(plan: Plan, table: EquivalenceTable, *, width: int = 80, heigh
         f"{phase} {plan.date_of(first).isoformat()} to {plan.date_of(last).isoformat()}"
         for phase, first, last in merged
     )
-    return text + (f"\n{textwrap.fill(phases, width)}" if phases else "")
+    lines = [text, textwrap.fill("; ".join(key), width)]
+    if data.forced_days:
+        days_forced = ", ".join(plan.date_of(day).isoformat() for day in data.forced_days)
+        lines.append(textwrap.fill(f"larger cuts forced by the products: {days_forced}", width))
+    if phases:
+        lines.append(textwrap.fill(phases, width))
+    return "\n".join(lines)
 
 
 def image_plot(plan: Plan, table: EquivalenceTable, suffix: str) -> bytes:
@@ -160,8 +172,10 @@ def image_plot(plan: Plan, table: EquivalenceTable, suffix: str) -> bytes:
 
     The diazepam equivalent on top; below it, each drug in its own panel with its own scale
     (alprazolam's 0-3 mg is not flattened by diazepam's 0-60 mg). Dates along the bottom;
-    crossover, stabilisation, asked-for holds and holds the products forced are hatched. The
-    same plan gives the same bytes (``svg.hashsalt`` and no date in the metadata).
+    crossover, stabilisation, asked-for holds and holds the products forced are hatched; a
+    hollow triangle marks each cut the products forced larger than the method asked. The
+    legend sits above the curve, outside it, so it covers no line, marker or hatched stretch.
+    The same plan gives the same bytes (``svg.hashsalt`` and no date in the metadata).
     """
     if suffix not in {".png", ".svg"}:
         raise InvalidRequestError(f"a plot file ends in .png or .svg, not {suffix!r}")
@@ -212,7 +226,13 @@ def _draw(
     import matplotlib.dates as mdates
 
     top, panels = axes[0], axes[1:]
-    top.plot(dates, [float(v) for v in data.diazepam], "k-", lw=2.5, label=plan.source.id)
+    top.plot(
+        dates,
+        [float(v) for v in data.diazepam],
+        "k-",
+        lw=2.5,
+        label=f"the plan under {plan.source.id} (its equivalents)",
+    )
     if data.other_source:
         # Drawn over the plan's line in grey dashes, so it stays visible where they meet.
         top.plot(
@@ -222,20 +242,37 @@ def _draw(
             color="0.55",
             lw=1.6,
             zorder=3,
-            label=f"same doses by {data.other_source}",
+            label=f"same doses under {data.other_source} (its equivalents)",
         )
     step_values = [float(data.diazepam[day - 1]) for day in data.step_days]
     step_dates = [plan.date_of(day) for day in data.step_days]
     top.plot(step_dates, step_values, "k|", ms=9, label="dose changes")
+    if data.forced_days:
+        # Halfway down each forced cut, hollow so the line shows through it.
+        top.plot(
+            [plan.date_of(day) for day in data.forced_days],
+            [
+                float(data.diazepam[day - 2] + data.diazepam[day - 1]) / 2
+                for day in data.forced_days
+            ],
+            linestyle="none",
+            marker="v",
+            ms=9,
+            mew=1.5,
+            markerfacecolor="white",
+            markeredgecolor="black",
+            zorder=4,
+            label="larger cut forced by the products",
+        )
     top.set_ylabel("diazepam equivalent\n(mg a day)")
-    top.set_title(f"{plan.drug.name}: draft taper for clinical review")
+    figure.suptitle(f"{plan.drug.name}: draft taper for clinical review")
     for index, (axis, (name, series)) in enumerate(zip(panels, data.drugs.items(), strict=True)):
+        # No legend: the panel's axis label names its drug.
         axis.plot(
             dates,
             [float(v) for v in series],
             color="black",
             linestyle=LINE_STYLES[index % len(LINE_STYLES)],
-            label=f"{name} (mg a day)",
         )
         axis.set_ylabel(f"{name}\n(mg a day)")
     locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
@@ -258,7 +295,15 @@ def _draw(
             shown.add(phase)
         axis.set_ylim(bottom=0)
         axis.grid(True, color="0.85", lw=0.5)
-        axis.legend(loc="upper right", fontsize=8)
+    # Above the curve, outside it, so that it covers no line, marker or hatched stretch.
+    top.legend(
+        loc="lower left",
+        bbox_to_anchor=(0, 1.02, 1, 0),
+        mode="expand",
+        ncol=2,
+        fontsize=8,
+        borderaxespad=0,
+    )
     figure.tight_layout()
     buffer = io.BytesIO()
     metadata = {"Date": None} if suffix == ".svg" else {"Software": None}

@@ -124,6 +124,17 @@ class SupplyPeriod:
         """``"Days 1-28"``."""
         return f"Days {self.start_day}-{self.end_day}"
 
+    def when_text(self, first_date: dt.date | None) -> str:
+        """The period's dates when day 1 has one (``"2027-01-04 to 2027-01-31"``, as the
+        handout's prescriber page and the check report give dates), else its day numbers
+        (``"Days 1-28"``)."""
+        if first_date is None:
+            return self.days_text()
+        first, last = (
+            first_date + dt.timedelta(days=day - 1) for day in (self.start_day, self.end_day)
+        )
+        return f"{first.isoformat()} to {last.isoformat()}"
+
     def items_text(self) -> str:
         """``"56 × clonazepam 0.5 mg tablet; 140 mL of clonazepam 0.5 mg/5 mL solution"``."""
         return (

@@ -128,7 +128,7 @@ def test_plot_gives_each_drug_its_own_scale_and_dates(table: EquivalenceTable) -
     assert "2027" in texts
     assert "2028" in texts
     assert "date (day 1 = 2027-01-04)" in texts
-    assert "same doses by va-dod-2021" in texts
+    assert "same doses under va-dod-2021 (its equivalents)" in texts
 
 
 def _pages(pdf: bytes) -> list[str]:

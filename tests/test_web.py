@@ -776,9 +776,26 @@ def test_the_check_page_shows_supply_periods_and_the_plan_s_region(
     assert response.status_code == 200, response.text[:1000]
     page = response.text.replace("&#39;", "'")
     assert "Per supply period" in page
-    assert "Days 1-28" in page
+    # by date, as the file has dates (issue 22: "Days 1-28")
+    assert '<th scope="col">Dates</th>' in page
+    assert "2027-01-04 to 2027-01-31" in page
+    assert "Days 1-28" not in page
     assert "products of the UK (the region named in the file's first lines)" in page
     assert "orally disintegrating" not in page
+
+
+def test_the_check_page_keeps_day_numbers_for_a_file_without_dates(client: TestClient) -> None:
+    """A file of day numbers has no date to give its supply periods (issue 22)."""
+    text = "day,dose_mg\n" + "".join(f"{day},0.5\n" for day in range(1, 8)) + "8,0\n"
+    response = post(
+        client,
+        "/check",
+        {"supply": "4d", "drug": "clonazepam"},
+        files={"plan": ("days.csv", text.encode(), "text/csv")},
+    )
+    assert response.status_code == 200, response.text[:1000]
+    assert '<th scope="col">Days</th>' in response.text
+    assert "Days 1-4" in response.text
 
 
 @pytest.mark.parametrize("cookie", ["é", "a b", "x" * 101])

@@ -10,9 +10,11 @@ terminal.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import sys
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -45,6 +47,7 @@ DRAFT_NOTICE = (
 GLUE = "\u2800"
 _GLUED = re.compile(
     r"(?<=[0-9]) (?=(?:mg|mL|mcg|days?|tablets?|capsules?|d|times|sources?)\b)|(?<=\bto) (?=[0-9])"
+    r"|(?<=[0-9]) (?=×)|(?<=[0-9]) (?=to [0-9])"
 )
 
 
@@ -499,7 +502,7 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
         drug_name = f"{entry.product.drug} " if plan.is_substitution else ""
         dispense.add_row(drug_name + entry.product.label(), entry.amount_text())
     out.print(dispense, markup=False)
-    _print_supply(out, plan.supply)
+    _print_supply(out, plan.supply, plan.start_date)
     out.print(footer(table), markup=False, style="dim")
 
 
@@ -510,10 +513,29 @@ def _cut_text(cut: Decimal | None) -> str:
     return f"up {format_number(-cut)}%" if cut < 0 else f"{format_number(cut)}%"
 
 
-def _print_supply(out: Console, periods: Sequence[SupplyPeriod]) -> None:
-    """What to dispense per supply period, one line each (halves carried over)."""
+def _print_supply(
+    out: Console, periods: Sequence[SupplyPeriod], first_date: dt.date | None
+) -> None:
+    """What to dispense per supply period, one line each (halves carried over), the period
+    given by its dates when day 1 has a date, else by its day numbers."""
     for period in periods:
-        out.print(f"{period.days_text()}: {period.items_text()}", markup=False)
+        _print_hanging(out, f"{period.when_text(first_date)}:", period.items_text())
+
+
+def _print_hanging(out: Console, head: str, text: str) -> None:
+    """``head`` and ``text`` on one line, or ``text`` wrapped to the console's width under
+    its own first column (a number kept with its unit); no trailing blanks."""
+    room = out.width - len(head) - 1
+    indent = " " * (len(head) + 1) if room >= 30 else "    "
+    lines = textwrap.wrap(
+        glue(f"{head} {text}"),
+        out.width,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+    for line in lines:
+        out.print(line.replace(GLUE, " "), markup=False)
 
 
 def plan_text(plan: Plan, table: EquivalenceTable, *, daily: bool) -> str:
@@ -521,6 +543,71 @@ def plan_text(plan: Plan, table: EquivalenceTable, *, daily: bool) -> str:
     buffer = io.StringIO()
     render_plan(plan, table, Console(file=buffer, width=120, highlight=False), daily=daily)
     return buffer.getvalue().replace(GLUE, " ")
+
+
+#: The most lines a step's row of the check table may take before the table is laid out
+#: another way (issue 22: 11 lines a step at 80 columns was unreadable).
+MOST_LINES_A_ROW = 3
+
+
+def _lines_needed(rows: Sequence[Sequence[str]], widths: Sequence[int]) -> int:
+    """The most lines any row takes with its cells wrapped to ``widths`` (as rich wraps:
+    at blanks, a number kept with its unit)."""
+    return max(
+        (
+            max(
+                sum(
+                    len(textwrap.wrap(line, size, break_on_hyphens=False)) or 1
+                    for line in glue(cell).splitlines() or [""]
+                )
+                for cell, size in zip(row, widths, strict=True)
+            )
+            for row in rows
+        ),
+        default=0,
+    )
+
+
+def _check_table(
+    title: str, headings: Sequence[str], rows: Sequence[Sequence[str]], width: int
+) -> tuple[Table, bool]:
+    """The check's step table ``width`` characters wide, and whether the way to make each
+    step's doses (the third column) was left out of it to be listed below it. Where every
+    row fits in :data:`MOST_LINES_A_ROW` lines: a column each; else the same without the
+    third column; else each step's doses, cut and equivalents stacked in one column."""
+    widths = column_widths(headings, rows, width)
+    if widths is not None and _lines_needed(rows, widths) <= MOST_LINES_A_ROW:
+        return _plain_table(title, headings, rows, widths), False
+    headings = [*headings[:2], *headings[3:]]
+    rows = [[*row[:2], *row[3:]] for row in rows]
+    widths = column_widths(headings, rows, width)
+    if widths is not None and _lines_needed(rows, widths) <= MOST_LINES_A_ROW:
+        return _plain_table(title, headings, rows, widths), True
+    grid = GluedTable(title=title, title_justify="left", show_lines=True)
+    grid.add_column(headings[0], no_wrap=True)
+    grid.add_column("Doses, cut; diazepam equivalent by source")
+    for when, doses, cut, *equivalents in rows:
+        doses = " ".join(doses.split())
+        lines = [f"{doses}, cut {cut}" if cut else doses]
+        lines.append(
+            "; ".join(
+                f"{heading} {' '.join(value.split())}"
+                for heading, value in zip(headings[3:], equivalents, strict=True)
+            )
+        )
+        grid.add_row(when, "\n".join(lines))
+    return grid, True
+
+
+def _plain_table(
+    title: str, headings: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]
+) -> Table:
+    grid = GluedTable(title=title, title_justify="left")
+    for heading, size in zip(headings, widths, strict=True):
+        grid.add_column(heading, width=size)
+    for row in rows:
+        grid.add_row(*row)
+    return grid
 
 
 def _agreeing_sources(result: PlanCheck) -> list[list[str]]:
@@ -577,25 +664,16 @@ def render_check(result: PlanCheck, table: EquivalenceTable) -> None:
             ]
         )
     title = "Each step, and its diazepam equivalent by source"
-    widths = column_widths(headings, rows, out.width)
-    if widths is not None:
-        grid = GluedTable(title=title, title_justify="left")
-        for heading, size in zip(headings, widths, strict=True):
-            grid.add_column(heading, width=size)
-        for row in rows:
-            grid.add_row(*row)
-    else:  # too narrow for a column each: one line per item, stacked
-        grid = GluedTable(title=title, title_justify="left", show_lines=True)
-        grid.add_column(headings[0], no_wrap=True)
-        grid.add_column("Doses, how to make them, cut, equivalents")
-        for when, *cells in rows:
-            lines = [
-                f"{heading}: {' + '.join(cell.splitlines())}" if index > 0 else cell
-                for index, (heading, cell) in enumerate(zip(headings[1:], cells, strict=True))
-                if cell
-            ]
-            grid.add_row(when, "\n".join(lines))
+    grid, listed = _check_table(title, headings, rows, out.width)
     out.print(grid, markup=False)
+    if listed:
+        # Each step's way of making its doses under the step's date, on lines of its own:
+        # too long for a column of a table this narrow.
+        out.print("How to make each step's doses:", markup=False)
+        for row, step in zip(rows, result.steps, strict=True):
+            if step.how:
+                key = row[0] if result.first_date else f"day{'s' * ('-' in row[0])} {row[0]}"
+                _print_hanging(out, f"  {key}:", "; ".join(step.how))
     for group in groups:
         if len(group) > 1:
             out.print(f"{group[0]} (+{len(group) - 1}): agrees with {', '.join(group[1:])}.")
@@ -610,7 +688,7 @@ def render_check(result: PlanCheck, table: EquivalenceTable) -> None:
             f"To dispense: {entry.amount_text()} of {entry.product.drug} {entry.product.label()}",
             markup=False,
         )
-    _print_supply(out, result.supply)
+    _print_supply(out, result.supply, result.first_date)
     out.print(footer(table), markup=False, style="dim")
 
 

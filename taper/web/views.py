@@ -176,7 +176,9 @@ def plan_view(plan: Plan) -> dict[str, Any]:
             )
             for entry in plan.dispensing
         ],
-        "supply": [(period.days_text(), period.items_text()) for period in plan.supply],
+        "supply": [
+            (period.when_text(plan.start_date), period.items_text()) for period in plan.supply
+        ],
     }
 
 
@@ -315,7 +317,9 @@ def check_view(
         "problems": [(problem.kind, problem.message) for problem in result.problems],
         "clean": result.clean,
         "notes": list(result.notes),
-        "supply": [(period.days_text(), period.items_text()) for period in result.supply],
+        "supply": [
+            (period.when_text(result.first_date), period.items_text()) for period in result.supply
+        ],
         "dispensing": [
             (f"{entry.product.drug} {entry.product.label()}", entry.amount_text())
             for entry in result.dispensing
