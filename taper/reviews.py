@@ -11,6 +11,9 @@ The rule (``docs/revise.md``; clinical reference, section 8):
   symptom diary covers the cuts in between.
 - **Never more than 4 weeks without one** (NHS Scotland's every 2-4 weeks), which also keeps
   the Joint Guideline's review of risks and benefits at least every 3 months.
+- **On a weekday**, where a clinic can hold it: a review due on a Saturday or Sunday is held
+  on the Friday before (still before the cut it is for); the review after a switch on the
+  first weekday of its 5-7 days.
 
 Reviews are a schedule to agree with the patient, not a rule of the taper: the plan's doses
 do not depend on them.
@@ -69,6 +72,9 @@ def plan_reviews(plan: Plan) -> tuple[Review, ...]:
 
     def add(day: int, kind: str, reason: str, source: str) -> None:
         nonlocal last
+        weekend = plan.date_of(day).weekday() - 4  # 1 on a Saturday, 2 on a Sunday
+        if weekend > 0:  # the Friday before, or the Monday after within a switch's window
+            day += 3 - weekend if kind == "switch" else -weekend
         reviews.append(Review(day, plan.date_of(day), kind, reason, source))
         last = day
 

@@ -411,14 +411,43 @@ def test_reviews_follow_the_switch_the_cuts_and_four_weeks_at_most(switch: Taper
     reviews = plan_reviews(switch)
     crossover = [s for s in switch.steps if s.phase == "crossover"]
     assert reviews[0].kind == "switch"
-    assert reviews[0].day == crossover[-1].start_day + 5
+    assert 5 <= reviews[0].day - crossover[-1].start_day <= 7
     days = [1, *(r.day for r in reviews)]
     assert all(b - a <= MOST_GAP_DAYS for a, b in itertools.pairwise(days))
     cut_days = {s.start_day for s in switch.steps if s.phase == "taper" and s.cut_percent}
-    assert {r.day for r in reviews if r.kind == "reduction"} <= cut_days | {
-        switch.steps[-1].start_day
-    }
+    cut_days.add(switch.steps[-1].start_day)
+    for review in reviews:  # on its cut's day, or the Friday before a cut at the weekend
+        if review.kind == "reduction":
+            assert {review.day, review.day + 1, review.day + 2} & cut_days
     assert "NHS Scotland" in reviews[0].source
+
+
+@given(start=st.dates(min_value=dt.date(2027, 1, 4), max_value=dt.date(2027, 1, 10)))
+def test_property_reviews_fall_on_weekdays_before_their_cut(start: dt.date) -> None:
+    """A prescriber's review: reviews fell on Saturdays and Sundays whenever the cuts did (a
+    plan started on a Saturday had every review at a weekend)."""
+    for plan in _weekday_plans(start):
+        reviews = plan_reviews(plan)
+        assert all(review.date.weekday() < 5 for review in reviews)
+        cut_days = {s.start_day for s in plan.steps[1:] if s.cut_percent and s.cut_percent > 0}
+        for review in reviews:
+            if review.kind == "reduction":  # held before the cut, never after it
+                assert min(d - review.day for d in cut_days if d >= review.day) <= 2
+            if review.kind == "switch":
+                crossover = [s for s in plan.steps if s.phase == "crossover"]
+                assert 5 <= review.day - crossover[-1].start_day <= 7
+
+
+_WEEKDAY_PLANS: dict[dt.date, list[TaperPlan]] = {}
+
+
+def _weekday_plans(start: dt.date) -> list[TaperPlan]:
+    if start not in _WEEKDAY_PLANS:
+        _WEEKDAY_PLANS[start] = [
+            plan_taper("diazepam", "20mg", times=2, start=start),
+            plan_taper("lorazepam", "2mg", times=2, switch_to="diazepam", start=start),
+        ]
+    return _WEEKDAY_PLANS[start]
 
 
 # --- the calendar ---------------------------------------------------------------------------
