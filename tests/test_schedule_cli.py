@@ -291,3 +291,17 @@ def test_a_uk_plan_names_only_uk_products(run: Any, table: Any, drug: str, dose:
     uk_labels = {product.label() for product in table.drug(drug).products_in("uk")}
     assert set(result.json["meta"]["products"][drug]) <= uk_labels
     assert not any("marketed in US" in w["message"] for w in result.json["warnings"])
+
+
+def test_a_plan_that_cuts_a_tablet_says_what_is_known_about_cutting_it(run: Any) -> None:
+    """A prescriber's review: the table knew that halving diazepam 2 mg tablets is
+    off-licence in the UK, and no plan that halved them said so."""
+    result = run("schedule", "diazepam", "10mg", "--times", "2", "--region", "uk")
+    assert result.exit_status == 0, result.stderr
+    said = " ".join(result.stdout.split())
+    assert (
+        "Cutting the diazePAM 2 mg tablet: halving 2 mg tablets is common; off-licence in the UK."
+        in said
+    )
+    whole = run("schedule", "diazepam", "20mg", "--times", "2", "--steps", "15,10,5")
+    assert "Cutting" not in whole.stdout
