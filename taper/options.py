@@ -29,7 +29,6 @@ from taper.doses import parse_dose
 from taper.errors import InvalidRequestError
 from taper.formatting import format_dose, format_number
 from taper.guardrails import PatientFactors, parse_duration_of_use
-from taper.outputs import BatchOutputs, PlanOutputs
 from taper.params import (
     Hold,
     Region,
@@ -844,6 +843,8 @@ def _flags() -> dict[str, str]:
     """How a command line names every parameter it takes, by name: the schedule's options and
     the outputs' (the first declaration of a name wins; they agree on the flag). Worked out
     when an error first names a parameter, not at import (a plan never needs it)."""
+    from taper.outputs import BatchOutputs, PlanOutputs
+
     return {
         name: spec.flag
         for specs in (

@@ -90,3 +90,17 @@ def test_the_coarse_threshold_is_the_coarse_rule_rearranged(
         assert dose == Decimal(exact.numerator) / Decimal(exact.denominator)
     asked = quantum * before - Fraction(ideal)
     assert ((before - after) * quantum > COARSE_FACTOR * asked) == (Fraction(ideal) > threshold)
+
+
+def test_a_first_plan_imports_only_what_planning_needs() -> None:
+    """Issue 26's first plan of a process: the schema and msgspec (the bundled table is read
+    as the bytes the tests checked), the outputs' declarations (only an error naming a flag
+    needs them) and tempfile (only writing does) stay out."""
+    code = (
+        "import sys, taper; taper.plan_taper('lorazepam', '2mg', times=2, "
+        "switch_to='diazepam', start='2027-01-04'); "
+        "print(sorted({'msgspec', 'taper._schema', 'taper.outputs', 'tempfile'} "
+        "& set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
