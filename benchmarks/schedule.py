@@ -17,7 +17,14 @@ by the baseline: making as many (day, date, Decimal dose) rows with the standard
 alone. Every ratio is taken sample by sample (a plan over the baseline run next to it) and
 printed as ``median (min-max)`` over all samples (first plans: one a process).
 
-    python benchmarks/schedule.py [--processes 7] [--runs 30] [--tiny]
+"Cold" (issue 26's row) is the first plan of a fresh process right after ``import taper``,
+lorazepam 2 mg x2 -> diazepam, walked day by day: the engine's modules, the table's loading
+and the first-use work all count. It is timed in CPU (user + system, which the load of a
+shared machine disturbs less than wall-clock time) and taken over the CPU the same process
+spent starting the interpreter and importing taper (its baseline), one process a round,
+interleaved with the others. ``--cold`` times only these.
+
+    python benchmarks/schedule.py [--processes 7] [--runs 30] [--cold] [--tiny]
 """
 
 from __future__ import annotations
@@ -73,6 +80,8 @@ PLANS: dict[str, dict[str, Any]] = {
         "start": START,
     },
 }
+#: The plan of the cold row: the first of a fresh process, after ``import taper``.
+COLD = "lorazepam 2 mg x2 -> diazepam"
 #: Timed together with the same plan with the pace it finds given as ``rate``, run by run in
 #: the same child, for the cost of the search.
 SEARCH = "diazepam 20 mg x2, --duration 26w (pace search)"
@@ -82,6 +91,17 @@ def _baseline(days: int) -> int:
     start = dt.date(2027, 1, 4)
     rows = [(day, start + dt.timedelta(days=day), Decimal(40) - day) for day in range(days)]
     return len(rows)
+
+
+#: The cold child: nothing imported before taper but ``time`` (for process_time: user +
+#: system CPU of the process).
+COLD_CHILD = """
+import time
+import taper
+started = time.process_time()
+days = sum(1 for _ in taper.plan_taper(**{options!r}).days())
+print(days, started, time.process_time() - started)
+"""
 
 
 def _child(name: str, runs: int, without_quicktions: bool) -> None:
@@ -136,6 +156,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=7)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--tiny", action="store_true", help="1 process x 2 runs (for CI)")
+    parser.add_argument("--cold", action="store_true", help="only the cold first plans")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--without-quicktions", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
@@ -150,8 +171,16 @@ def main() -> None:
     if importlib.util.find_spec("quicktions") is not None:
         kinds = [" [quicktions]", " [fractions.Fraction]"]
     results: dict[str, list[dict[str, Any]]] = {name + kind: [] for name in PLANS for kind in kinds}
+    cold: list[dict[str, Any]] = []
+    plans = {} if arguments.cold else PLANS
     for _ in range(arguments.processes):
-        for name in PLANS:
+        code = COLD_CHILD.format(options=PLANS[COLD])
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"the cold plan failed:\n{done.stderr.strip()}")
+        days, started, first = done.stdout.split()
+        cold.append({"days": int(days), "start": float(started), "first": float(first)})
+        for name in plans:
             for kind in kinds:
                 command = [sys.executable, __file__, "--child", name]
                 command += ["--runs", str(arguments.runs)]
@@ -165,7 +194,14 @@ def main() -> None:
         f"{arguments.processes} processes x {arguments.runs} warm runs; "
         f"median (min-max); {environment_note()}"
     )
+    first, start = [r["first"] for r in cold], [r["start"] for r in cold]
+    print(f"cold: the first plan of a fresh process after import taper, {COLD}, CPU")
+    print(f"  first plan {spread(first, 1000, 1)} ms; the process's start before it")
+    print(f"  (interpreter and import taper) {spread(start, 1000, 1)} ms")
+    print(f"  first plan / the start of the same process: {spread(ratios(first, start))}")
     for label, records in results.items():
+        if not records:
+            continue
         name = label.split(" [")[0]
         days = int(records[0]["days"])
         print(f"{label} ({days} days)")
@@ -181,7 +217,7 @@ def main() -> None:
             rate = records[0]["rate"]
             print(f"  the same with rate {rate}% (the pace found), warm: {spread(found, 1000)} ms")
             print(f"  search / the same rate given, run by run: {spread(ratios(warm, found))}")
-    if len(kinds) == 2:
+    if len(kinds) == 2 and plans:
         print("quicktions / fractions.Fraction, process by process (first; median of warm):")
         for name in PLANS:
             quick, standard = (results[name + kind] for kind in kinds)

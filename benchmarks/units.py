@@ -1,8 +1,10 @@
 """What does converting micrograms with pint cost a process? Each way of building a registry.
 
 Runs fresh processes, interleaved, each doing one of: nothing (``python -c pass``, the floor),
-importing typer and rich (for scale), taper's way (importing ``pint.facets.plain`` and
-building its registry of three mass units, then converting 500 micrograms), pint's default
+importing typer and rich (for scale), importing pint alone, taper's way (importing
+``pint.facets.plain`` and building its registry of three mass units from pint's definition
+objects, then converting 500 micrograms), the same registry defined as text (taper's way
+before issue 26: pint's parser compiles Python's tokenizer patterns on first use), pint's default
 registry, and pint's default registry read from pint's own definition cache
 (``cache_folder``, filled by a warm-up run). Prints each one's CPU time (user + system) and
 its excess over the floor sample of the same round, as ``median (min-max)``.
@@ -18,11 +20,24 @@ import time
 
 from _measure import environment_note, rounds, spread, time_process
 
-TAPERS_WAY = (
+#: Before issue 26: the three units defined as text, and named as text, which pint parses.
+FROM_TEXT = (
     "from decimal import Decimal; from pint.facets.plain import PlainRegistry; "
     "r = PlainRegistry(None, non_int_type=Decimal); r.define('gram = [mass]'); "
     "r.define('milligram = gram / 1000'); r.define('microgram = milligram / 1000'); "
     "r.Quantity(Decimal(500), r.Unit('microgram')).to(r.milligram)"
+)
+#: taper's way (taper.doses): pint's definition objects and unit containers, no text parsed.
+TAPERS_WAY = (
+    "from decimal import Decimal; "
+    "from pint.facets.plain import PlainRegistry, ScaleConverter, UnitDefinition; "
+    "from pint.util import UnitsContainer; "
+    "u = lambda name: UnitsContainer({name: Decimal(1)}, non_int_type=Decimal); "
+    "r = PlainRegistry(None, non_int_type=Decimal); "
+    "[r.define(UnitDefinition(n, None, (), ScaleConverter(Decimal(s)), u(ref))) for n, ref, s in "
+    "(('gram', '[mass]', 1), ('milligram', 'gram', '0.001'), "
+    "('microgram', 'milligram', '0.001'))]; "
+    "r.Quantity(Decimal(500), r.Unit(u('microgram'))).to(r.Unit(u('milligram')))"
 )
 
 
@@ -36,7 +51,9 @@ def main() -> None:
         variants = {
             "floor: python -c pass": "pass",
             "import typer, rich (for scale)": "import typer, rich",
+            "import pint (nothing built)": "import pint",
             "taper's registry: pint.facets.plain, 3 units": TAPERS_WAY,
+            "  the same defined and named as text (before)": FROM_TEXT,
             "pint.UnitRegistry() (default definitions)": (
                 "import pint; r = pint.UnitRegistry(); r.Quantity(500, 'microgram').to('mg')"
             ),

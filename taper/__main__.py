@@ -8,6 +8,7 @@ another package could shadow.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import sys
@@ -35,7 +36,13 @@ def load_cli() -> ModuleType:
 
 
 def main() -> None:
-    load_cli().main()
+    cli = load_cli()
+    # What the start made (modules, classes, functions, the Typer app) lives as long as the
+    # process: frozen, the cyclic garbage collector never scans it again, and the process's
+    # exit, whose collection scanned all of it, takes about 25 ms less CPU (issue 26). What
+    # a command makes afterwards (its outputs included) is collected as before.
+    gc.freeze()
+    cli.main()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from taper.errors import DoseSyntaxError
 
 if TYPE_CHECKING:
     from pint.facets.plain import PlainRegistry
+    from pint.util import UnitsContainer
 
 #: Units accepted on input, mapped to the name of the unit in the minimal pint registry.
 INPUT_UNITS: dict[str, str] = {
@@ -40,21 +41,43 @@ _DOSE = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(?P<unit>[^\s0-9
 _NUMBER_START = re.compile(r"[0-9.]")
 
 
+#: The registry's units, each as (name, the unit or dimension it is defined by, how many of
+#: that it is): what ``gram = [mass]``, ``milligram = gram / 1000`` and ``microgram =
+#: milligram / 1000`` define, given to pint as definitions rather than text.
+UNITS = (
+    ("gram", "[mass]", Decimal(1)),
+    ("milligram", "gram", Decimal("0.001")),
+    ("microgram", "milligram", Decimal("0.001")),
+)
+
+
 @cache
 def _registry() -> PlainRegistry:
     """The one unit registry: three mass units, exact decimals, built on first use.
 
     A plain registry (no contexts, systems, offsets or formatting facets) with no default
-    definitions builds in well under a millisecond; what remains of pint's cost is importing
-    the package itself (about 50 ms), paid only for doses given in mcg or g.
+    definitions. Its units are given as pint's definition objects and named by unit
+    containers, never as text: pint's text parser compiles Python's tokenizer patterns on
+    its first use, about 4 ms of a command's start (issue 26). What remains of pint's cost
+    is importing the package itself, paid only for doses given in mcg or g.
     """
-    from pint.facets.plain import PlainRegistry
+    from pint.facets.plain import PlainRegistry, ScaleConverter, UnitDefinition
 
     registry = PlainRegistry(None, non_int_type=Decimal)
-    registry.define("gram = [mass]")
-    registry.define("milligram = gram / 1000")
-    registry.define("microgram = milligram / 1000")
+    for name, reference, scale in UNITS:
+        # pint annotates a scale as a float and define() as taking text or a class; with
+        # non_int_type=Decimal its own parser makes these same Decimal-scaled definitions.
+        converter = ScaleConverter(scale)  # type: ignore[arg-type]
+        unit = UnitDefinition(name, None, (), converter, _container(reference))
+        registry.define(unit)  # type: ignore[arg-type]
     return registry
+
+
+def _container(name: str) -> UnitsContainer:
+    """One unit (or dimension) to the power one, as pint's parser would make it."""
+    from pint.util import UnitsContainer
+
+    return UnitsContainer({name: Decimal(1)}, non_int_type=Decimal)
 
 
 def to_milligrams(amount: Decimal, unit: str) -> Decimal:
@@ -63,7 +86,8 @@ def to_milligrams(amount: Decimal, unit: str) -> Decimal:
     if unit_name == "milligram":
         return amount
     registry = _registry()
-    converted = registry.Quantity(amount, registry.Unit(unit_name)).to(registry.milligram)
+    quantity = registry.Quantity(amount, registry.Unit(_container(unit_name)))
+    converted = quantity.to(registry.Unit(_container("milligram")))
     magnitude = converted.magnitude
     assert isinstance(magnitude, Decimal)
     return magnitude

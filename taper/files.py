@@ -22,7 +22,6 @@ import os
 import signal
 import stat
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -463,6 +462,8 @@ def _stage(target: Path, kind: str) -> tuple[int, str]:
     """A new temporary file (``O_EXCL``, an unpredictable name) beside the file ``target``
     names, with a name short enough for the folder; in the temporary folder for a stream
     (nothing is ever created in ``/dev``)."""
+    import tempfile  # only to write: not for a plan or a table read
+
     if kind == STREAM:
         return tempfile.mkstemp(prefix=".taper.", suffix=".tmp")
     place = _resolved(target, os.stat(target)) if kind == FILE else target

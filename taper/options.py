@@ -17,6 +17,7 @@ from the command's help.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, make_dataclass, replace
@@ -28,7 +29,6 @@ from taper.doses import parse_dose
 from taper.errors import InvalidRequestError
 from taper.formatting import format_dose, format_number
 from taper.guardrails import PatientFactors, parse_duration_of_use
-from taper.outputs import BatchOutputs, PlanOutputs
 from taper.params import (
     Hold,
     Region,
@@ -838,22 +838,27 @@ class ReviseOptions:
     ] = False  # fmt: skip
 
 
-#: How a command line names every parameter it takes, by name: the schedule's options and
-#: the outputs' (the first declaration of a name wins; they agree on the flag).
-FLAGS: dict[str, str] = {
-    name: spec.flag
-    for specs in (
-        OPTION_SPECS,
-        option_specs(PlanOutputs),
-        option_specs(BatchOutputs),
-        option_specs(ReviseOptions),
-    )
-    for name, spec in specs.items()
-}
+@functools.cache
+def _flags() -> dict[str, str]:
+    """How a command line names every parameter it takes, by name: the schedule's options and
+    the outputs' (the first declaration of a name wins; they agree on the flag). Worked out
+    when an error first names a parameter, not at import (a plan never needs it)."""
+    from taper.outputs import BatchOutputs, PlanOutputs
+
+    return {
+        name: spec.flag
+        for specs in (
+            OPTION_SPECS,
+            option_specs(PlanOutputs),
+            option_specs(BatchOutputs),
+            option_specs(ReviseOptions),
+        )
+        for name, spec in specs.items()
+    }
 
 
 def flag_spelling(name: str, value: object) -> str:
     """A parameter named in a library error as the command line takes it (see
     :mod:`taper.errors`): ``--rate 25%``, ``--allow-high-dose``, ``--switch-to``."""
-    flag = FLAGS.get(name) or "--" + name.replace("_", "-")
+    flag = _flags().get(name) or "--" + name.replace("_", "-")
     return flag if value is None or isinstance(value, bool) else f"{flag} {value}"

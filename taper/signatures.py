@@ -14,9 +14,9 @@ import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, TypeVar, cast, get_type_hints
+from typing import Annotated, Any, TypeVar, cast
 
-from taper.values import OptionSpec, option_specs
+from taper.values import OptionSpec, option_specs, option_types
 
 _Options = TypeVar("_Options")
 _Command = TypeVar("_Command", bound=Callable[..., Any])
@@ -28,7 +28,7 @@ def option_parameters(options: type[Any], make_option: OptionFactory) -> list[in
     """One parameter per field of a dataclass of options, built from the field's
     :class:`~taper.values.OptionSpec` (flag, short name, placeholder, panel, help), its type
     and its default: the command line's copy of the declaration, never written by hand."""
-    types, specs = get_type_hints(options), option_specs(options)
+    types, specs = option_types(options), option_specs(options)
     parameters = []
     for field in dataclasses.fields(options):
         spec = specs[field.name]

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, get_type_hints
+from typing import Any, get_args, get_type_hints
 
 from taper.errors import ParameterError
 
@@ -95,11 +95,32 @@ class OptionSpec:
         return self.value is Value.LIST
 
 
+#: Each dataclass of options' annotations, evaluated (see :func:`_annotations`).
+_EVALUATED: dict[type, dict[str, Any]] = {}
+
+
+def _annotations(options: type) -> dict[str, Any]:
+    """The fields' annotations, evaluated once a class (the command line's start builds its
+    commands' parameters from them: evaluating them again cost it about 5 ms, issue 26)."""
+    if options not in _EVALUATED:
+        _EVALUATED[options] = get_type_hints(options, include_extras=True)
+    return _EVALUATED[options]
+
+
+def option_types(options: type[Any]) -> dict[str, Any]:
+    """The type of each field of a dataclass of options, by field name (its
+    ``Annotated[type, OptionSpec(...)]`` without the declaration)."""
+    return {
+        name: get_args(annotation)[0] if hasattr(annotation, "__metadata__") else annotation
+        for name, annotation in _annotations(options).items()
+    }
+
+
 def option_specs(options: type[Any]) -> dict[str, OptionSpec]:
     """The :class:`OptionSpec` of each field of a dataclass of options, by field name, in
     the order of the fields; a field without one is a mistake, named."""
     specs: dict[str, OptionSpec] = {}
-    for name, annotation in get_type_hints(options, include_extras=True).items():
+    for name, annotation in _annotations(options).items():
         found = [m for m in getattr(annotation, "__metadata__", ()) if isinstance(m, OptionSpec)]
         if len(found) != 1:
             raise TypeError(f"{options.__name__}.{name} needs one OptionSpec in its Annotated[]")

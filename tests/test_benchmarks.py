@@ -18,7 +18,14 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
     ("script", "figures"),
     [
         ("startup.py", ["floor: import typer, rich, pint", "schedule clonazepam", "ratio"]),
-        ("schedule.py", ["lorazepam 1 mg x2 -> diazepam", "search / the same rate given"]),
+        (
+            "schedule.py",
+            [
+                "lorazepam 1 mg x2 -> diazepam",
+                "search / the same rate given",
+                "the start of the same process",
+            ],
+        ),
         (
             "batch.py",
             ["taper sweep --jobs 2", "taper batch FILE", "peak at 60 / peak at 20", "rate plans"],
