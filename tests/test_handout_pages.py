@@ -203,3 +203,26 @@ def test_every_sheet_needs_a_handout(run: Any) -> None:
     result = run("schedule", "diazepam", "10mg", "--every-sheet")
     assert result.exit_status == 2
     assert "--every-sheet adds sheets to the handout: add --handout FILE" in result.stderr
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_year_long_four_dose_time_handout_is_at_most_8_pages(
+    table: EquivalenceTable, paper: str
+) -> None:
+    """Regression: `taper schedule clonazepam 4mg --times 4 --region us --handout` (434 days,
+    26 steps, 27 reviews) was 14 pages on A4 and 16 on Letter: the review list, the steps
+    overview, the sheet, the symptom diary and the prescriber's pages each took 2-3 pages."""
+    plan = plan_taper("clonazepam", "4mg", times=4, start=START, region="us", table=table)
+    assert plan.checks.duration_days >= 365
+    assert len(plan.slots) == 4
+    pages = _pages(plan_handout(plan, paper=paper))
+    assert len(pages) <= 8
+    # nothing a patient or pharmacist needs was dropped to get there
+    text = " ".join(pages)
+    last = plan.date_of(plan.checks.duration_days)
+    assert f"{last.day} {last:%b %Y}" in text  # the last step in the overview
+    assert "Mon 13 Mar before the stop" in text  # the last review
+    assert "Your day-by-day sheet: Monday 4 January 2027 to Sunday 31 January 2027" in text
+    assert "Sun 31 Jan" in text  # the diary's last day
+    assert "2028-02-28 to 2028-03-12" in text  # the last supply period, to dispense
+    assert "2027-12-20 to 2028-01-30" in text  # a step in the prescriber's step table
