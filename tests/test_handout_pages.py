@@ -4,6 +4,7 @@ fit moved to page 2 with a pointer, and only the dose times the patient has."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from taper.formatting import format_dose
 from taper.handout import MAX_NOTE_CHARS, MAX_PATIENT_CHARS, URGENT_SYMPTOMS, plan_handout
 from taper.plan import Plan
 from taper.revise import revise_plan
@@ -226,3 +228,64 @@ def test_year_long_four_dose_time_handout_is_at_most_8_pages(
     assert "Sun 31 Jan" in text  # the diary's last day
     assert "2028-02-28 to 2028-03-12" in text  # the last supply period, to dispense
     assert "2027-12-20 to 2028-01-30" in text  # a step in the prescriber's step table
+
+
+# --- words are never split in a table's narrow column -------------------------------------
+
+#: Plans with one to four dose times, of tablets, orally disintegrating tablets and liquids.
+NARROW_PLANS = {
+    "one time, tablets": ("diazepam", "10mg", {"times": 1, "region": "uk"}),
+    "two times, tablets and halves": ("diazepam", "morning=10mg,night=10mg", {"region": "uk"}),
+    "two times, oral solution": ("clonazepam", "2mg", {"times": 2, "region": "uk"}),
+    "three times, oral solution": ("lorazepam", "2.5mg", {"times": 3, "region": "uk"}),
+    "three times, ODT": ("clonazepam", "4mg", {"times": 3, "region": "us"}),
+    "four times, ODT": ("clonazepam", "2mg", {"times": 4, "region": "us"}),
+    "four times, oral concentrate": ("lorazepam", "4mg", {"times": 4, "region": "us"}),
+}
+_DATE_WORDS = {
+    *(f"{day:%a}" for day in (dt.date(2027, 1, 4) + dt.timedelta(n) for n in range(7))),
+    *(f"{dt.date(2027, month, 1):%b}" for month in range(1, 13)),
+    *(str(n) for n in range(1, 32)),
+    *(str(year) for year in range(2026, 2032)),
+}
+_TABLE_WORDS = {"to", "From", "from", "NEW", "DOSE", "STOP", "Stop:", "no", "more", "doses.",
+                "dose", "-", "☐"}  # fmt: skip
+
+
+def _cell_words(plan: Plan) -> set[str]:
+    """Every whole word a dose cell of the overview or a sheet can hold."""
+    words = set(_DATE_WORDS | _TABLE_WORDS)
+    for step in plan.steps:
+        for dose in step.doses:
+            amount = format_dose(dose.dose_mg)
+            short, full = dose.preparation.words(short=True), dose.preparation.words()
+            for text in (short, full, f"({amount})", amount, dose.drug):
+                words.update(text.replace("\u00a0", " ").split())
+    return words
+
+
+@pytest.mark.parametrize("kind", list(NARROW_PLANS))
+def test_no_word_is_split_across_lines_in_a_dose_cell(table: EquivalenceTable, kind: str) -> None:
+    """Regression: in a US clonazepam 2mg x4 sheet the midday cell read "three 0.125 mg
+    orally disintegr|ating tablets (0.375 m|g)", with ")" alone on a line: a word longer than
+    the column was broken between lines."""
+    drug, dose, options = NARROW_PLANS[kind]
+    plan = plan_taper(drug, dose, start=START, table=table, **options)  # type: ignore[arg-type]
+    reader = PdfReader(io.BytesIO(plan_handout(plan, every_sheet=True)))
+    allowed = _cell_words(plan)
+    checked = 0
+    for page in reader.pages:
+        text = (page.extract_text() or "").replace("\u00a0", " ")
+        if "Your symptom diary" in text or "For the prescriber" in text:
+            break
+        lines = text.splitlines()
+        header = next((i for i, line in enumerate(lines) if line.startswith("Dates ")), None)
+        if header is None:
+            continue
+        for line in lines[header + 1 : -1]:  # the table's cells, then the page's footer
+            if line.startswith(("Page ", "Your ")):
+                break
+            split = [word for word in line.split() if word not in allowed]
+            assert split == [], f"{kind}: {line!r}"
+            checked += 1
+    assert checked > 20
