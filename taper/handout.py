@@ -953,7 +953,8 @@ def _calendar(pdf: Any, plan: Plan, *, every_sheet: bool = False) -> None:
 def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> None:
     """One supply period's day-by-day sheet: a row is at most a week (fewer days where the
     boxes would not fit on one line), the year on every row. A row that starts a new dose
-    (and the sheet's first) says how to make each dose; the others give the dose in mg."""
+    (and the sheet's first) says how to make each dose; the others give the dose in mg (and
+    a liquid's mL)."""
     from fpdf.enums import TableCellFillMode
     from fpdf.fonts import FontFace
 
@@ -1005,7 +1006,7 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
                 how = (
                     _slot_text(plan, doses, short=True)
                     if item.changed or number == 0
-                    else _overview_cell(plan, item.step, slot)
+                    else _dose_reminder(plan, doses)
                 )
                 text = f"{how}\n{boxes}" if doses else "no dose"
                 row.cell(text, style=new_style if slot in item.changed else None)
@@ -1015,6 +1016,22 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
             stop_day = plan.date_of(stop.start_day)
             row.cell(f"STOP from {_short_date(stop_day, year=True)}", style=change_style)
             row.cell("Stop: no more doses.", colspan=len(plan.slots), style=change_style)
+
+
+def _dose_reminder(plan: Plan, doses: list[DoseTime]) -> str:
+    """A sheet's row after the one that says how to make the dose: the dose in mg
+    (``"0.5 mg"``), with the mL of a liquid (``"0.4 mL (0.8 mg)"``), since a liquid is
+    measured in mL; a dose of a liquid and tablets is said in full."""
+    parts = []
+    for dose in doses:
+        portions = dose.preparation.portions
+        amount = format_dose(dose.dose_mg)
+        volumes = [p.volume_ml for p in portions if p.volume_ml is not None]
+        if volumes and len(portions) > 1:
+            return _slot_text(plan, doses, short=True)
+        text = f"{format_dose(volumes[0], 'mL')} ({amount})" if volumes else amount
+        parts.append(_unbroken(f"{dose.drug} {text}" if plan.is_substitution else text))
+    return "\n".join(parts)
 
 
 def _short_words_key(plan: Plan, from_day: int, to_day: int) -> list[str]:

@@ -289,3 +289,15 @@ def test_no_word_is_split_across_lines_in_a_dose_cell(table: EquivalenceTable, k
             assert split == [], f"{kind}: {line!r}"
             checked += 1
     assert checked > 20
+
+
+def test_a_liquid_dose_says_its_ml_on_every_row_of_the_sheet(table: EquivalenceTable) -> None:
+    """A row after a new dose gives the dose in mg, but a liquid is measured in mL: each of its
+    rows says how many (0.8 mg is 0.4 mL of the 2 mg/mL concentrate, never "0.8 mg" alone)."""
+    plan = plan_taper("lorazepam", "4mg", times=4, start=START, table=table)
+    pages = _pages(plan_handout(plan, every_sheet=True))
+    sheets = " ".join(_sheet_pages(pages))
+    assert "2 mg/mL liquid: your 2 mg/mL oral concentrate (a strong liquid)." in sheets
+    assert "0.4 mL of 2 mg/mL liquid (0.8 mg)" in sheets  # the row of the new dose
+    assert "0.4 mL (0.8 mg) ☐" in sheets  # the rows after it
+    assert not re.search(r"(?<!\()0\.8 mg ☐", sheets)  # never the mg alone
