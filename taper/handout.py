@@ -537,7 +537,7 @@ DIARY_DOMAINS = (
 )
 #: Days of diary printed: the first four weeks of the plan, or of its revision.
 DIARY_DAYS = 28
-DIARY_NOTE = "It is not a test: it helps you and your prescriber talk about how the plan goes."
+DIARY_NOTE = "This diary is not a validated scale: it helps you talk with your prescriber."
 DIARY_SOURCES = (
     "Symptom diary: the withdrawal sign domains of the 2025 Joint Clinical Practice Guideline "
     "on Benzodiazepine Tapering, Table 3 (p10), in plain words; starred signs are those it "
