@@ -32,6 +32,7 @@ from taper.options import (
     ReviseOptions,
     ScheduleOptions,
     ServeOptions,
+    SheetOptions,
     SweepGrid,
     flag_spelling,
 )
@@ -172,6 +173,10 @@ def with_options(**bundles: type[Any]) -> Callable[[_Command], _Command]:
 RegionOption = Annotated[str, typer_option(OPTION_SPECS["region"], name="region")]
 
 FormatOption = Annotated[ReportFormat, typer_option(REPORT_FORMAT)]
+PlanFileArgument = Annotated[
+    Path,
+    typer.Argument(metavar="PLAN", help="A plan taper wrote: its JSON or CSV.", show_default=False),
+]
 TableOption = Annotated[Path | None, typer_option(TABLE)]
 
 
@@ -404,12 +409,7 @@ def check(
 @app.command(cls=PanelCommand)
 @with_options(change=ReviseOptions, outputs=PlanOutputs)
 def revise(
-    plan_file: Annotated[
-        Path,
-        typer.Argument(
-            metavar="PLAN", help="A plan taper wrote: its JSON or CSV.", show_default=False
-        ),
-    ],
+    plan_file: PlanFileArgument,
     change: ReviseOptions,
     outputs: PlanOutputs,
     table_file: TableOption = None,
@@ -434,6 +434,23 @@ def revise(
     main = None if to_file is None or text is None else (to_file, text)
     write_side_files(plan, table, outputs, main=main)
     show_plan(plan, table, chosen, text, outputs)
+
+
+@app.command(cls=PanelCommand)
+@with_options(given=SheetOptions)
+def sheet(plan_file: PlanFileArgument, given: SheetOptions, table_file: TableOption = None) -> None:
+    """Print one supply period's day-by-day sheet from a plan file, for that dispensing.
+
+    The sheet to tick (and a symptom diary for the same days) that goes with each supply;
+    the handout holds the first. Periods are the plan's --supply, else 28 days, numbered from
+    1 as on the prescriber's page. A plan file edited by hand is refused.
+
+    Example: taper sheet plan.json --period 2 -o sheet-2.pdf
+    """
+    from taper.sidefiles import write_period_sheet
+
+    written = write_period_sheet(plan_file, load_table(table_file), table_file, given)
+    current().stderr.write(written + "\n")
 
 
 @app.command(cls=PanelCommand)

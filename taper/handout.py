@@ -421,6 +421,48 @@ def plan_handout(
     return bytes(pdf.output())
 
 
+def period_sheet(
+    plan: Plan,
+    period: int,
+    *,
+    patient: str | None = None,
+    paper: str | None = None,
+    emergency_number: str | None = None,
+) -> bytes:
+    """One supply period's day-by-day sheet and its symptom diary as PDF bytes: the pages
+    that go with that dispensing (``period`` 1 is the first; the periods are the plan's
+    ``supply=``, else 28 days, as on the prescriber's page). The sheet of period 1 is the
+    handout's. A period past the plan's end is refused, naming how many it has."""
+    days, periods = supply_by_period(plan)
+    count = len(periods)
+    if isinstance(period, bool) or not isinstance(period, int) or period < 1:
+        raise InvalidRequestError(
+            f"{{period}} is not a supply period: they are numbered from 1 (this plan has {count})",
+            parameters={"period": period},
+        )
+    if period > count:
+        raise InvalidRequestError(
+            f"{{period}} is past the plan's end: it has {count} supply period"
+            f"{'s' if count > 1 else ''} of {days} days (1 to {count})",
+            parameters={"period": period},
+        )
+    words = regional_words(plan, paper=paper, emergency=emergency_number)
+    require_extra("fpdf", "a sheet", "pdf", parameter="output")
+    if patient is not None:
+        if len(patient) > MAX_PATIENT_CHARS:
+            raise InvalidRequestError(
+                f"{{patient}} is {len(patient):,} characters; the sheet takes at most "
+                f"{MAX_PATIENT_CHARS}",
+                parameters={"patient": None},
+            )
+        check_printable(patient, "patient")
+    chosen = periods[period - 1]
+    pdf = _document(plan, patient, PAPER[words.paper])
+    _sheet(pdf, plan, chosen.start_day, chosen.end_day, more=False)
+    _diary(pdf, plan, words, chosen.start_day, chosen.end_day)
+    return bytes(pdf.output())
+
+
 def _document(plan: Plan, patient: str | None, paper: str) -> Any:
     from fpdf import FPDF
 
@@ -556,14 +598,17 @@ REVIEW_RULE = (
 )
 
 
-def _diary(pdf: Any, plan: Plan, words: RegionalWords) -> None:
+def _diary(
+    pdf: Any, plan: Plan, words: RegionalWords, start: int | None = None, end: int | None = None
+) -> None:
     """The symptom diary: the kinds of symptom (the Joint Guideline's Table 3 domains), then a
-    row per day of the first supply period (four weeks at most, from the plan's first day or
-    its revision's), two weeks side by side."""
-    start = first_day(plan)
-    _, periods = supply_by_period(plan)
-    period_end = next((p.end_day for p in periods if p.end_day >= start), start + DIARY_DAYS - 1)
-    last = min(start + DIARY_DAYS - 1, period_end, plan.checks.duration_days + 14)
+    row per day from ``start`` to ``end`` (else of the first supply period, from the plan's
+    first day or its revision's), four weeks at most, two side by side."""
+    if start is None or end is None:
+        start = first_day(plan)
+        _, periods = supply_by_period(plan)
+        end = next((p.end_day for p in periods if p.end_day >= start), start + DIARY_DAYS - 1)
+    last = min(start + DIARY_DAYS - 1, end, plan.checks.duration_days + 14)
     days = [plan.date_of(day) for day in range(start, last + 1)]
     pdf.add_page()
     _heading(pdf, "Your symptom diary", 16)
@@ -972,7 +1017,7 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
         _paragraph(
             pdf,
             "This sheet covers one supply of your medicine. Your steps above show the whole "
-            "plan; ask for the next sheet with your next supply.",
+            "plan; ask for the next sheet and diary with your next supply.",
         )
     pdf.set_font(FONT_NAME, "B", BODY_PT)
     date_width = pdf.get_string_width(f"to Wed 30 Sep{NBSP}2027") + 2.5  # the widest, bold

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -301,3 +302,75 @@ def test_a_liquid_dose_says_its_ml_on_every_row_of_the_sheet(table: EquivalenceT
     assert "0.4 mL of 2 mg/mL liquid (0.8 mg)" in sheets  # the row of the new dose
     assert "0.4 mL (0.8 mg) ☐" in sheets  # the rows after it
     assert not re.search(r"(?<!\()0\.8 mg ☐", sheets)  # never the mg alone
+
+
+# --- taper sheet: one supply period's sheet from a plan file --------------------------------
+
+
+def _table_lines(pdf: bytes, start: int = 0) -> list[str]:
+    """The lines of the first day-by-day sheet from page ``start``: its table, from the
+    heading row to the page's footer."""
+    reader = PdfReader(io.BytesIO(pdf))
+    texts = [page.extract_text() or "" for page in reader.pages]
+    sheet = next(i for i, text in enumerate(texts) if "Your day-by-day sheet:" in text)
+    lines = texts[sheet].splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("Dates "))
+    return [line for line in lines[header:] if not line.startswith("Page ")]
+
+
+def test_sheet_of_period_1_has_the_rows_of_the_handouts_sheet(run: Any, tmp_path: Path) -> None:
+    plan, handout, sheet = tmp_path / "plan.json", tmp_path / "plan.pdf", tmp_path / "s1.pdf"
+    made = run(
+        "schedule", "clonazepam", "2mg", "--times", "4", "--region", "us", "--start", START,
+        "-o", str(plan), "--handout", str(handout),
+    )  # fmt: skip
+    assert made.exit_status == 0, made.stderr
+    result = run("sheet", str(plan), "--period", "1", "-o", str(sheet))
+    assert result.exit_status == 0, result.stderr
+    assert result.stderr == f"wrote {sheet}: supply period 1 of 12, 2027-01-04 to 2027-01-31\n"
+    rows = _table_lines(sheet.read_bytes())
+    assert rows == _table_lines(handout.read_bytes())
+    assert len(rows) > 20
+    pages = _pages(sheet.read_bytes())
+    assert "Your symptom diary" in pages[-1]  # the same days' diary goes with it
+    assert "Sun 31 Jan" in pages[-1]
+    second = tmp_path / "s2.pdf"
+    result = run("sheet", str(plan), "--period", "2", "-o", str(second), "--paper", "a4")
+    assert result.exit_status == 0, result.stderr
+    assert "Your day-by-day sheet: Monday 1 February 2027 to Sunday 28 February 2027" in " ".join(
+        _pages(second.read_bytes())
+    )
+
+
+def test_sheet_past_the_plans_end_is_refused_naming_its_periods(run: Any, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.csv"
+    run("schedule", "clonazepam", "2mg", "--times", "4", "--start", START, "-o", str(plan))
+    result = run("sheet", str(plan), "--period", "13", "-o", str(tmp_path / "s.pdf"))
+    assert result.exit_status == 2
+    assert result.stderr == (
+        "taper: error: --period 13 is past the plan's end: it has 12 supply periods of 28 "
+        "days (1 to 12)\n"
+    )
+    assert not (tmp_path / "s.pdf").exists()
+
+
+def test_sheet_of_a_plan_edited_by_hand_is_refused(run: Any, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.csv"
+    run("schedule", "diazepam", "20mg", "--start", START, "-o", str(plan))
+    plan.write_text(plan.read_text().replace(",night,20,", ",night,19,", 1), encoding="utf-8")
+    result = run("sheet", str(plan), "--period", "1", "-o", str(tmp_path / "s.pdf"))
+    assert result.exit_status == 1
+    assert "does not match its checksum" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not (tmp_path / "s.pdf").exists()
+
+
+def test_sheet_options_are_checked_before_any_work(run: Any, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.csv"
+    run("schedule", "diazepam", "20mg", "--start", START, "-o", str(plan))
+    not_pdf = run("sheet", str(plan), "--period", "1", "-o", str(tmp_path / "s.png"))
+    assert not_pdf.exit_status == 2
+    assert "a sheet file ends in .pdf, not '.png'" in not_pdf.stderr
+    over_plan = run("sheet", str(plan), "--period", "1", "-o", str(plan), "--force")
+    assert over_plan.exit_status != 0
+    assert plan.read_text().startswith("#")  # the plan file is never written over
