@@ -1154,7 +1154,7 @@ def _supply_table(pdf: Any, plan: Plan, periods: tuple[SupplyPeriod, ...], size:
     """A row per supply period: a column per product, or the quantities as text when the
     plan uses more products than fit."""
     products = list(dict.fromkeys(item.product for p in periods for item in p.items))
-    period_width = pdf.get_string_width("2027-01-04 to 2027-01-31") + 2.5
+    period_width = pdf.get_string_width("2027-01-04 to 2027-01-31") + 4
     by_column = len(products) <= SUPPLY_COLUMNS
     widths = (
         [(WIDTH_MM - period_width) / max(1, len(products))] * len(products)
