@@ -52,6 +52,8 @@ FONT_NAME = "DejaVu Sans"
 #: Patient text is never smaller than this (points).
 BODY_PT = 14
 NBSP = "\u00a0"
+#: Where a word too long for its column may break, with a hyphen shown (a drug's name).
+SOFT_HYPHEN = "\u00ad"
 EMERGENCY_NUMBER = {"uk": "999", "us": "911"}
 
 #: Get urgent help now: the severe features of withdrawal.
@@ -279,7 +281,7 @@ def _drawable(text: str) -> str:
 
 
 def _drawn_as_is(char: str, covered: frozenset[int]) -> bool:
-    return char == "\n" or (
+    return char in ("\n", SOFT_HYPHEN) or (
         ord(char) in covered and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
     )
 
@@ -307,16 +309,22 @@ def _taken(doses: tuple[DoseTime, ...], slot: str) -> list[DoseTime]:
     return [dose for dose in doses if dose.slot == slot and dose.dose_mg]
 
 
-def _slot_text(plan: Plan, doses: list[DoseTime], *, short: bool = False) -> str:
-    """``"one 0.5 mg tablet (0.5 mg)"``; in a switch, each drug named; ``short`` for a
-    table's column (``"three 0.125 mg ODTs (0.375 mg)"``)."""
+def _slot_text(
+    plan: Plan, doses: list[DoseTime], *, short: bool = False, named: bool | None = None
+) -> str:
+    """``"one 0.5 mg tablet (0.5 mg)"``; in a switch, each drug named (unless ``named`` is
+    False: a sheet of one drug says which above it); ``short`` for a table's column
+    (``"three 0.125 mg ODTs (0.375 mg)"``)."""
+    named = plan.is_substitution if named is None else named
     if not doses:
         return "no dose"
     parts = []
     for dose in doses:
         words = dose.preparation.words(short=short)
         made = _unbroken(f"{words} ({format_dose(dose.dose_mg)})")
-        parts.append(f"{dose.drug}: {made}" if plan.is_substitution else made)
+        if named:  # a table's narrow column: the drug's name on its own line
+            made = f"{dose.drug}\n{made}" if short else f"{dose.drug}: {made}"
+        parts.append(made)
     return "\n".join(parts)
 
 
@@ -964,15 +972,66 @@ def _overview(pdf: Any, plan: Plan) -> None:
     one_line = (WIDTH_MM - longest) / len(plan.slots) - 2.5 >= widest
     date_width = longest if one_line else 44
     slot_width = (WIDTH_MM - date_width) / len(plan.slots)
-    with _dates_table(pdf, date_width, slot_width, len(plan.slots), padding=1) as table:
+    size = _cell_size(pdf, cells, slot_width - 2)
+    with _dates_table(pdf, date_width, slot_width, len(plan.slots), padding=1, size=size) as table:
         table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
         for step, text in zip(steps, dates, strict=True):
-            table.row([text, *(_overview_cell(plan, step, s) for s in plan.slots)])
+            doses = (_hyphenated(pdf, _overview_cell(plan, step, s), slot_width - 2)
+                     for s in plan.slots)  # fmt: skip
+            table.row([text, *doses])
         stop = plan.steps[-1]
         if stop.phase == "stop":
             row = table.row()
             row.cell(f"From {_day_month_year(plan.date_of(stop.start_day))}")
             row.cell("Stop: no more doses.", colspan=len(plan.slots))
+
+
+#: The smallest text of a patient's table (points): only for a word as wide as a drug's name.
+MIN_TABLE_PT = 12
+
+
+def _cell_size(pdf: Any, texts: list[str], room: float) -> float:
+    """The size of a table's cells: the body's 14 pt, or smaller (12 pt at least) when a word
+    would not fit on one line of its column (``room`` mm): a long drug name in a switch.
+    Numbers stay with their units (no-break spaces), so they count as one word."""
+    pdf.set_font(FONT_NAME, "", BODY_PT)
+    widest = max(
+        (
+            pdf.get_string_width(word)
+            for text in texts
+            for word in text.replace("\n", " ").split(" ")
+        ),
+        default=0,
+    )
+    if widest <= room:
+        return BODY_PT
+    return max(MIN_TABLE_PT, int(BODY_PT * room / widest * 2) / 2)
+
+
+_SYLLABLE_BREAK = re.compile(
+    r"(?<=[aeiouy])(?=[^aeiouy\W\d][aeiouy])"  # a vowel, then a consonant and a vowel
+    r"|(?<=[aeiouy][^aeiouy\W\d])(?=[^aeiouy\W\d][aeiouy])",  # between two consonants
+    re.IGNORECASE,
+)
+
+
+def _hyphenated(pdf: Any, text: str, room: float) -> str:
+    """``text`` with soft hyphens in each word of letters wider than ``room`` mm in the
+    current font (``"chlor-dia-ze-po-xide"``: before a consonant that starts a syllable, at
+    least three letters from either end), so that a drug's name too long for a column breaks
+    at a syllable with a hyphen, never anywhere. Every other word is left as it is."""
+
+    def soften(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if pdf.get_string_width(word) <= room:
+            return word
+        cuts = [
+            m.start() for m in _SYLLABLE_BREAK.finditer(word) if 3 <= m.start() <= len(word) - 3
+        ]
+        pieces = [word[a:b] for a, b in zip([0, *cuts], [*cuts, len(word)], strict=True)]
+        return SOFT_HYPHEN.join(pieces)
+
+    return re.sub(r"[^\W\d_]{7,}", soften, text)
 
 
 def _box_capacity(pdf: Any, width: float) -> int:
@@ -1011,6 +1070,11 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
         "Rows with NEW DOSE start a new dose; the doses that change are grey. Tick a box for "
         "each dose taken.",
     )
+    drugs = {dose.drug for step in _steps_within(plan, from_day, to_day) for dose in step.doses
+             if dose.dose_mg}  # fmt: skip
+    named = len(drugs) > 1
+    if plan.is_substitution and not named:
+        _paragraph(pdf, f"Every dose on this sheet is {', '.join(drugs)}.", "B")
     for line in _short_words_key(plan, from_day, to_day):
         _paragraph(pdf, line)
     if more:
@@ -1023,7 +1087,15 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
     date_width = pdf.get_string_width(f"to Wed 30 Sep{NBSP}2027") + 2.5  # the widest, bold
     slot_width = (WIDTH_MM - date_width) / len(plan.slots)
     max_days = _box_capacity(pdf, slot_width)
-    pdf.set_font(FONT_NAME, "", BODY_PT)
+    rows = list(calendar_rows(plan, from_day, to_day, max_days))
+    texts = [
+        _slot_text(plan, doses, short=True, named=named) if row.changed or number == 0
+        else _dose_reminder(plan, doses, named=named)
+        for number, row in enumerate(rows)
+        for doses in (_taken(row.step.doses, slot) for slot in plan.slots)
+        if doses
+    ]  # fmt: skip
+    size = _cell_size(pdf, texts, slot_width - 2)
     # the doses in regular weight: bold would break "(0.625 mg)" in four columns
     change_style = FontFace(emphasis="BOLD", fill_color=(215, 215, 215))
     new_style = FontFace(fill_color=(215, 215, 215))
@@ -1033,10 +1105,11 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
         slot_width,
         len(plan.slots),
         padding=1,
+        size=size,
         cell_fill_mode=TableCellFillMode.NONE,
     ) as table:
         table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
-        for number, item in enumerate(calendar_rows(plan, from_day, to_day, max_days)):
+        for number, item in enumerate(rows):
             dates = _short_date(item.first, year=True)
             if item.last != item.first:  # "to" starts the second line: the dates stay whole
                 dates += f"\nto {_short_date(item.last, year=True)}"
@@ -1049,11 +1122,11 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
             for slot in plan.slots:
                 doses = _taken(item.step.doses, slot)
                 how = (
-                    _slot_text(plan, doses, short=True)
+                    _slot_text(plan, doses, short=True, named=named)
                     if item.changed or number == 0
-                    else _dose_reminder(plan, doses)
+                    else _dose_reminder(plan, doses, named=named)
                 )
-                text = f"{how}\n{boxes}" if doses else "no dose"
+                text = f"{_hyphenated(pdf, how, slot_width - 2)}\n{boxes}" if doses else "no dose"
                 row.cell(text, style=new_style if slot in item.changed else None)
         stop = plan.steps[-1]
         if stop.phase == "stop" and from_day <= stop.start_day <= to_day + 1:
@@ -1063,7 +1136,7 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
             row.cell("Stop: no more doses.", colspan=len(plan.slots), style=change_style)
 
 
-def _dose_reminder(plan: Plan, doses: list[DoseTime]) -> str:
+def _dose_reminder(plan: Plan, doses: list[DoseTime], *, named: bool) -> str:
     """A sheet's row after the one that says how to make the dose: the dose in mg
     (``"0.5 mg"``), with the mL of a liquid (``"0.4 mL (0.8 mg)"``), since a liquid is
     measured in mL; a dose of a liquid and tablets is said in full."""
@@ -1073,18 +1146,22 @@ def _dose_reminder(plan: Plan, doses: list[DoseTime]) -> str:
         amount = format_dose(dose.dose_mg)
         volumes = [p.volume_ml for p in portions if p.volume_ml is not None]
         if volumes and len(portions) > 1:
-            return _slot_text(plan, doses, short=True)
+            return _slot_text(plan, doses, short=True, named=named)
         text = f"{format_dose(volumes[0], 'mL')} ({amount})" if volumes else amount
-        parts.append(_unbroken(f"{dose.drug} {text}" if plan.is_substitution else text))
+        parts.append(_unbroken(f"{dose.drug}\n{text}" if named else text))
     return "\n".join(parts)
+
+
+def _steps_within(plan: Plan, from_day: int, to_day: int) -> list[Step]:
+    """The steps with a day from ``from_day`` to ``to_day``."""
+    return [step for step in plan.steps if step.start_day <= to_day and step.end_day >= from_day]
 
 
 def _short_words_key(plan: Plan, from_day: int, to_day: int) -> list[str]:
     """What the sheet's short words mean: ``"ODT"`` and each liquid by its strength."""
     products = {
         portion.product: None
-        for step in plan.steps
-        if step.start_day <= to_day and step.end_day >= from_day
+        for step in _steps_within(plan, from_day, to_day)
         for dose in step.doses
         for portion in dose.preparation.portions
     }
@@ -1302,17 +1379,24 @@ def _pharmacy_label(product: Product) -> str:
 
 
 def _dates_table(
-    pdf: Any, date_width: float, width: float, columns: int, padding: float = 1.5, **extra: Any
+    pdf: Any,
+    date_width: float,
+    width: float,
+    columns: int,
+    padding: float = 1.5,
+    size: float = BODY_PT,
+    **extra: Any,
 ) -> Any:
     """A table of a dates column and ``columns`` columns ``width`` wide (the steps overview,
-    the day-by-day sheet, the symptom diary), in the handout's body text."""
+    the day-by-day sheet, the reviews), in the handout's body text (or ``size``)."""
     from fpdf.fonts import FontFace
 
+    pdf.set_font(FONT_NAME, "", size)
     return pdf.table(
         col_widths=(date_width, *([width] * columns)),
         width=WIDTH_MM,
         text_align="LEFT",
-        line_height=BODY_PT * 0.45,
+        line_height=size * 0.45,
         padding=padding,
         headings_style=FontFace(emphasis="BOLD"),
         **extra,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -242,6 +243,8 @@ NARROW_PLANS = {
     "three times, ODT": ("clonazepam", "4mg", {"times": 3, "region": "us"}),
     "four times, ODT": ("clonazepam", "2mg", {"times": 4, "region": "us"}),
     "four times, oral concentrate": ("lorazepam", "4mg", {"times": 4, "region": "us"}),
+    "three times, a switch": ("lorazepam", "3mg", {"times": 3, "switch_to": "chlordiazepoxide"}),
+    "four times, a switch": ("alprazolam", "2mg", {"times": 4, "switch_to": "diazepam"}),
 }
 _DATE_WORDS = {
     *(f"{day:%a}" for day in (dt.date(2027, 1, 4) + dt.timedelta(n) for n in range(7))),
@@ -374,3 +377,33 @@ def test_sheet_options_are_checked_before_any_work(run: Any, tmp_path: Path) -> 
     over_plan = run("sheet", str(plan), "--period", "1", "-o", str(plan), "--force")
     assert over_plan.exit_status != 0
     assert plan.read_text().startswith("#")  # the plan file is never written over
+
+
+def test_a_drug_name_too_long_for_its_column_breaks_only_at_a_hyphen(
+    table: EquivalenceTable,
+) -> None:
+    """Four dose times and a switch to chlordiazepoxide: the name is wider than a column even
+    at 12 pt (the smallest a patient's table uses), so it breaks at a syllable with a
+    hyphen ("chlordiaze-" / "poxide"), never at any letter; a sheet of one drug names it
+    once above the table instead of in every cell."""
+    plan = plan_taper(
+        "lorazepam", "morning=1mg,evening=1mg,night=2mg", switch_to="chlordiazepoxide",
+        start=START, table=table,
+    )  # fmt: skip
+    assert len(plan.slots) == 4
+    reader = PdfReader(io.BytesIO(plan_handout(plan, every_sheet=True)))
+    texts = [(page.extract_text() or "") for page in reader.pages]
+    sheets = [text for text in texts if "Your day-by-day sheet:" in text]
+    lines = [line for text in texts[: texts.index(sheets[-1]) + 1] for line in text.splitlines()]
+    broken = [
+        (word, [*line.split()[index + 1 : index + 2], *after.split()])
+        for line, after in itertools.pairwise(lines)
+        for index, word in enumerate(line.split())
+        if word.startswith("chlor") and word.rstrip(":.").lower() != "chlordiazepoxide"
+    ]
+    assert broken  # the name does not fit: it is broken somewhere
+    for word, following in broken:
+        assert word.endswith("-"), (word, following)  # a hyphen where it breaks
+        # the rest follows on the cell's next line (pypdf joins cells side by side)
+        assert "chlordiazepoxide" in {word[:-1] + rest for rest in following}, (word, following)
+    assert "Every dose on this sheet is chlordiazepoxide." in sheets[-1]
