@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from taper.errors import InvalidRequestError
+from taper.errors import InvalidRequestError, literal
 from taper.files import PathLike, check_outputs, write_all_atomic
 from taper.formatting import printable
 from taper.options import SheetOptions
@@ -105,7 +105,7 @@ def write_period_sheet(
 
     o = options
     if o.output.suffix.lower() != ".pdf":
-        raise InvalidRequestError(f"a sheet file ends in .pdf, not {o.output.suffix!r}")
+        raise InvalidRequestError(f"a sheet file ends in .pdf, not {literal(o.output.suffix)!r}")
     check_outputs(
         {"output": o.output},
         force=o.force,
