@@ -23,7 +23,6 @@ from typer.core import TyperCommand, TyperGroup
 import taper
 from taper import signatures
 from taper.completion import COMPLETIONS, complete_drugs
-from taper.formatting import printable
 from taper.options import (
     OPTION_SPECS,
     REGIMEN,
@@ -33,6 +32,7 @@ from taper.options import (
     ReviseOptions,
     ScheduleOptions,
     ServeOptions,
+    SheetOptions,
     SweepGrid,
     flag_spelling,
 )
@@ -40,7 +40,6 @@ from taper.outputs import (
     REPORT_FORMAT,
     BatchFormat,
     BatchOutputs,
-    PlanFormat,
     PlanOutputs,
     ReportFormat,
 )
@@ -174,6 +173,10 @@ def with_options(**bundles: type[Any]) -> Callable[[_Command], _Command]:
 RegionOption = Annotated[str, typer_option(OPTION_SPECS["region"], name="region")]
 
 FormatOption = Annotated[ReportFormat, typer_option(REPORT_FORMAT)]
+PlanFileArgument = Annotated[
+    Path,
+    typer.Argument(metavar="PLAN", help="A plan taper wrote: its JSON or CSV.", show_default=False),
+]
 TableOption = Annotated[Path | None, typer_option(TABLE)]
 
 
@@ -335,6 +338,7 @@ def schedule(
 
     Example: taper schedule clonazepam 1.5mg --times 3 --start 2027-01-04
     """
+    from taper.render import plan_output, show_plan
     from taper.schedule import plan_taper
     from taper.sidefiles import check_schedule_outputs, write_side_files
 
@@ -346,56 +350,13 @@ def schedule(
         from taper.curve import terminal_plot
 
         curve = terminal_plot(plan, table, width=min(current().terminal_width(), 120))
-    chosen, text = _plan_output(plan, table, outputs)
+    chosen, text = plan_output(plan, table, outputs)
     to_file = outputs.output_file
     main = None if to_file is None or text is None else (to_file, text)
     write_side_files(plan, table, outputs, main=main)
     if curve is not None:
         current().stdout.write(curve + "\n")
-    _show_plan(plan, table, chosen, text, outputs)
-
-
-def _plan_output(plan: Any, table: Any, outputs: PlanOutputs) -> tuple[PlanFormat, str | None]:
-    """The format asked (or named by the output's extension) and the plan as text in it;
-    None: render it on the terminal."""
-    from taper.outputs import output_format
-
-    given, output = outputs.format, outputs.output
-    chosen = PlanFormat(output_format(given, output, list(PlanFormat), PlanFormat.TABLE))
-    if chosen is PlanFormat.JSON:
-        from taper.records import dumps_json, plan_document
-
-        return chosen, dumps_json(plan_document(plan, table))
-    if chosen is PlanFormat.CSV:
-        from taper.csvout import plan_csv
-
-        return chosen, plan_csv(plan, table, raw=outputs.raw_csv)
-    if output is None:
-        return chosen, None
-    from taper.render import plan_text
-
-    return chosen, plan_text(plan, table, daily=outputs.daily)
-
-
-def _show_plan(
-    plan: Any, table: Any, chosen: PlanFormat, text: str | None, outputs: PlanOutputs
-) -> None:
-    """The plan to the terminal or standard output (``-o -``) unless written to a file; CSV
-    warnings and the file written go to stderr."""
-    if text is None:
-        from taper.render import console, render_plan
-
-        render_plan(plan, table, console(), daily=outputs.daily)
-        return
-    to_file = outputs.output_file
-    if to_file is None:
-        current().stdout.write(text)
-    if chosen is PlanFormat.CSV:
-        from taper.notices import warning_lines
-
-        current().stderr.write(warning_lines(plan.warnings))
-    if to_file is not None:
-        current().stderr.write(f"wrote {printable(str(to_file))}: {plan.day_count} days\n")
+    show_plan(plan, table, chosen, text, outputs)
 
 
 @app.command(cls=PanelCommand)
@@ -448,12 +409,7 @@ def check(
 @app.command(cls=PanelCommand)
 @with_options(change=ReviseOptions, outputs=PlanOutputs)
 def revise(
-    plan_file: Annotated[
-        Path,
-        typer.Argument(
-            metavar="PLAN", help="A plan taper wrote: its JSON or CSV.", show_default=False
-        ),
-    ],
+    plan_file: PlanFileArgument,
     change: ReviseOptions,
     outputs: PlanOutputs,
     table_file: TableOption = None,
@@ -466,17 +422,35 @@ def revise(
 
     Example: taper revise plan.json --on 2027-02-10 --hold 2w --reason "poor sleep" -o plan-1.json
     """
+    from taper.render import plan_output, show_plan
     from taper.schedule import load_plan
     from taper.sidefiles import check_schedule_outputs, write_side_files
 
     check_schedule_outputs(outputs, table_file, inputs=(plan_file,))
     table = load_table(table_file)
     plan = load_plan(plan_file, table=table).revise(**dataclasses.asdict(change))
-    chosen, text = _plan_output(plan, table, outputs)
+    chosen, text = plan_output(plan, table, outputs)
     to_file = outputs.output_file
     main = None if to_file is None or text is None else (to_file, text)
     write_side_files(plan, table, outputs, main=main)
-    _show_plan(plan, table, chosen, text, outputs)
+    show_plan(plan, table, chosen, text, outputs)
+
+
+@app.command(cls=PanelCommand)
+@with_options(given=SheetOptions)
+def sheet(plan_file: PlanFileArgument, given: SheetOptions, table_file: TableOption = None) -> None:
+    """Print one supply period's day-by-day sheet from a plan file, for that dispensing.
+
+    The sheet to tick (and a symptom diary for the same days) that goes with each supply;
+    the handout holds the first. Periods are the plan's --supply, else 28 days, numbered from
+    1 as on the prescriber's page. A plan file edited by hand is refused.
+
+    Example: taper sheet plan.json --period 2 -o sheet-2.pdf
+    """
+    from taper.sidefiles import write_period_sheet
+
+    written = write_period_sheet(plan_file, load_table(table_file), table_file, given)
+    current().stderr.write(written + "\n")
 
 
 @app.command(cls=PanelCommand)

@@ -42,6 +42,7 @@ from taper.dispensing import supply_periods
 from taper.errors import InvalidRequestError, literal, require_extra
 from taper.formatting import escape_code, format_dose, format_number
 from taper.plan import DoseTime, Plan, Step, SupplyPeriod
+from taper.products import FORM_WORDS, Product
 from taper.reviews import plan_reviews
 from taper.table import Drug
 
@@ -51,6 +52,8 @@ FONT_NAME = "DejaVu Sans"
 #: Patient text is never smaller than this (points).
 BODY_PT = 14
 NBSP = "\u00a0"
+#: Where a word too long for its column may break, with a hyphen shown (a drug's name).
+SOFT_HYPHEN = "\u00ad"
 EMERGENCY_NUMBER = {"uk": "999", "us": "911"}
 
 #: Get urgent help now: the severe features of withdrawal.
@@ -85,7 +88,7 @@ HOW_TO_TAKE = {
         "half dose. If splitting is hard for you, ask your pharmacist.",
     ),
     "odt": (
-        "Orally disintegrating tablets (tablets that melt in the mouth)",
+        "Orally disintegrating tablets (ODT: tablets that melt in the mouth)",
         "With dry hands, peel back the foil of the blister; do not push the tablet through the "
         "foil. Put the tablet on your tongue: it melts in a few seconds, and you can swallow "
         "with or without water. Follow the leaflet in the pack.",
@@ -278,7 +281,7 @@ def _drawable(text: str) -> str:
 
 
 def _drawn_as_is(char: str, covered: frozenset[int]) -> bool:
-    return char == "\n" or (
+    return char in ("\n", SOFT_HYPHEN) or (
         ord(char) in covered and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
     )
 
@@ -306,14 +309,22 @@ def _taken(doses: tuple[DoseTime, ...], slot: str) -> list[DoseTime]:
     return [dose for dose in doses if dose.slot == slot and dose.dose_mg]
 
 
-def _slot_text(plan: Plan, doses: list[DoseTime]) -> str:
-    """``"one 0.5 mg tablet (0.5 mg)"``; in a switch, each drug named."""
+def _slot_text(
+    plan: Plan, doses: list[DoseTime], *, short: bool = False, named: bool | None = None
+) -> str:
+    """``"one 0.5 mg tablet (0.5 mg)"``; in a switch, each drug named (unless ``named`` is
+    False: a sheet of one drug says which above it); ``short`` for a table's column
+    (``"three 0.125 mg ODTs (0.375 mg)"``)."""
+    named = plan.is_substitution if named is None else named
     if not doses:
         return "no dose"
     parts = []
     for dose in doses:
-        made = _unbroken(f"{dose.preparation.words()} ({format_dose(dose.dose_mg)})")
-        parts.append(f"{dose.drug}: {made}" if plan.is_substitution else made)
+        words = dose.preparation.words(short=short)
+        made = _unbroken(f"{words} ({format_dose(dose.dose_mg)})")
+        if named:  # a table's narrow column: the drug's name on its own line
+            made = f"{dose.drug}\n{made}" if short else f"{dose.drug}: {made}"
+        parts.append(made)
     return "\n".join(parts)
 
 
@@ -418,6 +429,48 @@ def plan_handout(
     return bytes(pdf.output())
 
 
+def period_sheet(
+    plan: Plan,
+    period: int,
+    *,
+    patient: str | None = None,
+    paper: str | None = None,
+    emergency_number: str | None = None,
+) -> bytes:
+    """One supply period's day-by-day sheet and its symptom diary as PDF bytes: the pages
+    that go with that dispensing (``period`` 1 is the first; the periods are the plan's
+    ``supply=``, else 28 days, as on the prescriber's page). The sheet of period 1 is the
+    handout's. A period past the plan's end is refused, naming how many it has."""
+    days, periods = supply_by_period(plan)
+    count = len(periods)
+    if isinstance(period, bool) or not isinstance(period, int) or period < 1:
+        raise InvalidRequestError(
+            f"{{period}} is not a supply period: they are numbered from 1 (this plan has {count})",
+            parameters={"period": period},
+        )
+    if period > count:
+        raise InvalidRequestError(
+            f"{{period}} is past the plan's end: it has {count} supply period"
+            f"{'s' if count > 1 else ''} of {days} days (1 to {count})",
+            parameters={"period": period},
+        )
+    words = regional_words(plan, paper=paper, emergency=emergency_number)
+    require_extra("fpdf", "a sheet", "pdf", parameter="output")
+    if patient is not None:
+        if len(patient) > MAX_PATIENT_CHARS:
+            raise InvalidRequestError(
+                f"{{patient}} is {len(patient):,} characters; the sheet takes at most "
+                f"{MAX_PATIENT_CHARS}",
+                parameters={"patient": None},
+            )
+        check_printable(patient, "patient")
+    chosen = periods[period - 1]
+    pdf = _document(plan, patient, PAPER[words.paper])
+    _sheet(pdf, plan, chosen.start_day, chosen.end_day, more=False)
+    _diary(pdf, plan, words, chosen.start_day, chosen.end_day)
+    return bytes(pdf.output())
+
+
 def _document(plan: Plan, patient: str | None, paper: str) -> Any:
     from fpdf import FPDF
 
@@ -482,10 +535,10 @@ def _heading(pdf: Any, text: str, size: int = 18) -> None:
     pdf.ln(2)
 
 
-def _paragraph(pdf: Any, text: str, style: str = "", size: int = BODY_PT) -> None:
+def _paragraph(pdf: Any, text: str, style: str = "", size: float = BODY_PT, gap: float = 2) -> None:
     pdf.set_font(FONT_NAME, style, size)
     pdf.multi_cell(WIDTH_MM, size * 0.45, text, align="L", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
+    pdf.ln(gap)
 
 
 def first_day(plan: Plan) -> int:
@@ -534,10 +587,7 @@ DIARY_DOMAINS = (
 )
 #: Days of diary printed: the first four weeks of the plan, or of its revision.
 DIARY_DAYS = 28
-DIARY_NOTE = (
-    "This diary is not a validated scale and does not measure withdrawal: it helps you and "
-    "your prescriber talk about how the plan is going."
-)
+DIARY_NOTE = "This diary is not a validated scale: it helps you talk with your prescriber."
 DIARY_SOURCES = (
     "Symptom diary: the withdrawal sign domains of the 2025 Joint Clinical Practice Guideline "
     "on Benzodiazepine Tapering, Table 3 (p10), in plain words; starred signs are those it "
@@ -556,43 +606,59 @@ REVIEW_RULE = (
 )
 
 
-def _diary(pdf: Any, plan: Plan, words: RegionalWords) -> None:
-    """Symptom diary pages: a row per day for the first four weeks (of the plan, or from its
-    revision), a column per symptom domain of the Joint Guideline's Table 3."""
-
-    start = first_day(plan)
-    last = min(start + DIARY_DAYS - 1, plan.checks.duration_days + 14)
+def _diary(
+    pdf: Any, plan: Plan, words: RegionalWords, start: int | None = None, end: int | None = None
+) -> None:
+    """The symptom diary: the kinds of symptom (the Joint Guideline's Table 3 domains), then a
+    row per day from ``start`` to ``end`` (else of the first supply period, from the plan's
+    first day or its revision's), four weeks at most, two side by side."""
+    if start is None or end is None:
+        start = first_day(plan)
+        _, periods = supply_by_period(plan)
+        end = next((p.end_day for p in periods if p.end_day >= start), start + DIARY_DAYS - 1)
+    last = min(start + DIARY_DAYS - 1, end, plan.checks.duration_days + 14)
     days = [plan.date_of(day) for day in range(start, last + 1)]
-    number = words.emergency
     pdf.add_page()
     _heading(pdf, "Your symptom diary", 16)
-    _paragraph(pdf, DIARY_NOTE, "B")
     _paragraph(
         pdf,
-        "Each day, tick the box of each kind of symptom you noticed (the numbers are the "
-        "kinds listed below). Tell your prescriber at your next review, or sooner if it is "
-        "bad or getting worse. Make copies of the diary pages for later weeks.",
+        "Each day, tick each kind of symptom you had. Tell your prescriber at your next "
+        f"review, or sooner if it is bad or getting worse. {DIARY_NOTE}",
     )
-    _paragraph(pdf, f"* Get urgent help now (call {number}) for a starred symptom.", "B")
+    _paragraph(pdf, f"* Get urgent help now (call {words.emergency}) for a starred symptom.", "B")
     for index, (title, signs) in enumerate(DIARY_DOMAINS, start=1):
-        _paragraph(pdf, f"{index}  {title}: {signs}")
-    pdf.ln(6)
-    _paragraph(pdf, "For the prescriber", "B", 12)
-    _paragraph(pdf, DIARY_SOURCES, size=10)
-    _paragraph(pdf, REVIEW_RULE, size=10)
-    _paragraph(pdf, f"Plan sha256 {plan.content_sha256()}.", size=10)
-    key = "  ".join(f"{i} {title}" for i, (title, _) in enumerate(DIARY_DOMAINS, start=1))
-    date_width = 44
-    width = (WIDTH_MM - date_width) / len(DIARY_DOMAINS)
-    for page in range(0, len(days), 14):
-        pdf.add_page()
-        _heading(pdf, "Your symptom diary", 16)
-        _paragraph(pdf, key)
-        pdf.set_font(FONT_NAME, "", BODY_PT)
-        with _dates_table(pdf, date_width, width, len(DIARY_DOMAINS)) as table:
-            table.row(["Date", *(str(i) for i in range(1, len(DIARY_DOMAINS) + 1))])
-            for day in days[page : page + 14]:
-                table.row([_short_date(day), *(["☐"] * len(DIARY_DOMAINS))])
+        _paragraph(pdf, f"{index}  {title}: {signs}", gap=0)
+    pdf.ln(3)
+    _diary_table(pdf, days)
+
+
+def _diary_table(pdf: Any, days: list[dt.date]) -> None:
+    """Days as rows of tick boxes, one for each kind of symptom; two weeks side by side."""
+    kinds = len(DIARY_DOMAINS)
+    pdf.set_font(FONT_NAME, "B", BODY_PT)
+    date_width = pdf.get_string_width("Wed 30 Sep") + 2.5
+    half = WIDTH_MM / 2 if len(days) > 7 else WIDTH_MM
+    width = (half - date_width) / kinds
+    rows = -(-len(days) // 2) if half < WIDTH_MM else len(days)
+    heading = ["Date", *(str(i) for i in range(1, kinds + 1))]
+    _keep_room(pdf, 7.3 * (rows + 1))
+    pdf.set_font(FONT_NAME, "", BODY_PT)
+    with pdf.table(
+        col_widths=[date_width, *([width] * kinds)] * (2 if half < WIDTH_MM else 1),
+        width=WIDTH_MM,
+        text_align="LEFT",
+        line_height=BODY_PT * 0.45,
+        padding=0.5,
+        headings_style=_bold(),
+    ) as table:
+        table.row(heading * (2 if half < WIDTH_MM else 1))
+        for row in range(rows):
+            cells: list[str] = []
+            for day in (days[row], days[row + rows] if row + rows < len(days) else None):
+                if half == WIDTH_MM and day is not days[row]:
+                    break
+                cells += [_short_date(day), *(["☐"] * kinds)] if day else [""] * (kinds + 1)
+            table.row(cells)
 
 
 @dataclass(frozen=True)
@@ -802,20 +868,56 @@ def _guidance_page(pdf: Any, plan: Plan, moved: tuple[tuple[str, Block], ...] = 
         _paragraph(pdf, text)
     _paragraph(pdf, "If you miss a dose", "B")
     _paragraph(pdf, MISSED_DOSE)
+    _reviews(pdf, plan)
+
+
+#: What a review is for, when it is not on the day of a dose cut.
+REVIEW_WORDS = {"switch": "the switch", "interval": "regular check"}
+
+
+def _reviews(pdf: Any, plan: Plan) -> None:
+    """The review dates in order, four to a row under a row for each year; a review that is
+    not on the day of a cut says what it is for."""
     reviews = [r for r in plan_reviews(plan) if r.day >= first_day(plan)]
-    if reviews:
-        _heading(pdf, "Your reviews with your prescriber", 16)
-        _paragraph(
-            pdf,
-            "Book these with your prescriber. Bring your symptom diary. A review can keep you "
-            "on a dose for longer, or slow the plan down.",
-        )
-        for review in reviews:
-            when = _short_date(review.date, year=True).replace(NBSP, " ")
-            what = "the switch" if review.kind == "switch" else review.reason.split(":")[0]
-            if review.kind == "interval":
-                what = "a regular check"
-            _paragraph(pdf, f"•  {when}: {what}")
+    if not reviews:
+        return
+    columns = 4
+    by_year: dict[int, list[str]] = {}
+    for review in reviews:
+        what = REVIEW_WORDS.get(review.kind, "")
+        if review.reason.startswith("before the stop"):
+            what = "before the stop"
+        when = _short_date(review.date)
+        by_year.setdefault(review.date.year, []).append(f"{when}\n{what}" if what else when)
+    _keep_room(pdf, 60)
+    _heading(pdf, "Your reviews with your prescriber", 16)
+    _paragraph(
+        pdf,
+        "Book these with your prescriber. Each is on the day of a dose cut, before you take "
+        "the new dose, unless it says what it is for. Bring your symptom diary. A review can "
+        "keep you on a dose for longer, or slow the plan down.",
+    )
+    pdf.set_font(FONT_NAME, "", BODY_PT)
+    width = WIDTH_MM / columns
+    with _dates_table(pdf, width, width, columns - 1, first_row_as_headings=False) as table:
+        for year, cells in by_year.items():
+            table.row().cell(str(year), colspan=columns, style=_bold())
+            cells += [""] * (-len(cells) % columns)
+            for row in range(0, len(cells), columns):
+                table.row(cells[row : row + columns])
+
+
+def _bold() -> Any:
+    from fpdf.fonts import FontFace
+
+    return FontFace(emphasis="BOLD")
+
+
+def _keep_room(pdf: Any, height: float) -> None:
+    """A new page unless ``height`` mm are left on this one (a heading stays with what
+    follows it)."""
+    if pdf.get_y() + height > pdf.page_break_trigger:
+        pdf.add_page()
 
 
 def _overview_cell(plan: Plan, step: Step, slot: str) -> str:
@@ -834,11 +936,22 @@ def _day_month_year(day: dt.date) -> str:
     return f"{day.day}{NBSP}{day.strftime('%b')}{NBSP}{day.year}"
 
 
+def _date_span(first: dt.date, last: dt.date) -> str:
+    """``"4 to 17 Jan 2027"``, ``"18 Jan to 1 Feb 2027"``, ``"27 Dec 2027 to 23 Jan 2028"``:
+    each date whole, the year always said."""
+    end = _day_month_year(last)
+    if first.year != last.year:
+        return f"{_day_month_year(first)} to {end}"
+    if first.month != last.month:
+        return f"{first.day}{NBSP}{first:%b} to {end}"
+    return f"{first.day} to {end}"
+
+
 def _overview(pdf: Any, plan: Plan) -> None:
     """Every step on a row: its dates (with the year) and each dose time's dose."""
     start = first_day(plan)
     steps = [s for s in plan.steps if s.phase != "stop" and s.end_day >= start]
-    pdf.add_page()
+    _keep_room(pdf, 70)
     _heading(pdf, "Your steps", 16)
     _paragraph(
         pdf,
@@ -850,25 +963,75 @@ def _overview(pdf: Any, plan: Plan) -> None:
     widest = max(
         (pdf.get_string_width(line) for cell in cells for line in cell.split("\n")), default=0
     )
-    dates = [
-        (_day_month_year(plan.date_of(max(s.start_day, start))),
-         _day_month_year(plan.date_of(s.end_day)))
-        for s in steps
-    ]  # fmt: skip
-    longest = max((pdf.get_string_width(f"{a} to {b}") for a, b in dates), default=0) + 4
+    spans = [(plan.date_of(max(s.start_day, start)), plan.date_of(s.end_day)) for s in steps]
+    dates = [_date_span(first, last) for first, last in spans]
+    # a step within a year on one line (one from one year into the next takes two)
+    within = [text for text, (a, b) in zip(dates, spans, strict=True) if a.year == b.year]
+    longest = max((pdf.get_string_width(text) for text in within), default=40) + 2 + 0.5
     # the dates on one line when the doses still fit beside them, else on two
-    one_line = (WIDTH_MM - longest) / len(plan.slots) - 4 >= widest
+    one_line = (WIDTH_MM - longest) / len(plan.slots) - 2.5 >= widest
     date_width = longest if one_line else 44
     slot_width = (WIDTH_MM - date_width) / len(plan.slots)
-    with _dates_table(pdf, date_width, slot_width, len(plan.slots)) as table:
+    size = _cell_size(pdf, cells, slot_width - 2)
+    with _dates_table(pdf, date_width, slot_width, len(plan.slots), padding=1, size=size) as table:
         table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
-        for step, (first, last) in zip(steps, dates, strict=True):
-            table.row([f"{first} to {last}", *(_overview_cell(plan, step, s) for s in plan.slots)])
+        for step, text in zip(steps, dates, strict=True):
+            doses = (_hyphenated(pdf, _overview_cell(plan, step, s), slot_width - 2)
+                     for s in plan.slots)  # fmt: skip
+            table.row([text, *doses])
         stop = plan.steps[-1]
         if stop.phase == "stop":
             row = table.row()
             row.cell(f"From {_day_month_year(plan.date_of(stop.start_day))}")
             row.cell("Stop: no more doses.", colspan=len(plan.slots))
+
+
+#: The smallest text of a patient's table (points): only for a word as wide as a drug's name.
+MIN_TABLE_PT = 12
+
+
+def _cell_size(pdf: Any, texts: list[str], room: float) -> float:
+    """The size of a table's cells: the body's 14 pt, or smaller (12 pt at least) when a word
+    would not fit on one line of its column (``room`` mm): a long drug name in a switch.
+    Numbers stay with their units (no-break spaces), so they count as one word."""
+    pdf.set_font(FONT_NAME, "", BODY_PT)
+    widest = max(
+        (
+            pdf.get_string_width(word)
+            for text in texts
+            for word in text.replace("\n", " ").split(" ")
+        ),
+        default=0,
+    )
+    if widest <= room:
+        return BODY_PT
+    return max(MIN_TABLE_PT, int(BODY_PT * room / widest * 2) / 2)
+
+
+_SYLLABLE_BREAK = re.compile(
+    r"(?<=[aeiouy])(?=[^aeiouy\W\d][aeiouy])"  # a vowel, then a consonant and a vowel
+    r"|(?<=[aeiouy][^aeiouy\W\d])(?=[^aeiouy\W\d][aeiouy])",  # between two consonants
+    re.IGNORECASE,
+)
+
+
+def _hyphenated(pdf: Any, text: str, room: float) -> str:
+    """``text`` with soft hyphens in each word of letters wider than ``room`` mm in the
+    current font (``"chlor-dia-ze-po-xide"``: before a consonant that starts a syllable, at
+    least three letters from either end), so that a drug's name too long for a column breaks
+    at a syllable with a hyphen, never anywhere. Every other word is left as it is."""
+
+    def soften(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if pdf.get_string_width(word) <= room:
+            return word
+        cuts = [
+            m.start() for m in _SYLLABLE_BREAK.finditer(word) if 3 <= m.start() <= len(word) - 3
+        ]
+        pieces = [word[a:b] for a, b in zip([0, *cuts], [*cuts, len(word)], strict=True)]
+        return SOFT_HYPHEN.join(pieces)
+
+    return re.sub(r"[^\W\d_]{7,}", soften, text)
 
 
 def _box_capacity(pdf: Any, width: float) -> int:
@@ -893,32 +1056,60 @@ def _calendar(pdf: Any, plan: Plan, *, every_sheet: bool = False) -> None:
 
 def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> None:
     """One supply period's day-by-day sheet: a row is at most a week (fewer days where the
-    boxes would not fit on one line), the year on every row."""
+    boxes would not fit on one line), the year on every row. A row that starts a new dose
+    (and the sheet's first) says how to make each dose; the others give the dose in mg (and
+    a liquid's mL)."""
     from fpdf.enums import TableCellFillMode
     from fpdf.fonts import FontFace
 
     pdf.add_page()
     first, last = _long_date(plan.date_of(from_day)), _long_date(plan.date_of(to_day))
     _heading(pdf, f"Your day-by-day sheet: {first} to {last}", 16)
-    _paragraph(pdf, "Grey rows with NEW DOSE start a new dose. Tick a box for each dose taken.")
+    _paragraph(
+        pdf,
+        "Rows with NEW DOSE start a new dose; the doses that change are grey. Tick a box for "
+        "each dose taken.",
+    )
+    drugs = {dose.drug for step in _steps_within(plan, from_day, to_day) for dose in step.doses
+             if dose.dose_mg}  # fmt: skip
+    named = len(drugs) > 1
+    if plan.is_substitution and not named:
+        _paragraph(pdf, f"Every dose on this sheet is {', '.join(drugs)}.", "B")
+    for line in _short_words_key(plan, from_day, to_day):
+        _paragraph(pdf, line)
     if more:
         _paragraph(
             pdf,
             "This sheet covers one supply of your medicine. Your steps above show the whole "
-            "plan; ask for the next sheet with your next supply.",
+            "plan; ask for the next sheet and diary with your next supply.",
         )
     pdf.set_font(FONT_NAME, "B", BODY_PT)
-    date_width = pdf.get_string_width(f"to Wed 30 Sep{NBSP}2027") + 4  # the widest, bold
+    date_width = pdf.get_string_width(f"to Wed 30 Sep{NBSP}2027") + 2.5  # the widest, bold
     slot_width = (WIDTH_MM - date_width) / len(plan.slots)
     max_days = _box_capacity(pdf, slot_width)
-    pdf.set_font(FONT_NAME, "", BODY_PT)
+    rows = list(calendar_rows(plan, from_day, to_day, max_days))
+    texts = [
+        _slot_text(plan, doses, short=True, named=named) if row.changed or number == 0
+        else _dose_reminder(plan, doses, named=named)
+        for number, row in enumerate(rows)
+        for doses in (_taken(row.step.doses, slot) for slot in plan.slots)
+        if doses
+    ]  # fmt: skip
+    size = _cell_size(pdf, texts, slot_width - 2)
+    # the doses in regular weight: bold would break "(0.625 mg)" in four columns
     change_style = FontFace(emphasis="BOLD", fill_color=(215, 215, 215))
-    same_style = FontFace(fill_color=(215, 215, 215))
+    new_style = FontFace(fill_color=(215, 215, 215))
     with _dates_table(
-        pdf, date_width, slot_width, len(plan.slots), cell_fill_mode=TableCellFillMode.NONE
+        pdf,
+        date_width,
+        slot_width,
+        len(plan.slots),
+        padding=1,
+        size=size,
+        cell_fill_mode=TableCellFillMode.NONE,
     ) as table:
         table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
-        for item in calendar_rows(plan, from_day, to_day, max_days):
+        for number, item in enumerate(rows):
             dates = _short_date(item.first, year=True)
             if item.last != item.first:  # "to" starts the second line: the dates stay whole
                 dates += f"\nto {_short_date(item.last, year=True)}"
@@ -930,19 +1121,60 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
             boxes = NBSP.join("☐" * ((item.last - item.first).days + 1))
             for slot in plan.slots:
                 doses = _taken(item.step.doses, slot)
-                text = f"{_slot_text(plan, doses)}\n{boxes}" if doses else "no dose"
-                if slot in item.changed:
-                    row.cell(text, style=change_style)
-                elif item.changed:
-                    row.cell(text, style=same_style)
-                else:
-                    row.cell(text)
+                how = (
+                    _slot_text(plan, doses, short=True, named=named)
+                    if item.changed or number == 0
+                    else _dose_reminder(plan, doses, named=named)
+                )
+                text = f"{_hyphenated(pdf, how, slot_width - 2)}\n{boxes}" if doses else "no dose"
+                row.cell(text, style=new_style if slot in item.changed else None)
         stop = plan.steps[-1]
         if stop.phase == "stop" and from_day <= stop.start_day <= to_day + 1:
             row = table.row()
             stop_day = plan.date_of(stop.start_day)
             row.cell(f"STOP from {_short_date(stop_day, year=True)}", style=change_style)
             row.cell("Stop: no more doses.", colspan=len(plan.slots), style=change_style)
+
+
+def _dose_reminder(plan: Plan, doses: list[DoseTime], *, named: bool) -> str:
+    """A sheet's row after the one that says how to make the dose: the dose in mg
+    (``"0.5 mg"``), with the mL of a liquid (``"0.4 mL (0.8 mg)"``), since a liquid is
+    measured in mL; a dose of a liquid and tablets is said in full."""
+    parts = []
+    for dose in doses:
+        portions = dose.preparation.portions
+        amount = format_dose(dose.dose_mg)
+        volumes = [p.volume_ml for p in portions if p.volume_ml is not None]
+        if volumes and len(portions) > 1:
+            return _slot_text(plan, doses, short=True, named=named)
+        text = f"{format_dose(volumes[0], 'mL')} ({amount})" if volumes else amount
+        parts.append(_unbroken(f"{dose.drug}\n{text}" if named else text))
+    return "\n".join(parts)
+
+
+def _steps_within(plan: Plan, from_day: int, to_day: int) -> list[Step]:
+    """The steps with a day from ``from_day`` to ``to_day``."""
+    return [step for step in plan.steps if step.start_day <= to_day and step.end_day >= from_day]
+
+
+def _short_words_key(plan: Plan, from_day: int, to_day: int) -> list[str]:
+    """What the sheet's short words mean: ``"ODT"`` and each liquid by its strength."""
+    products = {
+        portion.product: None
+        for step in _steps_within(plan, from_day, to_day)
+        for dose in step.doses
+        for portion in dose.preparation.portions
+    }
+    key = []
+    if any(product.form == "odt" for product in products):
+        key.append("ODT: an orally disintegrating tablet, which melts in the mouth.")
+    for product in products:
+        if product.is_liquid:
+            words = FORM_WORDS[product.form]
+            strength = product.label().removesuffix(f" {words}")
+            extra = " (a strong liquid)" if product.form == "concentrate" else ""
+            key.append(_unbroken(f"{strength} liquid: your {product.label()}{extra}."))
+    return key
 
 
 #: Which form's wording each source backs (None: every handout's).
@@ -989,6 +1221,56 @@ def _step_dose_text(plan: Plan, step: Step, slot: str) -> str:
     )
 
 
+#: The size of the prescriber's tables and sources (points).
+CLINICIAN_TABLE_PT = 9
+#: The most products the supply table gives a column each (more: a line of text each period).
+SUPPLY_COLUMNS = 5
+
+
+def _supply_table(pdf: Any, plan: Plan, periods: tuple[SupplyPeriod, ...], size: float) -> None:
+    """A row per supply period: a column per product, or the quantities as text when the
+    plan uses more products than fit."""
+    products = list(dict.fromkeys(item.product for p in periods for item in p.items))
+    period_width = pdf.get_string_width("2027-01-04 to 2027-01-31") + 4
+    by_column = len(products) <= SUPPLY_COLUMNS
+    widths = (
+        [(WIDTH_MM - period_width) / max(1, len(products))] * len(products)
+        if by_column
+        else [WIDTH_MM - period_width]
+    )
+    with pdf.table(
+        col_widths=(period_width, *widths),
+        width=WIDTH_MM,
+        text_align="LEFT",
+        line_height=size * 0.42,
+        padding=0.4,
+        headings_style=_bold(),
+    ) as table:
+        if by_column:
+            table.row([
+                "Period",
+                *((f"{p.drug} " if plan.is_substitution else "") + _pharmacy_label(p)
+                  for p in products),
+            ])  # fmt: skip
+        else:
+            table.row(["Period", "Quantity"])
+        for period in periods:
+            amounts = {item.product: item for item in period.items}
+            dates = _date_range(plan, period.start_day, period.end_day)
+            if by_column:
+                table.row([
+                    dates,
+                    *(amounts[p].amount_text() if p in amounts else "-" for p in products),
+                ])  # fmt: skip
+                continue
+            items = "; ".join(
+                (f"{i.product.drug} " if plan.is_substitution else "")
+                + f"{i.product.label()}: {i.amount_text()}"
+                for i in period.items
+            )
+            table.row([dates, items or "nothing"])
+
+
 def _clinician_tables(pdf: Any, plan: Plan) -> None:
     """The pharmacist's facts: what to dispense per supply period, and the step table."""
     from fpdf.fonts import FontFace
@@ -1000,38 +1282,25 @@ def _clinician_tables(pdf: Any, plan: Plan) -> None:
         + ("" if plan.supply else f"; {DEFAULT_SUPPLY_DAYS} days as no supply period was set")
         + ")",
         "B",
-        12,
+        11,
     )
-    size = 10
+    size = CLINICIAN_TABLE_PT
     pdf.set_font(FONT_NAME, "", size)
-    with pdf.table(
-        col_widths=(55, WIDTH_MM - 55),
-        width=WIDTH_MM,
-        text_align="LEFT",
-        line_height=size * 0.45,
-        padding=1,
-        headings_style=FontFace(emphasis="BOLD"),
-    ) as table:
-        table.row(["Period", "Quantity"])
-        for period in periods:
-            items = "; ".join(
-                (f"{i.product.drug} " if plan.is_substitution else "")
-                + f"{i.product.label()}: {i.amount_text()}"
-                for i in period.items
-            )
-            table.row([_date_range(plan, period.start_day, period.end_day), items or "nothing"])
-    pdf.ln(3)
-    _paragraph(pdf, "Steps", "B", 12)
+    _supply_table(pdf, plan, periods, size)
+    pdf.ln(2)
+    _keep_room(pdf, 30)
+    _paragraph(pdf, "Steps", "B", 11)
     slots = plan.slots
     pdf.set_font(FONT_NAME, "", size)
-    fixed = (8, 51, 25)
-    slot_width = (WIDTH_MM - sum(fixed) - 16) / len(slots)
+    fixed = (8, pdf.get_string_width("2027-01-04 to 2027-01-31") + 2.5, 20)
+    total = 18
+    slot_width = (WIDTH_MM - sum(fixed) - total) / len(slots)
     with pdf.table(
-        col_widths=(*fixed, *([slot_width] * len(slots)), 16),
+        col_widths=(*fixed, *([slot_width] * len(slots)), total),
         width=WIDTH_MM,
         text_align="LEFT",
-        line_height=size * 0.45,
-        padding=1,
+        line_height=size * 0.42,
+        padding=0.4,
         headings_style=FontFace(emphasis="BOLD"),
     ) as table:
         table.row(["#", "Dates", "Phase", *(slot.capitalize() for slot in slots), "mg/day"])
@@ -1052,10 +1321,12 @@ def _clinician_tables(pdf: Any, plan: Plan) -> None:
                     f"{format_number(total)}" for total in step.totals_by_drug().values()
                 ),
             ])  # fmt: skip
-    pdf.ln(3)
+    pdf.ln(2)
 
 
 def _clinician_page(pdf: Any, plan: Plan) -> None:
+    """The prescriber's and pharmacist's pages: the plan, its warnings and revisions, what to
+    dispense, the steps, where the patient wording comes from, and signatures."""
     pdf.add_page()
     _heading(pdf, "For the prescriber and pharmacist", 16)
     checks = plan.checks
@@ -1065,14 +1336,14 @@ def _clinician_page(pdf: Any, plan: Plan) -> None:
         f"{plan.regimen_text()} Plan: {checks.duration_days} days, {checks.reductions} "
         f"reductions, ending with {plan.drug.name}; last dose {last_dose.isoformat()}, first "
         f"day without {checks.end_date.isoformat()}; equivalence source: {plan.source.title}.",
-        size=12,
+        size=11,
     )
     if plan.warnings:
-        _paragraph(pdf, "Warnings", "B", 12)
+        _paragraph(pdf, "Warnings", "B", 11)
         for warning in plan.warnings:
-            _paragraph(pdf, f"•  {warning.message}", size=11)
+            _paragraph(pdf, f"•  {warning.message}", size=10, gap=1)
     if plan.revisions:
-        _paragraph(pdf, "Revisions", "B", 12)
+        _paragraph(pdf, "Revisions", "B", 11)
         for revision in plan.revisions:
             _paragraph(
                 pdf,
@@ -1080,33 +1351,53 @@ def _clinician_page(pdf: Any, plan: Plan) -> None:
                 f"{revision.description}. Replaces the plan with sha256 "
                 f"{revision.replaces_sha256[:16]}..."
                 + "".join(f" {note}." for note in revision.notes),
-                size=11,
+                size=10,
+                gap=1,
             )
     _clinician_tables(pdf, plan)
-    _paragraph(pdf, "Where the patient wording comes from", "B", 12)
+    _keep_room(pdf, 30)
+    _paragraph(pdf, "Where the patient wording comes from", "B", 11)
     for source in sources_used(plan):
         _paragraph(
             pdf,
             f"{source.topic}: {source.citation} (grade {source.grade}). {source.confirmed}",
-            size=10,
+            size=CLINICIAN_TABLE_PT,
+            gap=1,
         )
-    pdf.ln(4)
+    for text in (DIARY_SOURCES, REVIEW_RULE, f"Plan sha256 {plan.content_sha256()}."):
+        _paragraph(pdf, text, size=CLINICIAN_TABLE_PT, gap=1)
+    pdf.ln(2)
+    _keep_room(pdf, 3 * (12 * 0.45 + 2))  # the three lines below
     _paragraph(pdf, "Drafted with taper; not a prescription until signed.", size=12)
-    _paragraph(pdf, "Prescriber: ________________  Signature: ____________  Date: ________")
-    _paragraph(pdf, "Pharmacist: ________________  Signature: ____________  Date: ________")
+    for who in ("Prescriber", "Pharmacist"):
+        _paragraph(pdf, f"{who}: ________________  Signature: ____________  Date: ________", "", 12)
 
 
-def _dates_table(pdf: Any, date_width: float, width: float, columns: int, **extra: Any) -> Any:
+def _pharmacy_label(product: Product) -> str:
+    """``"0.125 mg ODT"``, ``"0.5 mg tablet (scored)"``: a product as a pharmacist writes it."""
+    return product.label().replace(FORM_WORDS["odt"], "ODT")
+
+
+def _dates_table(
+    pdf: Any,
+    date_width: float,
+    width: float,
+    columns: int,
+    padding: float = 1.5,
+    size: float = BODY_PT,
+    **extra: Any,
+) -> Any:
     """A table of a dates column and ``columns`` columns ``width`` wide (the steps overview,
-    the day-by-day sheet, the symptom diary), in the handout's body text."""
+    the day-by-day sheet, the reviews), in the handout's body text (or ``size``)."""
     from fpdf.fonts import FontFace
 
+    pdf.set_font(FONT_NAME, "", size)
     return pdf.table(
         col_widths=(date_width, *([width] * columns)),
         width=WIDTH_MM,
         text_align="LEFT",
-        line_height=BODY_PT * 0.45,
-        padding=1.5,
+        line_height=size * 0.45,
+        padding=padding,
         headings_style=FontFace(emphasis="BOLD"),
         **extra,
     )

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, make_dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 from taper.doses import parse_dose
@@ -379,6 +380,35 @@ class CheckOptions:
                                "Also count what to dispense per period, e.g. 28d (halves carried "
                                "over).", "INTERVAL")
     ] = None  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class SheetOptions:
+    """The options of ``taper sheet`` (:func:`taper.handout.period_sheet`'s keywords and where
+    the PDF goes): one supply period's day-by-day sheet from a plan file."""
+
+    period: Annotated[
+        int, OptionSpec(Value.INT, "--period", "Options",
+                        "The supply period whose sheet to print: 1 is the first (the plan's "
+                        "--supply, else 28 days).", "N", minimum=1, show_default=False)
+    ]  # fmt: skip
+    output: Annotated[
+        Path, OptionSpec(Value.PATH, "--output", "Options", "Write the sheet to this .pdf.",
+                         "FILE", short="-o", show_default=False)
+    ]  # fmt: skip
+    patient: Annotated[
+        str | None, OptionSpec(Value.TEXT, "--patient", "Options",
+                               "The patient's name, at the top of each page.", "NAME")
+    ] = None  # fmt: skip
+    paper: Annotated[
+        str | None, OptionSpec(Value.TEXT, "--paper", "Options",
+                               "Paper: a4 or letter (default: letter for a plan of region us, "
+                               "a4 for uk).", "SIZE")
+    ] = None  # fmt: skip
+    force: Annotated[
+        bool, OptionSpec(Value.BOOL, "--force", "Options",
+                         "Replace the --output file if it exists.")
+    ] = False  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -852,6 +882,7 @@ def _flags() -> dict[str, str]:
             option_specs(PlanOutputs),
             option_specs(BatchOutputs),
             option_specs(ReviseOptions),
+            option_specs(SheetOptions),
         )
         for name, spec in specs.items()
     }

@@ -165,17 +165,24 @@ class Preparation:
             return "nothing"
         return " + ".join(portion.text() for portion in self.portions)
 
-    def words(self) -> str:
-        """For patients: ``"one 0.5 mg tablet and half of a 0.5 mg tablet"``."""
+    def words(self, *, short: bool = False) -> str:
+        """For patients: ``"one 0.5 mg tablet and half of a 0.5 mg tablet"``. ``short`` for
+        a narrow column, with short words a key explains: ``"three 0.125 mg ODTs"``,
+        ``"0.25 mL of 2 mg/mL liquid"``."""
         if not self.portions:
             return "nothing"
         parts = []
         for portion in self.portions:
             product = portion.product
             if portion.volume_ml is not None:
-                parts.append(f"{format_dose(portion.volume_ml, 'mL')} of the {product.label()}")
+                volume = format_dose(portion.volume_ml, "mL")
+                if short:
+                    strength = product.label().removesuffix(f" {FORM_WORDS[product.form]}")
+                    parts.append(f"{volume} of {strength} liquid")
+                else:
+                    parts.append(f"{volume} of the {product.label()}")
                 continue
-            form = FORM_WORDS[product.form]
+            form = "ODT" if short and product.form == "odt" else FORM_WORDS[product.form]
             strength = format_dose(product.strength_mg)
             if portion.denominator == 1:
                 count = portion.pieces

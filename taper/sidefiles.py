@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from taper.errors import InvalidRequestError
+from taper.errors import InvalidRequestError, literal
 from taper.files import PathLike, check_outputs, write_all_atomic
+from taper.formatting import printable
+from taper.options import SheetOptions
 from taper.outputs import PlanOutputs
 from taper.plan import Plan
 from taper.table import EquivalenceTable, bundled_table_path
@@ -90,3 +92,32 @@ def write_side_files(
         files.append((Path(main[0]), main[1].encode("utf-8")))
     if files:
         write_all_atomic(files, force=o.force)
+
+
+def write_period_sheet(
+    plan_file: Path, table: EquivalenceTable, table_file: Path | None, options: SheetOptions
+) -> str:
+    """``taper sheet``: one supply period's sheet (and diary) from a plan file taper wrote,
+    read back and checked against its checksum as ``taper revise`` reads it, written to
+    ``options.output``. Returns the line that says what was written."""
+    from taper.handout import period_sheet, supply_by_period
+    from taper.revise import load_plan
+
+    o = options
+    if o.output.suffix.lower() != ".pdf":
+        raise InvalidRequestError(f"a sheet file ends in .pdf, not {literal(o.output.suffix)!r}")
+    check_outputs(
+        {"output": o.output},
+        force=o.force,
+        inputs=[table_file if table_file is not None else bundled_table_path(), plan_file],
+    )
+    plan = load_plan(plan_file, table)
+    pdf = period_sheet(plan, o.period, patient=o.patient, paper=o.paper)
+    write_all_atomic([(o.output, pdf)], force=o.force)
+    _, periods = supply_by_period(plan)
+    chosen = periods[o.period - 1]
+    first, last = plan.date_of(chosen.start_day), plan.date_of(chosen.end_day)
+    return (
+        f"wrote {printable(str(o.output))}: supply period {o.period} of {len(periods)}, "
+        f"{first.isoformat()} to {last.isoformat()}"
+    )

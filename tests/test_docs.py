@@ -18,7 +18,7 @@ from .conftest import ROOT
 from .test_project import _import_graph
 
 DOCS = ROOT / "docs"
-COMMANDS = ("drugs", "sources", "convert", "schedule", "check", "batch", "sweep")
+COMMANDS = ("drugs", "sources", "convert", "schedule", "check", "sheet", "batch", "sweep")
 #: The width the reference is written at.
 WIDTH = "88"
 

@@ -4,13 +4,17 @@ fit moved to page 2 with a pointer, and only the dose times the patient has."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import itertools
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
 
+from taper.formatting import format_dose
 from taper.handout import MAX_NOTE_CHARS, MAX_PATIENT_CHARS, URGENT_SYMPTOMS, plan_handout
 from taper.plan import Plan
 from taper.revise import revise_plan
@@ -203,3 +207,203 @@ def test_every_sheet_needs_a_handout(run: Any) -> None:
     result = run("schedule", "diazepam", "10mg", "--every-sheet")
     assert result.exit_status == 2
     assert "--every-sheet adds sheets to the handout: add --handout FILE" in result.stderr
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_year_long_four_dose_time_handout_is_at_most_8_pages(
+    table: EquivalenceTable, paper: str
+) -> None:
+    """Regression: `taper schedule clonazepam 4mg --times 4 --region us --handout` (434 days,
+    26 steps, 27 reviews) was 14 pages on A4 and 16 on Letter: the review list, the steps
+    overview, the sheet, the symptom diary and the prescriber's pages each took 2-3 pages."""
+    plan = plan_taper("clonazepam", "4mg", times=4, start=START, region="us", table=table)
+    assert plan.checks.duration_days >= 365
+    assert len(plan.slots) == 4
+    pages = _pages(plan_handout(plan, paper=paper))
+    assert len(pages) <= 8
+    # nothing a patient or pharmacist needs was dropped to get there
+    text = " ".join(pages)
+    last = plan.date_of(plan.checks.duration_days)
+    assert f"{last.day} {last:%b %Y}" in text  # the last step in the overview
+    assert "Mon 13 Mar before the stop" in text  # the last review
+    assert "Your day-by-day sheet: Monday 4 January 2027 to Sunday 31 January 2027" in text
+    assert "Sun 31 Jan" in text  # the diary's last day
+    assert "2028-02-28 to 2028-03-12" in text  # the last supply period, to dispense
+    assert "2027-12-20 to 2028-01-30" in text  # a step in the prescriber's step table
+
+
+# --- words are never split in a table's narrow column -------------------------------------
+
+#: Plans with one to four dose times, of tablets, orally disintegrating tablets and liquids.
+NARROW_PLANS = {
+    "one time, tablets": ("diazepam", "10mg", {"times": 1, "region": "uk"}),
+    "two times, tablets and halves": ("diazepam", "morning=10mg,night=10mg", {"region": "uk"}),
+    "two times, oral solution": ("clonazepam", "2mg", {"times": 2, "region": "uk"}),
+    "three times, oral solution": ("lorazepam", "2.5mg", {"times": 3, "region": "uk"}),
+    "three times, ODT": ("clonazepam", "4mg", {"times": 3, "region": "us"}),
+    "four times, ODT": ("clonazepam", "2mg", {"times": 4, "region": "us"}),
+    "four times, oral concentrate": ("lorazepam", "4mg", {"times": 4, "region": "us"}),
+    "three times, a switch": ("lorazepam", "3mg", {"times": 3, "switch_to": "chlordiazepoxide"}),
+    "four times, a switch": ("alprazolam", "2mg", {"times": 4, "switch_to": "diazepam"}),
+}
+_DATE_WORDS = {
+    *(f"{day:%a}" for day in (dt.date(2027, 1, 4) + dt.timedelta(n) for n in range(7))),
+    *(f"{dt.date(2027, month, 1):%b}" for month in range(1, 13)),
+    *(str(n) for n in range(1, 32)),
+    *(str(year) for year in range(2026, 2032)),
+}
+_TABLE_WORDS = {"to", "From", "from", "NEW", "DOSE", "STOP", "Stop:", "no", "more", "doses.",
+                "dose", "-", "☐"}  # fmt: skip
+
+
+def _cell_words(plan: Plan) -> set[str]:
+    """Every whole word a dose cell of the overview or a sheet can hold."""
+    words = set(_DATE_WORDS | _TABLE_WORDS)
+    for step in plan.steps:
+        for dose in step.doses:
+            amount = format_dose(dose.dose_mg)
+            short, full = dose.preparation.words(short=True), dose.preparation.words()
+            for text in (short, full, f"({amount})", amount, dose.drug):
+                words.update(text.replace("\u00a0", " ").split())
+    return words
+
+
+@pytest.mark.parametrize("kind", list(NARROW_PLANS))
+def test_no_word_is_split_across_lines_in_a_dose_cell(table: EquivalenceTable, kind: str) -> None:
+    """Regression: in a US clonazepam 2mg x4 sheet the midday cell read "three 0.125 mg
+    orally disintegr|ating tablets (0.375 m|g)", with ")" alone on a line: a word longer than
+    the column was broken between lines."""
+    drug, dose, options = NARROW_PLANS[kind]
+    plan = plan_taper(drug, dose, start=START, table=table, **options)  # type: ignore[arg-type]
+    reader = PdfReader(io.BytesIO(plan_handout(plan, every_sheet=True)))
+    allowed = _cell_words(plan)
+    checked = 0
+    for page in reader.pages:
+        text = (page.extract_text() or "").replace("\u00a0", " ")
+        if "Your symptom diary" in text or "For the prescriber" in text:
+            break
+        lines = text.splitlines()
+        header = next((i for i, line in enumerate(lines) if line.startswith("Dates ")), None)
+        if header is None:
+            continue
+        for line in lines[header + 1 : -1]:  # the table's cells, then the page's footer
+            if line.startswith(("Page ", "Your ")):
+                break
+            split = [word for word in line.split() if word not in allowed]
+            assert split == [], f"{kind}: {line!r}"
+            checked += 1
+    assert checked > 20
+
+
+def test_a_liquid_dose_says_its_ml_on_every_row_of_the_sheet(table: EquivalenceTable) -> None:
+    """A row after a new dose gives the dose in mg, but a liquid is measured in mL: each of its
+    rows says how many (0.8 mg is 0.4 mL of the 2 mg/mL concentrate, never "0.8 mg" alone)."""
+    plan = plan_taper("lorazepam", "4mg", times=4, start=START, table=table)
+    pages = _pages(plan_handout(plan, every_sheet=True))
+    sheets = " ".join(_sheet_pages(pages))
+    assert "2 mg/mL liquid: your 2 mg/mL oral concentrate (a strong liquid)." in sheets
+    assert "0.4 mL of 2 mg/mL liquid (0.8 mg)" in sheets  # the row of the new dose
+    assert "0.4 mL (0.8 mg) ☐" in sheets  # the rows after it
+    assert not re.search(r"(?<!\()0\.8 mg ☐", sheets)  # never the mg alone
+
+
+# --- taper sheet: one supply period's sheet from a plan file --------------------------------
+
+
+def _table_lines(pdf: bytes, start: int = 0) -> list[str]:
+    """The lines of the first day-by-day sheet from page ``start``: its table, from the
+    heading row to the page's footer."""
+    reader = PdfReader(io.BytesIO(pdf))
+    texts = [page.extract_text() or "" for page in reader.pages]
+    sheet = next(i for i, text in enumerate(texts) if "Your day-by-day sheet:" in text)
+    lines = texts[sheet].splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("Dates "))
+    return [line for line in lines[header:] if not line.startswith("Page ")]
+
+
+def test_sheet_of_period_1_has_the_rows_of_the_handouts_sheet(run: Any, tmp_path: Path) -> None:
+    plan, handout, sheet = tmp_path / "plan.json", tmp_path / "plan.pdf", tmp_path / "s1.pdf"
+    made = run(
+        "schedule", "clonazepam", "2mg", "--times", "4", "--region", "us", "--start", START,
+        "-o", str(plan), "--handout", str(handout),
+    )  # fmt: skip
+    assert made.exit_status == 0, made.stderr
+    result = run("sheet", str(plan), "--period", "1", "-o", str(sheet))
+    assert result.exit_status == 0, result.stderr
+    assert result.stderr == f"wrote {sheet}: supply period 1 of 12, 2027-01-04 to 2027-01-31\n"
+    rows = _table_lines(sheet.read_bytes())
+    assert rows == _table_lines(handout.read_bytes())
+    assert len(rows) > 20
+    pages = _pages(sheet.read_bytes())
+    assert "Your symptom diary" in pages[-1]  # the same days' diary goes with it
+    assert "Sun 31 Jan" in pages[-1]
+    second = tmp_path / "s2.pdf"
+    result = run("sheet", str(plan), "--period", "2", "-o", str(second), "--paper", "a4")
+    assert result.exit_status == 0, result.stderr
+    assert "Your day-by-day sheet: Monday 1 February 2027 to Sunday 28 February 2027" in " ".join(
+        _pages(second.read_bytes())
+    )
+
+
+def test_sheet_past_the_plans_end_is_refused_naming_its_periods(run: Any, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.csv"
+    run("schedule", "clonazepam", "2mg", "--times", "4", "--start", START, "-o", str(plan))
+    result = run("sheet", str(plan), "--period", "13", "-o", str(tmp_path / "s.pdf"))
+    assert result.exit_status == 2
+    assert result.stderr == (
+        "taper: error: --period 13 is past the plan's end: it has 12 supply periods of 28 "
+        "days (1 to 12)\n"
+    )
+    assert not (tmp_path / "s.pdf").exists()
+
+
+def test_sheet_of_a_plan_edited_by_hand_is_refused(run: Any, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.csv"
+    run("schedule", "diazepam", "20mg", "--start", START, "-o", str(plan))
+    plan.write_text(plan.read_text().replace(",night,20,", ",night,19,", 1), encoding="utf-8")
+    result = run("sheet", str(plan), "--period", "1", "-o", str(tmp_path / "s.pdf"))
+    assert result.exit_status == 1
+    assert "does not match its checksum" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not (tmp_path / "s.pdf").exists()
+
+
+def test_sheet_options_are_checked_before_any_work(run: Any, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.csv"
+    run("schedule", "diazepam", "20mg", "--start", START, "-o", str(plan))
+    not_pdf = run("sheet", str(plan), "--period", "1", "-o", str(tmp_path / "s.png"))
+    assert not_pdf.exit_status == 2
+    assert "a sheet file ends in .pdf, not '.png'" in not_pdf.stderr
+    over_plan = run("sheet", str(plan), "--period", "1", "-o", str(plan), "--force")
+    assert over_plan.exit_status != 0
+    assert plan.read_text().startswith("#")  # the plan file is never written over
+
+
+def test_a_drug_name_too_long_for_its_column_breaks_only_at_a_hyphen(
+    table: EquivalenceTable,
+) -> None:
+    """Four dose times and a switch to chlordiazepoxide: the name is wider than a column even
+    at 12 pt (the smallest a patient's table uses), so it breaks at a syllable with a
+    hyphen ("chlordiaze-" / "poxide"), never at any letter; a sheet of one drug names it
+    once above the table instead of in every cell."""
+    plan = plan_taper(
+        "lorazepam", "morning=1mg,evening=1mg,night=2mg", switch_to="chlordiazepoxide",
+        start=START, table=table,
+    )  # fmt: skip
+    assert len(plan.slots) == 4
+    reader = PdfReader(io.BytesIO(plan_handout(plan, every_sheet=True)))
+    texts = [(page.extract_text() or "") for page in reader.pages]
+    sheets = [text for text in texts if "Your day-by-day sheet:" in text]
+    lines = [line for text in texts[: texts.index(sheets[-1]) + 1] for line in text.splitlines()]
+    broken = [
+        (word, [*line.split()[index + 1 : index + 2], *after.split()])
+        for line, after in itertools.pairwise(lines)
+        for index, word in enumerate(line.split())
+        if word.startswith("chlor") and word.rstrip(":.").lower() != "chlordiazepoxide"
+    ]
+    assert broken  # the name does not fit: it is broken somewhere
+    for word, following in broken:
+        assert word.endswith("-"), (word, following)  # a hyphen where it breaks
+        # the rest follows on the cell's next line (pypdf joins cells side by side)
+        assert "chlordiazepoxide" in {word[:-1] + rest for rest in following}, (word, following)
+    assert "Every dose on this sheet is chlordiazepoxide." in sheets[-1]

@@ -604,18 +604,20 @@ def test_the_handout_has_reviews_and_a_symptom_diary_that_is_no_scale(
     pages = _pdf_pages(plan_handout(diazepam))
     text = " ".join(pages)
     assert "Your reviews with your prescriber" in text
-    first_review = plan_reviews(diazepam)[0].date.strftime("%a %-d %b %Y")
-    assert first_review in text
+    first_review = plan_reviews(diazepam)[0].date
+    assert f"{first_review.year} {first_review:%a %-d %b}" in text  # under its year's row
     diary = [page for page in pages if "Your symptom diary" in page]
+    assert len(diary) == 1  # the kinds of symptom and four weeks of days on one page
     assert "This diary is not a validated scale" in diary[0]
     for title, _ in DIARY_DOMAINS:
         assert title in diary[0]
     assert "Get urgent help now (call 911) for a starred symptom" in diary[0]
-    days = " ".join(diary[1:])
-    assert days.count("☐") == DIARY_DAYS * len(DIARY_DOMAINS)
+    assert diary[0].count("☐") == DIARY_DAYS * len(DIARY_DOMAINS)
     # The scales are cited for the prescriber, never reproduced.
-    assert "CIWA-B (Busto et al. 1989)" in diary[0]
-    assert "their items are not reproduced" in diary[0]
+    prescriber = " ".join(pages[pages.index(diary[0]) + 1 :])
+    assert "For the prescriber and pharmacist" in prescriber
+    assert "CIWA-B (Busto et al. 1989)" in prescriber
+    assert "their items are not reproduced" in prescriber
 
 
 def test_a_revision_after_a_new_pace_goes_on_at_that_pace(diazepam: TaperPlan) -> None:

@@ -193,7 +193,7 @@ def test_handout_calendar_is_a_week_per_row_with_changes_marked(table: Equivalen
     assert overview < first_sheet < diary_start
     assert diary_start - overview <= 3  # the steps and one sheet
     diary = [page for page in pages if "Your symptom diary" in page]
-    assert len(diary) == 3  # the domains, then two weeks of days to a page
+    assert len(diary) == 1  # the kinds of symptom, then four weeks of days, two side by side
     prescriber = len(pages) - next(
         i for i, page in enumerate(pages) if "For the prescriber and pharmacist" in page
     )
@@ -244,8 +244,14 @@ def test_handout_forms_are_named_in_words(table: EquivalenceTable) -> None:
     plan = plan_taper("clonazepam", "1mg", start=START, table=table, products=["0.125mg odt"])
     pages = _pages(plan_handout(plan))
     assert "orally disintegrating tablet" in pages[0]
-    assert "ODT" not in " ".join(pages[:-1])
-    assert "Orally disintegrating tablets" in pages[1]
+    assert "ODT" not in pages[0]
+    assert "Orally disintegrating tablets (ODT: tablets that melt in the mouth)" in pages[1]
+    # a table's narrow column says "ODT", and its page says what that is
+    prescriber = next(i for i, page in enumerate(pages) if "For the prescriber and" in page)
+    assert any("ODT" in page for page in pages[2:prescriber])
+    for page in pages[2:prescriber]:
+        if "ODT" in page:
+            assert "ODT: an orally disintegrating tablet, which melts in the mouth." in page
 
 
 @pytest.mark.parametrize(("paper", "size"), [("a4", (595, 842)), ("letter", (612, 792))])

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from taper.check import PlanCheck
     from taper.convert import Conversion
+    from taper.outputs import PlanFormat, PlanOutputs
     from taper.plan import Plan, SupplyPeriod
     from taper.table import Drug, EquivalenceTable, ValueRange
 
@@ -774,3 +775,52 @@ def progress(
     elapsed = time.monotonic() - started
     rate = f" ({done / elapsed:,.0f} a second)" if elapsed > 0 and done else ""
     out.print(f"taper: planned {done:,} scenarios in {elapsed:,.1f} s{rate}", markup=False)
+
+
+def plan_output(
+    plan: Plan, table: EquivalenceTable, outputs: PlanOutputs
+) -> tuple[PlanFormat, str | None]:
+    """The format asked (or named by the output's extension) and the plan as text in it;
+    None: render it on the terminal (:func:`show_plan`)."""
+    from taper.outputs import PlanFormat, output_format
+
+    given, output = outputs.format, outputs.output
+    chosen = PlanFormat(output_format(given, output, list(PlanFormat), PlanFormat.TABLE))
+    if chosen is PlanFormat.JSON:
+        from taper.records import dumps_json, plan_document
+
+        return chosen, dumps_json(plan_document(plan, table))
+    if chosen is PlanFormat.CSV:
+        from taper.csvout import plan_csv
+
+        return chosen, plan_csv(plan, table, raw=outputs.raw_csv)
+    if output is None:
+        return chosen, None
+    return chosen, plan_text(plan, table, daily=outputs.daily)
+
+
+def show_plan(
+    plan: Plan,
+    table: EquivalenceTable,
+    chosen: PlanFormat,
+    text: str | None,
+    outputs: PlanOutputs,
+) -> None:
+    """The plan to the terminal or standard output (``-o -``) unless written to a file; CSV
+    warnings and the file written go to stderr."""
+    from taper.outputs import PlanFormat
+    from taper.process import current
+
+    if text is None:
+        render_plan(plan, table, console(), daily=outputs.daily)
+        return
+    to_file = outputs.output_file
+    if to_file is None:
+        current().stdout.write(text)
+    if chosen is PlanFormat.CSV:
+        from taper.notices import warning_lines
+
+        current().stderr.write(warning_lines(plan.warnings))
+    if to_file is not None:
+        days = plan.steps[-1].end_day  # day 1 to the first day without any drug
+        current().stderr.write(f"wrote {printable(str(to_file))}: {days} days\n")
