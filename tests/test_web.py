@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 import warnings
 from html.parser import HTMLParser
@@ -502,15 +503,74 @@ def test_a_foreign_host_header_is_refused_dns_rebinding(client: TestClient, host
     assert "this page is served for" in response.text
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost:8000", "[::1]:8000", "LOCALHOST"])
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1:8000", "localhost:8000", "[::1]:8000", "LOCALHOST:8000", "[0:0::1]:8000"]
+)
 def test_loopback_names_are_served(client: TestClient, host: str) -> None:
     assert client.get("/", headers={"host": host}).status_code == 200
 
 
-def test_a_served_address_admits_only_itself() -> None:
-    with TestClient(web_app.create_app("192.0.2.10"), base_url="http://192.0.2.10:8000") as other:
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1:9999",
+        "localhost:8001",
+        "[::1]:80",
+        "localhost",  # no port: 80, not the 8000 served
+        "127.0.0.1:08000x",
+        "127.0.0.1:99999999",
+        "::1:8000",  # an IPv6 address without its brackets
+        "[::1",
+    ],
+)
+def test_the_host_check_ignored_the_port(client: TestClient, host: str) -> None:
+    """A Host header naming another port of this machine was served (a site on another
+    loopback port, or a rebinding name with any port, reached the page)."""
+    response = client.get("/", headers={"host": host})
+    assert response.status_code == 400, host
+    assert response.text.startswith(
+        "taper: error: this page is served for 127.0.0.1:8000, [::1]:8000, localhost:8000 only"
+    )
+    assert len(response.text.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("served", "port", "base", "accepted", "refused"),
+    [
+        (
+            "127.0.0.1",
+            8123,
+            "http://localhost:8123",
+            ["127.0.0.1:8123", "[::1]:8123"],
+            ["localhost", "localhost:8000", "localhost:80"],
+        ),
+        (
+            "127.0.0.1",
+            80,
+            "http://localhost",
+            ["localhost", "127.0.0.1:80", "[::1]"],
+            ["localhost:8000", "evil.example"],
+        ),
+        (
+            "::1",
+            8123,
+            "http://[::1]:8123",
+            ["localhost:8123", "127.0.0.1:8123"],
+            ["[::1]", "[::1]:8124"],
+        ),
+        ("192.0.2.10", 8123, "http://192.0.2.10:8123", [], ["localhost:8123", "192.0.2.10"]),
+    ],
+    ids=["port-8123", "port-80", "ipv6", "address"],
+)
+def test_the_host_check_takes_the_host_and_the_port_served(
+    served: str, port: int, base: str, accepted: list[str], refused: list[str]
+) -> None:
+    with TestClient(web_app.create_app(served, port=port), base_url=base) as other:
         assert other.get("/").status_code == 200
-        assert other.get("/", headers={"host": "localhost"}).status_code == 400
+        for host in accepted:
+            assert other.get("/", headers={"host": host}).status_code == 200, host
+        for host in refused:
+            assert other.get("/", headers={"host": host}).status_code == 400, host
 
 
 def test_a_form_without_this_page_s_token_is_refused_csrf(client: TestClient) -> None:
@@ -720,6 +780,12 @@ def test_serve_prints_its_address_and_stops_cleanly_on_ctrl_c() -> None:
         with urllib.request.urlopen(url.group(0), timeout=30) as page:
             assert page.status == 200
             assert "Plan a taper" in page.read().decode()
+        # --port 0: the port checked in the Host header is the one picked, not 0 or 8000
+        for wrong in ("127.0.0.1:8000", "127.0.0.1:0", "127.0.0.1"):
+            request = urllib.request.Request(url.group(0), headers={"Host": wrong})
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=30)
+            assert refused.value.code == 400, wrong
         process.send_signal(signal.SIGINT)
         _out, err = process.communicate(timeout=60)
     finally:

@@ -55,7 +55,7 @@ def base_url() -> Iterator[str]:
     listener = bind("127.0.0.1", 0)
     port = listener.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app("127.0.0.1"), log_level="warning", lifespan="off")
+        uvicorn.Config(create_app("127.0.0.1", port=port), log_level="warning", lifespan="off")
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()

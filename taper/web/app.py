@@ -289,10 +289,10 @@ def flags(text: str) -> markupsafe.Markup:
     return markupsafe.Markup(_FLAG.sub(r'<span class="nowrap">\1</span>', escaped))
 
 
-def create_app(host: str = "127.0.0.1", *, secret: bytes | None = None) -> Any:
-    """The ASGI app for a server listening on ``host``: the pages wrapped in the security
-    layers (see :mod:`taper.web.security`). ``secret`` signs the forms' tokens (default: made
-    now, for this process only)."""
+def create_app(host: str = "127.0.0.1", *, port: int = 8000, secret: bytes | None = None) -> Any:
+    """The ASGI app for a server listening on ``host`` and ``port`` (requests naming another
+    are refused): the pages wrapped in the security layers (see :mod:`taper.web.security`).
+    ``secret`` signs the forms' tokens (default: made now, for this process only)."""
     table = load_table()
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -321,7 +321,7 @@ def create_app(host: str = "127.0.0.1", *, secret: bytes | None = None) -> Any:
         templates=Jinja2Templates(env=environment),
     )
     limited = BodyLimit(app, {"/check": MAX_UPLOAD_BYTES}, MAX_FORM_BYTES)
-    return SecurityHeaders(HostCheck(limited, allowed_hosts(host)))
+    return SecurityHeaders(HostCheck(limited, allowed_hosts(host, port)))
 
 
 #: The text of a cookie :meth:`CsrfTokens.new_cookie` makes (URL-safe base64).
