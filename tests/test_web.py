@@ -292,6 +292,33 @@ def test_the_handout_and_calendar_take_the_patient_and_paper_as_the_command_line
     assert files["ics"] == (tmp_path / "p.ics").read_bytes()
 
 
+def download_form(page: str) -> dict[str, str]:
+    """What a browser sends with the download form untouched: its hidden fields, its empty
+    text fields and each list's selected choice."""
+    form = page.split('<section class="downloads"')[1].split("</form>")[0]
+    sent = hidden_values(page)
+    sent.update(
+        dict.fromkeys(re.findall(r'<input type="text" id="[^"]+" name="([^"]+)"', form), "")
+    )
+    for name, options in re.findall(
+        r'<select id="[^"]+" name="([^"]+)"[^>]*>(.*?)</select>', form, re.S
+    ):
+        sent[name] = re.search(r'<option value="([^"]*)" selected>', options).group(1)
+    return sent
+
+
+def test_the_handout_paper_was_a4_for_a_us_plan_unlike_the_command_line(
+    client: TestClient, run: Any, tmp_path: Path
+) -> None:
+    """The download form chose A4 whatever the region; the command line's handout of a US
+    plan is on US Letter."""
+    pytest.importorskip("fpdf")
+    sent = download_form(post(client, "/", DIRECT).text)
+    response = post(client, "/plan/download", {**sent, "format": "pdf"})
+    assert run("schedule", *DIRECT_ARGS, "--handout", str(tmp_path / "p.pdf")).exit_status == 0
+    assert response.content == (tmp_path / "p.pdf").read_bytes()
+
+
 def test_a_plan_from_today_says_so(client: TestClient) -> None:
     page = post(client, "/", {**DIRECT, "opt-start": ""}).text
     assert "The first day is today: set <em>First day</em> to fix it." in page
@@ -594,7 +621,7 @@ def test_revision_downloads_are_the_bytes_taper_revise_writes(
     pytest.importorskip("icalendar")
     form, args = REVISIONS[action]
     page = revise(client, form, uploaded, (plan_files / uploaded).read_bytes()).text
-    sent_back = hidden_values(page)
+    sent_back = download_form(page)  # as a browser sends it
     assert sent_back["plan_name"] == uploaded
     source = str(plan_files / uploaded)
     written = run(
