@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 pytest.importorskip("starlette", reason="the web extra is not installed (pip install '.[web]')")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
@@ -823,8 +825,23 @@ def _every_kind_of_response(client: TestClient) -> list[Any]:
     ]
 
 
-def test_every_response_has_a_strict_content_security_policy(client: TestClient) -> None:
-    for response in _every_kind_of_response(client):
+def test_every_response_has_a_strict_content_security_policy(
+    client: TestClient, plan_files: Path
+) -> None:
+    revised = revise(
+        client, REVISIONS["back"][0], "plan.csv", (plan_files / "plan.csv").read_bytes()
+    )
+    assert revised.status_code == 200
+    revision_responses = [
+        revised,
+        client.post("/revise/download", data={**hidden_values(revised.text), "format": "pdf"}),
+        revise(client, {"opt-on": "2027-02-10"}, "plan.csv", b"day,dose_mg\n1,1\n"),
+    ]
+    for tag, attrs in Elements(revised.text).found:  # the result, its curve and downloads
+        for name in ("src", "href", "action"):
+            assert not re.match(r"[a-z]+:|//", attrs.get(name) or ""), (tag, attrs)
+    assert " style=" not in revised.text
+    for response in [*_every_kind_of_response(client), *revision_responses]:
         headers = response.headers
         assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY, response.url
         assert headers["x-content-type-options"] == "nosniff"
@@ -883,6 +900,22 @@ def test_the_host_check_ignored_the_port(client: TestClient, host: str) -> None:
         "taper: error: this page is served for 127.0.0.1:8000, [::1]:8000, localhost:8000 only"
     )
     assert len(response.text.splitlines()) == 1
+
+
+@given(
+    served=st.integers(min_value=1, max_value=65535),
+    asked=st.integers(min_value=0, max_value=99999),
+    name=st.sampled_from(["localhost", "LocalHost", "127.0.0.1", "[::1]", "[0:0:0:0:0:0:0:1]"]),
+)
+def test_a_loopback_host_is_served_on_the_port_served_and_no_other(
+    served: int, asked: int, name: str
+) -> None:
+    from taper.web.security import allowed_hosts, host_header
+
+    allowed = allowed_hosts("127.0.0.1", served)
+    assert (host_header(f"{name}:{asked}") in allowed) == (asked == served)
+    assert (host_header(name) in allowed) == (served == 80)
+    assert host_header(f"evil.example:{asked}") not in allowed
 
 
 @pytest.mark.parametrize(
