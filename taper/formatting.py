@@ -61,6 +61,14 @@ def format_dose(value: Decimal | Fraction | int, unit: str = "mg") -> str:
     return f"{format_number(value)} {unit}"
 
 
+def format_cut(cut: Decimal | None) -> str:
+    """A step's change from the step before: ``"12.5%"`` for a cut, ``"up 14.3%"`` for a rise
+    (a revision's step back), ``""`` for none."""
+    if not cut:
+        return ""
+    return f"up {format_number(-cut)}%" if cut < 0 else f"{format_number(cut)}%"
+
+
 def format_dose_range(
     low: Decimal | Fraction | int, high: Decimal | Fraction | int, unit: str = "mg"
 ) -> str:

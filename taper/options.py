@@ -833,30 +833,34 @@ class ReviseOptions:
     on: Annotated[
         str, OptionSpec(Value.DATE, "--on", REVISION,
                         "The first day the plan changes (YYYY-MM-DD).", "DATE",
-                        show_default=False)
+                        show_default=False, label="First day that changes")
     ]  # fmt: skip
     hold: Annotated[
         str | None, OptionSpec(Value.DAYS, "--hold", REVISION,
                                "Stay on the dose of the day before for this long (e.g. 2w), "
                                "then go on; with --back, how long to stay on the dose gone "
-                               "back to.", "INTERVAL")
+                               "back to.", "INTERVAL", label="Hold for")
     ] = None  # fmt: skip
     back: Annotated[
         bool, OptionSpec(Value.BOOL, "--back", REVISION,
-                         "Go back to the last dose before the current one, then go on slower.")
+                         "Go back to the last dose before the current one, then go on slower.",
+                         label="Step back")
     ] = False  # fmt: skip
     taken: Annotated[
         str | None, OptionSpec(Value.TEXT, "--taken", REVISION,
                                "The dose actually taken from --on, e.g. 0.5mg or "
-                               "'morning=0.25mg,night=0.5mg'.", "DOSE")
+                               "'morning=0.25mg,night=0.5mg'.", "DOSE",
+                               label="Dose actually taken")
     ] = None  # fmt: skip
     rate: Annotated[
         str | None, OptionSpec(Value.PERCENT, "--rate", REVISION,
-                               "A new rate from --on (percent method).", "PERCENT")
+                               "A new rate from --on (percent method).", "PERCENT",
+                               label="New rate")
     ] = None  # fmt: skip
     every: Annotated[
         str | None, OptionSpec(Value.DAYS, "--every", REVISION,
-                               "A new interval between cuts from --on.", "INTERVAL")
+                               "A new interval between cuts from --on.", "INTERVAL",
+                               label="New interval between cuts")
     ] = None  # fmt: skip
     reason: Annotated[
         str | None, OptionSpec(Value.TEXT, "--reason", REVISION, "Why, for the plan's history.",
@@ -864,7 +868,8 @@ class ReviseOptions:
     ] = None  # fmt: skip
     allow_high_dose: Annotated[
         bool, OptionSpec(Value.BOOL, "--allow-high-dose", REVISION,
-                         "Accept a dose taken above the plan's starting dose.")
+                         "Accept a dose taken above the plan's starting dose.",
+                         label="Allow a dose taken above the starting dose")
     ] = False  # fmt: skip
 
 

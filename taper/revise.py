@@ -655,7 +655,13 @@ def _text(value: object, name: str) -> str:
 def _date(value: object, name: str) -> dt.date:
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
         raise ParameterError(name, value, "a datetime.date or 'YYYY-MM-DD'")
-    return value if isinstance(value, dt.date) else parse_date(value, f"{name}= date")
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return parse_date(value)
+    except InvalidRequestError as exc:  # named as the caller names it: --on, on=
+        said = exc.render(lambda parameter, _: parameter)
+        raise InvalidRequestError(f"{{{name}}}: {literal(said)}", parameters={name: None}) from None
 
 
 def _days(value: object, name: str) -> int | None:

@@ -88,6 +88,9 @@ class OptionSpec:
     maximum: int | None = None
     #: Whether the default is shown in the help (``[default: percent]``).
     show_default: bool = True
+    #: The label of its field on the web page, where the field's name in words would not do
+    #: (``on``: "First day that changes"); the page's own table otherwise.
+    label: str | None = None
 
     @property
     def repeatable(self) -> bool:

@@ -757,3 +757,25 @@ def test_no_formula_reaches_a_cell_through_the_revisions_line(
     from taper.revise import plan_from_text
 
     assert plan_from_text(text, table, "plan.csv").revisions[-1].reason == "a,=1+2;@x"
+
+
+@pytest.mark.parametrize(
+    ("on", "said"),
+    [
+        ("2027-02-31", "date '2027-02-31' is not a real date (day is out of range for month)"),
+        ("10/02/2027", "cannot read date '10/02/2027'; write it as YYYY-MM-DD"),
+    ],
+)
+def test_a_revision_date_that_cannot_be_read_was_named_on_equals_on_the_command_line(
+    diazepam: TaperPlan, tmp_path: Path, run: Any, on: str, said: str
+) -> None:
+    """``taper revise --on 2027-02-31`` said "on= date ...", Python's spelling, where the
+    command line names its option --on."""
+    path = tmp_path / "plan.csv"
+    diazepam.to_csv(path)
+    result = run("revise", str(path), "--on", on, "--hold", "2w")
+    assert result.exit_status == 2
+    assert result.stderr == f"taper: error: --on: {said}\n"
+    with pytest.raises(InvalidRequestError) as raised:
+        diazepam.revise(on=on, hold="2w")
+    assert str(raised.value) == f"on=: {said}"

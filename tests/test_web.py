@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 import warnings
 from html.parser import HTMLParser
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 pytest.importorskip("starlette", reason="the web extra is not installed (pip install '.[web]')")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
@@ -163,7 +166,7 @@ def test_form_fields_follow_the_kind_of_each_option(table: EquivalenceTable) -> 
     assert all(field.help for field in fields.values())
 
 
-@pytest.mark.parametrize("path", ["/", "/convert", "/check"])
+@pytest.mark.parametrize("path", ["/", "/convert", "/check", "/revise"])
 def test_every_field_has_a_label(client: TestClient, path: str) -> None:
     elements = Elements(client.get(path).text).found
     labelled = {attrs.get("for") for tag, attrs in elements if tag == "label"}
@@ -289,6 +292,33 @@ def test_the_handout_and_calendar_take_the_patient_and_paper_as_the_command_line
     )
     assert files["pdf"] == (tmp_path / "p.pdf").read_bytes()
     assert files["ics"] == (tmp_path / "p.ics").read_bytes()
+
+
+def download_form(page: str) -> dict[str, str]:
+    """What a browser sends with the download form untouched: its hidden fields, its empty
+    text fields and each list's selected choice."""
+    form = page.split('<section class="downloads"')[1].split("</form>")[0]
+    sent = hidden_values(page)
+    sent.update(
+        dict.fromkeys(re.findall(r'<input type="text" id="[^"]+" name="([^"]+)"', form), "")
+    )
+    for name, options in re.findall(
+        r'<select id="[^"]+" name="([^"]+)"[^>]*>(.*?)</select>', form, re.S
+    ):
+        sent[name] = re.search(r'<option value="([^"]*)" selected>', options).group(1)
+    return sent
+
+
+def test_the_handout_paper_was_a4_for_a_us_plan_unlike_the_command_line(
+    client: TestClient, run: Any, tmp_path: Path
+) -> None:
+    """The download form chose A4 whatever the region; the command line's handout of a US
+    plan is on US Letter."""
+    pytest.importorskip("fpdf")
+    sent = download_form(post(client, "/", DIRECT).text)
+    response = post(client, "/plan/download", {**sent, "format": "pdf"})
+    assert run("schedule", *DIRECT_ARGS, "--handout", str(tmp_path / "p.pdf")).exit_status == 0
+    assert response.content == (tmp_path / "p.pdf").read_bytes()
 
 
 def test_a_plan_from_today_says_so(client: TestClient) -> None:
@@ -451,6 +481,327 @@ def test_check_without_a_file_is_one_line(client: TestClient) -> None:
     assert error_of(response.text) == "choose the plan file to check (a CSV)"
 
 
+# ------------------------------------------------------------------ revise
+
+PLAN_ARGS = ("diazepam", "20mg", "--times", "2", "--start", "2027-01-04")
+#: Each action of the revise page, as the form gives it and as the command line does.
+REVISIONS = {
+    "hold": (
+        {"opt-on": "2027-02-10", "opt-hold": "2w", "opt-reason": "poor sleep"},
+        ("--on", "2027-02-10", "--hold", "2w", "--reason", "poor sleep"),
+    ),
+    "back": (
+        {"opt-on": "2027-02-10", "opt-back": "on", "opt-reason": "anxiety after the cut"},
+        ("--on", "2027-02-10", "--back", "--reason", "anxiety after the cut"),
+    ),
+    "taken": (
+        {"opt-on": "2027-03-01", "opt-taken": "morning=4mg,night=10mg"},
+        ("--on", "2027-03-01", "--taken", "morning=4mg,night=10mg"),
+    ),
+    "pace": (
+        {"opt-on": "2027-02-10", "opt-every": "3w", "opt-rate": "5%"},
+        ("--on", "2027-02-10", "--rate", "5%", "--every", "3w"),
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def plan_files(tmp_path_factory: pytest.TempPathFactory, cli_app: Any) -> Path:
+    """A folder with the plan the command line writes, as plan.csv and plan.json."""
+    from typer.testing import CliRunner
+
+    folder = tmp_path_factory.mktemp("plans")
+    for suffix in ("csv", "json"):
+        result = CliRunner().invoke(
+            cli_app, ["schedule", *PLAN_ARGS, "-o", str(folder / f"plan.{suffix}")]
+        )
+        assert result.exit_code == 0, result.stderr
+    return folder
+
+
+def revise(
+    client: TestClient, data: dict[str, str], name: str, content: bytes, **kwargs: Any
+) -> Any:
+    return client.post(
+        "/revise",
+        data={"csrf_token": token(client, "/revise"), **data},
+        files={"plan": (name, content, "text/csv")},
+        **kwargs,
+    )
+
+
+def hidden_values(page: str) -> dict[str, str]:
+    """The hidden fields of the page's download form, as a browser sends them back."""
+    import html
+
+    form = page.split('<section class="downloads"')[1].split("</form>")[0]
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form)
+    }
+
+
+def test_every_revise_option_is_a_field_of_the_revise_form(
+    client: TestClient, table: EquivalenceTable
+) -> None:
+    """The form is built from ReviseOptions, its labels and help from their declarations."""
+    from taper.options import ReviseOptions
+    from taper.values import option_specs
+
+    page = client.get("/revise").text
+    specs = option_specs(ReviseOptions)
+    fields = option_fields(table, ReviseOptions)
+    assert [field.name for field in fields] == list(specs)
+    for field in fields:
+        spec = specs[field.name]
+        assert f'name="{field.id}"' in page, field.name
+        assert (field.flag, field.help) == (spec.flag, spec.help)
+        assert field.label == (spec.label or field.name.capitalize())
+    widgets = {field.name: field.widget for field in fields}
+    assert widgets["on"] == "date"
+    assert widgets["back"] == widgets["allow_high_dose"] == "checkbox"
+    assert [field.name for field in fields if field.required] == ["on"]
+    assert 'type="date" id="opt-on" name="opt-on" value="" required' in page
+
+
+def test_the_navigation_has_the_revise_page(client: TestClient) -> None:
+    for path in ("/", "/check", "/revise"):
+        assert '<a href="/revise"' in client.get(path).text
+    assert '<a href="/revise" aria-current="page">Revise</a>' in client.get("/revise").text
+
+
+@pytest.mark.parametrize("action", list(REVISIONS))
+def test_a_revision_shows_the_revised_plan_as_the_command_line(
+    client: TestClient, run: Any, plan_files: Path, action: str
+) -> None:
+    form, args = REVISIONS[action]
+    content = (plan_files / "plan.csv").read_bytes()
+    response = revise(client, form, "plan.csv", content)
+    assert response.status_code == 200, error_of(response.text)
+    page = response.text
+    document = run("revise", str(plan_files / "plan.csv"), *args, "-f", "json").json
+    (revision,) = document["meta"]["revisions"]
+    assert revision["action"] == action
+    line = (
+        f"Revision 1 from {revision['on']}: {revision['description']}; replaces the plan with "
+        f"sha256 {revision['replaces_sha256'][:12]}..."
+    )
+    import html
+
+    shown = [html.unescape(text) for text in re.findall(r"<strong>(Revision .*?)</strong>", page)]
+    assert shown == [line]
+    assert '<h1 id="result-title">Revision 1: diazepam:' in page
+    steps = page.split('id="steps"')[1].split("</table>")[0]
+    assert steps.count('<th scope="row">') == len(document["steps"])
+    reviews = page.split('id="reviews"')[1].split("</table>")[0]
+    assert re.findall(r'<th scope="row" class="nowrap">([0-9-]+)</th>', reviews) == [
+        review["date"] for review in document["reviews"]
+    ]
+    for warning in document["warnings"]:
+        assert f'<span class="kind">[{warning["kind"]}]</span>' in page
+    if action == "back":
+        assert '<td class="nowrap">up 5.9%</td>' in page  # a rise, as the terminal says it
+    command = html.unescape(re.search(r'<code class="command">(.*?)</code>', page).group(1))
+    import shlex
+
+    assert shlex.split(command) == ["taper", "revise", "plan.csv", *args]
+
+
+@pytest.mark.parametrize(
+    ("action", "uploaded"),
+    [(action, "plan.csv") for action in REVISIONS] + [("back", "plan.json")],
+)
+def test_revision_downloads_are_the_bytes_taper_revise_writes(
+    client: TestClient,
+    run: Any,
+    plan_files: Path,
+    tmp_path: Path,
+    action: str,
+    uploaded: str,
+) -> None:
+    pytest.importorskip("fpdf")
+    pytest.importorskip("icalendar")
+    form, args = REVISIONS[action]
+    page = revise(client, form, uploaded, (plan_files / uploaded).read_bytes()).text
+    sent_back = download_form(page)  # as a browser sends it
+    assert sent_back["plan_name"] == uploaded
+    source = str(plan_files / uploaded)
+    written = run(
+        "revise", source, *args, "-o", str(tmp_path / "x.csv"),
+        "--handout", str(tmp_path / "x.pdf"), "--ics", str(tmp_path / "x.ics"),
+    )  # fmt: skip
+    assert written.exit_status == 0, written.stderr
+    assert run("revise", source, *args, "-o", str(tmp_path / "x.json")).exit_status == 0
+    for kind in ("csv", "json", "pdf", "ics"):
+        response = client.post("/revise/download", data={**sent_back, "format": kind})
+        assert response.status_code == 200, response.text[:500]
+        assert response.content == (tmp_path / f"x.{kind}").read_bytes(), kind
+        disposition = response.headers["content-disposition"]
+        assert disposition == f'attachment; filename="diazepam-taper-2027-01-04-revision-1.{kind}"'
+
+
+def test_the_revision_handout_and_calendar_take_the_patient_and_paper(
+    client: TestClient, run: Any, plan_files: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("fpdf")
+    form, args = REVISIONS["hold"]
+    sent_back = hidden_values(
+        revise(client, form, "plan.csv", (plan_files / "plan.csv").read_bytes()).text
+    )
+    extra = {"patient": "Łukasz Wróbel", "paper": "a4"}
+    run(
+        "revise", str(plan_files / "plan.csv"), *args, "--patient", "Łukasz Wróbel", "--paper",
+        "a4", "--handout", str(tmp_path / "p.pdf"), "--ics", str(tmp_path / "p.ics"),
+    )  # fmt: skip
+    for kind in ("pdf", "ics"):
+        response = client.post("/revise/download", data={**sent_back, **extra, "format": kind})
+        assert response.content == (tmp_path / f"p.{kind}").read_bytes(), kind
+
+
+def test_a_revision_of_a_revision_keeps_the_history(client: TestClient, plan_files: Path) -> None:
+    form, _ = REVISIONS["hold"]
+    first = revise(client, form, "plan.csv", (plan_files / "plan.csv").read_bytes()).text
+    revised = client.post("/revise/download", data={**hidden_values(first), "format": "json"})
+    page = revise(
+        client, {"opt-on": "2027-03-15", "opt-back": "on"}, "plan-1.json", revised.content
+    ).text
+    assert '<h1 id="result-title">Revision 2: diazepam:' in page
+    lines = re.findall(r"<strong>(Revision \d from [0-9-]+):", page)
+    assert lines == ["Revision 1 from 2027-02-10", "Revision 2 from 2027-03-15"]
+
+
+def _edited(plan_files: Path, tmp_path: Path) -> Path:
+    text = (plan_files / "plan.csv").read_text(encoding="utf-8")
+    edited = text.replace(",morning,10,10,10,10,", ",morning,9,9,9,9,", 1)
+    assert edited != text
+    path = tmp_path / "edited.csv"
+    path.write_text(edited, encoding="utf-8")
+    return path
+
+
+def test_an_edited_plan_file_is_refused_in_the_command_line_s_one_line(
+    client: TestClient, run: Any, plan_files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _edited(plan_files, tmp_path)
+    form, args = REVISIONS["back"]
+    response = revise(client, form, "edited.csv", path.read_bytes())
+    assert response.status_code == 422
+    monkeypatch.chdir(tmp_path)  # the command line names the file as given
+    said = cli_error(run, "revise", "edited.csv", *args)
+    assert said.startswith("edited.csv: does not match its checksum")
+    assert error_of(response.text) == said
+    assert "taper-upload" not in response.text
+    assert 'id="steps"' not in response.text
+
+
+def test_a_plan_file_edited_in_the_download_form_is_refused(
+    client: TestClient, plan_files: Path, tmp_path: Path
+) -> None:
+    """The download sends the file back: an edit there is refused as an edited upload."""
+    import base64
+
+    form, _ = REVISIONS["hold"]
+    sent_back = hidden_values(
+        revise(client, form, "plan.csv", (plan_files / "plan.csv").read_bytes()).text
+    )
+    edited = base64.b64encode(_edited(plan_files, tmp_path).read_bytes()).decode()
+    for plan_file, said in (
+        (edited, "plan.csv: does not match its checksum"),
+        ("not base64!", "the plan file sent back is not the one this page sent"),
+    ):
+        response = client.post(
+            "/revise/download", data={**sent_back, "plan_file": plan_file, "format": "csv"}
+        )
+        assert response.status_code in {400, 422}
+        assert error_of(response.text).startswith(said)
+        assert "attachment" not in response.headers.get("content-disposition", "")
+
+
+@pytest.mark.parametrize(
+    ("form", "args"),
+    [
+        ({"opt-on": "2027-02-10"}, ("--on", "2027-02-10")),
+        ({"opt-on": "2027-02-31", "opt-hold": "2w"}, ("--on", "2027-02-31", "--hold", "2w")),
+        ({"opt-on": "2030-01-01", "opt-hold": "2w"}, ("--on", "2030-01-01", "--hold", "2w")),
+        (
+            {"opt-on": "2027-02-10", "opt-hold": "2w", "opt-taken": "5mg"},
+            ("--on", "2027-02-10", "--hold", "2w", "--taken", "5mg"),
+        ),
+        ({"opt-on": "2027-02-10", "opt-hold": "2x"}, ("--on", "2027-02-10", "--hold", "2x")),
+        (
+            {"opt-on": "2027-02-10", "opt-taken": "25mg"},
+            ("--on", "2027-02-10", "--taken", "25mg"),
+        ),
+        ({"opt-hold": "2w"}, ("--hold", "2w")),
+    ],
+    ids=["no-action", "date", "outside", "two-actions", "interval", "high-dose", "no-date"],
+)
+def test_revise_errors_are_the_command_line_s_one_line(
+    client: TestClient,
+    run: Any,
+    plan_files: Path,
+    form: dict[str, str],
+    args: tuple[str, ...],
+) -> None:
+    response = revise(client, form, "plan.csv", (plan_files / "plan.csv").read_bytes())
+    assert response.status_code in {400, 422}
+    said = cli_error(run, "revise", str(plan_files / "plan.csv"), *args)
+    # the command line adds where to find its help to a missing option
+    assert error_of(response.text) == said.removesuffix("; try 'taper revise -h' for help")
+    assert "Traceback" not in response.text
+    assert f'value="{form.get("opt-on", "")}"' in response.text  # the form is kept
+
+
+def test_revise_without_a_file_is_one_line(client: TestClient) -> None:
+    response = client.post(
+        "/revise",
+        data={"csrf_token": token(client, "/revise"), "opt-on": "2027-02-10", "opt-hold": "2w"},
+        files={"other": ("x.csv", b"", "text/csv")},
+    )
+    assert response.status_code == 400
+    assert error_of(response.text) == "choose the plan file to revise (taper's CSV or JSON)"
+
+
+def test_a_revision_without_this_page_s_token_is_refused_csrf(
+    client: TestClient, plan_files: Path
+) -> None:
+    content = (plan_files / "plan.csv").read_bytes()
+    form, _ = REVISIONS["hold"]
+    for data in (form, {**form, "csrf_token": "0" * 64}):
+        response = client.post("/revise", data=data, files={"plan": ("plan.csv", content)})
+        assert response.status_code == 403
+        assert "did not come from this page" in error_of(response.text)
+    sent_back = hidden_values(revise(client, form, "plan.csv", content).text)
+    del sent_back["csrf_token"]
+    response = client.post("/revise/download", data={**sent_back, "format": "csv"})
+    assert response.status_code == 403
+
+
+def test_a_revision_upload_over_the_limit_is_refused(client: TestClient) -> None:
+    big = b"# taper\n" + b"x" * web_app.MAX_UPLOAD_BYTES
+    response = revise(client, REVISIONS["hold"][0], "big.csv", big)
+    assert response.status_code == 413
+    assert (
+        response.text
+        == "taper: error: the request is larger than 2 MiB, the most this page reads\n"
+    )
+
+
+def test_the_largest_plan_file_can_be_sent_back_for_its_downloads() -> None:
+    """The download form carries the upload in base64: its limit leaves room for it."""
+    app = web_app.create_app()
+    length = web_app.MAX_SENT_BACK_BYTES + web_app.MAX_FORM_BYTES
+    assert len(base64_of(web_app.MAX_UPLOAD_BYTES)) <= web_app.MAX_SENT_BACK_BYTES
+    headers = [(b"content-length", str(length + 1).encode())]
+    assert _call(app, _scope("/revise/download", headers), [b"x"]) == (413, 0)
+
+
+def base64_of(size: int) -> bytes:
+    import base64
+
+    return base64.b64encode(b"x" * size)
+
+
 # ------------------------------------------------------------------ safe by default
 
 
@@ -459,6 +810,9 @@ def _every_kind_of_response(client: TestClient) -> list[Any]:
         client.get("/"),
         client.get("/convert"),
         client.get("/check"),
+        client.get("/revise"),
+        client.post("/revise", data={"opt-on": "2027-02-10"}),  # no token
+        client.post("/revise/download", data={"format": "csv"}),  # no token
         client.get("/static/taper.css"),
         client.get("/no-such-page"),
         client.put("/"),
@@ -471,8 +825,23 @@ def _every_kind_of_response(client: TestClient) -> list[Any]:
     ]
 
 
-def test_every_response_has_a_strict_content_security_policy(client: TestClient) -> None:
-    for response in _every_kind_of_response(client):
+def test_every_response_has_a_strict_content_security_policy(
+    client: TestClient, plan_files: Path
+) -> None:
+    revised = revise(
+        client, REVISIONS["back"][0], "plan.csv", (plan_files / "plan.csv").read_bytes()
+    )
+    assert revised.status_code == 200
+    revision_responses = [
+        revised,
+        client.post("/revise/download", data={**hidden_values(revised.text), "format": "pdf"}),
+        revise(client, {"opt-on": "2027-02-10"}, "plan.csv", b"day,dose_mg\n1,1\n"),
+    ]
+    for tag, attrs in Elements(revised.text).found:  # the result, its curve and downloads
+        for name in ("src", "href", "action"):
+            assert not re.match(r"[a-z]+:|//", attrs.get(name) or ""), (tag, attrs)
+    assert " style=" not in revised.text
+    for response in [*_every_kind_of_response(client), *revision_responses]:
         headers = response.headers
         assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY, response.url
         assert headers["x-content-type-options"] == "nosniff"
@@ -486,7 +855,7 @@ def test_every_response_has_a_strict_content_security_policy(client: TestClient)
 
 
 def test_no_asset_comes_from_elsewhere(client: TestClient) -> None:
-    for path in ("/", "/convert", "/check"):
+    for path in ("/", "/convert", "/check", "/revise"):
         for tag, attrs in Elements(client.get(path).text).found:
             for name in ("src", "href", "action"):
                 value = attrs.get(name) or ""
@@ -502,15 +871,90 @@ def test_a_foreign_host_header_is_refused_dns_rebinding(client: TestClient, host
     assert "this page is served for" in response.text
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost:8000", "[::1]:8000", "LOCALHOST"])
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1:8000", "localhost:8000", "[::1]:8000", "LOCALHOST:8000", "[0:0::1]:8000"]
+)
 def test_loopback_names_are_served(client: TestClient, host: str) -> None:
     assert client.get("/", headers={"host": host}).status_code == 200
 
 
-def test_a_served_address_admits_only_itself() -> None:
-    with TestClient(web_app.create_app("192.0.2.10"), base_url="http://192.0.2.10:8000") as other:
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1:9999",
+        "localhost:8001",
+        "[::1]:80",
+        "localhost",  # no port: 80, not the 8000 served
+        "127.0.0.1:08000x",
+        "127.0.0.1:99999999",
+        "::1:8000",  # an IPv6 address without its brackets
+        "[::1",
+    ],
+)
+def test_the_host_check_ignored_the_port(client: TestClient, host: str) -> None:
+    """A Host header naming another port of this machine was served (a site on another
+    loopback port, or a rebinding name with any port, reached the page)."""
+    response = client.get("/", headers={"host": host})
+    assert response.status_code == 400, host
+    assert response.text.startswith(
+        "taper: error: this page is served for 127.0.0.1:8000, [::1]:8000, localhost:8000 only"
+    )
+    assert len(response.text.splitlines()) == 1
+
+
+@given(
+    served=st.integers(min_value=1, max_value=65535),
+    asked=st.integers(min_value=0, max_value=99999),
+    name=st.sampled_from(["localhost", "LocalHost", "127.0.0.1", "[::1]", "[0:0:0:0:0:0:0:1]"]),
+)
+def test_a_loopback_host_is_served_on_the_port_served_and_no_other(
+    served: int, asked: int, name: str
+) -> None:
+    from taper.web.security import allowed_hosts, host_header
+
+    allowed = allowed_hosts("127.0.0.1", served)
+    assert (host_header(f"{name}:{asked}") in allowed) == (asked == served)
+    assert (host_header(name) in allowed) == (served == 80)
+    assert host_header(f"evil.example:{asked}") not in allowed
+
+
+@pytest.mark.parametrize(
+    ("served", "port", "base", "accepted", "refused"),
+    [
+        (
+            "127.0.0.1",
+            8123,
+            "http://localhost:8123",
+            ["127.0.0.1:8123", "[::1]:8123"],
+            ["localhost", "localhost:8000", "localhost:80"],
+        ),
+        (
+            "127.0.0.1",
+            80,
+            "http://localhost",
+            ["localhost", "127.0.0.1:80", "[::1]"],
+            ["localhost:8000", "evil.example"],
+        ),
+        (
+            "::1",
+            8123,
+            "http://[::1]:8123",
+            ["localhost:8123", "127.0.0.1:8123"],
+            ["[::1]", "[::1]:8124"],
+        ),
+        ("192.0.2.10", 8123, "http://192.0.2.10:8123", [], ["localhost:8123", "192.0.2.10"]),
+    ],
+    ids=["port-8123", "port-80", "ipv6", "address"],
+)
+def test_the_host_check_takes_the_host_and_the_port_served(
+    served: str, port: int, base: str, accepted: list[str], refused: list[str]
+) -> None:
+    with TestClient(web_app.create_app(served, port=port), base_url=base) as other:
         assert other.get("/").status_code == 200
-        assert other.get("/", headers={"host": "localhost"}).status_code == 400
+        for host in accepted:
+            assert other.get("/", headers={"host": host}).status_code == 200, host
+        for host in refused:
+            assert other.get("/", headers={"host": host}).status_code == 400, host
 
 
 def test_a_form_without_this_page_s_token_is_refused_csrf(client: TestClient) -> None:
@@ -533,7 +977,7 @@ def test_a_token_from_another_process_is_refused(client: TestClient) -> None:
 
 
 def test_every_form_carries_a_token(client: TestClient) -> None:
-    pages = [client.get(path).text for path in ("/", "/convert", "/check")]
+    pages = [client.get(path).text for path in ("/", "/convert", "/check", "/revise")]
     pages.append(post(client, "/", DIRECT).text)
     for page in pages:
         forms = page.count("<form ")
@@ -720,6 +1164,12 @@ def test_serve_prints_its_address_and_stops_cleanly_on_ctrl_c() -> None:
         with urllib.request.urlopen(url.group(0), timeout=30) as page:
             assert page.status == 200
             assert "Plan a taper" in page.read().decode()
+        # --port 0: the port checked in the Host header is the one picked, not 0 or 8000
+        for wrong in ("127.0.0.1:8000", "127.0.0.1:0", "127.0.0.1"):
+            request = urllib.request.Request(url.group(0), headers={"Host": wrong})
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=30)
+            assert refused.value.code == 400, wrong
         process.send_signal(signal.SIGINT)
         _out, err = process.communicate(timeout=60)
     finally:
@@ -805,6 +1255,6 @@ def test_a_cookie_this_page_did_not_make_is_replaced_never_a_500(
     """A non-ASCII taper_csrf cookie (which any page on localhost can set) gave an internal
     error on every page (an attacker's review)."""
     raw = f"taper_csrf={cookie}".encode()  # as a browser sends it (UTF-8 bytes)
-    for path in ("/", "/convert", "/check"):
+    for path in ("/", "/convert", "/check", "/revise"):
         response = client.get(path, headers={"Cookie": raw})  # type: ignore[dict-item]
         assert response.status_code == 200, response.text[:300]

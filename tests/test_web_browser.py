@@ -35,6 +35,7 @@ if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
     )
 
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.common.print_page_options import PrintOptions  # noqa: E402
@@ -55,7 +56,7 @@ def base_url() -> Iterator[str]:
     listener = bind("127.0.0.1", 0)
     port = listener.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app("127.0.0.1"), log_level="warning", lifespan="off")
+        uvicorn.Config(create_app("127.0.0.1", port=port), log_level="warning", lifespan="off")
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
@@ -290,3 +291,133 @@ def test_screenshots_of_the_plan_page(
     viewport = tmp_path / f"plan-{width}-table.png"
     assert browser.save_screenshot(str(viewport))
     shutil.copy(viewport, SHOTS / viewport.name)
+
+
+REVISION = ("--on", "2027-02-10", "--hold", "2w", "--reason", "poor sleep")
+
+
+def tab_to(driver: Any, element_id: str) -> None:
+    """Press Tab until the element has the focus (at most 10 times)."""
+    for _ in range(10):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        if driver.switch_to.active_element.get_attribute("id") == element_id:
+            return
+    raise AssertionError(f"{element_id} cannot be reached with Tab")
+
+
+def fill_revise_form(driver: Any, base_url: str, plan: Path, *, keyboard: bool = False) -> None:
+    """As a prescriber would: choose the plan file, type the date (the browser's date field),
+    the hold and the reason, and press the button (or, with ``keyboard``, move with Tab and
+    press Enter)."""
+    driver.get(base_url + "revise")
+    driver.find_element(By.ID, "plan").send_keys(str(plan))  # the file chooser's part
+    on = driver.find_element(By.ID, "opt-on")
+    if keyboard:  # Tab from the file chooser (keys sent to it would name a file)
+        tab_to(driver, "opt-on")
+        driver.switch_to.active_element.send_keys("02102027")
+        assert on.get_attribute("value") == "2027-02-10"
+        tab_to(driver, "opt-hold")  # past the date's month, day and year
+        driver.switch_to.active_element.send_keys("2w")
+        tab_to(driver, "opt-reason")
+        driver.switch_to.active_element.send_keys("poor sleep", Keys.ENTER)
+    else:
+        on.send_keys("02102027")  # a date field in en-US: month, day, year
+        assert on.get_attribute("value") == "2027-02-10"
+        driver.find_element(By.ID, "opt-hold").send_keys("2w")
+        driver.find_element(By.ID, "opt-reason").send_keys("poor sleep")
+        driver.find_element(By.XPATH, "//button[normalize-space()='Revise the plan']").click()
+    WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.ID, "steps"))
+
+
+@pytest.fixture
+def plan_file(run: Any, tmp_path: Path) -> Path:
+    plan = tmp_path / "plan.json"
+    assert run("schedule", *ARGS, "-o", str(plan)).exit_status == 0
+    return plan
+
+
+def test_a_prescriber_revises_a_plan_and_downloads_it(
+    browser: Any, base_url: str, run: Any, plan_file: Path, downloads: Path, tmp_path: Path
+) -> None:
+    fill_revise_form(browser, base_url, plan_file)
+    document = run("revise", str(plan_file), *REVISION, "-f", "json").json
+    (revision,) = document["meta"]["revisions"]
+    assert browser.find_element(By.ID, "result-title").text.startswith("Revision 1: clonazepam")
+    line = browser.find_element(By.CSS_SELECTOR, "#revisions strong").text
+    assert line.startswith(f"Revision 1 from 2027-02-10: {revision['description']}")
+    assert len(step_rows(browser)) == len(document["steps"])
+    reviews = browser.find_elements(By.CSS_SELECTOR, "#reviews tbody th")
+    assert [cell.text for cell in reviews] == [review["date"] for review in document["reviews"]]
+    browser.find_element(By.XPATH, "//button[normalize-space()='Plan as CSV']").click()
+    deadline = time.monotonic() + 60
+    while not [p for p in downloads.glob("*.csv") if p.stat().st_size]:
+        assert time.monotonic() < deadline, "no CSV was downloaded"
+        time.sleep(0.1)
+    time.sleep(0.5)
+    (downloaded,) = downloads.glob("*.csv")
+    assert downloaded.name == "clonazepam-taper-2027-01-04-revision-1.csv"
+    cli = tmp_path / "cli.csv"
+    assert run("revise", str(plan_file), *REVISION, "-o", str(cli)).exit_status == 0
+    assert downloaded.read_bytes() == cli.read_bytes()
+    assert csp_violations(browser) == []
+
+
+def test_a_plan_is_revised_with_the_keyboard_alone_and_without_javascript(
+    tmp_path: Path, downloads: Path, base_url: str, plan_file: Path, run: Any
+) -> None:
+    driver = _driver(tmp_path / "nojs", downloads, javascript=False)
+    try:
+        driver.set_window_size(1280, 1000)
+        fill_revise_form(driver, base_url, plan_file, keyboard=True)
+        document = run("revise", str(plan_file), *REVISION, "-f", "json").json
+        assert len(step_rows(driver)) == len(document["steps"])
+        assert "(poor sleep)" in driver.find_element(By.CSS_SELECTOR, "#revisions").text
+    finally:
+        driver.quit()
+
+
+def test_an_edited_plan_file_is_one_line_on_the_revise_page(
+    browser: Any, base_url: str, run: Any, plan_file: Path
+) -> None:
+    text = plan_file.read_text(encoding="utf-8")
+    edited = plan_file.with_name("edited.json")
+    edited.write_text(text.replace('"dose_mg": 0.5', '"dose_mg": 0.25', 1), encoding="utf-8")
+    assert edited.read_text(encoding="utf-8") != text
+    browser.get(base_url + "revise")
+    browser.find_element(By.ID, "plan").send_keys(str(edited))
+    browser.find_element(By.ID, "opt-on").send_keys("02102027")
+    browser.find_element(By.ID, "opt-hold").send_keys("2w")
+    browser.find_element(By.XPATH, "//button[normalize-space()='Revise the plan']").click()
+    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.ID, "error"))
+    error = browser.find_element(By.ID, "error").text
+    assert error.startswith("Error: edited.json: ")
+    assert len(error.splitlines()) == 1
+    assert browser.switch_to.active_element.get_attribute("id") == "error"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_screenshots_of_the_revise_page(
+    browser: Any, base_url: str, width: int, tmp_path: Path, plan_file: Path
+) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    browser.set_window_size(width, 1000)
+    browser.get(base_url + "revise")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+    form = tmp_path / f"revise-form-{width}.png"
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(width, min(height, 12000))
+    assert browser.save_screenshot(str(form))
+    shutil.copy(form, SHOTS / form.name)
+    browser.set_window_size(width, 1000)
+    fill_revise_form(browser, base_url, plan_file)
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(width, min(height, 12000))
+    shot = tmp_path / f"revise-{width}.png"
+    assert browser.save_screenshot(str(shot))
+    shutil.copy(shot, SHOTS / shot.name)
+    browser.set_window_size(width, 1000)
+    browser.execute_script("document.getElementById('revisions').scrollIntoView()")
+    top = tmp_path / f"revise-{width}-top.png"
+    assert browser.save_screenshot(str(top))
+    shutil.copy(top, SHOTS / top.name)

@@ -24,7 +24,13 @@ from rich.console import Console
 from rich.table import Table
 
 from taper import __version__
-from taper.formatting import format_dose, format_dose_range, format_number, printable
+from taper.formatting import (
+    format_cut,
+    format_dose,
+    format_dose_range,
+    format_number,
+    printable,
+)
 from taper.notices import Kind
 
 if TYPE_CHECKING:
@@ -430,7 +436,7 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
                 *(["over ceiling"] if item.exceeds_ceiling else []),
                 *(["stop"] if item.phase == "stop" else []),
             ]
-            cut = _cut_text(item.cut_percent)
+            cut = format_cut(item.cut_percent)
             days = f"{item.days} days" if item.days > 1 else "1 day"
             phase = f"\n{item.phase}" if phases and item.phase != "stop" else ""
             rows.append(
@@ -507,13 +513,6 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
     out.print(dispense, markup=False)
     _print_supply(out, plan.supply, plan.start_date)
     out.print(footer(table), markup=False, style="dim")
-
-
-def _cut_text(cut: Decimal | None) -> str:
-    """``"12.5%"`` for a cut, ``"up 14.3%"`` for a rise (a revision's step back)."""
-    if not cut:
-        return ""
-    return f"up {format_number(-cut)}%" if cut < 0 else f"{format_number(cut)}%"
 
 
 def _cutting_notes(plan: Plan) -> list[str]:

@@ -6,6 +6,9 @@ line, rendered by Jinja2 templates on the server (they work without JavaScript).
   CSV, JSON, PDF handout and calendar, each the bytes ``taper schedule`` writes.
 - ``/convert``: a dose under every source, with the spread.
 - ``/check``: upload a plan file and read the report.
+- ``/revise``: upload a plan file taper wrote, give the date and the change, and read the
+  revised plan as the plan page shows a plan, with its downloads (the bytes ``taper revise``
+  writes).
 
 The pages use the bundled equivalence table, always: no parameter names a file on the server.
 A library error is shown as the command line's one line; anything else as one line too
@@ -14,10 +17,13 @@ A library error is shown as the command line's one line; anything else as one li
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,10 +41,18 @@ from starlette.templating import Jinja2Templates
 
 from taper import __version__
 from taper.errors import InvalidRequestError, TaperError
-from taper.options import flag_spelling
+from taper.options import ReviseOptions, flag_spelling
+from taper.plan import Plan
 from taper.table import EquivalenceTable, load_table
 from taper.web import views
-from taper.web.form import Field, drug_choices, option_fields, panels, read_plan_form
+from taper.web.form import (
+    Field,
+    drug_choices,
+    option_fields,
+    panels,
+    read_plan_form,
+    read_revise_form,
+)
 from taper.web.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -55,8 +69,10 @@ HERE = Path(__file__).resolve().parent
 #: The most an uploaded plan may weigh, and any other form.
 MAX_UPLOAD_BYTES = 2 * 2**20
 MAX_FORM_BYTES = 64 * 1024
-#: The pages in the navigation: (path, title). Revise joins them once revisions exist.
-PAGES = (("/", "Plan"), ("/convert", "Convert"), ("/check", "Check"))
+#: A download of a revision sends the uploaded plan back, in base64 (a third larger).
+MAX_SENT_BACK_BYTES = -(-MAX_UPLOAD_BYTES // 3) * 4
+#: The pages in the navigation: (path, title).
+PAGES = (("/", "Plan"), ("/convert", "Convert"), ("/check", "Check"), ("/revise", "Revise"))
 DOWNLOADS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
     "json": ("application/json", "json"),
@@ -78,6 +94,8 @@ class Site:
 
     table: EquivalenceTable
     fields: tuple[Field, ...]
+    #: The revision form's fields, from ``ReviseOptions``.
+    revise_fields: tuple[Field, ...]
     tokens: CsrfTokens
     templates: Jinja2Templates
 
@@ -114,9 +132,12 @@ class Site:
             response.set_cookie(CSRF_COOKIE, cookie, httponly=True, samesite="strict")
         return response
 
-    async def form(self, request: Request, *, files: int = 0) -> FormData:
-        """The posted form, refused unless it carries this page's token."""
-        form = await request.form(max_files=files, max_fields=200, max_part_size=MAX_FORM_BYTES)
+    async def form(
+        self, request: Request, *, files: int = 0, part_bytes: int = MAX_FORM_BYTES
+    ) -> FormData:
+        """The posted form, refused unless it carries this page's token (``part_bytes``: the
+        most a field other than a file may hold)."""
+        form = await request.form(max_files=files, max_fields=200, max_part_size=part_bytes)
         if not self.tokens.valid(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD)):
             raise FormRefused(
                 "this form did not come from this page, or the page is from an earlier run of "
@@ -161,17 +182,33 @@ async def plan_download(request: Request) -> Response:
     try:
         form = await site.form(request)
         asked = read_plan_form(form, site.fields)  # type: ignore[arg-type]
-        kind = form.get("format")
-        if kind not in DOWNLOADS:
-            raise InvalidRequestError(f"unknown download {kind!r}; use {', '.join(DOWNLOADS)}")
+        kind = _download_kind(form)
         plan = views.make_plan(asked, site.table)
-        patient = str(form.get("patient") or "").strip() or None
-        paper = str(form.get("paper") or "") or None  # the plan's region's by default
-        content = views.download(plan, site.table, str(kind), patient=patient, paper=paper)
+        content = _download(plan, site, form, kind)
     except TaperError as exc:
         return error_page(request, _said(exc), _status(exc))
-    media_type, suffix = DOWNLOADS[str(kind)]
-    name = f"{plan.drug.name}-taper-{plan.start_date.isoformat()}.{suffix}"
+    return _attachment(plan, str(kind), content)
+
+
+def _download_kind(form: FormData) -> str:
+    kind = form.get("format")
+    if kind not in DOWNLOADS:
+        raise InvalidRequestError(f"unknown download {kind!r}; use {', '.join(DOWNLOADS)}")
+    return str(kind)
+
+
+def _download(plan: Plan, site: Site, form: FormData, kind: str) -> bytes:
+    """The file of ``kind`` for the plan, with the patient's name and the paper asked."""
+    patient = str(form.get("patient") or "").strip() or None
+    paper = str(form.get("paper") or "") or None  # the plan's region's by default
+    return views.download(plan, site.table, kind, patient=patient, paper=paper)
+
+
+def _attachment(plan: Plan, kind: str, content: bytes) -> Response:
+    """The file as a download named after the plan (and its revision, if any)."""
+    media_type, suffix = DOWNLOADS[kind]
+    revision = f"-revision-{plan.revision}" if plan.revision else ""
+    name = f"{plan.drug.name}-taper-{plan.start_date.isoformat()}{revision}.{suffix}"
     return Response(
         content,
         media_type=media_type,
@@ -228,24 +265,95 @@ async def check_page(request: Request) -> Response:
         form = await site.form(request, files=1)
         values = _texts(form)
         context["values"] = values
-        upload = form.get("plan")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise InvalidRequestError("choose the plan file to check (a CSV)")
-        name = upload_name(upload.filename)
-        content = await upload.read(MAX_UPLOAD_BYTES + 1)
-        with tempfile.TemporaryDirectory(prefix="taper-check-") as folder:
-            path = Path(folder) / name
-            path.write_bytes(content)
-            try:
-                context["check"] = views.check_view(path, name, values, site.table)
-            except TaperError as exc:  # the message names the file as uploaded
-                exc.args = (_said(exc).replace(f"{folder}{os.sep}", ""),)
-                exc.template, exc.parameters, exc.context = exc.args[0], {}, ""
-                raise
+        name, content = await _upload(form, "choose the plan file to check (a CSV)")
+        with uploaded_file(name, content) as path:
+            context["check"] = views.check_view(path, name, values, site.table)
     except TaperError as exc:
         context["error"] = _said(exc)
         return site.page(request, "check.html", context, _status(exc))
     return site.page(request, "check.html", context)
+
+
+async def _upload(form: FormData, missing: str) -> tuple[str, bytes]:
+    """The uploaded plan file's cleaned name and its content (``missing``: the error without
+    one)."""
+    upload = form.get("plan")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InvalidRequestError(missing)
+    return upload_name(upload.filename), await upload.read(MAX_UPLOAD_BYTES + 1)
+
+
+@contextlib.contextmanager
+def uploaded_file(name: str, content: bytes) -> Iterator[Path]:
+    """The uploaded file as ``name`` in a private temporary folder, for the library to read
+    as the command line reads a file; an error naming it names it as uploaded, never by its
+    path on the server."""
+    with tempfile.TemporaryDirectory(prefix="taper-upload-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(content)
+        try:
+            yield path
+        except TaperError as exc:
+            exc.args = (_said(exc).replace(f"{folder}{os.sep}", ""),)
+            exc.template, exc.parameters, exc.context = exc.args[0], {}, ""
+            raise
+
+
+async def revise_page(request: Request) -> Response:
+    """Upload a plan file taper wrote and revise it: ``taper revise FILE --on ...``."""
+    site: Site = request.app.state.site
+    context: dict[str, Any] = {
+        "panels": panels(site.revise_fields),
+        "values": {},
+        "error": None,
+        "max_upload": f"{MAX_UPLOAD_BYTES // 2**20} MiB",
+    }
+    if request.method == "GET":
+        return site.page(request, "revise.html", context)
+    try:
+        form = await site.form(request, files=1)
+        context["values"] = _texts(form)
+        asked = read_revise_form(form, site.revise_fields)  # type: ignore[arg-type]
+        context["values"] = asked.values
+        name, content = await _upload(form, "choose the plan file to revise (taper's CSV or JSON)")
+        with uploaded_file(name, content) as path:
+            plan = views.revised_plan(path, asked, site.table)
+    except TaperError as exc:
+        context["error"] = _said(exc)
+        return site.page(request, "revise.html", context, _status(exc))
+    context.update(
+        plan=views.plan_view(plan),
+        curve=views.curve_svg(plan, site.table),
+        command=asked.command(name, site.revise_fields),
+        downloads={
+            **asked.values,
+            "plan_name": name,
+            "plan_file": base64.b64encode(content).decode("ascii"),
+        },
+    )
+    return site.page(request, "revise.html", context)
+
+
+async def revise_download(request: Request) -> Response:
+    """A file of the revision: the plan file the revise page sent back, revised again."""
+    site: Site = request.app.state.site
+    try:
+        form = await site.form(request, part_bytes=MAX_SENT_BACK_BYTES)
+        asked = read_revise_form(form, site.revise_fields)  # type: ignore[arg-type]
+        kind = _download_kind(form)
+        name = upload_name(str(form.get("plan_name") or ""))
+        try:
+            content = base64.b64decode(str(form.get("plan_file") or ""), validate=True)
+        except binascii.Error:
+            raise InvalidRequestError(
+                "the plan file sent back is not the one this page sent: revise the plan again"
+            ) from None
+        with uploaded_file(name, content) as path:
+            plan = views.revised_plan(path, asked, site.table)
+        file = _download(plan, site, form, kind)
+    except TaperError as exc:
+        return error_page(request, _said(exc), _status(exc))
+    return _attachment(plan, kind, file)
 
 
 def error_page(request: Request, message: str, status: int) -> Response:
@@ -289,10 +397,10 @@ def flags(text: str) -> markupsafe.Markup:
     return markupsafe.Markup(_FLAG.sub(r'<span class="nowrap">\1</span>', escaped))
 
 
-def create_app(host: str = "127.0.0.1", *, secret: bytes | None = None) -> Any:
-    """The ASGI app for a server listening on ``host``: the pages wrapped in the security
-    layers (see :mod:`taper.web.security`). ``secret`` signs the forms' tokens (default: made
-    now, for this process only)."""
+def create_app(host: str = "127.0.0.1", *, port: int = 8000, secret: bytes | None = None) -> Any:
+    """The ASGI app for a server listening on ``host`` and ``port`` (requests naming another
+    are refused): the pages wrapped in the security layers (see :mod:`taper.web.security`).
+    ``secret`` signs the forms' tokens (default: made now, for this process only)."""
     table = load_table()
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -306,6 +414,8 @@ def create_app(host: str = "127.0.0.1", *, secret: bytes | None = None) -> Any:
             Route("/plan/download", plan_download, methods=["POST"]),
             Route("/convert", convert_page, methods=["GET", "POST"]),
             Route("/check", check_page, methods=["GET", "POST"]),
+            Route("/revise", revise_page, methods=["GET", "POST"]),
+            Route("/revise/download", revise_download, methods=["POST"]),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         exception_handlers={
@@ -317,11 +427,17 @@ def create_app(host: str = "127.0.0.1", *, secret: bytes | None = None) -> Any:
     app.state.site = Site(
         table=table,
         fields=option_fields(table),
+        revise_fields=option_fields(table, ReviseOptions),
         tokens=CsrfTokens(secret),
         templates=Jinja2Templates(env=environment),
     )
-    limited = BodyLimit(app, {"/check": MAX_UPLOAD_BYTES}, MAX_FORM_BYTES)
-    return SecurityHeaders(HostCheck(limited, allowed_hosts(host)))
+    limits = {
+        "/check": MAX_UPLOAD_BYTES,
+        "/revise/download": MAX_SENT_BACK_BYTES + MAX_FORM_BYTES,
+        "/revise": MAX_UPLOAD_BYTES,
+    }
+    limited = BodyLimit(app, limits, MAX_FORM_BYTES)
+    return SecurityHeaders(HostCheck(limited, allowed_hosts(host, port)))
 
 
 #: The text of a cookie :meth:`CsrfTokens.new_cookie` makes (URL-safe base64).

@@ -13,7 +13,9 @@ the tables below, which are the only copy of them for the page.
 
 :func:`read_plan_form` turns what a browser sent back into the arguments of
 :func:`taper.plan_taper`, with the same parsers and the same one-line errors as the command
-line. Nothing here imports the web framework.
+line. The revise form is built the same way from :class:`~taper.options.ReviseOptions`
+(``option_fields(table, ReviseOptions)``), and :func:`read_revise_form` reads it into the
+keywords of :meth:`taper.TaperPlan.revise`. Nothing here imports the web framework.
 """
 
 from __future__ import annotations
@@ -189,6 +191,8 @@ class Field:
     placeholder: str
     help: str
     panel: str
+    #: The option has no default: the command line refuses to go without it.
+    required: bool = False
 
     @property
     def id(self) -> str:
@@ -288,6 +292,8 @@ def option_fields(
                 or PLACEHOLDER_OF.get(field.name, PLACEHOLDER_OF_VALUE.get(value, "")),
                 help=_declared(field, extras, "help") or HELP_OF.get(field.name, ""),
                 panel=_declared(field, extras, "panel") or PANEL_OF.get(field.name, "Pace"),
+                required=field.default is dataclasses.MISSING
+                and field.default_factory is dataclasses.MISSING,
             )
         )
     return tuple(fields)
@@ -325,19 +331,23 @@ class PlanForm:
 
     def command(self, fields: Sequence[Field]) -> str:
         """The same plan on the command line (for the page to show)."""
-        words = ["taper", "schedule", self.drug, self.dose]
-        for field in fields:
-            value = self.options.get(field.name)
-            if value is None or value is False:
-                continue
-            if value is True:
-                words.append(field.flag)
-            elif isinstance(value, tuple):
-                for item in value:
-                    words += [field.flag, item]
-            else:
-                words += [field.flag, str(value)]
-        return " ".join(shlex.quote(word) for word in words)
+        return command_line(["taper", "schedule", self.drug, self.dose], self.options, fields)
+
+
+def command_line(words: list[str], options: Mapping[str, Any], fields: Sequence[Field]) -> str:
+    """``words`` and then each option given, as a shell command line."""
+    for field in fields:
+        value = options.get(field.name)
+        if value is None or value is False:
+            continue
+        if value is True:
+            words.append(field.flag)
+        elif isinstance(value, tuple):
+            for item in value:
+                words += [field.flag, item]
+        else:
+            words += [field.flag, str(value)]
+    return " ".join(shlex.quote(word) for word in words)
 
 
 def read_plan_form(form: Form, fields: Sequence[Field]) -> PlanForm:
@@ -361,6 +371,14 @@ def read_plan_form(form: Form, fields: Sequence[Field]) -> PlanForm:
     if not total and not per_time:
         raise InvalidRequestError("give the current daily dose, or the dose at each dose time")
     dose = total or ",".join(f"{slot}={text}" for slot, text in per_time.items())
+    options = read_options(form, fields, values)
+    return PlanForm(drug=drug, dose=dose, options=options, values=values)
+
+
+def read_options(form: Form, fields: Sequence[Field], values: dict[str, str]) -> dict[str, Any]:
+    """The options given in a submitted form's ``fields`` (by name), each as the command line
+    takes it (text, a tuple of lines, a whole number, True); ``values`` gets the text sent,
+    to send back with a download."""
     options: dict[str, Any] = {}
     for field in fields:
         key = field.id
@@ -386,4 +404,30 @@ def read_plan_form(form: Form, fields: Sequence[Field]) -> PlanForm:
                 options[field.name] = int(text)
         elif text != field.default:  # a default sent back is the option not given
             options[field.name] = text
-    return PlanForm(drug=drug, dose=dose, options=options, values=values)
+    return options
+
+
+@dataclass(frozen=True)
+class ReviseForm:
+    """What a revision form asked for: the options of ``taper revise`` (by name, as
+    :meth:`taper.TaperPlan.revise` takes them)."""
+
+    options: dict[str, Any]
+    #: The submitted values to send back with a download (field name -> text).
+    values: dict[str, str]
+
+    def command(self, name: str, fields: Sequence[Field]) -> str:
+        """The same revision of the file ``name`` on the command line (for the page to show)."""
+        return command_line(["taper", "revise", name], self.options, fields)
+
+
+def read_revise_form(form: Form, fields: Sequence[Field]) -> ReviseForm:
+    """The options of a submitted revision form (``fields``: those of
+    :class:`~taper.options.ReviseOptions`); a missing date is refused as the command line
+    refuses a missing ``--on``."""
+    values: dict[str, str] = {}
+    options = read_options(form, fields, values)
+    for field in fields:
+        if field.required and field.name not in options:
+            raise InvalidRequestError(f"Missing option '{field.flag}'")
+    return ReviseForm(options=options, values=values)

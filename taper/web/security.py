@@ -4,8 +4,9 @@
   and styles only from this server, no inline script or style, no framing), with
   ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and no caching (a
   plan is patient data).
-- :class:`HostCheck`: a request whose ``Host`` header is not an address the page is served on
-  is refused (DNS rebinding: another site's name pointed at 127.0.0.1 must not reach it).
+- :class:`HostCheck`: a request whose ``Host`` header is not an address and port the page is
+  served on is refused (DNS rebinding: another site's name pointed at 127.0.0.1 must not reach
+  it, nor a page of another server on this machine that names this one's address).
 - :class:`BodyLimit`: a request body larger than its path's limit is refused with 413,
   before reading it when its length is declared and as soon as it passes the limit when not.
 - :class:`CsrfTokens`: each form carries a token derived from a random cookie with a secret
@@ -43,6 +44,8 @@ HEADERS = (
 
 #: The names of this machine's loopback interface, any of which reaches a loopback server.
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+#: The port a ``Host`` header without one means (``http:``).
+HTTP_PORT = 80
 
 
 def is_loopback(host: str) -> bool:
@@ -55,19 +58,52 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def allowed_hosts(host: str) -> frozenset[str]:
-    """The ``Host`` names accepted for a server listening on ``host``."""
-    if is_loopback(host):
-        return LOOPBACK_NAMES | {host.lower().strip("[]")}
-    return frozenset({host.lower().strip("[]")})
+def _normal(name: str) -> str:
+    """A host name in lower case, an IP address in its shortest form (``0:0::1`` is ``::1``)."""
+    name = name.strip().lower().strip("[]")
+    try:
+        return ipaddress.ip_address(name).compressed
+    except ValueError:
+        return name
 
 
-def _host_name(header: str) -> str:
-    """``"[::1]:8000"`` -> ``"::1"``; ``"localhost:8000"`` -> ``"localhost"``."""
+def _shown(name: str, port: int) -> str:
+    """``"[::1]:8000"``, ``"localhost"`` (port 80): how a browser's Host header writes it."""
+    bracketed = f"[{name}]" if ":" in name else name
+    return bracketed if port == HTTP_PORT else f"{bracketed}:{port}"
+
+
+def allowed_hosts(host: str, port: int) -> frozenset[str]:
+    """The ``Host`` headers accepted for a server listening on ``host`` and ``port``, as
+    :func:`host_header` reads them (``"localhost:8000"``, ``"[::1]:8000"``)."""
+    names = LOOPBACK_NAMES | {_normal(host)} if is_loopback(host) else {_normal(host)}
+    return frozenset(_shown(name, port) for name in names)
+
+
+def host_header(header: str) -> str | None:
+    """A ``Host`` header as :func:`allowed_hosts` writes it: its name (an IP address in its
+    shortest form) and its port, left out when it is 80 (``"LOCALHOST:80"`` is
+    ``"localhost"``); None for a header that is no host and port (an IPv6 address without
+    brackets, a port that is not a number)."""
     header = header.strip().lower()
     if header.startswith("["):
-        return header[1 : header.find("]")] if "]" in header else ""
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+        name, bracket, rest = header[1:].partition("]")
+        if not bracket:
+            return None
+    elif header.count(":") > 1:
+        return None
+    else:
+        name, colon, rest = header.partition(":")
+        rest = colon + rest
+    if rest in {"", ":"}:
+        port = HTTP_PORT
+    elif rest[0] == ":" and rest[1:].isascii() and rest[1:].isdigit() and len(rest) <= 6:
+        port = int(rest[1:])
+    else:
+        return None
+    if not name or port > 65535:
+        return None
+    return _shown(_normal(name), port)
 
 
 async def _plain(send: Send, status: int, text: str) -> None:
@@ -109,22 +145,24 @@ class SecurityHeaders:
 
 
 class HostCheck:
-    """Refuses (400) a request whose ``Host`` header names no host in ``hosts``."""
+    """Refuses (400) a request whose ``Host`` header (name and port) is none of ``hosts``
+    (see :func:`allowed_hosts`)."""
 
     def __init__(self, app: ASGIApp, hosts: Iterable[str]) -> None:
         self.app = app
-        self.hosts = frozenset(host.lower() for host in hosts)
+        self.hosts = frozenset(hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             headers = dict(scope.get("headers", []))
-            name = _host_name(headers.get(b"host", b"").decode("latin-1"))
-            if name not in self.hosts:
+            given = headers.get(b"host", b"").decode("latin-1")
+            if host_header(given) not in self.hosts:
+                shown = given.strip()[:100]
                 await _plain(
                     send,
                     400,
                     "taper: error: this page is served for "
-                    f"{', '.join(sorted(self.hosts))} only, not for the host {name!r}\n",
+                    f"{', '.join(sorted(self.hosts))} only, not for the host {shown!r}\n",
                 )
                 return
         await self.app(scope, receive, send)

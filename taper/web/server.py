@@ -83,7 +83,7 @@ def serve(
             "it can use the page, which has no login and no encryption (HTTP)"
         )
     config = uvicorn.Config(
-        create_app(host),
+        create_app(host, port=served_port),
         log_level="warning",
         access_log=False,
         server_header=False,

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from taper.errors import InvalidRequestError, TaperError
-from taper.formatting import format_dose, format_dose_range, format_number
+from taper.formatting import format_cut, format_dose, format_dose_range, format_number
 from taper.plan import Plan
 from taper.table import EquivalenceTable
-from taper.web.form import PlanForm, source_choices
+from taper.web.form import PlanForm, ReviseForm, source_choices
 
 __all__ = [
     "check_view",
@@ -27,6 +27,7 @@ __all__ = [
     "download",
     "make_plan",
     "plan_view",
+    "revised_plan",
     "source_choices",
 ]
 
@@ -40,6 +41,14 @@ def make_plan(asked: PlanForm, table: EquivalenceTable) -> Plan:
     from taper.schedule import plan_taper
 
     return plan_taper([(asked.drug, asked.dose)], table=table, **asked.options)
+
+
+def revised_plan(path: Path, asked: ReviseForm, table: EquivalenceTable) -> Plan:
+    """The next revision of the plan file ``path`` (``taper revise FILE --on ...``): the file
+    read back and checked against its checksum, then revised."""
+    from taper.schedule import load_plan
+
+    return load_plan(path, table=table).revise(**asked.options)
 
 
 def download(
@@ -130,7 +139,7 @@ def plan_view(plan: Plan) -> dict[str, Any]:
                 ],
                 "total": plan.doses_text(step.doses).splitlines(),
                 "diazepam": plan.diazepam_text(step.doses),
-                "cut": f"{format_number(step.cut_percent)}%" if step.cut_percent else "",
+                "cut": format_cut(step.cut_percent),
                 "flags": _flags(plan, step),
             }
         )
@@ -140,10 +149,26 @@ def plan_view(plan: Plan) -> dict[str, Any]:
         for dose in step.doses
         if dose.dose_mg > 0
     }
+    from taper.reviews import plan_reviews
+
     return {
         "notice": DRAFT_NOTICE,
         "headline": headline,
         "summary": summary,
+        "revisions": [
+            {
+                "line": f"Revision {revision.number} from {revision.on.isoformat()}: "
+                f"{revision.description}; replaces the plan with sha256 "
+                f"{revision.replaces_sha256[:12]}...",
+                "notes": list(revision.notes),
+            }
+            for revision in plan.revisions
+        ],
+        "revision": plan.revision,
+        "reviews": [
+            (review.date.isoformat(), review.kind, review.reason) for review in plan_reviews(plan)
+        ],
+        "sha256": plan.content_sha256(),
         "slots": plan.slots,
         "steps": steps,
         "preparations": [
