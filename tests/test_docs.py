@@ -18,7 +18,6 @@ from .conftest import ROOT
 from .test_project import _import_graph
 
 DOCS = ROOT / "docs"
-COMMANDS = ("drugs", "sources", "convert", "schedule", "check", "sheet", "batch", "sweep")
 #: The width the reference is written at.
 WIDTH = "88"
 
@@ -61,7 +60,11 @@ def _generated(path: Path, marker: str, body: str, update: bool) -> None:
 def _cli_reference(cli_app: Any) -> str:
     runner = CliRunner()
     parts = []
-    for command in ("", *COMMANDS):
+    import typer
+
+    # Every command the app has, in its order: a hand-kept list had left out revise and serve.
+    commands = list(typer.main.get_command(cli_app).commands)  # type: ignore[attr-defined]
+    for command in ("", *commands):
         args = [command, "--help"] if command else ["--help"]
         env = {"COLUMNS": WIDTH, "TAPER_TABLE": None, "TAPER_REGION": None}
         result = runner.invoke(cli_app, args, prog_name="taper", env=env)  # type: ignore[arg-type]
