@@ -159,7 +159,9 @@ VALID = st.sampled_from(
         "--force",
     ]
 )
-COMMANDS = st.sampled_from(["convert", "schedule", "drugs", "sources", "check", "sweep", "batch"])
+COMMANDS = st.sampled_from(
+    ["convert", "schedule", "drugs", "sources", "check", "revise", "sheet", "sweep", "batch"]
+)
 
 
 @pytest.mark.slow
