@@ -1223,6 +1223,8 @@ def _step_dose_text(plan: Plan, step: Step, slot: str) -> str:
 
 #: The size of the prescriber's tables and sources (points).
 CLINICIAN_TABLE_PT = 9
+#: The size of the notes on where the patient wording comes from (points): references.
+REFERENCE_PT = 8
 #: The most products the supply table gives a column each (more: a line of text each period).
 SUPPLY_COLUMNS = 5
 
@@ -1342,6 +1344,8 @@ def _clinician_page(pdf: Any, plan: Plan) -> None:
         _paragraph(pdf, "Warnings", "B", 11)
         for warning in plan.warnings:
             _paragraph(pdf, f"•  {warning.message}", size=10, gap=1)
+    for note in plan.cutting_notes():
+        _paragraph(pdf, f"•  {note}", size=10, gap=1)
     if plan.revisions:
         _paragraph(pdf, "Revisions", "B", 11)
         for revision in plan.revisions:
@@ -1361,11 +1365,11 @@ def _clinician_page(pdf: Any, plan: Plan) -> None:
         _paragraph(
             pdf,
             f"{source.topic}: {source.citation} (grade {source.grade}). {source.confirmed}",
-            size=CLINICIAN_TABLE_PT,
+            size=REFERENCE_PT,
             gap=1,
         )
     for text in (DIARY_SOURCES, REVIEW_RULE, f"Plan sha256 {plan.content_sha256()}."):
-        _paragraph(pdf, text, size=CLINICIAN_TABLE_PT, gap=1)
+        _paragraph(pdf, text, size=REFERENCE_PT, gap=1)
     pdf.ln(2)
     _keep_room(pdf, 3 * (12 * 0.45 + 2))  # the three lines below
     _paragraph(pdf, "Drafted with taper; not a prescription until signed.", size=12)

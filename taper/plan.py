@@ -290,6 +290,24 @@ class Plan:
             parts.append(f"{drug.name} {total} a day: {times}")
         return "Now: " + "; ".join(parts) + "."
 
+    def cutting_notes(self) -> tuple[str, ...]:
+        """What the table says about cutting each product the plan cuts, one sentence each:
+        ``"Cutting the diazePAM 2 mg tablet: halving 2 mg tablets is common; off-licence in
+        the UK."`` (a prescriber's review: the note was in the table and never shown)."""
+        cut = {
+            (dose.drug, portion.product)
+            for step in self.steps
+            for dose in step.doses
+            for portion in dose.preparation.portions
+            if portion.denominator > 1 and portion.product.note
+        }
+        names = {drug.name: drug.tall_man or drug.name for drug in self.drugs}
+        return tuple(
+            f"Cutting the {names.get(drug, drug)} {product.short_label()}: "
+            f"{(product.note or '').rstrip('.')}."
+            for drug, product in sorted(cut, key=lambda item: (item[0], item[1].strength_mg))
+        )
+
     def doses_text(self, doses: Iterable[DoseTime]) -> str:
         """Doses (of one dose time, or of a day) in words: ``"0.5 mg"``, or one line per drug
         in a substitution; ``"—"`` for none."""

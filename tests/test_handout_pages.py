@@ -407,3 +407,16 @@ def test_a_drug_name_too_long_for_its_column_breaks_only_at_a_hyphen(
         # the rest follows on the cell's next line (pypdf joins cells side by side)
         assert "chlordiazepoxide" in {word[:-1] + rest for rest in following}, (word, following)
     assert "Every dose on this sheet is chlordiazepoxide." in sheets[-1]
+
+
+def test_the_prescriber_page_says_what_is_known_about_cutting_a_tablet(
+    table: EquivalenceTable,
+) -> None:
+    """A prescriber's review: halving diazepam 2 mg tablets is off-licence in the UK; the
+    table said so and neither the plan nor its handout did."""
+    plan = plan_taper("diazepam", "10mg", times=2, region="uk", start="2027-01-04", table=table)
+    pages = _pages(plan_handout(plan))
+    said = (
+        "Cutting the diazePAM 2 mg tablet: halving 2 mg tablets is common; off-licence in the UK."
+    )
+    assert [page for page in pages if said in page], pages[-2:]

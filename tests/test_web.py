@@ -1258,3 +1258,9 @@ def test_a_cookie_this_page_did_not_make_is_replaced_never_a_500(
     for path in ("/", "/convert", "/check", "/revise"):
         response = client.get(path, headers={"Cookie": raw})  # type: ignore[dict-item]
         assert response.status_code == 200, response.text[:300]
+
+
+def test_the_plan_page_says_what_is_known_about_cutting_a_tablet(client: TestClient) -> None:
+    """As the command line does: a UK switch onto diazepam halves its 2 mg tablet."""
+    page = post(client, "/", SWITCH).text
+    assert "halving 2 mg tablets is common; off-licence in the UK." in page

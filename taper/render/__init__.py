@@ -472,8 +472,8 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
         for text, slots in made.items():
             where = f" ({', '.join(s for s in plan.slots if s in slots)})" if len(made) > 1 else ""
             out.print(f"  {format_dose(dose_mg)}{name}{where}: {text}", markup=False)
-    for line in _cutting_notes(plan):
-        out.print(line, markup=False)
+    for line in plan.cutting_notes():
+        out.print(f"  {printable(line)}", markup=False)
     checks = plan.checks
     out.print(
         f"Duration {checks.duration_days} days, {checks.reductions} reductions, last dose "
@@ -513,24 +513,6 @@ def render_plan(plan: Plan, table: EquivalenceTable, out: Console, *, daily: boo
     out.print(dispense, markup=False)
     _print_supply(out, plan.supply, plan.start_date)
     out.print(footer(table), markup=False, style="dim")
-
-
-def _cutting_notes(plan: Plan) -> list[str]:
-    """What the table knows about cutting each product the plan cuts (a prescriber's review:
-    that halving diazepam 2 mg tablets is off-licence in the UK was in the table, never shown)."""
-    cut = {
-        (dose.drug, portion.product)
-        for step in plan.steps
-        for dose in step.doses
-        for portion in dose.preparation.portions
-        if portion.denominator > 1 and portion.product.note
-    }
-    names = {drug.name: printable(drug.tall_man or drug.name) for drug in plan.drugs}
-    return [
-        f"  Cutting the {names.get(drug, drug)} {product.short_label()}: "
-        f"{printable(product.note.rstrip('.'))}."
-        for drug, product in sorted(cut, key=lambda item: (item[0], item[1].strength_mg))
-    ]
 
 
 def _print_supply(

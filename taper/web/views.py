@@ -178,6 +178,7 @@ def plan_view(plan: Plan) -> dict[str, Any]:
             )
             for drug, dose_mg in sorted(preparations, key=lambda key: (key[0], -key[1]))
         ],
+        "cutting_notes": plan.cutting_notes(),
         "checks": (
             f"Duration {checks.duration_days} days, {checks.reductions} reductions, first day "
             f"without {plan.drug.name} {checks.end_date.isoformat()}. Largest cut in any 2 "
