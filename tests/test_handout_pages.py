@@ -420,3 +420,30 @@ def test_the_prescriber_page_says_what_is_known_about_cutting_a_tablet(
         "Cutting the diazePAM 2 mg tablet: halving 2 mg tablets is common; off-licence in the UK."
     )
     assert [page for page in pages if said in page], pages[-2:]
+
+
+def test_only_the_doses_that_change_are_grey_on_the_sheet(table: EquivalenceTable) -> None:
+    """The sheet marks the dose that changes, not its row: the night dose that stays 10 mg
+    is not grey beside the morning dose that falls (a guard on the sheet's one cue)."""
+    import re
+
+    from taper.handout import period_sheet
+
+    plan = plan_taper("diazepam", "20mg", times=2, region="uk", start="2027-01-04", table=table)
+    sheet = PdfReader(io.BytesIO(period_sheet(plan, 3)))
+    content = sheet.pages[0].get_contents().get_data().decode("latin-1")  # type: ignore[union-attr]
+    # Follow the fill colour through the page (q/Q save and restore it) to each filled box.
+    fill, saved, grey = "0", [], 0
+    for token in re.finditer(
+        r"([0-9.]+(?: [0-9.]+ [0-9.]+)?) (rg|g)\b|\b(q|Q)\b|re (B|f)\b", content
+    ):
+        if token[2]:
+            fill = token[1]
+        elif token[3] == "q":
+            saved.append(fill)
+        elif token[3] == "Q":
+            fill = saved.pop()
+        elif token[4]:
+            grey += fill == "0.8431 0.8431 0.8431"
+    # two rows of new doses (1 and 15 March): each its dates and its morning dose, not its night
+    assert grey == 4
