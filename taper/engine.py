@@ -35,7 +35,7 @@ def make_plan(request: TaperRequest, table: EquivalenceTable, *, today: dt.date 
     for index, notice in enumerate(plan.warnings):
         if notice.kind is Kind.CEILING and METHOD_PACE_CAUSE in notice.message:
             head = notice.message.partition(METHOD_PACE_CAUSE)[0]
-            remedy = _checked_remedy(request, table, today)
+            remedy = _remembered_remedy(request, table, today)
             warnings = list(plan.warnings)
             warnings[index] = Notice(Kind.CEILING, f"{head}{METHOD_PACE_CAUSE}{remedy}")
             return replace(plan, warnings=tuple(warnings))
@@ -82,17 +82,43 @@ def _cached_breach(question: _Question, table: _SameTable, today: dt.date | None
     return _plan_breaches(question.request, table.table, today)
 
 
+def _question(request: TaperRequest) -> _Question | None:
+    """The request as a key of the engine's memos: every field's value (None if a field
+    holds a value of a kind that cannot be a key: the answer is then worked out afresh)."""
+    try:
+        key = tuple(_frozen(getattr(request, f.name)) for f in fields(request))
+        hash(key)
+    except TypeError:
+        return None
+    return _Question(request, key)
+
+
 def _breaches(request: TaperRequest, table: EquivalenceTable, today: dt.date | None) -> bool:
     """Whether the method's pace goes over the ceiling in the plan of ``request`` (a request
     that cannot be planned counts as one). Remembered for the last 4,096 questions, keyed by
     every field of the request, the table (by identity) and today: a batch asks the same
     ones again (the same drug and dose at neighbouring rates probe the same slower paces)."""
-    try:
-        key = tuple(_frozen(getattr(request, f.name)) for f in fields(request))
-        hash(key)
-    except TypeError:  # a field of a kind that cannot be a key: planned afresh
+    question = _question(request)
+    if question is None:
         return _plan_breaches(request, table, today)
-    return _cached_breach(_Question(request, key), _SameTable(table), today)
+    return _cached_breach(question, _SameTable(table), today)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_remedy(question: _Question, table: _SameTable, today: dt.date | None) -> str:
+    return _checked_remedy(question.request, table.table, today)
+
+
+def _remembered_remedy(
+    request: TaperRequest, table: EquivalenceTable, today: dt.date | None
+) -> str:
+    """The remedy of :func:`_checked_remedy`, remembered for the last 1,024 requests, keyed
+    as :func:`_breaches` is: a batch that plans the same request again (a scenario repeated,
+    a web page reloaded) asks its remedy once instead of its several slower paces."""
+    question = _question(request)
+    if question is None:
+        return _checked_remedy(request, table, today)
+    return _cached_remedy(question, _SameTable(table), today)
 
 
 def _plan_breaches(request: TaperRequest, table: EquivalenceTable, today: dt.date | None) -> bool:

@@ -2,7 +2,8 @@
 
 A warning that the method's pace goes over the ceiling names a remedy checked by planning
 slower paces; batches ask the same questions again, so ``engine._breaches`` keeps the last
-answers, keyed by every field of the request, the table (by identity) and today. The split of
+answers, keyed by every field of the request, the table (by identity) and today, and
+``engine._remembered_remedy`` the remedy of each request, keyed alike. The split of
 a daily total over dose times is remembered by the exact total, the dose times, the products
 and the step (``regimen._remembered_split``).
 """
@@ -58,22 +59,27 @@ def test_a_plan_warns_alike_with_and_without_the_remembered_answers(
     remembered = _warnings(table, **options)  # with whatever earlier examples left behind
     with monkeypatch.context() as patch:
         patch.setattr(engine, "_breaches", engine._plan_breaches)
+        patch.setattr(engine, "_remembered_remedy", engine._checked_remedy)
         afresh = _warnings(table, **options)
     assert remembered == afresh
 
 
 def test_the_answers_are_keyed_by_the_table_and_the_exact_values() -> None:
     engine._cached_breach.cache_clear()
+    engine._cached_remedy.cache_clear()
     first, second = load_table(), load_table()
     options = {"drug": "clonazepam", "dose": "1mg", "times": 2, "rate": "20%", "every": "1w"}
     plan = plan_taper(**options, table=first, start="2027-01-04")
     assert any(engine.METHOD_PACE_CAUSE in notice.message for notice in plan.warnings)
     asked = engine._cached_breach.cache_info().misses
     assert asked > 0
+    assert engine._cached_remedy.cache_info().misses == 1
     plan_taper(**options, table=first, start="2027-01-04")
     assert engine._cached_breach.cache_info().misses == asked  # remembered
+    assert engine._cached_remedy.cache_info()[:2] == (1, 1)  # the remedy itself: one hit
     plan_taper(**options, table=second, start="2027-01-04")
     assert engine._cached_breach.cache_info().misses == 2 * asked  # another table: asked anew
+    assert engine._cached_remedy.cache_info().misses == 2
     assert engine._frozen(Decimal("1.0")) != engine._frozen(Decimal("1"))
     assert engine._frozen({"morning": Decimal(1)}) != engine._frozen({"morning": 1})
 
