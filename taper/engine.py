@@ -30,7 +30,30 @@ from taper.table import EquivalenceTable, ratio_to_diazepam
 
 def make_plan(request: TaperRequest, table: EquivalenceTable, *, today: dt.date | None) -> Plan:
     """Build the plan a request describes (a direct taper, or a substitution); a warning that
-    the method's pace goes over the ceiling names a remedy checked on this very plan."""
+    the method's pace goes over the ceiling names a remedy checked on this very plan.
+
+    Remembered for the last 256 requests (:func:`_remembered_plan`): the same request with
+    the same table on the same day gives the same plan (a plan is immutable), so a batch
+    that repeats a scenario, a web page asked again or a revision of the same request plans
+    it once. A request that is refused is worked out afresh each time."""
+    question = _question(request)
+    if question is None:
+        return _planned(request, table, today)
+    # The day a plan without a start date starts on (today's date unless ``today`` is
+    # given) decides it too: a remembered plan is not handed out on another day.
+    first_day = request.start or today or dt.date.today()
+    return _remembered_plan(question, _SameTable(table), today, first_day)
+
+
+@functools.lru_cache(maxsize=256)
+def _remembered_plan(
+    question: _Question, table: _SameTable, today: dt.date | None, first_day: dt.date
+) -> Plan:
+    return _planned(question.request, table.table, today)
+
+
+def _planned(request: TaperRequest, table: EquivalenceTable, today: dt.date | None) -> Plan:
+    """The plan of :func:`make_plan`, worked out afresh."""
     plan = _make_plan(request, table, today=today)
     for index, notice in enumerate(plan.warnings):
         if notice.kind is Kind.CEILING and METHOD_PACE_CAUSE in notice.message:

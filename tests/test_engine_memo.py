@@ -67,6 +67,7 @@ def test_a_plan_warns_alike_with_and_without_the_remembered_answers(
 def test_the_answers_are_keyed_by_the_table_and_the_exact_values() -> None:
     engine._cached_breach.cache_clear()
     engine._cached_remedy.cache_clear()
+    engine._remembered_plan.cache_clear()
     first, second = load_table(), load_table()
     options = {"drug": "clonazepam", "dose": "1mg", "times": 2, "rate": "20%", "every": "1w"}
     plan = plan_taper(**options, table=first, start="2027-01-04")
@@ -74,6 +75,7 @@ def test_the_answers_are_keyed_by_the_table_and_the_exact_values() -> None:
     asked = engine._cached_breach.cache_info().misses
     assert asked > 0
     assert engine._cached_remedy.cache_info().misses == 1
+    engine._remembered_plan.cache_clear()  # the plan itself is remembered too: plan afresh
     plan_taper(**options, table=first, start="2027-01-04")
     assert engine._cached_breach.cache_info().misses == asked  # remembered
     assert engine._cached_remedy.cache_info()[:2] == (1, 1)  # the remedy itself: one hit
@@ -120,3 +122,103 @@ def test_a_remembered_split_is_the_split_worked_out_afresh(
     finally:
         regimen._remembered_split = original
     assert remembered == again == afresh
+
+
+def _plan_text(table: EquivalenceTable, **options: Any) -> str:
+    """Everything a plan says, as text (its JSON document), or its refusal."""
+    from taper.records import dumps_compact_json, plan_document
+
+    try:
+        plan = plan_taper(**options, table=table)
+    except TaperError as error:
+        return f"refused: {error}"
+    return dumps_compact_json(plan_document(plan, table))
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    drug=st.sampled_from(
+        [("clonazepam", Decimal(1)), ("lorazepam", Decimal(1)), ("diazepam", Decimal(10))]
+    ),
+    scale=st.decimals(min_value=Decimal("0.5"), max_value=Decimal(3), places=1),
+    times=st.integers(min_value=1, max_value=3),
+    rate=st.decimals(min_value=Decimal(5), max_value=Decimal(30), places=1),
+    every=st.sampled_from(["1w", "2w"]),
+    switch=st.sampled_from([None, "diazepam"]),
+)
+def test_a_remembered_plan_is_the_plan_worked_out_afresh(
+    table: EquivalenceTable,
+    monkeypatch: pytest.MonkeyPatch,
+    drug: tuple[str, Decimal],
+    scale: Decimal,
+    times: int,
+    rate: Decimal,
+    every: str,
+    switch: str | None,
+) -> None:
+    """A plan is remembered by its request (issue 26): asked twice, the second is the one
+    remembered; both say, to the byte, what the plan worked out afresh says."""
+    name, unit = drug
+    options: dict[str, Any] = {
+        "drug": name,
+        "dose": unit * scale,
+        "times": times,
+        "rate": rate,
+        "every": every,
+        "start": "2027-01-04",
+    }
+    if switch is not None and switch != name:
+        options["switch_to"] = switch
+    first = _plan_text(table, **options)
+    again = _plan_text(table, **options)
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            engine,
+            "_remembered_plan",
+            lambda q, t, today, _: engine._planned(q.request, t.table, today),
+        )
+        patch.setattr(engine, "_breaches", engine._plan_breaches)
+        patch.setattr(engine, "_remembered_remedy", engine._checked_remedy)
+        afresh = _plan_text(table, **options)
+    assert first == again == afresh
+
+
+def test_a_plan_is_remembered_by_the_table_the_day_and_the_exact_values() -> None:
+    import datetime as dt
+
+    engine._remembered_plan.cache_clear()
+    first, second = load_table(), load_table()
+    options = {"drug": "clonazepam", "dose": "1mg", "times": 2, "rate": "10%"}
+    plan = plan_taper(**options, table=first, today=dt.date(2027, 1, 4))
+    assert engine._remembered_plan.cache_info()[:2] == (0, 1)
+    again = plan_taper(**options, table=first, today=dt.date(2027, 1, 4))
+    assert engine._remembered_plan.cache_info()[:2] == (1, 1)
+    assert again is not plan  # a new TaperPlan...
+    assert again.steps is plan.steps  # ...of the remembered plan
+    plan_taper(**options, table=second, today=dt.date(2027, 1, 4))  # another table
+    later = plan_taper(**options, table=first, today=dt.date(2027, 1, 5))  # another day
+    assert engine._remembered_plan.cache_info()[:2] == (1, 3)
+    assert later.start_date == dt.date(2027, 1, 5)
+    plan_taper(**{**options, "rate": "10.0%"}, table=first, today=dt.date(2027, 1, 4))
+    assert engine._remembered_plan.cache_info()[:2] == (1, 4)  # 10.0% is not 10%: asked anew
+
+
+def test_without_a_start_a_remembered_plan_is_one_made_today(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plan without a start date starts on the day it is made: one remembered yesterday is
+    not handed out today (its key holds the day the plan starts on)."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    engine._remembered_plan.cache_clear()
+    options = {"drug": "clonazepam", "dose": "1mg", "times": 2, "table": load_table()}
+    plan_taper(**options)
+    plan_taper(**options)
+    assert engine._remembered_plan.cache_info()[:2] == (1, 1)
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    monkeypatch.setattr(engine, "dt", SimpleNamespace(date=SimpleNamespace(today=lambda: tomorrow)))
+    plan_taper(**options)
+    assert engine._remembered_plan.cache_info()[:2] == (1, 2)
