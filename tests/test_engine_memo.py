@@ -222,3 +222,37 @@ def test_without_a_start_a_remembered_plan_is_one_made_today(
     monkeypatch.setattr(engine, "dt", SimpleNamespace(date=SimpleNamespace(today=lambda: tomorrow)))
     plan_taper(**options)
     assert engine._remembered_plan.cache_info()[:2] == (1, 2)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rate=st.sampled_from(["10%", "25%"]),
+    hold=st.sampled_from([None, "every:2:1w"]),
+    leads=st.lists(st.text(alphabet='ab,"=+ \n', min_size=1, max_size=4), min_size=2, max_size=3),
+    raw=st.booleans(),
+)
+def test_rows_kept_for_a_remembered_plan_are_the_rows_written_afresh(
+    table: EquivalenceTable, rate: str, hold: str | None, leads: list[str], raw: bool
+) -> None:
+    """A batch keeps the CSV rows (without their lead) of the last plans it wrote, by the
+    identity of their steps: a remembered plan is written from them, to the byte what
+    writing it afresh gives, whatever the lead (quoted or not)."""
+    import dataclasses
+    import datetime as dt
+
+    from taper.csvout import DoseCells, plan_csv_text
+
+    options: dict[str, Any] = {"drug": "clonazepam", "dose": "1mg", "times": 2, "rate": rate}
+    if hold is not None:
+        options["holds"] = [hold]
+    cells = DoseCells()
+    for lead in leads:
+        plan = plan_taper(**options, table=table, start="2027-01-04")
+        kept = plan_csv_text(plan, raw=raw, lead=(lead,), cells=cells)
+        assert kept == plan_csv_text(plan, raw=raw, lead=(lead,))  # fresh cells, fresh rows
+    # The same steps from another first day, or written raw the other way: not the kept rows.
+    moved = dataclasses.replace(plan, start_date=plan.start_date + dt.timedelta(days=3))
+    assert plan_csv_text(moved, raw=raw, cells=cells) == plan_csv_text(moved, raw=raw)
+    assert plan_csv_text(plan, raw=not raw, cells=cells) == plan_csv_text(plan, raw=not raw)
