@@ -173,7 +173,7 @@ def _checked_remedy(request: TaperRequest, table: EquivalenceTable, today: dt.da
         half_points = int(request.rate_percent * 2) - 1
 
         def by_rate(n: int) -> TaperRequest:
-            return replace(request, rate_percent=Decimal(n) / 2)
+            return request.varied(rate_percent=Decimal(n) / 2)
 
         best = largest(half_points, by_rate)
         if best is not None:
@@ -183,22 +183,22 @@ def _checked_remedy(request: TaperRequest, table: EquivalenceTable, today: dt.da
         units = int(Fraction(request.step_mg) / quantum) - 1
 
         def by_step(n: int) -> TaperRequest:
-            return replace(request, step_mg=to_decimal(quantum * n)[0])
+            return request.varied(step_mg=to_decimal(quantum * n)[0])
 
         best = largest(units, by_step)
         if best is not None:
             found.append(f"--step {format_dose(to_decimal(quantum * best)[0])}")
     for days, text in ((14, "2w"), (21, "3w"), (28, "4w")):
         if days > request.interval_days and not _breaches(
-            replace(request, interval_days=days), table, today
+            request.varied(interval_days=days), table, today
         ):
             found.append(f"--every {text}")
             break
     if not found and request.method is Method.PERCENT and request.interval_days < 14:
-        fortnightly = replace(request, interval_days=14)
+        fortnightly = request.varied(interval_days=14)
         best = largest(
             min(int(request.rate_percent * 2) - 1, 50),
-            lambda n: replace(fortnightly, rate_percent=Decimal(n) / 2),
+            lambda n: fortnightly.varied(rate_percent=Decimal(n) / 2),
         )
         if best is not None:
             found.append(f"--every 2w with --rate {format_number(Decimal(best) / 2)}%")
