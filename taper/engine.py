@@ -42,12 +42,12 @@ def make_plan(request: TaperRequest, table: EquivalenceTable, *, today: dt.date 
     # The day a plan without a start date starts on (today's date unless ``today`` is
     # given) decides it too: a remembered plan is not handed out on another day.
     first_day = request.start or today or dt.date.today()
-    return _remembered_plan(question, _SameTable(table), today, first_day)
+    return _remembered_plan(question, SameTable(table), today, first_day)
 
 
 @functools.lru_cache(maxsize=256)
 def _remembered_plan(
-    question: _Question, table: _SameTable, today: dt.date | None, first_day: dt.date
+    question: _Question, table: SameTable, today: dt.date | None, first_day: dt.date
 ) -> Plan:
     return _planned(question.request, table.table, today)
 
@@ -87,9 +87,9 @@ class _Question:
 
 
 @dataclass(frozen=True, eq=False)
-class _SameTable:
-    """A table compared by identity (frozen, but holding dicts), held by the cache's key so
-    that its id is not reused while the entry lives."""
+class SameTable:
+    """A table compared by identity (frozen, but holding dicts), held by a memo's key so
+    that its id is not reused while the entry lives (the engine's and a batch's memos)."""
 
     table: EquivalenceTable
 
@@ -97,11 +97,11 @@ class _SameTable:
         return id(self.table)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _SameTable) and other.table is self.table
+        return isinstance(other, SameTable) and other.table is self.table
 
 
 @functools.lru_cache(maxsize=4096)
-def _cached_breach(question: _Question, table: _SameTable, today: dt.date | None) -> bool:
+def _cached_breach(question: _Question, table: SameTable, today: dt.date | None) -> bool:
     return _plan_breaches(question.request, table.table, today)
 
 
@@ -124,11 +124,11 @@ def _breaches(request: TaperRequest, table: EquivalenceTable, today: dt.date | N
     question = _question(request)
     if question is None:
         return _plan_breaches(request, table, today)
-    return _cached_breach(question, _SameTable(table), today)
+    return _cached_breach(question, SameTable(table), today)
 
 
 @functools.lru_cache(maxsize=1024)
-def _cached_remedy(question: _Question, table: _SameTable, today: dt.date | None) -> str:
+def _cached_remedy(question: _Question, table: SameTable, today: dt.date | None) -> str:
     return _checked_remedy(question.request, table.table, today)
 
 
@@ -141,7 +141,7 @@ def _remembered_remedy(
     question = _question(request)
     if question is None:
         return _checked_remedy(request, table, today)
-    return _cached_remedy(question, _SameTable(table), today)
+    return _cached_remedy(question, SameTable(table), today)
 
 
 def _plan_breaches(request: TaperRequest, table: EquivalenceTable, today: dt.date | None) -> bool:

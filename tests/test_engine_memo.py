@@ -256,3 +256,52 @@ def test_rows_kept_for_a_remembered_plan_are_the_rows_written_afresh(
     moved = dataclasses.replace(plan, start_date=plan.start_date + dt.timedelta(days=3))
     assert plan_csv_text(moved, raw=raw, cells=cells) == plan_csv_text(moved, raw=raw)
     assert plan_csv_text(plan, raw=not raw, cells=cells) == plan_csv_text(plan, raw=not raw)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    dose=st.sampled_from(["0.5mg", "1mg", "morning=0.5mg,night=1mg", "lots"]),
+    rate=st.sampled_from(["10%", "20%", "25.0%"]),
+    start=st.sampled_from([None, "2027-01-04"]),
+    line=st.integers(min_value=0, max_value=3),
+)
+def test_a_remembered_scenario_gives_the_outcome_worked_out_afresh(
+    table: EquivalenceTable,
+    monkeypatch: pytest.MonkeyPatch,
+    dose: str,
+    rate: str,
+    start: str | None,
+    line: int,
+) -> None:
+    """A batch remembers the plan of a scenario's options (issue 26): the same options under
+    another id give the same rows, summary and dispensing as planned afresh; a refusal is
+    not remembered and names its own line."""
+    import taper.batch as batch
+
+    options = {"drug": "clonazepam", "dose": dose, "times": "2", "rate": rate, "every": "1w"}
+    if start is not None:
+        options["start"] = start
+    first = batch.run_scenario(batch.Scenario("a", options, line), table)
+    again = batch.run_scenario(batch.Scenario("a", options, line + 1), table)
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            batch,
+            "_remembered_scenario",
+            lambda given, same, _: batch.plan_taper(
+                **batch._arguments(dict(given)), table=same.table
+            ),
+        )
+        patch.setattr(
+            engine,
+            "_remembered_plan",
+            lambda q, t, today, _: engine._planned(q.request, t.table, today),
+        )
+        afresh = batch.run_scenario(batch.Scenario("a", options, line + 1), table)
+    assert again == afresh
+    if first.ok:
+        assert first == again
+    else:
+        assert first.error is not None
+        assert (f"line {line}: " in first.error) == bool(line)
