@@ -299,12 +299,12 @@ def plan_scenario(scenario: Scenario, table: EquivalenceTable) -> tuple[TaperPla
         return None, f"{where}internal error ({type(exc).__name__}: {exc}); report it"
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)
 def _remembered_scenario(
     options: tuple[tuple[str, str], ...], table: SameTable, first_day: dt.date | None
 ) -> TaperPlan:
     """The plan of a scenario's options (text, in the order given), remembered for the last
-    256 scenarios (a refusal is not: it is worked out again, and its row names its line): a
+    64 scenarios (a refusal is not: it is worked out again, and its row names its line): a
     batch that repeats a scenario reads and resolves its options once. The plan itself is
     the engine's (:func:`taper.engine.make_plan` remembers plans by their request)."""
     return plan_taper(**_arguments(dict(options)), table=table.table)

@@ -32,7 +32,7 @@ def make_plan(request: TaperRequest, table: EquivalenceTable, *, today: dt.date 
     """Build the plan a request describes (a direct taper, or a substitution); a warning that
     the method's pace goes over the ceiling names a remedy checked on this very plan.
 
-    Remembered for the last 256 requests (:func:`_remembered_plan`): the same request with
+    Remembered for the last 64 requests (:func:`_remembered_plan`): the same request with
     the same table on the same day gives the same plan (a plan is immutable), so a batch
     that repeats a scenario, a web page asked again or a revision of the same request plans
     it once. A request that is refused is worked out afresh each time."""
@@ -45,7 +45,7 @@ def make_plan(request: TaperRequest, table: EquivalenceTable, *, today: dt.date 
     return _remembered_plan(question, SameTable(table), today, first_day)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)
 def _remembered_plan(
     question: _Question, table: SameTable, today: dt.date | None, first_day: dt.date
 ) -> Plan:
