@@ -13,7 +13,7 @@ import functools
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import IO
+from typing import IO, Any
 
 from taper import __version__
 from taper.formatting import printable
@@ -122,15 +122,44 @@ def plan_csv_text(
     its day, its date and the cells of its step, so each step's cells are written once (with
     ``csv.writer``, for its quoting) and repeated for each of its days; the cells of a dose
     are made once per plan, or once per batch when the batch passes its ``cells``, which
-    also keeps the rows (without their lead) of the last plans written: a plan the engine
-    remembered (the same request again) is written from them.
+    also keeps the rows (without their lead) of a plan written again (the engine remembers
+    plans: the same request twice is the same plan), so that it is written from them.
     """
     cells = cells if cells is not None else DoseCells()
-    rows = cells.rows(plan, raw)
-    if not lead:
-        return "".join(rows)
-    head = csv_line(lead)[:-1] + ","
-    return head + head.join(rows)
+    head = csv_line(lead)[:-1] + "," if lead else ""
+    kept = cells.kept_rows(plan, raw)
+    if kept is not None:
+        return head + head.join(kept)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+
+    def written(rows: Iterable[Iterable[object]]) -> str:
+        """Rows written by ``csv.writer`` (its quoting), one after another."""
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(rows)
+        return buffer.getvalue()
+
+    first = plan.start_date.toordinal() - 1
+    ratios = plan.ratios
+    parts: list[str] = []
+    for step in plan.steps:
+        doses = [cells.of(dose, ratios.get(dose.drug), raw) for dose in step.doses]
+        if not doses:
+            continue
+        # The rows of a day are its lead cells, then each dose's cells: the lead is written
+        # before the first row and joins the others (every row ends with a line break).
+        tails = {
+            phase: [written([(step.number, phase, *values)]) for values in doses]
+            for phase in ((step.phase, "hold") if step.hold_days else (step.phase,))
+        }
+        hold_after = step.end_day - step.hold_days
+        for day in range(step.start_day, step.end_day + 1):
+            phase = "hold" if step.hold_days and day > hold_after else step.phase
+            lead_text = f"{head}{day},{_date_text(first + day)},"
+            parts.append(lead_text)
+            parts.append(lead_text.join(tails[phase]))
+    return "".join(parts)
 
 
 def _plan_rows(plan: Plan, raw: bool, cells: DoseCells) -> list[str]:
@@ -197,15 +226,17 @@ class DoseCells:
         self.limit = limit
         self.plans = plans
         self._cells: dict[tuple[DoseTime, Ratio | None, bool], tuple[object, ...]] = {}
-        #: The rows of the last plans written, by the identity of their steps: (the steps,
-        #: the ratios, the first date, raw, the rows). A plan the engine remembered shares
-        #: its steps and ratios with the plan it was first handed out as.
-        self._rows: dict[int, tuple[object, object, dt.date, bool, list[str]]] = {}
+        #: The last plans written, by the identity of their steps: [the steps, the ratios,
+        #: the first date, raw, the rows once written again]. A plan the engine remembered
+        #: shares its steps and ratios with the plan it was first handed out as.
+        self._rows: dict[int, list[Any]] = {}
 
-    def rows(self, plan: Plan, raw: bool) -> list[str]:
-        """The CSV rows of ``plan`` without their lead (see :func:`plan_csv_text`): made
-        afresh, or kept from a plan with the very same steps, ratios, first date and ``raw``
-        (the entry holds the steps, so that their identity is not reused while it lives)."""
+    def kept_rows(self, plan: Plan, raw: bool) -> list[str] | None:
+        """The CSV rows of ``plan`` without their lead (see :func:`plan_csv_text`) if a plan
+        with the very same steps, ratios, first date and ``raw`` was written before (its
+        rows are made the second time, and kept), else None (the plan is noted: a batch of
+        distinct plans pays a note per plan, not the rows). An entry holds the steps, so
+        that their identity is not reused while it lives."""
         found = self._rows.get(id(plan.steps))
         if (
             found is not None
@@ -214,12 +245,13 @@ class DoseCells:
             and found[2] == plan.start_date
             and found[3] == raw
         ):
-            return found[4]
-        rows = _plan_rows(plan, raw, self)
+            rows: list[str] = found[4] if found[4] is not None else _plan_rows(plan, raw, self)
+            found[4] = rows
+            return rows
         if len(self._rows) >= self.plans:
             self._rows.clear()
-        self._rows[id(plan.steps)] = (plan.steps, plan.ratios, plan.start_date, raw, rows)
-        return rows
+        self._rows[id(plan.steps)] = [plan.steps, plan.ratios, plan.start_date, raw, None]
+        return None
 
     def of(self, dose: DoseTime, ratio: Ratio | None, raw: bool) -> tuple[object, ...]:
         """The cells of ``dose``: they depend on the dose, the diazepam ratio of its drug

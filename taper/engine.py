@@ -38,7 +38,7 @@ def make_plan(request: TaperRequest, table: EquivalenceTable, *, today: dt.date 
     it once. A request that is refused is worked out afresh each time."""
     question = _question(request)
     if question is None:
-        return _planned(request, table, today)
+        return _planned(request, table, today, None)
     # The day a plan without a start date starts on (today's date unless ``today`` is
     # given) decides it too: a remembered plan is not handed out on another day.
     first_day = request.start or today or dt.date.today()
@@ -49,25 +49,41 @@ def make_plan(request: TaperRequest, table: EquivalenceTable, *, today: dt.date 
 def _remembered_plan(
     question: _Question, table: SameTable, today: dt.date | None, first_day: dt.date
 ) -> Plan:
-    return _planned(question.request, table.table, today)
+    return _planned(question.request, table.table, today, question)
 
 
-def _planned(request: TaperRequest, table: EquivalenceTable, today: dt.date | None) -> Plan:
-    """The plan of :func:`make_plan`, worked out afresh."""
+def _planned(
+    request: TaperRequest,
+    table: EquivalenceTable,
+    today: dt.date | None,
+    question: _Question | None,
+) -> Plan:
+    """The plan of :func:`make_plan`, worked out afresh (``question``: the request as a key
+    of the engine's memos, None if it cannot be one)."""
     plan = _make_plan(request, table, today=today)
     for index, notice in enumerate(plan.warnings):
         if notice.kind is Kind.CEILING and METHOD_PACE_CAUSE in notice.message:
             head = notice.message.partition(METHOD_PACE_CAUSE)[0]
-            remedy = _remembered_remedy(request, table, today)
+            remedy = _remembered_remedy(request, table, today, question)
             warnings = list(plan.warnings)
             warnings[index] = Notice(Kind.CEILING, f"{head}{METHOD_PACE_CAUSE}{remedy}")
             return replace(plan, warnings=tuple(warnings))
     return plan
 
 
+#: Kinds of value that are their own key (with their type: ``1``, ``True`` and ``1.0`` are
+#: equal, and their keys are not).
+_ATOMS = frozenset({str, int, bool, type(None), dt.date})
+
+
 def _frozen(value: Any) -> Any:
     """A hashable key that tells apart every value a request field can hold: its type, and
     a Decimal by its digits and exponent (``1.0`` and ``1`` are different keys)."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return (kind, value)
+    if kind is Decimal:
+        return (Decimal, str(value))
     if isinstance(value, dict):
         return (dict, tuple((_frozen(k), _frozen(v)) for k, v in value.items()))
     if isinstance(value, list | tuple):
@@ -105,11 +121,17 @@ def _cached_breach(question: _Question, table: SameTable, today: dt.date | None)
     return _plan_breaches(question.request, table.table, today)
 
 
+@functools.cache
+def _request_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(TaperRequest))
+
+
 def _question(request: TaperRequest) -> _Question | None:
     """The request as a key of the engine's memos: every field's value (None if a field
     holds a value of a kind that cannot be a key: the answer is then worked out afresh)."""
     try:
-        key = tuple(_frozen(getattr(request, f.name)) for f in fields(request))
+        values = request.__dict__  # the fields' values (a request has no other attribute)
+        key = tuple([_frozen(values[name]) for name in _request_fields()])
         hash(key)
     except TypeError:
         return None
@@ -133,12 +155,15 @@ def _cached_remedy(question: _Question, table: SameTable, today: dt.date | None)
 
 
 def _remembered_remedy(
-    request: TaperRequest, table: EquivalenceTable, today: dt.date | None
+    request: TaperRequest,
+    table: EquivalenceTable,
+    today: dt.date | None,
+    question: _Question | None,
 ) -> str:
     """The remedy of :func:`_checked_remedy`, remembered for the last 1,024 requests, keyed
-    as :func:`_breaches` is: a batch that plans the same request again (a scenario repeated,
-    a web page reloaded) asks its remedy once instead of its several slower paces."""
-    question = _question(request)
+    as :func:`_breaches` is (``question``: the request as a key, None if it cannot be one):
+    a batch that plans the same request again (a scenario repeated, a web page reloaded)
+    asks its remedy once instead of its several slower paces."""
     if question is None:
         return _checked_remedy(request, table, today)
     return _cached_remedy(question, SameTable(table), today)

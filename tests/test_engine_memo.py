@@ -59,7 +59,9 @@ def test_a_plan_warns_alike_with_and_without_the_remembered_answers(
     remembered = _warnings(table, **options)  # with whatever earlier examples left behind
     with monkeypatch.context() as patch:
         patch.setattr(engine, "_breaches", engine._plan_breaches)
-        patch.setattr(engine, "_remembered_remedy", engine._checked_remedy)
+        patch.setattr(
+            engine, "_remembered_remedy", lambda r, t, today, _: engine._checked_remedy(r, t, today)
+        )
         afresh = _warnings(table, **options)
     assert remembered == afresh
 
@@ -177,10 +179,12 @@ def test_a_remembered_plan_is_the_plan_worked_out_afresh(
         patch.setattr(
             engine,
             "_remembered_plan",
-            lambda q, t, today, _: engine._planned(q.request, t.table, today),
+            lambda q, t, today, _: engine._planned(q.request, t.table, today, None),
         )
         patch.setattr(engine, "_breaches", engine._plan_breaches)
-        patch.setattr(engine, "_remembered_remedy", engine._checked_remedy)
+        patch.setattr(
+            engine, "_remembered_remedy", lambda r, t, today, _: engine._checked_remedy(r, t, today)
+        )
         afresh = _plan_text(table, **options)
     assert first == again == afresh
 
@@ -296,7 +300,7 @@ def test_a_remembered_scenario_gives_the_outcome_worked_out_afresh(
         patch.setattr(
             engine,
             "_remembered_plan",
-            lambda q, t, today, _: engine._planned(q.request, t.table, today),
+            lambda q, t, today, _: engine._planned(q.request, t.table, today, None),
         )
         afresh = batch.run_scenario(batch.Scenario("a", options, line + 1), table)
     assert again == afresh
