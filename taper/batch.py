@@ -15,6 +15,8 @@ the module itself is callable, ``taper.batch(scenarios)`` being :func:`batch`.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import functools
 import itertools
 import json
 import math
@@ -41,6 +43,7 @@ from taper.csvout import (
     summary_row,
     write_row,
 )
+from taper.engine import SameTable
 from taper.errors import (
     InvalidRequestError,
     ParameterError,
@@ -284,13 +287,27 @@ def plan_scenario(scenario: Scenario, table: EquivalenceTable) -> tuple[TaperPla
     where = f"line {scenario.line}: " if scenario.line else ""
     if scenario.error is not None:
         return None, where + scenario.error
+    options = tuple(scenario.options.items())
+    # Without a start, a plan starts today: the day is part of what decides it.
+    first_day = None if "start" in scenario.options else dt.date.today()
     try:
-        return plan_taper(**_arguments(scenario.options), table=table), ""
+        return _remembered_scenario(options, SameTable(table), first_day), ""
     except TaperError as exc:
         return None, where + str(exc)
     except Exception as exc:  # a bug in taper for this scenario must not cost the others
         # their results: it becomes this scenario's error row
         return None, f"{where}internal error ({type(exc).__name__}: {exc}); report it"
+
+
+@functools.lru_cache(maxsize=64)
+def _remembered_scenario(
+    options: tuple[tuple[str, str], ...], table: SameTable, first_day: dt.date | None
+) -> TaperPlan:
+    """The plan of a scenario's options (text, in the order given), remembered for the last
+    64 scenarios (a refusal is not: it is worked out again, and its row names its line): a
+    batch that repeats a scenario reads and resolves its options once. The plan itself is
+    the engine's (:func:`taper.engine.make_plan` remembers plans by their request)."""
+    return plan_taper(**_arguments(dict(options)), table=table.table)
 
 
 def _failed(scenario: Scenario, error: str) -> Outcome:

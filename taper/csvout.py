@@ -13,7 +13,7 @@ import functools
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import IO
+from typing import IO, Any
 
 from taper import __version__
 from taper.formatting import printable
@@ -118,12 +118,18 @@ def plan_csv_text(
     per day, drug and dose time, from day 1 to the first day without any drug. Each row
     starts with the cells ``lead`` (the scenario id, in a batch).
 
-    The same bytes as writing every row with ``csv.writer``, built faster: a row is its day,
-    its date and the cells of its step, so each step's cells are written once (with
+    The same bytes as writing every row with ``csv.writer``, built faster: a row is its lead,
+    its day, its date and the cells of its step, so each step's cells are written once (with
     ``csv.writer``, for its quoting) and repeated for each of its days; the cells of a dose
-    are made once per plan, or once per batch when the batch passes its ``cells``.
+    are made once per plan, or once per batch when the batch passes its ``cells``, which
+    also keeps the rows (without their lead) of a plan written again (the engine remembers
+    plans: the same request twice is the same plan), so that it is written from them.
     """
     cells = cells if cells is not None else DoseCells()
+    head = csv_line(lead)[:-1] + "," if lead else ""
+    kept = cells.kept_rows(plan, raw)
+    if kept is not None:
+        return head + head.join(kept)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
 
@@ -134,7 +140,6 @@ def plan_csv_text(
         writer.writerows(rows)
         return buffer.getvalue()
 
-    head = written([lead])[:-1] + "," if lead else ""
     first = plan.start_date.toordinal() - 1
     ratios = plan.ratios
     parts: list[str] = []
@@ -155,6 +160,37 @@ def plan_csv_text(
             parts.append(lead_text)
             parts.append(lead_text.join(tails[phase]))
     return "".join(parts)
+
+
+def _plan_rows(plan: Plan, raw: bool, cells: DoseCells) -> list[str]:
+    """The rows of :func:`plan_csv_text` without their lead, each ending with a line break."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+
+    def written(row: Iterable[object]) -> str:
+        """A row written by ``csv.writer`` (its quoting)."""
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        return buffer.getvalue()
+
+    first = plan.start_date.toordinal() - 1
+    ratios = plan.ratios
+    rows: list[str] = []
+    for step in plan.steps:
+        doses = [cells.of(dose, ratios.get(dose.drug), raw) for dose in step.doses]
+        if not doses:
+            continue
+        tails = {
+            phase: [written((step.number, phase, *values)) for values in doses]
+            for phase in ((step.phase, "hold") if step.hold_days else (step.phase,))
+        }
+        hold_after = step.end_day - step.hold_days
+        for day in range(step.start_day, step.end_day + 1):
+            phase = "hold" if step.hold_days and day > hold_after else step.phase
+            day_text = f"{day},{_date_text(first + day)},"
+            rows += [day_text + tail for tail in tails[phase]]
+    return rows
 
 
 def plan_csv_rows(plan: Plan, *, raw: bool = False) -> Iterator[tuple[object, ...]]:
@@ -186,9 +222,36 @@ class DoseCells:
     high) and take. A batch keeps one across its plans, which write the same doses again and
     again; it empties itself when full, so that memory stays flat."""
 
-    def __init__(self, limit: int = 20_000) -> None:
+    def __init__(self, limit: int = 20_000, plans: int = 64) -> None:
         self.limit = limit
+        self.plans = plans
         self._cells: dict[tuple[DoseTime, Ratio | None, bool], tuple[object, ...]] = {}
+        #: The last plans written, by the identity of their steps: [the steps, the ratios,
+        #: the first date, raw, the rows once written again]. A plan the engine remembered
+        #: shares its steps and ratios with the plan it was first handed out as.
+        self._rows: dict[int, list[Any]] = {}
+
+    def kept_rows(self, plan: Plan, raw: bool) -> list[str] | None:
+        """The CSV rows of ``plan`` without their lead (see :func:`plan_csv_text`) if a plan
+        with the very same steps, ratios, first date and ``raw`` was written before (its
+        rows are made the second time, and kept), else None (the plan is noted: a batch of
+        distinct plans pays a note per plan, not the rows). An entry holds the steps, so
+        that their identity is not reused while it lives."""
+        found = self._rows.get(id(plan.steps))
+        if (
+            found is not None
+            and found[0] is plan.steps
+            and found[1] is plan.ratios
+            and found[2] == plan.start_date
+            and found[3] == raw
+        ):
+            rows: list[str] = found[4] if found[4] is not None else _plan_rows(plan, raw, self)
+            found[4] = rows
+            return rows
+        if len(self._rows) >= self.plans:
+            self._rows.clear()
+        self._rows[id(plan.steps)] = [plan.steps, plan.ratios, plan.start_date, raw, None]
+        return None
 
     def of(self, dose: DoseTime, ratio: Ratio | None, raw: bool) -> tuple[object, ...]:
         """The cells of ``dose``: they depend on the dose, the diazepam ratio of its drug

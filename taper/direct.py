@@ -27,7 +27,7 @@ import bisect
 import datetime as dt
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from typing import ParamSpec, TypeVar
 
@@ -505,7 +505,7 @@ def taper_segments(
     total = sum(start_config, Decimal(0))
     if request.final_mg is not None and request.final_mg >= total:
         raise InvalidRequestError("the final dose must be below the current daily dose")
-    request = replace(request, order=resolved_order(request.order, drug))
+    request = request.varied(order=resolved_order(request.order, drug))
     step = dose_step(request, ratio, formulary)
     quantum = formulary.quantum
     resolved_pace = None
@@ -690,10 +690,10 @@ def _fit_pace(
     def candidate(index: int) -> TaperRequest:
         n = index % count + 1
         if request.method is Method.PERCENT:
-            return replace(request, rate_percent=Decimal(n) / 2)  # 0.5% to 49.5%
+            return request.varied(rate_percent=Decimal(n) / 2)  # 0.5% to 49.5%
         if request.method is Method.LINEAR:
-            return replace(request, step_mg=quantum_mg * n)
-        return replace(request, interval_days=57 - n)  # every 56 days to every day
+            return request.varied(step_mg=quantum_mg * n)
+        return request.varied(interval_days=57 - n)  # every 56 days to every day
 
     tried = ((index, plan_days(candidate(index))) for index in range(count))
     index, found = next(((i, f) for i, f in tried if f is not None), (-1, None))

@@ -30,21 +30,60 @@ from taper.table import EquivalenceTable, ratio_to_diazepam
 
 def make_plan(request: TaperRequest, table: EquivalenceTable, *, today: dt.date | None) -> Plan:
     """Build the plan a request describes (a direct taper, or a substitution); a warning that
-    the method's pace goes over the ceiling names a remedy checked on this very plan."""
+    the method's pace goes over the ceiling names a remedy checked on this very plan.
+
+    Remembered for the last 64 requests (:func:`_remembered_plan`): the same request with
+    the same table on the same day gives the same plan (a plan is immutable), so a batch
+    that repeats a scenario, a web page asked again or a revision of the same request plans
+    it once. A request that is refused is worked out afresh each time."""
+    question = _question(request)
+    if question is None:
+        return _planned(request, table, today, None)
+    # The day a plan without a start date starts on (today's date unless ``today`` is
+    # given) decides it too: a remembered plan is not handed out on another day.
+    first_day = request.start or today or dt.date.today()
+    return _remembered_plan(question, SameTable(table), today, first_day)
+
+
+@functools.lru_cache(maxsize=64)
+def _remembered_plan(
+    question: _Question, table: SameTable, today: dt.date | None, first_day: dt.date
+) -> Plan:
+    return _planned(question.request, table.table, today, question)
+
+
+def _planned(
+    request: TaperRequest,
+    table: EquivalenceTable,
+    today: dt.date | None,
+    question: _Question | None,
+) -> Plan:
+    """The plan of :func:`make_plan`, worked out afresh (``question``: the request as a key
+    of the engine's memos, None if it cannot be one)."""
     plan = _make_plan(request, table, today=today)
     for index, notice in enumerate(plan.warnings):
         if notice.kind is Kind.CEILING and METHOD_PACE_CAUSE in notice.message:
             head = notice.message.partition(METHOD_PACE_CAUSE)[0]
-            remedy = _checked_remedy(request, table, today)
+            remedy = _remembered_remedy(request, table, today, question)
             warnings = list(plan.warnings)
             warnings[index] = Notice(Kind.CEILING, f"{head}{METHOD_PACE_CAUSE}{remedy}")
             return replace(plan, warnings=tuple(warnings))
     return plan
 
 
+#: Kinds of value that are their own key (with their type: ``1``, ``True`` and ``1.0`` are
+#: equal, and their keys are not).
+_ATOMS = frozenset({str, int, bool, type(None), dt.date})
+
+
 def _frozen(value: Any) -> Any:
     """A hashable key that tells apart every value a request field can hold: its type, and
     a Decimal by its digits and exponent (``1.0`` and ``1`` are different keys)."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return (kind, value)
+    if kind is Decimal:
+        return (Decimal, str(value))
     if isinstance(value, dict):
         return (dict, tuple((_frozen(k), _frozen(v)) for k, v in value.items()))
     if isinstance(value, list | tuple):
@@ -64,9 +103,9 @@ class _Question:
 
 
 @dataclass(frozen=True, eq=False)
-class _SameTable:
-    """A table compared by identity (frozen, but holding dicts), held by the cache's key so
-    that its id is not reused while the entry lives."""
+class SameTable:
+    """A table compared by identity (frozen, but holding dicts), held by a memo's key so
+    that its id is not reused while the entry lives (the engine's and a batch's memos)."""
 
     table: EquivalenceTable
 
@@ -74,12 +113,29 @@ class _SameTable:
         return id(self.table)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _SameTable) and other.table is self.table
+        return isinstance(other, SameTable) and other.table is self.table
 
 
 @functools.lru_cache(maxsize=4096)
-def _cached_breach(question: _Question, table: _SameTable, today: dt.date | None) -> bool:
+def _cached_breach(question: _Question, table: SameTable, today: dt.date | None) -> bool:
     return _plan_breaches(question.request, table.table, today)
+
+
+@functools.cache
+def _request_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(TaperRequest))
+
+
+def _question(request: TaperRequest) -> _Question | None:
+    """The request as a key of the engine's memos: every field's value (None if a field
+    holds a value of a kind that cannot be a key: the answer is then worked out afresh)."""
+    try:
+        values = request.__dict__  # the fields' values (a request has no other attribute)
+        key = tuple([_frozen(values[name]) for name in _request_fields()])
+        hash(key)
+    except TypeError:
+        return None
+    return _Question(request, key)
 
 
 def _breaches(request: TaperRequest, table: EquivalenceTable, today: dt.date | None) -> bool:
@@ -87,12 +143,30 @@ def _breaches(request: TaperRequest, table: EquivalenceTable, today: dt.date | N
     that cannot be planned counts as one). Remembered for the last 4,096 questions, keyed by
     every field of the request, the table (by identity) and today: a batch asks the same
     ones again (the same drug and dose at neighbouring rates probe the same slower paces)."""
-    try:
-        key = tuple(_frozen(getattr(request, f.name)) for f in fields(request))
-        hash(key)
-    except TypeError:  # a field of a kind that cannot be a key: planned afresh
+    question = _question(request)
+    if question is None:
         return _plan_breaches(request, table, today)
-    return _cached_breach(_Question(request, key), _SameTable(table), today)
+    return _cached_breach(question, SameTable(table), today)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_remedy(question: _Question, table: SameTable, today: dt.date | None) -> str:
+    return _checked_remedy(question.request, table.table, today)
+
+
+def _remembered_remedy(
+    request: TaperRequest,
+    table: EquivalenceTable,
+    today: dt.date | None,
+    question: _Question | None,
+) -> str:
+    """The remedy of :func:`_checked_remedy`, remembered for the last 1,024 requests, keyed
+    as :func:`_breaches` is (``question``: the request as a key, None if it cannot be one):
+    a batch that plans the same request again (a scenario repeated, a web page reloaded)
+    asks its remedy once instead of its several slower paces."""
+    if question is None:
+        return _checked_remedy(request, table, today)
+    return _cached_remedy(question, SameTable(table), today)
 
 
 def _plan_breaches(request: TaperRequest, table: EquivalenceTable, today: dt.date | None) -> bool:
@@ -124,7 +198,7 @@ def _checked_remedy(request: TaperRequest, table: EquivalenceTable, today: dt.da
         half_points = int(request.rate_percent * 2) - 1
 
         def by_rate(n: int) -> TaperRequest:
-            return replace(request, rate_percent=Decimal(n) / 2)
+            return request.varied(rate_percent=Decimal(n) / 2)
 
         best = largest(half_points, by_rate)
         if best is not None:
@@ -134,22 +208,22 @@ def _checked_remedy(request: TaperRequest, table: EquivalenceTable, today: dt.da
         units = int(Fraction(request.step_mg) / quantum) - 1
 
         def by_step(n: int) -> TaperRequest:
-            return replace(request, step_mg=to_decimal(quantum * n)[0])
+            return request.varied(step_mg=to_decimal(quantum * n)[0])
 
         best = largest(units, by_step)
         if best is not None:
             found.append(f"--step {format_dose(to_decimal(quantum * best)[0])}")
     for days, text in ((14, "2w"), (21, "3w"), (28, "4w")):
         if days > request.interval_days and not _breaches(
-            replace(request, interval_days=days), table, today
+            request.varied(interval_days=days), table, today
         ):
             found.append(f"--every {text}")
             break
     if not found and request.method is Method.PERCENT and request.interval_days < 14:
-        fortnightly = replace(request, interval_days=14)
+        fortnightly = request.varied(interval_days=14)
         best = largest(
             min(int(request.rate_percent * 2) - 1, 50),
-            lambda n: replace(fortnightly, rate_percent=Decimal(n) / 2),
+            lambda n: fortnightly.varied(rate_percent=Decimal(n) / 2),
         )
         if best is not None:
             found.append(f"--every 2w with --rate {format_number(Decimal(best) / 2)}%")

@@ -569,6 +569,19 @@ class TaperRequest:
     #: (``name=value``; see :func:`resolve_request`).
     adjusted_for_patient: tuple[str, ...] = ()
 
+    def varied(self, **changes: Any) -> TaperRequest:
+        """This request with some fields changed: what ``dataclasses.replace`` makes, in a
+        fraction of its time (a pace search varies a request dozens of times a plan). A
+        request has no ``__post_init__`` and no init-only fields, so a copy of its fields
+        with the changes is exactly the request ``replace`` would build anew."""
+        unknown = changes.keys() - self.__dict__.keys()
+        if unknown:
+            raise TypeError(f"TaperRequest has no field(s) {', '.join(sorted(unknown))}")
+        made = object.__new__(TaperRequest)
+        made.__dict__.update(self.__dict__)
+        made.__dict__.update(changes)
+        return made
+
     def pace_text(self) -> str:
         """The method's pace in words: ``"10% of the current dose (exponential)"``."""
         return {

@@ -119,3 +119,38 @@ def test_the_command_line_freezes_what_its_start_made() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.rstrip().endswith("frozen True")
     assert '"dose_mg": 20' in done.stdout
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    rate=st.decimals(min_value=Decimal("0.5"), max_value=Decimal("49.5"), places=1),
+    interval=st.integers(min_value=1, max_value=56),
+    step=st.none() | st.decimals(min_value=Decimal("0.125"), max_value=Decimal(5), places=3),
+    order=st.sampled_from(["auto", "even", "daytime-first", "night-first"]),
+)
+def test_a_varied_request_is_the_request_replace_makes(
+    rate: Decimal, interval: int, step: Decimal | None, order: str
+) -> None:
+    """``TaperRequest.varied`` (issue 26: a pace search varies a request dozens of times a
+    plan) makes the request ``dataclasses.replace`` makes, field by field, and leaves the
+    original alone."""
+    import dataclasses
+
+    from taper.options import Order, TaperRequest
+
+    request = TaperRequest(drug="diazepam", regimen={"morning": Decimal(5), "night": Decimal(5)})
+    changes: dict[str, Any] = {
+        "rate_percent": rate,
+        "interval_days": interval,
+        "step_mg": step,
+        "order": Order(order),
+    }
+    varied = request.varied(**changes)
+    replaced = dataclasses.replace(request, **changes)
+    assert varied == replaced
+    assert [type(getattr(varied, f.name)) for f in dataclasses.fields(varied)] == [
+        type(getattr(replaced, f.name)) for f in dataclasses.fields(replaced)
+    ]
+    assert request == TaperRequest(drug="diazepam", regimen={"morning": 5, "night": 5})
+    with pytest.raises(TypeError):
+        request.varied(rates=rate)
