@@ -748,10 +748,14 @@ class _Recorded:
     start: dt.date
     checksum: str
     revisions: Sequence[Mapping[str, Any]]
-    #: Compares the whole file with what taper writes for a rebuilt plan (True: the same;
-    #: only the equivalence table's path may differ): nothing outside the checksummed content
-    #: (warnings, equivalents, descriptions, dispensing) may have been edited either.
-    same_file: Any
+    #: Whether the file's days and steps give back its recorded checksum and match a
+    #: rebuilt plan's (True: they do).
+    same_days: Any
+    #: Where the whole file first differs from what taper writes for a rebuilt plan, as
+    #: (line or None, what), or None where it does not (only the equivalence table's path may
+    #: differ): nothing outside the checksummed content (warnings, equivalents, descriptions,
+    #: dispensing) may have been edited either.
+    difference: Any
 
 
 def load_plan(
@@ -828,12 +832,22 @@ def plan_from_text(
             "wrote it; revise the file taper wrote, or draft the plan again",
         ) from None
     checksum = plan.content_sha256()
-    if checksum != recorded.checksum or not recorded.same_file(plan, table):
+    if checksum != recorded.checksum or not recorded.same_days(plan, table):
         raise fail(
             None,
             f"does not match its checksum (plan sha256 {recorded.checksum[:12]}...): it was "
             "edited after taper wrote it, or written by another version of taper; revise the "
             "file taper wrote, or draft the plan again with 'taper schedule'",
+        )
+    difference = recorded.difference(plan, table)
+    if difference is not None:
+        line, what = difference
+        raise fail(
+            line,
+            f"is not what taper writes for the plan it records{f' ({what})' if what else ''}, "
+            "though its doses match their checksum: it was edited after taper wrote it, or "
+            "written by another version of taper; revise the file taper wrote, or draft the plan "
+            "again with 'taper schedule'",
         )
     return plan
 
@@ -943,12 +957,14 @@ def _json_recorded(text: str) -> _Recorded:
     start = dt.date.fromisoformat(meta["start_date"])
     content = content_checksum(start, steps, _content_revisions(revisions))
 
-    def same_file(plan: Plan, table: EquivalenceTable) -> bool:
-        if content != document["plan_sha256"] or found != [row[:-1] for row in _day_rows(plan)]:
-            return False
+    def same_days(plan: Plan, table: EquivalenceTable) -> bool:
+        return content == document["plan_sha256"] and found == [row[:-1] for row in _day_rows(plan)]
+
+    def difference(plan: Plan, table: EquivalenceTable) -> tuple[None, str] | None:
         written = loads_json(dumps_json(plan_document(plan, table)), parse_float=Decimal)
         written["table"]["path"] = document["table"]["path"]  # the table may be named otherwise
-        return bool(written == document)
+        where = _first_difference(document, written)
+        return None if where is None else (None, f"first at {literal(where)}")
 
     return _Recorded(
         table_sha256=document["table"]["sha256"],
@@ -956,8 +972,30 @@ def _json_recorded(text: str) -> _Recorded:
         start=start,
         checksum=document["plan_sha256"],
         revisions=revisions,
-        same_file=same_file,
+        same_days=same_days,
+        difference=difference,
     )
+
+
+def _first_difference(found: Any, written: Any, where: str = "") -> str | None:
+    """The path of the first value in which two JSON documents differ (``warnings[2].message``),
+    or None where they are the same."""
+    if isinstance(found, dict) and isinstance(written, dict):
+        for key in [*written, *(key for key in found if key not in written)]:
+            if key not in found or key not in written:
+                return f"{where}.{key}".lstrip(".")
+            inner = _first_difference(found[key], written[key], f"{where}.{key}")
+            if inner is not None:
+                return inner.lstrip(".")
+        return None
+    if isinstance(found, list) and isinstance(written, list):
+        for index, (one, other) in enumerate(zip(found, written, strict=False)):
+            inner = _first_difference(one, other, f"{where}[{index}]")
+            if inner is not None:
+                return inner
+        return None if len(found) == len(written) else f"{where}[{min(len(found), len(written))}]"
+    same = found == written and isinstance(found, bool) is isinstance(written, bool)
+    return None if same else where.lstrip(".") or "the document"
 
 
 _TABLE_LINE = re.compile(r"# taper \S+; table .* sha256 ([0-9a-f]{64})")
@@ -990,26 +1028,36 @@ def _csv_recorded(text: str, fail: Any) -> _Recorded:
     start = dt.date.fromisoformat(found[0][1])
     content = csv_content_checksum(start, found, revisions)
 
-    def same_file(plan: Plan, table: EquivalenceTable) -> bool:
+    def same_days(plan: Plan, table: EquivalenceTable) -> bool:
         expected = _day_rows(plan)
-        if not (
+        return (
             content == plan_match.group(1)
             and len(found) == len(expected)
             and all(
                 row[:-1] == want[:-1] and row[-1] in (want[-1], "'" + want[-1])
                 for row, want in zip(found, expected, strict=True)
             )
-        ):
-            return False
-        # Every other line as taper writes it (with or without --raw-csv); the first line's
-        # table path may differ (the same table, by its sha256, named otherwise).
-        own = "".join(lines).rstrip("\n").split("\n")
-        return any(
-            own[1:] == written[1:] and own[0].split(";")[0] == written[0].split(";")[0]
-            for written in (
-                plan_csv(plan, table, raw=raw).rstrip("\n").split("\n") for raw in (False, True)
-            )
         )
+
+    def difference(plan: Plan, table: EquivalenceTable) -> tuple[int, str] | None:
+        # Every line as taper writes it (with or without --raw-csv); the first line's table
+        # path may differ (the same table, by its sha256, named otherwise).
+        own = "".join(lines).rstrip("\n").split("\n")
+        first: tuple[int, str] | None = None
+        for raw in (False, True):
+            written = plan_csv(plan, table, raw=raw).rstrip("\n").split("\n")
+            if own[0].split(";")[0] != written[0].split(";")[0]:
+                return 1, "another version of taper wrote it"
+            pairs = enumerate(zip(own, written, strict=False), start=1)
+            number = next(
+                (n for n, (a, b) in pairs if n > 1 and a != b),
+                None if len(own) == len(written) else min(len(own), len(written)) + 1,
+            )
+            if number is None:
+                return None
+            if first is None or number > first[0]:
+                first = number, ""
+        return first
 
     return _Recorded(
         table_sha256=table_match.group(1),
@@ -1017,5 +1065,6 @@ def _csv_recorded(text: str, fail: Any) -> _Recorded:
         start=start,
         checksum=plan_match.group(1),
         revisions=revisions,
-        same_file=same_file,
+        same_days=same_days,
+        difference=difference,
     )

@@ -779,3 +779,31 @@ def test_a_revision_date_that_cannot_be_read_was_named_on_equals_on_the_command_
     with pytest.raises(InvalidRequestError) as raised:
         diazepam.revise(on=on, hold="2w")
     assert str(raised.value) == f"on=: {said}"
+
+
+@pytest.mark.parametrize(
+    ("suffix", "edit", "where"),
+    [
+        (
+            ".json",
+            lambda text: text.replace('"message": "', '"message": "No risk. ', 1),
+            "warnings[0].message",
+        ),
+        (".csv", lambda text: text.replace(",morning,10,10,", ",morning,10,1,", 1), "line 7:"),
+    ],
+)
+def test_an_edit_outside_the_doses_is_named_where_it_is_not_blamed_on_the_checksum(
+    table: EquivalenceTable, tmp_path: Path, suffix: str, edit: Any, where: str
+) -> None:
+    """A reviewer: an edited equivalent or warning was refused as 'does not match its
+    checksum' although the checksum line was the same, and no line was named."""
+    plan = _plan(table, "diazepam", "20mg", times=2).revise(
+        on="2027-02-01", hold="1w", reason="exams"
+    )
+    text = plan_csv(plan, table) if suffix == ".csv" else dumps_json(plan_document(plan, table))
+    path = tmp_path / f"plan{suffix}"
+    path.write_text(edit(text), encoding="utf-8")
+    with pytest.raises(DataFileError, match="is not what taper writes") as caught:
+        load_plan(path, table=table)
+    assert where in str(caught.value)
+    assert "does not match its checksum" not in str(caught.value)
