@@ -86,7 +86,7 @@ DAILY = "daily"
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # undispensable, increase, ceiling, stop, missing-days, repeated-day
+    kind: str  # undispensable, increase, ceiling, stop, missing-days, repeated-day, total, edited
     day: int | None
     message: str
 
@@ -152,9 +152,10 @@ class PlanRows:
     #: The equivalence source named in the file's provenance line (a taper plan's ``#``
     #: line "# source ID; parameters ..."), if any.
     source: str | None = None
-    #: The file's text when its first lines record revisions (a plan ``taper revise`` wrote),
-    #: so that the revisions can be read back from the very bytes that were checked.
-    revised_text: str | None = None
+    #: The file's text when its first lines say taper wrote it (a ``# plan sha256`` line), so
+    #: that it is compared with what taper writes, and its revisions read back, from the very
+    #: bytes that were checked.
+    taper_text: str | None = None
     #: The file is a step table (a ``from`` column): each row lasts to the next.
     step_table: bool = False
     #: The file gives its days only as dates (a ``date`` column and no ``day``).
@@ -564,7 +565,7 @@ def read_plan(
         sha256,
         [*_repeat_problems(repeats, offset, first_date), *totals[:MAX_REPEAT_PROBLEMS]],
         _provenance_source(text),
-        text if _records_revisions(text) else None,
+        text if _claims_taper(text) else None,
         step_table=steps,
         dated="date" in role and "day" not in role,
         off_taper_days=frozenset(day_of(key) for key in off_taper),
@@ -572,12 +573,12 @@ def read_plan(
     )
 
 
-def _records_revisions(text: str) -> bool:
-    """Whether the file's leading ``#`` lines include a ``# revisions`` line."""
+def _claims_taper(text: str) -> bool:
+    """Whether the file's leading ``#`` lines include taper's ``# plan sha256`` line."""
     for line in itertools.islice(text.splitlines(), 8):
         if not line.startswith("#"):
             return False
-        if line.startswith("# revisions "):
+        if line.startswith("# plan sha256 "):
             return True
     return False
 
@@ -735,7 +736,7 @@ def check_plan(
     if chosen.id in steps[0].diazepam_by_source:
         ratios = {drug.name: ratio_to_diazepam(table, drug, chosen) for drug in drugs}
         per_diazepam = {name: ratio[0] for name, ratio in ratios.items() if ratio is not None}
-    rises = _recorded_rises(read, table, first_date, notes, str(path))
+    rises = _recorded_rises(read, table, first_date, problems, str(path))
     _check_pace(steps, loads, formularies, problems, notes, per_diazepam, first_date, rises)
     runs = []
     left_out: list[int] = []
@@ -1043,27 +1044,55 @@ def _recorded_rises(
     read: PlanRows,
     table: EquivalenceTable,
     first_date: dt.date | None,
-    notes: list[str],
+    problems: list[Problem],
     shown: str,
 ) -> dict[int, str]:
     """The days on which a revised plan taper wrote goes back up on purpose (a revision's
-    step back, or a dose taken above the plan's), by day: only from a file whose checksum
-    holds (:func:`taper.revise.plan_from_text`), so that no edited line can excuse a rise.
-    The revisions are read from the text that was checked (standard input is read once)."""
-    if first_date is None or read.revised_text is None:
+    step back, or a dose taken above the plan's), by day: only from a file that is what taper
+    wrote (:func:`taper.revise.plan_from_text`), so that no edited line can excuse a rise.
+    A file whose first lines say taper wrote it, but which is not what taper writes, is a
+    problem (``edited``): what it says of itself (its region, source and revisions) no longer
+    holds, and its doses are checked as they are. Read from the text that was checked
+    (standard input is read once)."""
+    if read.taper_text is None:
         return {}
     from taper.revise import plan_from_text
 
     try:
-        plan = plan_from_text(read.revised_text, table, shown)
+        plan = plan_from_text(read.taper_text, table, shown)
     except TaperError as exc:
-        notes.append(f"the file's revisions are not taken into account: {exc}")
+        # "line 7: is not what taper writes ...: it was edited ..., or written by ...": the
+        # what and where, without the advice to revise, which is not the checker's
+        reason = str(exc).removeprefix(shown).lstrip(",: ").split(": it was edited")[0]
+        reason = re.sub(r"\Aline ([0-9]+): ", r"its line \1 ", reason)
+        reason = reason if reason.startswith("its line") else f"it {reason}"
+        revisions = "; its revisions are not taken into account" if _records(read) else ""
+        problems.append(
+            Problem(
+                "edited",
+                None,
+                f"the file's first lines say taper wrote it, but {reason} (edited after taper "
+                f"wrote it, or written by another version of taper); its doses are checked as "
+                f"they are{revisions}",
+            )
+        )
+        return {}
+    if first_date is None:
         return {}
     return {
         (revision.on - first_date).days + 1: f"revision {revision.number} ({revision.description})"
         for revision in plan.revisions
         if revision.action in {"back", "taken"}
     }
+
+
+def _records(read: PlanRows) -> bool:
+    """Whether a file taper wrote records revisions (a ``# revisions`` line leads it)."""
+    text = read.taper_text or ""
+    return any(
+        line.startswith("# revisions ")
+        for line in itertools.takewhile(lambda line: line.startswith("#"), text.splitlines())
+    )
 
 
 def _decimal(value: Fraction) -> Decimal:

@@ -360,3 +360,22 @@ def test_a_uk_plan_taper_wrote_is_checked_against_uk_products(
     assert result.clean, result.problems
     assert "products of the UK (the region named in the file's first lines)" in result.notes
     assert all("orally disintegrating" not in str(line) for line in result.dispensing)
+
+
+def test_a_taper_plan_edited_by_hand_is_a_problem_of_the_check(run: Any, tmp_path: Path) -> None:
+    """A reviewer: a plan CSV taper wrote, its 'take' edited to '2 × 0.5 mg tablet', was
+    checked as taper's (its region and source trusted) and found to have no problems."""
+    plan = tmp_path / "plan.csv"
+    made = run("schedule", "clonazepam", "1mg", "--times", "2", "--start", "2027-01-04",
+               "-o", str(plan))  # fmt: skip
+    assert made.exit_status == 0, made.stderr
+    assert run("check", str(plan)).exit_status == 0
+    edited = tmp_path / "edited.csv"
+    edited.write_text(
+        plan.read_text(encoding="utf-8").replace("1 × 0.5 mg tablet", "2 × 0.5 mg tablet"),
+        encoding="utf-8",
+    )
+    result = run("check", str(edited))
+    assert result.exit_status == 1
+    said = " ".join(result.stdout.split())
+    assert "the file's first lines say taper wrote it, but it does not match its checksum" in said

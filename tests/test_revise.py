@@ -400,8 +400,8 @@ def test_a_step_back_is_a_problem_again_once_the_file_is_edited(
         plan_csv(revised, table).replace('"reason":null', '"reason":"x"'), encoding="utf-8"
     )
     result = check_plan(path, table)
-    assert [p.kind for p in result.problems] == ["increase"]
-    assert any("not taken into account" in note for note in result.notes)
+    assert [p.kind for p in result.problems] == ["edited", "increase"]
+    assert "its revisions are not taken into account" in result.problems[0].message
 
 
 # --- reviews ------------------------------------------------------------------------------------
