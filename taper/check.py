@@ -440,6 +440,12 @@ def read_plan(
         return PlanFileError(shown, line, reason)
 
     text, sha256 = read_text(Path(path), kind="CSV plan", max_bytes=MAX_PLAN_BYTES, fail=fail)
+    if text.lstrip("\ufeff \t\r\n")[:1] in {"{", "["}:
+        raise fail(
+            None,
+            "is JSON; the checker reads a plan as CSV (the CSV 'taper schedule' writes, or a "
+            "clinic's table): write the plan as CSV",
+        )
     header, header_line, records = csv_records(text, fail)
     try:
         columns, dose_column, wide = _columns(header)

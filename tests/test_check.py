@@ -379,3 +379,13 @@ def test_a_taper_plan_edited_by_hand_is_a_problem_of_the_check(run: Any, tmp_pat
     assert result.exit_status == 1
     said = " ".join(result.stdout.split())
     assert "the file's first lines say taper wrote it, but it does not match its checksum" in said
+
+
+def test_a_json_plan_is_refused_as_json_not_as_an_odd_column(run: Any, tmp_path: Path) -> None:
+    """A reviewer: 'taper check plan.json' said "cannot place column '{'"."""
+    plan = tmp_path / "plan.json"
+    assert run("schedule", "diazepam", "10mg", "-o", str(plan)).exit_status == 0
+    result = run("check", str(plan))
+    assert result.exit_status == 1  # a file that cannot be read, as for every plan file
+    assert "is JSON; the checker reads a plan as CSV" in result.stderr
+    assert "cannot place column" not in result.stderr
