@@ -305,3 +305,14 @@ def test_a_plan_that_cuts_a_tablet_says_what_is_known_about_cutting_it(run: Any)
     )
     whole = run("schedule", "diazepam", "20mg", "--times", "2", "--steps", "15,10,5")
     assert "Cutting" not in whole.stdout
+
+
+def test_a_json_plan_written_to_a_file_shows_its_warnings_at_the_terminal(
+    run: Any, tmp_path: Path
+) -> None:
+    """A reviewer: '-o plan.json' printed only 'wrote plan.json'; '-o plan.csv' printed the
+    warnings a prescriber must see (here: products that force cuts)."""
+    for name in ("plan.csv", "plan.json"):
+        result = run("schedule", "clonazepam", "1mg", "--region", "us", "-o", str(tmp_path / name))
+        assert result.exit_status == 0, result.stderr
+        assert "taper: warning: the products force cuts" in result.stderr, name

@@ -787,8 +787,9 @@ def show_plan(
     text: str | None,
     outputs: PlanOutputs,
 ) -> None:
-    """The plan to the terminal or standard output (``-o -``) unless written to a file; CSV
-    warnings and the file written go to stderr."""
+    """The plan to the terminal or standard output (``-o -``) unless written to a file; the
+    warnings of a CSV or JSON plan, and the file written, go to stderr (the prescriber at the
+    terminal sees them whatever the file holds)."""
     from taper.outputs import PlanFormat
     from taper.process import current
 
@@ -798,7 +799,7 @@ def show_plan(
     to_file = outputs.output_file
     if to_file is None:
         current().stdout.write(text)
-    if chosen is PlanFormat.CSV:
+    if chosen in {PlanFormat.CSV, PlanFormat.JSON}:
         from taper.notices import warning_lines
 
         current().stderr.write(warning_lines(plan.warnings))
