@@ -265,7 +265,9 @@ def _draw(
             label="larger cut forced by the products",
         )
     top.set_ylabel("diazepam equivalent\n(mg a day)")
-    figure.suptitle(f"{plan.drug.name}: draft taper for clinical review")
+    # A switch is named by its drugs in order ("clonazepam to diazepam"), a taper by its drug.
+    what = " to ".join(drug.name for drug in plan.drugs) if plan.is_substitution else plan.drug.name
+    figure.suptitle(f"{what}: draft taper for clinical review")
     for index, (axis, (name, series)) in enumerate(zip(panels, data.drugs.items(), strict=True)):
         # No legend: the panel's axis label names its drug.
         axis.plot(

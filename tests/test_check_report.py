@@ -31,6 +31,13 @@ def test_check_gives_supply_periods_as_dates(run: Any, dated_plan: Path) -> None
     assert "2027-08-16 to 2027-09-12: 28 × clonazepam 0.125 mg ODT" in result.stdout
 
 
+def test_a_count_stays_with_its_product_at_60_columns(run: Any, dated_plan: Path) -> None:
+    """A reviewer: at 60 columns a supply line wrapped between "14 ×" and its product."""
+    result = run("check", str(dated_plan), "--supply", "28d", env={"COLUMNS": "60"})
+    assert result.exit_status == 0, result.stderr
+    assert not [line for line in result.stdout.splitlines() if line.rstrip().endswith("×")]
+
+
 def test_check_of_a_file_of_day_numbers_keeps_day_numbers(run: Any, tmp_path: Path) -> None:
     """A file without dates has no date to give: its periods stay in its own terms."""
     path = tmp_path / "plan.csv"

@@ -255,6 +255,13 @@ def test_legends_name_each_source_in_plain_words(table: EquivalenceTable) -> Non
     assert "ashton" not in texts
 
 
+def test_a_switch_curve_is_titled_by_both_drugs(table: EquivalenceTable) -> None:
+    """A reviewer: a clonazepam -> diazepam curve was titled "diazepam: draft taper"."""
+    plan = plan_taper("clonazepam", "1mg", switch_to="diazepam", start="2027-01-04", table=table)
+    texts = _texts(image_plot(plan, table, ".svg"))
+    assert "clonazepam to diazepam: draft taper for clinical review" in texts
+
+
 def test_the_terminal_curve_keeps_its_key_off_the_line(table: EquivalenceTable) -> None:
     """Regression (issue 22): plotext's legend sat over the top left of the plot, hiding the
     first weeks of the line; forced cuts were not named."""

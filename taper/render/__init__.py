@@ -54,7 +54,7 @@ DRAFT_NOTICE = (
 GLUE = "\u2800"
 _GLUED = re.compile(
     r"(?<=[0-9]) (?=(?:mg|mL|mcg|days?|tablets?|capsules?|d|times|sources?)\b)|(?<=\bto) (?=[0-9])"
-    r"|(?<=[0-9]) (?=×)|(?<=[0-9]) (?=to [0-9])"
+    r"|(?<=[0-9]) (?=×)|(?<=×) (?=\S)|(?<=[0-9]) (?=to [0-9])"
 )
 
 
