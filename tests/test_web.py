@@ -1264,3 +1264,14 @@ def test_the_plan_page_says_what_is_known_about_cutting_a_tablet(client: TestCli
     """As the command line does: a UK switch onto diazepam halves its 2 mg tablet."""
     page = post(client, "/", SWITCH).text
     assert "halving 2 mg tablets is common; off-licence in the UK." in page
+
+
+def test_a_flag_in_a_field_s_help_never_breaks_at_its_hyphens(client: TestClient) -> None:
+    """A reviewer: the Revise form's help read "-/-on" where a line broke inside "--on"."""
+    for path in ("/", "/revise", "/check"):
+        helps = re.findall(r'<p class="help"[^>]*>(.*?)</p>', client.get(path).text, re.S)
+        assert helps, path
+        for help_text in helps:  # every flag inside its unbreakable span
+            bare = re.sub(r'<span class="nowrap">--[a-z0-9-]+</span>', "", help_text)
+            assert "--" not in bare, (path, help_text)
+    assert 'from <span class="nowrap">--on</span>' in client.get("/revise").text
