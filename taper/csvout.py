@@ -130,45 +130,28 @@ def plan_csv_text(
     kept = cells.kept_rows(plan, raw)
     if kept is not None:
         return head + head.join(kept)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-
-    def written(rows: Iterable[Iterable[object]]) -> str:
-        """Rows written by ``csv.writer`` (its quoting), one after another."""
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(rows)
-        return buffer.getvalue()
-
-    first = plan.start_date.toordinal() - 1
-    ratios = plan.ratios
     parts: list[str] = []
-    for step in plan.steps:
-        doses = [cells.of(dose, ratios.get(dose.drug), raw) for dose in step.doses]
-        if not doses:
-            continue
+    for day_text, tails in _step_rows(plan, raw, cells):
         # The rows of a day are its lead cells, then each dose's cells: the lead is written
         # before the first row and joins the others (every row ends with a line break).
-        tails = {
-            phase: [written([(step.number, phase, *values)]) for values in doses]
-            for phase in ((step.phase, "hold") if step.hold_days else (step.phase,))
-        }
-        hold_after = step.end_day - step.hold_days
-        for day in range(step.start_day, step.end_day + 1):
-            phase = "hold" if step.hold_days and day > hold_after else step.phase
-            lead_text = f"{head}{day},{_date_text(first + day)},"
-            parts.append(lead_text)
-            parts.append(lead_text.join(tails[phase]))
+        lead_text = head + day_text
+        parts.append(lead_text)
+        parts.append(lead_text.join(tails))
     return "".join(parts)
 
 
 def _plan_rows(plan: Plan, raw: bool, cells: DoseCells) -> list[str]:
     """The rows of :func:`plan_csv_text` without their lead, each ending with a line break."""
+    return [day_text + tail for day_text, tails in _step_rows(plan, raw, cells) for tail in tails]
+
+
+def _step_rows(plan: Plan, raw: bool, cells: DoseCells) -> Iterator[tuple[str, list[str]]]:
+    """Each day's ``"day,date,"`` and the rest of its rows (step, phase and each dose's cells,
+    written by ``csv.writer`` for its quoting, once per step and phase)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
 
     def written(row: Iterable[object]) -> str:
-        """A row written by ``csv.writer`` (its quoting)."""
         buffer.seek(0)
         buffer.truncate()
         writer.writerow(row)
@@ -176,7 +159,6 @@ def _plan_rows(plan: Plan, raw: bool, cells: DoseCells) -> list[str]:
 
     first = plan.start_date.toordinal() - 1
     ratios = plan.ratios
-    rows: list[str] = []
     for step in plan.steps:
         doses = [cells.of(dose, ratios.get(dose.drug), raw) for dose in step.doses]
         if not doses:
@@ -188,9 +170,7 @@ def _plan_rows(plan: Plan, raw: bool, cells: DoseCells) -> list[str]:
         hold_after = step.end_day - step.hold_days
         for day in range(step.start_day, step.end_day + 1):
             phase = "hold" if step.hold_days and day > hold_after else step.phase
-            day_text = f"{day},{_date_text(first + day)},"
-            rows += [day_text + tail for tail in tails[phase]]
-    return rows
+            yield f"{day},{_date_text(first + day)},", tails[phase]
 
 
 def plan_csv_rows(plan: Plan, *, raw: bool = False) -> Iterator[tuple[object, ...]]:
