@@ -48,6 +48,7 @@ from taper.dispensing import (
 )
 from taper.doses import parse_dose
 from taper.errors import (
+    DataFileError,
     InvalidRequestError,
     NoEquivalenceError,
     PlanFileError,
@@ -589,6 +590,7 @@ def _claims_taper(text: str) -> bool:
     return False
 
 
+_PROVENANCE_TABLE = re.compile(r"# taper \S+; table .* sha256 ([0-9a-f]{64})\n")
 _PROVENANCE_SOURCE = re.compile(r"# source ([a-z0-9][a-z0-9-]*); ", re.ASCII)
 _PROVENANCE_REGION = re.compile(
     r'# source [a-z0-9-]+; parameters \{.*?"region":"(us|uk)"', re.ASCII
@@ -742,7 +744,7 @@ def check_plan(
     if chosen.id in steps[0].diazepam_by_source:
         ratios = {drug.name: ratio_to_diazepam(table, drug, chosen) for drug in drugs}
         per_diazepam = {name: ratio[0] for name, ratio in ratios.items() if ratio is not None}
-    rises = _recorded_rises(read, table, first_date, problems, str(path))
+    rises = _recorded_rises(read, table, first_date, problems, notes, str(path))
     _check_pace(steps, loads, formularies, problems, notes, per_diazepam, first_date, rises)
     runs = []
     left_out: list[int] = []
@@ -1051,6 +1053,7 @@ def _recorded_rises(
     table: EquivalenceTable,
     first_date: dt.date | None,
     problems: list[Problem],
+    notes: list[str],
     shown: str,
 ) -> dict[int, str]:
     """The days on which a revised plan taper wrote goes back up on purpose (a revision's
@@ -1062,24 +1065,29 @@ def _recorded_rises(
     (standard input is read once)."""
     if read.taper_text is None:
         return {}
+    revisions = "; its revisions are not taken into account" if _records(read) else ""
+    made_with = _PROVENANCE_TABLE.match(read.taper_text)
+    if made_with is not None and made_with.group(1) != table.sha256:
+        # taper's own file, made with another table: nothing to say against the file
+        notes.append(
+            f"the file was made with the equivalence table of sha256 {made_with.group(1)[:12]}"
+            f"..., not this one: its doses are checked against this one{revisions}"
+        )
+        return {}
     from taper.revise import plan_from_text
 
     try:
         plan = plan_from_text(read.taper_text, table, shown)
     except TaperError as exc:
-        # "line 7: is not what taper writes ...: it was edited ..., or written by ...": the
-        # what and where, without the advice to revise, which is not the checker's
-        reason = str(exc).removeprefix(shown).lstrip(",: ").split(": it was edited")[0]
-        reason = re.sub(r"\Aline ([0-9]+): ", r"its line \1 ", reason)
-        reason = reason if reason.startswith("its line") else f"it {reason}"
-        revisions = "; its revisions are not taken into account" if _records(read) else ""
+        line = exc.line if isinstance(exc, DataFileError) else None
+        where = f"its line {line}" if line else "it"
+        reason = str(exc).removeprefix(f"{shown}, line {line}: " if line else f"{shown}: ")
         problems.append(
             Problem(
                 "edited",
                 None,
-                f"the file's first lines say taper wrote it, but {reason} (edited after taper "
-                f"wrote it, or written by another version of taper); its doses are checked as "
-                f"they are{revisions}",
+                f"the file's first lines say taper wrote it, but {where} {reason}; its doses "
+                f"are checked as they are{revisions}",
             )
         )
         return {}

@@ -13,6 +13,8 @@ from taper.csvout import plan_csv
 from taper.schedule import plan_taper
 from taper.table import EquivalenceTable
 
+from .conftest import ROOT
+
 START = "2027-01-04"
 
 
@@ -389,3 +391,21 @@ def test_a_json_plan_is_refused_as_json_not_as_an_odd_column(run: Any, tmp_path:
     assert result.exit_status == 1  # a file that cannot be read, as for every plan file
     assert "is JSON; the checker reads a plan as CSV" in result.stderr
     assert "cannot place column" not in result.stderr
+
+
+def test_a_taper_plan_made_with_another_table_is_not_called_edited(
+    run: Any, tmp_path: Path
+) -> None:
+    """taper's own file, made with another table, is checked against this one and said so;
+    nothing in it was edited."""
+    mine = tmp_path / "mine.toml"
+    mine.write_text((ROOT / "equivalences.toml").read_text(encoding="utf-8") + "# mine\n")
+    plan = tmp_path / "plan.csv"
+    made = run("schedule", "clonazepam", "1mg", "--table", str(mine), "--start", "2027-01-04",
+               "-o", str(plan))  # fmt: skip
+    assert made.exit_status == 0, made.stderr
+    result = run("check", str(plan))
+    assert result.exit_status == 0, result.stdout
+    said = " ".join(result.stdout.split())
+    assert "the file was made with the equivalence table of sha256" in said
+    assert "say taper wrote it, but" not in said
