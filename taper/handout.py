@@ -358,6 +358,32 @@ def _slot_doses(step: Step, slot: str) -> tuple[tuple[str, Decimal], ...]:
     return tuple((dose.drug, dose.dose_mg) for dose in _taken(step.doses, slot))
 
 
+def _dose_key(step: Step) -> tuple[tuple[str, str, Decimal], ...]:
+    """What the patient takes in ``step``: each dose time's drug and mg (a hold splits a step
+    into two with the same key: no change for the patient)."""
+    return tuple((d.slot, d.drug, d.dose_mg) for d in step.doses if d.dose_mg)
+
+
+def next_change(plan: Plan, step: Step) -> Step | None:
+    """The first step after ``step`` whose doses differ from it (the stop counts), else
+    None: a step at the same doses (a hold's remainder) is not a change."""
+    for following in plan.steps[step.number :]:
+        if following.phase == "stop" or _dose_key(following) != _dose_key(step):
+            return following
+    return None
+
+
+def merged_steps(steps: list[Step]) -> list[tuple[Step, int, int]]:
+    """Consecutive steps at the same doses as one: ``(step, start_day, end_day)``."""
+    merged: list[tuple[Step, int, int]] = []
+    for step in steps:
+        if merged and _dose_key(merged[-1][0]) == _dose_key(step):
+            merged[-1] = (merged[-1][0], merged[-1][1], step.end_day)
+        else:
+            merged.append((step, step.start_day, step.end_day))
+    return merged
+
+
 def calendar_rows(
     plan: Plan, from_day: int = 1, to_day: int | None = None, max_days: int = 7
 ) -> Iterator[CalendarRow]:
@@ -753,8 +779,8 @@ def first_page_blocks(plan: Plan, note: str | None, words: RegionalWords) -> dic
             *_slot_lines(plan, first, now_slots),
         ),
     }
-    if first.number < len(plan.steps):
-        following = plan.steps[first.number]
+    following = next_change(plan, first)
+    if following is not None:
         when = _long_date(plan.date_of(following.start_day))
         if following.phase == "stop":
             blocks["next"] = (
@@ -950,7 +976,8 @@ def _date_span(first: dt.date, last: dt.date) -> str:
 def _overview(pdf: Any, plan: Plan) -> None:
     """Every step on a row: its dates (with the year) and each dose time's dose."""
     start = first_day(plan)
-    steps = [s for s in plan.steps if s.phase != "stop" and s.end_day >= start]
+    runs = merged_steps([s for s in plan.steps if s.phase != "stop" and s.end_day >= start])
+    steps = [step for step, _, _ in runs]
     _keep_room(pdf, 70)
     _heading(pdf, "Your steps", 16)
     _paragraph(
@@ -963,7 +990,7 @@ def _overview(pdf: Any, plan: Plan) -> None:
     widest = max(
         (pdf.get_string_width(line) for cell in cells for line in cell.split("\n")), default=0
     )
-    spans = [(plan.date_of(max(s.start_day, start)), plan.date_of(s.end_day)) for s in steps]
+    spans = [(plan.date_of(max(first, start)), plan.date_of(last)) for _, first, last in runs]
     dates = [_date_span(first, last) for first, last in spans]
     # a step within a year on one line (one from one year into the next takes two)
     within = [text for text, (a, b) in zip(dates, spans, strict=True) if a.year == b.year]

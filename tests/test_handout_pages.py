@@ -447,3 +447,40 @@ def test_only_the_doses_that_change_are_grey_on_the_sheet(table: EquivalenceTabl
             grey += fill == "0.8431 0.8431 0.8431"
     # two rows of new doses (1 and 15 March): each its dates and its morning dose, not its night
     assert grey == 4
+
+
+# --- a hold splits a step in two at the same doses: no change for the patient --------------
+
+
+@pytest.mark.parametrize(
+    ("on", "hold", "change", "first_row"),
+    [
+        ("2027-02-10", "2w", "Monday 1 March 2027", "10 to 28 Feb 2027"),
+        ("2027-01-05", "4w", "Monday 15 February 2027", "5 Jan to 14 Feb 2027"),
+    ],
+)
+def test_a_hold_is_not_a_dose_change_on_page_1_the_steps_or_the_sheet(
+    table: EquivalenceTable, on: str, hold: str, change: str, first_row: str
+) -> None:
+    """Regression: after `taper revise --on 2027-02-10 --hold 2w` page 1 said "Your dose
+    changes on Wednesday 24 February 2027" with the doses the patient already took (the
+    hold's remainder, a step of its own), and "Your steps" had two rows of the same doses."""
+    plan = plan_taper("clonazepam", "4mg", times=4, region="us", start=START, table=table)
+    revised = revise_plan(plan, on=on, hold=hold, reason="poor sleep")
+    pages = _pages(plan_handout(revised))
+    assert f"Your dose changes on {change}" in pages[0]
+    steps = " ".join(page for page in pages if "Your steps" in page)
+    assert f"{first_row} 1 mg" in steps.replace("\u00a0", " ")
+    rows = re.findall(r"([0-9]{1,2}(?: [A-Z][a-z]{2})? to [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4})"
+                      r" ([^A-Z]*?)(?= [0-9]{1,2}(?: [A-Z][a-z]{2})? to | From)",
+                      steps.replace("\u00a0", " "))  # fmt: skip
+    doses = [dose for _, dose in rows]
+    assert len(doses) > 15
+    assert all(a != b for a, b in itertools.pairwise(doses)), rows
+    # the sheet marks NEW DOSE only where a dose changes (none in the hold)
+    sheets = " ".join(_sheet_pages(pages))
+    marked = re.findall(r"NEW DOSE ((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [0-9]{1,2} [A-Z][a-z]{2})",
+                        sheets)  # fmt: skip
+    first_change = dt.date.fromisoformat(on) + dt.timedelta(weeks=int(hold[0]))
+    assert all(dt.datetime.strptime(f"{m} 2027", "%a %d %b %Y").date() > first_change
+               for m in marked), marked  # fmt: skip
