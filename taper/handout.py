@@ -946,15 +946,35 @@ def _keep_room(pdf: Any, height: float) -> None:
         pdf.add_page()
 
 
-def _overview_cell(plan: Plan, step: Step, slot: str) -> str:
+def _overview_cell(step: Step, slot: str) -> str:
+    """A dose time's dose (``"10 mg"``); while more than one drug is taken, each named on
+    its own line above its dose (a single drug is named once, on a row above its steps)."""
     doses = _taken(step.doses, slot)
     if not doses:
         return "-"
+    named = len(step.totals_by_drug()) > 1
     return "\n".join(
-        _unbroken(f"{d.drug} {format_dose(d.dose_mg)}" if plan.is_substitution else
-                  format_dose(d.dose_mg))
+        f"{d.drug}\n{_unbroken(format_dose(d.dose_mg))}" if named else
+        _unbroken(format_dose(d.dose_mg))
         for d in doses
     )  # fmt: skip
+
+
+def single_drug_runs(steps: list[tuple[Step, int, int]]) -> dict[int, tuple[str, int, int]]:
+    """Where a run of steps of one drug starts (its index in ``steps``): ``(drug, first day,
+    last day)``. Its cells give doses only; a row above the run names the drug once."""
+    runs: dict[int, tuple[str, int, int]] = {}
+    current: int | None = None
+    for index, (step, first, last) in enumerate(steps):
+        drugs = list(step.totals_by_drug())
+        if len(drugs) != 1:
+            current = None
+        elif current is not None and runs[current][0] == drugs[0]:
+            runs[current] = (drugs[0], runs[current][1], last)
+        else:
+            current = index
+            runs[index] = (drugs[0], first, last)
+    return runs
 
 
 def _day_month_year(day: dt.date) -> str:
@@ -986,7 +1006,7 @@ def _overview(pdf: Any, plan: Plan) -> None:
         "The day-by-day sheet to tick follows.",
     )
     pdf.set_font(FONT_NAME, "", BODY_PT)
-    cells = [_overview_cell(plan, s, slot) for s in steps for slot in plan.slots]
+    cells = [_overview_cell(s, slot) for s in steps for slot in plan.slots]
     widest = max(
         (pdf.get_string_width(line) for cell in cells for line in cell.split("\n")), default=0
     )
@@ -1002,8 +1022,14 @@ def _overview(pdf: Any, plan: Plan) -> None:
     size = _cell_size(pdf, cells, slot_width - 2)
     with _dates_table(pdf, date_width, slot_width, len(plan.slots), padding=1, size=size) as table:
         table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
-        for step, text in zip(steps, dates, strict=True):
-            doses = (_hyphenated(pdf, _overview_cell(plan, step, s), slot_width - 2)
+        labels = single_drug_runs(runs) if plan.is_substitution else {}
+        for index, (step, text) in enumerate(zip(steps, dates, strict=True)):
+            if index in labels:
+                drug, first, last = labels[index]
+                span = _date_span(plan.date_of(max(first, start)), plan.date_of(last))
+                row = table.row()
+                row.cell(f"{span}: {drug} only", colspan=len(plan.slots) + 1, style=_bold())
+            doses = (_hyphenated(pdf, _overview_cell(step, s), slot_width - 2)
                      for s in plan.slots)  # fmt: skip
             table.row([text, *doses])
         stop = plan.steps[-1]
@@ -1036,17 +1062,18 @@ def _cell_size(pdf: Any, texts: list[str], room: float) -> float:
 
 
 _SYLLABLE_BREAK = re.compile(
-    r"(?<=[aeiouy])(?=[^aeiouy\W\d][aeiouy])"  # a vowel, then a consonant and a vowel
-    r"|(?<=[aeiouy][^aeiouy\W\d])(?=[^aeiouy\W\d][aeiouy])",  # between two consonants
+    r"(?<=[aeiouy])(?=[^aeiouxy\W\d][aeiouy])"  # a vowel, then a consonant and a vowel
+    r"|(?<=[aeiouy][^aeiouy\W\d])(?=[^aeiouxy\W\d][aeiouy])",  # between two consonants
     re.IGNORECASE,
 )
 
 
 def _hyphenated(pdf: Any, text: str, room: float) -> str:
     """``text`` with soft hyphens in each word of letters wider than ``room`` mm in the
-    current font (``"chlor-dia-ze-po-xide"``: before a consonant that starts a syllable, at
-    least three letters from either end), so that a drug's name too long for a column breaks
-    at a syllable with a hyphen, never anywhere. Every other word is left as it is."""
+    current font (``"chlor-dia-ze-poxide"``: before a consonant that starts a syllable, never
+    an x, which ends one; at least three letters from either end), so that a drug's name too
+    long for a column breaks at a syllable with a hyphen, never anywhere. Every
+    other word is left as it is."""
 
     def soften(match: re.Match[str]) -> str:
         word = match.group(0)
@@ -1238,13 +1265,27 @@ def _date_range(plan: Plan, first_day: int, last_day: int) -> str:
     return f"{plan.date_of(first_day).isoformat()} to {plan.date_of(last_day).isoformat()}"
 
 
-def _step_dose_text(plan: Plan, step: Step, slot: str) -> str:
+def _step_dose_text(step: Step, slot: str) -> str:
+    """A step table's cell: ``"10 mg"``; each drug named while more than one is taken
+    (``"lorazepam 1 mg"``), the number always with its unit."""
     doses = _taken(step.doses, slot)
     if not doses:
         return "-"
+    named = len(step.totals_by_drug()) > 1
     return "\n".join(
-        f"{d.drug} {format_dose(d.dose_mg)}" if plan.is_substitution else format_dose(d.dose_mg)
+        _unbroken(f"{d.drug} {format_dose(d.dose_mg)}" if named else format_dose(d.dose_mg))
         for d in doses
+    )
+
+
+def _step_total_text(step: Step) -> str:
+    """A step table's mg/day: ``"40"``; with more than one drug, each named, ``"lorazepam
+    3 mg +"`` / ``"diazepam 10 mg"``, so that two totals never read as one number."""
+    totals = step.totals_by_drug()
+    if len(totals) <= 1:
+        return "\n".join(format_number(total) for total in totals.values()) or "0"
+    return f"{NBSP}+\n".join(
+        _unbroken(f"{drug} {format_dose(total)}") for drug, total in totals.items()
     )
 
 
@@ -1278,7 +1319,8 @@ def _supply_table(pdf: Any, plan: Plan, periods: tuple[SupplyPeriod, ...], size:
         if by_column:
             table.row([
                 "Period",
-                *((f"{p.drug} " if plan.is_substitution else "") + _pharmacy_label(p)
+                *(_hyphenated(pdf, _unbroken((f"{p.drug} " if plan.is_substitution else "")
+                                             + _pharmacy_label(p)), widths[0] - 1)
                   for p in products),
             ])  # fmt: skip
         else:
@@ -1322,8 +1364,9 @@ def _clinician_tables(pdf: Any, plan: Plan) -> None:
     slots = plan.slots
     pdf.set_font(FONT_NAME, "", size)
     fixed = (8, pdf.get_string_width("2027-01-04 to 2027-01-31") + 2.5, 20)
-    total = 18
+    total = 26 if plan.is_substitution else 18  # room for "lorazepam 3 mg +"
     slot_width = (WIDTH_MM - sum(fixed) - total) / len(slots)
+    runs = single_drug_runs([(s, s.start_day, s.end_day) for s in plan.steps if s.phase != "stop"])
     with pdf.table(
         col_widths=(*fixed, *([slot_width] * len(slots)), total),
         width=WIDTH_MM,
@@ -1333,7 +1376,17 @@ def _clinician_tables(pdf: Any, plan: Plan) -> None:
         headings_style=FontFace(emphasis="BOLD"),
     ) as table:
         table.row(["#", "Dates", "Phase", *(slot.capitalize() for slot in slots), "mg/day"])
-        for step in plan.steps:
+        for index, step in enumerate(plan.steps):
+            if plan.is_substitution and index in runs:
+                drug, first, last = runs[index]
+                upto = next(s.number for s in plan.steps if s.end_day == last)
+                numbers = f"Step {upto}" if upto == step.number else f"Steps {step.number}-{upto}"
+                row = table.row()
+                row.cell(
+                    f"{numbers}, {_date_range(plan, first, last)}: {drug} only",
+                    colspan=len(slots) + 4,
+                    style=FontFace(emphasis="BOLD"),
+                )
             if step.phase == "stop":
                 when = plan.date_of(step.start_day).isoformat()
                 table.row([str(step.number), f"from {when}", "stop", *(["-"] * len(slots)), "0"])
@@ -1345,10 +1398,9 @@ def _clinician_tables(pdf: Any, plan: Plan) -> None:
                 str(step.number),
                 _date_range(plan, step.start_day, step.end_day),
                 phase,
-                *(_step_dose_text(plan, step, slot) for slot in slots),
-                "\n".join(
-                    f"{format_number(total)}" for total in step.totals_by_drug().values()
-                ),
+                *(_hyphenated(pdf, _step_dose_text(step, slot), slot_width - 1)
+                  for slot in slots),
+                _hyphenated(pdf, _step_total_text(step), total - 1),
             ])  # fmt: skip
     pdf.ln(2)
 

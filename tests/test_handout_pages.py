@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from taper.formatting import format_dose
+from taper.formatting import format_dose, format_number
 from taper.handout import MAX_NOTE_CHARS, MAX_PATIENT_CHARS, URGENT_SYMPTOMS, plan_handout
 from taper.plan import Plan
 from taper.revise import revise_plan
@@ -251,9 +251,10 @@ _DATE_WORDS = {
     *(f"{dt.date(2027, month, 1):%b}" for month in range(1, 13)),
     *(str(n) for n in range(1, 32)),
     *(str(year) for year in range(2026, 2032)),
+    *(f"{year}:" for year in range(2026, 2032)),  # a row naming a switch's one drug
 }
 _TABLE_WORDS = {"to", "From", "from", "NEW", "DOSE", "STOP", "Stop:", "no", "more", "doses.",
-                "dose", "-", "☐"}  # fmt: skip
+                "dose", "-", "☐", "only"}  # fmt: skip
 
 
 def _cell_words(plan: Plan) -> set[str]:
@@ -484,3 +485,43 @@ def test_a_hold_is_not_a_dose_change_on_page_1_the_steps_or_the_sheet(
     first_change = dt.date.fromisoformat(on) + dt.timedelta(weeks=int(hold[0]))
     assert all(dt.datetime.strptime(f"{m} 2027", "%a %d %b %Y").date() > first_change
                for m in marked), marked  # fmt: skip
+
+
+# --- the prescriber's tables of a switch: units with numbers, drugs named in mixed totals ---
+
+SWITCHES = {
+    "lorazepam to diazepam": ("lorazepam", "4mg", "diazepam", "uk"),
+    "alprazolam to chlordiazepoxide": ("alprazolam", "2mg", "chlordiazepoxide", "us"),
+}
+
+
+def _raw_pages(pdf: bytes) -> list[str]:
+    return [page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+@pytest.mark.parametrize("kind", list(SWITCHES))
+def test_switch_step_table_keeps_units_and_names_the_drugs_of_a_mixed_total(
+    table: EquivalenceTable, kind: str
+) -> None:
+    """Regression (a clinical review): the step table read "diazepam 10 / mg" and
+    "chlordiazepo / xide 25 mg", the dispense header "alprazolam 0.5 / mg tablet", and a
+    crossover's mg/day "3 / 10" or "1.5 / 25" with no drug named (read as 310 or 3.10)."""
+    old, dose, new, region = SWITCHES[kind]
+    plan = plan_taper(old, dose, times=4, switch_to=new, region=region, start=START, table=table)
+    raw = _raw_pages(plan_handout(plan))
+    prescriber = "\n".join(raw[next(i for i, t in enumerate(raw) if "For the prescriber" in t) :])
+    assert not re.search(r"[0-9]\n(mg|tablet|capsule)", prescriber)  # a unit alone on a line
+    text = " ".join("\n".join(raw).split())
+    assert "chlordiazepo xide" not in text
+    assert "chlordiazepo-" not in text
+    crossover = [s for s in plan.steps if len(s.totals_by_drug()) > 1]
+    assert crossover
+    prescriber_text = " ".join(prescriber.split())
+    for step in crossover:
+        totals = " + ".join(
+            f"{drug} {format_dose(total)}" for drug, total in step.totals_by_drug().items()
+        )
+        spoken = prescriber_text.replace("chlordiaze- poxide", "chlordiazepoxide")
+        assert totals in spoken, totals
+        bare = " ".join(format_number(total) for total in step.totals_by_drug().values())
+        assert not re.search(rf"crossover(?: \S+)*? {re.escape(bare)}(?: |$)", spoken), bare
