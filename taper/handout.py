@@ -659,14 +659,19 @@ def _diary(
 
 
 def _diary_table(pdf: Any, days: list[dt.date]) -> None:
-    """Days as rows of tick boxes, one for each kind of symptom; two weeks side by side."""
+    """Days as rows of tick boxes, one for each kind of symptom; two weeks side by side. The
+    year heads the dates (``"Mon 4 Jan"``), or, for days across New Year, is on every date
+    (``"30 Dec 2027"``)."""
     kinds = len(DIARY_DOMAINS)
+    years = sorted({day.year for day in days})
+    across = len(years) > 1
     pdf.set_font(FONT_NAME, "B", BODY_PT)
-    date_width = pdf.get_string_width("Wed 30 Sep") + 2.5
+    # across New Year each date says its year, without its weekday to leave room for the boxes
+    date_width = pdf.get_string_width(f"30 Sep{NBSP}2027" if across else "Wed 30 Sep") + 2.5
     half = WIDTH_MM / 2 if len(days) > 7 else WIDTH_MM
     width = (half - date_width) / kinds
     rows = -(-len(days) // 2) if half < WIDTH_MM else len(days)
-    heading = ["Date", *(str(i) for i in range(1, kinds + 1))]
+    heading = ["Date" if across else str(years[0]), *(str(i) for i in range(1, kinds + 1))]
     _keep_room(pdf, 7.3 * (rows + 1))
     pdf.set_font(FONT_NAME, "", BODY_PT)
     with pdf.table(
@@ -683,7 +688,8 @@ def _diary_table(pdf: Any, days: list[dt.date]) -> None:
             for day in (days[row], days[row + rows] if row + rows < len(days) else None):
                 if half == WIDTH_MM and day is not days[row]:
                     break
-                cells += [_short_date(day), *(["☐"] * kinds)] if day else [""] * (kinds + 1)
+                date = (_day_month_year(day) if across else _short_date(day)) if day else ""
+                cells += [date, *(["☐"] * kinds)] if day else [""] * (kinds + 1)
             table.row(cells)
 
 
@@ -1137,16 +1143,17 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
             "This sheet covers one supply of your medicine. Your steps above show the whole "
             "plan; ask for the next sheet and diary with your next supply.",
         )
+    slots = sheet_slots(plan, from_day, to_day)
     pdf.set_font(FONT_NAME, "B", BODY_PT)
     date_width = pdf.get_string_width(f"to Wed 30 Sep{NBSP}2027") + 2.5  # the widest, bold
-    slot_width = (WIDTH_MM - date_width) / len(plan.slots)
+    slot_width = (WIDTH_MM - date_width) / len(slots)
     max_days = _box_capacity(pdf, slot_width)
     rows = list(calendar_rows(plan, from_day, to_day, max_days))
     texts = [
         _slot_text(plan, doses, short=True, named=named) if row.changed or number == 0
         else _dose_reminder(plan, doses, named=named)
         for number, row in enumerate(rows)
-        for doses in (_taken(row.step.doses, slot) for slot in plan.slots)
+        for doses in (_taken(row.step.doses, slot) for slot in slots)
         if doses
     ]  # fmt: skip
     size = _cell_size(pdf, texts, slot_width - 2)
@@ -1157,12 +1164,12 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
         pdf,
         date_width,
         slot_width,
-        len(plan.slots),
+        len(slots),
         padding=1,
         size=size,
         cell_fill_mode=TableCellFillMode.NONE,
     ) as table:
-        table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
+        table.row(["Dates", *(slot.capitalize() for slot in slots)])
         for number, item in enumerate(rows):
             dates = _short_date(item.first, year=True)
             if item.last != item.first:  # "to" starts the second line: the dates stay whole
@@ -1173,7 +1180,7 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
             else:
                 row.cell(dates)
             boxes = NBSP.join("☐" * ((item.last - item.first).days + 1))
-            for slot in plan.slots:
+            for slot in slots:
                 doses = _taken(item.step.doses, slot)
                 how = (
                     _slot_text(plan, doses, short=True, named=named)
@@ -1187,7 +1194,20 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
             row = table.row()
             stop_day = plan.date_of(stop.start_day)
             row.cell(f"STOP from {_short_date(stop_day, year=True)}", style=change_style)
-            row.cell("Stop: no more doses.", colspan=len(plan.slots), style=change_style)
+            row.cell("Stop: no more doses.", colspan=len(slots), style=change_style)
+
+
+def sheet_slots(plan: Plan, from_day: int, to_day: int) -> list[str]:
+    """The dose times a sheet from ``from_day`` to ``to_day`` has a column for: those taken
+    on one of its days, and one that stops on its first day (its "no dose" is a change)."""
+    rows = calendar_rows(plan, from_day, to_day)
+    stopped = next(rows).changed
+    taken = {
+        slot
+        for step in _steps_within(plan, from_day, to_day)
+        for slot in _taken_slots(step, plan.slots)
+    }
+    return [slot for slot in plan.slots if slot in taken or slot in stopped] or list(plan.slots)
 
 
 def _dose_reminder(plan: Plan, doses: list[DoseTime], *, named: bool) -> str:

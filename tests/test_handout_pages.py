@@ -525,3 +525,47 @@ def test_switch_step_table_keeps_units_and_names_the_drugs_of_a_mixed_total(
         assert totals in spoken, totals
         bare = " ".join(format_number(total) for total in step.totals_by_drug().values())
         assert not re.search(rf"crossover(?: \S+)*? {re.escape(bare)}(?: |$)", spoken), bare
+
+
+def test_a_sheet_has_a_column_only_for_the_dose_times_taken_in_its_period(
+    table: EquivalenceTable,
+) -> None:
+    """Regression: the sheet of period 13 of clonazepam 4 mg x4 (only the night dose left)
+    had three columns of "no dose" and rows of 3-4 days."""
+    from taper.handout import period_sheet
+
+    plan = plan_taper("clonazepam", "4mg", times=4, region="us", start=START, table=table)
+    raw = _raw_pages(period_sheet(plan, 13))
+    assert "no dose" not in raw[0]
+    header = next(line for line in raw[0].splitlines() if line.startswith("Dates "))
+    assert header == "Dates Night"
+    boxes = [line.count("☐") for line in raw[0].splitlines() if "☐" in line]
+    assert boxes == [7, 7, 7, 7]  # a week a row, on one line
+    # a dose time that stops on the period's first day keeps its column, its "no dose" grey
+    stops = [
+        (step, slot)
+        for previous, step in itertools.pairwise(plan.steps)
+        for slot in plan.slots
+        if step.phase != "stop"
+        and any(d.slot == slot and d.dose_mg for d in previous.doses)
+        and not any(d.slot == slot and d.dose_mg for d in step.doses)
+    ]
+    assert stops
+    from taper.handout import sheet_slots
+
+    for step, slot in stops:
+        assert slot in sheet_slots(plan, step.start_day, step.end_day)
+
+
+def test_the_symptom_diary_says_the_year_across_new_year(table: EquivalenceTable) -> None:
+    """Regression: the diary of a period across New Year gave "Fri 31 Dec", "Sat 1 Jan" with
+    no year."""
+    from taper.handout import period_sheet
+
+    plan = plan_taper("clonazepam", "4mg", times=4, region="us", start=START, table=table)
+    diary = _pages(period_sheet(plan, 13))[-1]
+    assert "Your symptom diary" in diary
+    assert "31 Dec 2027" in diary
+    assert "1 Jan 2028" in diary
+    within = _pages(period_sheet(plan, 12))[-1]
+    assert "2027 1 2 3 4 5 6 7 8" in within  # the year heads the dates of one year
