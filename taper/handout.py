@@ -1383,8 +1383,11 @@ def _clinician_tables(pdf: Any, plan: Plan) -> None:
     _paragraph(pdf, "Steps", "B", 11)
     slots = plan.slots
     pdf.set_font(FONT_NAME, "", size)
-    fixed = (8, pdf.get_string_width("2027-01-04 to 2027-01-31") + 2.5, 20)
-    total = 26 if plan.is_substitution else 18  # room for "lorazepam 3 mg +"
+    widths = (pdf.get_string_width(text) + 2 for text in ("99", "2027-01-04 to 2027-01-31",
+                                                            "crossover"))  # fmt: skip
+    fixed = tuple(widths)
+    # a switch's mixed total on two lines: "lorazepam 3 mg +" / "diazepam 10 mg"
+    total = pdf.get_string_width(f"lorazepam 3{NBSP}mg{NBSP}+") + 2 if plan.is_substitution else 18
     slot_width = (WIDTH_MM - sum(fixed) - total) / len(slots)
     runs = single_drug_runs([(s, s.start_day, s.end_day) for s in plan.steps if s.phase != "stop"])
     with pdf.table(
