@@ -1013,8 +1013,15 @@ def _overview(pdf: Any, plan: Plan) -> None:
     )
     pdf.set_font(FONT_NAME, "", BODY_PT)
     cells = [_overview_cell(s, slot) for s in steps for slot in plan.slots]
+    # a dose on one line (a drug's name, on its own line in a switch's mixed row, may break)
     widest = max(
-        (pdf.get_string_width(line) for cell in cells for line in cell.split("\n")), default=0
+        (
+            pdf.get_string_width(line)
+            for cell in cells
+            for line in cell.split("\n")
+            if not line.isalpha()
+        ),
+        default=0,
     )
     spans = [(plan.date_of(max(first, start)), plan.date_of(last)) for _, first, last in runs]
     dates = [_date_span(first, last) for first, last in spans]

@@ -569,3 +569,16 @@ def test_the_symptom_diary_says_the_year_across_new_year(table: EquivalenceTable
     assert "1 Jan 2028" in diary
     within = _pages(period_sheet(plan, 12))[-1]
     assert "2027 1 2 3 4 5 6 7 8" in within  # the year heads the dates of one year
+
+
+def test_a_switch_overview_keeps_its_dates_on_one_line(table: EquivalenceTable) -> None:
+    """Regression: a drug's name in a crossover row ("clonazepam") was taken as a dose too
+    wide for a column beside one-line dates, so every row of the year's overview had its
+    dates on two lines ("1 to" / "21 Feb 2027"): twice the height."""
+    plan = plan_taper(
+        "clonazepam", "2mg", times=4, switch_to="diazepam", region="uk", start=START, table=table
+    )
+    raw = _raw_pages(plan_handout(plan, paper="letter"))
+    steps = "\n".join(text for text in raw if "Dates Morning" in text and "☐" not in text)
+    assert "1 to 21 Feb 2027 10 mg" in steps.replace("\u00a0", " ")
+    assert "1 to\n" not in steps
