@@ -931,7 +931,9 @@ def _reviews(pdf: Any, plan: Plan) -> None:
     )
     pdf.set_font(FONT_NAME, "", BODY_PT)
     width = WIDTH_MM / columns
-    with _dates_table(pdf, width, width, columns - 1, first_row_as_headings=False) as table:
+    with _dates_table(
+        pdf, width, width, columns - 1, padding=0.8, first_row_as_headings=False
+    ) as table:
         for year, cells in by_year.items():
             table.row().cell(str(year), colspan=columns, style=_bold())
             cells += [""] * (-len(cells) % columns)
@@ -1033,7 +1035,9 @@ def _overview(pdf: Any, plan: Plan) -> None:
     date_width = longest if one_line else 44
     slot_width = (WIDTH_MM - date_width) / len(plan.slots)
     size = _cell_size(pdf, cells, slot_width - 2)
-    with _dates_table(pdf, date_width, slot_width, len(plan.slots), padding=1, size=size) as table:
+    with _dates_table(
+        pdf, date_width, slot_width, len(plan.slots), padding=0.6, size=size
+    ) as table:
         table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
         labels = single_drug_runs(runs) if plan.is_substitution else {}
         for index, (step, text) in enumerate(zip(steps, dates, strict=True)):
@@ -1340,7 +1344,7 @@ def _supply_table(pdf: Any, plan: Plan, periods: tuple[SupplyPeriod, ...], size:
         width=WIDTH_MM,
         text_align="LEFT",
         line_height=size * 0.42,
-        padding=0.4,
+        padding=0.3,
         headings_style=_bold(),
     ) as table:
         if by_column:
@@ -1402,7 +1406,7 @@ def _clinician_tables(pdf: Any, plan: Plan) -> None:
         width=WIDTH_MM,
         text_align="LEFT",
         line_height=size * 0.42,
-        padding=0.4,
+        padding=0.3,
         headings_style=FontFace(emphasis="BOLD"),
     ) as table:
         table.row(["#", "Dates", "Phase", *(slot.capitalize() for slot in slots), "mg/day"])
