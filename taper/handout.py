@@ -358,6 +358,32 @@ def _slot_doses(step: Step, slot: str) -> tuple[tuple[str, Decimal], ...]:
     return tuple((dose.drug, dose.dose_mg) for dose in _taken(step.doses, slot))
 
 
+def _dose_key(step: Step) -> tuple[tuple[str, str, Decimal], ...]:
+    """What the patient takes in ``step``: each dose time's drug and mg (a hold splits a step
+    into two with the same key: no change for the patient)."""
+    return tuple((d.slot, d.drug, d.dose_mg) for d in step.doses if d.dose_mg)
+
+
+def next_change(plan: Plan, step: Step) -> Step | None:
+    """The first step after ``step`` whose doses differ from it (the stop counts), else
+    None: a step at the same doses (a hold's remainder) is not a change."""
+    for following in plan.steps[step.number :]:
+        if following.phase == "stop" or _dose_key(following) != _dose_key(step):
+            return following
+    return None
+
+
+def merged_steps(steps: list[Step]) -> list[tuple[Step, int, int]]:
+    """Consecutive steps at the same doses as one: ``(step, start_day, end_day)``."""
+    merged: list[tuple[Step, int, int]] = []
+    for step in steps:
+        if merged and _dose_key(merged[-1][0]) == _dose_key(step):
+            merged[-1] = (merged[-1][0], merged[-1][1], step.end_day)
+        else:
+            merged.append((step, step.start_day, step.end_day))
+    return merged
+
+
 def calendar_rows(
     plan: Plan, from_day: int = 1, to_day: int | None = None, max_days: int = 7
 ) -> Iterator[CalendarRow]:
@@ -633,14 +659,19 @@ def _diary(
 
 
 def _diary_table(pdf: Any, days: list[dt.date]) -> None:
-    """Days as rows of tick boxes, one for each kind of symptom; two weeks side by side."""
+    """Days as rows of tick boxes, one for each kind of symptom; two weeks side by side. The
+    year heads the dates (``"Mon 4 Jan"``), or, for days across New Year, is on every date
+    (``"30 Dec 2027"``)."""
     kinds = len(DIARY_DOMAINS)
+    years = sorted({day.year for day in days})
+    across = len(years) > 1
     pdf.set_font(FONT_NAME, "B", BODY_PT)
-    date_width = pdf.get_string_width("Wed 30 Sep") + 2.5
+    # across New Year each date says its year, without its weekday to leave room for the boxes
+    date_width = pdf.get_string_width(f"30 Sep{NBSP}2027" if across else "Wed 30 Sep") + 2.5
     half = WIDTH_MM / 2 if len(days) > 7 else WIDTH_MM
     width = (half - date_width) / kinds
     rows = -(-len(days) // 2) if half < WIDTH_MM else len(days)
-    heading = ["Date", *(str(i) for i in range(1, kinds + 1))]
+    heading = ["Date" if across else str(years[0]), *(str(i) for i in range(1, kinds + 1))]
     _keep_room(pdf, 7.3 * (rows + 1))
     pdf.set_font(FONT_NAME, "", BODY_PT)
     with pdf.table(
@@ -657,7 +688,8 @@ def _diary_table(pdf: Any, days: list[dt.date]) -> None:
             for day in (days[row], days[row + rows] if row + rows < len(days) else None):
                 if half == WIDTH_MM and day is not days[row]:
                     break
-                cells += [_short_date(day), *(["☐"] * kinds)] if day else [""] * (kinds + 1)
+                date = (_day_month_year(day) if across else _short_date(day)) if day else ""
+                cells += [date, *(["☐"] * kinds)] if day else [""] * (kinds + 1)
             table.row(cells)
 
 
@@ -753,8 +785,8 @@ def first_page_blocks(plan: Plan, note: str | None, words: RegionalWords) -> dic
             *_slot_lines(plan, first, now_slots),
         ),
     }
-    if first.number < len(plan.steps):
-        following = plan.steps[first.number]
+    following = next_change(plan, first)
+    if following is not None:
         when = _long_date(plan.date_of(following.start_day))
         if following.phase == "stop":
             blocks["next"] = (
@@ -899,7 +931,9 @@ def _reviews(pdf: Any, plan: Plan) -> None:
     )
     pdf.set_font(FONT_NAME, "", BODY_PT)
     width = WIDTH_MM / columns
-    with _dates_table(pdf, width, width, columns - 1, first_row_as_headings=False) as table:
+    with _dates_table(
+        pdf, width, width, columns - 1, padding=0.8, first_row_as_headings=False
+    ) as table:
         for year, cells in by_year.items():
             table.row().cell(str(year), colspan=columns, style=_bold())
             cells += [""] * (-len(cells) % columns)
@@ -920,15 +954,35 @@ def _keep_room(pdf: Any, height: float) -> None:
         pdf.add_page()
 
 
-def _overview_cell(plan: Plan, step: Step, slot: str) -> str:
+def _overview_cell(step: Step, slot: str) -> str:
+    """A dose time's dose (``"10 mg"``); while more than one drug is taken, each named on
+    its own line above its dose (a single drug is named once, on a row above its steps)."""
     doses = _taken(step.doses, slot)
     if not doses:
         return "-"
+    named = len(step.totals_by_drug()) > 1
     return "\n".join(
-        _unbroken(f"{d.drug} {format_dose(d.dose_mg)}" if plan.is_substitution else
-                  format_dose(d.dose_mg))
+        f"{d.drug}\n{_unbroken(format_dose(d.dose_mg))}" if named else
+        _unbroken(format_dose(d.dose_mg))
         for d in doses
     )  # fmt: skip
+
+
+def single_drug_runs(steps: list[tuple[Step, int, int]]) -> dict[int, tuple[str, int, int]]:
+    """Where a run of steps of one drug starts (its index in ``steps``): ``(drug, first day,
+    last day)``. Its cells give doses only; a row above the run names the drug once."""
+    runs: dict[int, tuple[str, int, int]] = {}
+    current: int | None = None
+    for index, (step, first, last) in enumerate(steps):
+        drugs = list(step.totals_by_drug())
+        if len(drugs) != 1:
+            current = None
+        elif current is not None and runs[current][0] == drugs[0]:
+            runs[current] = (drugs[0], runs[current][1], last)
+        else:
+            current = index
+            runs[index] = (drugs[0], first, last)
+    return runs
 
 
 def _day_month_year(day: dt.date) -> str:
@@ -950,7 +1004,8 @@ def _date_span(first: dt.date, last: dt.date) -> str:
 def _overview(pdf: Any, plan: Plan) -> None:
     """Every step on a row: its dates (with the year) and each dose time's dose."""
     start = first_day(plan)
-    steps = [s for s in plan.steps if s.phase != "stop" and s.end_day >= start]
+    runs = merged_steps([s for s in plan.steps if s.phase != "stop" and s.end_day >= start])
+    steps = [step for step, _, _ in runs]
     _keep_room(pdf, 70)
     _heading(pdf, "Your steps", 16)
     _paragraph(
@@ -959,11 +1014,18 @@ def _overview(pdf: Any, plan: Plan) -> None:
         "The day-by-day sheet to tick follows.",
     )
     pdf.set_font(FONT_NAME, "", BODY_PT)
-    cells = [_overview_cell(plan, s, slot) for s in steps for slot in plan.slots]
+    cells = [_overview_cell(s, slot) for s in steps for slot in plan.slots]
+    # a dose on one line (a drug's name, on its own line in a switch's mixed row, may break)
     widest = max(
-        (pdf.get_string_width(line) for cell in cells for line in cell.split("\n")), default=0
+        (
+            pdf.get_string_width(line)
+            for cell in cells
+            for line in cell.split("\n")
+            if not line.isalpha()
+        ),
+        default=0,
     )
-    spans = [(plan.date_of(max(s.start_day, start)), plan.date_of(s.end_day)) for s in steps]
+    spans = [(plan.date_of(max(first, start)), plan.date_of(last)) for _, first, last in runs]
     dates = [_date_span(first, last) for first, last in spans]
     # a step within a year on one line (one from one year into the next takes two)
     within = [text for text, (a, b) in zip(dates, spans, strict=True) if a.year == b.year]
@@ -973,10 +1035,18 @@ def _overview(pdf: Any, plan: Plan) -> None:
     date_width = longest if one_line else 44
     slot_width = (WIDTH_MM - date_width) / len(plan.slots)
     size = _cell_size(pdf, cells, slot_width - 2)
-    with _dates_table(pdf, date_width, slot_width, len(plan.slots), padding=1, size=size) as table:
+    with _dates_table(
+        pdf, date_width, slot_width, len(plan.slots), padding=0.6, size=size
+    ) as table:
         table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
-        for step, text in zip(steps, dates, strict=True):
-            doses = (_hyphenated(pdf, _overview_cell(plan, step, s), slot_width - 2)
+        labels = single_drug_runs(runs) if plan.is_substitution else {}
+        for index, (step, text) in enumerate(zip(steps, dates, strict=True)):
+            if index in labels:
+                drug, first, last = labels[index]
+                span = _date_span(plan.date_of(max(first, start)), plan.date_of(last))
+                row = table.row()
+                row.cell(f"{span}: {drug} only", colspan=len(plan.slots) + 1, style=_bold())
+            doses = (_hyphenated(pdf, _overview_cell(step, s), slot_width - 2)
                      for s in plan.slots)  # fmt: skip
             table.row([text, *doses])
         stop = plan.steps[-1]
@@ -1009,17 +1079,18 @@ def _cell_size(pdf: Any, texts: list[str], room: float) -> float:
 
 
 _SYLLABLE_BREAK = re.compile(
-    r"(?<=[aeiouy])(?=[^aeiouy\W\d][aeiouy])"  # a vowel, then a consonant and a vowel
-    r"|(?<=[aeiouy][^aeiouy\W\d])(?=[^aeiouy\W\d][aeiouy])",  # between two consonants
+    r"(?<=[aeiouy])(?=[^aeiouxy\W\d][aeiouy])"  # a vowel, then a consonant and a vowel
+    r"|(?<=[aeiouy][^aeiouy\W\d])(?=[^aeiouxy\W\d][aeiouy])",  # between two consonants
     re.IGNORECASE,
 )
 
 
 def _hyphenated(pdf: Any, text: str, room: float) -> str:
     """``text`` with soft hyphens in each word of letters wider than ``room`` mm in the
-    current font (``"chlor-dia-ze-po-xide"``: before a consonant that starts a syllable, at
-    least three letters from either end), so that a drug's name too long for a column breaks
-    at a syllable with a hyphen, never anywhere. Every other word is left as it is."""
+    current font (``"chlor-dia-ze-poxide"``: before a consonant that starts a syllable, never
+    an x, which ends one; at least three letters from either end), so that a drug's name too
+    long for a column breaks at a syllable with a hyphen, never anywhere. Every
+    other word is left as it is."""
 
     def soften(match: re.Match[str]) -> str:
         word = match.group(0)
@@ -1083,16 +1154,17 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
             "This sheet covers one supply of your medicine. Your steps above show the whole "
             "plan; ask for the next sheet and diary with your next supply.",
         )
+    slots = sheet_slots(plan, from_day, to_day)
     pdf.set_font(FONT_NAME, "B", BODY_PT)
     date_width = pdf.get_string_width(f"to Wed 30 Sep{NBSP}2027") + 2.5  # the widest, bold
-    slot_width = (WIDTH_MM - date_width) / len(plan.slots)
+    slot_width = (WIDTH_MM - date_width) / len(slots)
     max_days = _box_capacity(pdf, slot_width)
     rows = list(calendar_rows(plan, from_day, to_day, max_days))
     texts = [
         _slot_text(plan, doses, short=True, named=named) if row.changed or number == 0
         else _dose_reminder(plan, doses, named=named)
         for number, row in enumerate(rows)
-        for doses in (_taken(row.step.doses, slot) for slot in plan.slots)
+        for doses in (_taken(row.step.doses, slot) for slot in slots)
         if doses
     ]  # fmt: skip
     size = _cell_size(pdf, texts, slot_width - 2)
@@ -1103,12 +1175,12 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
         pdf,
         date_width,
         slot_width,
-        len(plan.slots),
+        len(slots),
         padding=1,
         size=size,
         cell_fill_mode=TableCellFillMode.NONE,
     ) as table:
-        table.row(["Dates", *(slot.capitalize() for slot in plan.slots)])
+        table.row(["Dates", *(slot.capitalize() for slot in slots)])
         for number, item in enumerate(rows):
             dates = _short_date(item.first, year=True)
             if item.last != item.first:  # "to" starts the second line: the dates stay whole
@@ -1119,7 +1191,7 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
             else:
                 row.cell(dates)
             boxes = NBSP.join("☐" * ((item.last - item.first).days + 1))
-            for slot in plan.slots:
+            for slot in slots:
                 doses = _taken(item.step.doses, slot)
                 how = (
                     _slot_text(plan, doses, short=True, named=named)
@@ -1133,7 +1205,20 @@ def _sheet(pdf: Any, plan: Plan, from_day: int, to_day: int, *, more: bool) -> N
             row = table.row()
             stop_day = plan.date_of(stop.start_day)
             row.cell(f"STOP from {_short_date(stop_day, year=True)}", style=change_style)
-            row.cell("Stop: no more doses.", colspan=len(plan.slots), style=change_style)
+            row.cell("Stop: no more doses.", colspan=len(slots), style=change_style)
+
+
+def sheet_slots(plan: Plan, from_day: int, to_day: int) -> list[str]:
+    """The dose times a sheet from ``from_day`` to ``to_day`` has a column for: those taken
+    on one of its days, and one that stops on its first day (its "no dose" is a change)."""
+    rows = calendar_rows(plan, from_day, to_day)
+    stopped = next(rows).changed
+    taken = {
+        slot
+        for step in _steps_within(plan, from_day, to_day)
+        for slot in _taken_slots(step, plan.slots)
+    }
+    return [slot for slot in plan.slots if slot in taken or slot in stopped] or list(plan.slots)
 
 
 def _dose_reminder(plan: Plan, doses: list[DoseTime], *, named: bool) -> str:
@@ -1211,13 +1296,27 @@ def _date_range(plan: Plan, first_day: int, last_day: int) -> str:
     return f"{plan.date_of(first_day).isoformat()} to {plan.date_of(last_day).isoformat()}"
 
 
-def _step_dose_text(plan: Plan, step: Step, slot: str) -> str:
+def _step_dose_text(step: Step, slot: str) -> str:
+    """A step table's cell: ``"10 mg"``; each drug named while more than one is taken
+    (``"lorazepam 1 mg"``), the number always with its unit."""
     doses = _taken(step.doses, slot)
     if not doses:
         return "-"
+    named = len(step.totals_by_drug()) > 1
     return "\n".join(
-        f"{d.drug} {format_dose(d.dose_mg)}" if plan.is_substitution else format_dose(d.dose_mg)
+        _unbroken(f"{d.drug} {format_dose(d.dose_mg)}" if named else format_dose(d.dose_mg))
         for d in doses
+    )
+
+
+def _step_total_text(step: Step) -> str:
+    """A step table's mg/day: ``"40"``; with more than one drug, each named, ``"lorazepam
+    3 mg +"`` / ``"diazepam 10 mg"``, so that two totals never read as one number."""
+    totals = step.totals_by_drug()
+    if len(totals) <= 1:
+        return "\n".join(format_number(total) for total in totals.values()) or "0"
+    return f"{NBSP}+\n".join(
+        _unbroken(f"{drug} {format_dose(total)}") for drug, total in totals.items()
     )
 
 
@@ -1245,13 +1344,14 @@ def _supply_table(pdf: Any, plan: Plan, periods: tuple[SupplyPeriod, ...], size:
         width=WIDTH_MM,
         text_align="LEFT",
         line_height=size * 0.42,
-        padding=0.4,
+        padding=0.3,
         headings_style=_bold(),
     ) as table:
         if by_column:
             table.row([
                 "Period",
-                *((f"{p.drug} " if plan.is_substitution else "") + _pharmacy_label(p)
+                *(_hyphenated(pdf, _unbroken((f"{p.drug} " if plan.is_substitution else "")
+                                             + _pharmacy_label(p)), widths[0] - 1)
                   for p in products),
             ])  # fmt: skip
         else:
@@ -1294,19 +1394,33 @@ def _clinician_tables(pdf: Any, plan: Plan) -> None:
     _paragraph(pdf, "Steps", "B", 11)
     slots = plan.slots
     pdf.set_font(FONT_NAME, "", size)
-    fixed = (8, pdf.get_string_width("2027-01-04 to 2027-01-31") + 2.5, 20)
-    total = 18
+    widths = (pdf.get_string_width(text) + 2 for text in ("99", "2027-01-04 to 2027-01-31",
+                                                            "crossover"))  # fmt: skip
+    fixed = tuple(widths)
+    # a switch's mixed total on two lines: "lorazepam 3 mg +" / "diazepam 10 mg"
+    total = pdf.get_string_width(f"lorazepam 3{NBSP}mg{NBSP}+") + 2 if plan.is_substitution else 18
     slot_width = (WIDTH_MM - sum(fixed) - total) / len(slots)
+    runs = single_drug_runs([(s, s.start_day, s.end_day) for s in plan.steps if s.phase != "stop"])
     with pdf.table(
         col_widths=(*fixed, *([slot_width] * len(slots)), total),
         width=WIDTH_MM,
         text_align="LEFT",
         line_height=size * 0.42,
-        padding=0.4,
+        padding=0.3,
         headings_style=FontFace(emphasis="BOLD"),
     ) as table:
         table.row(["#", "Dates", "Phase", *(slot.capitalize() for slot in slots), "mg/day"])
-        for step in plan.steps:
+        for index, step in enumerate(plan.steps):
+            if plan.is_substitution and index in runs:
+                drug, first, last = runs[index]
+                upto = next(s.number for s in plan.steps if s.end_day == last)
+                numbers = f"Step {upto}" if upto == step.number else f"Steps {step.number}-{upto}"
+                row = table.row()
+                row.cell(
+                    f"{numbers}, {_date_range(plan, first, last)}: {drug} only",
+                    colspan=len(slots) + 4,
+                    style=FontFace(emphasis="BOLD"),
+                )
             if step.phase == "stop":
                 when = plan.date_of(step.start_day).isoformat()
                 table.row([str(step.number), f"from {when}", "stop", *(["-"] * len(slots)), "0"])
@@ -1318,10 +1432,9 @@ def _clinician_tables(pdf: Any, plan: Plan) -> None:
                 str(step.number),
                 _date_range(plan, step.start_day, step.end_day),
                 phase,
-                *(_step_dose_text(plan, step, slot) for slot in slots),
-                "\n".join(
-                    f"{format_number(total)}" for total in step.totals_by_drug().values()
-                ),
+                *(_hyphenated(pdf, _step_dose_text(step, slot), slot_width - 1)
+                  for slot in slots),
+                _hyphenated(pdf, _step_total_text(step), total - 1),
             ])  # fmt: skip
     pdf.ln(2)
 

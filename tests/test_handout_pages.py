@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from taper.formatting import format_dose
+from taper.formatting import format_dose, format_number
 from taper.handout import MAX_NOTE_CHARS, MAX_PATIENT_CHARS, URGENT_SYMPTOMS, plan_handout
 from taper.plan import Plan
 from taper.revise import revise_plan
@@ -251,9 +251,10 @@ _DATE_WORDS = {
     *(f"{dt.date(2027, month, 1):%b}" for month in range(1, 13)),
     *(str(n) for n in range(1, 32)),
     *(str(year) for year in range(2026, 2032)),
+    *(f"{year}:" for year in range(2026, 2032)),  # a row naming a switch's one drug
 }
 _TABLE_WORDS = {"to", "From", "from", "NEW", "DOSE", "STOP", "Stop:", "no", "more", "doses.",
-                "dose", "-", "☐"}  # fmt: skip
+                "dose", "-", "☐", "only"}  # fmt: skip
 
 
 def _cell_words(plan: Plan) -> set[str]:
@@ -447,3 +448,174 @@ def test_only_the_doses_that_change_are_grey_on_the_sheet(table: EquivalenceTabl
             grey += fill == "0.8431 0.8431 0.8431"
     # two rows of new doses (1 and 15 March): each its dates and its morning dose, not its night
     assert grey == 4
+
+
+# --- a hold splits a step in two at the same doses: no change for the patient --------------
+
+
+@pytest.mark.parametrize(
+    ("on", "hold", "change", "first_row"),
+    [
+        ("2027-02-10", "2w", "Monday 1 March 2027", "10 to 28 Feb 2027"),
+        ("2027-01-05", "4w", "Monday 15 February 2027", "5 Jan to 14 Feb 2027"),
+    ],
+)
+def test_a_hold_is_not_a_dose_change_on_page_1_the_steps_or_the_sheet(
+    table: EquivalenceTable, on: str, hold: str, change: str, first_row: str
+) -> None:
+    """Regression: after `taper revise --on 2027-02-10 --hold 2w` page 1 said "Your dose
+    changes on Wednesday 24 February 2027" with the doses the patient already took (the
+    hold's remainder, a step of its own), and "Your steps" had two rows of the same doses."""
+    plan = plan_taper("clonazepam", "4mg", times=4, region="us", start=START, table=table)
+    revised = revise_plan(plan, on=on, hold=hold, reason="poor sleep")
+    pages = _pages(plan_handout(revised))
+    assert f"Your dose changes on {change}" in pages[0]
+    steps = " ".join(page for page in pages if "Your steps" in page)
+    assert f"{first_row} 1 mg" in steps.replace("\u00a0", " ")
+    rows = re.findall(r"([0-9]{1,2}(?: [A-Z][a-z]{2})? to [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4})"
+                      r" ([^A-Z]*?)(?= [0-9]{1,2}(?: [A-Z][a-z]{2})? to | From)",
+                      steps.replace("\u00a0", " "))  # fmt: skip
+    doses = [dose for _, dose in rows]
+    assert len(doses) > 15
+    assert all(a != b for a, b in itertools.pairwise(doses)), rows
+    # the sheet marks NEW DOSE only where a dose changes (none in the hold)
+    sheets = " ".join(_sheet_pages(pages))
+    marked = re.findall(r"NEW DOSE ((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [0-9]{1,2} [A-Z][a-z]{2})",
+                        sheets)  # fmt: skip
+    first_change = dt.date.fromisoformat(on) + dt.timedelta(weeks=int(hold[0]))
+    assert all(dt.datetime.strptime(f"{m} 2027", "%a %d %b %Y").date() > first_change
+               for m in marked), marked  # fmt: skip
+
+
+# --- the prescriber's tables of a switch: units with numbers, drugs named in mixed totals ---
+
+SWITCHES = {
+    "lorazepam to diazepam": ("lorazepam", "4mg", "diazepam", "uk"),
+    "alprazolam to chlordiazepoxide": ("alprazolam", "2mg", "chlordiazepoxide", "us"),
+}
+
+
+def _raw_pages(pdf: bytes) -> list[str]:
+    return [page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+@pytest.mark.parametrize("kind", list(SWITCHES))
+def test_switch_step_table_keeps_units_and_names_the_drugs_of_a_mixed_total(
+    table: EquivalenceTable, kind: str
+) -> None:
+    """Regression (a clinical review): the step table read "diazepam 10 / mg" and
+    "chlordiazepo / xide 25 mg", the dispense header "alprazolam 0.5 / mg tablet", and a
+    crossover's mg/day "3 / 10" or "1.5 / 25" with no drug named (read as 310 or 3.10)."""
+    old, dose, new, region = SWITCHES[kind]
+    plan = plan_taper(old, dose, times=4, switch_to=new, region=region, start=START, table=table)
+    raw = _raw_pages(plan_handout(plan))
+    prescriber = "\n".join(raw[next(i for i, t in enumerate(raw) if "For the prescriber" in t) :])
+    assert not re.search(r"[0-9]\n(mg|tablet|capsule)", prescriber)  # a unit alone on a line
+    text = " ".join("\n".join(raw).split())
+    assert "chlordiazepo xide" not in text
+    assert "chlordiazepo-" not in text
+    crossover = [s for s in plan.steps if len(s.totals_by_drug()) > 1]
+    assert crossover
+    prescriber_text = " ".join(prescriber.split())
+    for step in crossover:
+        totals = " + ".join(
+            f"{drug} {format_dose(total)}" for drug, total in step.totals_by_drug().items()
+        )
+        spoken = prescriber_text.replace("chlordiaze- poxide", "chlordiazepoxide")
+        assert totals in spoken, totals
+        bare = " ".join(format_number(total) for total in step.totals_by_drug().values())
+        assert not re.search(rf"crossover(?: \S+)*? {re.escape(bare)}(?: |$)", spoken), bare
+
+
+def test_a_sheet_has_a_column_only_for_the_dose_times_taken_in_its_period(
+    table: EquivalenceTable,
+) -> None:
+    """Regression: the sheet of period 13 of clonazepam 4 mg x4 (only the night dose left)
+    had three columns of "no dose" and rows of 3-4 days."""
+    from taper.handout import period_sheet
+
+    plan = plan_taper("clonazepam", "4mg", times=4, region="us", start=START, table=table)
+    raw = _raw_pages(period_sheet(plan, 13))
+    assert "no dose" not in raw[0]
+    header = next(line for line in raw[0].splitlines() if line.startswith("Dates "))
+    assert header == "Dates Night"
+    boxes = [line.count("☐") for line in raw[0].splitlines() if "☐" in line]
+    assert boxes == [7, 7, 7, 7]  # a week a row, on one line
+    # a dose time that stops on the period's first day keeps its column, its "no dose" grey
+    stops = [
+        (step, slot)
+        for previous, step in itertools.pairwise(plan.steps)
+        for slot in plan.slots
+        if step.phase != "stop"
+        and any(d.slot == slot and d.dose_mg for d in previous.doses)
+        and not any(d.slot == slot and d.dose_mg for d in step.doses)
+    ]
+    assert stops
+    from taper.handout import sheet_slots
+
+    for step, slot in stops:
+        assert slot in sheet_slots(plan, step.start_day, step.end_day)
+
+
+def test_the_symptom_diary_says_the_year_across_new_year(table: EquivalenceTable) -> None:
+    """Regression: the diary of a period across New Year gave "Fri 31 Dec", "Sat 1 Jan" with
+    no year."""
+    from taper.handout import period_sheet
+
+    plan = plan_taper("clonazepam", "4mg", times=4, region="us", start=START, table=table)
+    diary = _pages(period_sheet(plan, 13))[-1]
+    assert "Your symptom diary" in diary
+    assert "31 Dec 2027" in diary
+    assert "1 Jan 2028" in diary
+    within = _pages(period_sheet(plan, 12))[-1]
+    assert "2027 1 2 3 4 5 6 7 8" in within  # the year heads the dates of one year
+
+
+def test_a_switch_overview_keeps_its_dates_on_one_line(table: EquivalenceTable) -> None:
+    """Regression: a drug's name in a crossover row ("clonazepam") was taken as a dose too
+    wide for a column beside one-line dates, so every row of the year's overview had its
+    dates on two lines ("1 to" / "21 Feb 2027"): twice the height."""
+    plan = plan_taper(
+        "clonazepam", "2mg", times=4, switch_to="diazepam", region="uk", start=START, table=table
+    )
+    raw = _raw_pages(plan_handout(plan, paper="letter"))
+    steps = "\n".join(text for text in raw if "Dates Morning" in text and "☐" not in text)
+    assert "1 to 21 Feb 2027 10 mg" in steps.replace("\u00a0", " ")
+    assert "1 to\n" not in steps
+
+
+#: Year-long handouts with many dose times from a clinical review, and the most pages each
+#: takes on A4 and Letter (issue 22 asks at most 8; before the drug was named once per run of
+#: one drug and the tables were made denser they took 11/11, 9/10, 11/11 and 8/10).
+LONG_PLANS = {
+    "lorazepam 4mg x4 to diazepam": (
+        ("lorazepam", "4mg"), {"times": 4, "switch_to": "diazepam", "region": "uk"}, (9, 9)
+    ),
+    "alprazolam 2mg x4 to chlordiazepoxide": (
+        ("alprazolam", "2mg"), {"times": 4, "switch_to": "chlordiazepoxide", "region": "us"},
+        (9, 9),
+    ),
+    "clonazepam 2mg x4 to diazepam": (
+        ("clonazepam", "2mg"), {"times": 4, "switch_to": "diazepam", "region": "uk"}, (9, 10)
+    ),
+    "clonazepam 1mg x2, micro end": (
+        ("clonazepam", "1mg"), {"times": 2, "end": "micro", "region": "uk"}, (8, 10)
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+@pytest.mark.parametrize("kind", list(LONG_PLANS))
+def test_year_long_handouts_from_the_review_take_no_more_pages_than_reached(
+    table: EquivalenceTable, kind: str, paper: str
+) -> None:
+    """Regression: a switch's tables named the drug in every cell after the crossover, when
+    one drug was left, doubling each row's height (lorazepam 4 mg x4 to diazepam: 11 pages
+    on A4 and Letter)."""
+    (drug, dose), options, most = LONG_PLANS[kind]
+    plan = plan_taper(drug, dose, start=START, table=table, **options)  # type: ignore[arg-type]
+    assert plan.checks.duration_days >= 365
+    pages = _pages(plan_handout(plan, paper=paper))
+    assert len(pages) <= most[paper == "letter"]
+    if most[paper == "letter"] <= 8:
+        assert len(pages) <= 8  # issue 22's bound, reached
