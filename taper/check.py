@@ -572,7 +572,7 @@ def read_plan(
         sha256,
         [*_repeat_problems(repeats, offset, first_date), *totals[:MAX_REPEAT_PROBLEMS]],
         _provenance_source(text),
-        text if _claims_taper(text) else None,
+        text if _leads_with(text, "# plan sha256 ") else None,
         step_table=steps,
         dated="date" in role and "day" not in role,
         off_taper_days=frozenset(day_of(key) for key in off_taper),
@@ -580,17 +580,16 @@ def read_plan(
     )
 
 
-def _claims_taper(text: str) -> bool:
-    """Whether the file's leading ``#`` lines include taper's ``# plan sha256`` line."""
+def _leads_with(text: str, start: str) -> bool:
+    """Whether one of the file's leading ``#`` lines starts with ``start``."""
     for line in itertools.islice(text.splitlines(), 8):
         if not line.startswith("#"):
             return False
-        if line.startswith("# plan sha256 "):
+        if line.startswith(start):
             return True
     return False
 
 
-_PROVENANCE_TABLE = re.compile(r"# taper \S+; table .* sha256 ([0-9a-f]{64})\n")
 _PROVENANCE_SOURCE = re.compile(r"# source ([a-z0-9][a-z0-9-]*); ", re.ASCII)
 _PROVENANCE_REGION = re.compile(
     r'# source [a-z0-9-]+; parameters \{.*?"region":"(us|uk)"', re.ASCII
@@ -1060,22 +1059,23 @@ def _recorded_rises(
     step back, or a dose taken above the plan's), by day: only from a file that is what taper
     wrote (:func:`taper.revise.plan_from_text`), so that no edited line can excuse a rise.
     A file whose first lines say taper wrote it, but which is not what taper writes, is a
-    problem (``edited``): what it says of itself (its region, source and revisions) no longer
-    holds, and its doses are checked as they are. Read from the text that was checked
-    (standard input is read once)."""
+    problem (``edited``): its revisions excuse nothing, and its doses are checked as they are
+    (with the region and source its first lines name, as the notes say). One made with another
+    table is a note. Read from the text that was checked (standard input is read once)."""
     if read.taper_text is None:
         return {}
-    revisions = "; its revisions are not taken into account" if _records(read) else ""
-    made_with = _PROVENANCE_TABLE.match(read.taper_text)
-    if made_with is not None and made_with.group(1) != table.sha256:
+    from taper.revise import plan_from_text, recorded_table
+
+    recorded = _leads_with(read.taper_text, "# revisions ")
+    revisions = "; its revisions are not taken into account" if recorded else ""
+    made_with = recorded_table(read.taper_text)
+    if made_with is not None and made_with != table.sha256:
         # taper's own file, made with another table: nothing to say against the file
         notes.append(
-            f"the file was made with the equivalence table of sha256 {made_with.group(1)[:12]}"
+            f"the file was made with the equivalence table of sha256 {made_with[:12]}"
             f"..., not this one: its doses are checked against this one{revisions}"
         )
         return {}
-    from taper.revise import plan_from_text
-
     try:
         plan = plan_from_text(read.taper_text, table, shown)
     except TaperError as exc:
@@ -1098,15 +1098,6 @@ def _recorded_rises(
         for revision in plan.revisions
         if revision.action in {"back", "taken"}
     }
-
-
-def _records(read: PlanRows) -> bool:
-    """Whether a file taper wrote records revisions (a ``# revisions`` line leads it)."""
-    text = read.taper_text or ""
-    return any(
-        line.startswith("# revisions ")
-        for line in itertools.takewhile(lambda line: line.startswith("#"), text.splitlines())
-    )
 
 
 def _decimal(value: Fraction) -> Decimal:

@@ -999,6 +999,15 @@ def _first_difference(found: Any, written: Any, where: str = "") -> str | None:
 
 
 _TABLE_LINE = re.compile(r"# taper \S+; table .* sha256 ([0-9a-f]{64})")
+
+
+def recorded_table(text: str) -> str | None:
+    """The sha256 of the equivalence table that a plan CSV taper wrote names in its first
+    line, or None."""
+    match = _TABLE_LINE.fullmatch(text.split("\n", 1)[0].rstrip("\r"))
+    return None if match is None else match.group(1)
+
+
 _PLAN_LINE = re.compile(r"# plan sha256 ([0-9a-f]{64}); revision ([0-9]+)")
 #: The columns of a plan's CSV that say what is taken (the others are worked out from them).
 _ROW_COLUMNS = ("day", "date", "step", "phase", "drug", "slot", "dose_mg", "take")
