@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from taper.assemble import METHOD_PACE_CAUSE, Segment, assemble_plan
@@ -84,7 +85,7 @@ def _frozen(value: Any) -> Any:
         return (kind, value)
     if kind is Decimal:
         return (Decimal, str(value))
-    if isinstance(value, dict):
+    if isinstance(value, dict | MappingProxyType):  # a request's regimens are read-only views
         return (dict, tuple((_frozen(k), _frozen(v)) for k, v in value.items()))
     if isinstance(value, list | tuple):
         return (type(value), tuple(_frozen(item) for item in value))

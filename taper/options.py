@@ -42,6 +42,7 @@ from taper.params import (
     parse_positive_number,
 )
 from taper.presets import Pace, check_pace_covers, find_pace
+from taper.readonly import ReadOnlyMappings, read_only
 from taper.values import OptionSpec, Value, option_specs, option_value
 
 
@@ -509,7 +510,7 @@ def schedule_options(values: Mapping[str, Any]) -> ScheduleOptions:
 
 
 @dataclass(frozen=True)
-class TaperRequest:
+class TaperRequest(ReadOnlyMappings):
     """Everything that defines a plan; with the table, it reproduces the plan exactly.
 
     The fields are in the order of the plan's recorded parameters (``meta.parameters`` in
@@ -569,17 +570,34 @@ class TaperRequest:
     #: (``name=value``; see :func:`resolve_request`).
     adjusted_for_patient: tuple[str, ...] = ()
 
+    _mappings = ("regimen",)
+
+    def __post_init__(self) -> None:
+        """The regimens are read-only (:mod:`taper.readonly`): the engine's memos hand a
+        request out to every caller that asks the same question."""
+        super().__post_init__()
+        also = tuple((name, read_only(regimen)) for name, regimen in self.also)
+        object.__setattr__(self, "also", also)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state["also"] = tuple((name, dict(regimen)) for name, regimen in self.also)
+        return state
+
     def varied(self, **changes: Any) -> TaperRequest:
         """This request with some fields changed: what ``dataclasses.replace`` makes, in a
         fraction of its time (a pace search varies a request dozens of times a plan). A
-        request has no ``__post_init__`` and no init-only fields, so a copy of its fields
-        with the changes is exactly the request ``replace`` would build anew."""
+        request has no init-only fields, and its ``__post_init__`` only makes its regimens
+        read-only, so a copy of its fields with the changes (regimens made read-only) is
+        exactly the request ``replace`` would build anew."""
         unknown = changes.keys() - self.__dict__.keys()
         if unknown:
             raise TypeError(f"TaperRequest has no field(s) {', '.join(sorted(unknown))}")
         made = object.__new__(TaperRequest)
         made.__dict__.update(self.__dict__)
         made.__dict__.update(changes)
+        if "regimen" in changes or "also" in changes:
+            made.__post_init__()
         return made
 
     def pace_text(self) -> str:

@@ -22,6 +22,7 @@ from taper.notices import Notice
 from taper.options import TaperRequest
 from taper.products import Formulary, Preparation, Product
 from taper.rational import Fraction
+from taper.readonly import ReadOnlyMappings
 from taper.table import Drug, EquivalenceSource, EquivalenceTable
 
 
@@ -173,7 +174,7 @@ class Revision:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Plan(ReadOnlyMappings):
     """A day-by-day plan: the steps, the checks, what to dispense, and how it was made.
 
     ``drug`` is the drug tapered (after a crossover, the new one); ``drugs`` every drug in the
@@ -207,6 +208,8 @@ class Plan:
     revisions: tuple[Revision, ...] = ()
     #: The plan this one revises (None for a plan as first drafted).
     replaces: Plan | None = field(default=None, repr=False, compare=False)
+
+    _mappings = ("formularies", "ratios")
 
     @property
     def revision(self) -> int:

@@ -23,6 +23,7 @@ from taper.errors import ParameterError, TableError, UnknownNameError
 from taper.files import read_text, too_long
 from taper.products import LIQUID_FORMS, Form, Product
 from taper.rational import Fraction
+from taper.readonly import ReadOnlyMappings
 
 if TYPE_CHECKING:
     from taper._schema import DrugSpec, ProductSpec, SourceSpec, TableSpec
@@ -66,7 +67,7 @@ class EquivalenceSource:
 
 
 @dataclass(frozen=True)
-class MaxDailyDose:
+class MaxDailyDose(ReadOnlyMappings):
     mg: Decimal
     note: str
     source: str
@@ -75,6 +76,8 @@ class MaxDailyDose:
     #: Where a region's label is lower: region -> its maximum (mg, single_mg, note, source).
     regions: Mapping[str, MaxDailyDose] = field(default_factory=dict)
 
+    _mappings = ("regions",)
+
     def in_region(self, region: str) -> MaxDailyDose:
         """The maximum that applies in ``region`` (its own where the table gives one)."""
         own = self.regions.get(region)
@@ -82,7 +85,7 @@ class MaxDailyDose:
 
 
 @dataclass(frozen=True)
-class Drug:
+class Drug(ReadOnlyMappings):
     """A drug with its names, half-lives and per-source equivalents (as published)."""
 
     name: str
@@ -103,6 +106,8 @@ class Drug:
     acting: str | None = None
     acting_source: str = ""
 
+    _mappings = ("equivalents", "half_life_hours", "metabolite_half_life_hours", "brands")
+
     def maximum(self, region: str) -> MaxDailyDose | None:
         """The usual maximum in ``region`` (``"us"``, ``"uk"``), or None if not recorded."""
         return None if self.max_daily is None else self.max_daily.in_region(region)
@@ -113,7 +118,7 @@ class Drug:
 
 
 @dataclass(frozen=True)
-class EquivalenceTable:
+class EquivalenceTable(ReadOnlyMappings):
     """A validated equivalence table; look drugs up by any of their names."""
 
     reference_drug: str
@@ -124,6 +129,8 @@ class EquivalenceTable:
     #: Where the table was read from, and the SHA-256 of its bytes (provenance).
     path: str = "<memory>"
     sha256: str = ""
+
+    _mappings = ("sources", "drugs")
 
     @cached_property
     def _names(self) -> dict[str, tuple[str, str]]:

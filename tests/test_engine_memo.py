@@ -309,3 +309,74 @@ def test_a_remembered_scenario_gives_the_outcome_worked_out_afresh(
     else:
         assert first.error is not None
         assert (f"line {line}: " in first.error) == bool(line)
+
+
+def _each_mapping(plan: Any) -> list[tuple[str, Any]]:
+    """Every mapping a caller can reach on a plan and its table, named."""
+    table = plan.table
+    found = [
+        ("plan.ratios", plan.ratios),
+        ("plan.formularies", plan.formularies),
+        ("plan.request.regimen", plan.request.regimen),
+        ("table.drugs", table.drugs),
+        ("table.sources", table.sources),
+    ]
+    for name, drug in table.drugs.items():
+        found += [
+            (f"{name}.equivalents", drug.equivalents),
+            (f"{name}.half_life_hours", drug.half_life_hours),
+            (f"{name}.metabolite_half_life_hours", drug.metabolite_half_life_hours),
+            (f"{name}.brands", drug.brands),
+        ]
+        if drug.max_daily is not None:
+            found.append((f"{name}.max_daily.regions", drug.max_daily.regions))
+    found += [(f"plan.request.also[{n}]", regimen) for n, regimen in plan.request.also]
+    return found
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"drug": "clonazepam", "dose": "1mg", "times": 2},
+        {
+            "drug": [("lorazepam", "1mg"), ("alprazolam", "0.5mg")],
+            "times": 2,
+            "switch_to": "diazepam",
+        },
+    ],
+    ids=["direct", "switch"],
+)
+def test_a_remembered_plan_cannot_be_changed_through_a_plan_handed_out(
+    table: EquivalenceTable, options: dict[str, Any]
+) -> None:
+    """The engine hands out the parts of a remembered plan (issue 26): a caller that wrote
+    into a plan's mappings (its ratios, formularies, regimen) or its table's would change
+    the plan the next caller is given, silently. Each is read-only: writing into it is
+    refused, and the next plan is the one worked out afresh."""
+    options = {**options, "start": "2027-01-04"}
+    plan = plan_taper(**options, table=table)
+    for name, mapping in _each_mapping(plan):
+        key = next(iter(mapping), "x")
+        with pytest.raises(TypeError):
+            mapping[key] = None  # type: ignore[index]
+        assert not hasattr(mapping, "clear"), name
+    assert plan_taper(**options, table=table) == plan
+
+
+def test_read_only_parts_still_pickle_and_copy(table: EquivalenceTable) -> None:
+    """A researcher's pool pickles plans and tables (and a batch on a platform without fork
+    pickles the table for each worker): the read-only parts travel as plain data and come
+    back read-only and equal."""
+    import copy
+    import pickle
+
+    plan = plan_taper(
+        "lorazepam", "1mg", times=2, switch_to="diazepam", start="2027-01-04", table=table
+    )
+    for made in (pickle.loads(pickle.dumps(plan)), copy.deepcopy(plan)):
+        assert made == plan
+        assert made.table == table
+        with pytest.raises(TypeError):
+            made.ratios["lorazepam"] = None  # type: ignore[index]
+        with pytest.raises(TypeError):
+            made.table.drugs["x"] = None  # type: ignore[index]
