@@ -27,7 +27,14 @@ shared machine disturbs less than wall-clock time) and taken over the CPU the sa
 spent starting the interpreter and importing taper (its baseline), one process a round,
 interleaved with the others. ``--cold`` times only these.
 
-    python benchmarks/schedule.py [--processes 7] [--runs 30] [--cold] [--tiny]
+``--parts`` splits the same cold first plan into what it spends (CPU, one process a round):
+the standard library's modules a plan imports (imported first, each one a plan imports
+anyway), creating taper's dataclasses (``dataclasses``' own work, timed around each class it
+makes), the rest of taper's modules, loading the table, and the plan itself; then it makes
+classes of the same shapes (fields, frozen, keyword-only) again, as dataclasses and as
+msgspec Structs, and times both: what the engine's types would cost as compiled structs.
+
+    python benchmarks/schedule.py [--processes 7] [--runs 30] [--cold] [--parts] [--tiny]
 """
 
 from __future__ import annotations
@@ -107,6 +114,80 @@ print(days, started, time.process_time() - started)
 """
 
 
+#: The parts child (``--parts``): the stdlib modules the cold plan imports (each one it
+#: imports: ``tests/test_benchmarks.py`` checks), then taper's modules with each dataclass
+#: timed, the table, the plan; then the same shapes made again as dataclasses and as
+#: msgspec Structs.
+STDLIB_OF_A_PLAN = [
+    "dataclasses",
+    "inspect",
+    "decimal",
+    "datetime",
+    "fractions",
+    "hashlib",
+    "pathlib",
+    "csv",
+    "signal",
+    "textwrap",
+    "threading",
+    "contextvars",
+    "traceback",
+    "bisect",
+    "math",
+    "numbers",
+    "errno",
+    "tomllib",
+]
+PARTS_CHILD = """
+import importlib, sys, time
+import dataclasses
+import taper
+clock = time.process_time
+started = clock()
+for module in {stdlib!r}:
+    importlib.import_module(module)
+stdlib = clock() - started
+made, shapes = [0.0], []
+process_class = dataclasses._process_class
+def timed(cls, *arguments):
+    began = clock()
+    done = process_class(cls, *arguments)
+    made[0] += clock() - began
+    frozen, kw_only = arguments[5], arguments[7]
+    shapes.append((cls.__name__, tuple(cls.__dict__.get("__annotations__", {{}})), frozen, kw_only))
+    return done
+dataclasses._process_class = timed
+began = clock()
+import taper.engine, taper.schedule
+modules = clock() - began
+dataclasses._process_class = process_class
+began = clock()
+table = taper.load_table()
+loaded = clock() - began
+began = clock()
+days = sum(1 for _ in taper.plan_taper(**{options!r}, table=table).days())
+planned = clock() - began
+import msgspec
+def as_dataclasses():
+    for name, fields, frozen, kw_only in shapes:
+        made_class = type(name, (), {{"__annotations__": dict.fromkeys(fields, object)}})
+        dataclasses.dataclass(made_class, frozen=frozen, kw_only=kw_only)
+def as_structs():
+    for name, fields, frozen, kw_only in shapes:
+        msgspec.defstruct(name, [(field, object) for field in fields], frozen=frozen,
+                          kw_only=kw_only)
+def best(make):
+    times = []
+    for _ in range(5):
+        began = clock()
+        make()
+        times.append(clock() - began)
+    return min(times)
+print(stdlib, made[0], modules - made[0], loaded, planned, len(shapes),
+      sum(len(shape[1]) for shape in shapes), best(as_dataclasses), best(as_structs))
+"""
+
+
 def _child(name: str, runs: int, without_quicktions: bool) -> None:
     if without_quicktions:  # the core install's fractions.Fraction
         sys.modules["quicktions"] = None  # type: ignore[assignment]
@@ -170,12 +251,42 @@ def _child(name: str, runs: int, without_quicktions: bool) -> None:
     print(json.dumps(record))
 
 
+def _parts(processes: int) -> None:
+    """``--parts``: what the cold first plan spends, one fresh process a round."""
+    code = PARTS_CHILD.format(stdlib=STDLIB_OF_A_PLAN, options=PLANS[COLD])
+    rounds = []
+    for _ in range(processes):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"the parts child failed:\n{done.stderr.strip()}")
+        rounds.append([float(value) for value in done.stdout.split()])
+    columns = list(zip(*rounds, strict=True))
+    classes, fields = int(columns[5][0]), int(columns[6][0])
+    print(f"{processes} processes; median (min-max); {environment_note()}")
+    print(f"cold: the first plan of a fresh process after import taper, {COLD}, CPU ms")
+    names = (
+        "the standard library's modules a plan imports",
+        f"creating taper's {classes} dataclasses ({fields} fields)",
+        "the rest of taper's modules",
+        "loading the table",
+        "the plan",
+    )
+    for name, column in zip(names, columns[:5], strict=True):
+        print(f"  {name}: {spread(column, 1000, 1)}")
+    total = [sum(round_[:5]) for round_ in rounds]
+    print(f"  all of it: {spread(total, 1000, 1)}")
+    print(f"the same {classes} shapes made again (best of 5 a process):")
+    print(f"  as dataclasses: {spread(columns[7], 1000, 1)}")
+    print(f"  as msgspec Structs: {spread(columns[8], 1000, 2)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, default=7)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--tiny", action="store_true", help="1 process x 2 runs (for CI)")
     parser.add_argument("--cold", action="store_true", help="only the cold first plans")
+    parser.add_argument("--parts", action="store_true", help="what a cold first plan spends")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--without-quicktions", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
@@ -183,6 +294,9 @@ def main() -> None:
         arguments.processes, arguments.runs = 1, 2
     if arguments.child:
         _child(arguments.child, arguments.runs, arguments.without_quicktions)
+        return
+    if arguments.parts:
+        _parts(arguments.processes)
         return
     # With quicktions installed (the fast extra), each plan is also timed with the standard
     # library's Fraction, interleaved process by process.

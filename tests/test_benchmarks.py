@@ -49,3 +49,38 @@ def test_each_benchmark_runs_at_a_tiny_size(
     for figure in figures:
         assert figure in done.stdout
     assert "(" in done.stdout  # medians come with their spread: median (min-max)
+
+
+def test_the_parts_of_a_first_plan_are_measured(tmp_path: Path) -> None:
+    """``schedule.py --parts`` splits the cold first plan (issue 26); the standard library's
+    modules it imports first must be ones a plan imports anyway, or their time would be
+    counted against a plan that does not pay it."""
+    import importlib.util
+
+    sys.path.insert(0, str(BENCHMARKS))  # for its own import of _measure
+    try:
+        spec = importlib.util.spec_from_file_location("bench_schedule", BENCHMARKS / "schedule.py")
+        assert spec is not None
+        assert spec.loader is not None
+        schedule = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(schedule)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    code = (
+        "import sys, taper\n"
+        "before = set(sys.modules)\n"
+        f"taper.plan_taper(**{schedule.PLANS[schedule.COLD]!r})\n"
+        f"print(sorted(set({schedule.STDLIB_OF_A_PLAN!r}) - set(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "[]", done.stderr
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "schedule.py"), "--parts", "--processes", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    for figure in ("creating taper's", "loading the table", "as msgspec Structs"):
+        assert figure in done.stdout
