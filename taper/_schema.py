@@ -117,6 +117,9 @@ class ProductSpec(_Spec, frozen=True):
     volume_ml: PositiveNumber | None = None
     min_volume_ml: PositiveNumber | None = None
     note: str = ""
+    #: What holds in one region only (``{ uk = "off-licence in the UK" }``), said after the
+    #: note in that region's plans.
+    region_notes: dict[RegionCode, NonEmpty] = {}
     source: str = ""
 
 

@@ -297,17 +297,18 @@ class Plan(ReadOnlyMappings):
         """What the table says about cutting each product the plan cuts, one sentence each:
         ``"Cutting the diazePAM 2 mg tablet: halving 2 mg tablets is common; off-licence in
         the UK."`` (a prescriber's review: the note was in the table and never shown)."""
+        region = self.request.region
         cut = {
             (dose.drug, portion.product)
             for step in self.steps
             for dose in step.doses
             for portion in dose.preparation.portions
-            if portion.denominator > 1 and portion.product.note
+            if portion.denominator > 1 and portion.product.note_in(region)
         }
         names = {drug.name: drug.tall_man or drug.name for drug in self.drugs}
         return tuple(
             f"Cutting the {names.get(drug, drug)} {product.short_label()}: "
-            f"{(product.note or '').rstrip('.')}."
+            f"{product.note_in(region).rstrip('.')}."
             for drug, product in sorted(cut, key=lambda item: (item[0], item[1].strength_mg))
         )
 

@@ -84,6 +84,14 @@ class Product:
     note: str = ""
     #: Where the product's marketing was confirmed (table data; not part of its identity).
     source: str = field(default="", compare=False)
+    #: (region, note) for what holds in one region only (table data, as ``source``).
+    region_notes: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    def note_in(self, region: str) -> str:
+        """The note as it holds in ``region``: the note, then the region's own, if any
+        (``"halving 2 mg tablets is common; off-licence in the UK"`` in the UK only)."""
+        own = [note for where, note in self.region_notes if where == region]
+        return "; ".join(note for note in (self.note, *own) if note)
 
     @property
     def is_liquid(self) -> bool:

@@ -113,6 +113,7 @@ def drug_record(table: EquivalenceTable, drug: Drug) -> Record:
                 "volume_ml": None if product.volume_ml is None else number(product.volume_ml),
                 "split": product.split,
                 "note": product.note,
+                "region_notes": dict(product.region_notes),
                 "source": product.source,
             }
             for product in drug.products

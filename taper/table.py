@@ -333,6 +333,7 @@ def _drug(name: str, spec: Mapping[str, Any]) -> Drug:
                 regions=tuple(product["regions"]),
                 note=product.get("note", ""),
                 source=product.get("source", ""),
+                region_notes=tuple(product.get("region_notes", {}).items()),
             )
             for product in spec.get("products", ())
         ),

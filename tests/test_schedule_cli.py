@@ -307,6 +307,17 @@ def test_a_plan_that_cuts_a_tablet_says_what_is_known_about_cutting_it(run: Any)
     assert "Cutting" not in whole.stdout
 
 
+def test_a_us_plan_does_not_say_what_holds_only_in_the_uk(run: Any) -> None:
+    """The table's note on halving diazepam 2 mg tablets said 'off-licence in the UK' on US
+    plans too (a statement about the wrong country); a note that holds in one region is
+    said only in that region's plans, and the rest of the note in every region's."""
+    result = run("schedule", "diazepam", "10mg", "--times", "2", "--region", "us")
+    assert result.exit_status == 0, result.stderr
+    said = " ".join(result.stdout.split())
+    assert "Cutting the diazePAM 2 mg tablet: halving 2 mg tablets is common" in said
+    assert "UK" not in said
+
+
 def test_a_json_plan_written_to_a_file_shows_its_warnings_at_the_terminal(
     run: Any, tmp_path: Path
 ) -> None:

@@ -159,6 +159,7 @@ def _spec_built(document: Mapping[str, Any], path: str, sha256: str) -> Equivale
                 regions=tuple(product.regions),
                 note=product.note,
                 source=product.source,
+                region_notes=tuple(product.region_notes.items()),
             )
             for product in spec.products
         )
