@@ -133,6 +133,10 @@ def split_daily_dose(
     if len(slots) == 1:
         return {slots[0]: total}
     split = _remembered_split(Fraction(total), tuple(slots), formulary, dose_step)
+    if split is None and Fraction(total) % formulary.quantum:
+        raise UndispensableDoseError(
+            f"{formulary.drug} {format_dose(total)} cannot be made from {formulary.describe()}"
+        )
     if split is None:
         raise UndispensableDoseError(
             f"{format_dose(total)} cannot be split over {len(slots)} dose times with "
@@ -150,6 +154,8 @@ def _remembered_split(
     Formulary is equal to another of the same drug and products) and the step."""
     order = sorted(slots, key=SPLIT_PREFERENCE.index)
     quantum = formulary.quantum
+    if total % quantum:  # no doses the products make add up to it (never rounded down)
+        return None
     units = [u for u in formulary.ladder_units(_mg(total), dose_step) if u]
     best = _prescribable_split(int(total / quantum), len(order), units, formulary)
     if best is None:
@@ -238,7 +244,11 @@ def current_regimen(
     total = parse_dose(text)
     count = times if times is not None else 1
     formulary = request_formulary(table, drug, request)
-    if not formulary.can_make(total) and count == 1:
+    # A total no doses of the products add up to is refused at any number of dose times: day
+    # 1 is the current regimen (a fresh user's review: temazepam 20 mg x2 from 7.5 mg
+    # capsules was split as 7.5 + 7.5 mg, silently).
+    unmade = count == 1 or Fraction(total) % formulary.quantum != 0
+    if unmade and not formulary.can_make(total):
         raise UndispensableDoseError(
             f"{drug.name} {format_dose(total)} cannot be made from {formulary.describe()}"
         )

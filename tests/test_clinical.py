@@ -748,3 +748,47 @@ def test_an_option_the_plan_would_not_use_is_refused(
     steps dropped without a word (and recorded in the parameters)."""
     with pytest.raises(InvalidRequestError, match=message):
         plan(table, "clonazepam", "1mg", **options)
+
+
+# ------------------------------------------------------------------ day 1 is the regimen
+
+DRUGS_WITH_PRODUCTS = ["temazepam", "lorazepam", "alprazolam", "clonazepam", "diazepam", "oxazepam"]
+DRUGS_WITH_PRODUCTS += ["chlordiazepoxide", "nitrazepam"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    name=st.sampled_from(DRUGS_WITH_PRODUCTS),
+    region=st.sampled_from(["us", "uk"]),
+    total=st.decimals(min_value=D("0.25"), max_value=D(60), places=2),
+    times=st.integers(min_value=1, max_value=4),
+)
+def test_day_one_is_the_total_prescribed_or_it_is_refused(
+    table: EquivalenceTable, name: str, region: str, total: Decimal, times: int
+) -> None:
+    """A fresh user's review: a daily total the products cannot make was split over two or
+    more dose times after rounding it down to the products' grid, silently: temazepam 20 mg
+    x2 (US capsules of 7.5 mg) started at 15 mg a day, lorazepam 1.25 mg x2 at 1.2 mg (0.2 +
+    1 mg), though the same totals were refused with --times 1. Day 1 is the current regimen:
+    the plan's regimen and first step add up to exactly the total given, or it is refused."""
+    from taper.errors import TaperError
+
+    try:
+        made = plan(table, name, f"{total}mg", times=times, region=region)
+    except TaperError:
+        return
+    assert sum(made.request.regimen.values()) == total
+    assert made.steps[0].total_mg == total
+
+
+@pytest.mark.parametrize(
+    ("drug", "dose"), [("temazepam", "20mg"), ("lorazepam", "1.25mg"), ("temazepam", "40mg")]
+)
+@pytest.mark.parametrize("times", [1, 2, 3])
+def test_a_total_the_products_cannot_make_is_refused_at_any_number_of_dose_times(
+    run: Any, drug: str, dose: str, times: int
+) -> None:
+    result = run("schedule", drug, dose, "--times", str(times), "--region", "us")
+    assert result.exit_status != 0
+    assert f"{drug} {dose.removesuffix('mg')} mg cannot be made from" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -148,6 +148,21 @@ def test_taken_continues_from_the_dose_taken_never_rising(diazepam: TaperPlan) -
     assert "faster than the plan" in faster.history[-1].notes[0]
 
 
+def test_a_dose_taken_that_the_products_cannot_make_is_refused_not_rounded(
+    table: EquivalenceTable,
+) -> None:
+    """A fresh user's review: a daily total the products cannot make was rounded down to
+    their grid when split over dose times (lorazepam 1.25 mg as 0.2 + 1 mg); a dose taken is
+    what the patient takes from now, so it is refused, naming the products."""
+    from taper.errors import UndispensableDoseError
+
+    lorazepam = _plan(table, "lorazepam", "2mg", times=2, region="us")
+    on = lorazepam.date_of(30)
+    with pytest.raises(UndispensableDoseError, match=r"^lorazepam 1\.25 mg cannot be made from"):
+        lorazepam.revise(on=on, taken="1.25mg")
+    assert _totals(lorazepam.revise(on=on, taken="1.2mg"))[30] == Decimal("1.2")
+
+
 def test_taken_above_the_starting_dose_needs_allow_high_dose(diazepam: TaperPlan) -> None:
     on = diazepam.date_of(30)
     with pytest.raises(InvalidRequestError, match="above the plan's starting dose"):
