@@ -26,7 +26,7 @@ import sys
 import time
 import tomllib
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast, overload
@@ -107,7 +107,12 @@ class Outcome:
 
 
 def read_scenarios(path: str | os.PathLike[str]) -> Iterator[Scenario]:
-    """The scenarios of a CSV or TOML file, one at a time."""
+    """The scenarios of a CSV or TOML file, one at a time; a file in which two scenarios
+    have one id is refused at the second (see :func:`_each_id_once`)."""
+    return _each_id_once(_scenarios_of(path), lambda: _scenarios_of(path), str(path))
+
+
+def _scenarios_of(path: str | os.PathLike[str]) -> Generator[Scenario, None, None]:
     shown = str(path)
 
     def fail(line: int | None, reason: str) -> ScenarioFileError:
@@ -120,6 +125,36 @@ def read_scenarios(path: str | os.PathLike[str]) -> Iterator[Scenario]:
     else:  # CSV is read a row at a time: memory stays flat in the number of scenarios
         with text_lines(Path(path), kind=kind, max_bytes=limit, fail=fail) as lines:
             yield from _csv_scenarios(lines, fail)
+
+
+def _each_id_once(
+    scenarios: Iterator[Scenario],
+    again: Callable[[], Generator[Scenario, None, None]],
+    shown: str,
+) -> Iterator[Scenario]:
+    """The scenarios, refused at the first whose id an earlier scenario has: its rows and
+    summary would be written under one id with the other's, and a join on the id would merge
+    two scenarios (a fresh user's review). What is kept of each id is its hash (about 80
+    bytes an id: the one cost that grows with the file); an id whose hash was seen is
+    confirmed, and the earlier scenario found, by reading the file again up to it."""
+    seen: set[int] = set()
+    for number, scenario in enumerate(scenarios, start=1):
+        key = hash(scenario.id)
+        if key in seen:
+            with contextlib.closing(again()) as reread:
+                earlier = itertools.islice(enumerate(reread, start=1), number - 1)
+                first = next(((n, s.line) for n, s in earlier if s.id == scenario.id), None)
+            if first is not None:
+                where = f"line {first[1]}" if first[1] else f"scenario {first[0]}"
+                here = "" if scenario.line else f"scenario {number}: "
+                raise ScenarioFileError(
+                    shown,
+                    scenario.line or None,
+                    f"{here}id {scenario.id!r} is also the id of {where}: each scenario needs "
+                    "its own id",
+                )
+        seen.add(key)
+        yield scenario
 
 
 def _csv_scenarios(lines: Iterable[str], fail: Fail) -> Iterator[Scenario]:

@@ -314,15 +314,22 @@ def _peak_while_reading(path: Path) -> int:
         tracemalloc.stop()
 
 
+#: What reading keeps of each scenario: the hash of its id, to refuse a second scenario
+#: with the same id (``batch._each_id_once``); everything else is flat in their number.
+PER_ID_BYTES = 100
+
+
 def test_batch_file_is_not_held_in_memory_whole(tmp_path: Path) -> None:
-    """The whole scenario file was read into memory (about 5x its size): 65 MB at 100k."""
+    """The whole scenario file was read into memory (about 5x its size): 65 MB at 100k. What
+    grows with the number of scenarios is the hash of each id (under 100 bytes an id)."""
     small, large = tmp_path / "small.csv", tmp_path / "large.csv"
     small.write_text(_scenario_rows(20_000), encoding="utf-8")
     large.write_text(_scenario_rows(100_000), encoding="utf-8")
     assert large.stat().st_size > 2_500_000
     small_peak, large_peak = _peak_while_reading(small), _peak_while_reading(large)
-    assert large_peak < large.stat().st_size / 4
-    assert large_peak < 1.1 * small_peak  # flat in the number of scenarios
+    ids = 100_000 * PER_ID_BYTES
+    assert large_peak - ids < large.stat().st_size / 4
+    assert large_peak - 80_000 * PER_ID_BYTES < 1.1 * small_peak  # the rest is flat
 
 
 def test_a_streamed_file_is_refused_whole_before_its_first_scenario(tmp_path: Path) -> None:
@@ -373,3 +380,41 @@ def test_a_scenario_file_changed_while_read_is_refused_not_read_in_part(
     with pytest.raises(ScenarioFileError, match="changed while it was being read"):
         for _ in scenarios:
             pass
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line", "first"),
+    [
+        (
+            "s.csv",
+            "id,drug,dose\ndup,clonazepam,1mg\nother,clonazepam,2mg\ndup,clonazepam,2mg\n",
+            4,
+            2,
+        ),
+        ("s.csv", "id,drug,dose\n,clonazepam,1mg\nrow-1,clonazepam,2mg\n", 3, 2),
+        (
+            "s.toml",
+            '[[scenario]]\nid = "dup"\ndrug = "clonazepam"\ndose = "1mg"\n\n'
+            '[[scenario]]\nid = "dup"\ndrug = "clonazepam"\ndose = "2mg"\n',
+            None,
+            None,
+        ),
+    ],
+    ids=["csv", "csv-given-equals-a-made-id", "toml"],
+)
+def test_two_scenarios_with_one_id_are_refused(
+    run: Any, tmp_path: Path, name: str, text: str, line: int | None, first: int | None
+) -> None:
+    """A fresh user's review: two rows with the id 'dup' were both planned, their rows and
+    summaries written under one id, so a researcher's join merged two scenarios silently.
+    The file is refused in one line naming the id (and, in a CSV, both lines)."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = run("batch", str(path), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_status == 1, result.stderr  # as any scenario file that cannot be read
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "is also the id of" in result.stderr
+    if line is not None:
+        assert f"line {line}" in result.stderr
+        assert f"line {first}" in result.stderr
+    assert not (tmp_path / "out.csv").exists()
