@@ -35,6 +35,10 @@ _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([a-z_][a-z0-9_]*)\}")
 Speller = Callable[[str, object], str]
 
 
+#: What a percentage given as a fraction is told (``rate=0.1``, ``--rate 0.5``).
+PERCENTAGES = "rates are percentages: 10 or '10%'"
+
+
 def literal(text: str) -> str:
     """User text put into a message that names parameters: its braces kept as they are."""
     return text.replace("{", "{{").replace("}", "}}")

@@ -740,7 +740,9 @@ def resolve_request(
         step_mg=parse_dose(o.step) if o.step else None,
         steps_mg=parse_dose_list(o.steps) if o.steps else (),
         slow_below_mg=parse_dose(o.slow_below) if o.slow_below else None,
-        slow_rate_percent=parse_percent(o.slow_rate, "slow rate") if o.slow_rate else None,
+        slow_rate_percent=parse_percent(o.slow_rate, "slow rate", "slow_rate")
+        if o.slow_rate
+        else None,
         final_mg=parse_dose(o.final) if o.final else None,
         end=parse_choice(End, o.end, "end"),
         holds=tuple(parse_hold(text) for text in holds),
@@ -759,7 +761,9 @@ def resolve_request(
         switch_to=switch_to,
         finish_on=finish_on,
         finish_from_mg=parse_dose(o.finish_from) if o.finish_from else None,
-        switch_reduction_percent=parse_percent(o.switch_reduction, "switch reduction")
+        switch_reduction_percent=parse_percent(
+            o.switch_reduction, "switch reduction", "switch_reduction"
+        )
         if o.switch_reduction and o.switch_reduction.strip() not in {"0", "0%"}
         else Decimal(0),  # 0%: the full equivalent, also for an older patient
         crossover=parse_choice(Crossover, o.crossover or Crossover.SLOT.value, "crossover"),

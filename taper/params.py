@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from taper.doses import parse_dose
-from taper.errors import InvalidRequestError
+from taper.errors import PERCENTAGES, InvalidRequestError, literal
 from taper.formatting import format_dose, format_number, to_decimal
 
 #: Dose times, in the order of the day.
@@ -98,12 +98,20 @@ def parse_regimen(text: str) -> dict[str, Decimal]:
     return {slot: doses[slot] for slot in SLOTS if slot in doses}
 
 
-def parse_percent(text: str, what: str = "rate") -> Decimal:
-    """``"10%"`` or ``"10"`` -> Decimal(10); must be above 0 and below 100."""
-    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*%?\s*", text, re.ASCII)
+def parse_percent(text: str, what: str = "rate", parameter: str = "rate") -> Decimal:
+    """``"10%"`` or ``"10"`` -> Decimal(10); must be above 0 and below 100. Below 1, the %
+    sign is needed: ``"0.5"`` is refused (a fresh user's review: ``--rate 0.5`` was read as
+    0.5%, a plan of years, where 50% or a fraction was as likely meant), ``"0.5%"`` is not."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(%?)\s*", text, re.ASCII)
     if match is None:
         raise InvalidRequestError(f"cannot read {what} {text!r}; write a percentage such as '10%'")
     value = Decimal(match.group(1))
+    if Decimal(0) < value < 1 and not match.group(2):
+        raise InvalidRequestError(
+            f"{{{parameter}}}: {PERCENTAGES}; below 1%, write the sign, as in "
+            f"{literal(repr(text.strip() + '%'))}",
+            parameters={parameter: text},
+        )
     if not Decimal(0) < value < Decimal(100):
         raise InvalidRequestError(f"{what} {text!r} must be above 0% and below 100%")
     return value

@@ -34,7 +34,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, get_args, get_type_hints
 
-from taper.errors import ParameterError
+from taper.errors import PERCENTAGES, ParameterError
 
 
 class Value(StrEnum):
@@ -243,10 +243,6 @@ def doses_text(value: object, parameter: str) -> str:
     if isinstance(value, list | tuple) and value:
         return ",".join(dose_text(item, parameter) for item in value)
     raise ParameterError(parameter, value, "a list of doses or text such as '0.75mg,0.5mg'")
-
-
-#: What a percentage given as a fraction is told.
-PERCENTAGES = "rates are percentages: 10 or '10%'"
 
 
 def percent_text(value: object, parameter: str) -> str:

@@ -118,6 +118,32 @@ def test_a_fraction_rate_is_refused_and_a_rate_below_one_percent_needs_its_sign(
     assert plan_taper("clonazepam", 1, rate=1, start=START, table=table).request.rate_percent == 1
 
 
+@pytest.mark.parametrize(
+    ("option", "text"), [("--rate", "0.5"), ("--rate", "0.1"), ("--switch-reduction", "0.25")]
+)
+def test_a_percentage_below_one_without_its_sign_is_refused_everywhere(
+    run: Any, tmp_path: Path, option: str, text: str
+) -> None:
+    """A fresh user's review: '--rate 0.5' on the command line was read as 0.5% (a plan of
+    years), and a scenario file's rate 0.1 made an error row saying the plan would last more
+    than ten years, though rates below 1 given as Python numbers are refused as fractions.
+    Text below 1 without its % sign is refused the same way, naming the option."""
+    switch = ["--switch-to", "diazepam"] if option == "--switch-reduction" else []
+    result = run("schedule", "clonazepam", "1mg", *switch, option, text)
+    assert result.exit_status == 2, result.stderr
+    assert "rates are percentages: 10 or '10%'" in result.stderr
+    assert option in result.stderr
+    assert run("schedule", "clonazepam", "1mg", *switch, option, f"{text}%", "--end", "micro")
+    scenarios = tmp_path / "s.csv"
+    scenarios.write_text(f"id,drug,dose,rate\na,clonazepam,1mg,{text}\n", encoding="utf-8")
+    batch = run("batch", str(scenarios), "-o", str(tmp_path / "o.csv"), "--summary",
+                str(tmp_path / "s-summary.csv"))  # fmt: skip
+    summary = (tmp_path / "s-summary.csv").read_text(encoding="utf-8")
+    assert batch.exit_status == 1
+    assert "rates are percentages" in summary
+    assert "ten years" not in summary
+
+
 def _numpy_kinds(value: Decimal) -> list[object]:
     kinds: list[object] = [value, float(value), numpy.float64(float(value))]
     if abs(value.as_tuple().exponent) <= 3 and value.adjusted() < 3:  # type: ignore[operator]
