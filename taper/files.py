@@ -291,7 +291,7 @@ def check_target(path: PathLike, *, force: bool) -> None:
 
 
 #: What an existing output path is, once checked: a regular file (replaced only with
-#: ``force``, atomically, a symbolic link to one kept and the file it leads to replaced), or a
+#: ``force``, atomically, and never through a symbolic link), or a
 #: stream that is written through and never replaced (``/dev/null``, a pipe, this terminal).
 NEW, FILE, STREAM = "new", "file", "stream"
 
@@ -313,11 +313,14 @@ def _standard_streams() -> dict[tuple[int, int], int | None]:
 def _target_kind(path: PathLike, *, force: bool) -> str:
     """NEW, FILE or STREAM for an output path taper may write; refuses any other.
 
-    ``--force`` replaces a regular file only: a symbolic link to one is kept and the file it
-    leads to is replaced; a link to nothing, a folder, a socket or a block device is refused.
+    ``--force`` replaces a regular file only, named by itself: a symbolic link to one is
+    refused, with or without ``force`` (a link planted in a shared folder would turn
+    ``--force`` into a write to any file the user may write: a fresh user's review replaced
+    /etc/passwd so), as is a link to nothing, a folder, a socket or a block device.
     ``/dev/null``, a pipe (a named one only while something reads it) and taper's own
     standard output or error (a terminal, a pipe or the file the shell opened) are written
-    through, never replaced, with or without ``force``; any other device is refused.
+    through, never replaced, with or without ``force``, a link to one too (``/dev/stdout``);
+    any other device is refused.
     """
     target, shown = Path(path), _shown(path)
     try:
@@ -333,7 +336,8 @@ def _target_kind(path: PathLike, *, force: bool) -> str:
             return NEW
         if stat.S_ISDIR(found.st_mode):
             raise OutputFileError(shown, "it is a directory")
-        if stat.S_ISLNK(found.st_mode):
+        link = stat.S_ISLNK(found.st_mode)
+        if link:
             try:
                 found = os.stat(target)  # where the links lead in the end
             except FileNotFoundError:
@@ -350,28 +354,20 @@ def _target_kind(path: PathLike, *, force: bool) -> str:
                 "it is not a regular file (a device, socket or folder); only /dev/null, a pipe "
                 "or this terminal is written through",
             )
+        if link:
+            leads = _shown(os.path.realpath(target))
+            raise OutputFileError(
+                shown,
+                f"it is a symbolic link to {leads}; taper does not write a file through a "
+                "link: name the file itself",
+            )
         if not force:
             raise OutputFileError(shown, _EXISTS, parameters={"force": True})
-        _resolved(target, found)
         return FILE
     except OSError as exc:
         if isinstance(exc, TaperError):
             raise
         raise OutputFileError(shown, exc.strerror or str(exc)) from exc
-
-
-def _resolved(target: Path, found: os.stat_result) -> Path:
-    """The regular file that ``target`` names, by a path without links: what ``--force``
-    replaces (a symbolic link is kept). Refused when the links do not lead to it by name
-    (``/proc/self/fd/1`` of a deleted file)."""
-    resolved = Path(os.path.realpath(target))
-    try:
-        same = os.path.samestat(os.stat(resolved), found)
-    except OSError:
-        same = False
-    if not same:
-        raise OutputFileError(_shown(target), "it is a link that does not lead to a file by name")
-    return resolved
 
 
 def _same(first: PathLike, second: PathLike) -> bool:
@@ -393,8 +389,8 @@ def check_outputs(
 
     ``outputs`` maps each parameter (``output``, ``summary``, ...) to its path or ``None``.
     Each path must name a file in an existing folder; an existing one is replaced only with
-    ``force``, and only if it is a regular file (a symbolic link to one is kept and the file
-    it leads to replaced); ``/dev/null``, a pipe and taper's terminal are written through,
+    ``force``, and only if it is a regular file named by itself (never through a symbolic
+    link); ``/dev/null``, a pipe and taper's terminal are written through,
     never replaced (see :func:`_target_kind`). No two outputs may be the same file, and no
     output may be one of the ``inputs`` (a scenario file, a table).
     """
@@ -466,10 +462,9 @@ def _stage(target: Path, kind: str) -> tuple[int, str]:
 
     if kind == STREAM:
         return tempfile.mkstemp(prefix=".taper.", suffix=".tmp")
-    place = _resolved(target, os.stat(target)) if kind == FILE else target
-    room = max(1, _name_max(place.parent) - 20)
-    stem = os.fsdecode(os.fsencode(place.name)[:room])
-    return tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=place.parent)
+    room = max(1, _name_max(target.parent) - 20)
+    stem = os.fsdecode(os.fsencode(target.name)[:room])
+    return tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=target.parent)
 
 
 class _NamedStream:
@@ -564,7 +559,8 @@ def _stop_signals_held() -> Iterator[None]:
 
 def _commit(item: _Staged, force: bool) -> None:
     """Put a written temporary file in place: never over a file unless ``force``, and then
-    only over a regular file (a link to one is kept); a stream is written through."""
+    only over a regular file named by itself; a stream is written through. Replacing a path
+    never follows a link: a link put there since the check is itself replaced."""
     shown = _shown(item.target)
     kind = _target_kind(item.target, force=force)  # still something taper may write
     if kind != item.kind and STREAM in (kind, item.kind):
@@ -573,9 +569,6 @@ def _commit(item: _Staged, force: bool) -> None:
         _write_through(item)
         return
     os.chmod(item.temporary, 0o666 & ~_umask())  # as an ordinary file, not mkstemp's 0600
-    if kind == FILE:
-        os.replace(item.temporary, _resolved(item.target, os.stat(item.target)))
-        return
     if force:
         os.replace(item.temporary, item.target)
         return

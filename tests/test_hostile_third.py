@@ -35,19 +35,30 @@ def _taper(*args: str, timeout: float = 120, **kwargs: Any) -> subprocess.Comple
 # ----------------------------------------------------------------- outputs: links, devices
 
 
-def test_force_writes_through_a_link_to_a_file_and_keeps_the_link(run: Any, tmp_path: Path) -> None:
-    real = tmp_path / "real.csv"
+@pytest.mark.parametrize("force", [(), ("--force",)])
+def test_a_link_to_a_file_is_never_written_through(
+    run: Any, tmp_path: Path, force: tuple[str, ...]
+) -> None:
+    """A fresh user's review: '-o lnk.csv --force', lnk.csv a symbolic link to /etc/passwd,
+    replaced /etc/passwd (run as root): a link planted in a shared folder turns --force into
+    a write to any file the user may write. A link that leads to a regular file is refused,
+    with or without --force, naming where it leads; the file and the link are left as they
+    were (naming the file itself writes it)."""
+    real = tmp_path / "elsewhere" / "real.csv"
+    real.parent.mkdir()
     real.write_text("old", encoding="utf-8")
     link = tmp_path / "link.csv"
     link.symlink_to(real)
-    result = run(*SCHEDULE_CSV, "-o", str(link))
+    result = run(*SCHEDULE_CSV, "-o", str(link), *force)
     assert result.exit_status == 1
-    assert "already exists" in result.stderr
-    result = run(*SCHEDULE_CSV, "-o", str(link), "--force")
-    assert result.exit_status == 0, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "symbolic link" in result.stderr
+    assert str(real) in result.stderr
     assert link.is_symlink()
+    assert real.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "link.csv"]
+    assert run(*SCHEDULE_CSV, "-o", str(real), "--force").exit_status == 0
     assert real.read_text(encoding="utf-8").startswith("# taper")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv", "real.csv"]
 
 
 @pytest.mark.parametrize("force", [(), ("--force",)])
