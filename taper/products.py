@@ -548,13 +548,15 @@ def parse_product(text: str, drug: str, named: str | None = None) -> Product:
         raise InvalidRequestError(f"product {text!r} is not a product of {drug}")
     form = Form.SOLUTION if match["form"] == "liquid" else Form(match["form"])
     strength = parse_dose(match["strength"].replace(" ", ""))
-    if form == "solution":
+    if form in LIQUID_FORMS:  # a solution, suspension or concentrate
         if match["split"]:
             raise InvalidRequestError(f"product {text!r}: a liquid cannot be scored")
         volume = _volume(match["volume"], text)
         return Product(drug, form, strength, volume_ml=volume, min_volume_ml=Decimal("0.1"))
     if match["volume"] is not None or "/" in text:
-        raise InvalidRequestError(f"product {text!r}: only a solution has a volume")
+        raise InvalidRequestError(
+            f"product {text!r}: only a liquid (solution, suspension, concentrate) has a volume"
+        )
     split = {"scored": "half", "quarter-scored": "quarter"}.get(match["split"] or "", "none")
     if form in {"capsule", "odt"} and split != "none":
         raise InvalidRequestError(f"product {text!r}: a {FORM_WORDS[form]} cannot be split")

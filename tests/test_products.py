@@ -59,10 +59,34 @@ def test_uk_clonazepam_liquid_measures_to_0_01_mg(table: EquivalenceTable) -> No
         ("10 mg capsule", "10 mg capsule"),
         ("0.5mg/5mL solution", "0.5 mg/5 mL oral solution"),
         ("2mg/mL liquid", "2 mg/mL oral solution"),
+        ("2mg/mL concentrate", "2 mg/mL oral concentrate"),
+        ("2.5mg/5mL suspension", "2.5 mg/5 mL oral suspension"),
     ],
 )
 def test_parse_product(text: str, label: str) -> None:
     assert parse_product(text, "clonazepam").label() == label
+
+
+@pytest.mark.parametrize(
+    ("drug", "region", "text"),
+    [("lorazepam", "us", "2mg/mL concentrate"), ("diazepam", "us", "5mg/mL concentrate"),
+     ("nitrazepam", "uk", "2.5mg/5mL suspension")],
+)  # fmt: skip
+def test_a_liquid_the_table_lists_can_be_named_as_a_product(
+    table: EquivalenceTable, drug: str, region: str, text: str
+) -> None:
+    """A fresh user's review: '--product "5mg/mL concentrate"' was refused ("only a solution
+    has a volume") though the bundled table lists lorazepam and diazepam concentrates; a
+    concentrate or suspension named is the table's product (same strength, volume, form)."""
+    made = parse_product(text, drug)
+    listed = [p for p in table.drug(drug).products_in(region) if p.label() == made.label()]
+    assert listed, made.label()
+    assert (made.form, made.strength_mg, made.volume_ml) == (
+        listed[0].form,
+        listed[0].strength_mg,
+        listed[0].volume_ml,
+    )
+    assert made.is_liquid
 
 
 @pytest.mark.parametrize(
