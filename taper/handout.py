@@ -467,6 +467,26 @@ def period_sheet(
     that go with that dispensing (``period`` 1 is the first; the periods are the plan's
     ``supply=``, else 28 days, as on the prescriber's page). The sheet of period 1 is the
     handout's. A period past the plan's end is refused, naming how many it has."""
+    chosen = sheet_period(plan, period)
+    words = regional_words(plan, paper=paper, emergency=emergency_number)
+    require_extra("fpdf", "a sheet", "pdf", parameter="output")
+    if patient is not None:
+        if len(patient) > MAX_PATIENT_CHARS:
+            raise InvalidRequestError(
+                f"{{patient}} is {len(patient):,} characters; the sheet takes at most "
+                f"{MAX_PATIENT_CHARS}",
+                parameters={"patient": None},
+            )
+        check_printable(patient, "patient")
+    pdf = _document(plan, patient, PAPER[words.paper])
+    _sheet(pdf, plan, chosen.start_day, chosen.end_day, more=False)
+    _diary(pdf, plan, words, chosen.start_day, chosen.end_day)
+    return bytes(pdf.output())
+
+
+def sheet_period(plan: Plan, period: int) -> SupplyPeriod:
+    """Supply period number ``period`` of the plan (numbered from 1, as on the prescriber's
+    page), or a refusal naming how many it has."""
     days, periods = supply_by_period(plan)
     count = len(periods)
     if isinstance(period, bool) or not isinstance(period, int) or period < 1:
@@ -480,21 +500,7 @@ def period_sheet(
             f"{'s' if count > 1 else ''} of {days} days (1 to {count})",
             parameters={"period": period},
         )
-    words = regional_words(plan, paper=paper, emergency=emergency_number)
-    require_extra("fpdf", "a sheet", "pdf", parameter="output")
-    if patient is not None:
-        if len(patient) > MAX_PATIENT_CHARS:
-            raise InvalidRequestError(
-                f"{{patient}} is {len(patient):,} characters; the sheet takes at most "
-                f"{MAX_PATIENT_CHARS}",
-                parameters={"patient": None},
-            )
-        check_printable(patient, "patient")
-    chosen = periods[period - 1]
-    pdf = _document(plan, patient, PAPER[words.paper])
-    _sheet(pdf, plan, chosen.start_day, chosen.end_day, more=False)
-    _diary(pdf, plan, words, chosen.start_day, chosen.end_day)
-    return bytes(pdf.output())
+    return periods[period - 1]
 
 
 def _document(plan: Plan, patient: str | None, paper: str) -> Any:

@@ -100,24 +100,26 @@ def write_period_sheet(
     """``taper sheet``: one supply period's sheet (and diary) from a plan file taper wrote,
     read back and checked against its checksum as ``taper revise`` reads it, written to
     ``options.output``. Returns the line that says what was written."""
-    from taper.handout import period_sheet, supply_by_period
+    from taper.handout import period_sheet, sheet_period, supply_by_period
     from taper.revise import load_plan
 
     o = options
     if o.output.suffix.lower() != ".pdf":
         raise InvalidRequestError(f"a sheet file ends in .pdf, not {literal(o.output.suffix)!r}")
+    # The plan and the period first (reading it is quick): a period past the plan's end is
+    # what to say, not that the output exists (its --force would only lead to that).
+    plan = load_plan(plan_file, table)
+    chosen = sheet_period(plan, o.period)
     check_outputs(
         {"output": o.output},
         force=o.force,
         inputs=[table_file if table_file is not None else bundled_table_path(), plan_file],
     )
-    plan = load_plan(plan_file, table)
     pdf = period_sheet(plan, o.period, patient=o.patient, paper=o.paper)
     write_all_atomic([(o.output, pdf)], force=o.force)
-    _, periods = supply_by_period(plan)
-    chosen = periods[o.period - 1]
+    count = len(supply_by_period(plan)[1])
     first, last = plan.date_of(chosen.start_day), plan.date_of(chosen.end_day)
     return (
-        f"wrote {printable(str(o.output))}: supply period {o.period} of {len(periods)}, "
+        f"wrote {printable(str(o.output))}: supply period {o.period} of {count}, "
         f"{first.isoformat()} to {last.isoformat()}"
     )

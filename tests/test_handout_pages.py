@@ -356,6 +356,11 @@ def test_sheet_past_the_plans_end_is_refused_naming_its_periods(run: Any, tmp_pa
         "days (1 to 12)\n"
     )
     assert not (tmp_path / "s.pdf").exists()
+    # Said even when the output exists: its --force would only lead to this line.
+    (tmp_path / "s.pdf").write_bytes(b"kept")
+    again = run("sheet", str(plan), "--period", "13", "-o", str(tmp_path / "s.pdf"))
+    assert again.stderr == result.stderr
+    assert (tmp_path / "s.pdf").read_bytes() == b"kept"
 
 
 def test_sheet_of_a_plan_edited_by_hand_is_refused(run: Any, tmp_path: Path) -> None:
