@@ -211,3 +211,32 @@ def _said_to_start_fast(remedy: str) -> list[dict[str, str]]:
     if said in {"it", "each"}:
         return _options(remedy)
     return _options(said + " avoids it (checked on this plan)") if said else []
+
+
+def test_a_percent_remedy_names_a_slower_rate_and_a_longer_interval_together(
+    table: EquivalenceTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The combined search for the percent method: where neither a slower rate at the same
+    interval nor the same rate at a longer one keeps the pace (made so here: only 10% or
+    less every 3 weeks or more does), the remedy names both, at the first interval that has
+    one; 30% every 3 weeks is itself over the ceiling and is never tried."""
+    request = TaperRequest(
+        drug="diazepam",
+        regimen={"morning": Decimal(10), "night": Decimal(10)},
+        method=Method.PERCENT,
+        rate_percent=Decimal(30),
+        interval_days=7,
+    )
+    asked: list[tuple[Decimal, int]] = []
+
+    def breaches(request: TaperRequest, *_: object) -> bool:
+        asked.append((request.rate_percent, request.interval_days))
+        return not (request.rate_percent <= 10 and request.interval_days >= 21)
+
+    monkeypatch.setattr(engine, "_breaches", breaches)
+    monkeypatch.setattr(engine, "_starts_fast", lambda *_: False)
+    assert engine._checked_remedy(request, table, None) == (
+        "--every 3w with --rate 10% avoids it (checked on this plan)"
+    )
+    assert (Decimal(30), 21) not in asked  # over the ceiling: named by no plan
+    assert max(rate for rate, days in asked if days == 7) <= Decimal(13)  # 1 - 0.87² = 24.3%
