@@ -25,7 +25,7 @@ from taper.dispensing import (
     units_used,
 )
 from taper.errors import InvalidRequestError, UndispensableDoseError
-from taper.formatting import consecutive_runs, format_dose, format_number
+from taper.formatting import consecutive_runs, format_dose, format_number, format_percent_range
 from taper.guardrails import assess
 from taper.guideline import (
     JOINT_GUIDELINE,
@@ -528,7 +528,7 @@ def _slow_end_warnings(
         Notice(
             Kind.PACE,
             f"below {format_dose(slow_below)} of {drug.name} a day the plan cuts "
-            f"{format_number(min(larger))}-{format_number(max(larger))}% a step, not the "
+            f"{format_percent_range(min(larger), max(larger))} a step, not the "
             f"{format_number(slow_rate)}% near the end "
             + (f"that the {request.pace} pace sets" if request.pace else "asked for")
             + ": the clinical end's fixed steps win there (NICE CKS: from 5 mg diazepam "

@@ -698,10 +698,11 @@ def _fit_pace(
     tried = ((index, plan_days(candidate(index))) for index in range(count))
     index, found = next(((i, f) for i, f in tried if f is not None), (-1, None))
     if found is None:
+        slowest, fastest = _describe_pace(candidate(0)), _describe_pace(candidate(-1))
+        paces = slowest if slowest == fastest else f"{slowest} to {fastest}, {spacing}"
         raise InvalidRequestError(
             f"no {request.method.value} plan from these products stops within {target} days "
-            f"(tried {_describe_pace(candidate(0))} to {_describe_pace(candidate(-1))}, "
-            f"{spacing})"
+            f"(tried {paces})"
         )
     chosen = candidate(index)
     days, chosen_path = found

@@ -18,7 +18,7 @@ from taper.assemble import METHOD_PACE_CAUSE, Segment, assemble_plan
 from taper.direct import taper_segments
 from taper.errors import InvalidRequestError, TaperError
 from taper.formatting import format_dose, format_number, to_decimal
-from taper.guideline import over_ceiling
+from taper.guideline import CEILING_FRACTION, WINDOW_DAYS, over_ceiling
 from taper.notices import Kind, Notice
 from taper.options import Method, TaperRequest
 from taper.plan import Plan
@@ -118,8 +118,10 @@ class SameTable:
 
 
 @functools.lru_cache(maxsize=4096)
-def _cached_breach(question: _Question, table: SameTable, today: dt.date | None) -> bool:
-    return _plan_breaches(question.request, table.table, today)
+def _cached_breach(
+    question: _Question, table: SameTable, today: dt.date | None
+) -> tuple[bool, bool]:
+    return _plan_verdict(question.request, table.table, today)
 
 
 @functools.cache
@@ -144,9 +146,16 @@ def _breaches(request: TaperRequest, table: EquivalenceTable, today: dt.date | N
     that cannot be planned counts as one). Remembered for the last 4,096 questions, keyed by
     every field of the request, the table (by identity) and today: a batch asks the same
     ones again (the same drug and dose at neighbouring rates probe the same slower paces)."""
+    return _verdict(request, table, today)[0]
+
+
+def _verdict(
+    request: TaperRequest, table: EquivalenceTable, today: dt.date | None
+) -> tuple[bool, bool]:
+    """:func:`_plan_verdict`, remembered as :func:`_breaches` says."""
     question = _question(request)
     if question is None:
-        return _plan_breaches(request, table, today)
+        return _plan_verdict(request, table, today)
     return _cached_breach(question, SameTable(table), today)
 
 
@@ -171,18 +180,34 @@ def _remembered_remedy(
 
 
 def _plan_breaches(request: TaperRequest, table: EquivalenceTable, today: dt.date | None) -> bool:
+    return _plan_verdict(request, table, today)[0]
+
+
+def _plan_verdict(
+    request: TaperRequest, table: EquivalenceTable, today: dt.date | None
+) -> tuple[bool, bool]:
+    """Whether the plan of ``request`` goes over the ceiling by the method's pace (a request
+    that cannot be planned counts as one), and whether it warns that the method starts
+    faster than the guideline's start pace (10% every 2 weeks)."""
     try:
         plan = _make_plan(request, table, today=today)
     except TaperError:
-        return True
-    return any(s.exceeds_ceiling and s.phase in {"taper", "stop"} for s in plan.steps)
+        return True, False
+    return (
+        any(s.exceeds_ceiling and s.phase in {"taper", "stop"} for s in plan.steps),
+        any(notice.kind is Kind.START_PACE for notice in plan.warnings),
+    )
 
 
 def _checked_remedy(request: TaperRequest, table: EquivalenceTable, today: dt.date | None) -> str:
     """The options that keep the method's cuts within the ceiling for this plan, each
     checked by planning with it (the products' rounding can make a pace that looks slow
-    enough cut too much in some 2 weeks)."""
-    found = []
+    enough cut too much in some 2 weeks, and can hide a rate over the ceiling: a rate is
+    named only if its own cut in 2 weeks is within the ceiling too). A slower value at the
+    same interval, else the same value at a longer interval, else both (a slower value at
+    the first longer interval where one keeps the pace); none: the sentence says what was
+    tried. A remedy that still starts faster than the guideline's start pace says so."""
+    found: list[tuple[str, TaperRequest]] = []
 
     def largest(count: int, option: Callable[[int], TaperRequest]) -> int | None:
         """The largest n in 1..count whose request keeps the pace (bisection, checked)."""
@@ -195,45 +220,163 @@ def _checked_remedy(request: TaperRequest, table: EquivalenceTable, today: dt.da
                 low = middle
         return low or None
 
-    if request.method is Method.PERCENT:
-        half_points = int(request.rate_percent * 2) - 1
-
-        def by_rate(n: int) -> TaperRequest:
-            return request.varied(rate_percent=Decimal(n) / 2)
-
-        best = largest(half_points, by_rate)
+    slower = _slower_values(request, table)
+    if slower is not None:
+        top, option, text = slower
+        best = largest(_ceiling_units(top - 1, option, request.interval_days, table), option)
         if best is not None:
-            found.append(f"--rate {format_number(Decimal(best) / 2)}%")
-    elif request.method is Method.LINEAR and request.step_mg is not None:
-        quantum = request_formulary(table, table.drug(request.drug), request).quantum
-        units = int(Fraction(request.step_mg) / quantum) - 1
-
-        def by_step(n: int) -> TaperRequest:
-            return request.varied(step_mg=to_decimal(quantum * n)[0])
-
-        best = largest(units, by_step)
-        if best is not None:
-            found.append(f"--step {format_dose(to_decimal(quantum * best)[0])}")
-    for days, text in ((14, "2w"), (21, "3w"), (28, "4w")):
-        if days > request.interval_days and not _breaches(
-            request.varied(interval_days=days), table, today
-        ):
-            found.append(f"--every {text}")
+            found.append((text(best), option(best)))
+    longer = [days for days in _LONGER_INTERVALS if days > request.interval_days]
+    for days in longer:
+        spaced = request.varied(interval_days=days)
+        if _pace_within_ceiling(spaced, table) and not _breaches(spaced, table, today):
+            found.append((f"--every {_every_text(days)}", spaced))
             break
-    if not found and request.method is Method.PERCENT and request.interval_days < 14:
-        fortnightly = request.varied(interval_days=14)
-        best = largest(
-            min(int(request.rate_percent * 2) - 1, 50),
-            lambda n: fortnightly.varied(rate_percent=Decimal(n) / 2),
-        )
-        if best is not None:
-            found.append(f"--every 2w with --rate {format_number(Decimal(best) / 2)}%")
+    if not found and slower is not None:
+        top, option, text = slower
+        for days in longer:
+
+            def spaced_out(n: int, days: int = days) -> TaperRequest:
+                return option(n).varied(interval_days=days)
+
+            best = largest(_ceiling_units(top, option, days, table), spaced_out)
+            if best is not None:
+                found.append((f"--every {_every_text(days)} with {text(best)}", spaced_out(best)))
+                break
     if not found:
-        return (
-            "no slower pace of this method avoids it with these products; try another "
-            "--method or --product"
+        return f"{_what_was_tried(request, table, longer)}; try another --method or --product"
+    fast = [text for text, made in found if _starts_fast(made, table, today)]
+    caveat = ""
+    if fast:
+        with_which = "it" if len(found) == 1 else "each" if len(fast) == len(found) else fast[0]
+        caveat = (
+            ", though the warning that the method starts faster than 10% per 2 weeks "
+            f"remains with {with_which}"
         )
-    return " or ".join(found) + " avoids it (checked on this plan)"
+    return " or ".join(text for text, _ in found) + f" avoids it (checked on this plan){caveat}"
+
+
+#: The longer intervals a remedy tries (2, 3 and 4 weeks: the guideline's 2-4 weeks).
+_LONGER_INTERVALS = (14, 21, 28)
+
+
+def _every_text(days: int) -> str:
+    """An interval as ``--every`` takes it: ``2w``, or ``10d``."""
+    return f"{days // 7}w" if days % 7 == 0 else f"{days}d"
+
+
+def _slower_values(
+    request: TaperRequest, table: EquivalenceTable
+) -> tuple[int, Callable[[int], TaperRequest], Callable[[int], str]] | None:
+    """The method's own pace as a grid of values: the number of grid units of the pace asked
+    for, the request at n units and the option naming it (a rate in steps of 0.5%, a step
+    in the products' finest step); None for a method without one."""
+    if request.method is Method.PERCENT:
+        return (
+            int(request.rate_percent * 2),
+            lambda n: request.varied(rate_percent=Decimal(n) / 2),
+            lambda n: f"--rate {format_number(Decimal(n) / 2)}%",
+        )
+    if request.method is Method.LINEAR and request.step_mg is not None:
+        quantum = _finest_step(request, table)
+        return (
+            int(Fraction(request.step_mg) / quantum),
+            lambda n: request.varied(step_mg=to_decimal(quantum * n)[0]),
+            lambda n: f"--step {format_dose(to_decimal(quantum * n)[0])}",
+        )
+    return None
+
+
+def _finest_step(request: TaperRequest, table: EquivalenceTable) -> Fraction:
+    """The products' finest step for the drug a linear step tapers (the drug switched to,
+    in a substitution)."""
+    drug = table.drug(request.switch_to or request.drug)
+    return request_formulary(table, drug, request).quantum
+
+
+def _cuts_in_window(interval_days: int) -> int:
+    """The most cuts of a pace that fall in some 2 weeks (a step every 10 days cuts twice
+    between days 7 and 21), as the plan's check counts them."""
+    return -(-WINDOW_DAYS // interval_days)
+
+
+def _rate_within_ceiling(rate_percent: Decimal, interval_days: int) -> bool:
+    """Whether a percent taper's own cut in 2 weeks, compounded over the cuts that fall in
+    them, is within the guideline's ceiling (25% every 2 weeks)."""
+    kept = (1 - Fraction(rate_percent) / 100) ** _cuts_in_window(interval_days)
+    return 1 - kept <= CEILING_FRACTION
+
+
+def _pace_within_ceiling(request: TaperRequest, table: EquivalenceTable) -> bool:
+    """Whether the method's own pace is within the ceiling at the request's interval: a
+    rate, compounded over the cuts in some 2 weeks; a step, over those cuts, from the dose
+    of a direct taper (more than 25% and, with a diazepam equivalent, more than CKS's 2 mg,
+    as :func:`taper.guideline.over_ceiling` judges). The products' rounding, or the clinical
+    end's smaller steps, can keep a faster pace's cuts within it on one plan: a remedy is
+    not a pace over the ceiling. A step in a substitution, or another method, is judged by
+    the plan's own check alone."""
+    if request.method is Method.PERCENT:
+        return _rate_within_ceiling(request.rate_percent, request.interval_days)
+    if (
+        request.method is not Method.LINEAR
+        or request.step_mg is None
+        or request.switch_to is not None
+        or request.also
+        or not request.regimen
+    ):
+        return True
+    drug = table.drug(request.drug)
+    ratio = ratio_to_diazepam(table, drug, table.source(request.source or table.default_source))
+    scale = Fraction(1) if ratio is None else ratio[0]
+    total = Fraction(sum(request.regimen.values(), Decimal(0)))
+    cut = min(total, Fraction(request.step_mg) * _cuts_in_window(request.interval_days))
+    return not over_ceiling(scale * total, scale * (total - cut), ratio is not None)
+
+
+def _ceiling_units(
+    top: int,
+    option: Callable[[int], TaperRequest],
+    interval_days: int,
+    table: EquivalenceTable,
+) -> int:
+    """The most grid units, up to ``top``, a remedy may have at this interval: those whose
+    pace is within the ceiling (:func:`_pace_within_ceiling`)."""
+    units = top
+    while units and not _pace_within_ceiling(
+        option(units).varied(interval_days=interval_days), table
+    ):
+        units -= 1
+    return units
+
+
+def _what_was_tried(request: TaperRequest, table: EquivalenceTable, longer: list[int]) -> str:
+    """The sentence for no remedy found: exactly which paces were planned and failed."""
+    intervals = [_every_text(d) for d in (request.interval_days, *longer)]
+    at = intervals[0] if len(intervals) == 1 else ", ".join(intervals[:-1]) + f" or {intervals[-1]}"
+    if request.method is Method.PERCENT:
+        return (
+            f"no rate within the ceiling from {format_number(request.rate_percent)}% down to "
+            f"0.5% (in steps of 0.5%) every {at} avoids it with these products"
+        )
+    if request.method is Method.LINEAR and request.step_mg is not None:
+        quantum = _finest_step(request, table)
+        return (
+            f"no step within the ceiling from {format_dose(request.step_mg)} down to "
+            f"{format_dose(to_decimal(quantum)[0])} (the products' finest step) every {at} "
+            "avoids it with these products"
+        )
+    if not longer:
+        return (
+            f"this method has no rate or step to slow, and every {intervals[0]} is already as "
+            "slow as the longest interval tried (4w)"
+        )
+    return f"no longer interval ({', '.join(intervals[1:])}) avoids it with these products"
+
+
+def _starts_fast(request: TaperRequest, table: EquivalenceTable, today: dt.date | None) -> bool:
+    """Whether the plan of ``request`` warns that its method starts faster than the
+    guideline's start pace (remembered with :func:`_breaches`: a remedy named was asked)."""
+    return _verdict(request, table, today)[1]
 
 
 def _make_plan(request: TaperRequest, table: EquivalenceTable, *, today: dt.date | None) -> Plan:

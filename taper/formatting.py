@@ -79,6 +79,15 @@ def format_dose_range(
     return f"{low_text} to {high_text} {unit}"
 
 
+def format_percent_range(low: Decimal | Fraction | int, high: Decimal | Fraction | int) -> str:
+    """A range of percentages, ``"25-50%"``; one value, ``"50%"``, when both ends show alike
+    (never ``"50-50%"``)."""
+    low_text, high_text = format_number(low), format_number(high)
+    if low_text == high_text:
+        return f"{low_text}%"
+    return f"{low_text}-{high_text}%"
+
+
 def is_exact(value: Decimal | Fraction | int) -> bool:
     """True when ``value`` shows without rounding at display precision."""
     return to_decimal(value)[1]

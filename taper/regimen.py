@@ -55,11 +55,29 @@ def products_for(
     none applies to ``default_drug``.
     """
     mine = []
+    spelled: dict[tuple[object, ...], str] = {}
     for text in given:
         named = product_drug(text)
         owner = table.drug(named).name if named else default_drug
         if owner == drug.name:
-            mine.append(parse_product(text, drug.name, named))
+            product = parse_product(text, drug.name, named)
+            # A product given twice (however spelled, scored or not) is refused, neither
+            # listed twice nor quietly once: the second was most likely meant to be another
+            # product (a 0.5 mg tablet, say), and the prescriber should see the slip.
+            same = (product.form, product.strength_mg, product.volume_ml)
+            if same in spelled:
+                first = spelled[same]
+                twice = (
+                    f"{first!r} twice"
+                    if first == text
+                    else f"the same product twice, {first!r} and {text!r}"
+                )
+                raise InvalidRequestError(
+                    f"{{products}} gives {literal(twice)}: give each product once",
+                    parameters={"products": None},
+                )
+            spelled[same] = text
+            mine.append(product)
     if mine:
         return formulary_for(drug.name, tuple(mine))
     products = drug.products_in(region)

@@ -110,9 +110,9 @@ def footer(table: EquivalenceTable) -> str:
 def value_text(value: ValueRange | None, unit: str = "") -> str:
     if value is None:
         return "—"
-    text = format_number(value.low)
-    if not value.is_point:
-        text += f" to {format_number(value.high)}"
+    text, high = format_number(value.low), format_number(value.high)
+    if high != text:  # one value when both ends show alike, never "1 to 1"
+        text += f" to {high}"
     return f"{text} {unit}".rstrip()
 
 
