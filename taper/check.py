@@ -478,6 +478,7 @@ def read_plan(
     repeats: dict[tuple[bool, int, str, str], list[int]] = {}
     totals: list[Problem] = []
     anchor: dt.date | None = None  # day 1's date, from a row with both a day and a date
+    previous: tuple[int, tuple[bool, int], str] | None = None  # a step table's last row
     for line, cells in records:
         if None in cells or any(value is None for value in cells.values()):
             raise fail(line, "has a different number of cells than the header")
@@ -487,6 +488,16 @@ def read_plan(
                 if not record["from"].strip():
                     raise InvalidRequestError(f"gives no {role['from']!r} day or date")
                 key = _when(record["from"], "from", date_format)
+                if previous is not None and key[0] == previous[1][0] and key < previous[1]:
+                    # each step lasts to the next row's: rows out of order are not re-sorted
+                    unit = "" if key[0] else "day "
+                    raise InvalidRequestError(
+                        f"the step from {unit}{literal(record['from'].strip())} comes after the "
+                        f"step from {unit}{literal(previous[2])} (line {previous[0]}): each step "
+                        "lasts to the next row's, so the rows go in order; put them in order, "
+                        "or correct the " + ("date" if key[0] else "day")
+                    )
+                previous = (line, key, record["from"].strip())
                 if record.get("to", "").strip():
                     ends[key] = _when(record["to"], "to", date_format)
             elif record.get("day", "").strip():
@@ -507,6 +518,13 @@ def read_plan(
                 )
             the_drug = (names.get(name) or table.drug(name).name) if name else default_drug
             assert the_drug is not None
+            if default_drug is not None and the_drug != default_drug:
+                # what the user said and what the file says differ: neither is guessed right
+                raise InvalidRequestError(
+                    f"the {literal(repr(role['drug']))} column says {literal(name)}, but "
+                    "{drug} was given: correct the one that is wrong",
+                    parameters={"drug": drug},
+                )
             names[name] = the_drug
             if dose_column is not None:
                 slot = _slot_cell(record["slot"]) if record.get("slot", "").strip() else DAILY
