@@ -308,3 +308,13 @@ def test_takes_not_in_taper_wording_are_not_read() -> None:
         assert read_take(text) is None, text
     assert read_take("3 quarters of a 2 mg tablet") is not None
     assert read_take("2 halves of a 1 mg tablet") is not None
+
+
+def test_source_asked_for_the_report_does_not_judge_the_files_own_equivalents(
+    run: Any, taper_csv: Path
+) -> None:
+    """The file's equivalents are those of the source its first lines name (ashton), not of
+    one asked for the report: no false contradiction under --source va-dod-2021."""
+    result = run("check", str(taper_csv), "--source", "va-dod-2021", "--format", "json")
+    assert result.json["input"]["source"] == "va-dod-2021"
+    assert not [p for p in result.json["problems"] if p["kind"] == "diazepam-eq"]
