@@ -13,8 +13,9 @@ Columns: ``day`` (1, 2, ...) and/or ``date`` (YYYY-MM-DD), or ``from`` for a ste
 dose time under the names clinics use (:data:`DOSE_TIME_NAMES`: ``Breakfast``, ``Lunchtime``,
 ``Teatime``, ``Bedtime``, ``AM``/``PM``, ``Morning (mg)``...) with an optional ``Total``;
 optional ``slot`` and ``drug``. Every column is read or the file is refused naming the column
-it cannot place (:data:`COLUMN_NAMES` lists those only informative, such as the ``step`` and
-``take`` of the CSV that ``taper schedule --format csv`` writes, which is read as it is).
+it cannot place (:data:`COLUMN_NAMES` lists those only informative, such as the ``step`` of
+the CSV that ``taper schedule --format csv`` writes, which is read as it is); its ``take``
+and ``diazepam_eq_mg`` cells are checked against their rows' doses (:mod:`taper.stated`).
 
 The check reports: doses that no product can make, increases, 14-day windows beyond the
 guideline ceiling (25% in 2 weeks) judged as the schedule judges its own steps
@@ -33,7 +34,7 @@ import itertools
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,16 @@ from taper.plan import DispensedProduct, DoseTime, SupplyPeriod
 from taper.products import MEASURABLE_CONCENTRATE_ML, Formulary
 from taper.rational import Fraction
 from taper.regimen import products_for
+from taper.stated import (
+    EQUIVALENT,
+    EQUIVALENT_HIGH,
+    EQUIVALENT_LOW,
+    STATED_ROLES,
+    TAKE,
+    TAKE_WORDING,
+    StatedCell,
+    stated_problems,
+)
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 from taper.values import days_value, path_value
 
@@ -87,7 +98,9 @@ DAILY = "daily"
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # undispensable, increase, ceiling, stop, missing-days, repeated-day, total, edited
+    #: undispensable, increase, ceiling, stop, missing-days, repeated-day, total, take,
+    #: diazepam-eq, edited
+    kind: str
     day: int | None
     message: str
 
@@ -125,6 +138,9 @@ class PlanCheck:
     dispensing: tuple[DispensedProduct, ...]
     #: What to dispense for each supply period (``supply_days``), halves carried over.
     supply: tuple[SupplyPeriod, ...] = ()
+    #: The file's columns that say something of its doses but were not checked (all or some
+    #: of their cells could not be read with certainty; the notes say which and why).
+    unchecked: tuple[str, ...] = ()
 
     @property
     def clean(self) -> bool:
@@ -165,6 +181,11 @@ class PlanRows:
     off_taper_days: frozenset[int] = frozenset()
     #: The region named in the file's provenance line (a taper plan's parameters), if any.
     region: str | None = None
+    #: The cells that say something of their row's dose (``take``, ``diazepam_eq_mg``...),
+    #: each with its first line and how many lines say it.
+    stated: dict[StatedCell, tuple[int, int]] = field(default_factory=dict)
+    #: Such columns that are not checked, by header, and why.
+    unread: dict[str, str] = field(default_factory=dict)
 
 
 def _dose(text: str, column: str, per_unit: Decimal | None = None) -> Decimal:
@@ -283,19 +304,23 @@ COLUMN_NAMES: tuple[tuple[str, tuple[str, ...], str], ...] = (
         "follow a liquid, as in the schedule",
     ),
     (
+        TAKE,
+        (TAKE,),
+        "how to make the row's dose, in taper's wording (`1 × 0.5 mg tablet`, `half of a 2 mg "
+        "tablet`): checked against the dose and the products (a file with a dose column)",
+    ),
+    (
+        EQUIVALENT,
+        (EQUIVALENT,),
+        "the dose's diazepam equivalent in mg: checked against the source the file's first lines "
+        "name, else against every source of the table (a file with a dose column)",
+    ),
+    (EQUIVALENT_LOW, (EQUIVALENT_LOW,), "the low end of that equivalent: checked the same way"),
+    (EQUIVALENT_HIGH, (EQUIVALENT_HIGH,), "the high end of that equivalent: checked the same way"),
+    (
         "not read",
-        (
-            "note",
-            "notes",
-            "comment",
-            "comments",
-            "step",
-            "take",
-            "diazepam_eq_mg",
-            "diazepam_eq_mg_low",
-            "diazepam_eq_mg_high",
-        ),
-        "information only (taper's own CSV columns, notes)",
+        ("note", "notes", "comment", "comments", "step"),
+        "information only (taper's own step number, notes)",
     ),
 )
 #: Units a header may give in brackets, as mg per unit.
@@ -382,7 +407,7 @@ def _columns(header: list[str]) -> tuple[list[Column], str | None, list[Column]]
     columns = classify_columns(header)
     times = [column for column in columns if column.role == "time"]
     doses = [column for column in columns if column.role in {"dose_mg", "dose"}]
-    for role in ("day", "date", "from", "to", "drug", "slot", "total"):
+    for role in ("day", "date", "from", "to", "drug", "slot", "total", *STATED_ROLES):
         given = [column.header for column in columns if column.role == role]
         if len(given) > 1:
             raise InvalidRequestError(f"columns {', '.join(map(repr, given))} both give the {role}")
@@ -470,6 +495,20 @@ def read_plan(
     default_drug = table.drug(drug).name if drug else None
     per_unit = next((c.per_unit for c in columns if c.header == dose_column), None)
     total_column = next((c for c in columns if c.role == "total"), None)
+    said_columns = [c for c in columns if c.role in STATED_ROLES]
+    # (header, role, drug, slot, dose, cell) -> [first line, lines]: a plain tuple, as a
+    # file of a million rows says the same few things again and again
+    said_cells: dict[tuple[str, str, str, str, Decimal, str], list[int]] = {}
+    unread = (
+        {}
+        if dose_column is not None
+        else {
+            column.header: "a row of this file holds a dose for each dose time, not one dose"
+            for column in said_columns
+        }
+    )
+    if dose_column is None:
+        said_columns = []
     names: dict[str, str] = {}
     # Day numbers, and date ordinals until the first date is known.
     found: dict[tuple[bool, int], Doses] = {}
@@ -478,6 +517,7 @@ def read_plan(
     repeats: dict[tuple[bool, int, str, str], list[int]] = {}
     totals: list[Problem] = []
     anchor: dt.date | None = None  # day 1's date, from a row with both a day and a date
+    previous: tuple[int, tuple[bool, int], str] | None = None  # a step table's last row
     for line, cells in records:
         if None in cells or any(value is None for value in cells.values()):
             raise fail(line, "has a different number of cells than the header")
@@ -487,6 +527,16 @@ def read_plan(
                 if not record["from"].strip():
                     raise InvalidRequestError(f"gives no {role['from']!r} day or date")
                 key = _when(record["from"], "from", date_format)
+                if previous is not None and key[0] == previous[1][0] and key < previous[1]:
+                    # each step lasts to the next row's: rows out of order are not re-sorted
+                    unit = "" if key[0] else "day "
+                    raise InvalidRequestError(
+                        f"the step from {unit}{literal(record['from'].strip())} comes after the "
+                        f"step from {unit}{literal(previous[2])} (line {previous[0]}): each step "
+                        "lasts to the next row's, so the rows go in order; put them in order, "
+                        "or correct the " + ("date" if key[0] else "day")
+                    )
+                previous = (line, key, record["from"].strip())
                 if record.get("to", "").strip():
                     ends[key] = _when(record["to"], "to", date_format)
             elif record.get("day", "").strip():
@@ -507,6 +557,13 @@ def read_plan(
                 )
             the_drug = (names.get(name) or table.drug(name).name) if name else default_drug
             assert the_drug is not None
+            if default_drug is not None and the_drug != default_drug:
+                # what the user said and what the file says differ: neither is guessed right
+                raise InvalidRequestError(
+                    f"the {literal(repr(role['drug']))} column says {literal(name)}, but "
+                    "{drug} was given: correct the one that is wrong",
+                    parameters={"drug": drug},
+                )
             names[name] = the_drug
             if dose_column is not None:
                 slot = _slot_cell(record["slot"]) if record.get("slot", "").strip() else DAILY
@@ -534,6 +591,12 @@ def read_plan(
             raise PlanFileError(shown, line, reason, parameters=exc.parameters) from exc
         except ValueError as exc:
             raise fail(line, str(exc)) from exc
+        for column in said_columns:
+            if said := str(cells[column.header]).strip():
+                seen = said_cells.setdefault(
+                    (column.header, column.role, the_drug, *doses[0], said), [line, 0]
+                )
+                seen[1] += 1
         target = found.setdefault(key, {})
         for slot, dose in doses:
             if (the_drug, slot) in target:
@@ -577,6 +640,8 @@ def read_plan(
         dated="date" in role and "day" not in role,
         off_taper_days=frozenset(day_of(key) for key in off_taper),
         region=_provenance_region(text),
+        stated={StatedCell(*cell): (first, n) for cell, (first, n) in said_cells.items()},
+        unread=unread,
     )
 
 
@@ -738,6 +803,11 @@ def check_plan(
     steps = _steps(by_day, keys, table, drugs, problems)
     formularies = _formularies(table, drugs, region, products, notes)
     _check_dispensable(steps, formularies, problems, first_date)
+    # the file's equivalents are those of the source it names (not of one asked for the report)
+    named = table.source(read.source) if read.source else None
+    unchecked = _check_stated(read, table, formularies, named)
+    problems += unchecked.problems
+    notes += unchecked.notes
     loads = _loads(steps, table, drugs, chosen)
     per_diazepam = None
     if chosen.id in steps[0].diazepam_by_source:
@@ -796,10 +866,53 @@ def check_plan(
         dispensing=quantities(
             units_used((doses, end - start + 1) for start, end, doses in runs), all_products
         ),
+        unchecked=unchecked.columns,
         supply=supply_periods([run for run in runs if run[2]], supply_days, all_products)
         if supply_days and any(run[2] for run in runs)
         else (),
     )
+
+
+@dataclass(frozen=True)
+class _StatedCheck:
+    problems: list[Problem]
+    notes: list[str]
+    columns: tuple[str, ...]
+
+
+def _check_stated(
+    read: PlanRows,
+    table: EquivalenceTable,
+    formularies: Mapping[str, Formulary],
+    source: EquivalenceSource | None,
+) -> _StatedCheck:
+    """The ``take`` and ``diazepam_eq_mg`` cells against their rows' doses
+    (:mod:`taper.stated`): a contradiction is a problem naming its line; a column whose cells
+    could not all be read is named as not checked."""
+    found, unread = stated_problems(read.stated, table, formularies, source, DAILY)
+    problems = [Problem(kind, None, message) for kind, message in found]
+    notes = []
+    for header, why in read.unread.items():
+        notes.append(f"the {header!r} column was not checked: {why}")
+    for header, (line, text, count) in unread.items():
+        more = f" and {count - 1:,} more line{'s' * (count > 2)}" if count > 1 else ""
+        why = (
+            f"it is not in taper's wording ({TAKE_WORDING})"
+            if _ROLE_OF.get(_normal(header)) == TAKE
+            else "it is not a number of mg, or no source gives an equivalent for the drug"
+            + ("" if source is None else f" under {source.id}")
+        )
+        notes.append(
+            f"the {header!r} column was not checked on line {line}{more}: its cell {text!r} "
+            f"could not be read with certainty ({why})"
+        )
+    if source is None and any(cell.role != TAKE for cell in read.stated):
+        notes.append(
+            "the file names no equivalence source: its diazepam equivalents were checked "
+            "against every source of the table (a value any source gives passes)"
+        )
+    columns = tuple(dict.fromkeys([*read.unread, *unread]))
+    return _StatedCheck(problems, notes, columns)
 
 
 def _day_order(slot: str) -> int:
@@ -1154,6 +1267,7 @@ def check_document(result: PlanCheck, table: EquivalenceTable) -> dict[str, Any]
             for problem in result.problems
         ],
         "notes": list(result.notes),
+        "unchecked_columns": list(result.unchecked),
         "dispensing": dispensed_records(result.dispensing),
         "periods": period_records(result.supply),
     }

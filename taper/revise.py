@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from taper.assemble import Segment, assemble_plan
-from taper.csvout import plan_csv
+from taper.csvout import CSV_COLUMNS, plan_csv
 from taper.direct import taper_segments
 from taper.doses import parse_dose
 from taper.engine import make_plan
@@ -810,8 +810,8 @@ def plan_from_text(
     except edited as exc:
         raise fail(
             None,
-            f"is not a plan taper wrote, or its parameters were edited ({type(exc).__name__}: "
-            f"{exc}); give the JSON or CSV of 'taper schedule'",
+            f"is not a plan taper wrote, or its parameters were edited ({_reason(exc)}); give "
+            "the JSON or CSV of 'taper schedule'",
         ) from None
     if recorded.table_sha256 != table.sha256:
         raise fail(
@@ -828,8 +828,8 @@ def plan_from_text(
             raise
         raise fail(
             None,
-            f"does not rebuild into a plan ({type(exc).__name__}): it was edited after taper "
-            "wrote it; revise the file taper wrote, or draft the plan again",
+            f"does not rebuild into a plan ({_reason(exc)}): it was edited after taper wrote "
+            "it; revise the file taper wrote, or draft the plan again",
         ) from None
     checksum = plan.content_sha256()
     if checksum != recorded.checksum or not recorded.same_days(plan, table):
@@ -850,6 +850,15 @@ def plan_from_text(
             "again with 'taper schedule'",
         )
     return plan
+
+
+def _reason(exc: Exception) -> str:
+    """Why a file is not a plan taper wrote, in words for its reader: a key or value it lacks,
+    never the name of a Python exception."""
+    if isinstance(exc, KeyError):
+        key = repr(exc.args[0]) if exc.args else "value"
+        return f"it gives no {key} where taper writes one"
+    return str(exc) or "a value taper does not write"
 
 
 def _replayed(plan: Plan, record: Mapping[str, Any], fail: Any) -> Plan:
@@ -1032,7 +1041,20 @@ def _csv_recorded(text: str, fail: Any) -> _Recorded:
     for line in head:
         if line.startswith("# revisions "):
             revisions = loads_json(line.removeprefix("# revisions "), parse_float=Decimal)
-    records = list(csv.DictReader(io.StringIO("".join(lines[comments:]))))
+    reader = csv.DictReader(io.StringIO("".join(lines[comments:])))
+    missing = [column for column in _ROW_COLUMNS if column not in (reader.fieldnames or ())]
+    if missing:
+        # a column dropped after taper wrote the file (a reader's review: "(KeyError: 'take')")
+        names = ", ".join(f"'{column}'" for column in missing)
+        raise fail(
+            None,
+            f"has no {names} column{'s' * (len(missing) > 1)} in its header (line "
+            f"{comments + 1}), of the columns {', '.join(CSV_COLUMNS)} that 'taper schedule' "
+            "writes: it was edited after taper wrote it",
+        )
+    records = list(reader)
+    if not records:
+        raise fail(None, "has a header but no days")
     found = [tuple(record[column] for column in _ROW_COLUMNS) for record in records]
     start = dt.date.fromisoformat(found[0][1])
     content = csv_content_checksum(start, found, revisions)

@@ -439,6 +439,22 @@ def test_check_reads_an_uploaded_plan_as_the_command_line(
     assert ("No problems found." in page) == (not document["problems"])
 
 
+def test_check_page_said_no_problems_of_a_take_column_it_did_not_read(
+    client: TestClient, run: Any, tmp_path: Path
+) -> None:
+    """A 'take' cell in words of its own is not checked: the page says so, as the CLI."""
+    text = "day,dose_mg,take\n" + "".join(f"{day},1,one tablet\n" for day in range(1, 15))
+    response = post(
+        client,
+        "/check",
+        {"region": "us", "drug": "diazepam"},
+        files={"plan": ("own.csv", (text + "15,0,nothing\n").encode(), "text/csv")},
+    )
+    assert response.status_code == 200, response.text[:1000]
+    assert "No problems found." not in response.text
+    assert "not checked: &#39;take&#39; (see the notes)" in response.text
+
+
 def test_check_reports_problems_of_a_hand_written_plan(
     client: TestClient, run: Any, tmp_path: Path
 ) -> None:

@@ -681,7 +681,16 @@ def render_check(result: PlanCheck, table: EquivalenceTable) -> None:
             out.print(f"{group[0]} (+{len(group) - 1}): agrees with {', '.join(group[1:])}.")
     for problem in result.problems:
         out.print(f"Problem: {printable(problem.message)}", markup=False, style="red")
-    if result.clean:
+    if result.clean and result.unchecked:
+        # never "no problems" about a column that was not read (the notes say why)
+        columns = ", ".join(repr(column) for column in result.unchecked)
+        out.print(
+            f"No problems found in the columns checked; not checked: {printable(columns)} (see "
+            "the notes).",
+            markup=False,
+            style="green",
+        )
+    elif result.clean:
         out.print("No problems found.", markup=False, style="green")
     for note in result.notes:
         out.print(f"Note: {printable(note)}", markup=False)

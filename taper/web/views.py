@@ -342,6 +342,7 @@ def check_view(
         "rows": rows,
         "problems": [(problem.kind, problem.message) for problem in result.problems],
         "clean": result.clean,
+        "unchecked": ", ".join(repr(column) for column in result.unchecked),
         "notes": list(result.notes),
         "supply": [
             (period.when_text(result.first_date), period.items_text()) for period in result.supply

@@ -1,0 +1,320 @@
+"""`taper check` after a fresh user's review: never silently wrong, a report that names the
+real problem (rows out of order, a drug given twice, a column dropped, a ``take`` or
+``diazepam_eq_mg`` cell that contradicts its dose)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from taper.formatting import format_dose
+from taper.products import Formulary, formulary_for
+from taper.rational import Fraction
+from taper.stated import StatedCell, read_take, take_contradiction
+from taper.table import EquivalenceTable
+
+START = ("--start", "2027-01-04")
+
+
+@pytest.fixture
+def taper_csv(run: Any, tmp_path: Path) -> Path:
+    """A US clonazepam plan at two dose times, as taper writes it."""
+    path = tmp_path / "p.csv"
+    result = run(
+        "schedule", "clonazepam", "1mg", "--times", "2", "--region", "us", *START, "-o", str(path)
+    )
+    assert result.exit_status == 0, result.stderr
+    return path
+
+
+def plain(path: Path) -> Path:
+    """The file without its ``#`` lines: a clinic's file in taper's columns."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    out = path.with_name("plain-" + path.name)
+    out.write_text("".join(line for line in lines if not line.startswith("#")), encoding="utf-8")
+    return out
+
+
+def test_step_rows_out_of_date_order_were_resorted_and_called_an_increase(
+    run: Any, tmp_path: Path
+) -> None:
+    """Regression: 2027-01-10 after 2027-01-18 was sorted into place and reported as
+    '2027-01-18: the dose goes up'."""
+    path = tmp_path / "k5.csv"
+    path.write_text(
+        "from,Morning,Night\n2027-01-04,10,10\n2027-01-18,8,10\n2027-01-10,6,10\n"
+        "2027-02-15,Stop,Stop\n",
+        encoding="utf-8",
+    )
+    result = run("check", str(path), "--drug", "diazepam")
+    assert result.exit_status == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "line 4" in result.stderr
+    assert "2027-01-10" in result.stderr
+    assert "2027-01-18" in result.stderr
+    assert "(line 3)" in result.stderr
+    assert "goes up" not in result.stderr
+
+
+def test_step_rows_out_of_day_order_are_refused(run: Any, tmp_path: Path) -> None:
+    path = tmp_path / "k6.csv"
+    path.write_text("from,Morning,Night\n1,10,10\n15,8,10\n8,6,10\n43,Stop,Stop\n", "utf-8")
+    result = run("check", str(path), "--drug", "diazepam")
+    assert result.exit_status == 1
+    assert "line 4: the step from day 8 comes after the step from day 15 (line 3)" in (
+        result.stderr
+    )
+
+
+def test_day_rows_out_of_order_are_read_by_their_days(run: Any, tmp_path: Path) -> None:
+    """One row per day names its own day: the order of the rows changes nothing."""
+    rows = [f"{day},10\n" for day in range(1, 29)] + ["29,0\n"]
+    path = tmp_path / "days.csv"
+    path.write_text("day,dose_mg\n" + "".join(reversed(rows)), encoding="utf-8")
+    result = run("check", str(path), "--drug", "diazepam")
+    assert result.stdout.startswith("Checked")
+    assert "goes up" not in result.stdout
+
+
+def test_drug_given_was_ignored_for_the_files_drug_column(run: Any, taper_csv: Path) -> None:
+    """Regression: --drug diazepam on a clonazepam file checked 'clonazepam' without a word."""
+    result = run("check", str(plain(taper_csv)), "--drug", "diazepam")
+    assert result.exit_status == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "'drug' column says clonazepam" in result.stderr
+    assert "--drug diazepam" in result.stderr
+
+
+def test_drug_given_that_agrees_with_the_file_is_fine(run: Any, taper_csv: Path) -> None:
+    result = run("check", str(plain(taper_csv)), "--drug", "Clonazepam")
+    assert result.exit_status == 0, result.stderr + result.stdout
+
+
+def test_a_dropped_column_said_key_error(run: Any, taper_csv: Path) -> None:
+    """Regression: a taper CSV without its 'take' column was reported '(KeyError: 'take')'."""
+    lines = taper_csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = []
+    for line in lines:
+        if line.startswith("#"):
+            kept.append(line)
+        else:
+            kept.append(line.rsplit(",", 1)[0] + "\n")
+    taper_csv.write_text("".join(kept), encoding="utf-8")
+    for command in (("check", str(taper_csv)), ("revise", str(taper_csv), "--on", "2027-02-01")):
+        result = run(*command, "--hold", "7d") if command[0] == "revise" else run(*command)
+        said = result.stdout + result.stderr
+        assert "KeyError" not in said
+        assert "Error:" not in said
+        assert "has no 'take' column" in " ".join(said.split())
+        assert "p.csv" in said or command[0] == "check"
+
+
+def edited(path: Path, line: int, old: str, new: str) -> Path:
+    """``path`` with ``old`` replaced by ``new`` on its ``line`` (1-based)."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert old in lines[line - 1], lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def problems_of(run: Any, path: Path, *options: str) -> list[str]:
+    result = run("check", str(path), "--format", "json", *options)
+    assert result.exit_status in (0, 1), result.stderr
+    return [problem["message"] for problem in result.json["problems"]]
+
+
+def test_take_that_contradicts_the_dose_passed_silently(run: Any, taper_csv: Path) -> None:
+    """Regression: '5 × 0.5 mg tablet' on a 0.5 mg row: "No problems found", exit 0."""
+    path = edited(plain(taper_csv), 2, "1 × 0.5 mg tablet", "5 × 0.5 mg tablet")
+    result = run("check", str(path))
+    assert result.exit_status == 1
+    said = " ".join(result.stdout.split())
+    assert (
+        "Problem: line 2: the 'take' cell says '5 × 0.5 mg tablet', which makes 2.5 mg, but "
+        "the dose is 0.5 mg (clonazepam, morning)" in said
+    )
+    assert "No problems found" not in said
+
+
+def test_diazepam_equivalent_that_contradicts_the_dose_passed_silently(
+    run: Any, taper_csv: Path
+) -> None:
+    """Regression: diazepam_eq_mg 100 on a 0.5 mg clonazepam row: exit 0."""
+    path = edited(plain(taper_csv), 3, ",10,10,10,", ",100,10,10,")
+    messages = problems_of(run, path)
+    assert messages == [
+        "line 3: the 'diazepam_eq_mg' cell says '100', but the dose, clonazepam 0.5 mg (night), "
+        "is 5 to 20 mg of diazepam by the table's sources (the file names none)"
+    ]
+    # a file that names its source (taper's own '#' lines) is checked against that source
+    named = edited(taper_csv, 8, ",10,10,10,", ",5,5,5,")
+    messages = problems_of(run, named)
+    assert any(
+        "line 8: the 'diazepam_eq_mg' cell says '5', but the dose, clonazepam 0.5 mg (morning), "
+        "is 10 mg of diazepam by ashton" in message
+        for message in messages
+    )
+    assert any("diazepam_eq_mg_low' cell says '5'" in message for message in messages)
+
+
+def test_take_of_a_product_not_dispensed_or_cut_where_it_cannot_be(
+    run: Any, taper_csv: Path
+) -> None:
+    path = plain(taper_csv)
+    edited(path, 2, "1 × 0.5 mg tablet", "1 × 0.5 mg capsule")
+    edited(path, 3, "1 × 0.5 mg tablet", "4 halves of a 0.25 mg ODT")
+    edited(path, 4, "1 × 0.5 mg tablet", "2 × 0.125 mg ODT + half of a 0.5 mg tablet")
+    edited(path, 5, "1 × 0.5 mg tablet", "2 × 0.25 mg ODT")  # another way to make it: fine
+    messages = problems_of(run, path)
+    assert len(messages) == 2
+    assert messages[0].startswith(
+        "line 2: the 'take' cell says '1 × 0.5 mg capsule', but that is not among the "
+        "clonazepam products checked: "
+    )
+    assert messages[1] == (
+        "line 3: the 'take' cell says '4 halves of a 0.25 mg ODT', but the clonazepam 0.25 mg "
+        "orally disintegrating tablet is not scored to be cut in halves"
+    )
+
+
+def test_a_take_not_in_taper_wording_is_said_not_checked(run: Any, taper_csv: Path) -> None:
+    path = edited(plain(taper_csv), 5, "1 × 0.5 mg tablet", "one tablet in the morning")
+    result = run("check", str(path))
+    assert result.exit_status == 0, result.stdout
+    said = " ".join(result.stdout.split())
+    assert "No problems found." not in said
+    assert "No problems found in the columns checked; not checked: 'take' (see the notes)." in said
+    assert "the 'take' column was not checked on line 5: its cell 'one tablet in the morning'" in (
+        said
+    )
+    document = run("check", str(path), "--format", "json").json
+    assert document["unchecked_columns"] == ["take"]
+
+
+def test_take_beside_a_column_per_dose_time_is_said_not_checked(run: Any, tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(
+        "from,Morning,Night,take\n1,10,10,1 × 10 mg tablet\n15,5,10,\n29,Stop,Stop,\n",
+        encoding="utf-8",
+    )
+    result = run("check", str(path), "--drug", "diazepam", "--format", "json")
+    assert result.json["unchecked_columns"] == ["take"]
+    assert any("'take' column was not checked" in note for note in result.json["notes"])
+
+
+PLANS = [
+    ("clonazepam", "1mg", "us", 1, ()),
+    ("clonazepam", "2mg", "uk", 2, ()),
+    ("clonazepam", "1.5mg", "us", 3, ()),
+    ("diazepam", "30mg", "uk", 3, ()),
+    ("diazepam", "40mg", "us", 4, ()),
+    ("lorazepam", "3mg", "uk", 3, ()),
+    ("lorazepam", "2mg", "us", 2, ("--switch-to", "diazepam")),
+    ("alprazolam", "1.5mg", "us", 3, ("--switch-to", "diazepam")),
+    ("alprazolam", "2mg", "us", 4, ("--switch-to", "clonazepam")),
+    ("clonazepam", "2mg", "uk", 2, ("--switch-to", "diazepam")),
+    ("temazepam", "30mg", "uk", 1, ("--switch-to", "diazepam")),
+    ("lorazepam", "3mg", "uk", 4, ("--switch-to", "diazepam")),
+    ("clonazepam", "1mg", "us", 2, ("--finish-on", "diazepam")),
+    ("diazepam", "25mg", "uk", 2, ("--source", "va-dod-2021")),
+    ("lorazepam", "2.5mg", "uk", 3, ()),  # mL of a solution
+    ("lorazepam", "4mg", "us", 4, ()),  # mL of a concentrate
+    ("clonazepam", "1mg", "uk", 3, ()),  # mL of a 0.5 mg/5 mL solution
+]
+
+
+@pytest.mark.parametrize(("drug", "dose", "region", "times", "more"), PLANS)
+def test_every_csv_taper_writes_checks_its_take_and_equivalents_clean(
+    run: Any,
+    tmp_path: Path,
+    drug: str,
+    dose: str,
+    region: str,
+    times: int,
+    more: tuple[str, ...],
+) -> None:
+    """No false positive: the 'take' and 'diazepam_eq_mg' cells of taper's own files agree
+    with their doses, with and without the file's '#' lines (then the region is given)."""
+    path = tmp_path / "plan.csv"
+    written = run(
+        "schedule", drug, dose, "--times", str(times), "--region", region, *START, *more,
+        "-o", str(path),
+    )  # fmt: skip
+    if written.exit_status != 0:
+        pytest.skip(f"taper makes no such plan: {written.stderr}")
+    for checked, options in ((path, ()), (plain(path), ("--region", region))):
+        document = run("check", str(checked), "--format", "json", *options).json
+        kinds = {problem["kind"] for problem in document["problems"]}
+        assert not kinds & {"take", "diazepam-eq"}, document["problems"]
+        assert document["unchecked_columns"] == []
+
+
+def _formularies(table: EquivalenceTable) -> list[Formulary]:
+    return [
+        formulary_for(drug.name, drug.products_in(region))
+        for drug in table.drugs.values()
+        for region in ("us", "uk")
+        if drug.products_in(region)
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_every_way_taper_makes_a_dose_reads_back_as_that_dose(
+    table: EquivalenceTable, data: st.DataObject
+) -> None:
+    """Property: the 'take' text of any dose the products make (solids, halves, quarters,
+    liquids) reads back as exactly that dose, from products of that formulary."""
+    formulary = data.draw(st.sampled_from(_formularies(table)))
+    quantum = formulary.quantum
+    steps = data.draw(st.integers(min_value=0, max_value=200))
+    dose = Decimal(quantum.numerator * steps) / Decimal(quantum.denominator)
+    preparation = formulary.preparation(dose)
+    assume(preparation is not None)
+    assert preparation is not None
+    cell = StatedCell("take", "take", formulary.drug, "night", dose, preparation.text())
+    assert take_contradiction(cell, formulary, "daily") == (True, ""), cell.text
+    parts = read_take(preparation.text())
+    assert parts is not None
+    assert sum((part.mg for part in parts), Fraction(0)) == Fraction(dose)
+
+
+@given(
+    count=st.integers(min_value=1, max_value=20),
+    strength=st.decimals(min_value=Decimal("0.125"), max_value=50, places=3),
+    dose=st.decimals(min_value=0, max_value=100, places=3),
+)
+def test_a_take_that_makes_another_dose_is_always_a_contradiction(
+    count: int, strength: Decimal, dose: Decimal
+) -> None:
+    text = f"{count} × {format_dose(strength)} tablet"
+    cell = StatedCell("take", "take", "diazepam", "night", dose, text)
+    read, against = take_contradiction(cell, None, "daily")
+    assert read
+    assert bool(against) == (strength * count != dose)
+
+
+def test_takes_not_in_taper_wording_are_not_read() -> None:
+    for text in ("one tablet", "2 x 0.5 mg tablet", "half a tablet", "2 half of a 1 mg tablet",
+                 "1 × 0.5mg tablet", "2 × 1 mg/mL solution", "2.5 mL of 1 mg tablet", ""):  # fmt: skip
+        assert read_take(text) is None, text
+    assert read_take("3 quarters of a 2 mg tablet") is not None
+    assert read_take("2 halves of a 1 mg tablet") is not None
+
+
+def test_source_asked_for_the_report_does_not_judge_the_files_own_equivalents(
+    run: Any, taper_csv: Path
+) -> None:
+    """The file's equivalents are those of the source its first lines name (ashton), not of
+    one asked for the report: no false contradiction under --source va-dod-2021."""
+    result = run("check", str(taper_csv), "--source", "va-dod-2021", "--format", "json")
+    assert result.json["input"]["source"] == "va-dod-2021"
+    assert not [p for p in result.json["problems"] if p["kind"] == "diazepam-eq"]
