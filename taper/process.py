@@ -153,13 +153,21 @@ class Environment:
         finally:
             _ACTIVE.reset(token)
 
-    def fail(self, message: str, code: ExitCode) -> NoReturn:
-        """One line on stderr (control characters made visible), then exit with ``code``."""
+    def fail(self, message: str, code: ExitCode, *, at_once: bool = False) -> NoReturn:
+        """One line on stderr (control characters made visible), then exit with ``code``;
+        ``at_once`` (a process taper owns, stopped by a signal, its clean-up done): without
+        the interpreter's exit handlers. Python 3.11's handler for a process pool wakes its
+        manager thread through a pipe that thread may be closing, and a stopped batch then
+        printed a traceback after its one line, now and then ("Bad file descriptor")."""
         with contextlib.suppress(OSError, AttributeError, ValueError):  # stderr closed
             self.stderr.write(
                 f"taper: error: {shorten_message(printable(shorten_message(message)))}\n"
             )
             self.stderr.flush()
+        if at_once and self.owns_process:
+            with contextlib.suppress(OSError, AttributeError, ValueError):
+                self.stdout.flush()
+            os._exit(code)
         sys.exit(code)
 
     def discard_stdout(self) -> None:
@@ -217,7 +225,8 @@ class Environment:
                 signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # the work is done
             self.stdout.flush()
         except Stopped as exc:
-            self.fail(STOP_MESSAGES[signal.Signals(exc.signum)], ExitCode(128 + exc.signum))
+            message = STOP_MESSAGES[signal.Signals(exc.signum)]
+            self.fail(message, ExitCode(128 + exc.signum), at_once=True)
         except TaperError as exc:
             if debug:
                 traceback.print_exc()
