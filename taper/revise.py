@@ -168,7 +168,7 @@ def revise_plan(
         assert hold_days is not None
         tail = _held(plan, segments, day, hold_days, mark)
         description = (
-            f"hold {hold_days} days on {plan.doses_text(current.doses)} a day (the dose of "
+            f"hold {hold_days} days on {plan.doses_line(current.doses)} a day (the dose of "
             f"{(on_date - dt.timedelta(days=1)).isoformat()}), then the rest of the plan "
             f"{hold_days} days later"
         )
@@ -182,8 +182,8 @@ def revise_plan(
                 plan, layout, name, before, regimen, rate_percent, interval, on_date, first, mark
             )
             description = (
-                f"back to {plan.doses_text(before.doses)} a day (step {before.number}, the "
-                f"last dose before {plan.doses_text(current.doses)}), then {pace}"
+                f"back to {plan.doses_line(before.doses)} a day (step {before.number}, the "
+                f"last dose before {plan.doses_line(current.doses)}), then {pace}"
             )
         elif action == "taken":
             regimen = _taken(plan, current, name, taken, allow_high_dose)
@@ -215,7 +215,7 @@ def revise_plan(
             request = _paced(plan, rate_percent, interval)
             first = None
             description = (
-                f"from {plan.doses_text(current.doses)} a day, {request.pace_text()} every "
+                f"from {plan.doses_line(current.doses)} a day, {request.pace_text()} every "
                 f"{request.interval_days} days"
             )
         what = {
@@ -377,7 +377,7 @@ def _tapered_drug(plan: Plan, current: Step, action: str) -> str:
         what = {"back": "{back}", "taken": "{taken}", "pace": "{rate} or {every}"}[action]
         raise InvalidRequestError(
             f"on the day before the revision the plan is in its {current.phase} phase "
-            f"({literal(plan.doses_text(current.doses).replace(chr(10), ', '))}): {what} "
+            f"({literal(plan.doses_line(current.doses))}): {what} "
             f"revises the taper of {plan.drug.name} only; give {{hold}} to stay on the dose",
             parameters={"back": True, "taken": None, "rate": None, "every": None, "hold": None},
         )
@@ -406,7 +406,7 @@ def _last_tolerated(plan: Plan, current: Step, name: str) -> Step:
             return step
     raise InvalidRequestError(
         f"there is no earlier dose of {name} alone to go back to before "
-        f"{literal(plan.doses_text(current.doses))} a day (step {current.number}); give "
+        f"{literal(plan.doses_line(current.doses))} a day (step {current.number}); give "
         "{hold} or {taken}",
         parameters={"hold": None, "taken": None},
     )

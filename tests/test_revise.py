@@ -404,6 +404,21 @@ def test_back_or_taken_during_a_switch_is_refused_hold_works(switch: TaperPlan) 
     assert held.checks.duration_days == switch.checks.duration_days + 7
 
 
+def test_a_hold_during_a_crossover_is_described_on_one_line(table: EquivalenceTable) -> None:
+    """A hold in the README's lorazepam switch at the Ashton pace was described as 'hold 7
+    days on 1 mg lorazepam\\n10 mg diazepam a day': a newline in the terminal, the JSON and
+    the handout. The drugs are joined as elsewhere, on one line."""
+    plan = _plan(table, "lorazepam", "2mg", times=3, switch_to="diazepam", pace="ashton")
+    held = plan.revise(on="2027-01-20", hold="1w")
+    assert held.history[-1].description == (
+        "hold 7 days on 1 mg lorazepam + 10 mg diazepam a day (the dose of 2027-01-19), then "
+        "the rest of the plan 7 days later"
+    )
+    assert "\\n" not in dumps_json(plan_document(held, table))
+    with pytest.raises(InvalidRequestError, match=r"\(1 mg lorazepam \+ 10 mg diazepam\)"):
+        plan.revise(on="2027-01-20", back=True)
+
+
 # --- files read back ----------------------------------------------------------------------------
 
 
