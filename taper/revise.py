@@ -71,8 +71,17 @@ from taper.table import EquivalenceTable, table_of
 MAX_PLAN_FILE_BYTES = 64 * 1024 * 1024
 #: The longest reason a revision records (it is printed in the handout and the calendar).
 MAX_REASON = 200
-#: The warnings the assembly of a plan works out again for a revised plan.
-_RECOMPUTED = {Kind.CEILING, Kind.TARGET_PACE, Kind.LONG_PLAN, Kind.FORCED_CUT, Kind.STOP_DOSE}
+#: The warnings the assembly of a plan works out again for a revised plan (kept from the plan
+#: revised as well, they were said twice: the named pace, small volumes of a concentrate).
+_RECOMPUTED = {
+    Kind.CEILING,
+    Kind.TARGET_PACE,
+    Kind.LONG_PLAN,
+    Kind.FORCED_CUT,
+    Kind.STOP_DOSE,
+    Kind.PACE,
+    Kind.SMALL_VOLUME,
+}
 #: Warnings about cuts that name their cause ("the chosen pace", "the products").
 _CAUSED = {Kind.CEILING, Kind.TARGET_PACE, Kind.FORCED_CUT}
 

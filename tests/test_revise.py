@@ -419,6 +419,38 @@ def test_a_hold_during_a_crossover_is_described_on_one_line(table: EquivalenceTa
         plan.revise(on="2027-01-20", back=True)
 
 
+def test_a_revision_said_the_pace_and_small_volumes_twice(table: EquivalenceTable) -> None:
+    """A revision kept the plan's notes of its named pace and of concentrate doses under
+    0.5 mL and had them worked out again: 'Note: pace ashton: ...' twice, and two
+    small-volume warnings, one naming the first draft's steps."""
+    plan = _plan(table, "lorazepam", "2mg", times=3, switch_to="diazepam", pace="ashton")
+    held = plan.revise(on="2027-01-20", hold="1w")
+    said = [str(w) for w in held.warnings]
+    assert said.count(f"pace ashton: {plan.request.pace_source}") == 1
+    assert len(said) == len(set(said))
+    small = _plan(table, "lorazepam", "1mg")
+    revised = small.revise(on=small.date_of(small.steps[1].start_day + 1), hold="1w")
+    volumes = [str(w) for w in revised.warnings if w.kind.value == "small-volume"]
+    assert len(volumes) == 1
+    assert "at step(s) 2-7:" in volumes[0]
+
+
+def test_revise_prints_the_pace_note_once(run: Any, tmp_path: Path) -> None:
+    """`taper revise` of an Ashton-pace plan printed "Note: pace ashton: ..." twice."""
+    plan = tmp_path / "plan.json"
+    made = run(
+        "schedule", "lorazepam", "2mg", "--times", "3", "--switch-to", "diazepam",
+        "--pace", "ashton", "--start", "2027-01-04", "-o", str(plan),
+    )  # fmt: skip
+    assert made.exit_status == 0, made.stderr
+    revised = run("revise", str(plan), "--on", "2027-01-20", "--hold", "1w")
+    assert revised.exit_status == 0, revised.stderr
+    assert revised.stdout.count("Note: pace ashton:") == 1
+    assert "hold 7 days on 1 mg lorazepam + 10 mg diazepam a day" in " ".join(
+        revised.stdout.split()
+    )
+
+
 # --- files read back ----------------------------------------------------------------------------
 
 
