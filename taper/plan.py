@@ -325,6 +325,11 @@ class Plan(ReadOnlyMappings):
             by_drug[dose.drug] = by_drug.get(dose.drug, Decimal(0)) + dose.dose_mg
         return "\n".join(f"{format_dose(total)} {drug}" for drug, total in by_drug.items())
 
+    def doses_line(self, doses: Iterable[DoseTime]) -> str:
+        """Doses in words on one line, for a sentence: ``"0.5 mg"``, or the drugs of a
+        substitution joined, ``"1 mg lorazepam + 10 mg diazepam"``."""
+        return " + ".join(self.doses_text(doses).splitlines())
+
     def diazepam_text(self, doses: Iterable[DoseTime]) -> str:
         value = self.diazepam_exact(doses)
         if value is None:

@@ -9,8 +9,10 @@ The rules (``docs/revise.md`` gives them with their sources):
   of the plan as it was, shifted by ``N`` days.
 - **back**: the dose of the last step before the current one (the last tolerated) for one
   interval (or ``hold``), then the plan's method from there at half the pace (half the
-  percent or the mg step; twice the interval for the other methods), or at a slower pace
-  named with ``rate``/``every``: the cuts are never larger than before.
+  percent or the mg step where the products then cut less over the doses gone back over,
+  else the same cuts twice as far apart), or at a slower pace named with ``rate``/``every``:
+  from each dose the cuts are no larger and no sooner than before, and over the doses gone
+  back over one is smaller or later (else refused).
 - **taken**: the dose actually taken from the date (faster or slower than the plan), for one
   interval; then the plan's method from it, never rising. Above the plan's starting dose only
   with ``allow_high_dose``.
@@ -29,6 +31,7 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+import itertools
 import os
 import re
 import unicodedata
@@ -45,7 +48,7 @@ from taper.doses import parse_dose
 from taper.engine import make_plan
 from taper.errors import DataFileError, InvalidRequestError, ParameterError, TaperError, literal
 from taper.files import read_text
-from taper.formatting import format_dose
+from taper.formatting import format_dose, format_number
 from taper.guardrails import PatientFactors
 from taper.guideline import smallest_cut
 from taper.notices import Kind, Notice
@@ -68,8 +71,17 @@ from taper.table import EquivalenceTable, table_of
 MAX_PLAN_FILE_BYTES = 64 * 1024 * 1024
 #: The longest reason a revision records (it is printed in the handout and the calendar).
 MAX_REASON = 200
-#: The warnings the assembly of a plan works out again for a revised plan.
-_RECOMPUTED = {Kind.CEILING, Kind.TARGET_PACE, Kind.LONG_PLAN, Kind.FORCED_CUT, Kind.STOP_DOSE}
+#: The warnings the assembly of a plan works out again for a revised plan (kept from the plan
+#: revised as well, they were said twice: the named pace, small volumes of a concentrate).
+_RECOMPUTED = {
+    Kind.CEILING,
+    Kind.TARGET_PACE,
+    Kind.LONG_PLAN,
+    Kind.FORCED_CUT,
+    Kind.STOP_DOSE,
+    Kind.PACE,
+    Kind.SMALL_VOLUME,
+}
 #: Warnings about cuts that name their cause ("the chosen pace", "the products").
 _CAUSED = {Kind.CEILING, Kind.TARGET_PACE, Kind.FORCED_CUT}
 
@@ -165,7 +177,7 @@ def revise_plan(
         assert hold_days is not None
         tail = _held(plan, segments, day, hold_days, mark)
         description = (
-            f"hold {hold_days} days on {plan.doses_text(current.doses)} a day (the dose of "
+            f"hold {hold_days} days on {plan.doses_line(current.doses)} a day (the dose of "
             f"{(on_date - dt.timedelta(days=1)).isoformat()}), then the rest of the plan "
             f"{hold_days} days later"
         )
@@ -174,11 +186,13 @@ def revise_plan(
         if action == "back":
             before = _last_tolerated(plan, current, name)
             regimen = _regimen(before, name)
-            request, pace = _slower(plan, rate_percent, interval)
             first = hold_days
+            request, back_tail, pace = _stepped_back(
+                plan, layout, name, before, regimen, rate_percent, interval, on_date, first, mark
+            )
             description = (
-                f"back to {plan.doses_text(before.doses)} a day (step {before.number}, the "
-                f"last dose before {plan.doses_text(current.doses)}), then {pace}"
+                f"back to {plan.doses_line(before.doses)} a day (step {before.number}, the "
+                f"last dose before {plan.doses_line(current.doses)}), then {pace}"
             )
         elif action == "taken":
             regimen = _taken(plan, current, name, taken, allow_high_dose)
@@ -210,7 +224,7 @@ def revise_plan(
             request = _paced(plan, rate_percent, interval)
             first = None
             description = (
-                f"from {plan.doses_text(current.doses)} a day, {request.pace_text()} every "
+                f"from {plan.doses_line(current.doses)} a day, {request.pace_text()} every "
                 f"{request.interval_days} days"
             )
         what = {
@@ -218,7 +232,10 @@ def revise_plan(
             "taken": "the dose taken",
             "pace": "a new pace",
         }[action]
-        tail = _continued(plan, layout, name, regimen, request, on_date, first, mark, what)
+        if action == "back":
+            tail = back_tail
+        else:
+            tail = _continued(plan, layout, name, regimen, request, on_date, first, mark, what)
     if reason:
         description += f" ({reason})"
     revision = Revision(
@@ -369,7 +386,7 @@ def _tapered_drug(plan: Plan, current: Step, action: str) -> str:
         what = {"back": "{back}", "taken": "{taken}", "pace": "{rate} or {every}"}[action]
         raise InvalidRequestError(
             f"on the day before the revision the plan is in its {current.phase} phase "
-            f"({literal(plan.doses_text(current.doses).replace(chr(10), ', '))}): {what} "
+            f"({literal(plan.doses_line(current.doses))}): {what} "
             f"revises the taper of {plan.drug.name} only; give {{hold}} to stay on the dose",
             parameters={"back": True, "taken": None, "rate": None, "every": None, "hold": None},
         )
@@ -398,7 +415,7 @@ def _last_tolerated(plan: Plan, current: Step, name: str) -> Step:
             return step
     raise InvalidRequestError(
         f"there is no earlier dose of {name} alone to go back to before "
-        f"{literal(plan.doses_text(current.doses))} a day (step {current.number}); give "
+        f"{literal(plan.doses_line(current.doses))} a day (step {current.number}); give "
         "{hold} or {taken}",
         parameters={"hold": None, "taken": None},
     )
@@ -474,9 +491,11 @@ def _paced(plan: Plan, rate: Decimal | None, interval: int | None) -> TaperReque
     return request
 
 
-def _slower(plan: Plan, rate: Decimal | None, interval: int | None) -> tuple[TaperRequest, str]:
-    """The pace after a step back: the one named (which must be slower), else half the
-    plan's (half the percent or mg step; twice the interval for the other methods)."""
+def _slower(plan: Plan, rate: Decimal | None, interval: int | None) -> list[TaperRequest]:
+    """The paces to try after a step back, the first slower one in the plan taken: the one
+    named (which must be slower), else half the plan's, as smaller cuts (half the percent or
+    mg step) and then as the same cuts twice as far apart (for the other methods only the
+    latter)."""
     request = current_pace(plan)
     if rate is not None or interval is not None:
         slower = _paced(plan, rate, interval)
@@ -493,14 +512,190 @@ def _slower(plan: Plan, rate: Decimal | None, interval: int | None) -> tuple[Tap
                 f"{request.interval_days} days): give a smaller {{rate}} or a longer {{every}}",
                 parameters={"back": True, "rate": None, "every": None},
             )
-        return slower, f"{slower.pace_text()} every {slower.interval_days} days"
+        return [slower]
+    apart = replace(request, interval_days=request.interval_days * 2)
     if request.method is Method.PERCENT:
-        slower = replace(request, rate_percent=request.rate_percent / 2)
-    elif request.method is Method.LINEAR and request.step_mg is not None:
-        slower = replace(request, step_mg=request.step_mg / 2)
+        return [replace(request, rate_percent=request.rate_percent / 2), apart]
+    if request.method is Method.LINEAR and request.step_mg is not None:
+        return [replace(request, step_mg=request.step_mg / 2), apart]
+    return [apart]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Cut:
+    """A stretch of a plan at one daily total of the drug tapered: how long (days of holds
+    left out, but for a step back's own days at the dose) and the cut after it."""
+
+    total: Decimal
+    days: int
+    cut: Decimal
+    #: Days of holds at the dose, left out of ``days``.
+    held: int = 0
+
+
+def _cuts(stretches: Sequence[tuple[Decimal, int, int]]) -> list[_Cut]:
+    """The cuts of consecutive (total, days, days held) stretches, equal totals merged; the
+    last (the stop, or a dose the stretches end on) has none."""
+    merged: list[list[Any]] = []
+    for total, days, held in stretches:
+        if merged and merged[-1][0] == total:
+            merged[-1][1] += days
+            merged[-1][2] += held
+        else:
+            merged.append([total, days, held])
+    return [
+        _Cut(total, days, total - following, held)
+        for (total, days, held), (following, _, _) in itertools.pairwise(merged)
+        if following < total
+    ]
+
+
+def _plan_cuts(plan: Plan, name: str, first: Step) -> list[_Cut]:
+    """The cuts of ``plan``'s taper of ``name`` from the dose of the step ``first`` on (from
+    the first of the steps at that dose; holds left out: the pace between cuts)."""
+    start = first.number - 1
+    while start > 0 and _total_of(plan.steps[start - 1], name) == _total_of(first, name):
+        start -= 1
+    return _cuts(
+        [
+            (_total_of(step, name), step.days - step.hold_days, step.hold_days)
+            for step in plan.steps[start:]
+            if step.phase in ("taper", "stop")
+        ]
+    )
+
+
+def _tail_cuts(
+    layout: tuple[tuple[str, str], ...], name: str, tail: Sequence[Segment]
+) -> list[_Cut]:
+    """The cuts of a revision's new segments: the first stretch (the dose gone back to, for
+    one interval or the hold given) counted whole, holds left out after it."""
+    return _cuts(
+        [
+            (
+                sum(
+                    (
+                        dose
+                        for (drug, _), dose in zip(layout, s.config, strict=True)
+                        if drug == name
+                    ),
+                    Decimal(0),
+                ),
+                s.days if index == 0 else s.days - s.hold_days,
+                0 if index == 0 else s.hold_days,
+            )
+            for index, s in enumerate(
+                [*tail, replace(tail[-1], config=tuple(Decimal(0) for _ in layout))]
+            )
+        ]
+    )
+
+
+def _is_slower(new: Sequence[_Cut], old: Sequence[_Cut], held_first: bool) -> bool:
+    """Whether the cuts ``new`` are slower than ``old`` over the doses both pass through:
+    from each dose, a cut no larger and no sooner, and at least one smaller or later. A cut
+    from a dose ``old`` does not stop at is compared with the cut ``old`` makes past it.
+    ``held_first``: the time at the first dose was given (a hold), it is not compared."""
+    stricter = False
+    for index, cut in enumerate(new):
+        if index == 0 and held_first:
+            cut = replace(cut, days=max(cut.days, old[0].days) if old else cut.days)
+        over = next((c for c in old if c.total >= cut.total > c.total - c.cut), None)
+        if over is None:
+            continue
+        if cut.cut > over.cut:
+            return False
+        if over.total == cut.total:
+            if cut.days < over.days:
+                return False
+            stricter = stricter or cut.days > over.days or cut.cut < over.cut
+        else:
+            stricter = True  # a dose between two of the old plan's: a smaller cut
+    return stricter
+
+
+def _cuts_text(cuts: Sequence[_Cut]) -> str:
+    return ", then ".join(f"{format_dose(cut.cut)} after {cut.days} days" for cut in cuts)
+
+
+def _stepped_back(
+    plan: Plan,
+    layout: tuple[tuple[str, str], ...],
+    name: str,
+    before: Step,
+    regimen: Mapping[str, Decimal],
+    rate: Decimal | None,
+    interval: int | None,
+    on: dt.date,
+    first_days: int | None,
+    mark: str,
+) -> tuple[TaperRequest, list[Segment], str]:
+    """The pace, the new segments and the words of a step back to ``before``'s dose: the
+    first of :func:`_slower`'s paces whose plan is slower than ``plan`` over the doses both
+    pass through (:func:`_is_slower`); the words say how it cuts over the doses gone back
+    over, as the products make it, against the plan's cut there."""
+    old = _plan_cuts(plan, name, before)
+    failed = old[0]
+    what = "back to the last dose before the current one"
+    paces = _slower(plan, rate, interval)
+    held_first = first_days is not None
+    passed_over = ""  # why half the cut was not taken
+
+    def slower_over(request: TaperRequest) -> tuple[list[Segment], list[_Cut], bool, bool]:
+        """The new segments, the cuts over the doses gone back over, whether the plan is
+        slower than before (:func:`_is_slower`) and whether a cut there is smaller."""
+        tail = _continued(plan, layout, name, regimen, request, on, first_days, mark, what)
+        new = _tail_cuts(layout, name, tail)
+        retraced = [cut for cut in new if cut.total > failed.total - failed.cut]
+        smaller = any(cut.cut < failed.cut for cut in retraced)
+        # Over the doses gone back over, a smaller cut or a later one (unless the time at the
+        # dose gone back to was given: a hold).
+        later = held_first or (retraced[0].total == failed.total and retraced[0].days > failed.days)
+        slower = _is_slower(new, old, held_first) and (smaller or later)
+        return tail, retraced, slower, smaller
+
+    for request in paces:
+        tail, retraced, slower, smaller = slower_over(request)
+        # Half the cut is taken only where the products make a smaller cut over the doses
+        # gone back over; else the same cuts twice as far apart.
+        if slower and (smaller or request is paces[-1]):
+            break
+        passed_over = (
+            f"make the same {format_dose(failed.cut)} cuts"
+            if _is_slower(_tail_cuts(layout, name, tail), old, held_first)
+            else "cut sooner or more somewhere"
+        )
     else:
-        slower = replace(request, interval_days=request.interval_days * 2)
-    return slower, f"half the pace: {slower.pace_text()} every {slower.interval_days} days"
+        named = rate is not None or interval is not None
+        longer = replace(request, interval_days=request.interval_days * 2)
+        remedy = (
+            f"give a longer {{every}} ({longer.interval_days} days is slower)"
+            if named and slower_over(longer)[2]
+            else "give {taken} with the dose to go on from and its pace"
+        )
+        raise InvalidRequestError(
+            f"from these products, {'the pace given' if named else 'half the pace'} would not "
+            f"cut more slowly than the plan from {format_dose(failed.total)} (where it cut "
+            f"{format_dose(failed.cut)} after {failed.days} days): {remedy}",
+            parameters={"every": None, "taken": None},
+        )
+    pace = f"{request.pace_text()} every {request.interval_days} days"
+    if rate is None and interval is None:
+        pace = f"half the pace: {pace}"
+        if passed_over:
+            half = paces[0]
+            smaller_text = (
+                f"{format_number(half.rate_percent)}%"
+                if half.method is Method.PERCENT
+                else f"{format_dose(half.step_mg or 0)} steps"
+            )
+            pace += f" ({smaller_text} would {passed_over} from these products)"
+    held = f" and a hold of {failed.held} days" if failed.held else ""
+    realised = (
+        f"{pace}; from {format_dose(failed.total)} that is {_cuts_text(retraced)}, where the "
+        f"plan cut {format_dose(failed.cut)} after {failed.days} days{held}"
+    )
+    return request, tail, realised
 
 
 def _continued(
@@ -554,7 +749,14 @@ def _continued(
         own = taper_segments(
             taper, plan.table, drug, regimen, formulary, plan.ratios.get(name), plan.source, on
         ).segments
-    own[0] = replace(own[0], days=days, hold_days=first_hold, stalled=False, notes=(note,))
+    # The method's own first step is one interval at the dose, longer where the products
+    # cannot make a cut as small as the pace asks yet (it waits for the ideal to reach the
+    # next dose down): the revision's first days replace that one interval, not the wait.
+    waited = 0 if finished else own[0].days - request.interval_days
+    held = ("held: the products cannot make a smaller cut yet",) if waited else ()
+    own[0] = replace(
+        own[0], days=days + waited, hold_days=first_hold, stalled=waited > 0, notes=(note, *held)
+    )
     aligned = []
     for segment in own:
         possible = segment.next_possible

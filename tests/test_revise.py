@@ -103,9 +103,10 @@ def test_back_returns_to_the_previous_dose_then_cuts_no_larger(diazepam: TaperPl
     assert _before(revised, day) == _before(diazepam, day)
     back = next(step for step in revised.steps if step.start_day == day)
     assert back.total_mg == diazepam.steps[3].total_mg > current.total_mg
-    assert back.days == diazepam.request.interval_days
+    # 5% would make the same 1 mg cuts as 10% from 16 mg: the same cuts twice as far apart.
+    assert back.days == 2 * diazepam.request.interval_days
     # Cuts from each dose never larger than the first draft's from the same dose, and the
-    # pace half the first draft's (5% instead of 10%): each dose lasts at least as long.
+    # pace half the first draft's: each dose lasts at least as long, the dose gone back to too.
     first_cut = {s.total_mg: s.cut_percent for s in diazepam.steps[1:]}
     first_days = {}
     for earlier, later in zip(diazepam.steps, diazepam.steps[1:], strict=False):
@@ -117,7 +118,7 @@ def test_back_returns_to_the_previous_dose_then_cuts_no_larger(diazepam: TaperPl
         assert step.total_mg <= previous.total_mg  # never rising
         assert step.cut_percent is not None
         assert step.cut_percent <= (first_cut.get(previous.total_mg) or Decimal(100))
-        if step.phase != "stop" and previous is not back:
+        if step.phase != "stop":
             assert previous.days >= first_days.get(previous.total_mg, 0)
         previous = step
     assert "half the pace" in revised.history[-1].description
@@ -131,6 +132,130 @@ def test_back_with_a_named_pace_must_be_slower(diazepam: TaperPlan) -> None:
     assert first.days == 21
     with pytest.raises(InvalidRequestError, match="resumes more slowly"):
         diazepam.revise(on=on, back=True, rate="25%")
+
+
+def test_back_said_half_the_pace_but_repeated_the_cuts_that_failed(diazepam: TaperPlan) -> None:
+    """A step back said "half the pace: 5% ... every 14 days" and went 17, 16, 15, 14 mg a
+    fortnight apart: the first draft's 1 mg every 14 days (5% and 10% of 14-17 mg both make
+    1 mg cuts from 1 mg steps). The plan is now slower there, and says how."""
+    held = diazepam.revise(on="2027-02-10", hold="2w", reason="poor sleep")
+    back = held.revise(on="2027-03-15", back=True, reason="anxiety")
+    day = _day(back, "2027-03-15")
+    new = [(s.total_mg, s.days) for s in back.steps if s.start_day >= day][:4]
+    assert new == [(17, 28), (16, 28), (15, 28), (14, 28)]
+    description = back.history[-1].description
+    assert description == (
+        "back to 17 mg a day (step 5, the last dose before 16 mg), then half the pace: 10% of "
+        "the current dose (exponential) every 28 days (5% would make the same 1 mg cuts from "
+        "these products); from 17 mg that is 1 mg after 28 days, where the plan cut 1 mg after "
+        "14 days and a hold of 14 days (anxiety)"
+    )
+    # Where the products make smaller cuts, half the cut: lorazepam 3.5 mg to 3 mg in 0.2 mg.
+    lorazepam = plan_taper("lorazepam", "4mg", times=2, start=START)
+    smaller = lorazepam.revise(on=lorazepam.date_of(lorazepam.steps[2].start_day + 2), back=True)
+    assert "5% of the current dose (exponential) every 14 days; from 3.5 mg that is 0.2 mg " in (
+        smaller.history[-1].description
+    )
+
+
+def test_a_new_pace_cut_after_one_interval_where_the_method_holds(diazepam: TaperPlan) -> None:
+    """A revision's first step lasted exactly one interval even where the method waits for
+    the products (5% of 17 mg is 0.85 mg; the tablets cut 1 mg): 17 to 16 mg after 14 days
+    at "5% every 14 days", a 5.9% cut. It now waits as the method does."""
+    revised = diazepam.revise(on="2027-02-10", rate="5%")
+    day = _day(revised, "2027-02-10")
+    first = next(s for s in revised.steps if s.start_day == day)
+    assert (first.total_mg, first.days) == (17, 28)
+    assert "held: the products cannot make a smaller cut yet" in first.notes
+
+
+def test_back_with_a_named_pace_the_products_make_no_slower_is_refused(
+    diazepam: TaperPlan,
+) -> None:
+    """7% every 14 days is slower than 10% on paper, but makes the same 1 mg cuts from 17 mg
+    at the same time: refused, naming an interval that works."""
+    held = diazepam.revise(on="2027-02-10", hold="2w")
+    with pytest.raises(InvalidRequestError, match=r"give a longer every= \(28 days is slower\)"):
+        held.revise(on="2027-03-15", back=True, rate="7%")
+    works = held.revise(on="2027-03-15", back=True, rate="7%", every=28)
+    assert "from 17 mg that is 1 mg after 28 days" in works.history[-1].description
+
+
+def _stretches(
+    steps: list[Any], name: str, whole_first: bool
+) -> list[tuple[Decimal, int, Decimal]]:
+    """(daily total, days at it without its holds, cut after it) for each dose of ``name`` the
+    steps pass through; with ``whole_first`` the first dose's days count whole."""
+    merged: list[list[Any]] = []
+    for index, step in enumerate(steps):
+        total = step.totals_by_drug().get(name, Decimal(0))
+        days = step.days if whole_first and index == 0 else step.days - step.hold_days
+        if merged and merged[-1][0] == total:
+            merged[-1][1] += days
+        else:
+            merged.append([total, days])
+    return [(t, d, t - n) for (t, d), (n, _) in itertools.pairwise(merged) if n < t]
+
+
+_BACK_CASES = [
+    ("diazepam", "20mg", 2),
+    ("diazepam", "6mg", 1),
+    ("diazepam", "30mg", 3),
+    ("clonazepam", "2mg", 2),
+    ("clonazepam", "1mg", 1),
+    ("lorazepam", "4mg", 2),
+    ("lorazepam", "2mg", 2),
+    ("alprazolam", "2mg", 2),
+    ("chlordiazepoxide", "30mg", 2),
+    ("oxazepam", "60mg", 3),
+]
+
+
+@given(
+    case=st.sampled_from(_BACK_CASES),
+    rate=st.decimals(min_value=5, max_value=25, places=0),
+    where=st.integers(min_value=0, max_value=10_000),
+    offset=st.integers(min_value=0, max_value=13),
+    hold_first=st.booleans(),
+)
+def test_property_after_a_step_back_no_cut_is_larger_or_sooner(
+    case: tuple[str, str, int], rate: Decimal, where: int, offset: int, hold_first: bool
+) -> None:
+    """After --back, over the doses the plan passes through again, each cut is no larger and
+    comes no sooner than the plan's cut from that dose was (holds aside), and at least one
+    is smaller or later; a cut from a dose between two of the plan's is no larger than the
+    plan's over it."""
+    drug, dose, times = case
+    plan = plan_taper(drug, dose, times=times, start=START, rate=f"{rate}%")
+    if hold_first:
+        step = plan.steps[1 + where % (len(plan.steps) - 2)]
+        plan = plan.revise(on=plan.date_of(step.start_day + 1), hold="2w")
+    name = plan.drug.name
+    tapering = [s for s in plan.steps if s.phase in ("taper", "stop")]
+    since = _day(plan, plan.revisions[-1].on.isoformat()) if hold_first else 1
+    later = [
+        s for s in tapering[1:-1] if s.total_mg < tapering[0].total_mg and s.start_day >= since
+    ]
+    if not later:
+        return
+    step = later[where % len(later)]
+    day = min(step.start_day + offset, step.end_day) + 1  # the day before is in the step
+    revised = plan.revise(on=plan.date_of(day), back=True)
+    old = _stretches(tapering, name, whole_first=False)
+    new = _stretches([s for s in revised.steps if s.start_day >= day], name, whole_first=True)
+    by_dose = {total: (days, cut) for total, days, cut in reversed(old)}
+    stricter = False
+    for total, days, cut in new:
+        if total in by_dose:
+            old_days, old_cut = by_dose[total]
+            assert cut <= old_cut, (total, cut, old_cut)
+            assert days >= old_days, (total, days, old_days)
+            stricter = stricter or cut < old_cut or days > old_days
+        else:
+            over = next(c for t, _, c in old if t >= total > t - c)
+            assert cut <= over
+            stricter = True
+    assert stricter
 
 
 def test_taken_continues_from_the_dose_taken_never_rising(diazepam: TaperPlan) -> None:
@@ -277,6 +402,53 @@ def test_back_or_taken_during_a_switch_is_refused_hold_works(switch: TaperPlan) 
         switch.revise(on=on, back=True)
     held = switch.revise(on=on, hold="1w")
     assert held.checks.duration_days == switch.checks.duration_days + 7
+
+
+def test_a_hold_during_a_crossover_is_described_on_one_line(table: EquivalenceTable) -> None:
+    """A hold in the README's lorazepam switch at the Ashton pace was described as 'hold 7
+    days on 1 mg lorazepam\\n10 mg diazepam a day': a newline in the terminal, the JSON and
+    the handout. The drugs are joined as elsewhere, on one line."""
+    plan = _plan(table, "lorazepam", "2mg", times=3, switch_to="diazepam", pace="ashton")
+    held = plan.revise(on="2027-01-20", hold="1w")
+    assert held.history[-1].description == (
+        "hold 7 days on 1 mg lorazepam + 10 mg diazepam a day (the dose of 2027-01-19), then "
+        "the rest of the plan 7 days later"
+    )
+    assert "\\n" not in dumps_json(plan_document(held, table))
+    with pytest.raises(InvalidRequestError, match=r"\(1 mg lorazepam \+ 10 mg diazepam\)"):
+        plan.revise(on="2027-01-20", back=True)
+
+
+def test_a_revision_said_the_pace_and_small_volumes_twice(table: EquivalenceTable) -> None:
+    """A revision kept the plan's notes of its named pace and of concentrate doses under
+    0.5 mL and had them worked out again: 'Note: pace ashton: ...' twice, and two
+    small-volume warnings, one naming the first draft's steps."""
+    plan = _plan(table, "lorazepam", "2mg", times=3, switch_to="diazepam", pace="ashton")
+    held = plan.revise(on="2027-01-20", hold="1w")
+    said = [str(w) for w in held.warnings]
+    assert said.count(f"pace ashton: {plan.request.pace_source}") == 1
+    assert len(said) == len(set(said))
+    small = _plan(table, "lorazepam", "1mg")
+    revised = small.revise(on=small.date_of(small.steps[1].start_day + 1), hold="1w")
+    volumes = [str(w) for w in revised.warnings if w.kind.value == "small-volume"]
+    assert len(volumes) == 1
+    assert "at step(s) 2-7:" in volumes[0]
+
+
+def test_revise_prints_the_pace_note_once(run: Any, tmp_path: Path) -> None:
+    """`taper revise` of an Ashton-pace plan printed "Note: pace ashton: ..." twice."""
+    plan = tmp_path / "plan.json"
+    made = run(
+        "schedule", "lorazepam", "2mg", "--times", "3", "--switch-to", "diazepam",
+        "--pace", "ashton", "--start", "2027-01-04", "-o", str(plan),
+    )  # fmt: skip
+    assert made.exit_status == 0, made.stderr
+    revised = run("revise", str(plan), "--on", "2027-01-20", "--hold", "1w")
+    assert revised.exit_status == 0, revised.stderr
+    assert revised.stdout.count("Note: pace ashton:") == 1
+    assert "hold 7 days on 1 mg lorazepam + 10 mg diazepam a day" in " ".join(
+        revised.stdout.split()
+    )
 
 
 # --- files read back ----------------------------------------------------------------------------
