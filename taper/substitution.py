@@ -886,13 +886,24 @@ def _warnings(
             if any(item.startswith("switch_reduction") for item in adjusted)
             else "as asked"
         )
+        # Why the stages are 2 weeks long where 1 week is the default (a fresh user's
+        # review: the length changed with the reduction, unexplained). Said of the plan as
+        # it is, whether or not the length was given, so that a plan rebuilt from its record
+        # says the same.
+        longer = crossing.stage_days() == WINDOW_DAYS and crossing.breaches(7)
         warnings.append(
             Notice(
                 Kind.SWITCH_REDUCTION,
                 f"the {target.name} dose starts {format_number(request.switch_reduction_percent)}"
                 f"% below the full equivalent, {why} (incomplete cross-tolerance): diazepam "
                 f"equivalent {format_dose(_decimal(crossing.reduced))} a day instead of "
-                f"{format_dose(_decimal(crossing.load(crossing.start)))}",
+                f"{format_dose(_decimal(crossing.load(crossing.start)))}"
+                + (
+                    f"; stages of {WINDOW_DAYS} days, as stages of 7 days would cut more than "
+                    "the ceiling within 2 weeks"
+                    if longer
+                    else ""
+                ),
             )
         )
     if crossing.cut:

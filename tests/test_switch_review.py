@@ -230,3 +230,29 @@ def test_single_dose_refusal_names_a_switch_reduction_without_its_size(run: Any)
     least = int(found.group(1))
     assert run(*base, "--switch-reduction", f"{least}%").exit_status == 0
     assert run(*base, "--switch-reduction", f"{least - 1}%").exit_status != 0
+
+
+@pytest.mark.parametrize("drug", ["lorazepam", "alprazolam", "clonazepam"])
+def test_stages_lengthened_for_a_switch_reduction_say_why(
+    table: EquivalenceTable, drug: str, run: Any, tmp_path: Any
+) -> None:
+    """A fresh user's review: with --pace ashton, a 50% switch reduction moved the crossover
+    from 7-day to 14-day stages (32% kept 7) without a word. The reduction's note says why,
+    and a plan file with it reads back (the note is true of the plan as recorded)."""
+    options = {"times": 2, "switch_to": "diazepam", "pace": "ashton", "start": START}
+    made = plan_taper(drug, "2mg", switch_reduction="50%", table=table, **options)
+    assert made.request.stage_days == 14
+    said = [w.message for w in made.warnings if w.kind is Kind.SWITCH_REDUCTION]
+    assert any(
+        "stages of 14 days, as stages of 7 days would cut more than the ceiling within 2 weeks"
+        in message
+        for message in said
+    ), said
+    kept = plan_taper(drug, "2mg", switch_reduction="0%", table=table, **options)
+    assert not any("stages of 14" in w.message for w in kept.warnings)
+    path = tmp_path / "plan.json"
+    written = run("schedule", drug, "2mg", "--times", "2", "--switch-to", "diazepam", "--pace",
+                  "ashton", "--switch-reduction", "50%", "--start", START, "-o", str(path))  # fmt: skip
+    assert written.exit_status == 0, written.stderr
+    revised = run("revise", str(path), "--on", "2027-01-20", "--hold", "1w")
+    assert revised.exit_status == 0, revised.stderr
