@@ -53,6 +53,7 @@ from taper.errors import (
     shorten_message,
 )
 from taper.files import (
+    STDIN,
     Fail,
     atomic_text_streams,
     check_outputs,
@@ -109,7 +110,8 @@ class Outcome:
 def read_scenarios(path: str | os.PathLike[str]) -> Iterator[Scenario]:
     """The scenarios of a CSV or TOML file, one at a time; a file in which two scenarios
     have one id is refused at the second (see :func:`_each_id_once`)."""
-    return _each_id_once(_scenarios_of(path), lambda: _scenarios_of(path), str(path))
+    again = None if str(path) == STDIN else (lambda: _scenarios_of(path))
+    return _each_id_once(_scenarios_of(path), again, str(path))
 
 
 def _scenarios_of(path: str | os.PathLike[str]) -> Generator[Scenario, None, None]:
@@ -129,31 +131,37 @@ def _scenarios_of(path: str | os.PathLike[str]) -> Generator[Scenario, None, Non
 
 def _each_id_once(
     scenarios: Iterator[Scenario],
-    again: Callable[[], Generator[Scenario, None, None]],
+    again: Callable[[], Generator[Scenario, None, None]] | None,
     shown: str,
 ) -> Iterator[Scenario]:
     """The scenarios, refused at the first whose id an earlier scenario has: its rows and
     summary would be written under one id with the other's, and a join on the id would merge
-    two scenarios (a fresh user's review). What is kept of each id is its hash (about 80
-    bytes an id: the one cost that grows with the file); an id whose hash was seen is
-    confirmed, and the earlier scenario found, by reading the file again up to it."""
-    seen: set[int] = set()
+    two scenarios (a fresh user's review). Of a file, what is kept of each id is its hash
+    (about 80 bytes an id: the one cost that grows with the file), and an id whose hash was
+    seen is confirmed, and the earlier scenario found, by reading the file ``again`` up to
+    it; standard input (``again`` None) cannot be read again, so its ids are kept whole."""
+    hashes: set[int] = set()
+    ids: dict[str, tuple[int, int]] = {}
     for number, scenario in enumerate(scenarios, start=1):
-        key = hash(scenario.id)
-        if key in seen:
+        first: tuple[int, int] | None = None
+        if again is None:
+            first = ids.setdefault(scenario.id, (number, scenario.line))
+            first = None if first[0] == number else first
+        elif hash(scenario.id) in hashes:
             with contextlib.closing(again()) as reread:
                 earlier = itertools.islice(enumerate(reread, start=1), number - 1)
                 first = next(((n, s.line) for n, s in earlier if s.id == scenario.id), None)
-            if first is not None:
-                where = f"line {first[1]}" if first[1] else f"scenario {first[0]}"
-                here = "" if scenario.line else f"scenario {number}: "
-                raise ScenarioFileError(
-                    shown,
-                    scenario.line or None,
-                    f"{here}id {scenario.id!r} is also the id of {where}: each scenario needs "
-                    "its own id",
-                )
-        seen.add(key)
+        else:
+            hashes.add(hash(scenario.id))
+        if first is not None:
+            where = f"line {first[1]}" if first[1] else f"scenario {first[0]}"
+            here = "" if scenario.line else f"scenario {number}: "
+            raise ScenarioFileError(
+                shown,
+                scenario.line or None,
+                f"{here}id {scenario.id!r} is also the id of {where}: each scenario needs its "
+                "own id",
+            )
         yield scenario
 
 

@@ -418,3 +418,28 @@ def test_two_scenarios_with_one_id_are_refused(
         assert f"line {line}" in result.stderr
         assert f"line {first}" in result.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_two_scenarios_with_one_id_on_standard_input_are_refused(tmp_path: Path) -> None:
+    """Standard input cannot be read again to confirm a repeated id: its ids are kept whole
+    (a first version re-read it and said '-: is empty')."""
+    import subprocess
+    import sys
+
+    text = "id,drug,dose\ndup,clonazepam,1mg\nother,clonazepam,2mg\ndup,clonazepam,2mg\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "taper", "batch", "-", "-o", str(tmp_path / "out.csv")],
+        input=text, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (
+        "taper: error: -, line 4: id 'dup' is also the id of line 2: each scenario needs its "
+        "own id\n"
+    )
+    assert not (tmp_path / "out.csv").exists()
+    unique = text.replace("dup,clonazepam,2mg", "third,clonazepam,2mg")
+    done = subprocess.run(
+        [sys.executable, "-m", "taper", "batch", "-", "-o", str(tmp_path / "out.csv")],
+        input=unique, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
