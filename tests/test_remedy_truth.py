@@ -240,3 +240,28 @@ def test_a_percent_remedy_names_a_slower_rate_and_a_longer_interval_together(
     )
     assert (Decimal(30), 21) not in asked  # over the ceiling: named by no plan
     assert max(rate for rate, days in asked if days == 7) <= Decimal(13)  # 1 - 0.87² = 24.3%
+
+
+def test_the_start_pace_warning_gives_the_plans_own_cut_where_it_differs(
+    table: EquivalenceTable,
+) -> None:
+    """A helper's review: diazepam 5 mg at 1.9 mg a week warned '76% in the first 2 weeks'
+    (the method's pace) while the plan's table cut 40% (5 to 4 to 3 mg): the warning gives
+    both; where they agree it gives one."""
+    from taper.notices import Kind
+    from taper.schedule import plan_taper
+
+    made = plan_taper("diazepam", "5mg", method="linear", step="1.9mg", every="1w",
+                      start="2027-01-04", table=table)  # fmt: skip
+    said = [w.message for w in made.warnings if w.kind is Kind.START_PACE]
+    assert said == [
+        "the method starts faster than 10% per 2 weeks (76% in the first 2 weeks; the plan, "
+        "on the products' doses, cuts 40%); the 2025 Joint Clinical Practice Guideline on "
+        "Benzodiazepine Tapering suggests starting at 5-10% every 2-4 weeks"
+    ]
+    assert made.checks.first_14_day_reduction_percent == 40
+    same = plan_taper("clonazepam", "2mg", rate="25%", every="1w", start="2027-01-04",
+                      table=table)  # fmt: skip
+    assert "the plan, on the products' doses" not in str(
+        [w.message for w in same.warnings if w.kind is Kind.START_PACE]
+    )
