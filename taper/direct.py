@@ -700,8 +700,9 @@ def _fit_pace(
     if found is None:
         slowest, fastest = _describe_pace(candidate(0)), _describe_pace(candidate(-1))
         paces = slowest if slowest == fastest else f"{slowest} to {fastest}, {spacing}"
+        within = "1 day" if target == 1 else f"{target} days"
         raise InvalidRequestError(
-            f"no {request.method.value} plan from these products stops within {target} days "
+            f"no {request.method.value} plan from these products stops within {within} "
             f"(tried {paces})"
         )
     chosen = candidate(index)

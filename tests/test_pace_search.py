@@ -186,3 +186,10 @@ def test_no_slower_pace_on_the_grid_also_stops_in_time(
     for option in slower:
         plan = _alone(table, drug, dose, **{**options, **option})
         assert plan is None or _days(plan) > target, f"{option} also stops in time"
+
+
+def test_a_target_of_one_day_is_said_in_the_singular(run: Any) -> None:
+    """A helper's review: 'stops within 1 days'."""
+    result = run("schedule", "clonazepam", "1mg", "--duration", "1d")
+    assert result.exit_status != 0
+    assert "stops within 1 day (tried" in result.stderr
