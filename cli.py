@@ -265,6 +265,22 @@ def sources(
 
 
 @app.command(cls=PanelCommand)
+def paces(output_format: FormatOption = ReportFormat.TABLE) -> None:
+    """List the named paces for --pace: what each does and sets, the drugs it covers, source.
+
+    Example: taper paces --format json
+    """
+    if output_format is ReportFormat.JSON:
+        from taper.records import paces_document
+
+        _emit_json(paces_document())
+        return
+    from taper.render import render_paces
+
+    render_paces()
+
+
+@app.command(cls=PanelCommand)
 @with_options(given=ConvertOptions)
 def convert(
     items: Annotated[

@@ -131,6 +131,28 @@ def drugs_document(table: EquivalenceTable, drugs: list[Drug]) -> Record:
     }
 
 
+def paces_document() -> Record:
+    """The named paces (``taper paces --format json``): what each sets (by option name, as
+    text), the drugs its source covers (null: every drug) and its source."""
+    from taper.presets import PACES
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "taper", "version": __version__},
+        "paces": [
+            {
+                "name": pace.name,
+                "summary": pace.summary,
+                "sets": dict(pace.sets),
+                "drugs": None if pace.drugs is None else list(pace.drugs),
+                "covers": pace.covers or None,
+                "source": pace.source,
+            }
+            for pace in PACES.values()
+        ],
+    }
+
+
 def sources_document(table: EquivalenceTable) -> Record:
     return {
         "schema_version": SCHEMA_VERSION,

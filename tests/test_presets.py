@@ -534,3 +534,24 @@ def test_a_dose_time_is_never_added_without_a_word(
         assert plan.warnings[0].kind.value == "dose-time-added"
     else:
         assert all(w.kind.value != "dose-time-added" for w in plan.warnings)
+
+
+def test_taper_paces_lists_every_pace_with_what_it_sets_and_its_source(run: Any) -> None:
+    """A fresh user's review: the named paces were only in --pace's help and the docs."""
+    import json
+
+    from taper.presets import PACES
+
+    table = run("paces")
+    assert table.exit_status == 0, table.stderr
+    said = table.stdout.replace("\u2800", " ")
+    for pace in PACES.values():
+        assert f"{pace.name}: {pace.source}" in said
+    assert "--method bands" in said  # a flag kept with its value
+    document = run("paces", "--format", "json")
+    assert document.exit_status == 0, document.stderr
+    paces = json.loads(document.stdout)["paces"]
+    assert [p["name"] for p in paces] == list(PACES)
+    assert paces[2]["sets"] == dict(PACES["label"].sets)
+    assert paces[2]["drugs"] == ["clonazepam"]
+    assert paces[0]["drugs"] is None

@@ -207,6 +207,36 @@ def render_sources(table: EquivalenceTable) -> None:
     out.print(footer(table), markup=False, style="dim")
 
 
+def render_paces() -> None:
+    """The named paces (``--pace``): what each does, the options it sets as the command line
+    takes them, the drugs it covers; its source after them, one a line, never broken."""
+    from taper.options import flag_spelling
+    from taper.presets import PACES
+
+    rows = [
+        (
+            pace.name,
+            pace.summary,
+            "\n".join(
+                flag_spelling(name, value).replace(" ", GLUE)  # a flag with its value
+                for name, value in pace.sets.items()
+            ),
+            pace.covers or "every drug",
+        )
+        for pace in PACES.values()
+    ]
+    out = console()
+    print_table_or_records(out, "Named paces (--pace NAME)", ("Pace", "What it does",
+                           "Sets", "Covers"), rows)  # fmt: skip
+    out.print("Sources:", markup=False)
+    for pace in PACES.values():
+        out.print(f"{pace.name}: {printable(pace.source)}", markup=False, soft_wrap=True)
+    out.print(
+        "Options given with --pace override what it sets (the plan says which).", markup=False
+    )
+    out.print(f"taper {__version__}", markup=False, style="dim")
+
+
 def print_table_or_records(
     out: Console, title: str, headings: Sequence[str], rows: Sequence[Sequence[str]]
 ) -> None:
