@@ -63,8 +63,10 @@ from taper.plan import (
     Step,
     content_checksum,
 )
+from taper.presets import DEPRESCRIBING_NEAR_END
 from taper.records import dumps_json, loads_json, plan_document
 from taper.regimen import check_regimen, dose_step, split_daily_dose
+from taper.substitution import paced
 from taper.table import EquivalenceTable, table_of
 
 #: Plan files larger than this are refused (a plan of ten years at four dose times is ~2 MB).
@@ -698,6 +700,25 @@ def _stepped_back(
     return request, tail, realised
 
 
+def _pace_derived(
+    plan: Plan, request: TaperRequest, name: str, regimen: Mapping[str, Decimal]
+) -> TaperRequest:
+    """The request with what its named pace works out from the dose tapered, where the plan's
+    record does not hold it: a switch plan records its taper's method but not what the pace
+    derived from the switched dose (a fresh user's review: an Ashton switch revised with
+    --every or --taken found no listed doses left, held the dose, then stopped from 30-36 mg
+    of diazepam a day). The Ashton Manual's diazepam steps are worked out again from the
+    dose the revision starts from (2 mg less from the daytime doses, then 1 mg less from the
+    night dose); deprescribing.org's 12.5% steps start from a quarter of the dose the taper
+    started from, not of the revised dose; the label's last dose is the label's."""
+    if request.pace == "deprescribing" and request.slow_below_mg is None:
+        start = max(_total_of(step, name) for step in plan.steps)
+        request = replace(request, slow_below_mg=start * DEPRESCRIBING_NEAR_END)
+    if request.pace == "ashton" and request.method is Method.STEPS and request.steps_mg:
+        return request  # the steps recorded (a direct taper): kept
+    return paced(request, name, regimen)
+
+
 def _continued(
     plan: Plan,
     layout: tuple[tuple[str, str], ...],
@@ -714,6 +735,7 @@ def _continued(
     drug = plan.drug
     formulary = plan.formularies[name]
     total = sum(regimen.values(), Decimal(0))
+    request = _pace_derived(plan, request, name, regimen)
     note = f"{mark}: {_regimen_text(regimen) or 'no dose'} ({what})"
     days = first_days or request.interval_days
     first_hold = first_days or 0

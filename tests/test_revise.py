@@ -994,3 +994,32 @@ def test_an_edit_outside_the_doses_is_named_where_it_is_not_blamed_on_the_checks
         load_plan(path, table=table)
     assert where in str(caught.value)
     assert "does not match its checksum" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("dose", "times", "region", "on", "revision"),
+    [
+        ("4mg", 4, "uk", "2027-05-06", {"every": "4w"}),
+        ("4mg", 4, "uk", "2027-05-06", {"taken": "30mg"}),
+        ("2mg", 2, "us", "2027-03-11", {"every": "4w"}),
+        ("2mg", 2, "us", "2027-03-11", {"taken": "10mg"}),
+        ("2mg", 2, "us", "2027-03-11", {"taken": "36mg", "every": "4w", "allow_high_dose": True}),
+    ],
+)
+def test_a_revised_ashton_switch_goes_on_down_ashtons_steps_never_stopping_at_once(
+    table: EquivalenceTable, dose: str, times: int, region: str, on: str, revision: Any
+) -> None:
+    """A fresh user's review: a clonazepam plan switched to diazepam with --pace ashton,
+    revised with --every or --taken, held the dose and then stopped from 30-36 mg of
+    diazepam a day, exit 0: a switch plan records the method (the listed doses) but not the
+    Ashton steps its taper worked out from the switched dose, and the revision found none
+    left. The revision goes on down the Ashton steps from the dose it starts from."""
+    made = _plan(table, "clonazepam", dose, times=times, region=region, switch_to="diazepam",
+                 pace="ashton")  # fmt: skip
+    revised = made.revise(on=dt.date.fromisoformat(on), **revision)
+    totals = [step.total_mg for step in revised.steps if step.start_day >= _day(revised, on)]
+    assert totals[-2] <= 1, totals  # stops from the clinical end, as the plan did
+    cuts = [a - b for a, b in itertools.pairwise(totals[:-1])]
+    assert cuts, totals
+    assert max(cuts) <= 2, totals  # Ashton: 2 mg off the daytime, then 1 mg
+    assert not [w for w in revised.warnings if "more than its clinical end" in w.message]
