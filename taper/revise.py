@@ -460,7 +460,14 @@ def _taken(
             or slots[-1:]
         )
         quantum = dose_step(plan.request, plan.ratios.get(name), formulary)
-        regimen = split_daily_dose(total, using, formulary, quantum) if total else {}
+        # The plan's own doses where one of its steps has this total (a fresh user's review:
+        # the plan's 15 mg as 5 mg morning and 10 mg night, taken from a date, became 7 mg
+        # and 8 mg, said to be "the same as the plan's"); else the total split afresh.
+        own = _plan_split(plan, current, name, total)
+        if own is not None:
+            regimen = own
+        else:
+            regimen = split_daily_dose(total, using, formulary, quantum) if total else {}
     regimen = {slot: dose for slot, dose in regimen.items() if dose}
     total = sum(regimen.values(), Decimal(0))
     start = max(_total_of(step, name) for step in plan.steps)
@@ -475,6 +482,20 @@ def _taken(
         plan.drug, regimen, formulary, replace(plan.request, allow_high_dose=allow_high_dose)
     )
     return regimen
+
+
+def _plan_split(plan: Plan, current: Step, name: str, total: Decimal) -> dict[str, Decimal] | None:
+    """The doses of ``name`` at the plan's step nearest ``current`` whose total of it is
+    ``total`` and that gives no other drug, or None if no step has that total."""
+    steps = [
+        step
+        for step in plan.steps
+        if _total_of(step, name) == total and not set(step.totals_by_drug()) - {name}
+    ]
+    if not total or not steps:
+        return None
+    nearest = min(steps, key=lambda step: (abs(step.number - current.number), step.number))
+    return {dose.slot: dose.dose_mg for dose in nearest.doses if dose.drug == name}
 
 
 def _paced(plan: Plan, rate: Decimal | None, interval: int | None) -> TaperRequest:

@@ -1023,3 +1023,22 @@ def test_a_revised_ashton_switch_goes_on_down_ashtons_steps_never_stopping_at_on
     assert cuts, totals
     assert max(cuts) <= 2, totals  # Ashton: 2 mg off the daytime, then 1 mg
     assert not [w for w in revised.warnings if "more than its clinical end" in w.message]
+
+
+def test_a_total_taken_that_the_plan_gives_keeps_the_plans_own_doses(
+    table: EquivalenceTable,
+) -> None:
+    """A fresh user's review: diazepam 20 mg x2, '--taken 15mg' on a day the plan gave 5 mg
+    morning and 10 mg night became 7 mg and 8 mg from then on (the night dose cut 20%, the
+    morning raised 40%), described as 'the same as the plan's 15 mg'. A total one of the
+    plan's steps gives is taken as that step's doses."""
+    made = _plan(table, "diazepam", "20mg", times=2)
+    on = dt.date(2027, 3, 3)
+    current = next(s for s in made.steps if s.start_day <= _day(made, on.isoformat()) <= s.end_day)
+    revised = made.revise(on=on, taken=f"{current.total_mg}mg")
+    after = next(s for s in revised.steps if s.start_day == _day(revised, on.isoformat()))
+    assert {d.slot: d.dose_mg for d in after.doses} == {d.slot: d.dose_mg for d in current.doses}
+    lower = revised.revise(on=on, taken="13mg")
+    thirteen = next(s for s in made.steps if s.total_mg == 13)
+    at = next(s for s in lower.steps if s.start_day == _day(lower, on.isoformat()))
+    assert {d.slot: d.dose_mg for d in at.doses} == {d.slot: d.dose_mg for d in thirteen.doses}
