@@ -1042,3 +1042,16 @@ def test_a_total_taken_that_the_plan_gives_keeps_the_plans_own_doses(
     thirteen = next(s for s in made.steps if s.total_mg == 13)
     at = next(s for s in lower.steps if s.start_day == _day(lower, on.isoformat()))
     assert {d.slot: d.dose_mg for d in at.doses} == {d.slot: d.dose_mg for d in thirteen.doses}
+
+
+def test_a_linear_step_back_says_the_step_it_cuts(table: EquivalenceTable) -> None:
+    """A fresh user's review: UK clonazepam 1 mg x2 at 0.125 mg a step, stepped back, said
+    'half the pace: 0.062 mg each time' (half of 0.125 mg as the formatter writes it) where
+    the cuts made were 0.05 mg: the half step is taken on the grid the doses are written on."""
+    made = _plan(table, "clonazepam", "1mg", times=2, region="uk", method="linear",
+                 step="0.125mg")  # fmt: skip
+    revised = made.revise(on=dt.date(2027, 3, 4), back=True)
+    said = revised.history[-1].description
+    assert "0.062" not in said
+    assert "half the pace: 0.05 mg each time" in said
+    assert "that is 0.05 mg after 14 days" in said
