@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from taper.doses import parse_dose
 from taper.errors import HighDoseError, InvalidRequestError, UndispensableDoseError, literal
-from taper.formatting import format_dose
+from taper.formatting import dose_argument, format_dose
 from taper.guideline import prescribing_step
 from taper.options import End, TaperRequest
 from taper.params import SLOTS, TIMES, parse_regimen
@@ -174,7 +174,7 @@ def _fewer_times(
     for fewer in range(count - 1, 1, -1):
         split = _remembered_split(Fraction(total), TIMES[fewer], formulary, dose_step)
         if split is not None:
-            doses = ",".join(f"{slot}={format_dose(dose).replace(' ', '')}" for slot, dose in split)
+            doses = ",".join(f"{slot}={dose_argument(dose)}" for slot, dose in split)
             return literal(f"give the doses per dose time, such as '{doses}'"), {}
     return "give it at one dose time, {times}", {"times": 1}
 
