@@ -1042,3 +1042,18 @@ def test_a_total_taken_that_the_plan_gives_keeps_the_plans_own_doses(
     thirteen = next(s for s in made.steps if s.total_mg == 13)
     at = next(s for s in lower.steps if s.start_day == _day(lower, on.isoformat()))
     assert {d.slot: d.dose_mg for d in at.doses} == {d.slot: d.dose_mg for d in thirteen.doses}
+
+
+def test_a_step_taken_out_of_a_warning_keeps_the_space_before_the_words_after_it() -> None:
+    """Regression: a revised plan's warning read "step(s) 10cut more in 2 weeks" once the
+    patient's own step was taken out of "step(s) 9, 10 cut more ..." (the step list's pattern
+    took the space after the last number with it)."""
+    from taper import revise
+    from taper.notices import Kind, Notice
+
+    warning = Notice(Kind.CEILING, "step(s) 9, 10 cut more in 2 weeks than the ceiling")
+    (kept,) = revise._without_step([warning], 9)
+    assert kept.message == "step(s) 10 cut more in 2 weeks than the ceiling"
+    (kept,) = revise._without_step([warning], 10)
+    assert kept.message == "step(s) 9 cut more in 2 weeks than the ceiling"
+    assert revise._without_step([Notice(Kind.CEILING, "step(s) 9 cut more")], 9) == []
