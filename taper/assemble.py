@@ -25,7 +25,13 @@ from taper.dispensing import (
     units_used,
 )
 from taper.errors import InvalidRequestError, UndispensableDoseError
-from taper.formatting import consecutive_runs, format_dose, format_number, format_percent_range
+from taper.formatting import (
+    consecutive_runs,
+    dose_argument,
+    format_dose,
+    format_number,
+    format_percent_range,
+)
 from taper.guardrails import assess
 from taper.guideline import (
     JOINT_GUIDELINE,
@@ -400,7 +406,7 @@ def _pace_warnings(
         numbers = ", ".join(str(step.number) for step in group)
         if method_cause is None:
             cause = (
-                f"the final dose asked for (--final {format_dose(request.final_mg or 0)}): "
+                f"the final dose asked for (--final {dose_argument(request.final_mg or 0)}): "
                 "a lower --final, or none (the clinical end), avoids it"
             )
         elif resolved_pace:
@@ -484,7 +490,7 @@ def _end_warnings(
                 f"{format_dose(clinical_end)} a day"
                 + ("" if ratio is None else " (about 1 mg diazepam equivalent, NICE CKS)")
                 + f": a final dose of {format_dose(clinical_end)} (--final "
-                f"{format_dose(clinical_end).replace(' ', '')}) adds that step",
+                f"{dose_argument(clinical_end)}) adds that step",
             )
         )
     elif stop_from > clinical_end:

@@ -17,7 +17,7 @@ from typing import Any
 from taper.assemble import METHOD_PACE_CAUSE, Segment, assemble_plan
 from taper.direct import taper_segments
 from taper.errors import InvalidRequestError, TaperError
-from taper.formatting import format_dose, format_number, to_decimal
+from taper.formatting import dose_argument, format_dose, format_number, to_decimal
 from taper.guideline import CEILING_FRACTION, WINDOW_DAYS, over_ceiling
 from taper.notices import Kind, Notice
 from taper.options import Method, TaperRequest
@@ -282,7 +282,7 @@ def _slower_values(
         return (
             int(Fraction(request.step_mg) / quantum),
             lambda n: request.varied(step_mg=to_decimal(quantum * n)[0]),
-            lambda n: f"--step {format_dose(to_decimal(quantum * n)[0])}",
+            lambda n: f"--step {dose_argument(quantum * n)}",
         )
     return None
 
@@ -468,7 +468,7 @@ def _crossover_point(
     if request.finish_from_mg is not None:
         raise InvalidRequestError(
             "the plan never reaches {finish_from}",
-            parameters={"finish_from": format_dose(request.finish_from_mg)},
+            parameters={"finish_from": dose_argument(request.finish_from_mg)},
         )
     return None
 

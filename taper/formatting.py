@@ -61,6 +61,13 @@ def format_dose(value: Decimal | Fraction | int, unit: str = "mg") -> str:
     return f"{format_number(value)} {unit}"
 
 
+def dose_argument(value: Decimal | Fraction | int) -> str:
+    """A dose as a command-line option takes it, pasteable as printed: ``"0.09mg"`` (no space
+    between number and unit, no thousands separator), for remedies that name an option."""
+    number, _ = to_decimal(value)
+    return f"{format(number.normalize(), 'f')}mg"
+
+
 def format_cut(cut: Decimal | None) -> str:
     """A step's change from the step before: ``"12.5%"`` for a cut, ``"up 14.3%"`` for a rise
     (a revision's step back), ``""`` for none."""

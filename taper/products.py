@@ -519,9 +519,17 @@ class Formulary:
 _PRODUCT_SPEC = re.compile(
     r"^\s*(?:(?P<drug>[A-Za-z][A-Za-z-]*)\s+)?(?P<strength>[0-9.]+\s*(?:mg|mcg))"
     r"(?:\s*/\s*(?P<volume>[0-9.]+)?\s*mL)?\s+"
-    r"(?P<form>tablet|odt|capsule|solution|suspension|concentrate|liquid)"
-    r"(?:\s+(?P<split>scored|unscored|quarter-scored))?\s*$"
+    # The forms as taper prints them too ("oral solution", "orally disintegrating tablet",
+    # "tablet (scored)"), so that a product label pasted back names the same product.
+    r"(?:oral\s+(?=solution|suspension|concentrate|liquid))?"
+    r"(?P<form>tablet|odt|orally\s+disintegrating\s+tablet|capsule|solution|suspension"
+    r"|concentrate|liquid)"
+    r"(?:\s+(?P<split>scored|unscored|quarter-scored|\((?:scored|quarter-scored)\)))?\s*$"
 )
+
+
+#: Form words a product text may use for a form by another name.
+_FORM_NAMES = {"liquid": Form.SOLUTION, "orally": Form.ODT}
 
 
 def product_drug(text: str) -> str | None:
@@ -546,7 +554,7 @@ def parse_product(text: str, drug: str, named: str | None = None) -> Product:
         )
     if match["drug"] and match["drug"].lower() not in {drug.lower(), (named or "").lower()}:
         raise InvalidRequestError(f"product {text!r} is not a product of {drug}")
-    form = Form.SOLUTION if match["form"] == "liquid" else Form(match["form"])
+    form = _FORM_NAMES.get(match["form"].split()[0]) or Form(match["form"])
     strength = parse_dose(match["strength"].replace(" ", ""))
     if form in LIQUID_FORMS:  # a solution, suspension or concentrate
         if match["split"]:
@@ -557,7 +565,8 @@ def parse_product(text: str, drug: str, named: str | None = None) -> Product:
         raise InvalidRequestError(
             f"product {text!r}: only a liquid (solution, suspension, concentrate) has a volume"
         )
-    split = {"scored": "half", "quarter-scored": "quarter"}.get(match["split"] or "", "none")
+    scoring = (match["split"] or "").strip("()")
+    split = {"scored": "half", "quarter-scored": "quarter"}.get(scoring, "none")
     if form in {"capsule", "odt"} and split != "none":
         raise InvalidRequestError(f"product {text!r}: a {FORM_WORDS[form]} cannot be split")
     return Product(drug, form, strength, split=split)

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from taper.doses import parse_dose
 from taper.errors import HighDoseError, InvalidRequestError, UndispensableDoseError, literal
-from taper.formatting import format_dose
+from taper.formatting import dose_argument, format_dose
 from taper.guideline import prescribing_step
 from taper.options import End, TaperRequest
 from taper.params import SLOTS, TIMES, parse_regimen
@@ -156,11 +156,27 @@ def split_daily_dose(
             f"{formulary.drug} {format_dose(total)} cannot be made from {formulary.describe()}"
         )
     if split is None:
+        remedy, parameters = _fewer_times(total, len(slots), formulary, dose_step)
         raise UndispensableDoseError(
             f"{format_dose(total)} cannot be split over {len(slots)} dose times with "
-            f"{formulary.describe()}"
+            f"{literal(formulary.describe())}; {remedy}",
+            parameters=parameters,
         )
     return dict(split)
+
+
+def _fewer_times(
+    total: Decimal, count: int, formulary: Formulary, dose_step: Fraction | None
+) -> tuple[str, dict[str, object]]:
+    """The remedy for a total that cannot be split over ``count`` dose times: doses per dose
+    time at the most dose times that can take it (a split worked out, so it can be made), or
+    the total at one dose time."""
+    for fewer in range(count - 1, 1, -1):
+        split = _remembered_split(Fraction(total), TIMES[fewer], formulary, dose_step)
+        if split is not None:
+            doses = ",".join(f"{slot}={dose_argument(dose)}" for slot, dose in split)
+            return literal(f"give the doses per dose time, such as '{doses}'"), {}
+    return "give it at one dose time, {times}", {"times": 1}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -174,8 +190,17 @@ def _remembered_split(
     quantum = formulary.quantum
     if total % quantum:  # no doses the products make add up to it (never rounded down)
         return None
+    whole = int(total / quantum)
     units = [u for u in formulary.ladder_units(_mg(total), dose_step) if u]
-    best = _prescribable_split(int(total / quantum), len(order), units, formulary)
+    best = _prescribable_split(whole, len(order), units, formulary)
+    if best is None:
+        # No split on the prescribing step (diazepam 2.5 mg over 2 needs a 1.5 mg dose): any
+        # doses the products make, as the same preferences rank them (a fresh user's review:
+        # 2.5 mg over 2 was refused, while 'morning=1mg,night=1.5mg' planned).
+        makeable = [u for u in range(1, whole + 1) if formulary.can_make(quantum * u)]
+        best = _prescribable_split(whole, len(order), makeable, formulary, every_kind=True)
+        if best is None:
+            best = _any_split(whole, len(order), makeable, formulary)
     if best is None:
         return None
     split = {slot: _mg(quantum * u) for slot, u in zip(order, best, strict=True)}
@@ -205,16 +230,25 @@ def _dose_kind(units: int, formulary: Formulary, grid: Fraction) -> tuple[int, i
 
 
 def _prescribable_split(
-    total: int, count: int, doses: Sequence[int], formulary: Formulary
+    total: int,
+    count: int,
+    doses: Sequence[int],
+    formulary: Formulary,
+    *,
+    every_kind: bool = False,
 ) -> tuple[int, ...] | None:
     """The split of ``total`` (in quanta) into ``count`` doses (dose times in order of
     preference) that :func:`split_daily_dose` describes, from the ``doses`` near the even
-    share; None if none adds up. Counted in integers: ``count * dose - total`` is the
-    difference from the even share, scaled by ``count``."""
+    share (the four nearest of each kind among the twelve nearest, or with ``every_kind``
+    among all the ``doses``: a tablet dose 2.5 mg from the even share comes before liquid
+    doses 0.1 mg from it); None if none adds up. Counted in integers: ``count * dose -
+    total`` is the difference from the even share, scaled by ``count``."""
     solids = [p for p in formulary.products if not p.is_liquid]
     grid = min((Fraction(p.strength_mg) / 2 for p in solids), default=formulary.quantum)
     # The doses nearest the even share (a day-1 split far from even is never the answer).
-    nearest = sorted(doses, key=lambda dose: (abs(count * dose - total), dose))[:12]
+    nearest = sorted(doses, key=lambda dose: (abs(count * dose - total), dose))
+    if not every_kind:
+        nearest = nearest[:12]
     kinds = {dose: _dose_kind(dose, formulary, grid) for dose in nearest}
     near: list[int] = []
     for rank in sorted(set(kinds.values())):  # the nearest doses of each kind
@@ -232,7 +266,9 @@ def _prescribable_split(
         last = total - sum(combination)
         if last not in allowed:
             continue
-        chosen = (*combination, last)
+        # The larger doses first (to the dose times preferred for them), whichever of them
+        # was the one left over: the counts and the evenness do not depend on the order.
+        chosen = tuple(sorted((*combination, last), reverse=True))
         scores = [scored(dose) for dose in chosen]
         key = (
             sum(s[0] for s in scores),
@@ -243,6 +279,54 @@ def _prescribable_split(
         )
         if best is None or key < best[0]:
             best = (key, chosen)
+    return None if best is None else best[1]
+
+
+def _any_split(
+    total: int, count: int, doses: Sequence[int], formulary: Formulary
+) -> tuple[int, ...] | None:
+    """The split of :func:`_prescribable_split` found among all the ``doses``, not only those
+    near the even share; None only if no ``count`` of them add up to ``total``.
+
+    Larger doses go first (to the dose times preferred for them), so each split is searched
+    once, largest first; a partial split goes on only while what is left can still be made by
+    the doses left to choose (the sums each number of doses reaches, as bits).
+    """
+    allowed = sorted(set(doses), reverse=True)
+    reach = [1]  # reach[k]: bit s set when some k doses add up to s
+    for _ in range(count - 1):
+        sums = 0
+        for dose in allowed:
+            sums |= reach[-1] << dose
+        reach.append(sums & ((1 << (total + 1)) - 1))
+    solids = [p for p in formulary.products if not p.is_liquid]
+    grid = min((Fraction(p.strength_mg) / 2 for p in solids), default=formulary.quantum)
+    best: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+
+    def search(chosen: tuple[int, ...], left: int) -> None:
+        nonlocal best
+        if len(chosen) == count - 1:
+            if left in doses and left <= chosen[-1]:
+                split = (*chosen, left)
+                scores = [(*_dose_kind(d, formulary, grid), abs(count * d - total)) for d in split]
+                key = (
+                    *(sum(s[i] for s in scores) for i in range(3)),
+                    max(s[3] for s in scores),
+                    *(-dose for dose in split),
+                )
+                if best is None or key < best[0]:
+                    best = (key, split)
+            return
+        remaining = count - len(chosen) - 1
+        for dose in allowed:
+            if chosen and dose > chosen[-1]:
+                continue
+            if dose * (remaining + 1) < left:
+                break  # the rest, none larger than this one, cannot add up to what is left
+            if dose < left and reach[remaining] >> (left - dose) & 1:
+                search((*chosen, dose), left - dose)
+
+    search((), total)
     return None if best is None else best[1]
 
 

@@ -879,7 +879,7 @@ def _assembled(
     )
 
 
-_STEP_LIST = re.compile(r"step\(s\) ([0-9, ]+)")
+_STEP_LIST = re.compile(r"step\(s\) ([0-9]+(?:, [0-9]+)*)")
 
 
 def _without_step(warnings: list[Notice], number: int) -> list[Notice]:

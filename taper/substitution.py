@@ -46,7 +46,7 @@ from taper.errors import (
     TaperError,
     UndispensableDoseError,
 )
-from taper.formatting import format_dose, format_dose_range, format_number
+from taper.formatting import dose_argument, format_dose, format_dose_range, format_number
 from taper.guardrails import dose_band
 from taper.guideline import JOINT_GUIDELINE, WINDOW_DAYS, over_ceiling, percent
 from taper.notices import Kind, Notice
@@ -660,7 +660,7 @@ class _Crossing:
                                 f"after moving {format_dose(step)} of the {slot} {name} dose, "
                                 f"{format_dose(remaining)} is left, which the products cannot "
                                 "make; choose another {part}",
-                                parameters={"part": format_dose(part)},
+                                parameters={"part": dose_argument(part)},
                             )
                         move(slot, {name: step})
                         stages.append(

@@ -46,7 +46,7 @@ def _remedies(message: str) -> list[dict[str, str]]:
     found = []
     if match := re.match(r"--rate ([0-9.]+)%", cause):
         found.append({"rate": match.group(1) + "%"})
-    if match := re.search(r"--step ([0-9.]+) mg", cause):
+    if match := re.search(r"--step ([0-9.]+)mg", cause):
         found.append({"step": match.group(1) + "mg"})
     if match := re.search(r"--every 2w with --rate ([0-9.]+)%", cause):
         found.append({"every": "2w", "rate": match.group(1) + "%"})
@@ -85,6 +85,6 @@ def test_applying_the_suggested_remedy_removes_the_ceiling_warning(
 def test_a_stop_from_the_final_dose_asked_for_blames_final(table: EquivalenceTable) -> None:
     plan = plan_taper("diazepam", "20mg", times=2, final="8mg", start=START, table=table)
     (warning,) = [w.message for w in plan.warnings if w.kind == "ceiling"]
-    assert "the cause is the final dose asked for (--final 8 mg)" in warning
+    assert "the cause is the final dose asked for (--final 8mg)" in warning
     fixed = plan_taper("diazepam", "20mg", times=2, start=START, table=table)
     assert not [w for w in fixed.warnings if w.kind == "ceiling"]

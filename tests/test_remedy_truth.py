@@ -43,7 +43,7 @@ def _options(remedy: str) -> list[dict[str, str]]:
     found = []
     for one in named.split(" or "):
         options = {}
-        pattern = r"--(rate|step|every) ([0-9.]+%|[0-9.]+ mg|[0-9]+[wd])"
+        pattern = r"--(rate|step|every) ([0-9.]+%|[0-9.]+mg|[0-9]+[wd])"
         for flag, value in re.findall(pattern, one):
             options[flag] = value.replace(" ", "")
         assert options, one
@@ -60,7 +60,7 @@ def test_linear_weekly_clonazepam_said_no_slower_pace_though_a_smaller_step_ever
     options = {"method": "linear", "step": "0.5mg", "every": "1w"}
     plan = _plan(table, "clonazepam", "2mg", **options)
     remedy = _remedy(plan)
-    assert remedy == "--every 2w with --step 0.125 mg avoids it (checked on this plan)"
+    assert remedy == "--every 2w with --step 0.125mg avoids it (checked on this plan)"
     fixed = _plan(table, "clonazepam", "2mg", **{**options, "every": "2w", "step": "0.125mg"})
     # What is left: the dose band, and the cuts the products force at the end (with their
     # ways out): no warning about the method's pace, nor its start.

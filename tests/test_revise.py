@@ -1055,3 +1055,18 @@ def test_a_linear_step_back_says_the_step_it_cuts(table: EquivalenceTable) -> No
     assert "0.062" not in said
     assert "half the pace: 0.05 mg each time" in said
     assert "that is 0.05 mg after 14 days" in said
+
+
+def test_a_step_taken_out_of_a_warning_keeps_the_space_before_the_words_after_it() -> None:
+    """Regression: a revised plan's warning read "step(s) 10cut more in 2 weeks" once the
+    patient's own step was taken out of "step(s) 9, 10 cut more ..." (the step list's pattern
+    took the space after the last number with it)."""
+    from taper import revise
+    from taper.notices import Kind, Notice
+
+    warning = Notice(Kind.CEILING, "step(s) 9, 10 cut more in 2 weeks than the ceiling")
+    (kept,) = revise._without_step([warning], 9)
+    assert kept.message == "step(s) 10 cut more in 2 weeks than the ceiling"
+    (kept,) = revise._without_step([warning], 10)
+    assert kept.message == "step(s) 9 cut more in 2 weeks than the ceiling"
+    assert revise._without_step([Notice(Kind.CEILING, "step(s) 9 cut more")], 9) == []
