@@ -517,6 +517,7 @@ def read_plan(
     repeats: dict[tuple[bool, int, str, str], list[int]] = {}
     totals: list[Problem] = []
     anchor: dt.date | None = None  # day 1's date, from a row with both a day and a date
+    anchored: tuple[int, int, str] | None = None  # that row: its line, day and date cell
     previous: tuple[int, tuple[bool, int], str] | None = None  # a step table's last row
     for line, cells in records:
         if None in cells or any(value is None for value in cells.values()):
@@ -541,9 +542,15 @@ def read_plan(
                     ends[key] = _when(record["to"], "to", date_format)
             elif record.get("day", "").strip():
                 key = _when(record["day"], "day", date_format)
-                if anchor is None and record.get("date", "").strip():
+                if record.get("date", "").strip():
                     dated = parse_plan_date(record["date"], date_format)
-                    anchor = dated - dt.timedelta(days=key[1] - 1)
+                    if anchor is None:
+                        anchor = dated - dt.timedelta(days=key[1] - 1)
+                        anchored = (line, key[1], record["date"].strip())
+                    elif anchored is not None and dated != anchor + dt.timedelta(key[1] - 1):
+                        raise InvalidRequestError(
+                            _day_and_date(key[1], record["date"], anchor, anchored)
+                        )
             elif record.get("date", "").strip():
                 key = _when(record["date"], "date", date_format)
             else:
@@ -608,6 +615,15 @@ def read_plan(
     ordinals = [value for is_date, value in found if is_date]
     first_date = dt.date.fromordinal(min(ordinals)) if ordinals else anchor
     offset = min(ordinals) - 1 if ordinals else 0
+    if anchor is not None and ordinals:
+        # rows with a date and no day are placed by the dates the day numbers have
+        if min(ordinals) < anchor.toordinal():
+            raise fail(
+                None,
+                f"a row dated {dt.date.fromordinal(min(ordinals)).isoformat()} (with no day "
+                f"number) comes before day 1, {anchor.isoformat()}, by the rows with both",
+            )
+        first_date, offset = anchor, anchor.toordinal() - 1
 
     def day_of(key: tuple[bool, int]) -> int:
         return key[1] - offset if key[0] else key[1]
@@ -642,6 +658,17 @@ def read_plan(
         region=_provenance_region(text),
         stated={StatedCell(*cell): (first, n) for cell, (first, n) in said_cells.items()},
         unread=unread,
+    )
+
+
+def _day_and_date(day: int, date: str, anchor: dt.date, anchored: tuple[int, int, str]) -> str:
+    """A row whose day and date disagree with the first row that gives both."""
+    line, first_day, first_date = anchored
+    expected = (anchor + dt.timedelta(days=day - 1)).isoformat()
+    return (
+        f"day {day} is dated {literal(date.strip())}, but line {line} dates day {first_day} "
+        f"{literal(first_date)}, which makes day {day} {expected}: the 'day' and 'date' "
+        "columns disagree (which one was meant cannot be known); correct the one that is wrong"
     )
 
 

@@ -4,6 +4,7 @@ real problem (rows out of order, a drug given twice, a column dropped, a ``take`
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -318,3 +319,59 @@ def test_source_asked_for_the_report_does_not_judge_the_files_own_equivalents(
     result = run("check", str(taper_csv), "--source", "va-dod-2021", "--format", "json")
     assert result.json["input"]["source"] == "va-dod-2021"
     assert not [p for p in result.json["problems"] if p["kind"] == "diazepam-eq"]
+
+
+def _dates_moved_back(path: Path, *, keep_comments: bool) -> Path:
+    """``path`` with every date from day 50 on moved back 40 days (its day numbers kept)."""
+    out = path.with_name("moved-" + path.name)
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        if line.startswith("#"):
+            if keep_comments:
+                lines.append(line)
+            continue
+        cells = line.split(",")
+        if cells[0].isdigit() and int(cells[0]) >= 50:
+            cells[1] = (dt.date.fromisoformat(cells[1]) - dt.timedelta(days=40)).isoformat()
+        lines.append(",".join(cells))
+    out.write_text("".join(lines), encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize("keep_comments", [False, True])
+def test_date_column_was_ignored_beside_a_day_column(
+    run: Any, tmp_path: Path, keep_comments: bool
+) -> None:
+    """Regression: dates from day 50 on moved back 40 days (dates repeated, 40 missing), the
+    'day' column kept: "No problems found", the dates worked out from the day numbers."""
+    path = tmp_path / "p.csv"
+    written = run(
+        "schedule", "clonazepam", "2mg", "--times", "2", "--region", "uk", *START, "-o", str(path)
+    )
+    assert written.exit_status == 0, written.stderr
+    moved = _dates_moved_back(path, keep_comments=keep_comments)
+    result = run("check", str(moved), "--region", "uk")
+    assert result.exit_status == 1
+    assert result.stdout == ""
+    line = 104 if keep_comments else 100
+    first = 6 if keep_comments else 2
+    assert result.stderr == (
+        f"taper: error: {moved}, line {line}: day 50 is dated 2027-01-13, but line {first} "
+        "dates day 1 2027-01-04, which makes day 50 2027-02-22: the 'day' and 'date' columns "
+        "disagree (which one was meant cannot be known); correct the one that is wrong\n"
+    )
+
+
+def test_a_row_with_a_date_and_no_day_was_read_as_day_1(run: Any, tmp_path: Path) -> None:
+    """A row giving only its date, beside rows giving both, is placed by their dates."""
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "day,date,dose_mg\n1,2027-01-04,10\n2,2027-01-05,10\n,2027-01-06,10\n4,2027-01-07,0\n",
+        encoding="utf-8",
+    )
+    document = run("check", str(path), "--drug", "diazepam", "--format", "json").json
+    kinds = {problem["kind"] for problem in document["problems"]}
+    assert "repeated-day" not in kinds
+    assert "missing-days" not in kinds
+    assert document["steps"][0]["start_day"] == 1
+    assert document["steps"][0]["end_day"] == 3
