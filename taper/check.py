@@ -514,6 +514,7 @@ def read_plan(
     found: dict[tuple[bool, int], Doses] = {}
     off_taper: set[tuple[bool, int]] = set()  # rows of a crossover or stabilization
     ends: dict[tuple[bool, int], tuple[bool, int]] = {}  # a step table's 'to' cells
+    step_rows: dict[tuple[bool, int], tuple[int, str, str]] = {}  # line, 'from' and 'to'
     repeats: dict[tuple[bool, int, str, str], list[int]] = {}
     totals: list[Problem] = []
     anchor: dt.date | None = None  # day 1's date, from a row with both a day and a date
@@ -540,6 +541,7 @@ def read_plan(
                 previous = (line, key, record["from"].strip())
                 if record.get("to", "").strip():
                     ends[key] = _when(record["to"], "to", date_format)
+                step_rows[key] = (line, record["from"].strip(), record.get("to", "").strip())
             elif record.get("day", "").strip():
                 key = _when(record["day"], "day", date_format)
                 if record.get("date", "").strip():
@@ -644,7 +646,12 @@ def read_plan(
             f"{MAX_PLAN_DAYS:,} days (twenty years)",
         )
     if steps:
-        by_day = _expand_steps(by_day, {day_of(k): day_of(v) for k, v in ends.items()}, fail)
+        by_day = _expand_steps(
+            by_day,
+            {day_of(k): day_of(v) for k, v in ends.items()},
+            {day_of(k): row for k, row in step_rows.items()},
+            fail,
+        )
     return PlanRows(
         by_day,
         first_date,
@@ -709,9 +716,14 @@ def _provenance_source(text: str) -> str | None:
 
 
 def _expand_steps(
-    starts: dict[int, Doses], ends: dict[int, int], fail: Callable[[int | None, str], Exception]
+    starts: dict[int, Doses],
+    ends: dict[int, int],
+    rows: Mapping[int, tuple[int, str, str]],
+    fail: Callable[[int | None, str], Exception],
 ) -> dict[int, Doses]:
-    """A step table (a row per step, from its first day) as the doses of each day."""
+    """A step table (a row per step, from its first day) as the doses of each day; a step
+    whose 'to' runs into the next step is refused (neither is cut short silently). ``rows``:
+    each step's line and its 'from' and 'to' cells."""
     firsts = sorted(starts)
     by_day: dict[int, Doses] = {}
     for index, first in enumerate(firsts):
@@ -729,9 +741,24 @@ def _expand_steps(
             )
         if last < first:
             raise fail(None, f"a step ends before it starts (from day {first})")
+        if first in ends and index + 1 < len(firsts) and last >= firsts[index + 1]:
+            line, since, until = rows[first]
+            later, later_since, _ = rows[firsts[index + 1]]
+            raise fail(
+                later,
+                f"the step from {_cell_day(later_since)} starts before the step above it ends: "
+                f"line {line} runs from {_cell_day(since)} to {_cell_day(until)}; the steps "
+                "overlap (which dose was meant on the days both give cannot be known): "
+                "correct the 'to' or the 'from'",
+            )
         for day in range(first, last + 1):
             by_day[day] = doses
     return by_day
+
+
+def _cell_day(cell: str) -> str:
+    """A step table's day or date cell as said: ``day 10`` or ``2027-01-18``."""
+    return ("day " if cell.isdigit() else "") + literal(cell)
 
 
 def _repeat_problems(

@@ -375,3 +375,37 @@ def test_a_row_with_a_date_and_no_day_was_read_as_day_1(run: Any, tmp_path: Path
     assert "missing-days" not in kinds
     assert document["steps"][0]["start_day"] == 1
     assert document["steps"][0]["end_day"] == 3
+
+
+def test_overlapping_steps_were_cut_short_silently(run: Any, tmp_path: Path) -> None:
+    """Regression: a 'to' of 2027-01-31 on a step followed by one from 2027-01-18 was cut back
+    to 2027-01-17 without a word."""
+    path = tmp_path / "overlap.csv"
+    path.write_text(
+        "from,to,morning,night\n2027-01-04,2027-01-31,5,10\n2027-01-18,2027-02-14,4,10\n"
+        "2027-02-15,,2,10\n2027-03-01,,Stop,\n",
+        encoding="utf-8",
+    )
+    result = run("check", str(path), "--drug", "diazepam")
+    assert result.exit_status == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"taper: error: {path}, line 3: the step from 2027-01-18 starts before the step above "
+        "it ends: line 2 runs from 2027-01-04 to 2027-01-31; the steps overlap (which dose was "
+        "meant on the days both give cannot be known): correct the 'to' or the 'from'\n"
+    )
+    days = tmp_path / "days.csv"
+    days.write_text("from,to,morning\n1,14,5\n10,20,4\n21,,Stop\n", encoding="utf-8")
+    result = run("check", str(days), "--drug", "diazepam")
+    assert result.exit_status == 1
+    assert "line 3: the step from day 10 starts before" in result.stderr
+    assert "line 2 runs from day 1 to day 14" in result.stderr
+
+
+def test_steps_that_meet_or_leave_a_gap_are_not_an_overlap(run: Any, tmp_path: Path) -> None:
+    path = tmp_path / "meet.csv"
+    path.write_text("from,to,morning\n1,14,5\n15,20,4\n22,,Stop\n", encoding="utf-8")
+    document = run("check", str(path), "--drug", "diazepam", "--format", "json").json
+    assert [p["kind"] for p in document["problems"] if p["kind"] == "missing-days"] == [
+        "missing-days"
+    ]
