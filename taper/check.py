@@ -90,8 +90,12 @@ MAX_PLAN_BYTES = 20 * 1024 * 1024
 #: The longest plan checked: twice the ten years of the longest plan taper makes (one step
 #: row from year 1 to 9999 took 20 s and 800 MB, day by day).
 MAX_PLAN_DAYS = 7305
-#: A rise of the diazepam equivalent by more than this, with several drugs, is an increase
-#: (a crossover rounds each new dose to its products).
+#: In a crossover (steps of several drugs, and the stage that completes it), a stage may
+#: raise the day's diazepam equivalent as it makes up what rounding to the products lost at
+#: an earlier one (taper's crossovers do): up to the load before the crossover and this
+#: share of it (a clinic may round to the nearest dose) it is a note; above it, or any rise
+#: outside a crossover, is an increase.
+CROSSOVER_PERCENT = Decimal(5)
 CROSSOVER_TOLERANCE = Fraction(5, 100)
 DAILY = "daily"
 
@@ -1141,9 +1145,10 @@ def _check_pace(
     :func:`taper.guideline.clinical_end_mg`): a cut the products force is noted, not a
     problem. ``per_diazepam`` holds each drug's diazepam mg per mg when the loads are diazepam
     equivalents."""
-    single = len({name for step in steps for name in step.totals_by_drug()}) <= 1
     starts = [step.start_day for step in steps]
     forced: list[int] = []
+    crossing = _crossover_starts(steps, loads)
+    what = "dose" if per_diazepam is None else "diazepam equivalent"
 
     def load_on(day: int) -> Fraction:
         return loads[max(0, bisect.bisect_right(starts, day) - 1)]
@@ -1154,11 +1159,37 @@ def _check_pace(
         if before:
             steps[index] = _with_cut(steps[index], (before - now) / before)
         rise = now - before
+        level = crossing.get(index)
+        went = (
+            f"the {what} a day goes from {format_dose(_decimal(before))} to "
+            f"{format_dose(_decimal(now))} (+{format_number(percent(rise / before))}%)"
+            if before and rise > 0
+            else ""
+        )
         if rise > 0 and rises and day in rises:
             notes.append(f"{day_name(day, first_date)}: the dose goes up: {rises[day]}")
-        elif rise > 0 and (single or rise > before * CROSSOVER_TOLERANCE):
+        elif rise > 0 and level is not None and now <= level * (1 + CROSSOVER_TOLERANCE):
+            # taper's own rule: a crossover stage may make up what rounding to the products
+            # lost at an earlier one, never above where the switch started
+            notes.append(
+                f"{day_name(day, first_date)}: in the crossover, {went}, making up what "
+                "rounding to the products lost at an earlier stage: no more than the "
+                f"{format_dose(_decimal(level))} a day before the crossover"
+                + ("" if now <= level else f" and its {format_number(CROSSOVER_PERCENT)}%")
+            )
+        elif rise > 0:
+            above = (
+                ""
+                if level is None
+                else f", above the {format_dose(_decimal(level))} a day before the crossover"
+            )
             problems.append(
-                Problem("increase", day, f"{day_name(day, first_date)}: the dose goes up")
+                Problem(
+                    "increase",
+                    day,
+                    f"{day_name(day, first_date)}: the dose goes up"
+                    + (f": {went}{above}" if went else ""),
+                )
             )
         earlier = load_on(day - WINDOW_DAYS)
         verdict = judge_cut(
@@ -1212,6 +1243,25 @@ def _check_pace(
                     "smallest dose the products make)",
                 )
             )
+
+
+def _crossover_starts(
+    steps: Sequence[CheckedStep], loads: Sequence[Fraction]
+) -> dict[int, Fraction]:
+    """The steps of a crossover (several drugs, or drugs other than the step before's: the
+    last stage, on the new drug alone), by index, each with the load before the crossover
+    began (the step before its first stage)."""
+    starts: dict[int, Fraction] = {}
+    level: Fraction | None = None
+    for index in range(1, len(steps)):
+        drugs = set(steps[index].totals_by_drug())
+        earlier = set(steps[index - 1].totals_by_drug())
+        if drugs and (len(drugs) > 1 or (earlier and drugs != earlier)):
+            if index - 1 not in starts:
+                level = loads[index - 1]
+            assert level is not None
+            starts[index] = level
+    return starts
 
 
 def _recorded_rises(

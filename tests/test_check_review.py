@@ -409,3 +409,76 @@ def test_steps_that_meet_or_leave_a_gap_are_not_an_overlap(run: Any, tmp_path: P
     assert [p["kind"] for p in document["problems"] if p["kind"] == "missing-days"] == [
         "missing-days"
     ]
+
+
+def test_crossover_stage_making_up_rounding_was_called_an_increase(
+    run: Any, tmp_path: Path
+) -> None:
+    """Regression: clonazepam 0.375 mg to diazepam in stages of 0.125 mg went 7 -> 7.5 -> 7 mg
+    diazepam equivalent (0.125 mg clonazepam + diazepam 5 mg making up the first stage's
+    rounding, never above the 7.5 mg before the crossover, as the engine builds every
+    crossover): '2027-06-14: the dose goes up', exit 1."""
+    path = tmp_path / "b12.csv"
+    written = run(
+        "schedule", "clonazepam", "1mg", "--times", "2", "--finish-on", "diazepam", *START,
+        "-o", str(path),
+    )  # fmt: skip
+    assert written.exit_status == 0, written.stderr
+    for checked, options in ((path, ()), (plain(path), ("--region", "us"))):
+        document = run("check", str(checked), "--format", "json", *options).json
+        assert document["problems"] == []
+        assert (
+            "2027-06-14: in the crossover, the diazepam equivalent a day goes from 7 mg to 7.5 mg "
+            "(+7.1%), making up what rounding to the products lost at an earlier stage: no more "
+            "than the 7.5 mg a day before the crossover" in document["notes"]
+        )
+
+
+def _long_plan(tmp_path: Path, steps: list[tuple[int, dict[str, str]]]) -> Path:
+    """A file of one row per day and drug: each step (days, {drug: dose}) in turn."""
+    rows, day = ["day,drug,dose_mg"], 1
+    for days, doses in steps:
+        for _ in range(days):
+            rows += [f"{day},{drug},{dose}" for drug, dose in doses.items()]
+            day += 1
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_crossover_above_the_load_before_it_is_an_increase_with_its_numbers(
+    run: Any, tmp_path: Path
+) -> None:
+    path = _long_plan(
+        tmp_path,
+        [
+            (14, {"clonazepam": "0.5"}),
+            (7, {"clonazepam": "0.25", "diazepam": "6"}),
+            (14, {"diazepam": "10"}),
+            (1, {"diazepam": "0"}),
+        ],
+    )
+    messages = problems_of(run, path, "--region", "us")
+    assert (
+        "day 15: the dose goes up: the diazepam equivalent a day goes from 10 mg to 11 mg (+10%), "
+        "above the 10 mg a day before the crossover" in messages
+    )
+
+
+def test_a_small_rise_after_the_crossover_passed_silently(run: Any, tmp_path: Path) -> None:
+    """Regression: once a plan had two drugs, any rise of up to 5% passed, also in its taper
+    on one drug after the crossover (diazepam 10 -> 10.5 mg)."""
+    path = _long_plan(
+        tmp_path,
+        [
+            (14, {"clonazepam": "0.5"}),
+            (7, {"clonazepam": "0.25", "diazepam": "5"}),
+            (14, {"diazepam": "10"}),
+            (14, {"diazepam": "10.5"}),
+        ],
+    )
+    messages = problems_of(run, path, "--region", "us")
+    assert (
+        "day 36: the dose goes up: the diazepam equivalent a day goes from 10 mg to 10.5 mg (+5%)"
+        in messages
+    )
