@@ -1107,7 +1107,8 @@ def _possible_load(
     time of any drug), as the schedule measures it; None if a drug has no products."""
     best: Fraction | None = None
     doses = step.doses
-    for name in dict.fromkeys(drug for drug, _ in doses):
+    # the drugs the step gives (a drug of the plan with no dose here has no cut to make)
+    for name in dict.fromkeys(drug for (drug, _), dose in doses.items() if dose):
         formulary = formularies.get(name)
         if formulary is None:
             return None

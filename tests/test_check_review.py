@@ -5,6 +5,7 @@ real problem (rows out of order, a drug given twice, a column dropped, a ``take`
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -482,3 +483,59 @@ def test_a_small_rise_after_the_crossover_passed_silently(run: Any, tmp_path: Pa
         "day 36: the dose goes up: the diazepam equivalent a day goes from 10 mg to 10.5 mg (+5%)"
         in messages
     )
+
+
+def _sweep() -> list[tuple[str, str, str, int, tuple[str, ...]]]:
+    """Plans taper makes: direct tapers, switches to each drug it switches to, a finish on
+    diazepam, at 1-4 dose times, for the US and the UK (the dose times and region turn with
+    each plan), and the plans a fresh user's review found called wrong."""
+    starts = [
+        ("clonazepam", "1mg"), ("clonazepam", "2mg"), ("lorazepam", "3mg"),
+        ("alprazolam", "2mg"), ("diazepam", "30mg"), ("temazepam", "30mg"),
+        ("oxazepam", "60mg"),
+    ]  # fmt: skip
+    ways: list[tuple[str, ...]] = [
+        (), ("--switch-to", "diazepam"), ("--switch-to", "clonazepam"),
+        ("--switch-to", "chlordiazepoxide"), ("--finish-on", "diazepam"),
+    ]  # fmt: skip
+    plans = []
+    for index, ((drug, dose), way) in enumerate(itertools.product(starts, ways)):
+        if drug not in way:
+            region = "us" if drug == "alprazolam" or index % 8 < 4 else "uk"
+            plans.append((drug, dose, region, 1 + index % 4, way))
+    return [
+        *plans,
+        ("lorazepam", "3mg", "us", 3, ("--switch-to", "clonazepam")),
+        ("clonazepam", "1mg", "us", 2, ("--finish-on", "diazepam")),
+        ("clonazepam", "2mg", "us", 3, ("--finish-on", "diazepam")),
+    ]
+
+
+@pytest.mark.parametrize(("drug", "dose", "region", "times", "more"), _sweep())
+def test_every_csv_taper_writes_checks_without_a_false_ceiling_or_increase(
+    run: Any,
+    tmp_path: Path,
+    drug: str,
+    dose: str,
+    region: str,
+    times: int,
+    more: tuple[str, ...],
+) -> None:
+    """The checker and the engine agree on what the products make and on how a crossover
+    may move: a plan taper writes has a 'ceiling' problem only where its schedule warns of
+    the ceiling itself, and never an 'increase' (a switch to clonazepam from lorazepam 3 mg
+    was called 'a smaller cut could be made' where the schedule said the products force it;
+    a lorazepam dose of none still counted as a way to cut)."""
+    path = tmp_path / "plan.csv"
+    asked = (drug, dose, "--times", str(times), "--region", region, *START, *more)
+    written = run("schedule", *asked, "-o", str(path))
+    if written.exit_status != 0:
+        pytest.skip(f"taper makes no such plan: {written.stderr}")
+    warned = {
+        warning["kind"] for warning in run("schedule", *asked, "--format", "json").json["warnings"]
+    }
+    for checked, options in ((path, ()), (plain(path), ("--region", region))):
+        document = run("check", str(checked), "--format", "json", *options).json
+        kinds = {problem["kind"] for problem in document["problems"]}
+        assert "increase" not in kinds, document["problems"]
+        assert "ceiling" not in kinds or "ceiling" in warned, document["problems"]
