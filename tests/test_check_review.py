@@ -539,3 +539,20 @@ def test_every_csv_taper_writes_checks_without_a_false_ceiling_or_increase(
         kinds = {problem["kind"] for problem in document["problems"]}
         assert "increase" not in kinds, document["problems"]
         assert "ceiling" not in kinds or "ceiling" in warned, document["problems"]
+
+
+def test_schedule_said_nothing_of_a_crossover_that_goes_up(run: Any) -> None:
+    """Regression: the schedule's crossover went 7 -> 7.5 -> 7 mg diazepam equivalent with
+    only 'up 7.1%' in its table; it warns (kind crossover-rise) with the numbers the check's
+    note gives."""
+    asked = ("clonazepam", "1mg", "--times", "2", "--finish-on", "diazepam", *START)
+    warnings = run("schedule", *asked, "--format", "json").json["warnings"]
+    assert {
+        "kind": "crossover-rise",
+        "message": "the diazepam equivalent goes up at stage 2 of 3 of the crossover, from 7 mg "
+        "to 7.5 mg a day (+7.1%): the stage makes up what rounding to the diazepam products "
+        "lost at an earlier one, and the day's equivalent never goes above the 7.5 mg a day "
+        "the switch starts from",
+    } in warnings
+    plain_switch = run("schedule", "lorazepam", "2mg", "--switch-to", "diazepam", *START)
+    assert "goes up" not in plain_switch.stderr
