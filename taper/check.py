@@ -90,8 +90,12 @@ MAX_PLAN_BYTES = 20 * 1024 * 1024
 #: The longest plan checked: twice the ten years of the longest plan taper makes (one step
 #: row from year 1 to 9999 took 20 s and 800 MB, day by day).
 MAX_PLAN_DAYS = 7305
-#: A rise of the diazepam equivalent by more than this, with several drugs, is an increase
-#: (a crossover rounds each new dose to its products).
+#: In a crossover (steps of several drugs, and the stage that completes it), a stage may
+#: raise the day's diazepam equivalent as it makes up what rounding to the products lost at
+#: an earlier one (taper's crossovers do): up to the load before the crossover and this
+#: share of it (a clinic may round to the nearest dose) it is a note; above it, or any rise
+#: outside a crossover, is an increase.
+CROSSOVER_PERCENT = Decimal(5)
 CROSSOVER_TOLERANCE = Fraction(5, 100)
 DAILY = "daily"
 
@@ -514,9 +518,11 @@ def read_plan(
     found: dict[tuple[bool, int], Doses] = {}
     off_taper: set[tuple[bool, int]] = set()  # rows of a crossover or stabilization
     ends: dict[tuple[bool, int], tuple[bool, int]] = {}  # a step table's 'to' cells
+    step_rows: dict[tuple[bool, int], tuple[int, str, str]] = {}  # line, 'from' and 'to'
     repeats: dict[tuple[bool, int, str, str], list[int]] = {}
     totals: list[Problem] = []
     anchor: dt.date | None = None  # day 1's date, from a row with both a day and a date
+    anchored: tuple[int, int, str] | None = None  # that row: its line, day and date cell
     previous: tuple[int, tuple[bool, int], str] | None = None  # a step table's last row
     for line, cells in records:
         if None in cells or any(value is None for value in cells.values()):
@@ -539,11 +545,18 @@ def read_plan(
                 previous = (line, key, record["from"].strip())
                 if record.get("to", "").strip():
                     ends[key] = _when(record["to"], "to", date_format)
+                step_rows[key] = (line, record["from"].strip(), record.get("to", "").strip())
             elif record.get("day", "").strip():
                 key = _when(record["day"], "day", date_format)
-                if anchor is None and record.get("date", "").strip():
+                if record.get("date", "").strip():
                     dated = parse_plan_date(record["date"], date_format)
-                    anchor = dated - dt.timedelta(days=key[1] - 1)
+                    if anchor is None:
+                        anchor = dated - dt.timedelta(days=key[1] - 1)
+                        anchored = (line, key[1], record["date"].strip())
+                    elif anchored is not None and dated != anchor + dt.timedelta(key[1] - 1):
+                        raise InvalidRequestError(
+                            _day_and_date(key[1], record["date"], anchor, anchored)
+                        )
             elif record.get("date", "").strip():
                 key = _when(record["date"], "date", date_format)
             else:
@@ -608,6 +621,15 @@ def read_plan(
     ordinals = [value for is_date, value in found if is_date]
     first_date = dt.date.fromordinal(min(ordinals)) if ordinals else anchor
     offset = min(ordinals) - 1 if ordinals else 0
+    if anchor is not None and ordinals:
+        # rows with a date and no day are placed by the dates the day numbers have
+        if min(ordinals) < anchor.toordinal():
+            raise fail(
+                None,
+                f"a row dated {dt.date.fromordinal(min(ordinals)).isoformat()} (with no day "
+                f"number) comes before day 1, {anchor.isoformat()}, by the rows with both",
+            )
+        first_date, offset = anchor, anchor.toordinal() - 1
 
     def day_of(key: tuple[bool, int]) -> int:
         return key[1] - offset if key[0] else key[1]
@@ -628,7 +650,12 @@ def read_plan(
             f"{MAX_PLAN_DAYS:,} days (twenty years)",
         )
     if steps:
-        by_day = _expand_steps(by_day, {day_of(k): day_of(v) for k, v in ends.items()}, fail)
+        by_day = _expand_steps(
+            by_day,
+            {day_of(k): day_of(v) for k, v in ends.items()},
+            {day_of(k): row for k, row in step_rows.items()},
+            fail,
+        )
     return PlanRows(
         by_day,
         first_date,
@@ -642,6 +669,17 @@ def read_plan(
         region=_provenance_region(text),
         stated={StatedCell(*cell): (first, n) for cell, (first, n) in said_cells.items()},
         unread=unread,
+    )
+
+
+def _day_and_date(day: int, date: str, anchor: dt.date, anchored: tuple[int, int, str]) -> str:
+    """A row whose day and date disagree with the first row that gives both."""
+    line, first_day, first_date = anchored
+    expected = (anchor + dt.timedelta(days=day - 1)).isoformat()
+    return (
+        f"day {day} is dated {literal(date.strip())}, but line {line} dates day {first_day} "
+        f"{literal(first_date)}, which makes day {day} {expected}: the 'day' and 'date' "
+        "columns disagree (which one was meant cannot be known); correct the one that is wrong"
     )
 
 
@@ -682,9 +720,14 @@ def _provenance_source(text: str) -> str | None:
 
 
 def _expand_steps(
-    starts: dict[int, Doses], ends: dict[int, int], fail: Callable[[int | None, str], Exception]
+    starts: dict[int, Doses],
+    ends: dict[int, int],
+    rows: Mapping[int, tuple[int, str, str]],
+    fail: Callable[[int | None, str], Exception],
 ) -> dict[int, Doses]:
-    """A step table (a row per step, from its first day) as the doses of each day."""
+    """A step table (a row per step, from its first day) as the doses of each day; a step
+    whose 'to' runs into the next step is refused (neither is cut short silently). ``rows``:
+    each step's line and its 'from' and 'to' cells."""
     firsts = sorted(starts)
     by_day: dict[int, Doses] = {}
     for index, first in enumerate(firsts):
@@ -702,9 +745,24 @@ def _expand_steps(
             )
         if last < first:
             raise fail(None, f"a step ends before it starts (from day {first})")
+        if first in ends and index + 1 < len(firsts) and last >= firsts[index + 1]:
+            line, since, until = rows[first]
+            later, later_since, _ = rows[firsts[index + 1]]
+            raise fail(
+                later,
+                f"the step from {_cell_day(later_since)} starts before the step above it ends: "
+                f"line {line} runs from {_cell_day(since)} to {_cell_day(until)}; the steps "
+                "overlap (which dose was meant on the days both give cannot be known): "
+                "correct the 'to' or the 'from'",
+            )
         for day in range(first, last + 1):
             by_day[day] = doses
     return by_day
+
+
+def _cell_day(cell: str) -> str:
+    """A step table's day or date cell as said: ``day 10`` or ``2027-01-18``."""
+    return ("day " if cell.isdigit() else "") + literal(cell)
 
 
 def _repeat_problems(
@@ -1049,7 +1107,8 @@ def _possible_load(
     time of any drug), as the schedule measures it; None if a drug has no products."""
     best: Fraction | None = None
     doses = step.doses
-    for name in dict.fromkeys(drug for drug, _ in doses):
+    # the drugs the step gives (a drug of the plan with no dose here has no cut to make)
+    for name in dict.fromkeys(drug for (drug, _), dose in doses.items() if dose):
         formulary = formularies.get(name)
         if formulary is None:
             return None
@@ -1087,9 +1146,10 @@ def _check_pace(
     :func:`taper.guideline.clinical_end_mg`): a cut the products force is noted, not a
     problem. ``per_diazepam`` holds each drug's diazepam mg per mg when the loads are diazepam
     equivalents."""
-    single = len({name for step in steps for name in step.totals_by_drug()}) <= 1
     starts = [step.start_day for step in steps]
     forced: list[int] = []
+    crossing = _crossover_starts(steps, loads)
+    what = "dose" if per_diazepam is None else "diazepam equivalent"
 
     def load_on(day: int) -> Fraction:
         return loads[max(0, bisect.bisect_right(starts, day) - 1)]
@@ -1100,11 +1160,37 @@ def _check_pace(
         if before:
             steps[index] = _with_cut(steps[index], (before - now) / before)
         rise = now - before
+        level = crossing.get(index)
+        went = (
+            f"the {what} a day goes from {format_dose(_decimal(before))} to "
+            f"{format_dose(_decimal(now))} (+{format_number(percent(rise / before))}%)"
+            if before and rise > 0
+            else ""
+        )
         if rise > 0 and rises and day in rises:
             notes.append(f"{day_name(day, first_date)}: the dose goes up: {rises[day]}")
-        elif rise > 0 and (single or rise > before * CROSSOVER_TOLERANCE):
+        elif rise > 0 and level is not None and now <= level * (1 + CROSSOVER_TOLERANCE):
+            # taper's own rule: a crossover stage may make up what rounding to the products
+            # lost at an earlier one, never above where the switch started
+            notes.append(
+                f"{day_name(day, first_date)}: in the crossover, {went}, making up what "
+                "rounding to the products lost at an earlier stage: no more than the "
+                f"{format_dose(_decimal(level))} a day before the crossover"
+                + ("" if now <= level else f" and its {format_number(CROSSOVER_PERCENT)}%")
+            )
+        elif rise > 0:
+            above = (
+                ""
+                if level is None
+                else f", above the {format_dose(_decimal(level))} a day before the crossover"
+            )
             problems.append(
-                Problem("increase", day, f"{day_name(day, first_date)}: the dose goes up")
+                Problem(
+                    "increase",
+                    day,
+                    f"{day_name(day, first_date)}: the dose goes up"
+                    + (f": {went}{above}" if went else ""),
+                )
             )
         earlier = load_on(day - WINDOW_DAYS)
         verdict = judge_cut(
@@ -1158,6 +1244,25 @@ def _check_pace(
                     "smallest dose the products make)",
                 )
             )
+
+
+def _crossover_starts(
+    steps: Sequence[CheckedStep], loads: Sequence[Fraction]
+) -> dict[int, Fraction]:
+    """The steps of a crossover (several drugs, or drugs other than the step before's: the
+    last stage, on the new drug alone), by index, each with the load before the crossover
+    began (the step before its first stage)."""
+    starts: dict[int, Fraction] = {}
+    level: Fraction | None = None
+    for index in range(1, len(steps)):
+        drugs = set(steps[index].totals_by_drug())
+        earlier = set(steps[index - 1].totals_by_drug())
+        if drugs and (len(drugs) > 1 or (earlier and drugs != earlier)):
+            if index - 1 not in starts:
+                level = loads[index - 1]
+            assert level is not None
+            starts[index] = level
+    return starts
 
 
 def _recorded_rises(

@@ -42,6 +42,9 @@ class Kind(StrEnum):
     LARGE_SINGLE_DOSE = "large-single-dose"
     #: A switch cut the old drug during the crossover (the Ashton Manual, high doses).
     CROSSOVER_CUT = "crossover-cut"
+    #: A crossover stage raises the day's diazepam equivalent, making up what rounding to the
+    #: products lost at an earlier stage (never above the load the switch starts from).
+    CROSSOVER_RISE = "crossover-rise"
     DRUG_NOTE = "drug-note"
     # Dose bands and the patient (guardrails).
     HIGH_DOSE = "high-dose"

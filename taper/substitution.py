@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -926,6 +927,21 @@ def _warnings(
                 "above about 40 mg)",
             )
         )
+    loads = crossing.loads()
+    for stage, (earlier, load) in enumerate(itertools.pairwise(loads), start=1):
+        if load > earlier:
+            warnings.append(
+                Notice(
+                    Kind.CROSSOVER_RISE,
+                    f"the diazepam equivalent goes up at stage {stage} of {len(loads) - 1} of "
+                    f"the crossover, from {format_dose(_decimal(earlier))} to "
+                    f"{format_dose(_decimal(load))} a day "
+                    f"(+{format_number(percent((load - earlier) / earlier))}%): "
+                    f"the stage makes up what rounding to the {target.name} products lost at "
+                    "an earlier one, and the day's equivalent never goes above the "
+                    f"{format_dose(_decimal(before))} a day the switch starts from",
+                )
+            )
     full = crossing.reduced - crossing.cut
     if full != after and full > 0:
         change = (after - full) / full * 100

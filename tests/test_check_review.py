@@ -4,6 +4,8 @@ real problem (rows out of order, a drug given twice, a column dropped, a ``take`
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -318,3 +320,239 @@ def test_source_asked_for_the_report_does_not_judge_the_files_own_equivalents(
     result = run("check", str(taper_csv), "--source", "va-dod-2021", "--format", "json")
     assert result.json["input"]["source"] == "va-dod-2021"
     assert not [p for p in result.json["problems"] if p["kind"] == "diazepam-eq"]
+
+
+def _dates_moved_back(path: Path, *, keep_comments: bool) -> Path:
+    """``path`` with every date from day 50 on moved back 40 days (its day numbers kept)."""
+    out = path.with_name("moved-" + path.name)
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        if line.startswith("#"):
+            if keep_comments:
+                lines.append(line)
+            continue
+        cells = line.split(",")
+        if cells[0].isdigit() and int(cells[0]) >= 50:
+            cells[1] = (dt.date.fromisoformat(cells[1]) - dt.timedelta(days=40)).isoformat()
+        lines.append(",".join(cells))
+    out.write_text("".join(lines), encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize("keep_comments", [False, True])
+def test_date_column_was_ignored_beside_a_day_column(
+    run: Any, tmp_path: Path, keep_comments: bool
+) -> None:
+    """Regression: dates from day 50 on moved back 40 days (dates repeated, 40 missing), the
+    'day' column kept: "No problems found", the dates worked out from the day numbers."""
+    path = tmp_path / "p.csv"
+    written = run(
+        "schedule", "clonazepam", "2mg", "--times", "2", "--region", "uk", *START, "-o", str(path)
+    )
+    assert written.exit_status == 0, written.stderr
+    moved = _dates_moved_back(path, keep_comments=keep_comments)
+    result = run("check", str(moved), "--region", "uk")
+    assert result.exit_status == 1
+    assert result.stdout == ""
+    line = 104 if keep_comments else 100
+    first = 6 if keep_comments else 2
+    assert result.stderr == (
+        f"taper: error: {moved}, line {line}: day 50 is dated 2027-01-13, but line {first} "
+        "dates day 1 2027-01-04, which makes day 50 2027-02-22: the 'day' and 'date' columns "
+        "disagree (which one was meant cannot be known); correct the one that is wrong\n"
+    )
+
+
+def test_a_row_with_a_date_and_no_day_was_read_as_day_1(run: Any, tmp_path: Path) -> None:
+    """A row giving only its date, beside rows giving both, is placed by their dates."""
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "day,date,dose_mg\n1,2027-01-04,10\n2,2027-01-05,10\n,2027-01-06,10\n4,2027-01-07,0\n",
+        encoding="utf-8",
+    )
+    document = run("check", str(path), "--drug", "diazepam", "--format", "json").json
+    kinds = {problem["kind"] for problem in document["problems"]}
+    assert "repeated-day" not in kinds
+    assert "missing-days" not in kinds
+    assert document["steps"][0]["start_day"] == 1
+    assert document["steps"][0]["end_day"] == 3
+
+
+def test_overlapping_steps_were_cut_short_silently(run: Any, tmp_path: Path) -> None:
+    """Regression: a 'to' of 2027-01-31 on a step followed by one from 2027-01-18 was cut back
+    to 2027-01-17 without a word."""
+    path = tmp_path / "overlap.csv"
+    path.write_text(
+        "from,to,morning,night\n2027-01-04,2027-01-31,5,10\n2027-01-18,2027-02-14,4,10\n"
+        "2027-02-15,,2,10\n2027-03-01,,Stop,\n",
+        encoding="utf-8",
+    )
+    result = run("check", str(path), "--drug", "diazepam")
+    assert result.exit_status == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"taper: error: {path}, line 3: the step from 2027-01-18 starts before the step above "
+        "it ends: line 2 runs from 2027-01-04 to 2027-01-31; the steps overlap (which dose was "
+        "meant on the days both give cannot be known): correct the 'to' or the 'from'\n"
+    )
+    days = tmp_path / "days.csv"
+    days.write_text("from,to,morning\n1,14,5\n10,20,4\n21,,Stop\n", encoding="utf-8")
+    result = run("check", str(days), "--drug", "diazepam")
+    assert result.exit_status == 1
+    assert "line 3: the step from day 10 starts before" in result.stderr
+    assert "line 2 runs from day 1 to day 14" in result.stderr
+
+
+def test_steps_that_meet_or_leave_a_gap_are_not_an_overlap(run: Any, tmp_path: Path) -> None:
+    path = tmp_path / "meet.csv"
+    path.write_text("from,to,morning\n1,14,5\n15,20,4\n22,,Stop\n", encoding="utf-8")
+    document = run("check", str(path), "--drug", "diazepam", "--format", "json").json
+    assert [p["kind"] for p in document["problems"] if p["kind"] == "missing-days"] == [
+        "missing-days"
+    ]
+
+
+def test_crossover_stage_making_up_rounding_was_called_an_increase(
+    run: Any, tmp_path: Path
+) -> None:
+    """Regression: clonazepam 0.375 mg to diazepam in stages of 0.125 mg went 7 -> 7.5 -> 7 mg
+    diazepam equivalent (0.125 mg clonazepam + diazepam 5 mg making up the first stage's
+    rounding, never above the 7.5 mg before the crossover, as the engine builds every
+    crossover): '2027-06-14: the dose goes up', exit 1."""
+    path = tmp_path / "b12.csv"
+    written = run(
+        "schedule", "clonazepam", "1mg", "--times", "2", "--finish-on", "diazepam", *START,
+        "-o", str(path),
+    )  # fmt: skip
+    assert written.exit_status == 0, written.stderr
+    for checked, options in ((path, ()), (plain(path), ("--region", "us"))):
+        document = run("check", str(checked), "--format", "json", *options).json
+        assert document["problems"] == []
+        assert (
+            "2027-06-14: in the crossover, the diazepam equivalent a day goes from 7 mg to 7.5 mg "
+            "(+7.1%), making up what rounding to the products lost at an earlier stage: no more "
+            "than the 7.5 mg a day before the crossover" in document["notes"]
+        )
+
+
+def _long_plan(tmp_path: Path, steps: list[tuple[int, dict[str, str]]]) -> Path:
+    """A file of one row per day and drug: each step (days, {drug: dose}) in turn."""
+    rows, day = ["day,drug,dose_mg"], 1
+    for days, doses in steps:
+        for _ in range(days):
+            rows += [f"{day},{drug},{dose}" for drug, dose in doses.items()]
+            day += 1
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_crossover_above_the_load_before_it_is_an_increase_with_its_numbers(
+    run: Any, tmp_path: Path
+) -> None:
+    path = _long_plan(
+        tmp_path,
+        [
+            (14, {"clonazepam": "0.5"}),
+            (7, {"clonazepam": "0.25", "diazepam": "6"}),
+            (14, {"diazepam": "10"}),
+            (1, {"diazepam": "0"}),
+        ],
+    )
+    messages = problems_of(run, path, "--region", "us")
+    assert (
+        "day 15: the dose goes up: the diazepam equivalent a day goes from 10 mg to 11 mg (+10%), "
+        "above the 10 mg a day before the crossover" in messages
+    )
+
+
+def test_a_small_rise_after_the_crossover_passed_silently(run: Any, tmp_path: Path) -> None:
+    """Regression: once a plan had two drugs, any rise of up to 5% passed, also in its taper
+    on one drug after the crossover (diazepam 10 -> 10.5 mg)."""
+    path = _long_plan(
+        tmp_path,
+        [
+            (14, {"clonazepam": "0.5"}),
+            (7, {"clonazepam": "0.25", "diazepam": "5"}),
+            (14, {"diazepam": "10"}),
+            (14, {"diazepam": "10.5"}),
+        ],
+    )
+    messages = problems_of(run, path, "--region", "us")
+    assert (
+        "day 36: the dose goes up: the diazepam equivalent a day goes from 10 mg to 10.5 mg (+5%)"
+        in messages
+    )
+
+
+def _sweep() -> list[tuple[str, str, str, int, tuple[str, ...]]]:
+    """Plans taper makes: direct tapers, switches to each drug it switches to, a finish on
+    diazepam, at 1-4 dose times, for the US and the UK (the dose times and region turn with
+    each plan), and the plans a fresh user's review found called wrong."""
+    starts = [
+        ("clonazepam", "1mg"), ("clonazepam", "2mg"), ("lorazepam", "3mg"),
+        ("alprazolam", "2mg"), ("diazepam", "30mg"), ("temazepam", "30mg"),
+        ("oxazepam", "60mg"),
+    ]  # fmt: skip
+    ways: list[tuple[str, ...]] = [
+        (), ("--switch-to", "diazepam"), ("--switch-to", "clonazepam"),
+        ("--switch-to", "chlordiazepoxide"), ("--finish-on", "diazepam"),
+    ]  # fmt: skip
+    plans = []
+    for index, ((drug, dose), way) in enumerate(itertools.product(starts, ways)):
+        if drug not in way:
+            region = "us" if drug == "alprazolam" or index % 8 < 4 else "uk"
+            plans.append((drug, dose, region, 1 + index % 4, way))
+    return [
+        *plans,
+        ("lorazepam", "3mg", "us", 3, ("--switch-to", "clonazepam")),
+        ("clonazepam", "1mg", "us", 2, ("--finish-on", "diazepam")),
+        ("clonazepam", "2mg", "us", 3, ("--finish-on", "diazepam")),
+    ]
+
+
+@pytest.mark.parametrize(("drug", "dose", "region", "times", "more"), _sweep())
+def test_every_csv_taper_writes_checks_without_a_false_ceiling_or_increase(
+    run: Any,
+    tmp_path: Path,
+    drug: str,
+    dose: str,
+    region: str,
+    times: int,
+    more: tuple[str, ...],
+) -> None:
+    """The checker and the engine agree on what the products make and on how a crossover
+    may move: a plan taper writes has a 'ceiling' problem only where its schedule warns of
+    the ceiling itself, and never an 'increase' (a switch to clonazepam from lorazepam 3 mg
+    was called 'a smaller cut could be made' where the schedule said the products force it;
+    a lorazepam dose of none still counted as a way to cut)."""
+    path = tmp_path / "plan.csv"
+    asked = (drug, dose, "--times", str(times), "--region", region, *START, *more)
+    written = run("schedule", *asked, "-o", str(path))
+    if written.exit_status != 0:
+        pytest.skip(f"taper makes no such plan: {written.stderr}")
+    warned = {
+        warning["kind"] for warning in run("schedule", *asked, "--format", "json").json["warnings"]
+    }
+    for checked, options in ((path, ()), (plain(path), ("--region", region))):
+        document = run("check", str(checked), "--format", "json", *options).json
+        kinds = {problem["kind"] for problem in document["problems"]}
+        assert "increase" not in kinds, document["problems"]
+        assert "ceiling" not in kinds or "ceiling" in warned, document["problems"]
+
+
+def test_schedule_said_nothing_of_a_crossover_that_goes_up(run: Any) -> None:
+    """Regression: the schedule's crossover went 7 -> 7.5 -> 7 mg diazepam equivalent with
+    only 'up 7.1%' in its table; it warns (kind crossover-rise) with the numbers the check's
+    note gives."""
+    asked = ("clonazepam", "1mg", "--times", "2", "--finish-on", "diazepam", *START)
+    warnings = run("schedule", *asked, "--format", "json").json["warnings"]
+    assert {
+        "kind": "crossover-rise",
+        "message": "the diazepam equivalent goes up at stage 2 of 3 of the crossover, from 7 mg "
+        "to 7.5 mg a day (+7.1%): the stage makes up what rounding to the diazepam products "
+        "lost at an earlier one, and the day's equivalent never goes above the 7.5 mg a day "
+        "the switch starts from",
+    } in warnings
+    plain_switch = run("schedule", "lorazepam", "2mg", "--switch-to", "diazepam", *START)
+    assert "goes up" not in plain_switch.stderr
