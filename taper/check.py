@@ -81,6 +81,7 @@ from taper.stated import (
     TAKE_WORDING,
     StatedCell,
     stated_problems,
+    together_problems,
 )
 from taper.table import Drug, EquivalenceSource, EquivalenceTable, ratio_to_diazepam
 from taper.values import days_value, path_value
@@ -188,6 +189,8 @@ class PlanRows:
     #: The cells that say something of their row's dose (``take``, ``diazepam_eq_mg``...),
     #: each with its first line and how many lines say it.
     stated: dict[StatedCell, tuple[int, int]] = field(default_factory=dict)
+    #: Each row's equivalent cells together (two or more), with first line and lines.
+    stated_together: dict[tuple[StatedCell, ...], tuple[int, int]] = field(default_factory=dict)
     #: Such columns that are not checked, by header, and why.
     unread: dict[str, str] = field(default_factory=dict)
 
@@ -503,6 +506,7 @@ def read_plan(
     # (header, role, drug, slot, dose, cell) -> [first line, lines]: a plain tuple, as a
     # file of a million rows says the same few things again and again
     said_cells: dict[tuple[str, str, str, str, Decimal, str], list[int]] = {}
+    said_together: dict[tuple[tuple[str, str, str, str, Decimal, str], ...], list[int]] = {}
     unread = (
         {}
         if dose_column is not None
@@ -604,12 +608,17 @@ def read_plan(
             raise PlanFileError(shown, line, reason, parameters=exc.parameters) from exc
         except ValueError as exc:
             raise fail(line, str(exc)) from exc
+        row_equivalents = []
         for column in said_columns:
             if said := str(cells[column.header]).strip():
-                seen = said_cells.setdefault(
-                    (column.header, column.role, the_drug, *doses[0], said), [line, 0]
-                )
+                cell = (column.header, column.role, the_drug, *doses[0], said)
+                seen = said_cells.setdefault(cell, [line, 0])
                 seen[1] += 1
+                if column.role != TAKE:
+                    row_equivalents.append(cell)
+        if len(row_equivalents) > 1:  # judged together too: one source must give them all
+            seen = said_together.setdefault(tuple(row_equivalents), [line, 0])
+            seen[1] += 1
         target = found.setdefault(key, {})
         for slot, dose in doses:
             if (the_drug, slot) in target:
@@ -668,6 +677,10 @@ def read_plan(
         off_taper_days=frozenset(day_of(key) for key in off_taper),
         region=_provenance_region(text),
         stated={StatedCell(*cell): (first, n) for cell, (first, n) in said_cells.items()},
+        stated_together={
+            tuple(StatedCell(*cell) for cell in row): (first, n)
+            for row, (first, n) in said_together.items()
+        },
         unread=unread,
     )
 
@@ -948,6 +961,7 @@ def _check_stated(
     (:mod:`taper.stated`): a contradiction is a problem naming its line; a column whose cells
     could not all be read is named as not checked."""
     found, unread = stated_problems(read.stated, table, formularies, source, DAILY)
+    found += together_problems(read.stated_together, table, source, DAILY)
     problems = [Problem(kind, None, message) for kind, message in found]
     notes = []
     for header, why in read.unread.items():

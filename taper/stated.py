@@ -200,6 +200,46 @@ def equivalent_contradiction(
     return True, f", but the dose, {dose_text}, is {value} of diazepam {by}"
 
 
+def together_problems(
+    rows: Mapping[tuple[StatedCell, ...], tuple[int, int]],
+    table: EquivalenceTable,
+    source: EquivalenceSource | None,
+    daily: str,
+) -> list[tuple[str, str]]:
+    """The rows whose equivalent cells (``diazepam_eq_mg``, ``_low``, ``_high``; each row's
+    with its first line and how many lines say them) agree each with some source of the
+    table but not all with one (a file that names no source: 5 mg with a low and high of
+    10 mg for clonazepam 0.5 mg, VA/DoD's and Ashton's). A file that names its source is
+    judged cell by cell against it (:func:`stated_problems`); a cell that contradicts the
+    dose on its own, or is not read, is said there."""
+    if source is not None:
+        return []
+    found: list[str] = []
+    for cells, (line, count) in sorted(rows.items(), key=lambda item: item[1][0]):
+        ratios = equivalents(table, cells[0].drug, None)
+        alone = [equivalent_contradiction(cell, ratios, None, daily) for cell in cells]
+        if any(not read or against for read, against in alone):
+            continue
+        if any(
+            not any(equivalent_contradiction(cell, [ratio], None, daily)[1] for cell in cells)
+            for ratio in ratios
+        ):
+            continue  # one source gives them all
+        said = ", ".join(f"{cell.header} {cell.text}" for cell in cells)
+        slot = "" if cells[0].slot == daily else f" ({cells[0].slot})"
+        more = f" (and on {count - 1:,} more line{'s' * (count > 2)})" if count > 1 else ""
+        found.append(
+            f"line {line}{more}: its diazepam equivalents ({said}) are not one source's for "
+            f"{cells[0].drug} {format_dose(cells[0].dose)}{slot}: each agrees with some source "
+            "of the table, none gives them together (the file names none)"
+        )
+    problems = [("diazepam-eq", message) for message in found[:MAX_CONTRADICTIONS]]
+    if len(found) > MAX_CONTRADICTIONS:
+        rest = len(found) - MAX_CONTRADICTIONS
+        problems.append(("diazepam-eq", f"and {rest:,} more rows whose equivalents disagree"))
+    return problems
+
+
 def stated_problems(
     cells: Mapping[StatedCell, tuple[int, int]],
     table: EquivalenceTable,

@@ -556,3 +556,19 @@ def test_schedule_said_nothing_of_a_crossover_that_goes_up(run: Any) -> None:
     } in warnings
     plain_switch = run("schedule", "lorazepam", "2mg", "--switch-to", "diazepam", *START)
     assert "goes up" not in plain_switch.stderr
+
+
+def test_a_rows_equivalents_that_no_one_source_gives_together_passed_silently(
+    run: Any, taper_csv: Path
+) -> None:
+    """The second review: in a file that names no source, a row's diazepam_eq_mg of 5 with a
+    low and high of 10 passed, each cell agreeing with some source (5 mg: VA/DoD; 10 mg:
+    Ashton) though no source gives them together. The row's cells are judged together."""
+    path = edited(plain(taper_csv), 3, ",10,10,10,", ",5,10,10,")
+    messages = problems_of(run, path)
+    assert messages == [
+        "line 3: its diazepam equivalents (diazepam_eq_mg 5, diazepam_eq_mg_low 10, "
+        "diazepam_eq_mg_high 10) are not one source's for clonazepam 0.5 mg (night): each "
+        "agrees with some source of the table, none gives them together (the file names none)"
+    ]
+    assert problems_of(run, edited(plain(taper_csv), 3, ",10,10,10,", ",5,5,5,")) == []
