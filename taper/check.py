@@ -619,6 +619,18 @@ def read_plan(
         if len(row_equivalents) > 1:  # judged together too: one source must give them all
             seen = said_together.setdefault(tuple(row_equivalents), [line, 0])
             seen[1] += 1
+        dosed = [(slot, dose) for slot, dose in doses if dose]
+        if record.get("phase", "").strip().lower() == "stop" and dosed:
+            # a row that says the drug has stopped and gives a dose (the second review)
+            slot, dose = dosed[0]
+            totals.append(
+                Problem(
+                    "phase",
+                    None,
+                    f"line {line}: the 'phase' cell says 'stop', but the row gives "
+                    f"{format_dose(dose)} of {the_drug} ({slot})",
+                )
+            )
         target = found.setdefault(key, {})
         for slot, dose in doses:
             if (the_drug, slot) in target:

@@ -572,3 +572,23 @@ def test_a_rows_equivalents_that_no_one_source_gives_together_passed_silently(
         "agrees with some source of the table, none gives them together (the file names none)"
     ]
     assert problems_of(run, edited(plain(taper_csv), 3, ",10,10,10,", ",5,5,5,")) == []
+
+
+def test_a_stop_row_that_gives_a_dose_passed_silently(run: Any, tmp_path: Path) -> None:
+    """The second review: a row whose phase says 'stop' but which gives a dose passed."""
+    path = tmp_path / "p.csv"
+    made = run("schedule", "clonazepam", "0.5mg", *START, "-o", str(path))
+    assert made.exit_status == 0, made.stderr
+    lines = plain(path).read_text(encoding="utf-8").splitlines(keepends=True)
+    last = lines[-1].split(",")
+    assert last[3] == "stop"
+    lines.insert(-1, ",".join([*last[:3], "stop", *last[4:6], "0.125", *last[7:]]))
+    lines[-1] = ",".join([str(int(last[0]) + 1), "2027-06-08", *last[2:]])
+    edited_file = tmp_path / "stop.csv"
+    edited_file.write_text("".join(lines), encoding="utf-8")
+    messages = problems_of(run, edited_file)
+    assert any(
+        "the 'phase' cell says 'stop', but the row gives 0.125 mg of clonazepam (night)" in m
+        for m in messages
+    ), messages
+    assert problems_of(run, plain(path)) == []
