@@ -1456,7 +1456,8 @@ def _clinician_page(pdf: Any, plan: Plan) -> None:
         pdf,
         f"{plan.regimen_text()} Plan: {checks.duration_days} days, {checks.reductions} "
         f"reductions, ending with {plan.drug.name}; last dose {last_dose.isoformat()}, first "
-        f"day without {checks.end_date.isoformat()}; equivalence source: {plan.source.title}.",
+        f"day without {plan.drug.name} {checks.end_date.isoformat()}; equivalence source: "
+        f"{plan.source.title}.",
         size=11,
     )
     if plan.warnings:

@@ -624,3 +624,16 @@ def test_year_long_handouts_from_the_review_take_no_more_pages_than_reached(
     assert len(pages) <= most[paper == "letter"]
     if most[paper == "letter"] <= 8:
         assert len(pages) <= 8  # issue 22's bound, reached
+
+
+def test_the_prescriber_page_names_the_drug_of_the_first_day_without(
+    run: Any, tmp_path: Path
+) -> None:
+    """A look at a revised switch's handout: 'last dose 2027-07-28, first day without
+    2027-07-29' named no drug."""
+    handout = tmp_path / "h.pdf"
+    made = run("schedule", "clonazepam", "1mg", "--times", "2", "--switch-to", "diazepam",
+               "--start", START, "--handout", str(handout))  # fmt: skip
+    assert made.exit_status == 0, made.stderr
+    said = " ".join(" ".join(_pages(handout.read_bytes())).split())
+    assert re.search(r"first day without diazepam \d{4}-\d{2}-\d{2};", said), said
