@@ -993,7 +993,8 @@ def _check_stated(
     if source is None and any(cell.role != TAKE for cell in read.stated):
         notes.append(
             "the file names no equivalence source: its diazepam equivalents were checked "
-            "against every source of the table (a value any source gives passes)"
+            "against every source of the table (a row's values pass when one source gives "
+            "them all)"
         )
     columns = tuple(dict.fromkeys([*read.unread, *unread]))
     return _StatedCheck(problems, notes, columns)

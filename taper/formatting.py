@@ -17,7 +17,7 @@ from typing import cast
 
 from taper.errors import ParameterError
 from taper.rational import RATIONAL_TYPES, Fraction
-from taper.values import is_bool
+from taper.values import is_bool, number_text
 
 #: Units the formatter prints, exactly as the ISMP list spells them.
 DISPLAY_UNITS = ("mg", "mcg", "mL")
@@ -64,8 +64,7 @@ def format_dose(value: Decimal | Fraction | int, unit: str = "mg") -> str:
 def dose_argument(value: Decimal | Fraction | int) -> str:
     """A dose as a command-line option takes it, pasteable as printed: ``"0.09mg"`` (no space
     between number and unit, no thousands separator), for remedies that name an option."""
-    number, _ = to_decimal(value)
-    return f"{format(number.normalize(), 'f')}mg"
+    return number_text(to_decimal(value)[0]) + "mg"
 
 
 def format_cut(cut: Decimal | None) -> str:

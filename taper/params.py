@@ -110,7 +110,7 @@ def parse_percent(text: str, what: str = "rate", parameter: str = "rate") -> Dec
         raise InvalidRequestError(
             f"{{{parameter}}}: {PERCENTAGES}; below 1%, write the sign, as in "
             f"{literal(repr(text.strip() + '%'))}",
-            parameters={parameter: text},
+            parameters={parameter: text.strip()},
         )
     if not Decimal(0) < value < Decimal(100):
         raise InvalidRequestError(f"{what} {text!r} must be above 0% and below 100%")

@@ -496,7 +496,7 @@ def _plan_split(plan: Plan, current: Step, name: str, total: Decimal) -> dict[st
     if not total or not steps:
         return None
     nearest = min(steps, key=lambda step: (abs(step.number - current.number), step.number))
-    return {dose.slot: dose.dose_mg for dose in nearest.doses if dose.drug == name}
+    return _regimen(nearest, name)
 
 
 def _paced(plan: Plan, rate: Decimal | None, interval: int | None) -> TaperRequest:
